@@ -1,0 +1,355 @@
+"""The scenario schema: every setting of a run, with its unit, default and meaning.
+
+Frozen pydantic models with ``extra="forbid"``; the docstring under each
+attribute is its documentation (``vstack-sim scenario --schema`` prints it).
+Every default of the model lives here and nowhere else: model code reads
+``config.section.field`` and never ``get(key, default)``.
+
+Fields with units accept plain numbers in base units (bytes, seconds, bytes/s,
+events/s) or strings such as ``2MiB``, ``30d``, ``200MB/s`` and ``10/min``
+(:mod:`vstack_sim.units`). Zero means "off" where a field says so.
+
+``Config()`` is the embedded default scenario: the seed's catalog (1,000
+videos x 50 chunks of 2 MiB, 5 % hot) on a small cluster with failures.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from .codec import fragment_size
+from .units import parse_duration, parse_frequency, parse_rate, parse_size
+
+Bytes = Annotated[int, BeforeValidator(parse_size)]
+"""A size in bytes; accepts ``2MiB``, ``1.5TB`` or a plain integer."""
+Seconds = Annotated[float, BeforeValidator(parse_duration)]
+"""A duration in seconds; accepts ``30d``, ``15min``, ``500ms`` or a plain number."""
+BytesPerSecond = Annotated[float, BeforeValidator(parse_rate)]
+"""A byte rate; accepts ``200MB/s``, ``1Gbps`` or a plain number of bytes/s."""
+PerSecond = Annotated[float, BeforeValidator(parse_frequency)]
+"""An event rate; accepts ``2/s``, ``600/min``, ``3/h`` or a plain number per second."""
+
+ModeName = Literal["replication", "erasure_coding"]
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+# Measured by `vstack-sim bench codec` (benchmarks/codec.py) on this machine kind,
+# single core, 2 MiB chunks, CRC32C included. A run never measures anything itself.
+MEASURED_ENCODE_THROUGHPUT = 1.5e9
+MEASURED_DECODE_THROUGHPUT = 1.3e9
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True, validate_default=True)
+
+
+class RunConfig(_Section):
+    """How long to run and with which seed."""
+
+    seed: int = Field(42, ge=0)
+    """Root of the run's numpy SeedSequence; every random stream is a named child of it."""
+    duration: Seconds = Field(30 * 86400.0, gt=0)
+    """Simulated time to run (seconds; e.g. 30d)."""
+    stop_at_first_loss: bool = False
+    """End the run at the first chunk loss (for MTTDL experiments: no run ends before its loss)."""
+
+
+class CatalogConfig(_Section):
+    """The videos: how many, how long, and how popular."""
+
+    videos: int = Field(1000, ge=1)
+    """Number of videos V."""
+    chunks_per_video: int = Field(50, ge=1)
+    """Chunks per video (the mean when chunk_count_distribution is lognormal)."""
+    chunk_count_distribution: Literal["fixed", "lognormal"] = "fixed"
+    """fixed: every video has chunks_per_video chunks; lognormal: drawn with that mean (at least 1)."""
+    chunk_count_sigma: float = Field(0.8, ge=0)
+    """Sigma of the lognormal chunk-count distribution (log space)."""
+    chunk_size: Bytes = Field(2 * 2**20, ge=1)
+    """Bytes per chunk S (e.g. 2MiB)."""
+    zipf_alpha: float = Field(1.0, ge=0)
+    """Zipf exponent of popularity over rank; video 0 is rank 1, the most popular."""
+    starting_views: Literal["hot_fraction", "total"] = "hot_fraction"
+    """How starting view counts are set: hot_fraction (Zipf scaled so that that fraction is above the threshold) or total (Zipf shares of total_views)."""
+    hot_fraction: float = Field(0.05, ge=0, le=1)
+    """Fraction of videos above the popularity threshold at ingest (the seed's 5 %)."""
+    total_views: int = Field(0, ge=0)
+    """Total starting views split by Zipf share, when starting_views is total."""
+
+
+class ClusterConfig(_Section):
+    """Storage nodes, racks, disks and links."""
+
+    nodes: int = Field(20, ge=1)
+    """Number of storage nodes N."""
+    racks: int = Field(4, ge=1)
+    """Number of racks (failure domains) R; node i is in rack i mod R."""
+    node_capacity: Bytes = Field(4 * 10**12, gt=0)
+    """Bytes each node can hold."""
+    io_slots: int = Field(4, ge=1)
+    """Parallel FIFO servers of each node's disk."""
+    disk_bandwidth: BytesPerSecond = Field(50e6, gt=0)
+    """Bandwidth of one I/O slot (bytes/s)."""
+    request_latency: Seconds = Field(0.004, ge=0)
+    """Fixed cost of every disk request (seek + rotation); service = request_latency + bytes / disk_bandwidth."""
+    network_bandwidth: BytesPerSecond = Field(1.25e9, gt=0)
+    """Each node's network bandwidth; caps the rate of one repair or conversion transfer into it."""
+    client_bandwidth: BytesPerSecond = Field(1.25e8, gt=0)
+    """The reader's link (default 1 Gbit/s); all bytes of one chunk read share it."""
+    network_latency: Seconds = Field(0.0005, ge=0)
+    """Fixed network latency added to every chunk read."""
+
+
+class RedundancyConfig(_Section):
+    """The real RedundancyManager's settings."""
+
+    policy: Literal["adaptive", "replication", "erasure_coding"] = "adaptive"
+    """adaptive (the seed's rule), or a baseline that stores everything in one mode."""
+    popularity_threshold: int = Field(1000, ge=0)
+    """Views above which a video is hot (replicated); passed explicitly, so POPULARITY_THRESHOLD never changes a run."""
+    replication_factor: int = Field(3, ge=1)
+    """Replicas r of a hot chunk."""
+    data_shards: int = Field(3, ge=1)
+    """Reed-Solomon data fragments k of a cold chunk."""
+    parity_shards: int = Field(2, ge=0)
+    """Reed-Solomon parity fragments m of a cold chunk."""
+    hysteresis: float = Field(0.0, ge=0, lt=1)
+    """h: a hot video returns to erasure coding only at or below threshold x (1 - h)."""
+    overrides: dict[int, ModeName] = Field(default_factory=dict)
+    """Manual overrides, video id -> mode; they win over the automatic choice."""
+
+    @model_validator(mode="after")
+    def _stripe_fits_gf256(self):
+        if self.data_shards + self.parity_shards > 255:
+            raise ValueError("redundancy.parity_shards: data_shards + parity_shards must be <= 255")
+        return self
+
+
+class MigrationConfig(_Section):
+    """Periodic popularity checks and conversions between modes."""
+
+    check_interval: Seconds = Field(3600.0, ge=0)
+    """Time between popularity checks (0 = never re-decide after ingest)."""
+    popularity_measure: Literal["cumulative", "windowed"] = "cumulative"
+    """cumulative: all views, starting views included (the seed's rule); windowed: views in the last `window`."""
+    window: Seconds = Field(7 * 86400.0, gt=0)
+    """Length W of the popularity window (windowed measure)."""
+    window_resolution: Seconds = Field(3600.0, gt=0)
+    """Bucket length of the windowed counter; starting views are spread evenly over the buckets before t = 0."""
+    conversion_rate: BytesPerSecond = Field(100e6, ge=0)
+    """Transfer rate of one chunk conversion (bytes read per second; 0 = not capped)."""
+    concurrent_videos: int = Field(4, ge=1)
+    """Videos converted at the same time; each converts its chunks one by one."""
+
+
+class ScheduledFailure(_Section):
+    """A failure at a fixed time, for deterministic scenarios and tests."""
+
+    at: Seconds
+    """When the failure happens."""
+    node: int | None = Field(None, ge=0)
+    """The node that fails (give node or rack, not both)."""
+    rack: int | None = Field(None, ge=0)
+    """The rack whose nodes all fail at once."""
+    kind: Literal["transient", "permanent"] = "transient"
+    """transient: back with its data after `duration`; permanent: data lost, empty replacement after `duration`."""
+    duration: Seconds | None = None
+    """Downtime (transient) or replacement delay (permanent); default failures.transient_downtime / failures.replacement_delay."""
+
+    @model_validator(mode="after")
+    def _one_target(self):
+        if (self.node is None) == (self.rack is None):
+            raise ValueError("give exactly one of node or rack")
+        return self
+
+
+class FailuresConfig(_Section):
+    """Node and rack failures."""
+
+    node_mttf: Seconds = Field(30 * 86400.0, ge=0)
+    """Mean time to failure of each node (0 = no random node failures)."""
+    ttf_distribution: Literal["exponential", "weibull"] = "exponential"
+    """Distribution of time to failure; Weibull's scale is set so that its mean is node_mttf."""
+    weibull_shape: float = Field(1.0, gt=0)
+    """Weibull shape (below 1: infant mortality, above 1: wear-out)."""
+    permanent_fraction: float = Field(0.2, ge=0, le=1)
+    """Fraction of node failures that destroy the node's data."""
+    transient_downtime: Seconds = Field(360.0, ge=0)
+    """Mean downtime of a transient failure (exponential); most come back before detection, as in Ford et al. (OSDI'10)."""
+    replacement_delay: Seconds = Field(4 * 3600.0, ge=0)
+    """Time from a permanent failure until an empty replacement node joins."""
+    rack_mttf: Seconds = Field(0.0, ge=0)
+    """Mean time between outages of each rack (0 = none)."""
+    rack_downtime: Seconds = Field(3600.0, ge=0)
+    """Mean downtime of a rack outage (exponential)."""
+    rack_permanent: bool = False
+    """Rack outages destroy data (default: transient, nodes come back with their data)."""
+    detection_timeout: Seconds = Field(900.0, ge=0)
+    """Time before a down node is declared dead and repaired; a node back sooner is a transient failure."""
+    scheduled: tuple[ScheduledFailure, ...] = ()
+    """Failures at fixed times (at, node or rack, kind, duration)."""
+
+
+class RepairConfig(_Section):
+    """How lost slots are rebuilt."""
+
+    streams_per_node: int = Field(2, ge=0)
+    """Repair jobs a node may receive at once (0 = unlimited: fully parallel repair)."""
+    bandwidth: BytesPerSecond = Field(100e6, ge=0)
+    """Cap on each node's incoming repair traffic, shared by its streams (0 = no cap)."""
+    time_model: Literal["io", "exponential"] = "io"
+    """io: a job's time comes from disk queues and transfers; exponential: Exp(mttr) per job (for validation against Markov models)."""
+    mttr: Seconds = Field(3600.0, gt=0)
+    """Mean repair time of one job when time_model is exponential."""
+
+
+class CodecConfig(_Section):
+    """The real erasure codec in the loop."""
+
+    encode_throughput: BytesPerSecond = Field(MEASURED_ENCODE_THROUGHPUT, gt=0)
+    """Encode speed (chunk bytes/s); a schema constant from benchmarks/codec.py, never measured during a run."""
+    decode_throughput: BytesPerSecond = Field(MEASURED_DECODE_THROUGHPUT, gt=0)
+    """Degraded decode speed (bytes read/s)."""
+    verify_payloads: bool = False
+    """Carry real bytes: encode at ingest, really rebuild at repair, degraded reads and conversions, audit at the end."""
+
+
+class FlashCrowd(_Section):
+    """A video that goes viral for a while."""
+
+    video: int = Field(ge=0)
+    """The video id."""
+    start: Seconds
+    """When the crowd arrives."""
+    duration: Seconds = Field(gt=0)
+    """How long it stays."""
+    view_rate: PerSecond = Field(gt=0)
+    """Extra views per second of that video while it lasts."""
+
+
+class WorkloadConfig(_Section):
+    """Viewers."""
+
+    view_rate: PerSecond = Field(0.05, ge=0)
+    """Mean view arrivals per second over the catalog (Poisson; 0 = no views)."""
+    daily_cycle: float = Field(0.0, ge=0, lt=1)
+    """Relative amplitude of a sinusoidal daily cycle of the view rate (0 = flat)."""
+    peak_hour: float = Field(20.0, ge=0, lt=24)
+    """Hour of day when the daily cycle peaks."""
+    age_decay_half_life: Seconds = Field(0.0, ge=0)
+    """Half-life of every video's view intensity as the catalog ages (0 = no decay)."""
+    flash_crowds: tuple[FlashCrowd, ...] = ()
+    """Videos that go viral: extra views at view_rate from start for duration."""
+    watch_distribution: Literal["fixed", "uniform"] = "fixed"
+    """fixed: each viewer watches watch_fraction of the video; uniform: a fraction drawn from U(0, watch_fraction]."""
+    watch_fraction: float = Field(1.0, gt=0, le=1)
+    """Fraction of a video watched (at least one chunk)."""
+    chunk_playback_time: Seconds = Field(0.0, ge=0)
+    """Playback pacing: chunk i is requested no earlier than i x this after the view starts (0 = as soon as chunk i-1 arrives)."""
+    late_binding_extra: int = Field(0, ge=0)
+    """EC-Cache late binding: request k + this many fragments and use the first k to arrive."""
+
+
+class OutputsConfig(_Section):
+    """What a run records."""
+
+    timeline_interval: Seconds = Field(3600.0, gt=0)
+    """Time between samples of the storage timeline."""
+    reads_table_sample: int = Field(0, ge=0)
+    """Keep a uniform sample of this many rows in the reads table (0 = every read); summaries always use every read."""
+
+
+class Config(_Section):
+    """A whole scenario."""
+
+    name: str = "default"
+    """Scenario name; also the results folder name, so letters, digits, '.', '_' and '-' only."""
+    description: str = ""
+    """Free text shown in the report."""
+    run: RunConfig = RunConfig()
+    """Seed and duration."""
+    catalog: CatalogConfig = CatalogConfig()
+    """Videos and popularity."""
+    cluster: ClusterConfig = ClusterConfig()
+    """Nodes, racks, disks and links."""
+    redundancy: RedundancyConfig = RedundancyConfig()
+    """The redundancy policy."""
+    migration: MigrationConfig = MigrationConfig()
+    """Popularity checks and conversions."""
+    failures: FailuresConfig = FailuresConfig()
+    """Node and rack failures."""
+    repair: RepairConfig = RepairConfig()
+    """Rebuilding lost slots."""
+    codec: CodecConfig = CodecConfig()
+    """The erasure codec in the loop."""
+    workload: WorkloadConfig = WorkloadConfig()
+    """Viewers."""
+    outputs: OutputsConfig = OutputsConfig()
+    """What is recorded."""
+
+    @model_validator(mode="after")
+    def _possible(self):
+        if not SAFE_NAME.match(self.name):
+            raise ValueError(f"name: {self.name!r} is not a safe folder name (letters, digits, '.', '_', '-')")
+        cl, red, cat = self.cluster, self.redundancy, self.catalog
+        if cl.racks > cl.nodes:
+            raise ValueError(f"cluster.racks: {cl.racks} racks but only {cl.nodes} nodes")
+        modes = self.assignable_modes()
+        if "replication" in modes and red.replication_factor > cl.nodes:
+            raise ValueError(f"redundancy.replication_factor: {red.replication_factor} replicas need "
+                             f"{red.replication_factor} distinct nodes, cluster.nodes is {cl.nodes}")
+        width = red.data_shards + red.parity_shards
+        if "erasure_coding" in modes and width > cl.nodes:
+            raise ValueError(f"redundancy.data_shards: RS({red.data_shards},{red.parity_shards}) needs {width} "
+                             f"distinct nodes, cluster.nodes is {cl.nodes}")
+        per_chunk = max(self._physical_per_chunk(m) for m in modes)
+        needed = self.expected_chunks() * per_chunk
+        if needed > cl.nodes * cl.node_capacity:
+            raise ValueError(f"cluster.node_capacity: the catalog needs about {needed:,} bytes, the cluster holds "
+                             f"{cl.nodes} x {cl.node_capacity:,} bytes")
+        for i, f in enumerate(self.failures.scheduled):
+            if f.node is not None and f.node >= cl.nodes:
+                raise ValueError(f"failures.scheduled.{i}.node: node {f.node} does not exist ({cl.nodes} nodes)")
+            if f.rack is not None and f.rack >= cl.racks:
+                raise ValueError(f"failures.scheduled.{i}.rack: rack {f.rack} does not exist ({cl.racks} racks)")
+        for i, fc in enumerate(self.workload.flash_crowds):
+            if fc.video >= cat.videos:
+                raise ValueError(f"workload.flash_crowds.{i}.video: video {fc.video} does not exist ({cat.videos} videos)")
+        for vid in red.overrides:
+            if not 0 <= vid < cat.videos:
+                raise ValueError(f"redundancy.overrides: video {vid} does not exist ({cat.videos} videos)")
+        if self.workload.late_binding_extra > red.parity_shards:
+            raise ValueError("workload.late_binding_extra: cannot exceed redundancy.parity_shards")
+        return self
+
+    def assignable_modes(self) -> set[str]:
+        """Modes the policy (or an override) can give a video."""
+        policy = self.redundancy.policy
+        modes = {"replication", "erasure_coding"} if policy == "adaptive" else {policy}
+        return modes | set(self.redundancy.overrides.values())
+
+    def _physical_per_chunk(self, mode: str) -> int:
+        red, size = self.redundancy, self.catalog.chunk_size
+        if mode == "replication":
+            return red.replication_factor * size
+        return fragment_size(size, red.data_shards) * (red.data_shards + red.parity_shards)
+
+    def expected_chunks(self) -> int:
+        """Chunks in the catalog (the expectation when chunk counts are drawn)."""
+        return self.catalog.videos * self.catalog.chunks_per_video
+
+
+def validation_error_line(exc: ValidationError) -> str:
+    """One line naming the key path of the first problem, e.g. ``failures.node_mttf: must not be negative``."""
+    err = exc.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in err["loc"] if p not in ("function-after",))
+    msg = err["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    return f"{loc}: {msg}" if loc else msg
