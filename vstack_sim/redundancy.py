@@ -1,0 +1,462 @@
+"""Popularity-driven choice between full replication and Reed-Solomon coding.
+
+The seed's rule: a video with more views than the popularity threshold
+(default 1000) is *hot* and kept as r full replicas of each chunk; every
+other video is *cold* and kept as RS(k, m) fragments, any k of the k + m
+recovering the chunk. A manual override per video wins over the rule.
+
+This module is the one place that rule lives. The scalar call the seed shows
+(:meth:`RedundancyManager.determine_redundancy_mode`) and the batch call the
+simulator uses (:meth:`RedundancyManager.decide_modes`) evaluate the same
+expression, so a simulated cluster cannot drift from the real manager.
+
+Two additions the seed lists as future work are here too:
+
+* hysteresis ``h``: a replicated video returns to erasure coding only when
+  its count falls to or below ``threshold x (1 - h)``, so videos near the
+  threshold do not flap between modes at every popularity check;
+* a ``policy`` that pins every video to one mode, so the all-replication and
+  all-EC baselines go through the same code as the adaptive one.
+
+The manager also owns the geometry of each mode (slots per chunk, fragment
+size, physical bytes, failures tolerated) and renders the seed's JSON shapes
+from it, so no figure is ever written in by hand.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import numbers
+import os
+import types
+from fractions import Fraction
+from typing import Any, Hashable, Mapping
+
+import numpy as np
+
+from vstack_sim.codec import fragment_size as _codec_fragment_size
+
+__all__ = [
+    "RedundancyMode",
+    "RedundancyManager",
+    "MODE_REPLICATION",
+    "MODE_ERASURE_CODING",
+    "POLICIES",
+    "mode_code",
+    "mode_from_code",
+    "parse_mode",
+]
+
+#: Integer codes for modes in NumPy arrays (``int8``).
+MODE_REPLICATION = 0
+MODE_ERASURE_CODING = 1
+
+#: Policies a manager can follow: the threshold rule, or one mode for all.
+POLICIES = ("adaptive", "replication", "erasure_coding")
+
+_ENV_THRESHOLD = "POPULARITY_THRESHOLD"
+_DEFAULT_THRESHOLD = 1000
+# GF(2^8) codewords hold at most 255 symbols, one per fragment.
+_MAX_TOTAL_SHARDS = 255
+_MIB = 2**20
+
+
+class RedundancyMode(enum.StrEnum):
+    """How a video's chunks are stored. Its value is the seed's JSON string."""
+
+    REPLICATION = "replication"
+    ERASURE_CODING = "erasure_coding"
+
+
+_CODE_OF = {RedundancyMode.REPLICATION: MODE_REPLICATION, RedundancyMode.ERASURE_CODING: MODE_ERASURE_CODING}
+_MODE_OF = {code: mode for mode, code in _CODE_OF.items()}
+
+
+def _is_int(value: Any) -> bool:
+    # bool is an Integral, but True views or True shards are always a mistake.
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if not _is_int(value) or value < minimum:
+        raise ValueError(f"{name}: must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def mode_from_code(code: int) -> RedundancyMode:
+    """The mode whose array code is ``code`` (``MODE_REPLICATION`` or ``MODE_ERASURE_CODING``)."""
+    mode = _MODE_OF.get(int(code)) if _is_int(code) else None
+    if mode is None:
+        raise ValueError(
+            f"code: must be {MODE_REPLICATION} (replication) or {MODE_ERASURE_CODING} (erasure_coding), got {code!r}"
+        )
+    return mode
+
+
+def parse_mode(mode: RedundancyMode | str | int) -> RedundancyMode:
+    """A :class:`RedundancyMode` from the enum, its string (any case) or its array code."""
+    if isinstance(mode, RedundancyMode):
+        return mode
+    if isinstance(mode, str):
+        try:
+            return RedundancyMode(mode.strip().lower())
+        except ValueError:
+            pass
+    elif _is_int(mode) and int(mode) in _MODE_OF:
+        return _MODE_OF[int(mode)]
+    raise ValueError(f"mode: must be 'replication' or 'erasure_coding', got {mode!r}")
+
+
+def mode_code(mode: RedundancyMode | str | int) -> int:
+    """The array code of a mode given as enum, string or code."""
+    return _CODE_OF[parse_mode(mode)]
+
+
+def _threshold_from_env() -> int:
+    raw = os.environ.get(_ENV_THRESHOLD, "").strip()
+    if not raw:
+        return _DEFAULT_THRESHOLD
+    try:
+        value = int(raw, 10)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ValueError(f"{_ENV_THRESHOLD}: must be a non-negative integer, got {raw!r}")
+    return value
+
+
+def _plain_id(video_id: Hashable) -> Hashable:
+    # np.int64(7) and 7 hash alike, but storing plain Python values keeps
+    # the override mapping printable and JSON-friendly.
+    return video_id.item() if isinstance(video_id, np.generic) else video_id
+
+
+class RedundancyManager:
+    """Chooses each video's redundancy mode and knows the geometry of both modes.
+
+    Parameters mirror the seed's configuration. ``popularity_threshold=None``
+    reads the ``POPULARITY_THRESHOLD`` environment variable once, here
+    (default 1000); an explicit value always beats the environment.
+    ``hysteresis`` h in [0, 1) widens the way back from hot to cold;
+    ``policy`` is ``"adaptive"``, ``"replication"`` or ``"erasure_coding"``.
+    Manual overrides win over both the rule and the policy.
+    """
+
+    def __init__(
+        self,
+        popularity_threshold: int | None = None,
+        replication_factor: int = 3,
+        erasure_data_shards: int = 3,
+        erasure_parity_shards: int = 2,
+        chunk_size: int = 2 * _MIB,
+        hysteresis: float = 0.0,
+        policy: str = "adaptive",
+    ) -> None:
+        if popularity_threshold is None:
+            threshold = _threshold_from_env()
+        else:
+            threshold = _check_int("popularity_threshold", popularity_threshold, 0)
+        r = _check_int("replication_factor", replication_factor, 1)
+        k = _check_int("erasure_data_shards", erasure_data_shards, 1)
+        m = _check_int("erasure_parity_shards", erasure_parity_shards, 0)
+        if k + m > _MAX_TOTAL_SHARDS:
+            raise ValueError(
+                f"erasure_parity_shards: erasure_data_shards + erasure_parity_shards must be <= "
+                f"{_MAX_TOTAL_SHARDS} (GF(2^8) codeword length), got {k} + {m} = {k + m}"
+            )
+        size = _check_int("chunk_size", chunk_size, 1)
+        if (
+            isinstance(hysteresis, (bool, np.bool_))
+            or not isinstance(hysteresis, numbers.Real)
+            or not 0 <= hysteresis < 1
+        ):
+            raise ValueError(f"hysteresis: must be a number in [0, 1), got {hysteresis!r}")
+        policy_name = policy.value if isinstance(policy, RedundancyMode) else policy
+        if not isinstance(policy_name, str) or policy_name.strip().lower() not in POLICIES:
+            raise ValueError(f"policy: must be one of {', '.join(POLICIES)}, got {policy!r}")
+
+        self._threshold = threshold
+        self._r, self._k, self._m = r, k, m
+        self._chunk_size = size
+        self._hysteresis = float(hysteresis)
+        # Counts are integers, so "count <= T(1-h)" is "count <= floor(T(1-h))".
+        # Fraction of the decimal repr keeps 1000 x (1 - 0.2) at exactly 800
+        # instead of 799.99...; with h = 0 this is T itself.
+        self._cold_threshold = math.floor(threshold * (1 - Fraction(repr(self._hysteresis))))
+        self._policy = policy_name.strip().lower()
+        self._overrides: dict[Hashable, RedundancyMode] = {}
+        self._override_view = types.MappingProxyType(self._overrides)
+        self._override_keys: dict[str, np.ndarray] = {}  # per id dtype kind, rebuilt on change
+
+    # -- settings ---------------------------------------------------------
+
+    @property
+    def popularity_threshold(self) -> int:
+        """Views above which a video is hot."""
+        return self._threshold
+
+    @property
+    def cold_threshold(self) -> int:
+        """A replicated video goes back to EC at or below this many views (floor of T x (1 - h))."""
+        return self._cold_threshold
+
+    @property
+    def hysteresis(self) -> float:
+        return self._hysteresis
+
+    @property
+    def replication_factor(self) -> int:
+        return self._r
+
+    @property
+    def erasure_data_shards(self) -> int:
+        return self._k
+
+    @property
+    def erasure_parity_shards(self) -> int:
+        return self._m
+
+    @property
+    def total_shards(self) -> int:
+        return self._k + self._m
+
+    @property
+    def chunk_size(self) -> int:
+        return self._chunk_size
+
+    @property
+    def policy(self) -> str:
+        return self._policy
+
+    def __repr__(self) -> str:
+        return (
+            f"RedundancyManager(popularity_threshold={self._threshold}, replication_factor={self._r}, "
+            f"erasure_data_shards={self._k}, erasure_parity_shards={self._m}, chunk_size={self._chunk_size}, "
+            f"hysteresis={self._hysteresis}, policy={self._policy!r})"
+        )
+
+    # -- overrides --------------------------------------------------------
+
+    @property
+    def overrides(self) -> Mapping[Hashable, RedundancyMode]:
+        """Read-only view of the manual overrides, video id -> mode."""
+        return self._override_view
+
+    def set_manual_override(self, video_id: Hashable, mode: RedundancyMode | str | int) -> RedundancyMode:
+        """Pin ``video_id`` to ``mode`` whatever its views; returns the parsed mode."""
+        parsed = parse_mode(mode)
+        self._overrides[_plain_id(video_id)] = parsed
+        self._override_keys.clear()
+        return parsed
+
+    def clear_manual_override(self, video_id: Hashable) -> None:
+        """Return ``video_id`` to the automatic choice (no error if it had no override)."""
+        if self._overrides.pop(_plain_id(video_id), None) is not None:
+            self._override_keys.clear()
+
+    def get_manual_override(self, video_id: Hashable) -> RedundancyMode | None:
+        """The override of ``video_id``, or None."""
+        return self._overrides.get(_plain_id(video_id))
+
+    # -- the rule ---------------------------------------------------------
+
+    def _replicate(self, counts, currently_replicated=None):
+        """True where a video should be replicated. Works on ints and arrays alike.
+
+        This expression is the whole threshold rule; both the scalar and the
+        batch call go through it.
+        """
+        hot = counts > self._threshold
+        if currently_replicated is None:
+            return hot
+        return hot | (currently_replicated & (counts > self._cold_threshold))
+
+    def determine_redundancy_mode(
+        self,
+        video_id: Hashable,
+        view_count: int,
+        current_mode: RedundancyMode | str | int | None = None,
+    ) -> tuple[RedundancyMode, dict]:
+        """The mode for one video and its config dict, as in the seed.
+
+        More than ``popularity_threshold`` views -> replication, else erasure
+        coding; an override wins. With ``current_mode`` given, hysteresis
+        applies exactly as in :meth:`decide_modes`.
+        """
+        if not _is_int(view_count) or view_count < 0:
+            raise ValueError(f"view_count: must be a non-negative integer, got {view_count!r}")
+        current = None if current_mode is None else parse_mode(current_mode) is RedundancyMode.REPLICATION
+        mode = self._overrides.get(_plain_id(video_id))
+        if mode is None:
+            if self._policy != "adaptive":
+                mode = RedundancyMode(self._policy)
+            else:
+                replicate = self._replicate(int(view_count), current)
+                mode = RedundancyMode.REPLICATION if replicate else RedundancyMode.ERASURE_CODING
+        return mode, self.mode_config(mode)
+
+    def decide_modes(self, video_ids, view_counts, current_modes=None) -> np.ndarray:
+        """Mode codes (``int8``) for many videos at once: the simulator's batch call.
+
+        ``video_ids`` and ``view_counts`` are equal-shape 1-D arrays.
+        ``current_modes=None`` (ingest) applies the plain rule; otherwise it
+        holds each video's current code and hysteresis applies. Overrides win.
+        """
+        ids = np.asarray(video_ids)
+        counts = np.asarray(view_counts)
+        if ids.ndim != 1:
+            raise ValueError(f"video_ids: must be a 1-D array, got shape {ids.shape}")
+        if counts.shape != ids.shape:
+            raise ValueError(f"view_counts: shape {counts.shape} does not match video_ids shape {ids.shape}")
+        if counts.dtype.kind not in "iuf":
+            raise ValueError(f"view_counts: must be an array of numbers, got dtype {counts.dtype}")
+        if counts.size and counts.dtype.kind != "u":
+            if counts.dtype.kind == "f" and not np.isfinite(counts).all():
+                raise ValueError("view_counts: must be finite")
+            if counts.min() < 0:
+                raise ValueError(f"view_counts: must be non-negative, got {counts.min()}")
+
+        if self._policy != "adaptive":
+            codes = np.full(ids.shape, _CODE_OF[RedundancyMode(self._policy)], dtype=np.int8)
+        else:
+            current = None
+            if current_modes is not None:
+                current_arr = np.asarray(current_modes)
+                if current_arr.shape != ids.shape:
+                    raise ValueError(
+                        f"current_modes: shape {current_arr.shape} does not match video_ids shape {ids.shape}"
+                    )
+                current = current_arr == MODE_REPLICATION
+                if current_arr.size and not (current | (current_arr == MODE_ERASURE_CODING)).all():
+                    raise ValueError(
+                        f"current_modes: codes must be {MODE_REPLICATION} or {MODE_ERASURE_CODING}"
+                    )
+            replicate = self._replicate(counts, current)
+            codes = np.where(replicate, np.int8(MODE_REPLICATION), np.int8(MODE_ERASURE_CODING))
+        if self._overrides:
+            self._apply_overrides(ids, codes)
+        return codes
+
+    def _apply_overrides(self, ids: np.ndarray, codes: np.ndarray) -> None:
+        # np.isin finds the few overridden positions in one pass; only those
+        # go through the dict. Keys of another type than the array's (string
+        # ids set on an int array) cannot match and are left out of isin.
+        kind = ids.dtype.kind
+        if kind in "iuUS":
+            keys = self._override_keys.get(kind)
+            if keys is None:
+                want = {"i": numbers.Integral, "u": numbers.Integral, "U": str, "S": bytes}[kind]
+                keys = np.array([k for k in self._overrides if isinstance(k, want) and not isinstance(k, bool)])
+                self._override_keys[kind] = keys
+            if keys.size == 0:
+                return
+            positions = np.flatnonzero(np.isin(ids, keys))
+            for i in positions:
+                codes[i] = _CODE_OF[self._overrides[ids[i].item()]]
+        else:
+            # Object (or odd) dtypes: a Python pass; these come from notebooks, not the simulator.
+            for i, vid in enumerate(ids.tolist()):
+                mode = self._overrides.get(vid)
+                if mode is not None:
+                    codes[i] = _CODE_OF[mode]
+
+    # -- geometry ---------------------------------------------------------
+
+    def mode_config(self, mode: RedundancyMode | str | int) -> dict:
+        """The seed's ``config`` dict for a mode (plain Python values)."""
+        mode = parse_mode(mode)
+        if mode is RedundancyMode.REPLICATION:
+            return {
+                "mode": mode.value,
+                "replication_factor": self._r,
+                "min_replicas_for_recovery": self.min_slots_to_read(mode),
+            }
+        return {
+            "mode": mode.value,
+            "data_shards": self._k,
+            "parity_shards": self._m,
+            "total_shards": self.slots_per_chunk(mode),
+            "min_shards_for_recovery": self.min_slots_to_read(mode),
+        }
+
+    def resolve_chunk_size(self, chunk_size: int | None = None) -> int:
+        """``chunk_size`` checked, or the configured chunk size when None."""
+        return self._chunk_size if chunk_size is None else _check_int("chunk_size", chunk_size, 1)
+
+    def slots_per_chunk(self, mode: RedundancyMode | str | int) -> int:
+        """Nodes one chunk occupies: r replicas or k + m fragments."""
+        return self._r if parse_mode(mode) is RedundancyMode.REPLICATION else self._k + self._m
+
+    def min_slots_to_read(self, mode: RedundancyMode | str | int) -> int:
+        """Live slots needed to read or rebuild a chunk: 1 replica or k fragments."""
+        return 1 if parse_mode(mode) is RedundancyMode.REPLICATION else self._k
+
+    def failures_tolerated(self, mode: RedundancyMode | str | int) -> int:
+        """Slot losses a chunk survives: r - 1 or m."""
+        return self.slots_per_chunk(mode) - self.min_slots_to_read(mode)
+
+    def fragment_size(self, chunk_size: int | None = None) -> int:
+        """Bytes per RS fragment: ceil(chunk_size / k)."""
+        return _codec_fragment_size(self.resolve_chunk_size(chunk_size), self._k)
+
+    def slot_bytes(self, mode: RedundancyMode | str | int, chunk_size: int | None = None) -> int:
+        """Bytes held by one slot: a whole replica or one fragment."""
+        if parse_mode(mode) is RedundancyMode.REPLICATION:
+            return self.resolve_chunk_size(chunk_size)
+        return self.fragment_size(chunk_size)
+
+    def physical_bytes_per_chunk(self, mode: RedundancyMode | str | int, chunk_size: int | None = None) -> int:
+        """Stored bytes of one chunk: r x size, or ceil(size / k) x (k + m)."""
+        return self.slots_per_chunk(mode) * self.slot_bytes(mode, chunk_size)
+
+    def overhead_factor(self, mode: RedundancyMode | str | int, chunk_size: int | None = None) -> float:
+        """Physical over logical bytes of one chunk (unrounded)."""
+        return self.physical_bytes_per_chunk(mode, chunk_size) / self.resolve_chunk_size(chunk_size)
+
+    # -- the seed's JSON shapes --------------------------------------------
+
+    def recommend(self, video_id: Hashable, view_count: int) -> dict:
+        """``GET /redundancy/recommend/{video_id}``."""
+        mode, config = self.determine_redundancy_mode(video_id, view_count)
+        return {
+            "video_id": _plain_id(video_id),
+            "view_count": int(view_count),
+            "recommended_mode": mode.value,
+            "config": config,
+        }
+
+    def override(self, video_id: Hashable, mode: RedundancyMode | str | int) -> dict:
+        """``POST /redundancy/override/{video_id}?mode=``: sets the override and reports it."""
+        parsed = self.set_manual_override(video_id, mode)
+        return {
+            "status": "ok",
+            "video_id": _plain_id(video_id),
+            "override_mode": parsed.value,
+            "message": f"Manual override set to {parsed.value}",
+        }
+
+    def efficiency(self) -> dict:
+        """``GET /redundancy/efficiency`` for the configured r, k, m and chunk size."""
+        rep, ec = RedundancyMode.REPLICATION, RedundancyMode.ERASURE_CODING
+        rep_bytes = self.physical_bytes_per_chunk(rep)
+        ec_bytes = self.physical_bytes_per_chunk(ec)
+
+        def comparison(mode: RedundancyMode, physical: int) -> dict:
+            return {
+                "storage_per_chunk_mb": round(physical / _MIB, 2),
+                "nodes_required": self.slots_per_chunk(mode),
+                "failures_tolerated": self.failures_tolerated(mode),
+            }
+
+        return {
+            "efficiency": {
+                "replication_overhead_factor": round(self.overhead_factor(rep), 2),
+                "erasure_coding_overhead_factor": round(self.overhead_factor(ec), 2),
+                "storage_savings_percent": round((rep_bytes - ec_bytes) / rep_bytes * 100, 1),
+            },
+            "mode_comparison": {
+                rep.value: comparison(rep, rep_bytes),
+                ec.value: comparison(ec, ec_bytes),
+            },
+        }
