@@ -1,0 +1,276 @@
+"""The ``vstack-sim`` command: a thin front over the functions notebooks use.
+
+Each subcommand is registered by its own ``_add_<name>(subparsers)``
+function, which sets ``func=`` to the function that runs it; adding a
+command means adding one such function and one line in :func:`build_parser`.
+
+Errors follow one contract: a bad argument or value exits with code 2 and
+prints exactly one line, ``vstack-sim: error: ...``, to stderr, with no usage
+dump and no traceback. A ``ValueError`` from the library counts as a bad
+value, since the library validates everything it is given.
+
+Imports at module level stay light (argparse, json): the heavy parts of the
+package are imported inside the command that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from fractions import Fraction
+from typing import NoReturn, Sequence
+
+from vstack_sim import __version__
+
+PROG = "vstack-sim"
+
+_SIZE_UNITS = {
+    "": 1,
+    "B": 1,
+    "kB": 10**3, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+    "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
+}
+_SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([A-Za-z]*)\s*$")
+
+
+class CLIError(Exception):
+    """A bad command-line value; becomes the one-line exit-2 message."""
+
+
+def parse_size(text: str) -> int:
+    """Bytes in a size such as ``2097152``, ``2MiB``, ``64 KiB`` or ``1.5TB``.
+
+    Decimal units (kB/KB, MB, GB, TB) are powers of 1000, binary ones (KiB,
+    MiB, GiB, TiB) powers of 1024; units are case-sensitive, as ``Mb`` would
+    be megabits. A fraction is allowed when the result is a whole number of
+    bytes. Raises ValueError otherwise.
+    """
+    match = _SIZE_RE.match(str(text))
+    if not match or match.group(2) not in _SIZE_UNITS:
+        units = ", ".join(u for u in _SIZE_UNITS if u)
+        raise ValueError(f"not a size: {text!r} (a byte count, optionally with one of {units})")
+    # Fraction keeps "1.5TB" exact where float arithmetic might not.
+    value = Fraction(match.group(1)) * _SIZE_UNITS[match.group(2)]
+    if value.denominator != 1:
+        raise ValueError(f"not a whole number of bytes: {text!r} is {float(value)} B")
+    return int(value)
+
+
+def _arg_type(name: str, convert):
+    """An argparse ``type=`` whose message reads ``must be ..., got X`` (argparse adds the option)."""
+
+    def parse(text: str):
+        try:
+            return convert(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = name
+    return parse
+
+
+def _int_at_least(minimum: int, what: str):
+    def convert(text: str) -> int:
+        try:
+            value = int(text, 10)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise ValueError(f"must be {what}, got {text}")
+        return value
+
+    return _arg_type(what, convert)
+
+
+def _positive_size(text: str) -> int:
+    size = parse_size(text)
+    if size < 1:
+        raise ValueError(f"must be at least 1 byte, got {text}")
+    return size
+
+
+_non_negative_int = _int_at_least(0, "a non-negative integer")
+_positive_int = _int_at_least(1, "a positive integer")
+_size = _arg_type("size", _positive_size)
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        # argparse says "argument --views: ..."; the option name alone reads better.
+        if message.startswith("argument "):
+            message = message[len("argument "):]
+        _print_error(message)
+        raise SystemExit(2)
+
+
+def _print_error(message: str) -> None:
+    first_line = " ".join(str(message).split())
+    print(f"{PROG}: error: {first_line}", file=sys.stderr)
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, indent=2))
+
+
+# -- recommend --------------------------------------------------------------
+
+
+def _cmd_recommend(args: argparse.Namespace) -> int:
+    from vstack_sim.redundancy import RedundancyManager
+
+    manager = RedundancyManager(popularity_threshold=args.threshold)
+    _print_json(manager.recommend(args.video_id, args.views))
+    return 0
+
+
+def _add_recommend(subparsers) -> None:
+    p = subparsers.add_parser(
+        "recommend",
+        help="the redundancy mode for one video (the seed's /redundancy/recommend JSON)",
+        description="Print the recommended redundancy mode for a video with N views.",
+    )
+    p.add_argument("video_id", metavar="VIDEO_ID", help="video identifier, echoed in the output")
+    p.add_argument("--views", type=_non_negative_int, required=True, metavar="N", help="the video's view count")
+    p.add_argument(
+        "--threshold",
+        type=_non_negative_int,
+        default=None,
+        metavar="T",
+        help="popularity threshold (default: $POPULARITY_THRESHOLD, or 1000)",
+    )
+    p.set_defaults(func=_cmd_recommend)
+
+
+# -- efficiency -------------------------------------------------------------
+
+
+_EFFICIENCY_FLAGS = {
+    "erasure_data_shards": "--data-shards",
+    "erasure_parity_shards": "--parity-shards",
+    "replication_factor": "--replication-factor",
+    "chunk_size": "--chunk-size",
+}
+
+
+def _cmd_efficiency(args: argparse.Namespace) -> int:
+    from vstack_sim.redundancy import RedundancyManager
+
+    try:
+        manager = RedundancyManager(
+            replication_factor=args.replication_factor,
+            erasure_data_shards=args.data_shards,
+            erasure_parity_shards=args.parity_shards,
+            chunk_size=args.chunk_size,
+        )
+    except ValueError as exc:
+        # The library names its parameters; the user typed flags.
+        message = str(exc)
+        for name, flag in _EFFICIENCY_FLAGS.items():
+            message = message.replace(name, flag)
+        raise CLIError(message) from None
+    _print_json(manager.efficiency())
+    return 0
+
+
+def _add_efficiency(subparsers) -> None:
+    p = subparsers.add_parser(
+        "efficiency",
+        help="storage cost of replication vs erasure coding (the seed's /redundancy/efficiency JSON)",
+        description="Print overhead factors, savings and per-mode geometry for r replicas vs RS(k, m).",
+    )
+    p.add_argument("--data-shards", type=_positive_int, default=3, metavar="K", help="RS data shards k (default 3)")
+    p.add_argument(
+        "--parity-shards", type=_non_negative_int, default=2, metavar="M", help="RS parity shards m (default 2)"
+    )
+    p.add_argument(
+        "--replication-factor", type=_positive_int, default=3, metavar="R", help="replicas per hot chunk (default 3)"
+    )
+    p.add_argument(
+        "--chunk-size", type=_size, default=2 * 2**20, metavar="SIZE", help="chunk size, e.g. 2MiB (default)"
+    )
+    p.set_defaults(func=_cmd_efficiency)
+
+
+# -- bench ------------------------------------------------------------------
+
+
+def _cmd_bench_codec(args: argparse.Namespace) -> int:
+    # Imported here: the benchmark pulls in the codec and its optional peers.
+    from vstack_sim import bench
+
+    rows = bench.codec_benchmark(chunk_size=args.chunk_size, repeats=args.repeats, peers=args.peers)
+    print(bench.format_codec_table(rows))
+    return 0
+
+
+def _add_bench(subparsers) -> None:
+    p = subparsers.add_parser(
+        "bench",
+        help="measure this machine (codec throughput)",
+        description="Benchmarks of the real system on this machine.",
+    )
+    targets = p.add_subparsers(dest="target", metavar="TARGET", parser_class=_Parser)
+    targets.required = True
+    codec = targets.add_parser(
+        "codec",
+        help="encode/decode throughput of the RS codec, beside replication and peer libraries",
+        description="Time the Reed-Solomon codec on one chunk size and print a table.",
+    )
+    codec.add_argument(
+        "--chunk-size", type=_size, default=2 * 2**20, metavar="SIZE", help="bytes per chunk, e.g. 2MiB (default)"
+    )
+    codec.add_argument("--repeats", type=_positive_int, default=5, metavar="N", help="timed runs per case (default 5)")
+    codec.add_argument(
+        "--no-peers", dest="peers", action="store_false", help="skip the peer libraries (zfec, pyeclib)"
+    )
+    codec.set_defaults(func=_cmd_bench_codec)
+
+
+# -- the parser -------------------------------------------------------------
+
+
+def _no_command(commands: tuple[str, ...]):
+    def run(args: argparse.Namespace) -> int:
+        raise CLIError(f"a command is required ({', '.join(commands)}); see '{PROG} --help'")
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``vstack-sim`` parser with every registered subcommand."""
+    parser = _Parser(
+        prog=PROG,
+        description="Simulate a distributed video store with popularity-driven adaptive redundancy.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add_recommend(subparsers)
+    _add_efficiency(subparsers)
+    _add_bench(subparsers)
+    parser.set_defaults(func=_no_command(tuple(subparsers.choices)))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``vstack-sim`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, CLIError) as exc:
+        _print_error(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        _print_error("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
