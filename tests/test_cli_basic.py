@@ -1,0 +1,228 @@
+"""`vstack-sim` recommend / efficiency / bench codec, and the one-line exit-2 error contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import types
+
+import pytest
+
+from vstack_sim.cli import build_parser, main, parse_size
+
+MIB = 2**20
+
+
+@pytest.fixture(autouse=True)
+def _no_env_threshold(monkeypatch):
+    monkeypatch.delenv("POPULARITY_THRESHOLD", raising=False)
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, out, err, *fragments):
+    assert code == 2
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("vstack-sim: error: ")
+    assert "Traceback" not in err and "usage:" not in err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+# -- recommend ---------------------------------------------------------------
+
+
+def test_recommend_prints_seed_json(capsys):
+    code, out, err = run(capsys, "recommend", "abc123", "--views", "500")
+    assert code == 0 and err == ""
+    assert json.loads(out) == {
+        "video_id": "abc123",
+        "view_count": 500,
+        "recommended_mode": "erasure_coding",
+        "config": {
+            "mode": "erasure_coding",
+            "data_shards": 3,
+            "parity_shards": 2,
+            "total_shards": 5,
+            "min_shards_for_recovery": 3,
+        },
+    }
+    assert out.startswith('{\n  "video_id"')  # indent=2
+
+
+def test_recommend_threshold_option_and_env(capsys, monkeypatch):
+    assert json.loads(run(capsys, "recommend", "v", "--views", "1001")[1])["recommended_mode"] == "replication"
+    assert json.loads(run(capsys, "recommend", "v", "--views", "1000")[1])["recommended_mode"] == "erasure_coding"
+    monkeypatch.setenv("POPULARITY_THRESHOLD", "10")
+    assert json.loads(run(capsys, "recommend", "v", "--views", "11")[1])["recommended_mode"] == "replication"
+    out = run(capsys, "recommend", "v", "--views", "11", "--threshold", "100")[1]
+    assert json.loads(out)["recommended_mode"] == "erasure_coding"
+
+
+# -- efficiency --------------------------------------------------------------
+
+
+def test_efficiency_defaults_print_seed_json(capsys):
+    code, out, err = run(capsys, "efficiency")
+    assert code == 0 and err == ""
+    assert json.loads(out) == {
+        "efficiency": {
+            "replication_overhead_factor": 3.0,
+            "erasure_coding_overhead_factor": 1.67,
+            "storage_savings_percent": 44.4,
+        },
+        "mode_comparison": {
+            "replication": {"storage_per_chunk_mb": 6.0, "nodes_required": 3, "failures_tolerated": 2},
+            "erasure_coding": {"storage_per_chunk_mb": 3.33, "nodes_required": 5, "failures_tolerated": 2},
+        },
+    }
+
+
+def test_efficiency_custom_geometry(capsys):
+    code, out, _ = run(
+        capsys, "efficiency", "--data-shards", "6", "--parity-shards", "3", "--replication-factor", "2",
+        "--chunk-size", "1MiB",
+    )
+    assert code == 0
+    body = json.loads(out)
+    # 9 x ceil(1,048,576 / 6) = 1,572,867 B vs 2 x 1,048,576 = 2,097,152 B.
+    assert body["efficiency"] == {
+        "replication_overhead_factor": 2.0,
+        "erasure_coding_overhead_factor": 1.5,
+        "storage_savings_percent": 25.0,
+    }
+    assert body["mode_comparison"]["erasure_coding"] == {
+        "storage_per_chunk_mb": 1.5, "nodes_required": 9, "failures_tolerated": 3,
+    }
+
+
+def test_efficiency_chunk_size_changes_rounding(capsys):
+    # 10-byte chunks: 5 x ceil(10 / 3) = 20 B, factor 2.0 rather than 1.67.
+    body = json.loads(run(capsys, "efficiency", "--chunk-size", "10")[1])
+    assert body["efficiency"]["erasure_coding_overhead_factor"] == 2.0
+    assert body["efficiency"]["storage_savings_percent"] == 33.3
+
+
+# -- bench -------------------------------------------------------------------
+
+
+def test_bench_codec_passes_options_and_prints_table(capsys, monkeypatch):
+    calls = []
+    fake = types.ModuleType("vstack_sim.bench")
+    fake.codec_benchmark = lambda **kw: calls.append(kw) or [{"row": 1}]
+    fake.format_codec_table = lambda rows: f"TABLE {rows}"
+    monkeypatch.setitem(sys.modules, "vstack_sim.bench", fake)
+    import vstack_sim
+
+    monkeypatch.setattr(vstack_sim, "bench", fake, raising=False)
+
+    code, out, err = run(capsys, "bench", "codec", "--chunk-size", "64KiB", "--repeats", "2", "--no-peers")
+    assert code == 0 and err == ""
+    assert calls == [{"chunk_size": 64 * 1024, "repeats": 2, "peers": False}]
+    assert out == "TABLE [{'row': 1}]\n"
+
+    run(capsys, "bench", "codec")
+    assert calls[-1] == {"chunk_size": 2 * MIB, "repeats": 5, "peers": True}
+
+
+# -- errors ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv, fragments",
+    [
+        (["recommend", "v", "--views", "-5"], ["--views: must be a non-negative integer, got -5"]),
+        (["recommend", "v", "--views", "many"], ["--views"]),
+        (["recommend", "v"], ["--views"]),
+        (["recommend", "v", "--views", "1", "--threshold", "-1"], ["--threshold"]),
+        (["frobnicate"], ["invalid choice", "frobnicate"]),
+        (["efficiency", "--data-shards", "200", "--parity-shards", "56"], ["255", "--parity-shards"]),
+        (["efficiency", "--data-shards", "0"], ["--data-shards"]),
+        (["efficiency", "--parity-shards", "-1"], ["--parity-shards"]),
+        (["efficiency", "--replication-factor", "0"], ["--replication-factor"]),
+        (["efficiency", "--chunk-size", "2Mb"], ["--chunk-size", "2Mb"]),
+        (["efficiency", "--chunk-size", "1.5B"], ["--chunk-size", "whole number"]),
+        (["efficiency", "--chunk-size", "0"], ["--chunk-size"]),
+        (["efficiency", "--bogus"], ["--bogus"]),
+        (["bench"], ["required"]),
+        (["bench", "codec", "--repeats", "0"], ["--repeats"]),
+        ([], ["command is required"]),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(capsys, argv, fragments):
+    assert_one_line_error(*run(capsys, *argv), *fragments)
+
+
+def test_bad_env_threshold_is_one_line_exit_2(capsys, monkeypatch):
+    monkeypatch.setenv("POPULARITY_THRESHOLD", "lots")
+    assert_one_line_error(*run(capsys, "recommend", "v", "--views", "1"), "POPULARITY_THRESHOLD")
+
+
+def test_help_exits_0(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "recommend" in out and "efficiency" in out
+
+
+def test_console_script_subprocess():
+    # The real process: exit code and stderr as a shell user sees them.
+    ok = subprocess.run(
+        [sys.executable, "-m", "vstack_sim.cli", "efficiency"], capture_output=True, text=True, check=False
+    )
+    assert ok.returncode == 0 and json.loads(ok.stdout)["efficiency"]["storage_savings_percent"] == 44.4
+    bad = subprocess.run(
+        [sys.executable, "-m", "vstack_sim.cli", "recommend", "v", "--views", "-5"],
+        capture_output=True, text=True, check=False,
+    )
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr == "vstack-sim: error: --views: must be a non-negative integer, got -5\n"
+
+
+def test_cli_import_is_light():
+    code = "import sys, vstack_sim.cli; print(sorted(m for m in ('numpy', 'pandas', 'simpy', 'matplotlib') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_every_subcommand_has_a_func():
+    parser = build_parser()
+    for argv in (["recommend", "v", "--views", "1"], ["efficiency"], ["bench", "codec"]):
+        assert callable(parser.parse_args(argv).func)
+
+
+# -- parse_size --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2097152", 2 * MIB),
+        ("2MiB", 2 * MIB),
+        ("2 MiB", 2 * MIB),
+        ("64KiB", 65_536),
+        ("1kB", 1000),
+        ("1KB", 1000),
+        ("3MB", 3_000_000),
+        ("1GB", 10**9),
+        ("1.5TB", 1_500_000_000_000),
+        ("1GiB", 2**30),
+        ("2TiB", 2 * 2**40),
+        ("0.5KiB", 512),
+        ("7B", 7),
+        ("0", 0),
+    ],
+)
+def test_parse_size(text, expected):
+    assert parse_size(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "MiB", "-1MiB", "2Mb", "2 mib", "1.5B", "0.1KiB", "1e6", "2 MiB/s", "2XB"])
+def test_parse_size_rejects(text):
+    with pytest.raises(ValueError):
+        parse_size(text)
