@@ -1,0 +1,288 @@
+"""Scenario files: loading, extends, --set overrides, one-line errors with file and line, the key reference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from vstack_sim.config import Config
+from vstack_sim.scenario import (
+    ScenarioError,
+    canonical_json,
+    config_sha256,
+    load_scenario,
+    parse_set,
+    schema_markdown,
+    schema_rows,
+    to_yaml,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def error_of(*args, **kw) -> str:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(*args, **kw)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_no_path_is_the_embedded_default():
+    assert load_scenario() == Config()
+    assert load_scenario().name == "default"
+
+
+def test_units_are_converted_at_load(tmp_path):
+    path = write(tmp_path, "s.yaml", "name: u\nrun: {duration: 2d}\ncatalog: {chunk_size: 1MiB}\n"
+                                     "cluster: {disk_bandwidth: 200MB/s, client_bandwidth: 1Gbps}\n"
+                                     "workload: {view_rate: 60/min}\n")
+    cfg = load_scenario(path)
+    assert cfg.run.duration == 172800.0
+    assert cfg.catalog.chunk_size == 2**20
+    assert cfg.cluster.disk_bandwidth == 200e6
+    assert cfg.cluster.client_bandwidth == 125e6
+    assert cfg.workload.view_rate == 1.0
+
+
+def test_extends_deep_merges_mappings_relative_to_the_extending_file(tmp_path):
+    write(tmp_path, "base/base.yaml", "name: base\ncluster: {nodes: 10, racks: 5}\n"
+                                      "failures:\n  scheduled:\n    - {at: 1d, node: 1}\n    - {at: 2d, node: 2}\n")
+    child = write(tmp_path, "child.yaml", "extends: base/base.yaml\nname: child\ncluster: {racks: 2}\n"
+                                          "failures:\n  scheduled:\n    - {at: 3d, node: 3}\n")
+    cfg = load_scenario(child)
+    assert cfg.name == "child"
+    assert (cfg.cluster.nodes, cfg.cluster.racks) == (10, 2)  # merged key by key
+    assert [f.node for f in cfg.failures.scheduled] == [3]  # lists replace
+
+
+def test_extends_chains_and_later_files_win(tmp_path):
+    write(tmp_path, "a.yaml", "name: a\nrun: {seed: 1, duration: 1d}\n")
+    write(tmp_path, "b.yaml", "extends: a.yaml\nrun: {seed: 2}\n")
+    c = write(tmp_path, "c.yaml", "extends: b.yaml\nname: c\n")
+    cfg = load_scenario(c)
+    assert (cfg.name, cfg.run.seed, cfg.run.duration) == ("c", 2, 86400.0)
+
+
+def test_set_overrides_parse_yaml_scalars(tmp_path):
+    path = write(tmp_path, "s.yaml", "name: s\nfailures:\n  scheduled:\n    - {at: 1d, node: 1}\n"
+                                     "redundancy:\n  overrides: {5: erasure_coding}\n")
+    cfg = load_scenario(path, ["run.duration=3h", "codec.verify_payloads=true", "cluster.nodes=12",
+                               "failures.scheduled.0.node=7", "redundancy.overrides.5=replication",
+                               "description=two words"])
+    assert cfg.run.duration == 3 * 3600.0
+    assert cfg.codec.verify_payloads is True
+    assert cfg.cluster.nodes == 12
+    assert cfg.failures.scheduled[0].node == 7
+    assert cfg.redundancy.overrides == {5: "replication"}  # same key, not a second "5"
+    assert cfg.description == "two words"
+
+
+def test_set_is_never_evaluated():
+    # A Python expression is just a string to YAML; the schema then rejects it as a name.
+    message = error_of(None, ["name=__import__('os').getcwd()"])
+    assert message.startswith("--set name=")
+    assert "not a safe folder name" in message
+
+
+def test_seed_argument_replaces_run_seed():
+    assert load_scenario(None, ["run.seed=5"], seed=9).run.seed == 9
+
+
+def test_mapping_overrides_keep_python_values():
+    cfg = load_scenario(None, {"run.duration": "1d", "catalog.videos": 10})
+    assert (cfg.run.duration, cfg.catalog.videos) == (86400.0, 10)
+
+
+@pytest.mark.parametrize("item", ["novalue", "=3", "a..b=1", "run.seed=[1"])
+def test_malformed_set_items(item):
+    with pytest.raises(ScenarioError, match="--set"):
+        load_scenario(None, [item])
+
+
+def test_parse_set_reads_the_value_as_yaml():
+    assert parse_set("a.b=1.5") == (["a", "b"], 1.5)
+    assert parse_set("a=off") == (["a"], False)
+    assert parse_set("a=2MiB") == (["a"], "2MiB")
+    assert parse_set("a=") == (["a"], None)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path):
+    path = write(tmp_path, "bad.yaml", "name: x\ncluster:\n  nodes: [1\n  racks: 2\n")
+    message = error_of(path)
+    assert "bad.yaml:" in message and "malformed YAML" in message
+
+
+def test_unsafe_yaml_tags_are_refused(tmp_path):
+    path = write(tmp_path, "evil.yaml", "name: !!python/object/apply:os.getcwd []\n")
+    assert "malformed YAML" in error_of(path)
+
+
+def test_top_level_must_be_a_mapping(tmp_path):
+    assert "mapping" in error_of(write(tmp_path, "list.yaml", "- 1\n- 2\n"))
+
+
+def test_empty_file_is_the_default(tmp_path):
+    assert load_scenario(write(tmp_path, "empty.yaml", "# nothing\n")) == Config()
+
+
+def test_duplicate_key_is_an_error(tmp_path):
+    message = error_of(write(tmp_path, "dup.yaml", "cluster:\n  nodes: 10\n  nodes: 12\n"))
+    assert message == f"{tmp_path / 'dup.yaml'}:3: cluster.nodes: duplicate key" or message.endswith(
+        "dup.yaml:3: cluster.nodes: duplicate key")
+
+
+def test_unknown_key_suggests_the_close_one_with_its_line(tmp_path):
+    path = write(tmp_path, "s.yaml", "name: s\ncluster:\n  nodes: 10\n  nodez: 4\n")
+    message = error_of(path)
+    assert message.endswith("s.yaml:4: cluster.nodez: unknown key (did you mean 'nodes'?)")
+
+
+def test_unknown_top_level_key():
+    assert error_of(None, ["clustr.nodes=3"]) == "--set clustr.nodes=3: clustr: unknown key (did you mean 'cluster'?)"
+
+
+def test_unknown_key_without_close_match_lists_the_keys():
+    message = error_of(None, ["run.zzzzzz=1"])
+    assert "known keys: seed, duration, stop_at_first_loss" in message
+
+
+def test_unknown_key_in_a_list_item(tmp_path):
+    path = write(tmp_path, "s.yaml", "failures:\n  scheduled:\n    - at: 1d\n      nod: 3\n")
+    assert error_of(path).endswith("s.yaml:4: failures.scheduled.0.nod: unknown key (did you mean 'node'?)")
+
+
+def test_wrong_type(tmp_path):
+    path = write(tmp_path, "s.yaml", "cluster:\n  nodes: many\n")
+    message = error_of(path)
+    assert message.endswith("s.yaml:2: cluster.nodes: Input should be a valid integer, unable to parse string as an integer")
+
+
+def test_bad_unit(tmp_path):
+    path = write(tmp_path, "s.yaml", "name: s\ncluster:\n  disk_bandwidth: 2MB/x\n")
+    assert error_of(path).endswith("s.yaml:3: cluster.disk_bandwidth: not a byte rate: '2MB/x' (use e.g. 200MB/s, 1Gbps)")
+
+
+@pytest.mark.parametrize("item, key", [
+    ("cluster.nodes=-3", "cluster.nodes"),
+    ("catalog.videos=-1", "catalog.videos"),
+    ("workload.view_rate=-2/s", "workload.view_rate"),
+    ("failures.node_mttf=-1d", "failures.node_mttf"),
+    ("repair.streams_per_node=-1", "repair.streams_per_node"),
+])
+def test_negative_counts_and_rates(item, key):
+    message = error_of(None, [item])
+    assert message.startswith(f"--set {item}: {key}: ")
+
+
+@pytest.mark.parametrize("item", ["workload.view_rate=0", "failures.node_mttf=0", "repair.streams_per_node=0",
+                                  "migration.check_interval=0", "failures.rack_mttf=0"])
+def test_zero_means_off_and_is_allowed(item):
+    load_scenario(None, [item])
+
+
+def test_stripe_wider_than_the_cluster_points_at_the_nodes_line(tmp_path):
+    path = write(tmp_path, "s.yaml", "name: s\ncluster:\n  nodes: 4\n  racks: 2\n")
+    assert error_of(path).endswith("s.yaml:3: redundancy.data_shards: RS(3,2) needs 5 distinct nodes, cluster.nodes is 4")
+
+
+def test_stripe_only_matters_for_a_mode_the_policy_can_assign():
+    cfg = load_scenario(None, ["cluster.nodes=4", "cluster.racks=2", "redundancy.policy=replication"])
+    assert cfg.cluster.nodes == 4
+    assert "replication_factor" in error_of(None, ["cluster.nodes=2", "cluster.racks=2",
+                                                    "redundancy.policy=replication"])
+    # An override to erasure coding makes EC assignable again.
+    assert "RS(3,2)" in error_of(None, ["cluster.nodes=4", "cluster.racks=2", "redundancy.policy=replication",
+                                        "redundancy.overrides.0=erasure_coding"])
+
+
+def test_racks_larger_than_nodes(tmp_path):
+    path = write(tmp_path, "s.yaml", "cluster:\n  nodes: 6\n  racks: 7\n")
+    assert error_of(path).endswith("s.yaml:3: cluster.racks: 7 racks but only 6 nodes")
+
+
+def test_missing_file(tmp_path):
+    assert error_of(tmp_path / "nope.yaml").endswith("nope.yaml: scenario file not found")
+
+
+def test_missing_base_points_at_the_extends_line(tmp_path):
+    path = write(tmp_path, "s.yaml", "name: s\nextends: gone.yaml\n")
+    assert error_of(path).endswith("s.yaml:2: extends: gone.yaml: scenario file not found")
+
+
+def test_extends_cycle(tmp_path):
+    write(tmp_path, "a.yaml", "extends: b.yaml\n")
+    write(tmp_path, "b.yaml", "extends: a.yaml\n")
+    message = error_of(tmp_path / "a.yaml")
+    assert "extends cycle" in message and "a.yaml -> " in message and "b.yaml -> " in message
+
+
+def test_self_extends_is_a_cycle(tmp_path):
+    assert "extends cycle" in error_of(write(tmp_path, "a.yaml", "extends: a.yaml\n"))
+
+
+def test_error_in_base_file_names_the_base_line(tmp_path):
+    write(tmp_path, "base.yaml", "name: base\nworkload:\n  view_rate: fast\n")
+    child = write(tmp_path, "child.yaml", "extends: base.yaml\nname: child\n")
+    assert "base.yaml:3: workload.view_rate: not a frequency" in error_of(child)
+
+
+def test_unsafe_name():
+    assert "not a safe folder name" in error_of(None, ["name=../escape"])
+
+
+# --------------------------------------------------------------------------- resolved form and reference
+
+
+def test_resolved_yaml_round_trips(tmp_path):
+    cfg = load_scenario(None, ["name=rt", "failures.scheduled=[{at: 1d, rack: 1, kind: permanent}]",
+                               "redundancy.overrides.3=replication"])
+    text = to_yaml(cfg)
+    assert "extends" not in text
+    path = write(tmp_path, "resolved.yaml", text)
+    assert load_scenario(path) == cfg
+    assert yaml.safe_load(text)["run"]["duration"] == 30 * 86400.0  # every default filled in, base units
+
+
+def test_config_sha256_is_of_the_canonical_json():
+    a = load_scenario(None, ["run.duration=1d"])
+    b = load_scenario(None, ["run.duration=86400"])
+    assert canonical_json(a) == canonical_json(b)
+    assert config_sha256(a) == config_sha256(b)
+    assert config_sha256(a) != config_sha256(load_scenario(None, ["run.seed=1"]))
+
+
+def test_schema_reference_lists_every_leaf_key_with_unit_and_default():
+    rows = {r["key"]: r for r in schema_rows()}
+    assert rows["catalog.chunk_size"]["unit"] == "bytes"
+    assert rows["catalog.chunk_size"]["default"] == "2097152"
+    assert rows["run.duration"]["unit"] == "seconds"
+    assert rows["cluster.client_bandwidth"]["unit"] == "bytes/s"
+    assert rows["workload.view_rate"]["unit"] == "1/s"
+    assert rows["failures.scheduled[].duration"]["unit"] == "seconds"
+    assert rows["failures.scheduled[].at"]["default"] == "required"
+    assert rows["redundancy.policy"]["doc"].startswith("adaptive")
+    for section in Config.model_fields:
+        sub = getattr(Config(), section)
+        if isinstance(sub, BaseModel):
+            for key in type(sub).model_fields:
+                assert f"{section}.{key}" in rows
+
+
+def test_docs_scenario_reference_is_up_to_date():
+    page = (REPO / "docs" / "scenario-reference.md").read_text()
+    assert page == schema_markdown(), "regenerate: vstack-sim scenario --schema > docs/scenario-reference.md"
+

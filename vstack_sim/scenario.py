@@ -1,0 +1,426 @@
+"""Scenario files: YAML read with ``yaml.safe_load`` semantics and validated by the schema.
+
+A scenario file is a mapping of the keys of :class:`vstack_sim.config.Config`.
+It may ``extends:`` another file (path relative to the extending file): the
+base is loaded first and the file's own keys are deep-merged over it
+(mappings merge key by key; lists and scalars replace). Command-line
+overrides ``--set a.b.c=value`` come last; their values are parsed as YAML
+scalars (``1d``, ``true``, ``200MB/s``), never evaluated.
+
+Every problem raises :class:`ScenarioError`, whose message is one line that
+names the key path and, where known, the file and line, e.g.
+``scenarios/x.yaml:12: cluster.nodez: unknown key (did you mean 'nodes'?)``.
+The CLI prints that line and exits 2.
+
+Also here: the resolved scenario as YAML (what a results folder stores), its
+canonical JSON and SHA-256 (the manifest's fingerprint), and the generated
+reference of every key (``vstack-sim scenario --schema``,
+``docs/scenario-reference.md``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ValidationError
+
+from . import units
+from .config import Config, validation_error_line
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+"""The shipped scenarios (a source checkout's ``scenarios/`` folder)."""
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be loaded or is invalid; the message is one line."""
+
+
+# --------------------------------------------------------------------------- reading files
+
+def _node_lines(node, path: tuple, origin: str, out: dict, seen_dupes: list) -> None:
+    """Record ``path -> "file:line"`` for every key and list item under a composed YAML node."""
+    if isinstance(node, yaml.MappingNode):
+        keys_here = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in keys_here:
+                # safe_load silently keeps the last duplicate; in a scenario that is always a mistake.
+                seen_dupes.append((path + (key,), key_node.start_mark.line + 1))
+            keys_here.add(key)
+            out[path + (key,)] = f"{origin}:{key_node.start_mark.line + 1}"
+            _node_lines(value_node, path + (key,), origin, out, seen_dupes)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out[path + (str(i),)] = f"{origin}:{item.start_mark.line + 1}"
+            _node_lines(item, path + (str(i),), origin, out, seen_dupes)
+
+
+def _read_yaml(path: Path, shown: str) -> tuple[dict, dict]:
+    """One file's mapping and the line of each of its keys. ``shown`` is the path used in messages."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{shown}: scenario file not found") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{shown}: is a folder, not a scenario file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{shown}: cannot read: {exc}") from None
+    # SafeLoader composes and constructs exactly as yaml.safe_load does; composing first keeps the node
+    # marks, so errors can point at a line.
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"{shown}:{mark.line + 1}" if mark is not None else shown
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(f"{where}: malformed YAML: {problem}") from None
+    finally:
+        loader.dispose()
+    if data is None:
+        return {}, {}
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{shown}:1: a scenario must be a mapping of keys, got a {type(data).__name__}")
+    lines: dict = {}
+    dupes: list = []
+    _node_lines(node, (), shown, lines, dupes)
+    if dupes:
+        key_path, line = dupes[0]
+        raise ScenarioError(f"{shown}:{line}: {'.'.join(key_path)}: duplicate key")
+    return data, lines
+
+
+def _drop(lines: dict, path: tuple) -> None:
+    for p in [p for p in lines if p[:len(path)] == path]:
+        del lines[p]
+
+
+def _merge(base: dict, over: dict, lines: dict, over_lines: dict, prefix: tuple = ()) -> dict:
+    """Deep-merge ``over`` into a copy of ``base``; ``lines`` (the base's) is updated to match the result."""
+    merged = dict(base)
+    for key, value in over.items():
+        path = prefix + (str(key),)
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value, lines, over_lines, path)
+            if path in over_lines:
+                lines[path] = over_lines[path]
+        else:
+            # A replaced subtree's old lines would point at the base file for keys that no longer exist.
+            _drop(lines, path)
+            lines.update({p: w for p, w in over_lines.items() if p[:len(path)] == path})
+            merged[key] = value
+    return merged
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would recognise it: relative to the working folder when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_file(path: str | Path, _chain: tuple = ()) -> tuple[dict, dict]:
+    """The raw merged mapping of a scenario file (``extends`` resolved) and each key's ``file:line``."""
+    path = Path(path)
+    real = path.resolve()
+    shown = _shown(path)
+    if real in _chain:
+        cycle = " -> ".join(_shown(p) for p in _chain + (real,))
+        raise ScenarioError(f"{shown}: extends cycle: {cycle}")
+    data, lines = _read_yaml(path, shown)
+    base_ref = data.pop("extends", None)
+    extends_at = lines.pop(("extends",), shown)
+    if base_ref is None:
+        return data, lines
+    if not isinstance(base_ref, str) or not base_ref.strip():
+        raise ScenarioError(f"{extends_at}: extends: must be a file path")
+    base_path = path.parent / base_ref
+    if not base_path.exists():
+        raise ScenarioError(f"{extends_at}: extends: {base_ref}: scenario file not found")
+    base, base_lines = load_file(base_path, _chain + (real,))
+    return _merge(base, data, base_lines, lines), base_lines
+
+
+# --------------------------------------------------------------------------- --set overrides
+
+def parse_set(item: str) -> tuple[list[str], Any]:
+    """``"a.b.c=value"`` -> (["a", "b", "c"], value), the value read as one YAML scalar (or flow value)."""
+    key, sep, text = item.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise ScenarioError(f"--set {item}: expected KEY.PATH=VALUE, e.g. --set run.duration=2d")
+    try:
+        value = yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(f"--set {item}: malformed value: {problem}") from None
+    return key.split("."), value
+
+
+def _apply(data: dict, parts: list[str], value: Any, origin: str, lines: dict) -> None:
+    """Set one override in place, creating mappings on the way; list items are addressed by index."""
+    node: Any = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        here = ".".join(parts[:depth + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ScenarioError(f"{origin}: {here}: no list item {part!r} ({len(node)} items)")
+            key: Any = int(part)
+        elif isinstance(node, dict):
+            # overrides are keyed by video id: a YAML key 5 is an int, the command line gives "5".
+            key = int(part) if part.isdigit() and int(part) in node else part
+        else:
+            raise ScenarioError(f"{origin}: {'.'.join(parts[:depth])}: is a value, not a mapping")
+        if last:
+            node[key] = value
+        else:
+            child = node[key] if (isinstance(node, list) or key in node) else None
+            if not isinstance(child, (dict, list)):
+                child = {}
+                node[key] = child
+                lines[tuple(parts[:depth + 1])] = origin  # an unknown section is named by this --set
+            node = child
+    _drop(lines, tuple(parts))
+    lines[tuple(parts)] = origin
+
+
+def apply_overrides(data: dict, sets: Iterable[str] | Mapping[str, Any] | None, lines: dict | None = None) -> dict:
+    """Apply ``--set`` strings (or a mapping ``{"a.b": value}`` of already-typed values) to a raw mapping."""
+    lines = {} if lines is None else lines
+    if not sets:
+        return data
+    items = sets.items() if isinstance(sets, Mapping) else (parse_set(s) for s in sets)
+    for key, value in items:
+        parts = key.split(".") if isinstance(key, str) else list(key)
+        origin = f"--set {'.'.join(parts)}={value if not isinstance(value, str) else value}"
+        _apply(data, parts, value, origin, lines)
+    return data
+
+
+# --------------------------------------------------------------------------- validation
+
+def _field_type(annotation):
+    """The model class inside an annotation (``Model``, ``tuple[Model, ...]``, ``Model | None``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _field_type(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _model_at(path: Iterable) -> type[BaseModel] | None:
+    """The schema model that holds the keys under ``path`` (list indices skipped)."""
+    model: type[BaseModel] | None = Config
+    for part in path:
+        if isinstance(part, int) or str(part).isdigit():
+            continue
+        field = model.model_fields.get(str(part)) if model else None
+        if field is None:
+            return None
+        model = _field_type(field.annotation)
+    return model
+
+
+_MSG_PATH = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*):")
+_KEY_IN_TEXT = re.compile(r"\b([a-z_]+(?:\.[a-z0-9_]+)+)\b")
+
+
+def _where(key_path: tuple, lines: dict) -> str | None:
+    """``file:line`` of the deepest known prefix of a key path."""
+    for n in range(len(key_path), 0, -1):
+        where = lines.get(tuple(str(p) for p in key_path[:n]))
+        if where:
+            return where
+    return None
+
+
+def _error_line(exc: ValidationError, lines: dict) -> str:
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(err["loc"])
+    line = validation_error_line(exc)
+    if err["type"] == "extra_forbidden" and loc:
+        model = _model_at(loc[:-1])
+        if model is not None:
+            close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
+            if close:
+                line += f" (did you mean {close[0]!r}?)"
+            else:
+                line += f" (known keys: {', '.join(model.model_fields)})"
+    where = _where(loc, lines) if loc else None
+    if where is None:
+        # Model-level checks (impossible setups) name their keys in the message; point at the first
+        # one the file sets (RS(3,2) on 4 nodes points at cluster.nodes if the stripe is a default).
+        for key in _MSG_PATH.findall(line) + _KEY_IN_TEXT.findall(line):
+            where = _where(tuple(key.split(".")), lines)
+            if where:
+                break
+    return f"{where}: {line}" if where else line
+
+
+def validate(data: dict, lines: dict | None = None) -> Config:
+    """A :class:`Config` from a raw mapping, or a one-line :class:`ScenarioError`."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_error_line(exc, lines or {})) from None
+
+
+def load_scenario(path: str | Path | None = None, overrides: Iterable[str] | Mapping[str, Any] | None = None,
+                  seed: int | None = None) -> Config:
+    """Load and validate a scenario file; ``None`` is the embedded default scenario (``Config()``).
+
+    ``overrides`` are ``--set`` strings (``["run.duration=1d"]``) or a mapping of dotted keys to values
+    (``{"run.duration": "1d"}``); ``seed`` replaces ``run.seed``.
+    """
+    data, lines = ({}, {}) if path is None else load_file(path)
+    apply_overrides(data, overrides, lines)
+    if seed is not None:
+        apply_overrides(data, {"run.seed": seed}, lines)
+        lines[("run", "seed")] = "--seed"
+    return validate(data, lines)
+
+
+resolve = load_scenario
+"""The CLI's name for it: ``resolve(path, sets, seed) -> Config``."""
+
+
+# --------------------------------------------------------------------------- resolved form
+
+def _plain(value):
+    """Model dump -> YAML/JSON-safe builtins (tuples become lists)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def config_dict(config: Config) -> dict:
+    """Every setting, defaults filled in, in base units."""
+    return _plain(config.model_dump(mode="python"))
+
+
+def to_yaml(config: Config) -> str:
+    """The resolved scenario as YAML; loading it back gives an equal Config."""
+    header = ("# Resolved scenario: every default filled in. Units are base units:\n"
+              "# bytes, seconds, bytes per second and events per second.\n")
+    return header + yaml.safe_dump(config_dict(config), sort_keys=False, allow_unicode=True, width=100)
+
+
+def canonical_json(config: Config) -> str:
+    """Sorted, compact JSON of the resolved scenario: the input of :func:`config_sha256`."""
+    return json.dumps(config.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+def config_sha256(config: Config) -> str:
+    """SHA-256 of the canonical resolved scenario (the manifest's fingerprint)."""
+    return hashlib.sha256(canonical_json(config).encode("utf-8")).hexdigest()
+
+
+def shipped_scenarios() -> list[Path]:
+    """The scenario files shipped in ``scenarios/``."""
+    return sorted(SCENARIO_DIR.glob("*.yaml"))
+
+
+# --------------------------------------------------------------------------- reference of every key
+
+_UNITS = {
+    units.parse_size: "bytes",
+    units.parse_duration: "seconds",
+    units.parse_rate: "bytes/s",
+    units.parse_frequency: "1/s",
+}
+
+
+def _unit(field) -> str:
+    def search(metadata, annotation):
+        for m in metadata:
+            if isinstance(m, BeforeValidator) and m.func in _UNITS:
+                return _UNITS[m.func]
+        for arg in typing.get_args(annotation):
+            found = search(getattr(arg, "__metadata__", ()), arg)
+            if found:
+                return found
+        return ""
+    return search(field.metadata, field.annotation)
+
+
+def _type_name(annotation) -> str:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return " | ".join(repr(a) for a in typing.get_args(annotation))
+    if origin is typing.Annotated:
+        return _type_name(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in typing.get_args(annotation))
+    if origin is tuple:
+        return f"list of {_type_name(typing.get_args(annotation)[0])}"
+    if origin is dict:
+        k, v = typing.get_args(annotation)
+        return f"mapping {_type_name(k)} -> {_type_name(v)}"
+    if annotation is type(None):
+        return "null"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _default(field) -> str:
+    if field.is_required():
+        return "required"
+    value = field.get_default(call_default_factory=True)
+    if isinstance(value, BaseModel):
+        return ""
+    return json.dumps(_plain(value))
+
+
+def schema_rows(model: type[BaseModel] = Config, prefix: str = "") -> list[dict]:
+    """One row per key: ``key`` (dotted; ``[]`` marks list items), ``type``, ``unit``, ``default``, ``doc``."""
+    rows = []
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{name}"
+        sub = _field_type(field.annotation)
+        listed = typing.get_origin(field.annotation) is tuple
+        rows.append({"key": key, "type": "section" if sub and not listed else _type_name(field.annotation),
+                     "unit": _unit(field), "default": _default(field),
+                     "doc": " ".join((field.description or "").split())})
+        if sub is not None:
+            rows.extend(schema_rows(sub, f"{key}[]." if listed else f"{key}."))
+    return rows
+
+
+def schema_markdown() -> str:
+    """The reference of every scenario key as Markdown (docs/scenario-reference.md)."""
+    out = ["# Scenario reference", "",
+           "Generated from the schema in `vstack_sim/config.py` by `vstack-sim scenario --schema`;",
+           "do not edit by hand (a test checks that this page is up to date).", "",
+           "A scenario file is YAML. Sizes, durations and rates take units (`2MiB`, `30d`, `200MB/s`,",
+           "`1Gbps`, `10/min`); plain numbers are base units. `extends: other.yaml` starts from another",
+           "file (relative to it) and deep-merges this file's keys over it; `--set a.b.c=value` overrides",
+           "one key on the command line. `[]` marks the keys of each item of a list.", ""]
+    head = ["| Key | Type | Unit | Default | Meaning |", "|---|---|---|---|---|"]
+    rows = schema_rows()
+    sections = [r for r in rows if r["type"] == "section"]
+    groups = [("Top level", "", [r for r in rows if "." not in r["key"] and r["type"] != "section"])]
+    groups += [(f"`{s['key']}`", s["doc"], [r for r in rows if r["key"].startswith(s["key"] + ".")])
+               for s in sections]
+    for title, doc, members in groups:
+        out += [f"## {title}", ""] + ([doc, ""] if doc else []) + head
+        for row in members:
+            cells = [f"`{row['key']}`", row["type"], row["unit"],
+                     f"`{row['default']}`" if row["default"] not in ("", "required") else row["default"], row["doc"]]
+            out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        out.append("")
+    return "\n".join(out)
