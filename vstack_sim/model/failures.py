@@ -1,0 +1,93 @@
+"""Failure processes: node failures, rack outages and scheduled failures.
+
+Each node has its own process and its own random stream (a child of the
+``failures`` stream), so failure times do not depend on anything else in the
+run: two policies with the same seed see the same failures. Time to failure is
+exponential (mean ``node_mttf``) or Weibull with the same mean; the clock for
+the next failure starts when the node (or its replacement) is back. A failure
+is permanent with probability ``permanent_fraction``: the data is destroyed
+and an empty replacement joins after ``replacement_delay``. Otherwise the
+node returns with its data after an exponential downtime.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class FailureProcesses:
+    """Starts the SimPy processes that fail nodes and racks."""
+
+    def __init__(self, world):
+        self.w = world
+        cfg = world.cfg.failures
+        self.cfg = cfg
+        n, r = world.cluster.n_nodes, world.cluster.n_racks
+        streams = world.rng.substreams("failures", n + r)
+        self.node_rng = streams[:n]
+        self.rack_rng = streams[n:]
+        if cfg.ttf_distribution == "weibull":
+            self.weibull_scale = cfg.node_mttf / math.gamma(1.0 + 1.0 / cfg.weibull_shape)
+
+    def start(self) -> None:
+        env = self.w.env
+        if self.cfg.node_mttf > 0:
+            for node in range(self.w.cluster.n_nodes):
+                env.process(self._node(node))
+        if self.cfg.rack_mttf > 0:
+            for rack in range(self.w.cluster.n_racks):
+                env.process(self._rack(rack))
+        for f in sorted(self.cfg.scheduled, key=lambda f: f.at):
+            env.process(self._scheduled(f))
+
+    def time_to_failure(self, rng: np.random.Generator) -> float:
+        if self.cfg.ttf_distribution == "weibull":
+            return float(self.weibull_scale * rng.weibull(self.cfg.weibull_shape))
+        return float(rng.exponential(self.cfg.node_mttf))
+
+    def _downtime(self, rng: np.random.Generator, kind: str) -> float:
+        if kind == "permanent":
+            return self.cfg.replacement_delay
+        mean = self.cfg.transient_downtime
+        return float(rng.exponential(mean)) if mean > 0 else 0.0
+
+    def _node(self, node: int):
+        env, rng = self.w.env, self.node_rng[node]
+        while True:
+            yield env.timeout(self.time_to_failure(rng))
+            kind = "permanent" if rng.random() < self.cfg.permanent_fraction else "transient"
+            downtime = self._downtime(rng, kind)
+            back = self.w.fail_node(node, kind, "random", downtime)
+            if back is not None:
+                yield back
+            else:   # already down for another reason: the clock restarts when it is back
+                yield self.w.node_back[node]
+
+    def _rack(self, rack: int):
+        env, rng = self.w.env, self.rack_rng[rack]
+        kind = "permanent" if self.cfg.rack_permanent else "transient"
+        while True:
+            yield env.timeout(float(rng.exponential(self.cfg.rack_mttf)))
+            if kind == "permanent":
+                downtime = self.cfg.replacement_delay
+            else:
+                downtime = float(rng.exponential(self.cfg.rack_downtime)) if self.cfg.rack_downtime > 0 else 0.0
+            backs = [self.w.fail_node(int(n), kind, "rack", downtime) for n in self.w.cluster.rack_nodes[rack]]
+            backs = [b for b in backs if b is not None]
+            if backs:
+                yield env.all_of(backs)
+
+    def _scheduled(self, f):
+        env = self.w.env
+        yield env.timeout(f.at)
+        if f.duration is not None:
+            duration = f.duration
+        elif f.kind == "permanent":
+            duration = self.cfg.replacement_delay
+        else:
+            duration = self.cfg.transient_downtime
+        nodes = [f.node] if f.node is not None else self.w.cluster.rack_nodes[f.rack].tolist()
+        for n in nodes:
+            self.w.fail_node(int(n), f.kind, "scheduled", duration)

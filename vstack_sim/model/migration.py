@@ -1,0 +1,253 @@
+"""Migration: periodic popularity checks and chunk-by-chunk conversions between modes.
+
+A check hands the real manager's batch ``decide_modes`` the current counts and
+modes; overrides and hysteresis are honoured there, never here. The count is
+``cumulative`` (every view, starting views included: the seed's rule) or
+``windowed`` (views in the last W, kept in a ring of time buckets; starting
+views are spread evenly over the buckets before t = 0, so a check at t = 0
+gives back the ingest modes exactly).
+
+A changed decision converts the video's chunks one by one, ``concurrent_videos``
+videos at a time:
+
+* EC -> replication reads k fragments (degraded if need be), decodes and writes r replicas;
+* replication -> EC reads one replica, encodes and writes k+m fragments.
+
+Reads and writes go through the disk queues; the transfer runs at
+``conversion_rate``. Until a chunk's new layout is complete the old one serves
+reads, and both count in ``held_bytes``. A video being converted is not
+re-decided; a decision that flipped meanwhile is taken up at the next check.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+
+from ..redundancy import MODE_REPLICATION
+from .placement import place_fresh
+from .records import Table
+from .state import JOB_NONE, JOB_PENDING, JOB_RUNNING
+
+RETRY_UNAVAILABLE_S = 300.0
+
+
+class WindowedCounter:
+    """Views per video in time buckets; the count over the last ``window`` at a check."""
+
+    def __init__(self, n_videos: int, window: float, resolution: float, starting_views: np.ndarray):
+        self.res = resolution
+        self.n_buckets = max(1, int(math.ceil(window / resolution)))
+        self.counts = np.zeros((self.n_buckets + 1, n_videos), dtype=np.int64)
+        self.epoch = np.full(self.n_buckets + 1, -10**12, dtype=np.int64)
+        # Starting views spread evenly over buckets -B .. -1 (the remainder to the latest ones).
+        base, rest = np.divmod(starting_views, self.n_buckets)
+        for i, a in enumerate(range(-self.n_buckets, 0)):
+            row = self._row(a)
+            row += base
+            row += rest > (self.n_buckets - 1 - i)
+        self.cur_bucket = None
+
+    def _row(self, a: int) -> np.ndarray:
+        slot = a % len(self.epoch)
+        if self.epoch[slot] != a:
+            self.epoch[slot] = a
+            self.counts[slot] = 0
+        return self.counts[slot]
+
+    def record(self, video: int, t: float) -> None:
+        a = int(t // self.res)
+        slot = a % len(self.epoch)
+        if self.epoch[slot] != a:
+            self.epoch[slot] = a
+            self.counts[slot] = 0
+        self.counts[slot, video] += 1
+
+    def window_counts(self, t: float) -> np.ndarray:
+        """Views in buckets now - B .. now, i.e. the last window up to this instant."""
+        a_now = int(t // self.res)
+        ok = (self.epoch >= a_now - self.n_buckets) & (self.epoch <= a_now)
+        return self.counts[ok].sum(axis=0)
+
+
+class Migrator:
+    """Popularity checks (a process) and conversion workers (processes while they convert)."""
+
+    def __init__(self, world):
+        self.w = world
+        cfg = world.cfg.migration
+        self.cfg = cfg
+        self.encode_per_byte = 1.0 / world.cfg.codec.encode_throughput
+        self.decode_per_byte = 1.0 / world.cfg.codec.decode_throughput
+        self.transfer_per_byte = 1.0 / cfg.conversion_rate if cfg.conversion_rate > 0 else 0.0
+        n_videos = world.catalog.videos
+        self.busy = np.zeros(n_videos, dtype=bool)
+        self.queue: deque = deque()
+        self.workers = 0
+        self.bytes_read = 0
+        self.bytes_written = 0
+        self.counter = None
+        if cfg.popularity_measure == "windowed":
+            self.counter = WindowedCounter(n_videos, cfg.window, cfg.window_resolution,
+                                           world.catalog.starting_views)
+        self.table = Table("migrations", {
+            "video_id": "i", "start_s": "f", "end_s": "f", "duration_s": "f",
+            "from_mode": ("replication", "erasure_coding"), "to_mode": ("replication", "erasure_coding"),
+            "chunks": "i", "bytes_read": "i", "bytes_written": "i"})
+        self.checks = 0
+
+    def start(self, read_path=None) -> None:
+        if read_path is not None and self.counter is not None:
+            read_path.popularity = self.counter
+        if self.cfg.check_interval > 0:
+            self.w.env.process(self._checks())
+
+    def popularity(self, t: float) -> np.ndarray:
+        if self.counter is None:
+            return self.w.catalog.view_count
+        return self.counter.window_counts(t)
+
+    def check(self) -> np.ndarray:
+        """One popularity check: returns the videos whose conversion it queued."""
+        w = self.w
+        counts = self.popularity(w.env.now)
+        ids = np.arange(w.catalog.videos)
+        decided = w.manager.decide_modes(ids, counts, w.video_mode)
+        changed = np.flatnonzero((decided != w.video_mode) & ~self.busy)
+        self.checks += 1
+        for v in changed.tolist():
+            self.busy[v] = True
+            self.queue.append((v, int(decided[v])))
+        while self.queue and self.workers < self.cfg.concurrent_videos:
+            self.workers += 1
+            w.env.process(self._worker())
+        return changed
+
+    def _checks(self):
+        env = self.w.env
+        while True:
+            self.check()
+            yield env.timeout(self.cfg.check_interval)
+
+    # -- conversion ---------------------------------------------------------------------------------
+    def _worker(self):
+        while self.queue:
+            video, target = self.queue.popleft()
+            yield from self._convert_video(video, target)
+            self.busy[video] = False
+        self.workers -= 1
+
+    def _convert_video(self, video: int, target: int):
+        w = self.w
+        env, cat = w.env, w.catalog
+        start = env.now
+        source = int(w.video_mode[video])
+        first = int(cat.first_chunk[video])
+        n = int(cat.chunks_per_video[video])
+        moved_read = moved_written = converted = 0
+        for c in range(first, first + n):
+            while True:
+                if w.state.lost[c] or w.state.mode[c] == target:
+                    break
+                result = self._read_chunk(c)
+                if result is None:                     # unavailable now: try again later
+                    yield env.timeout(RETRY_UNAVAILABLE_S)
+                    continue
+                ready, read_bytes, degraded, sources = result
+                write_bytes = int(w.state.mode_slot_bytes[target]) * int(w.state.mode_width[target])
+                if source == MODE_REPLICATION:
+                    ready += w.chunk_size * self.encode_per_byte
+                elif degraded:
+                    ready += read_bytes * self.decode_per_byte
+                ready += read_bytes * self.transfer_per_byte
+                w.conversion_bytes += write_bytes
+                yield env.timeout(ready - env.now)
+                nodes = self._place(target)
+                if nodes is None:
+                    w.conversion_bytes -= write_bytes
+                    yield env.timeout(RETRY_UNAVAILABLE_S)
+                    continue
+                epochs = w.epoch[nodes].copy()
+                done = env.now
+                slot_bytes = int(w.state.mode_slot_bytes[target])
+                for node in nodes.tolist():
+                    done = max(done, w.cluster.submit(node, env.now, slot_bytes)[1])
+                yield env.timeout(done - env.now)
+                w.conversion_bytes -= write_bytes
+                self._commit(c, target, nodes, epochs, sources)
+                moved_read += read_bytes
+                moved_written += write_bytes
+                converted += 1
+                break
+        self.bytes_read += moved_read
+        self.bytes_written += moved_written
+        w.video_mode[video] = target
+        self.table.append(video, start, env.now, env.now - start, source, target, converted, moved_read,
+                          moved_written)
+
+    def _read_chunk(self, c: int):
+        """Submit the source reads now; returns (data ready time, bytes read, degraded, source slots)."""
+        w = self.w
+        st, cl, t = w.state, w.cluster, w.env.now
+        mode = int(st.mode[c])
+        width = int(st.mode_width[mode])
+        nodes = st.slot_node[c, :width].tolist()
+        usable = [j for j in range(width) if st.slot_live[c, j] and cl.up[nodes[j]]]
+        need = int(st.mode_need[mode])
+        if len(usable) < need:
+            return None
+        if mode == MODE_REPLICATION:
+            usable.sort(key=lambda j: cl.wait(nodes[j], t))
+        chosen = usable[:need]
+        slot_bytes = int(st.mode_slot_bytes[mode])
+        ready = t
+        for j in chosen:
+            ready = max(ready, cl.submit(nodes[j], t, slot_bytes)[1])
+        degraded = mode != MODE_REPLICATION and any(j >= need for j in chosen)
+        return ready, slot_bytes * len(chosen), degraded, chosen
+
+    def _place(self, target: int):
+        w = self.w
+        slot_bytes = int(w.state.mode_slot_bytes[target])
+        width = int(w.state.mode_width[target])
+        nodes = place_fresh(w.rng.placement, 1, width, w.placement_weights(slot_bytes),
+                            w.cluster.node_rack, w.cluster.n_racks)[0]
+        return None if nodes[0] < 0 else nodes
+
+    def _commit(self, c: int, target: int, nodes: np.ndarray, epochs: np.ndarray, sources) -> None:
+        """The new layout is complete: it replaces the old one, which is dropped."""
+        w = self.w
+        st, cl, t = w.state, w.cluster, w.env.now
+        old_mode = int(st.mode[c])
+        old_width = int(st.mode_width[old_mode])
+        old_nodes = st.slot_node[c, :old_width]
+        old_live = st.slot_live[c, :old_width]
+        np.subtract.at(cl.used, old_nodes[old_live], int(st.mode_slot_bytes[old_mode]))
+        if w.payloads is not None:
+            w.payloads.convert(c, old_mode, target, sources)
+        # Jobs on the old layout are moot: cancel waiting ones; running ones see it when they finish.
+        st.job[c, :] = JOB_NONE
+        st.missing[c] = 0
+        width = len(nodes)
+        live = w.epoch[nodes] == epochs
+        st.mode[c] = target
+        st.slot_node[c, :] = -1
+        st.slot_live[c, :] = False
+        st.slot_node[c, :width] = nodes
+        st.slot_live[c, :width] = live
+        st.exist[c] = int(live.sum())
+        st.avail[c] = int((live & cl.up[nodes]).sum())
+        np.add.at(cl.used, nodes[live], int(st.mode_slot_bytes[target]))
+        chunk = np.array([c])
+        st._close_unavailable(chunk, t)
+        st._open_unavailable(chunk, t)
+        if st.exist[c] < st.need(chunk)[0]:
+            w.lose(chunk)
+            return
+        dead = np.flatnonzero(cl.dead[nodes] | ~live)
+        if len(dead):
+            w.repair.enqueue(np.full(len(dead), c), dead)
+        else:
+            w.chunks_settled(chunk)

@@ -1,0 +1,151 @@
+"""Placement: which nodes get the r replicas or k+m fragments of a chunk.
+
+The rules (DESIGN §2), shared by ingest, repair and conversion:
+
+* the copies of one layout go on distinct nodes;
+* they are spread over racks as evenly as possible: at most ceil(n / R) per
+  rack (so one per rack when R >= n), counting copies the chunk already has;
+* placement is balanced by free space: nodes are drawn with probability
+  proportional to their free bytes (weighted sampling without replacement);
+* only eligible nodes (up, not declared dead, room for the copy) are used.
+
+Two implementations of the same rules. :func:`place_exact` draws Gumbel keys
+for every (row, node) pair and handles copies that already exist; it is used
+for repairs, a few rows at a time. :func:`place_fresh` places whole new layouts
+in large batches (ingest, conversions): it first picks racks among "rack
+slots" (ceil(n/R) per rack), then a node inside each chosen rack by inverse
+CDF, so its cost does not grow with the number of nodes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_FAR = 1e9
+
+
+def rack_cap(width: int, n_racks: int) -> int:
+    """Most copies of one chunk allowed in one rack: ceil(n / R)."""
+    return -(-width // n_racks)
+
+
+def place_exact(rng: np.random.Generator, existing: np.ndarray, n_new: int, weights: np.ndarray,
+                node_rack: np.ndarray, n_racks: int, width: int) -> np.ndarray:
+    """Choose ``n_new`` more nodes for each row of ``existing`` (node ids, -1 for none).
+
+    ``weights`` are per-node sampling weights (free bytes; 0 = ineligible). Returns an
+    int64 array (rows, n_new), with -1 rows where no placement satisfies the rules.
+    """
+    rows, n_nodes = existing.shape[0], weights.shape[0]
+    cap = rack_cap(width, n_racks)
+    cand = np.broadcast_to(weights > 0, (rows, n_nodes)).copy()
+    held = existing >= 0
+    r_idx, c_idx = np.nonzero(held)
+    cand[r_idx, existing[r_idx, c_idx]] = False
+    rack_used = np.zeros((rows, n_racks), dtype=np.int64)
+    np.add.at(rack_used, (r_idx, node_rack[existing[r_idx, c_idx]]), 1)
+    room = cap - rack_used
+    # Gumbel-top-k over log-weights is weighted sampling without replacement.
+    with np.errstate(divide="ignore"):
+        keys = np.log(weights)[None, :] + rng.gumbel(size=(rows, n_nodes))
+    keys[~cand] = -np.inf
+    order = np.argsort(-keys, axis=1, kind="stable")
+    out = np.full((rows, n_new), -1, dtype=np.int64)
+    # Walk each row's nodes in key order, taking a node while its rack has room.
+    sorted_keys = np.take_along_axis(keys, order, axis=1)
+    sorted_racks = node_rack[order]
+    taken = np.zeros(rows, dtype=np.int64)
+    for j in range(n_nodes):
+        live = (taken < n_new) & np.isfinite(sorted_keys[:, j])
+        if not live.any():
+            if (taken >= n_new).all() or not np.isfinite(sorted_keys[:, j:]).any():
+                break
+            continue
+        rk = sorted_racks[:, j]
+        ok = live & (room[np.arange(rows), rk] > 0)
+        idx = np.flatnonzero(ok)
+        out[idx, taken[idx]] = order[idx, j]
+        room[idx, rk[idx]] -= 1
+        taken[idx] += 1
+    out[taken < n_new] = -1
+    return out
+
+
+def place_fresh(rng: np.random.Generator, rows: int, width: int, weights: np.ndarray,
+                node_rack: np.ndarray, n_racks: int, max_tries: int = 20) -> np.ndarray:
+    """Choose ``width`` distinct nodes for each of ``rows`` new layouts, in one vectorised pass.
+
+    Returns int64 (rows, width), -1 rows where the rules cannot be met.
+    """
+    cap = rack_cap(width, n_racks)
+    order = np.argsort(node_rack, kind="stable")          # rack-major node order
+    w_sorted = np.where(weights[order] > 0, weights[order], 0.0)
+    cum = np.cumsum(w_sorted)
+    rack_of_sorted = node_rack[order]
+    rack_start = np.searchsorted(rack_of_sorted, np.arange(n_racks), side="left")
+    rack_end = np.searchsorted(rack_of_sorted, np.arange(n_racks), side="right")
+    base = np.where(rack_start > 0, cum[np.maximum(rack_start - 1, 0)], 0.0)
+    base[rack_start == 0] = 0.0
+    rack_weight = np.array([w_sorted[s:e].sum() for s, e in zip(rack_start, rack_end)])
+    eligible_in_rack = np.array([(w_sorted[s:e] > 0).sum() for s, e in zip(rack_start, rack_end)])
+    room = np.minimum(cap, eligible_in_rack)
+    if room.sum() < width:
+        return np.full((rows, width), -1, dtype=np.int64)
+    # Virtual rack slots: slot j of rack r exists when j < room[r]; each carries its rack's weight share.
+    vs_rack = np.repeat(np.arange(n_racks), cap)
+    vs_j = np.tile(np.arange(cap), n_racks)
+    vs_ok = vs_j < room[vs_rack]
+    vs_rack = vs_rack[vs_ok]
+    with np.errstate(divide="ignore"):
+        vs_logw = np.log(rack_weight[vs_rack] / room[vs_rack])
+    out = np.empty((rows, width), dtype=np.int64)
+    todo = np.arange(rows)
+    for _ in range(max_tries):
+        n = len(todo)
+        keys = vs_logw[None, :] + rng.gumbel(size=(n, len(vs_rack)))
+        pick = np.argpartition(-keys, width - 1, axis=1)[:, :width] if len(vs_rack) > width else \
+            np.broadcast_to(np.arange(width), (n, width))
+        racks = vs_rack[pick]
+        u = rng.random((n, width))
+        target = base[racks] + u * rack_weight[racks]
+        pos = np.searchsorted(cum, target, side="right")
+        pos = np.minimum(pos, rack_end[racks] - 1)
+        nodes = order[pos]
+        srt = np.sort(nodes, axis=1)
+        dup = (srt[:, 1:] == srt[:, :-1]).any(axis=1) if width > 1 else np.zeros(n, dtype=bool)
+        good = ~dup
+        perm = np.argsort(rng.random((int(good.sum()), width)), axis=1)
+        out[todo[good]] = np.take_along_axis(nodes[good], perm, axis=1)
+        todo = todo[dup]
+        if not len(todo):
+            return out
+    # Rows that kept drawing the same node twice in a rack: place them exactly.
+    out[todo] = place_exact(rng, np.full((len(todo), 0), -1, dtype=np.int64), width, weights,
+                            node_rack, n_racks, width)
+    return out
+
+
+def place_one(rng: np.random.Generator, existing, weights: np.ndarray, node_rack: np.ndarray,
+              rack_nodes: list[np.ndarray], width: int) -> int:
+    """One more node for a chunk whose other copies sit on ``existing`` (a repair); -1 if none fits.
+
+    The same rules as :func:`place_exact` for a single new copy, at a fraction of the
+    cost: exclude the chunk's nodes and full racks, then draw by free space.
+    """
+    cap = rack_cap(width, len(rack_nodes))
+    w = weights.copy()
+    held = [n for n in existing if n >= 0]
+    if held:
+        w[held] = 0.0
+        per_rack: dict[int, int] = {}
+        for n in held:
+            r = int(node_rack[n])
+            per_rack[r] = per_rack.get(r, 0) + 1
+        for r, c in per_rack.items():
+            if c >= cap:
+                w[rack_nodes[r]] = 0.0
+    cum = np.cumsum(w)
+    total = cum[-1]
+    if total <= 0.0:
+        return -1
+    return int(np.searchsorted(cum, rng.random() * total, side="right"))

@@ -1,0 +1,302 @@
+"""The read path: views read chunks in order through the shared disk queues.
+
+A single SimPy process (the pump) owns a heap of pending requests: view
+arrivals and chunk requests, each at its own simulated time. When it wakes it
+serves, in time order, every request due no later than the next other event
+in the simulation (a failure, a repair step, a check). Nothing else can change
+the state in between, so this is the same order an event per request would
+give, at a fraction of the cost (DESIGN §2: next-free-time queues inside one
+arrival process). A request enters the disk queues at its own time; chunk
+i+1 is requested when chunk i has arrived (or later, with playback pacing).
+
+* Replicated chunk: one live replica, the one whose disk would serve it
+  soonest; ties are broken from the ``reads`` stream.
+* Erasure-coded chunk with its k data fragments up: read them in parallel;
+  the disk part is the slowest; no decode (systematic).
+* Degraded: some data fragment is down: read any k live fragments (data
+  first), add decode time = bytes / decode throughput.
+* Fewer than needed: the read fails (``unavailable``, or ``lost``) and the
+  viewer abandons the rest of the view; the view still counts.
+
+Latency = disk part (queueing + service) + bytes / client_bandwidth +
+network_latency + decode time. Every read is kept in compact columns; the
+reads table may be a uniform sample, but summaries use every read.
+"""
+
+from __future__ import annotations
+
+import heapq
+from array import array
+
+import numpy as np
+
+from ..redundancy import MODE_REPLICATION
+
+KINDS = ("replication", "erasure_coding", "degraded", "failed")
+REASONS = ("", "unavailable", "lost")
+MODES = ("replication", "erasure_coding")
+
+
+class ReadPath:
+    """The pump process and the read records."""
+
+    def __init__(self, world):
+        self.w = world
+        cfg = world.cfg
+        self.env = world.env
+        self.heap: list = []
+        self.sources = []
+        self._seq = 0
+        self.client_per_byte = 1.0 / cfg.cluster.client_bandwidth
+        self.net_latency = cfg.cluster.network_latency
+        self.decode_per_byte = 1.0 / cfg.codec.decode_throughput
+        self.pacing = cfg.workload.chunk_playback_time
+        self.extra = cfg.workload.late_binding_extra
+        self.rng = world.rng.reads
+        self._rand = []
+        # Views in flight: view id -> [video, next chunk index, end index, start time, chunks read, bytes].
+        self.active: dict[int, list] = {}
+        self.n_views = 0
+        cols = ("time_s", "view_id", "video_id", "chunk_id", "chunk_index", "mode", "kind", "reason",
+                "latency_ms", "bytes")
+        codes = ("d", "q", "q", "q", "q", "b", "b", "b", "d", "q")
+        self.cols = {c: array(t) for c, t in zip(cols, codes)}
+        vcols = ("view_id", "time_s", "video_id", "chunks_requested", "chunks_read", "startup_latency_ms",
+                 "failed", "bytes_served")
+        vcodes = ("q", "d", "q", "q", "q", "d", "b", "q")
+        self.vcols = {c: array(t) for c, t in zip(vcols, vcodes)}
+        self.startup = {}
+        self.popularity = None    # set by the migrator: records each view for windowed counts
+
+    # -- wiring ---------------------------------------------------------------------------------
+    def add_source(self, source) -> None:
+        idx = len(self.sources)
+        self.sources.append(source)
+        item = source.next()
+        if item is not None:
+            self._push_arrival(idx, item)
+
+    def _push_arrival(self, idx: int, item) -> None:
+        self._seq += 1
+        heapq.heappush(self.heap, (item[0], self._seq, -1 - idx, item))
+
+    def start(self) -> None:
+        if self.heap:
+            self.env.process(self._pump())
+
+    def _pump(self):
+        env, heap = self.env, self.heap
+        while heap:
+            t_next = heap[0][0]
+            if t_next > env.now:
+                yield env.timeout(t_next - env.now)
+            horizon = env.peek()
+            if heap[0][0] > horizon:
+                yield env.timeout(0)
+                continue
+            self.serve_until(horizon)
+
+    def flush(self, t_end: float) -> None:
+        """End of run: serve what is due by ``t_end`` and close views still in flight."""
+        self.serve_until(t_end)
+        for vid in sorted(self.active):
+            self._end_view(vid, failed=False)
+
+    # -- the hot loop ------------------------------------------------------------------------------
+    def serve_until(self, horizon: float) -> None:
+        """Serve every pending request due at or before ``horizon``, in time order."""
+        w = self.w
+        heap, active = self.heap, self.active
+        st, cl, cat = w.state, w.cluster, w.catalog
+        width = st.width
+        mode_mv = memoryview(st.mode)
+        lost_mv = memoryview(st.lost)
+        node_mv = memoryview(st.slot_node.reshape(-1))
+        live_mv = memoryview(st.slot_live.reshape(-1))
+        up_mv = memoryview(cl.up)
+        disk = cl.disk_free
+        lat0, per_byte = cl.latency, cl.per_byte
+        first_chunk = cat.first_chunk
+        S = w.chunk_size
+        F = w.fragment_bytes
+        k = w.k
+        r_width = int(st.mode_width[MODE_REPLICATION])
+        ec_width = int(st.mode_width[1 - MODE_REPLICATION])
+        rep_service = lat0 + S * per_byte
+        frag_service = lat0 + F * per_byte
+        rep_net = S * self.client_per_byte + self.net_latency
+        ec_net = k * F * self.client_per_byte + self.net_latency
+        decode = k * F * self.decode_per_byte
+        extra = self.extra
+        pacing = self.pacing
+        c_time, c_view, c_video, c_chunk, c_idx = (self.cols[x].append for x in
+                                                   ("time_s", "view_id", "video_id", "chunk_id", "chunk_index"))
+        c_mode, c_kind, c_reason, c_lat, c_bytes = (self.cols[x].append for x in
+                                                    ("mode", "kind", "reason", "latency_ms", "bytes"))
+        heappop, heappush, heapreplace = heapq.heappop, heapq.heappush, heapq.heapreplace
+        payloads = w.payloads
+        view_count, last_viewed, served = cat.view_count, cat.last_viewed, cat.total_bytes_served
+        popularity = self.popularity
+        while heap and heap[0][0] <= horizon:
+            t, _, item, arrival = heappop(heap)
+            if item < 0:                                   # a view arrives
+                src = -1 - item
+                nxt = self.sources[src].next()
+                if nxt is not None:
+                    self._seq += 1
+                    heappush(heap, (nxt[0], self._seq, item, nxt))
+                _, video, watched = arrival
+                vid = self.n_views
+                self.n_views += 1
+                view_count[video] += 1
+                last_viewed[video] = t
+                if popularity is not None:
+                    popularity.record(video, t)
+                active[vid] = [video, 0, watched, t, 0, 0]
+                self._seq += 1
+                heappush(heap, (t, self._seq, vid, None))
+                continue
+            vid = item
+            v = active[vid]
+            video, idx = v[0], v[1]
+            c = int(first_chunk[video]) + idx
+            mode = mode_mv[c]
+            base = c * width
+            reason = 0
+            if mode == MODE_REPLICATION:
+                best, best_free, ties = -1, 0.0, 0
+                for j in range(r_width):
+                    n = node_mv[base + j]
+                    if n >= 0 and live_mv[base + j] and up_mv[n]:
+                        free = disk[n][0]
+                        if free < t:
+                            free = t
+                        if best < 0 or free < best_free:
+                            best, best_free, ties = n, free, 1
+                        elif free == best_free:
+                            ties += 1
+                            if self._uniform() * ties < 1.0:
+                                best = n
+                if best < 0:
+                    reason = 2 if lost_mv[c] else 1
+                else:
+                    h = disk[best]
+                    start = h[0] if h[0] > t else t
+                    finish = start + rep_service
+                    heapreplace(h, finish)
+                    latency = finish - t + rep_net
+                    kind, nbytes = 0, S
+            else:
+                data_up = 0
+                for j in range(k):
+                    n = node_mv[base + j]
+                    if live_mv[base + j] and up_mv[n]:
+                        data_up += 1
+                if data_up == k and not extra:
+                    slowest = t
+                    for j in range(k):
+                        h = disk[node_mv[base + j]]
+                        start = h[0] if h[0] > t else t
+                        finish = start + frag_service
+                        heapreplace(h, finish)
+                        if finish > slowest:
+                            slowest = finish
+                    latency = slowest - t + ec_net
+                    kind, nbytes = 1, k * F
+                else:
+                    usable = [j for j in range(ec_width)
+                              if live_mv[base + j] and up_mv[node_mv[base + j]]]
+                    if len(usable) < k:
+                        reason = 2 if lost_mv[c] else 1
+                    else:
+                        chosen = usable[:k + extra]
+                        finishes = []
+                        for j in chosen:
+                            h = disk[node_mv[base + j]]
+                            start = h[0] if h[0] > t else t
+                            finish = start + frag_service
+                            heapreplace(h, finish)
+                            finishes.append((finish, j))
+                        finishes.sort()
+                        first_k = finishes[:k]
+                        slowest = first_k[-1][0]
+                        parity_used = any(j >= k for _, j in first_k)
+                        latency = slowest - t + ec_net + (decode if parity_used else 0.0)
+                        kind = 2 if data_up < k else 1
+                        nbytes = k * F
+                        if payloads is not None and parity_used:
+                            payloads.degraded_read(c, [j for _, j in first_k])
+            c_time(t); c_view(vid); c_video(video); c_chunk(c); c_idx(idx); c_mode(mode)
+            if reason:
+                c_kind(3); c_reason(reason); c_lat(float("nan")); c_bytes(0)
+                if idx == 0:
+                    self.startup[vid] = float("nan")
+                self._end_view(vid, failed=True)
+                continue
+            c_kind(kind); c_reason(0); c_lat(latency * 1000.0); c_bytes(nbytes)
+            served[video] += S
+            v[4] += 1
+            v[5] += S
+            if idx == 0:
+                self.startup[vid] = latency * 1000.0
+            idx += 1
+            if idx >= v[2]:
+                self._end_view(vid, failed=False)
+                continue
+            v[1] = idx
+            t_next = t + latency
+            if pacing:
+                due = v[3] + idx * pacing
+                if due > t_next:
+                    t_next = due
+            self._seq += 1
+            heappush(heap, (t_next, self._seq, vid, None))
+
+    def _uniform(self) -> float:
+        if not self._rand:
+            self._rand = self.rng.random(4096).tolist()
+        return self._rand.pop()
+
+    def _end_view(self, vid: int, failed: bool) -> None:
+        v = self.active.pop(vid)
+        vc = self.vcols
+        vc["view_id"].append(vid)
+        vc["time_s"].append(v[3])
+        vc["video_id"].append(v[0])
+        vc["chunks_requested"].append(v[2])
+        vc["chunks_read"].append(v[4])
+        vc["startup_latency_ms"].append(self.startup.pop(vid, float("nan")))
+        vc["failed"].append(failed)
+        vc["bytes_served"].append(v[5])
+
+    # -- results ----------------------------------------------------------------------------------
+    def column(self, name: str) -> np.ndarray:
+        a = self.cols[name]
+        return np.frombuffer(a, dtype=a.typecode) if len(a) else np.zeros(0, dtype=a.typecode)
+
+    def reads_frame(self, rows: np.ndarray | None = None):
+        import pandas as pd
+
+        out = {}
+        for name, a in self.cols.items():
+            values = np.array(a, dtype=a.typecode) if len(a) else np.zeros(0, dtype=a.typecode)
+            if rows is not None:
+                values = values[rows]
+            if name == "mode":
+                values = pd.Categorical.from_codes(values.astype(np.int64), categories=list(MODES))
+            elif name == "kind":
+                values = pd.Categorical.from_codes(values.astype(np.int64), categories=list(KINDS))
+            elif name == "reason":
+                values = pd.Categorical.from_codes(values.astype(np.int64), categories=["none", "unavailable", "lost"])
+            out[name] = values
+        return pd.DataFrame(out)
+
+    def views_frame(self):
+        import pandas as pd
+
+        out = {}
+        for name, a in self.vcols.items():
+            values = np.array(a, dtype=a.typecode) if len(a) else np.zeros(0, dtype=a.typecode)
+            out[name] = values.astype(bool) if name == "failed" else values
+        df = pd.DataFrame(out)
+        return df.sort_values("view_id", kind="stable").reset_index(drop=True)

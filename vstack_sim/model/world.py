@@ -1,0 +1,260 @@
+"""The world: one run's clock, real system objects, state arrays and event handlers.
+
+``World`` owns what every part of the model shares: the SimPy environment,
+the configuration, the random streams, the real ``RedundancyManager``,
+``StorageLedger`` and ``ErasureCoder``, the catalog, the chunk state and the
+cluster. It carries out the node events (down, up, destroyed, declared dead,
+replaced) on the state arrays and keeps the records that follow from them:
+failures, recoveries and losses. Processes that let time pass live in their
+own modules (failures, repair, workload, migration).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import simpy
+
+from ..config import Config
+from ..ledger import StorageLedger
+from ..redundancy import MODE_ERASURE_CODING, MODE_REPLICATION, RedundancyManager
+from .catalog import build_catalog
+from .cluster import Cluster
+from .placement import place_fresh
+from .records import Table
+from .state import JOB_NONE, JOB_PENDING, ChunkState
+from .streams import RandomStreams
+
+MODES = ("replication", "erasure_coding")
+FAILURE_KINDS = ("transient", "permanent")
+FAILURE_SOURCES = ("random", "rack", "scheduled")
+NODE_EVENTS = ("down", "up", "declared", "replaced")
+INGEST_BATCH = 65536
+
+
+class Recovery:
+    """An open recovery: the chunks of a declared-dead node not yet fully redundant or lost."""
+
+    __slots__ = ("failure_id", "t_fail", "pending", "remaining")
+
+    def __init__(self, failure_id: int, t_fail: float, n_chunks: int, chunks: np.ndarray):
+        self.failure_id = failure_id
+        self.t_fail = t_fail
+        self.pending = np.zeros(n_chunks, dtype=bool)
+        self.pending[chunks] = True
+        self.remaining = int(len(chunks))
+
+
+class World:
+    """Shared state and node-event handling of one run."""
+
+    def __init__(self, config: Config, seed: int | np.random.SeedSequence | None = None):
+        self.cfg = config
+        self.env = simpy.Environment()
+        self.rng = RandomStreams(config.run.seed if seed is None else seed)
+        red = config.redundancy
+        self.manager = RedundancyManager(
+            popularity_threshold=red.popularity_threshold, replication_factor=red.replication_factor,
+            erasure_data_shards=red.data_shards, erasure_parity_shards=red.parity_shards,
+            chunk_size=config.catalog.chunk_size, hysteresis=red.hysteresis, policy=red.policy)
+        for video, mode in red.overrides.items():
+            self.manager.set_manual_override(video, mode)
+        self.ledger = StorageLedger(self.manager)
+        self.catalog = build_catalog(config.catalog, red.popularity_threshold, self.rng.catalog)
+        self.cluster = Cluster(config.cluster)
+        m = self.manager
+        modes = (MODE_REPLICATION, MODE_ERASURE_CODING)
+        self.state = ChunkState(
+            self.catalog.chunks,
+            mode_width=tuple(m.slots_per_chunk(x) for x in modes),
+            mode_need=tuple(m.min_slots_to_read(x) for x in modes),
+            mode_slot_bytes=tuple(m.slot_bytes(x) for x in modes))
+        self.k = red.data_shards
+        self.chunk_size = config.catalog.chunk_size
+        self.fragment_bytes = m.fragment_size()
+        self.stop_event = self.env.event()
+        # Node bookkeeping beyond the cluster's flags.
+        n = self.cluster.n_nodes
+        self.epoch = np.zeros(n, dtype=np.int64)        # bumped when a node's data is destroyed
+        self.stale_slots = np.zeros(n, dtype=np.int64)  # copies rebuilt elsewhere while the node was down
+        self.stale_bytes = np.zeros(n, dtype=np.int64)
+        self.last_failure = np.full(n, -1, dtype=np.int64)
+        self.node_back: list = [None] * n               # event fired when a down node is back
+        self.conversion_bytes = 0                       # new layouts being written by conversions
+        self.recoveries: list[Recovery] = []
+        self.on_chunks_redundant = []                   # hooks: payload store, migration
+        self.repair = None                              # set by the simulation (RepairScheduler)
+        self.payloads = None                            # set when verify_payloads is on
+        self.failures = Table("failures", {
+            "failure_id": "i", "time_s": "f", "node": "i", "rack": "i", "kind": FAILURE_KINDS,
+            "source": FAILURE_SOURCES, "declared": "b", "declared_s": "f", "back_s": "f",
+            "recovery_end_s": "f", "recovery_time_s": "f", "chunks_affected": "i", "stale_slots_dropped": "i"})
+        self.losses = Table("losses", {"time_s": "f", "chunk_id": "i", "video_id": "i", "bytes": "i"})
+        self.node_events = Table("node_events", {"time_s": "f", "node": "i", "rack": "i", "event": NODE_EVENTS})
+        self.transient_failures = 0
+
+    # -- ingest ------------------------------------------------------------------------------
+    def ingest(self) -> None:
+        """Decide every video's mode with the real manager and place every chunk."""
+        cat = self.catalog
+        video_modes = self.manager.decide_modes(np.arange(cat.videos), cat.view_count, None)
+        self.video_mode = video_modes.astype(np.int8)
+        self.state.mode[:] = self.video_mode[cat.chunk_video]
+        for mode in (MODE_REPLICATION, MODE_ERASURE_CODING):
+            chunks = np.flatnonzero(self.state.mode == mode)
+            self.place_new_layouts(chunks, mode)
+
+    def place_new_layouts(self, chunks: np.ndarray, mode: int) -> None:
+        """Place fresh layouts of ``mode`` for ``chunks`` in batches, rebalancing by free space."""
+        width = int(self.state.mode_width[mode])
+        slot_bytes = int(self.state.mode_slot_bytes[mode])
+        cl = self.cluster
+        for start in range(0, len(chunks), INGEST_BATCH):
+            batch = chunks[start:start + INGEST_BATCH]
+            nodes = place_fresh(self.rng.placement, len(batch), width, self.placement_weights(slot_bytes),
+                                cl.node_rack, cl.n_racks)
+            if (nodes < 0).any():
+                raise ValueError("cluster: not enough eligible nodes or space to place the catalog")
+            self.state.place(batch, nodes, cl.up)
+            cl.used += np.bincount(nodes.ravel(), minlength=cl.n_nodes) * slot_bytes
+
+    def placement_weights(self, slot_bytes: int) -> np.ndarray:
+        """Free bytes of each eligible node (up, not declared dead, room for one more slot); else 0."""
+        cl = self.cluster
+        free = (cl.capacity - cl.used).astype(np.float64)
+        ok = cl.up & ~cl.dead & (free >= slot_bytes)
+        return np.where(ok, free, 0.0)
+
+    # -- node events ---------------------------------------------------------------------------
+    def fail_node(self, node: int, kind: str, source: str, duration: float) -> simpy.Event | None:
+        """A node goes down now; returns an event fired when it (or its replacement) is back."""
+        cl, t = self.cluster, self.env.now
+        if cl.failed[node]:
+            return None
+        fid = len(self.failures)
+        self.failures.append(fid, t, node, int(cl.node_rack[node]), FAILURE_KINDS.index(kind),
+                             FAILURE_SOURCES.index(source), False, np.nan, np.nan, np.nan, np.nan, 0, 0)
+        self.node_events.append(t, node, int(cl.node_rack[node]), 0)
+        cl.up[node] = False
+        cl.failed[node] = True
+        cl.failure_id[node] = fid
+        self.last_failure[node] = fid
+        self.state.node_down(node, t)
+        if kind == "permanent":
+            self.destroy_node_data(node)
+        back = self.env.event()
+        self.node_back[node] = back
+        detect = self.env.timeout(self.cfg.failures.detection_timeout)
+        detect.callbacks.append(lambda _e, n=node, f=fid: self._detected(n, f))
+        ret = self.env.timeout(duration)
+        ret.callbacks.append(lambda _e, n=node, f=fid, k=kind, b=back: self._node_back(n, f, k, b))
+        return back
+
+    def destroy_node_data(self, node: int) -> None:
+        t = self.env.now
+        lost = self.state.destroy(node, t)
+        self.cluster.used[node] = 0
+        self.epoch[node] += 1
+        self.stale_slots[node] = 0
+        self.stale_bytes[node] = 0
+        if self.payloads is not None:
+            self.payloads.destroy_node(node)
+        if len(lost):
+            self.lose(lost)
+
+    def _detected(self, node: int, fid: int) -> None:
+        cl = self.cluster
+        if cl.failure_id[node] == fid and cl.failed[node] and not cl.dead[node]:
+            self.declare(node, fid)
+
+    def declare(self, node: int, fid: int) -> None:
+        """The node is declared dead: each of its slots becomes a repair job."""
+        t, st = self.env.now, self.state
+        self.cluster.dead[node] = True
+        self.failures.set("declared", fid, True)
+        self.failures.set("declared_s", fid, t)
+        self.node_events.append(t, node, int(self.cluster.node_rack[node]), 2)
+        c, s = st.slots_on(node)
+        keep = ~st.lost[c] & (st.job[c, s] == JOB_NONE)
+        c, s = c[keep], s[keep]
+        self.failures.set("chunks_affected", fid, len(c))
+        t_fail = self.failures.get("time_s", fid)
+        if len(c) == 0:
+            self._close_recovery(fid, t_fail, t_fail)
+        else:
+            self.recoveries.append(Recovery(fid, t_fail, st.n_chunks, np.unique(c)))
+        self.repair.enqueue(c, s)
+
+    def _node_back(self, node: int, fid: int, kind: str, back: simpy.Event) -> None:
+        cl, t, st = self.cluster, self.env.now, self.state
+        if cl.failure_id[node] != fid:
+            return
+        if kind == "permanent" and not cl.dead[node]:
+            self.declare(node, fid)      # an empty replacement shows the data is gone
+        was_dead = bool(cl.dead[node])
+        cl.up[node] = True
+        cl.failed[node] = False
+        cl.dead[node] = False
+        cl.failure_id[node] = -1
+        self.failures.set("back_s", fid, t)
+        self.node_events.append(t, node, int(cl.node_rack[node]), 3 if kind == "permanent" else 1)
+        if kind == "transient" and not was_dead:
+            self.transient_failures += 1
+        st.node_up(node, t)
+        if kind == "transient":
+            self.failures.set("stale_slots_dropped", fid, int(self.stale_slots[node]))
+            self.stale_slots[node] = 0
+            self.stale_bytes[node] = 0
+            if was_dead:
+                self.repair.cancel_pending_on(node)
+        self.repair.node_changed()
+        back.succeed()
+
+    def drop_stale_now(self, node: int) -> None:
+        """A copy rebuilt elsewhere after its node came back: dropped at once."""
+        fid = int(self.last_failure[node])
+        if fid >= 0:
+            self.failures.set("stale_slots_dropped", fid, self.failures.get("stale_slots_dropped", fid) + 1)
+
+    # -- chunk outcomes -----------------------------------------------------------------------
+    def lose(self, chunks: np.ndarray) -> None:
+        """Record lost chunks; they are never repaired."""
+        t, st, cat = self.env.now, self.state, self.catalog
+        for c in chunks.tolist():
+            self.losses.append(t, c, int(cat.chunk_video[c]), self.chunk_size)
+        st.mark_lost(chunks, t)
+        pending = st.job[chunks] == JOB_PENDING
+        st.job[chunks] = np.where(pending, JOB_NONE, st.job[chunks])
+        st.missing[chunks] = 0
+        self.chunks_settled(chunks)
+        if self.cfg.run.stop_at_first_loss and not self.stop_event.triggered:
+            self.stop_event.succeed()
+
+    def chunks_settled(self, chunks: np.ndarray) -> None:
+        """Chunks now fully redundant or lost: advance the recoveries that wait for them."""
+        if not self.recoveries:
+            return
+        t = self.env.now
+        still = []
+        for rec in self.recoveries:
+            hit = chunks[rec.pending[chunks]]
+            if len(hit):
+                rec.pending[hit] = False
+                rec.remaining -= len(hit)
+            if rec.remaining <= 0:
+                self._close_recovery(rec.failure_id, rec.t_fail, t)
+            else:
+                still.append(rec)
+        self.recoveries = still
+
+    def _close_recovery(self, fid: int, t_fail: float, t_end: float) -> None:
+        self.failures.set("recovery_end_s", fid, t_end)
+        self.failures.set("recovery_time_s", fid, t_end - t_fail)
+
+    # -- accounting -----------------------------------------------------------------------------
+    def held_bytes(self) -> int:
+        """Physical bytes actually held: live slots, stale copies and layouts being converted."""
+        return self.state.held_slot_bytes() + int(self.stale_bytes.sum()) + int(self.conversion_bytes)
+
+    def storage_overhead(self) -> dict:
+        """The ledger's /storage/overhead dict for the chunks' current modes."""
+        return self.ledger.overhead_from_modes(self.state.mode, self.chunk_size)

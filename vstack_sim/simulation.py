@@ -1,0 +1,174 @@
+"""One run, in an explicit lifecycle: build -> start -> run -> finalize -> collect.
+
+``simulate(config)`` is the whole public story: it builds the world (catalog,
+real manager, codec, ingest placement), starts the processes (failures,
+viewers, popularity checks, timeline sampling), runs the clock to the
+configured duration (or to the first loss), finalizes open accounts (open
+unavailability, the payload audit) and collects a :class:`Result`: the
+summary of DESIGN §4, the tables as DataFrames, and the resolved config.
+Wall-clock timings are kept apart from the summary so that the same config
+and seed give an identical summary.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .config import Config
+from .metrics import build_summary, timeline_table
+from .model.failures import FailureProcesses
+from .model.migration import Migrator
+from .model.reads import ReadPath
+from .model.repair import RepairScheduler
+from .model.workload import Workload
+from .model.world import MODES, World
+
+TABLE_NAMES = ("reads", "views", "failures", "repairs", "migrations", "storage_timeline", "losses",
+               "videos", "node_events")
+
+
+@dataclass
+class Result:
+    """What a run produced: ``summary`` (JSON-ready dict), ``tables`` (DataFrames) and ``config``."""
+
+    config: Config
+    summary: dict
+    tables: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+    audit: dict | None = None
+
+    def __getattr__(self, name):
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        s = self.summary.get("storage", {})
+        return (f"Result(name={self.config.name!r}, seed={self.config.run.seed}, "
+                f"savings={s.get('storage_savings_percent')}%, tables={sorted(self.tables)})")
+
+
+class Simulation:
+    """The lifecycle of one run. ``simulate()`` is the usual entry point."""
+
+    def __init__(self, config: Config, progress: Callable[[float, float], None] | None = None):
+        self.config = config
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+
+    def build(self) -> "Simulation":
+        t0 = time.perf_counter()
+        w = self.world = World(self.config)
+        w.repair = RepairScheduler(w)
+        if self.config.codec.verify_payloads:
+            from .model.payloads import PayloadStore   # needs the codec only when bytes are carried
+
+            w.payloads = PayloadStore(w)
+        w.ingest()
+        if w.payloads is not None:
+            w.payloads.ingest()
+        self.reads = ReadPath(w)
+        self.workload = Workload(w, self.reads)
+        self.migrator = Migrator(w)
+        self.failures = FailureProcesses(w)
+        self.storage_initial = w.storage_overhead()
+        self.timeline = []
+        self.timings["build_s"] = time.perf_counter() - t0
+        return self
+
+    def start(self) -> "Simulation":
+        env = self.world.env
+        self.failures.start()
+        self.workload.start()
+        self.migrator.start(self.reads)
+        env.process(self._sample_timeline())
+        env.process(self._end_of_run())
+        if self.progress is not None:
+            env.process(self._report_progress())
+        return self
+
+    def run(self) -> "Simulation":
+        t0 = time.perf_counter()
+        w = self.world
+        w.env.run(until=w.stop_event)
+        self.timings["run_s"] = time.perf_counter() - t0
+        return self
+
+    def finalize(self) -> "Simulation":
+        t0 = time.perf_counter()
+        w = self.world
+        self.end_time = w.env.now
+        self.reads.flush(self.end_time)
+        w.state.close_all_unavailable(self.end_time)
+        self._sample(self.end_time)
+        self.audit = w.payloads.audit() if w.payloads is not None else None
+        self.timings["finalize_s"] = time.perf_counter() - t0
+        return self
+
+    def collect(self) -> Result:
+        t0 = time.perf_counter()
+        w = self.world
+        timeline = timeline_table(self.timeline)
+        cat = w.catalog
+        import pandas as pd
+
+        videos = pd.DataFrame({
+            "video_id": np.arange(cat.videos), "starting_views": cat.starting_views,
+            "view_count": cat.view_count, "last_viewed": cat.last_viewed,
+            "total_bytes_served": cat.total_bytes_served,
+            "mode": pd.Categorical.from_codes(w.video_mode.astype(np.int64), categories=list(MODES))})
+        tables = {
+            "reads": self.reads.reads_frame(),
+            "views": self.reads.views_frame(),
+            "failures": w.failures.to_frame(),
+            "repairs": w.repair.table.to_frame(),
+            "migrations": self.migrator.table.to_frame(),
+            "storage_timeline": timeline,
+            "losses": w.losses.to_frame(),
+            "videos": videos,
+            "node_events": w.node_events.to_frame(),
+        }
+        summary = build_summary(self, tables)
+        self.timings["collect_s"] = time.perf_counter() - t0
+        return Result(config=self.config, summary=summary, tables=tables, timings=dict(self.timings),
+                      audit=self.audit)
+
+    # -- processes ------------------------------------------------------------------------------
+    def _end_of_run(self):
+        yield self.world.env.timeout(self.config.run.duration)
+        if not self.world.stop_event.triggered:
+            self.world.stop_event.succeed()
+
+    def _sample(self, t: float) -> None:
+        w = self.world
+        row = {"time_s": t, **w.storage_overhead(), "held_bytes": w.held_bytes(), **w.state.counts(),
+               "nodes_up": w.cluster.nodes_up()}
+        if self.timeline and self.timeline[-1]["time_s"] == t:
+            self.timeline[-1] = row
+        else:
+            self.timeline.append(row)
+
+    def _sample_timeline(self):
+        env, step = self.world.env, self.config.outputs.timeline_interval
+        while True:
+            self._sample(env.now)
+            yield env.timeout(step)
+
+    def _report_progress(self):
+        env, total = self.world.env, self.config.run.duration
+        step = total / 200.0
+        while True:
+            self.progress(env.now, total)
+            yield env.timeout(step)
+
+
+def simulate(config: Config, progress: Callable[[float, float], None] | None = None) -> Result:
+    """Run one scenario and return its :class:`Result` (summary, tables, config)."""
+    if not isinstance(config, Config):
+        raise TypeError(f"config must be a vstack_sim.config.Config, got {type(config).__name__}")
+    return Simulation(config, progress).build().start().run().finalize().collect()
