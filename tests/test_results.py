@@ -1,0 +1,247 @@
+"""The results folder: atomic writing, naming, --force safety, stale .tmp-* cleanup, reading back."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vstack_sim import load_result
+from vstack_sim.results import (
+    TABLES,
+    AtomicFolder,
+    ResultsError,
+    build_manifest,
+    choose_target,
+    clean_stale_tmp,
+    dump_json,
+    next_free,
+    read_table,
+    run_to_folder,
+    write_data,
+    write_table,
+)
+from vstack_sim.scenario import config_sha256, to_yaml
+
+TESTS = Path(__file__).resolve().parent
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_run_writes_the_whole_contract(tmp_path, fake_result, fake_simulate):
+    folder = run_to_folder(fake_result.config, root=tmp_path, simulate=fake_simulate, argv=["run", "x.yaml"])
+    assert folder == tmp_path / "fake"
+    files = set(listing(folder))
+    for name in ("scenario.yaml", "summary.json", "manifest.json", "report.html", "report.md"):
+        assert name in files
+    assert {f"tables/{t}.csv" for t in TABLES} <= files
+    assert "figures/storage_by_mode.png" in files and "figures/read_latency_cdf.png" in files
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+    assert json.loads((folder / "summary.json").read_text()) == fake_result.summary
+
+
+def test_manifest_records_what_produced_the_run(tmp_path, fake_result, fake_simulate):
+    folder = run_to_folder(fake_result.config, root=tmp_path, simulate=fake_simulate,
+                           argv=["run", "my scenario.yaml", "--seed", "3"])
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["seed"] == 3
+    assert manifest["config_sha256"] == config_sha256(fake_result.config)
+    assert manifest["command"] == "vstack-sim run 'my scenario.yaml' --seed 3"
+    assert manifest["versions"]["numpy"] == np.__version__
+    assert manifest["versions"]["pandas"] == pd.__version__
+    assert manifest["python"].count(".") == 2
+    assert set(manifest["timings_s"]) == {"build", "run", "finalize", "write"}
+    assert manifest["wall_time_s"] >= 0
+    assert "git_commit" in manifest
+
+
+def test_default_folder_takes_the_next_free_name_and_says_so(tmp_path, fake_result, fake_simulate):
+    said = []
+    first = run_to_folder(fake_result.config, root=tmp_path, simulate=fake_simulate, echo=said.append)
+    second = run_to_folder(fake_result.config, root=tmp_path, simulate=fake_simulate, echo=said.append)
+    third = run_to_folder(fake_result.config, root=tmp_path, simulate=fake_simulate, echo=said.append)
+    assert [first.name, second.name, third.name] == ["fake", "fake-2", "fake-3"]
+    assert said == [f"{tmp_path / 'fake'} exists; writing {tmp_path / 'fake-2'}",
+                    f"{tmp_path / 'fake'} exists; writing {tmp_path / 'fake-3'}"]
+
+
+def test_explicit_out_that_exists_is_an_error_without_force(tmp_path, fake_result):
+    (tmp_path / "out").mkdir()
+    with pytest.raises(ResultsError, match="already exists"):
+        choose_target(fake_result.config, tmp_path / "out", force=False)
+
+
+def test_force_replaces_a_results_folder(tmp_path, fake_result, fake_simulate):
+    out = tmp_path / "out"
+    run_to_folder(fake_result.config, out=out, simulate=fake_simulate)
+    (out / "stray.txt").write_text("old")
+    run_to_folder(fake_result.config, out=out, force=True, simulate=fake_simulate)
+    assert not (out / "stray.txt").exists()
+    assert (out / "summary.json").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_force_never_replaces_a_folder_that_is_not_results(tmp_path, fake_result):
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "precious.txt").write_text("keep")
+    with pytest.raises(ResultsError, match="not a results folder"):
+        choose_target(fake_result.config, tmp_path / "home", force=True)
+    # an empty folder may be used
+    (tmp_path / "empty").mkdir()
+    assert choose_target(fake_result.config, tmp_path / "empty", force=True) == (tmp_path / "empty", False)
+
+
+def test_failure_while_writing_leaves_nothing(tmp_path, fake_result):
+    def broken(config, progress=None):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        run_to_folder(fake_result.config, root=tmp_path, simulate=broken)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_keyboard_interrupt_leaves_nothing(tmp_path, fake_result):
+    def interrupted(config, progress=None):
+        assert [p.name[:5] for p in tmp_path.iterdir()] == [".tmp-"]  # written beside the target
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_to_folder(fake_result.config, root=tmp_path, simulate=interrupted)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stale_tmp_of_a_dead_process_is_removed_but_a_live_one_kept(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    stale = tmp_path / f".tmp-x-{dead_pid}-abcd1234"
+    live = tmp_path / f".tmp-y-{os.getppid()}-abcd1234"
+    other = tmp_path / ".tmp-not-ours"
+    for p in (stale, live, other):
+        p.mkdir()
+    assert clean_stale_tmp(tmp_path) == [stale]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name])
+
+
+def test_atomic_folder_auto_moves_on_when_the_name_is_taken_meanwhile(tmp_path):
+    with AtomicFolder(tmp_path / "r", auto=True) as folder:
+        (folder.tmp / "f").write_text("1")
+        (tmp_path / "r").mkdir()
+        (tmp_path / "r" / "other").write_text("someone else")
+    assert folder.final == tmp_path / "r-2"
+    assert (tmp_path / "r-2" / "f").read_text() == "1"
+
+
+def test_next_free(tmp_path):
+    assert next_free(tmp_path / "a") == tmp_path / "a"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a-2").mkdir()
+    assert next_free(tmp_path / "a") == tmp_path / "a-3"
+
+
+def test_tables_round_trip_with_empty_text_and_nan(tmp_path, fake_result):
+    for name, df in fake_result.tables.items():
+        write_table(df, tmp_path / f"{name}.csv")
+        back = read_table(tmp_path / f"{name}.csv")
+        assert list(back.columns) == list(df.columns), name
+        assert len(back) == len(df)
+    reads = read_table(tmp_path / "reads.csv")
+    assert set(reads["reason"]) == {"", "unavailable"}
+    assert reads["latency_ms"].isna().sum() == (fake_result.tables["reads"]["kind"] == "failed").sum()
+    np.testing.assert_array_equal(reads["time_s"], fake_result.tables["reads"]["time_s"])  # exact floats
+
+
+def test_csv_and_json_are_byte_stable(tmp_path, fake_result):
+    from conftest import make_fake_result
+
+    write_data(tmp_path / "a", fake_result.config, fake_result.summary, fake_result.tables, {})
+    other = make_fake_result()
+    write_data(tmp_path / "b", other.config, other.summary, other.tables, {})
+    for rel in listing(tmp_path / "a"):
+        if (tmp_path / "a" / rel).is_file():
+            assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+
+
+def test_dump_json_is_strict():
+    assert dump_json({"x": float("nan"), "y": np.int64(3), "z": (1, 2)}) == '{\n  "x": null,\n  "y": 3,\n  "z": [\n    1,\n    2\n  ]\n}\n'
+
+
+def test_load_result_reads_back_like_a_result(tmp_path, fake_result, fake_simulate):
+    folder = run_to_folder(fake_result.config, root=tmp_path, simulate=fake_simulate)
+    loaded = load_result(folder)
+    assert loaded.config == fake_result.config
+    assert loaded.summary == fake_result.summary
+    assert set(loaded.tables) == set(TABLES)
+    assert loaded.reads.shape == fake_result.tables["reads"].shape  # attribute shortcut
+    assert loaded.manifest["seed"] == 3
+    with pytest.raises(AttributeError):
+        loaded.nothing
+
+
+def test_load_result_errors_are_one_line(tmp_path):
+    with pytest.raises(ResultsError, match="no such results folder"):
+        load_result(tmp_path / "missing")
+    with pytest.raises(ResultsError, match="not a results folder"):
+        load_result(tmp_path)
+
+
+def test_scenario_yaml_is_the_resolved_scenario(tmp_path, fake_result, fake_simulate):
+    folder = run_to_folder(fake_result.config, root=tmp_path, simulate=fake_simulate)
+    assert (folder / "scenario.yaml").read_text() == to_yaml(fake_result.config)
+
+
+def test_build_manifest_without_argv_uses_sys_argv(fake_result):
+    manifest = build_manifest(fake_result.config, None, 1.0, {})
+    assert manifest["command"]
+
+
+_SLOW_RUN = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from conftest import make_fake_result
+from vstack_sim.results import run_to_folder
+
+def slow(config, progress=None):
+    print("started", flush=True)
+    time.sleep(60)  # the test interrupts or kills the process here
+    return make_fake_result(config)
+
+try:
+    run_to_folder(make_fake_result().config, root={root!r}, simulate=slow)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def _start_slow(root: Path) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_RUN.format(tests=str(TESTS), root=str(root))],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "started"
+    return proc
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_process_leaves_no_folder(tmp_path, sig):
+    proc = _start_slow(tmp_path)
+    assert [p.name[:5] for p in tmp_path.iterdir()] == [".tmp-"]
+    proc.send_signal(sig)
+    assert proc.wait(timeout=60) == 130
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_killed_process_leftover_is_removed_by_the_next_run(tmp_path, fake_result, fake_simulate):
+    proc = _start_slow(tmp_path)
+    proc.kill()
+    proc.wait(timeout=60)
+    leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+    assert len(leftovers) == 1
+    run_to_folder(fake_result.config, root=tmp_path, simulate=fake_simulate)
+    assert [p.name for p in tmp_path.iterdir()] == ["fake"]
