@@ -1,0 +1,119 @@
+"""Figures: one per function, labelled axes, deterministic PNGs, empty tables handled."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from vstack_sim import plots
+from conftest import make_fake_result
+
+
+def png_bytes(fig) -> bytes:
+    buf = io.BytesIO()
+    plots.save_figure(fig, buf)
+    return buf.getvalue()
+
+
+def test_backend_is_agg_when_nothing_chose_one():
+    assert matplotlib.get_backend().lower() == "agg"
+
+
+@pytest.mark.parametrize("name", list(plots.FIGURES))
+def test_every_figure_has_labelled_axes_with_units(name, fake_result):
+    fig = plots.FIGURES[name](fake_result)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[-1]
+    assert ax.get_xlabel() and ax.get_ylabel()
+    assert fig.get_suptitle().endswith("fake")
+    assert tuple(fig.get_size_inches()) [0] == plots.FIGSIZE[0] and fig.dpi == plots.DPI
+
+
+@pytest.mark.parametrize("name", list(plots.FIGURES))
+def test_png_is_byte_identical_and_has_no_software_tag(name, fake_result):
+    a = png_bytes(plots.FIGURES[name](fake_result))
+    b = png_bytes(plots.FIGURES[name](make_fake_result()))
+    assert a == b
+    assert a.startswith(b"\x89PNG")
+    assert b"matplotlib" not in a.lower()
+
+
+@pytest.mark.parametrize("name", list(plots.FIGURES))
+def test_empty_tables_draw_a_no_data_figure(name, fake_result):
+    empty = {k: df.iloc[0:0] for k, df in fake_result.tables.items()}
+    fake_result.tables = empty
+    fig = plots.FIGURES[name](fake_result)
+    png_bytes(fig)  # renders without error
+
+
+def test_storage_by_mode_matches_the_summary(fake_result):
+    fig = plots.storage_by_mode(fake_result)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    start = fake_result.summary["storage_initial"]["storage_savings_percent"]
+    end = fake_result.summary["storage"]["storage_savings_percent"]
+    assert texts[0].endswith("0.00 % saved")  # all replication
+    assert texts[1].endswith(f"{start:.2f} % saved")
+    assert texts[2].endswith(f"{end:.2f} % saved")
+    assert texts[3].endswith("44.44 % saved")  # all RS(3,2): 5 x ceil(S/3) vs 3 x S
+
+
+def test_read_latency_cdf_has_one_curve_per_kind_and_leaves_failed_out(fake_result):
+    fig = plots.read_latency_cdf(fake_result)
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    reads = fake_result.tables["reads"]
+    for kind, label in plots.KIND_LABELS.items():
+        n = int((reads["kind"] == kind).sum())
+        assert f"{label} (n={n:,})" in labels
+    assert not any("failed" in label for label in labels)
+
+
+def test_ecdf_ends_at_one(fake_result):
+    fig = plots.recovery_times(fake_result)
+    line = fig.axes[0].get_lines()[0]
+    assert line.get_ydata()[-1] == 1.0
+    assert line.get_xdata()[0] == pytest.approx(1.5)  # 5400 s in hours
+
+
+def test_node_timeline_draws_down_spans_until_up_or_replaced(fake_result):
+    fig = plots.node_timeline(fake_result)
+    spans = [c for c in fig.axes[0].collections]
+    assert len(spans) == 2  # node 2 and node 4
+    # node 2: down at 3600 s, replaced at 18000 s -> 4 h, in days
+    paths = spans[0].get_paths()[0].vertices
+    assert paths[:, 0].min() == pytest.approx(3600 / 86400)
+    assert paths[:, 0].max() == pytest.approx(18000 / 86400)
+
+
+def test_repair_traffic_is_a_rate_per_interval(fake_result):
+    fig = plots.repair_traffic(fake_result)
+    read_line = fig.axes[0].get_lines()[0]
+    width = fake_result.config.outputs.timeline_interval
+    total = fake_result.tables["repairs"]["bytes_read"].sum()
+    assert read_line.get_ydata()[0] == pytest.approx(total / width / 1e6)  # all jobs end in the first interval
+
+
+def test_popularity_is_log_log_and_sorted(fake_result):
+    fig = plots.popularity(fake_result)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    y = ax.get_lines()[1].get_ydata()
+    assert list(y) == sorted(y, reverse=True)
+
+
+def test_migrations_count_by_direction(fake_result):
+    fig = plots.migrations_over_time(fake_result)
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    assert labels == ["to replication (1)"]
+
+
+def test_works_on_a_folder_read_back(tmp_path, fake_result):
+    from vstack_sim.results import load_result, write_data
+
+    write_data(tmp_path, fake_result.config, fake_result.summary, fake_result.tables, {})
+    loaded = load_result(tmp_path)
+    for name, draw in plots.FIGURES.items():
+        assert png_bytes(draw(loaded)) == png_bytes(draw(fake_result)), name

@@ -1,0 +1,319 @@
+"""One function per figure; each takes a run and returns a matplotlib Figure.
+
+A "run" is a simulation ``Result`` or a results folder read back with
+:func:`vstack_sim.results.load_result`: anything with ``.config``,
+``.summary`` and ``.tables`` (name -> DataFrame, columns as in DESIGN §4).
+``vstack-sim run`` draws its figures from the tables it has just written, with
+these same functions, so a notebook, ``run`` and ``report`` agree.
+
+Figures are built without pyplot and rendered by the Agg canvas at a fixed
+size and dpi, and :func:`save_figure` writes PNGs without the "Software"
+metadata, so the same tables give byte-identical PNGs.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import matplotlib
+
+# Headless and deterministic by default; a session that already chose a backend through pyplot
+# (a notebook) keeps it, since these figures never go through pyplot anyway.
+if "matplotlib.pyplot" not in sys.modules:
+    matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from .codec import fragment_size  # noqa: E402
+
+FIGSIZE = (8.0, 4.5)
+DPI = 100
+GIB = 2**30
+KIND_LABELS = {"replication": "replication", "erasure_coding": "erasure coding (normal)", "degraded": "degraded EC"}
+MODE_COLORS = {"replication": "#1f77b4", "erasure_coding": "#ff7f0e"}
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _new(rows: int = 1, sharex: bool = False, height: float | None = None) -> tuple[Figure, list]:
+    fig = Figure(figsize=(FIGSIZE[0], height or FIGSIZE[1]), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(rows, 1, sharex=sharex, squeeze=False)[:, 0]
+    return fig, list(axes)
+
+
+def _table(run, name: str) -> pd.DataFrame:
+    df = run.tables.get(name) if hasattr(run.tables, "get") else None
+    return df if df is not None else pd.DataFrame()
+
+
+def _time_axis(run) -> tuple[float, str]:
+    """Seconds per plotted unit and its label: days for runs of two days or more, else hours."""
+    if run.config.run.duration >= 2 * 86400:
+        return 86400.0, "simulated time (days)"
+    return 3600.0, "simulated time (hours)"
+
+
+def _byte_unit(largest: float) -> tuple[float, str]:
+    """GiB for big stores, MiB for small ones, so axis numbers stay readable."""
+    return (GIB, "GiB") if largest >= GIB else (2**20, "MiB")
+
+
+def _no_data(ax, text: str) -> None:
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="0.4")
+
+
+def _ecdf(ax, values, label: str, **kw) -> None:
+    x = np.sort(np.asarray(values, dtype=float))
+    y = np.arange(1, len(x) + 1) / len(x)
+    ax.step(x, y, where="post", label=f"{label} (n={len(x):,})", **kw)
+
+
+def _title(fig: Figure, run, text: str) -> None:
+    fig.suptitle(f"{text} - {run.config.name}", fontsize=11)
+
+
+def save_figure(fig: Figure, path) -> None:
+    """Write a PNG that depends only on the figure: fixed dpi, no Software/date metadata."""
+    fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
+
+
+# --------------------------------------------------------------------------- figures
+
+def storage_by_mode(run) -> Figure:
+    """Physical bytes at the start and the end, by mode, against all-replication and all-EC (the seed's table)."""
+    cfg = run.config
+    red = cfg.redundancy
+    start, end = run.summary["storage_initial"], run.summary["storage"]
+    chunks = start["replication_chunks"] + start["erasure_coded_chunks"]
+    logical = start["total_logical_bytes"]
+    all_rep = red.replication_factor * logical
+    # Every chunk has the catalog's chunk size, so all-EC is chunks x fragment x (k + m).
+    all_ec = chunks * fragment_size(cfg.catalog.chunk_size, red.data_shards) * (red.data_shards + red.parity_shards)
+    bars = [("all replication", all_rep, 0), ("adaptive, start", start["replication_overhead_bytes"],
+                                              start["erasure_overhead_bytes"]),
+            ("adaptive, end", end["replication_overhead_bytes"], end["erasure_overhead_bytes"]),
+            ("all erasure coding", 0, all_ec)]
+    fig, (ax,) = _new()
+    unit, uname = _byte_unit(max(all_rep, all_ec))
+    names = [b[0] for b in bars]
+    rep = np.array([b[1] for b in bars], dtype=float) / unit
+    ec = np.array([b[2] for b in bars], dtype=float) / unit
+    ax.bar(names, rep, color=MODE_COLORS["replication"], label=f"replicated ({red.replication_factor} copies)")
+    ax.bar(names, ec, bottom=rep, color=MODE_COLORS["erasure_coding"],
+           label=f"erasure coded RS({red.data_shards},{red.parity_shards})")
+    for i, total in enumerate(rep + ec):
+        saving = 100.0 * (1 - total * unit / all_rep) if all_rep else 0.0
+        ax.text(i, total, f"{total:,.2f} {uname}\n{saving:.2f} % saved", ha="center", va="bottom", fontsize=9)
+    ax.set_ylabel(f"physical bytes ({uname})")
+    ax.set_xlabel("layout of the same chunks")
+    ax.set_ylim(0, max(max(rep + ec), 1e-9) * 1.25)
+    ax.legend(loc="upper right", fontsize=9)
+    _title(fig, run, f"Storage of {chunks:,} chunks ({logical / unit:,.2f} {uname} logical)")
+    return fig
+
+
+def storage_over_time(run) -> Figure:
+    """Nominal and held physical bytes, and the savings against all-replication, over the run."""
+    tl = _table(run, "storage_timeline")
+    scale, xlabel = _time_axis(run)
+    fig, (top, bottom) = _new(2, sharex=True, height=6.0)
+    if tl.empty:
+        _no_data(top, "no storage timeline")
+        top.set_ylabel("physical bytes")
+    else:
+        t = tl["time_s"] / scale
+        unit, uname = _byte_unit(float(tl["held_bytes"].max()))
+        top.plot(t, tl["total_physical_bytes"] / unit, label="nominal layout")
+        top.plot(t, tl["held_bytes"] / unit, linestyle="--", label="held (incl. stale copies, both layouts)")
+        top.plot(t, tl["total_logical_bytes"] / unit, color="0.5", linewidth=0.8, label="logical")
+        top.set_ylim(bottom=0)
+        top.legend(fontsize=8, loc="lower right")
+        bottom.plot(t, tl["storage_savings_percent"], color="tab:green")
+        top.set_ylabel(f"physical bytes ({uname})")
+    bottom.set_ylabel("savings vs all-replication (%)")
+    bottom.set_xlabel(xlabel)
+    _title(fig, run, "Storage over time")
+    return fig
+
+
+def read_latency_cdf(run) -> Figure:
+    """CDFs of chunk read latency by kind: replication, normal EC and degraded EC reads."""
+    reads = _table(run, "reads")
+    fig, (ax,) = _new()
+    drawn = 0
+    for kind, label in KIND_LABELS.items():
+        values = reads.loc[reads["kind"] == kind, "latency_ms"].dropna() if not reads.empty else []
+        if len(values):
+            _ecdf(ax, values, label)
+            drawn += 1
+    if drawn:
+        ax.set_xscale("log")
+        ax.legend(fontsize=9, loc="lower right")
+    else:
+        _no_data(ax, "no successful reads")
+    sample = run.config.outputs.reads_table_sample
+    note = f" (sample of {sample:,} reads)" if sample else ""
+    ax.set_xlabel("chunk read latency (ms)")
+    ax.set_ylabel("fraction of reads")
+    ax.set_ylim(0, 1.02)
+    _title(fig, run, "Read latency" + note)
+    return fig
+
+
+def startup_latency(run) -> Figure:
+    """CDF of the start-up latency of views (the first chunk's latency), by the mode it was read in."""
+    views = _table(run, "views")
+    fig, (ax,) = _new()
+    values = views["startup_latency_ms"].dropna() if not views.empty else []
+    if len(values):
+        _ecdf(ax, values, "all views", color="black")
+        reads = _table(run, "reads")
+        if not reads.empty and not run.config.outputs.reads_table_sample:
+            first = reads[reads["chunk_index"] == 0].dropna(subset=["latency_ms"])
+            for kind, label in KIND_LABELS.items():
+                part = first.loc[first["kind"] == kind, "latency_ms"]
+                if len(part):
+                    _ecdf(ax, part, label, linewidth=0.9, alpha=0.8)
+        ax.set_xscale("log")
+        ax.legend(fontsize=9, loc="lower right")
+    else:
+        _no_data(ax, "no views started")
+    ax.set_xlabel("start-up latency (ms)")
+    ax.set_ylabel("fraction of views")
+    ax.set_ylim(0, 1.02)
+    _title(fig, run, "Start-up latency")
+    return fig
+
+
+def recovery_times(run) -> Figure:
+    """Distribution of recovery times of declared node failures (failure to full redundancy)."""
+    failures = _table(run, "failures")
+    fig, (ax,) = _new()
+    values = failures["recovery_time_s"].dropna() / 3600.0 if not failures.empty else []
+    if len(values):
+        _ecdf(ax, values, "declared failures", color="tab:red")
+        ax.legend(fontsize=9, loc="lower right")
+    else:
+        _no_data(ax, "no finished recoveries")
+    ax.set_xlabel("recovery time (hours)")
+    ax.set_ylabel("fraction of failures")
+    ax.set_ylim(0, 1.02)
+    _title(fig, run, "Recovery time")
+    return fig
+
+
+def repair_traffic(run) -> Figure:
+    """Repair bytes read and written per interval (by job end), as a mean rate."""
+    repairs = _table(run, "repairs")
+    scale, xlabel = _time_axis(run)
+    fig, (ax,) = _new()
+    if repairs.empty:
+        _no_data(ax, "no repairs")
+    else:
+        width = run.config.outputs.timeline_interval
+        edges = np.arange(0.0, run.config.run.duration + width, width)
+        for col, label in (("bytes_read", "read"), ("bytes_written", "written")):
+            sums, _ = np.histogram(repairs["end_s"], bins=edges, weights=repairs[col])
+            ax.step(edges[:-1] / scale, sums / width / 1e6, where="post", label=label)
+        ax.legend(fontsize=9)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("repair traffic (MB/s, mean per interval)")
+    _title(fig, run, "Repair traffic")
+    return fig
+
+
+def node_timeline(run) -> Figure:
+    """When each node was down (bars) and when it was declared dead (x) or replaced (|)."""
+    events = _table(run, "node_events")
+    scale, xlabel = _time_axis(run)
+    nodes = run.config.cluster.nodes
+    fig, (ax,) = _new(height=max(3.0, min(9.0, 1.5 + 0.18 * nodes)))
+    end = run.config.run.duration
+    if events.empty:
+        _no_data(ax, "no node went down")
+    else:
+        for node, ev in events.sort_values(["time_s"], kind="stable").groupby("node", sort=True):
+            down_at = None
+            spans = []
+            for t, what in zip(ev["time_s"], ev["event"]):
+                if what == "down" and down_at is None:
+                    down_at = t
+                elif what in ("up", "replaced") and down_at is not None:
+                    spans.append((down_at / scale, (t - down_at) / scale))
+                    down_at = None
+            if down_at is not None:
+                spans.append((down_at / scale, (end - down_at) / scale))
+            ax.broken_barh(spans, (node - 0.4, 0.8), color="tab:red")
+            declared = ev.loc[ev["event"] == "declared", "time_s"] / scale
+            ax.plot(declared, [node] * len(declared), "kx", markersize=5)
+            replaced = ev.loc[ev["event"] == "replaced", "time_s"] / scale
+            ax.plot(replaced, [node] * len(replaced), "k|", markersize=8)
+    ax.set_xlim(0, end / scale)
+    ax.set_ylim(-0.7, nodes - 0.3)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("node")
+    _title(fig, run, "Node downtime (red), declared dead (x), replaced (|)")
+    return fig
+
+
+def popularity(run) -> Figure:
+    """Rank against views, log-log: starting and final view counts, with the popularity threshold."""
+    videos = _table(run, "videos")
+    fig, (ax,) = _new()
+    if videos.empty:
+        _no_data(ax, "no videos")
+    else:
+        for col, label in (("starting_views", "at ingest"), ("view_count", "at the end")):
+            counts = np.sort(videos[col].to_numpy(dtype=float))[::-1]
+            rank = np.arange(1, len(counts) + 1)
+            keep = counts > 0  # log scale
+            ax.plot(rank[keep], counts[keep], label=label)
+        ax.axhline(run.config.redundancy.popularity_threshold, color="0.4", linestyle=":",
+                   label=f"threshold ({run.config.redundancy.popularity_threshold:,} views)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.legend(fontsize=9)
+    ax.set_xlabel("popularity rank")
+    ax.set_ylabel("views")
+    _title(fig, run, "Popularity")
+    return fig
+
+
+def migrations_over_time(run) -> Figure:
+    """Cumulative finished conversions by direction over the run."""
+    mig = _table(run, "migrations")
+    scale, xlabel = _time_axis(run)
+    fig, (ax,) = _new()
+    if mig.empty:
+        _no_data(ax, "no migrations")
+    else:
+        for mode, label in (("replication", "to replication"), ("erasure_coding", "to erasure coding")):
+            t = np.sort(mig.loc[mig["to_mode"] == mode, "end_s"].to_numpy(dtype=float))
+            if len(t):
+                ax.step(np.r_[0.0, t / scale], np.arange(len(t) + 1), where="post",
+                        color=MODE_COLORS[mode], label=f"{label} ({len(t):,})")
+        ax.legend(fontsize=9, loc="upper left")
+    ax.set_xlim(0, run.config.run.duration / scale)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("videos converted (cumulative)")
+    _title(fig, run, "Migrations")
+    return fig
+
+
+FIGURES = {
+    "storage_by_mode": storage_by_mode,
+    "storage_over_time": storage_over_time,
+    "read_latency_cdf": read_latency_cdf,
+    "startup_latency": startup_latency,
+    "recovery_times": recovery_times,
+    "repair_traffic": repair_traffic,
+    "node_timeline": node_timeline,
+    "popularity": popularity,
+    "migrations_over_time": migrations_over_time,
+}
+"""Every figure by file name (``figures/<name>.png``), in report order."""
