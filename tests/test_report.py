@@ -1,0 +1,80 @@
+"""Reports: rebuilt from the tables alone, identical to what run wrote, with the seed's claims beside ours."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+from vstack_sim.config import Config
+from vstack_sim.report import build_report, format_summary, key_numbers
+from vstack_sim.results import run_to_folder
+from conftest import make_fake_result
+
+
+def snapshot(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_report_rebuilds_exactly_what_run_wrote(tmp_path, fake_result, fake_simulate):
+    folder = run_to_folder(fake_result.config, root=tmp_path, simulate=fake_simulate)
+    before = snapshot(folder)
+    for name in [n for n in before if n.startswith("figures/") or n.startswith("report.")]:
+        (folder / name).unlink()
+    build_report(folder)
+    assert snapshot(folder) == before
+    assert not [p for p in folder.rglob(".*")]  # no partial files left
+
+
+def test_report_html_is_self_contained(tmp_path, fake_result, fake_simulate):
+    folder = run_to_folder(fake_result.config, root=tmp_path, simulate=fake_simulate)
+    page = (folder / "report.html").read_text()
+    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert len(images) == len(list((folder / "figures").glob("*.png")))
+    assert base64.b64decode(images[0]) == (folder / "figures" / "storage_by_mode.png").read_bytes()
+    assert "src=\"figures/" not in page and "http" not in page.replace("http-equiv", "")
+
+
+def test_report_shows_scenario_numbers_manifest_and_reproduce_command(tmp_path, fake_result, fake_simulate):
+    folder = run_to_folder(fake_result.config, out=tmp_path / "r", simulate=fake_simulate)
+    md = (folder / "report.md").read_text()
+    assert f"vstack-sim run {(tmp_path / 'r').as_posix()}/scenario.yaml" in md
+    assert "## Scenario (resolved)" in md and "timeline_interval: 21600.0" in md
+    assert '"config_sha256"' in md
+    assert "| Storage savings at ingest (vs all-replication) | 33.33 % | ~40 % (headline) |" in md
+    assert "| Per-chunk savings, EC vs replication | 44.44 % | 44.4 % |" in md
+    assert "![storage_by_mode](figures/storage_by_mode.png)" in md
+
+
+def test_seed_claims_appear_only_for_the_seed_catalog(fake_result):
+    seed_cfg = Config(name="seedlike")
+    fake = make_fake_result()
+    fake.config = seed_cfg
+    rows = {a: (b, c) for a, b, c in key_numbers(fake)}
+    assert rows["Storage savings at ingest (vs all-replication)"][1].startswith("42.2 %")
+    assert rows["Chunks at ingest: replicated / erasure coded"][1] == "2,500 / 47,500"
+    other = {a: c for a, b, c in key_numbers(fake_result)}
+    assert other["Chunks at ingest: replicated / erasure coded"] == ""
+    odd = make_fake_result()
+    odd.config = Config(name="odd", redundancy={"data_shards": 4, "parity_shards": 2})
+    assert {a: c for a, b, c in key_numbers(odd)}["Per-chunk savings, EC vs replication"] == ""
+
+
+def test_format_summary_has_the_key_lines(fake_result):
+    text = format_summary(fake_result.summary)
+    s = fake_result.summary
+    lines = text.splitlines()
+    assert lines[0].split() == ["storage", "savings", "start", "end"]
+    assert lines[1].split() == [f"{s['storage_initial']['storage_savings_percent']:.2f}", "%",
+                                f"{s['storage']['storage_savings_percent']:.2f}", "%"]
+    p50 = s["reads"]["latency_ms"]["degraded"]["p50"]
+    assert any(line.split()[0] == "degraded" and f"{p50:,.2f}" in line for line in lines)
+    assert "1.50 h mean" in text
+    assert "chunks lost               0" in text
+    assert "1 to replication, 0 to EC" in text
+
+
+def test_format_summary_without_reads_of_a_kind(fake_result):
+    fake_result.summary["reads"]["latency_ms"]["degraded"] = None
+    fake_result.summary["recovery"]["time_s"] = {"mean": None, "p50": None, "p95": None, "max": None}
+    text = format_summary(fake_result.summary)
+    assert "n/a" in text
