@@ -1,0 +1,179 @@
+"""``FragmentManager``: turning fragments read back from storage into the chunk, or into a lost fragment.
+
+Reading is where trust ends, so every fragment is checked before use:
+
+1. structure: pair index = ``fragment.index``, no duplicates, index in range, all
+   fragments claim the same chunk (size and checksum), all have the right length;
+   violations are caller bugs and raise ``ValueError``;
+2. each fragment's CRC32C against its stored checksum; rotten fragments are skipped;
+3. after decoding, the CRC32C of the result against the chunk checksum. If it does
+   not match (e.g. a fragment of another chunk with copied metadata), other
+   combinations of k valid fragments are tried; if none matches, nothing is returned.
+
+So ``reconstruct_chunk`` returns the original bytes or raises; it never returns
+wrong bytes.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+
+from .checksum import crc32c_hex
+from .coder import DecodeFailure, ErasureCoder
+from .fragment import Fragment, InsufficientFragmentsError, fragment_size
+
+
+class FragmentManager:
+    """Reconstructs chunks and single fragments for one :class:`ErasureCoder`'s code."""
+
+    def __init__(self, coder: ErasureCoder) -> None:
+        if not isinstance(coder, ErasureCoder):
+            raise ValueError(f"coder must be an ErasureCoder, got {type(coder).__name__}")
+        self._coder = coder
+
+    @property
+    def coder(self) -> ErasureCoder:
+        return self._coder
+
+    def __repr__(self) -> str:
+        return f"FragmentManager({self._coder!r})"
+
+    def reconstruct_chunk(self, pairs) -> bytes:
+        """The original chunk from ``[(index, fragment), ...]``; needs k fragments that pass their checksums."""
+        chunk, _ = self._decode(pairs)
+        return chunk
+
+    def reconstruct_fragment(self, pairs, index: int) -> Fragment:
+        """Rebuild fragment ``index`` (data or parity) from ``[(index, fragment), ...]``.
+
+        The chunk is decoded and checked against its checksum first, so a rebuilt
+        fragment never comes from inconsistent inputs.
+        """
+        coder = self._coder
+        n = coder.total_shards
+        if type(index) is not int or not 0 <= index < n:
+            raise ValueError(f"index must be an int in [0, {n}), got {index!r}")
+        chunk, shards = self._decode(pairs)
+        k = coder.data_shards
+        size = fragment_size(len(chunk), k)
+        if index < k:
+            data = np.zeros(size, dtype=np.uint8)
+            piece = chunk[index * size : (index + 1) * size]
+            data[: len(piece)] = np.frombuffer(piece, dtype=np.uint8)
+        else:
+            data = np.empty(size, dtype=np.uint8)
+            avail = {j: shards[j] for j in range(k)}
+            coder._recover(avail, (index,), [data])
+        data.flags.writeable = False
+        return Fragment(index, memoryview(data), crc32c_hex(data), len(chunk), crc32c_hex(chunk))
+
+    # -- internals ------------------------------------------------------------
+
+    def _decode(self, pairs) -> tuple[bytes, list[np.ndarray]]:
+        """(chunk, its k data shards as arrays), checked against the chunk checksum."""
+        coder = self._coder
+        k, n = coder.data_shards, coder.total_shards
+        fragments = self._validated(pairs)
+        valid: dict[int, np.ndarray] = {}
+        corrupt = []
+        for index, fragment in fragments.items():
+            if fragment.verify():
+                valid[index] = np.frombuffer(fragment.data, dtype=np.uint8)
+            else:
+                corrupt.append(index)
+        if len(valid) < k:
+            raise InsufficientFragmentsError(
+                f"cannot reconstruct chunk: {len(valid)} valid fragment(s), need {k} of {n}; "
+                f"corrupt fragment indices: {corrupt or 'none'}",
+                valid=len(valid),
+                needed=k,
+                corrupt=tuple(corrupt),
+            )
+        first = next(iter(fragments.values()))
+        chunk_size, chunk_checksum = first.chunk_size, first.chunk_checksum
+
+        # First try: all valid fragments at once (the planner may use more than k to save work).
+        attempt = self._attempt(valid, chunk_size, chunk_checksum)
+        if attempt is not None:
+            return attempt
+        if len(valid) > k:
+            for combo in combinations(sorted(valid), k):
+                attempt = self._attempt({i: valid[i] for i in combo}, chunk_size, chunk_checksum)
+                if attempt is not None:
+                    return attempt
+        raise InsufficientFragmentsError(
+            f"cannot reconstruct chunk: {len(valid)} valid fragment(s) but no {k} of them decode to the "
+            f"chunk checksum {chunk_checksum} (fragments of different chunks?); need {k} consistent; "
+            f"corrupt fragment indices: {corrupt or 'none'}",
+            valid=len(valid),
+            needed=k,
+            corrupt=tuple(corrupt),
+        )
+
+    def _attempt(self, avail: dict[int, np.ndarray], chunk_size: int, chunk_checksum: str):
+        coder = self._coder
+        k = coder.data_shards
+        size = fragment_size(chunk_size, k)
+        missing = tuple(j for j in range(k) if j not in avail)
+        shards = [avail.get(j) for j in range(k)]
+        if missing:
+            outputs = coder._work_buffers(len(missing), size)
+            try:
+                coder._recover(avail, missing, outputs)
+            except DecodeFailure:
+                return None
+            for j, out in zip(missing, outputs):
+                shards[j] = out
+        pieces = []
+        for j, shard in enumerate(shards):
+            take = min(size, chunk_size - j * size)
+            if take <= 0:
+                break
+            pieces.append(shard if take == size else shard[:take])
+        chunk = b"".join(pieces)
+        if crc32c_hex(chunk) != chunk_checksum:
+            return None
+        return chunk, shards
+
+    def _validated(self, pairs) -> dict[int, Fragment]:
+        coder = self._coder
+        k, n = coder.data_shards, coder.total_shards
+        fragments: dict[int, Fragment] = {}
+        reference: Fragment | None = None
+        for pair in pairs:
+            try:
+                index, fragment = pair
+            except (TypeError, ValueError):
+                raise ValueError(f"expected (index, Fragment) pairs, got {pair!r}") from None
+            if not isinstance(fragment, Fragment):
+                raise ValueError(f"expected (index, Fragment) pairs, got a {type(fragment).__name__} at index {index!r}")
+            if type(index) is not int or index != fragment.index:
+                raise ValueError(f"pair index {index!r} disagrees with fragment.index {fragment.index}")
+            if not 0 <= index < n:
+                raise ValueError(f"fragment index {index} out of range for {n} fragments (k={k}, m={n - k})")
+            if index in fragments:
+                raise ValueError(f"duplicate fragment index {index}")
+            if reference is None:
+                reference = fragment
+            elif (fragment.chunk_size, fragment.chunk_checksum) != (reference.chunk_size, reference.chunk_checksum):
+                raise ValueError(
+                    f"fragments of different chunks: fragment {reference.index} has chunk "
+                    f"{reference.chunk_checksum}/{reference.chunk_size} B, fragment {index} has chunk "
+                    f"{fragment.chunk_checksum}/{fragment.chunk_size} B"
+                )
+            expected = fragment_size(fragment.chunk_size, k)
+            if fragment.size != expected:
+                raise ValueError(
+                    f"fragment {index} has {fragment.size} bytes, expected {expected} "
+                    f"for a {fragment.chunk_size}-byte chunk with k={k}"
+                )
+            fragments[index] = fragment
+        if not fragments:
+            raise InsufficientFragmentsError(
+                f"cannot reconstruct chunk: 0 valid fragments, need {k} of {n}; corrupt fragment indices: none",
+                valid=0,
+                needed=k,
+            )
+        return fragments
