@@ -16,6 +16,9 @@ Two backends compute the same bytes:
 
 from __future__ import annotations
 
+import ctypes
+import os
+import sys
 from itertools import combinations, islice
 
 import numpy as np
@@ -35,6 +38,38 @@ class DecodeFailure(Exception):
     """The backend found the given fragments inconsistent (they are not one codeword)."""
 
 
+_MALLOC_ENV = ("MALLOC_TOP_PAD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES")
+_M_TOP_PAD = -2  # glibc mallopt parameter
+_TOP_PAD_BYTES = 64 * 2**20
+_malloc_tuned = False
+
+
+def _keep_freed_memory() -> None:
+    """Ask glibc to keep up to 64 MiB of freed heap instead of handing it back to the kernel.
+
+    Every encode returns a fresh parity block and every decode a fresh chunk; with
+    glibc's defaults the memory freed after one call is often trimmed, and the next
+    call page-faults on each of its ~500 pages, which costs more than the coding
+    itself. This is what ``MALLOC_TOP_PAD_`` does, done once per process so that
+    nobody has to set it. Skipped off glibc, when the user tuned malloc through the
+    environment, or with ``VSTACK_SIM_KEEP_FREED_MEMORY=0``.
+    """
+    global _malloc_tuned
+    if _malloc_tuned:
+        return
+    _malloc_tuned = True
+    if not sys.platform.startswith("linux") or os.environ.get("VSTACK_SIM_KEEP_FREED_MEMORY") == "0":
+        return
+    if any(name in os.environ for name in _MALLOC_ENV):
+        return
+    try:
+        libc = ctypes.CDLL(None)
+        libc.gnu_get_libc_version  # glibc only: other allocators read mallopt differently or not at all
+        libc.mallopt(_M_TOP_PAD, _TOP_PAD_BYTES)
+    except (OSError, AttributeError):
+        pass
+
+
 def _aligned_empty(nbytes: int) -> np.ndarray:
     # 64-byte alignment keeps the elementwise passes on their aligned SIMD paths.
     raw = np.empty(nbytes + 64, dtype=np.uint8)
@@ -48,6 +83,7 @@ def _stride(size: int) -> int:
 
 class _NumpyBackend:
     def __init__(self, k: int, m: int) -> None:
+        _keep_freed_memory()
         self.k, self.m, self.n = k, m, k + m
         self.parity = gf.parity_matrix(k, m)
         self._scratch = kernel.Scratch()

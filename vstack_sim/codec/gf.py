@@ -90,8 +90,22 @@ def encode_parity(message: list[int], nsym: int) -> list[int]:
 
 @lru_cache(maxsize=64)
 def parity_matrix(k: int, m: int) -> tuple[tuple[int, ...], ...]:
-    """P with parity_r = XOR_j P[r][j] * message_j, r < m, j < k (rows are tuples)."""
-    columns = [encode_parity([1 if i == j else 0 for i in range(k)], m) for j in range(k)]
+    """P with parity_r = XOR_j P[r][j] * message_j, r < m, j < k (rows are tuples).
+
+    Column j is the parity of the unit message e_j, i.e. x^(k-1-j+m) mod g(x); the
+    remainders for successive powers of x follow from each other by one shift.
+    """
+    if m == 0:
+        return ()
+    tail = generator_poly(m)[1:]  # g is monic: x^m = tail (mod g), highest degree first
+    columns = [None] * k
+    remainder = list(tail)
+    for j in range(k - 1, -1, -1):
+        columns[j] = remainder
+        top = remainder[0]
+        remainder = remainder[1:] + [0]
+        if top:
+            remainder = [a ^ mul(top, b) for a, b in zip(remainder, tail)]
     return tuple(tuple(columns[j][r] for j in range(k)) for r in range(m))
 
 

@@ -43,68 +43,94 @@ _HALF = gf.inv(2)  # 0x8e: x/2 = (x >> 1) ^ (0x8e if x & 1)
 
 
 @lru_cache(maxsize=256)
-def _window_options(c: int) -> tuple[tuple[int, int, tuple[int, ...]], ...]:
-    """Ways to write c as XOR of powers 2^e: (lowest e, highest e, exponents), one per shift t = 0..7."""
-    options = []
-    for t in range(8):
-        u = gf.mul(c, gf.power(2, t))
-        exps = tuple(b - t for b in range(8) if u >> b & 1)
-        options.append((min(exps), max(exps), exps))
-    return tuple(options)
+def _window_options(c: int) -> tuple[tuple[int, ...], ...]:
+    """Ways to write c != 0 as a XOR of powers 2^e: the exponents, one way per shift t = 0..7 (c = (c * 2^t) * 2^-t)."""
+    return tuple(
+        tuple(b - t for b in range(8) if gf.mul(c, gf.power(2, t)) >> b & 1)
+        for t in range(8)
+    )
 
 
-@lru_cache(maxsize=256)
-def _best_in_window(c: int) -> dict[tuple[int, int], tuple[int, ...] | None]:
-    """For each window (H, L): the exponents of the fewest-term expansion of c inside [-L, H], or None."""
-    table: dict[tuple[int, int], tuple[int, ...] | None] = {}
-    for high in range(8):
-        for low in range(8):
-            best = None
-            for lo, hi, exps in _window_options(c):
-                if lo >= -low and hi <= high and (best is None or len(exps) < len(best)):
-                    best = exps
-            table[high, low] = best
-    return table
+_WINDOWS = [(high, low) for high in range(8) for low in range(8)]  # exponents allowed: [-low, high]
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(terms, choice, window cost, quotient) tables for the vectorised plan search.
+
+    terms[c, w]: fewest powers of 2 expanding c inside window w (inf if none fits);
+    choice[c, w]: which shift gives it; quotient[c, d] = c / d.
+    """
+    lo = np.zeros((256, 8))
+    hi = np.zeros((256, 8))
+    count = np.zeros((256, 8))
+    for c in range(1, 256):
+        for t, exps in enumerate(_window_options(c)):
+            lo[c, t], hi[c, t], count[c, t] = min(exps), max(exps), len(exps)
+    high = np.array([w[0] for w in _WINDOWS])
+    low = np.array([w[1] for w in _WINDOWS])
+    fits = (lo[:, :, None] >= -low[None, None, :]) & (hi[:, :, None] <= high[None, None, :])
+    counts = np.where(fits, count[:, :, None], np.inf)
+    choice = counts.argmin(axis=1)
+    terms = counts.min(axis=1)
+    terms[0, :] = 0
+    window_cost = XTIME_COST * high + HALF_COST * low
+    logs = np.array(gf.LOG, dtype=np.int64)
+    exps = np.array(gf.EXP, dtype=np.int64)
+    quotient = exps[(logs[:, None] - logs[None, :]) % 255].astype(np.uint8)
+    quotient[0, :] = 0
+    return terms, choice, window_cost, quotient
 
 
 @dataclass(frozen=True, slots=True)
 class RowPlan:
-    """How to evaluate one output: Horner levels (inputs per exponent) plus table lookups."""
+    """How to evaluate one output: Horner levels (inputs per exponent), table lookups, a final scale."""
 
     high: tuple[tuple[int, ...], ...]  # levels for exponents H, H-1, ..., 0
     low: tuple[tuple[int, ...], ...]  # levels for exponents -L, ..., -1
     gathers: tuple[tuple[int, int], ...]  # (input, coefficient)
     cost: float
     xor_all: tuple[int, ...] = ()  # if set: the row is the XOR of these slots, nothing else
+    scale: int = 1  # the whole sum is multiplied by this at the end (one table lookup)
 
 
-def plan_row(coefs: dict[int, int]) -> RowPlan:
-    """Cheapest plan for ``XOR_slot coefs[slot] * x_slot`` (zero coefficients ignored)."""
-    terms = [(slot, c) for slot, c in sorted(coefs.items()) if c]
-    best: RowPlan | None = None
-    seen = set()
-    for high in range(8):
-        for low in range(8):
-            assign = []
-            for slot, c in terms:
-                exps = _best_in_window(c)[high, low]
-                if exps is not None and len(exps) * XOR_COST < GATHER_COST:
-                    assign.append((slot, c, exps))
-                else:
-                    assign.append((slot, c, None))
-            key = tuple((s, e) for s, _, e in assign)
-            if key in seen:
-                continue
-            seen.add(key)
-            plan = _build_plan(assign)
-            if best is None or plan.cost < best.cost:
-                best = plan
-    if best is None:  # no terms: the zero row
+def plan_row(coefs: dict[int, int], candidates: int = 4) -> RowPlan:
+    """Cheapest plan found for ``XOR_slot coefs[slot] * x_slot`` (zero coefficients ignored).
+
+    Searches every window of exponents and every final scale d (evaluating
+    ``d * XOR_j (c_j / d) x_j``) with table arithmetic, then builds the best few
+    exactly and keeps the cheapest.
+    """
+    terms_list = [(slot, c) for slot, c in sorted(coefs.items()) if c]
+    if not terms_list:
         return RowPlan((), (), (), 0.0)
+    terms, choice, window_cost, quotient = _tables()
+    slots = [slot for slot, _ in terms_list]
+    cs = np.array([c for _, c in terms_list], dtype=np.intp)
+    # A final scale saves a few passes on short rows; on long rows it is noise and the search is costly.
+    scales = np.arange(1, 256) if len(terms_list) <= 16 else np.ones(1, dtype=np.intp)
+    scaled = quotient[cs[:, None], scales[None, :]]  # (inputs, scales): c_j / d
+    per_input = np.minimum(terms[scaled], GATHER_COST)  # (inputs, scales, windows)
+    estimate = per_input.sum(axis=0) + window_cost[None, :] + np.where(scales == 1, 0.0, GATHER_COST)[:, None]
+    flat = np.argsort(estimate, axis=None, kind="stable")[:candidates]
+    best: RowPlan | None = None
+    for pick in flat:
+        d_index, window = divmod(int(pick), len(_WINDOWS))
+        d = int(scales[d_index])
+        assign = []
+        for slot, j in zip(slots, range(len(slots))):
+            c = int(scaled[j, d_index])
+            if terms[c, window] * XOR_COST < GATHER_COST:
+                assign.append((slot, c, _window_options(c)[int(choice[c, window])]))
+            else:
+                assign.append((slot, c, None))
+        plan = _build_plan(assign, d)
+        if best is None or plan.cost < best.cost:
+            best = plan
     return best
 
 
-def _build_plan(assign) -> RowPlan:
+def _build_plan(assign, scale: int = 1) -> RowPlan:
     exps_all = [e for _, _, exps in assign if exps for e in exps]
     top = max((e for e in exps_all if e >= 0), default=-1)
     bottom = min((e for e in exps_all if e < 0), default=0)
@@ -126,10 +152,10 @@ def _build_plan(assign) -> RowPlan:
     cost = (
         XTIME_COST * max(top, 0)
         + HALF_COST * len(low)
-        + GATHER_COST * len(gathers)
+        + GATHER_COST * (len(gathers) + (scale != 1))
         + XOR_COST * (terms + max(parts - 1, 0))
     )
-    return RowPlan(tuple(map(tuple, high)), tuple(map(tuple, low)), tuple(gathers), cost)
+    return RowPlan(tuple(map(tuple, high)), tuple(map(tuple, low)), tuple(gathers), cost, scale=scale)
 
 
 def xor_row(slots) -> RowPlan:
@@ -272,6 +298,8 @@ def run_row(plan: RowPlan, slots: list[np.ndarray], out: np.ndarray, sc: Scratch
         started = True
     if not started:
         out[:] = 0
+    elif plan.scale != 1:
+        _gather(plan.scale, out, out, False, sc)
 
 
 def run(program: Program, inputs: list[np.ndarray], outputs: list[np.ndarray], sc: Scratch) -> None:
