@@ -230,6 +230,101 @@ def _add_bench(subparsers) -> None:
     codec.set_defaults(func=_cmd_bench_codec)
 
 
+# -- run, validate, report, scenario -----------------------------------------
+
+
+def _add_scenario_options(p) -> None:
+    """--set and --seed, shared by run and validate."""
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one scenario key, e.g. --set run.duration=2d (repeatable; values are YAML scalars)")
+    p.add_argument("--seed", type=_non_negative_int, default=None, metavar="N", help="replace run.seed")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from vstack_sim import report, results, scenario
+
+    config = scenario.resolve(args.scenario, args.sets, args.seed)
+    note = lambda line: print(f"{PROG}: {line}", file=sys.stderr)  # noqa: E731
+    folder = results.run_to_folder(config, out=args.out, force=args.force, quiet=args.quiet, argv=args.argv,
+                                   echo=note)
+    loaded = results.load_result(folder)
+    print(report.format_summary(loaded.summary, title=f"{config.name}: seed {config.run.seed}"))
+    print(f"results: {folder}")
+    return 0
+
+
+def _add_run(subparsers) -> None:
+    p = subparsers.add_parser(
+        "run",
+        help="simulate a scenario and write a results folder with tables, figures and a report",
+        description="Simulate SCENARIO (default: the embedded default scenario) and write results/<name>/.",
+    )
+    p.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument("--out", default=None, metavar="DIR", help="results folder (default results/<name>[-<n>])")
+    _add_scenario_options(p)
+    p.add_argument("--force", action="store_true", help="replace an existing --out results folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_run)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from vstack_sim import scenario
+
+    print(scenario.to_yaml(scenario.resolve(args.scenario, args.sets, args.seed)), end="")
+    return 0
+
+
+def _add_validate(subparsers) -> None:
+    p = subparsers.add_parser(
+        "validate",
+        help="check a scenario file and print it resolved",
+        description="Check SCENARIO (extends, --set and units applied) and print it with every default filled in.",
+    )
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    _add_scenario_options(p)
+    p.set_defaults(func=_cmd_validate)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from vstack_sim import report
+
+    print(report.build_report(args.result_dir))
+    return 0
+
+
+def _add_report(subparsers) -> None:
+    p = subparsers.add_parser(
+        "report",
+        help="redraw the figures and reports of a results folder from its tables",
+        description="Rebuild figures/, report.md and report.html of RESULT_DIR without re-running.",
+    )
+    p.add_argument("result_dir", metavar="RESULT_DIR", help="a folder written by 'vstack-sim run'")
+    p.set_defaults(func=_cmd_report)
+
+
+def _cmd_scenario(args: argparse.Namespace) -> int:
+    from vstack_sim import scenario
+
+    if args.schema:
+        print(scenario.schema_markdown(), end="")
+    else:
+        for path in scenario.shipped_scenarios():
+            print(path)
+    return 0
+
+
+def _add_scenario(subparsers) -> None:
+    p = subparsers.add_parser(
+        "scenario",
+        help="the reference of every scenario key, or the shipped scenarios",
+        description="Print the reference of every scenario key (--schema) or list the shipped scenarios (--list).",
+    )
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--schema", action="store_true", help="every key with its type, unit, default and meaning")
+    what.add_argument("--list", action="store_true", help="the shipped scenario files")
+    p.set_defaults(func=_cmd_scenario)
+
+
 # -- the parser -------------------------------------------------------------
 
 
@@ -251,6 +346,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_recommend(subparsers)
     _add_efficiency(subparsers)
     _add_bench(subparsers)
+    _add_run(subparsers)
+    _add_validate(subparsers)
+    _add_report(subparsers)
+    _add_scenario(subparsers)
     parser.set_defaults(func=_no_command(tuple(subparsers.choices)))
     return parser
 
@@ -262,6 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else 2
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in a run's manifest
     try:
         return int(args.func(args) or 0)
     except (ValueError, CLIError) as exc:

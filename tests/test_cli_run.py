@@ -1,0 +1,278 @@
+"""`vstack-sim run`, `validate`, `report` and `scenario`: folders, overrides, bad input, atomicity, determinism."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from vstack_sim.cli import main
+from vstack_sim.scenario import schema_markdown
+
+SMALL = """\
+# A small scenario for CLI tests: 40 videos of 10 chunks, half a day, one permanent failure.
+name: small
+run: {duration: 12h, seed: 7}
+catalog: {videos: 40, chunks_per_video: 10}
+cluster: {nodes: 8, racks: 4}
+workload: {view_rate: 0.02/s}
+failures:
+  node_mttf: 0
+  scheduled:
+    - {at: 1h, node: 3, kind: permanent}
+"""
+
+
+@pytest.fixture
+def small(tmp_path, monkeypatch) -> Path:
+    """A small scenario file, with the working folder set to tmp_path (so results/ lands there)."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL)
+    return path
+
+
+def cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, out, err, *fragments):
+    assert code == 2, err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("vstack-sim: error: ")
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def folders(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if p.is_dir())
+
+
+# --------------------------------------------------------------------------- run
+
+
+def test_run_writes_results_named_after_the_scenario_and_prints_a_summary(small, capsys):
+    code, out, err = cli(capsys, "run", small, "--quiet")
+    assert code == 0, err
+    folder = small.parent / "results" / "small"
+    assert (folder / "report.html").is_file() and (folder / "tables" / "reads.csv").is_file()
+    summary = json.loads((folder / "summary.json").read_text())
+    assert out.splitlines()[-1] == "results: results/small"
+    assert f"{summary['storage_initial']['storage_savings_percent']:.2f} %" in out
+    assert "recovery time" in out and "chunks lost" in out and "migrations" in out
+    assert summary["recovery"]["node_failures"] == 1
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["command"] == f"vstack-sim run {small} --quiet"
+    assert err == ""
+
+
+def test_running_twice_takes_the_next_free_name(small, capsys):
+    assert cli(capsys, "run", small, "--quiet", "--set", "run.duration=1h")[0] == 0
+    code, out, err = cli(capsys, "run", small, "--quiet", "--set", "run.duration=1h")
+    assert code == 0
+    assert err == "vstack-sim: results/small exists; writing results/small-2\n"
+    assert folders(small.parent / "results") == ["small", "small-2"]
+
+
+def test_run_set_and_seed_reach_the_resolved_scenario(small, capsys):
+    code, _, err = cli(capsys, "run", small, "--quiet", "--out", "o", "--seed", "11",
+                       "--set", "run.duration=2h", "--set", "name=renamed")
+    assert code == 0, err
+    resolved = yaml.safe_load((small.parent / "o" / "scenario.yaml").read_text())
+    assert (resolved["name"], resolved["run"]["seed"], resolved["run"]["duration"]) == ("renamed", 11, 7200.0)
+
+
+def test_explicit_out_exists_needs_force(small, capsys):
+    (small.parent / "o").mkdir()
+    (small.parent / "o" / "summary.json").write_text("{}")
+    assert_one_line_error(*cli(capsys, "run", small, "--quiet", "--out", "o", "--set", "run.duration=1h"),
+                          "o: already exists (use --force to replace it)")
+    assert (small.parent / "o" / "summary.json").read_text() == "{}"
+    code, _, err = cli(capsys, "run", small, "--quiet", "--out", "o", "--force", "--set", "run.duration=1h")
+    assert code == 0, err
+    assert json.loads((small.parent / "o" / "summary.json").read_text())["run"]["duration_s"] == 3600.0
+
+
+def test_run_without_scenario_uses_the_embedded_default(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(capsys, "run", "--quiet", "--set", "run.duration=10min", "--set", "catalog.videos=20")
+    assert code == 0, err
+    assert folders(tmp_path / "results") == ["default"]
+
+
+def test_progress_bar_only_on_a_terminal_and_not_with_quiet(small, capsys, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for quiet, expect_bar in ((False, True), (True, False)):
+        stream = Terminal()
+        monkeypatch.setattr(sys, "stderr", stream)
+        args = ["run", str(small), "--set", "run.duration=2h", "--out", f"bar-{quiet}"] + (["--quiet"] if quiet else [])
+        assert main(args) == 0
+        assert ("simulated days" in stream.getvalue()) is expect_bar
+
+
+# --------------------------------------------------------------------------- bad input: exit 2, one line, no folder
+
+BAD_FILES = {
+    "malformed YAML": ("cluster:\n  nodes: [8\n", "malformed YAML"),
+    "unknown key": ("cluster:\n  nodez: 8\n", "bad.yaml:2: cluster.nodez: unknown key (did you mean 'nodes'?)"),
+    "wrong type": ("cluster:\n  nodes: eight\n", "bad.yaml:2: cluster.nodes: Input should be a valid integer"),
+    "bad unit": ("cluster:\n  disk_bandwidth: 2MB/x\n", "bad.yaml:2: cluster.disk_bandwidth: not a byte rate"),
+    "negative count": ("catalog:\n  videos: -5\n", "bad.yaml:2: catalog.videos: Input should be greater than"),
+    "negative rate": ("workload:\n  view_rate: -1/s\n", "bad.yaml:2: workload.view_rate: must not be negative"),
+    "stripe too wide": ("cluster:\n  nodes: 4\n  racks: 2\n", "bad.yaml:2: redundancy.data_shards: RS(3,2) needs 5"),
+    "replicas too many": ("cluster: {nodes: 2, racks: 1}\nredundancy: {policy: replication}\n",
+                          "redundancy.replication_factor: 3 replicas need 3 distinct nodes"),
+    "racks > nodes": ("cluster:\n  nodes: 6\n  racks: 9\n", "bad.yaml:3: cluster.racks: 9 racks but only 6 nodes"),
+    "unsafe name": ("name: ../up\n", "bad.yaml:1: name: '../up' is not a safe folder name"),
+    "extends cycle": ("extends: bad.yaml\n", "extends cycle"),
+    "missing base": ("extends: nowhere.yaml\n", "bad.yaml:1: extends: nowhere.yaml: scenario file not found"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_scenario_files_exit_2_with_one_line_and_no_folder(case, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    text, fragment = BAD_FILES[case]
+    (tmp_path / "bad.yaml").write_text(text)
+    for command in ("run", "validate"):
+        code, out, err = cli(capsys, command, "bad.yaml")
+        assert_one_line_error(code, out, err, fragment)
+        assert out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["run", "missing.yaml"], "missing.yaml: scenario file not found"),
+    (["run", "--set", "cluster.nodes"], "--set cluster.nodes: expected KEY.PATH=VALUE"),
+    (["run", "--set", "cluster.nodes=-1"], "--set cluster.nodes=-1: cluster.nodes: Input should be greater than"),
+    (["run", "--set", "catalog.vidoes=10"], "did you mean 'videos'?"),
+    (["run", "--seed", "-1"], "--seed: must be a non-negative integer"),
+    (["run", "--set", "name=a/b"], "not a safe folder name"),
+    (["report", "nowhere"], "nowhere: no such results folder"),
+    (["report", "."], "not a results folder"),
+    (["validate"], "SCENARIO"),
+    (["scenario"], "--schema"),
+])
+def test_bad_arguments_exit_2_with_one_line_and_no_folder(argv, fragment, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert_one_line_error(*cli(capsys, *argv), fragment)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_input_in_a_subprocess_prints_no_traceback(tmp_path):
+    (tmp_path / "bad.yaml").write_text("cluster:\n  nodez: 3\n")
+    proc = subprocess.run([sys.executable, "-m", "vstack_sim.cli", "run", "bad.yaml"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr == "vstack-sim: error: bad.yaml:2: cluster.nodez: unknown key (did you mean 'nodes'?)\n"
+    assert proc.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
+
+
+# --------------------------------------------------------------------------- validate, scenario, report
+
+
+def test_validate_prints_the_resolved_scenario(small, capsys):
+    code, out, err = cli(capsys, "validate", small, "--set", "run.duration=1d")
+    assert code == 0 and err == ""
+    resolved = yaml.safe_load(out)
+    assert resolved["run"] == {"seed": 7, "duration": 86400.0, "stop_at_first_loss": False}
+    assert resolved["cluster"]["disk_bandwidth"] == 50e6  # a default, filled in
+    assert resolved["failures"]["scheduled"][0]["node"] == 3
+    assert not (small.parent / "results").exists()
+
+
+def test_scenario_schema_is_the_docs_page(capsys):
+    code, out, _ = cli(capsys, "scenario", "--schema")
+    assert code == 0 and out == schema_markdown()
+
+
+def test_scenario_list_names_the_shipped_files(capsys):
+    code, out, _ = cli(capsys, "scenario", "--list")
+    assert code == 0 and "seed.yaml" in out
+
+
+def test_report_rebuilds_figures_and_reports_identically(small, capsys):
+    assert cli(capsys, "run", small, "--quiet", "--out", "r", "--set", "run.duration=3h")[0] == 0
+    folder = small.parent / "r"
+    rebuilt = ["report.html", "report.md"] + [f"figures/{p.name}" for p in (folder / "figures").glob("*.png")]
+    before = {name: (folder / name).read_bytes() for name in rebuilt}
+    for name in rebuilt:
+        (folder / name).unlink()
+    code, out, err = cli(capsys, "report", "r")
+    assert code == 0, err
+    assert out.strip() == "r/report.html"
+    assert {name: (folder / name).read_bytes() for name in rebuilt} == before
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+def test_same_scenario_and_seed_give_identical_summary_tables_and_figures(small, capsys):
+    for out in ("a", "b"):
+        assert cli(capsys, "run", small, "--quiet", "--out", out)[0] == 0
+    a, b = small.parent / "a", small.parent / "b"
+    names = ["summary.json", "scenario.yaml"] + [f"tables/{p.name}" for p in (a / "tables").glob("*.csv")] \
+        + [f"figures/{p.name}" for p in (a / "figures").glob("*.png")]
+    assert len(names) == 2 + 9 + 9
+    for name in names:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    ma, mb = (json.loads((d / "manifest.json").read_text()) for d in (a, b))
+    assert ma["config_sha256"] == mb["config_sha256"]
+
+
+def test_a_different_seed_changes_the_tables(small, capsys):
+    assert cli(capsys, "run", small, "--quiet", "--out", "a", "--set", "run.duration=3h")[0] == 0
+    assert cli(capsys, "run", small, "--quiet", "--out", "b", "--set", "run.duration=3h", "--seed", "8")[0] == 0
+    reads = [(small.parent / d / "tables" / "reads.csv").read_bytes() for d in ("a", "b")]
+    assert reads[0] != reads[1]
+
+
+# --------------------------------------------------------------------------- atomicity of a real run
+
+
+def _start_run(cwd: Path, *extra) -> subprocess.Popen:
+    """A long real run; returns once its temporary folder exists (the simulation is under way)."""
+    proc = subprocess.Popen([sys.executable, "-m", "vstack_sim.cli", "run", "small.yaml", "--quiet",
+                             "--set", "run.duration=3650d", "--set", "workload.view_rate=1/s", *extra],
+                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    results = cwd / "results"
+    while not (results.is_dir() and any(p.name.startswith(".tmp-") for p in results.iterdir())):
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    return proc
+
+
+def test_sigint_midway_leaves_no_results_folder(small):
+    proc = _start_run(small.parent)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert err == "vstack-sim: error: interrupted\n"
+    assert list((small.parent / "results").iterdir()) == []
+
+
+def test_sigkill_leftover_is_cleaned_by_the_next_run(small, capsys):
+    proc = _start_run(small.parent)
+    proc.kill()
+    proc.wait(timeout=60)
+    results = small.parent / "results"
+    assert [p.name[:5] for p in results.iterdir()] == [".tmp-"]
+    assert cli(capsys, "run", small, "--quiet", "--set", "run.duration=1h")[0] == 0
+    assert [p.name for p in results.iterdir()] == ["small"]
+
