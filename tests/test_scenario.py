@@ -17,6 +17,7 @@ from vstack_sim.scenario import (
     parse_set,
     schema_markdown,
     schema_rows,
+    shipped_scenarios,
     to_yaml,
 )
 
@@ -286,3 +287,13 @@ def test_docs_scenario_reference_is_up_to_date():
     page = (REPO / "docs" / "scenario-reference.md").read_text()
     assert page == schema_markdown(), "regenerate: vstack-sim scenario --schema > docs/scenario-reference.md"
 
+
+
+def test_shipped_scenarios_all_validate():
+    paths = shipped_scenarios()
+    assert {p.name for p in paths} >= {"seed.yaml", "baseline.yaml", "all-replication.yaml", "all-ec.yaml",
+                                       "flash-crowd.yaml", "rack-failure.yaml"}
+    for path in paths:
+        text = path.read_text()
+        assert text.startswith("#"), f"{path.name} is documented at its top"
+        load_scenario(path)
