@@ -117,3 +117,11 @@ def test_works_on_a_folder_read_back(tmp_path, fake_result):
     loaded = load_result(tmp_path)
     for name, draw in plots.FIGURES.items():
         assert png_bytes(draw(loaded)) == png_bytes(draw(fake_result)), name
+
+
+def test_latency_axis_is_log_only_for_a_wide_spread(fake_result):
+    assert plots.read_latency_cdf(fake_result).axes[0].get_xscale() == "log"  # 5 to 80 ms
+    reads = fake_result.tables["reads"].copy()
+    reads["latency_ms"] = reads["latency_ms"].where(reads["latency_ms"].isna(), 35.0)
+    fake_result.tables = dict(fake_result.tables, reads=reads)
+    assert plots.read_latency_cdf(fake_result).axes[0].get_xscale() == "linear"

@@ -26,6 +26,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from .codec import fragment_size  # noqa: E402
 
@@ -70,6 +71,14 @@ def _ecdf(ax, values, label: str, **kw) -> None:
     x = np.sort(np.asarray(values, dtype=float))
     y = np.arange(1, len(x) + 1) / len(x)
     ax.step(x, y, where="post", label=f"{label} (n={len(x):,})", **kw)
+
+
+def _latency_scale(ax, values: list) -> None:
+    """Log x only when latencies spread over more than a decade; a linear axis reads better otherwise."""
+    lo = min(float(np.min(v)) for v in values)
+    hi = max(float(np.max(v)) for v in values)
+    if lo > 0 and hi / lo > 10:
+        ax.set_xscale("log")
 
 
 def _title(fig: Figure, run, text: str) -> None:
@@ -144,14 +153,14 @@ def read_latency_cdf(run) -> Figure:
     """CDFs of chunk read latency by kind: replication, normal EC and degraded EC reads."""
     reads = _table(run, "reads")
     fig, (ax,) = _new()
-    drawn = 0
+    drawn = []
     for kind, label in KIND_LABELS.items():
         values = reads.loc[reads["kind"] == kind, "latency_ms"].dropna() if not reads.empty else []
         if len(values):
             _ecdf(ax, values, label)
-            drawn += 1
+            drawn.append(values)
     if drawn:
-        ax.set_xscale("log")
+        _latency_scale(ax, drawn)
         ax.legend(fontsize=9, loc="lower right")
     else:
         _no_data(ax, "no successful reads")
@@ -178,7 +187,7 @@ def startup_latency(run) -> Figure:
                 part = first.loc[first["kind"] == kind, "latency_ms"]
                 if len(part):
                     _ecdf(ax, part, label, linewidth=0.9, alpha=0.8)
-        ax.set_xscale("log")
+        _latency_scale(ax, [values])
         ax.legend(fontsize=9, loc="lower right")
     else:
         _no_data(ax, "no views started")
@@ -254,6 +263,7 @@ def node_timeline(run) -> Figure:
             ax.plot(replaced, [node] * len(replaced), "k|", markersize=8)
     ax.set_xlim(0, end / scale)
     ax.set_ylim(-0.7, nodes - 0.3)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     ax.set_ylabel("node")
