@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import matplotlib
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
@@ -120,8 +121,10 @@ def test_works_on_a_folder_read_back(tmp_path, fake_result):
 
 
 def test_latency_axis_is_log_only_for_a_wide_spread(fake_result):
-    assert plots.read_latency_cdf(fake_result).axes[0].get_xscale() == "log"  # 5 to 80 ms
-    reads = fake_result.tables["reads"].copy()
-    reads["latency_ms"] = reads["latency_ms"].where(reads["latency_ms"].isna(), 35.0)
-    fake_result.tables = dict(fake_result.tables, reads=reads)
-    assert plots.read_latency_cdf(fake_result).axes[0].get_xscale() == "linear"
+    reads = fake_result.tables["reads"]
+    ok = reads["latency_ms"].notna()
+    for values, scale in ((np.geomspace(1, 1000, ok.sum()), "log"), (np.full(ok.sum(), 35.0), "linear")):
+        changed = reads.copy()
+        changed.loc[ok, "latency_ms"] = values
+        fake_result.tables = dict(fake_result.tables, reads=changed)
+        assert plots.read_latency_cdf(fake_result).axes[0].get_xscale() == scale
