@@ -49,6 +49,9 @@ class RepairScheduler:
         self.heap: list[tuple[int, int, int, int]] = []
         self.blocked: list[tuple[int, int]] = []
         self.running = 0
+        self.running_to: dict[int, dict[int, list]] = {}   # target node -> running jobs writing to it
+        self._job_ids = 0
+        self.chunk_targets: dict[int, list[int]] = {}        # chunk -> targets of its running jobs
         self._seq = 0
         self.bytes_read = 0
         self.bytes_written = 0
@@ -137,8 +140,9 @@ class RepairScheduler:
                 weights = w.placement_weights(int(st.mode_slot_bytes[mode]))
             row = st.slot_node[c].tolist()
             row[s] = -1
+            row.extend(self.chunk_targets.get(c, ()))   # copies being written by running jobs count too
             width = int(st.mode_width[mode])
-            target = place_one(w.rng.placement, row[:width], weights, w.cluster.node_rack,
+            target = place_one(w.rng.placement, row[:width] + row[st.width:], weights, w.cluster.node_rack,
                                w.cluster.rack_nodes, width)
             if target < 0:                 # no eligible node: wait until one joins
                 self.blocked.append((c, s))
@@ -165,7 +169,10 @@ class RepairScheduler:
         slot_bytes = int(st.mode_slot_bytes[mode])
         read_bytes = slot_bytes * len(sources)
         fid = int(w.cluster.failure_id[st.slot_node[c, s]]) if st.slot_node[c, s] >= 0 else -1
-        job = [c, s, mode, target, int(w.epoch[target]), fid, t, read_bytes, slot_bytes, sources]
+        self._job_ids += 1
+        job = [c, s, mode, target, int(w.epoch[target]), fid, t, read_bytes, slot_bytes, sources, self._job_ids]
+        self.running_to.setdefault(target, {})[self._job_ids] = job
+        self.chunk_targets.setdefault(c, []).append(target)
         if self.exponential:
             delay = self.rng.exponential(self.mttr)
             env.timeout(delay).callbacks.append(lambda _e: self._finish(job, t + delay))
@@ -181,7 +188,30 @@ class RepairScheduler:
             arrive += read_bytes / self.decode_rate
         env.timeout(arrive - t).callbacks.append(lambda _e: self._write(job))
 
+    def target_failed(self, node: int) -> None:
+        """The node receiving these jobs went down: their writes fail, so they go back to the queue now."""
+        jobs = self.running_to.pop(node, {})
+        st = self.w.state
+        for job in jobs.values():
+            c, s = job[0], job[1]
+            job[10] = -1                 # the pending callbacks of an aborted job do nothing
+            self.running -= 1
+            self._forget_target(c, node)
+            if st.job[c, s] == JOB_RUNNING and not st.lost[c]:
+                st.job[c, s] = JOB_PENDING
+                self._push(np.array([c]), np.array([s]))
+        if jobs:
+            self.dispatch()
+
+    def _forget_target(self, c: int, target: int) -> None:
+        targets = self.chunk_targets[c]
+        targets.remove(target)
+        if not targets:
+            del self.chunk_targets[c]
+
     def _write(self, job) -> None:
+        if job[10] < 0:
+            return
         w = self.w
         t = w.env.now
         if w.cluster.up[job[3]]:
@@ -191,9 +221,13 @@ class RepairScheduler:
         w.env.timeout(end - t).callbacks.append(lambda _e: self._finish(job, end))
 
     def _finish(self, job, t_end: float) -> None:
-        c, s, mode, target, epoch, fid, t_start, read_bytes, slot_bytes, sources = job
+        c, s, mode, target, epoch, fid, t_start, read_bytes, slot_bytes, sources, job_id = job
+        if job_id < 0:
+            return
         w, st = self.w, self.w.state
         self.running -= 1
+        self.running_to[target].pop(job_id, None)
+        self._forget_target(c, target)
         if st.job[c, s] != JOB_RUNNING or st.lost[c]:
             self.dispatch()              # cancelled meanwhile (chunk lost or converted)
             return

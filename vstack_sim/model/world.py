@@ -138,7 +138,9 @@ class World:
         cl.failed[node] = True
         cl.failure_id[node] = fid
         self.last_failure[node] = fid
-        self.state.node_down(node, t)
+        affected = self.state.node_down(node, t)
+        self.repair.target_failed(node)
+        self.repair.reprioritise(affected)
         if kind == "permanent":
             self.destroy_node_data(node)
         back = self.env.event()
