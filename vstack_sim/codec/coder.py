@@ -112,7 +112,9 @@ class _NumpyBackend:
         parity_avail = [i for i in avail if i >= k]
         everything_known = set(avail) | set(wanted) == set(range(n))
         best = None
-        for chosen in islice(combinations(parity_avail, k - len(data_avail)), _MAX_BASES):
+        # Costing a choice of parity plans every wanted row: bound the work for big codes.
+        bases = max(1, min(_MAX_BASES, 64 // max(1, len(wanted))))
+        for chosen in islice(combinations(parity_avail, k - len(data_avail)), bases):
             exprs = self._data_in_terms_of(data_avail, chosen, slot)
             plans = [kernel.plan_row(self._row(w, exprs)) for w in wanted]
             order = list(range(len(wanted)))

@@ -85,6 +85,10 @@ class Fragment:
         """True when the data still matches the stored checksum (recomputed on every call)."""
         return crc32c_hex(self.data) == self.checksum
 
+    def __reduce__(self):
+        # memoryviews do not pickle: ship the bytes (with the stored checksum, unverified).
+        return (Fragment, (self.index, bytes(self.data), self.checksum, self.chunk_size, self.chunk_checksum))
+
     def __repr__(self) -> str:
         return (
             f"Fragment(index={self.index}, size={self.size}, checksum={self.checksum!r}, "

@@ -8,7 +8,8 @@ Reading is where trust ends, so every fragment is checked before use:
 2. each fragment's CRC32C against its stored checksum; rotten fragments are skipped;
 3. after decoding, the CRC32C of the result against the chunk checksum. If it does
    not match (e.g. a fragment of another chunk with copied metadata), other
-   combinations of k valid fragments are tried; if none matches, nothing is returned.
+   combinations of k valid fragments are tried (up to ``MAX_COMBINATIONS``); if
+   none matches, nothing is returned.
 
 So ``reconstruct_chunk`` returns the original bytes or raises; it never returns
 wrong bytes.
@@ -16,13 +17,17 @@ wrong bytes.
 
 from __future__ import annotations
 
-from itertools import combinations
+from collections.abc import Mapping
+from itertools import combinations, islice
 
 import numpy as np
 
 from .checksum import crc32c_hex
 from .coder import DecodeFailure, ErasureCoder
 from .fragment import Fragment, InsufficientFragmentsError, fragment_size
+
+# When the decoded bytes miss the chunk checksum, at most this many other k-subsets are tried.
+MAX_COMBINATIONS = 5000
 
 
 class FragmentManager:
@@ -41,7 +46,11 @@ class FragmentManager:
         return f"FragmentManager({self._coder!r})"
 
     def reconstruct_chunk(self, pairs) -> bytes:
-        """The original chunk from ``[(index, fragment), ...]``; needs k fragments that pass their checksums."""
+        """The original chunk from ``[(index, fragment), ...]`` (or ``{index: fragment}``).
+
+        Needs k fragments that pass their checksums; more are welcome (they can make
+        decoding cheaper, and are fallbacks if a combination misses the chunk checksum).
+        """
         chunk, _ = self._decode(pairs)
         return chunk
 
@@ -77,12 +86,13 @@ class FragmentManager:
         k, n = coder.data_shards, coder.total_shards
         fragments = self._validated(pairs)
         valid: dict[int, np.ndarray] = {}
-        corrupt = []
+        corrupt: list[int] = []
         for index, fragment in fragments.items():
             if fragment.verify():
                 valid[index] = np.frombuffer(fragment.data, dtype=np.uint8)
             else:
                 corrupt.append(index)
+        corrupt.sort()
         if len(valid) < k:
             raise InsufficientFragmentsError(
                 f"cannot reconstruct chunk: {len(valid)} valid fragment(s), need {k} of {n}; "
@@ -98,15 +108,17 @@ class FragmentManager:
         attempt = self._attempt(valid, chunk_size, chunk_checksum)
         if attempt is not None:
             return attempt
+        tried = 1
         if len(valid) > k:
-            for combo in combinations(sorted(valid), k):
+            for combo in islice(combinations(sorted(valid), k), MAX_COMBINATIONS):
+                tried += 1
                 attempt = self._attempt({i: valid[i] for i in combo}, chunk_size, chunk_checksum)
                 if attempt is not None:
                     return attempt
         raise InsufficientFragmentsError(
             f"cannot reconstruct chunk: {len(valid)} valid fragment(s) but no {k} of them decode to the "
-            f"chunk checksum {chunk_checksum} (fragments of different chunks?); need {k} consistent; "
-            f"corrupt fragment indices: {corrupt or 'none'}",
+            f"chunk checksum {chunk_checksum} (fragments of different chunks?; tried {tried} "
+            f"combination(s)); need {k} consistent; corrupt fragment indices: {corrupt or 'none'}",
             valid=len(valid),
             needed=k,
             corrupt=tuple(corrupt),
@@ -142,6 +154,8 @@ class FragmentManager:
         k, n = coder.data_shards, coder.total_shards
         fragments: dict[int, Fragment] = {}
         reference: Fragment | None = None
+        if isinstance(pairs, Mapping):
+            pairs = pairs.items()
         for pair in pairs:
             try:
                 index, fragment = pair
