@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import threading
 from itertools import combinations
 
@@ -293,6 +294,29 @@ def test_threads_do_not_share_work_buffers():
     for t in threads:
         t.join()
     assert failures == []
+
+
+def test_fragments_pickle_with_their_stored_checksum():
+    f = ErasureCoder(3, 2).encode_chunk(random_bytes(100, 23))[4]
+    again = pickle.loads(pickle.dumps(f))
+    assert again == f and again.verify()
+    rotten = pickle.loads(pickle.dumps(rot(f)))
+    assert rotten.checksum == f.checksum and not rotten.verify()
+
+
+def test_reconstruct_chunk_accepts_a_mapping_of_index_to_fragment():
+    coder = ErasureCoder(3, 2)
+    chunk = random_bytes(500, 24)
+    fragments = coder.encode_chunk(chunk)
+    assert FragmentManager(coder).reconstruct_chunk({1: fragments[1], 3: fragments[3], 4: fragments[4]}) == chunk
+
+
+def test_wide_code_decodes_from_a_random_half_of_its_fragments():
+    coder = ErasureCoder(100, 100)
+    chunk = random_bytes(20_011, 25)
+    fragments = coder.encode_chunk(chunk)
+    chosen = sorted(np.random.default_rng(26).permutation(200)[:100].tolist())
+    assert FragmentManager(coder).reconstruct_chunk(pairs_of(fragments, chosen)) == chunk
 
 
 # -- the coder's own surface ------------------------------------------------------
