@@ -222,7 +222,12 @@ def codec_benchmark(
 
 def format_codec_table(rows: list[dict]) -> str:
     """An aligned text table of ``codec_benchmark`` rows, with speed relative to zfec when it ran."""
-    zfec = {r["operation"]: r["mb_per_s"] for r in rows if r["codec"] == "zfec" and r["mb_per_s"]}
+    # With no loss zfec hands back its input shares without work: no meaningful ratio.
+    zfec = {
+        r["operation"]: r["mb_per_s"]
+        for r in rows
+        if r["codec"] == "zfec" and r["mb_per_s"] and r["operation"] != "decode, no loss"
+    }
     header = ["codec", "operation", "MB/s", "ms/chunk", "x zfec", "note"]
     body = []
     for r in rows:
