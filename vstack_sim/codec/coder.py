@@ -39,19 +39,23 @@ class DecodeFailure(Exception):
 
 
 _MALLOC_ENV = ("MALLOC_TOP_PAD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES")
-_M_TOP_PAD = -2  # glibc mallopt parameter
+_M_TOP_PAD, _M_MMAP_THRESHOLD = -2, -3  # glibc mallopt parameters
 _TOP_PAD_BYTES = 64 * 2**20
+_MMAP_THRESHOLD_BYTES = 32 * 2**20  # the ceiling glibc's own dynamic threshold would reach
 _malloc_tuned = False
 
 
 def _keep_freed_memory() -> None:
-    """Ask glibc to keep up to 64 MiB of freed heap instead of handing it back to the kernel.
+    """Ask glibc to serve blocks below 32 MiB from the heap and keep 64 MiB of freed heap.
 
-    Every encode returns a fresh parity block and every decode a fresh chunk; with
-    glibc's defaults the memory freed after one call is often trimmed, and the next
-    call page-faults on each of its ~500 pages, which costs more than the coding
-    itself. This is what ``MALLOC_TOP_PAD_`` does, done once per process so that
-    nobody has to set it. Skipped off glibc, when the user tuned malloc through the
+    Every encode returns a fresh parity block and every decode a fresh chunk (about 2
+    MiB each). With glibc's defaults the memory freed after one call is often handed
+    back to the kernel (mmap'd blocks, or heap trimmed above 2x the last mmap size),
+    and the next call page-faults on each of its ~500 pages, which costs more than the
+    coding itself. This is what ``MALLOC_TOP_PAD_`` and ``MALLOC_MMAP_THRESHOLD_``
+    would do, done once per process so that nobody has to set them. Both are needed:
+    any mallopt() call freezes glibc's dynamic mmap threshold, at 128 KiB if nothing
+    raised it yet. Skipped off glibc, when the user tuned malloc through the
     environment, or with ``VSTACK_SIM_KEEP_FREED_MEMORY=0``.
     """
     global _malloc_tuned
@@ -65,6 +69,7 @@ def _keep_freed_memory() -> None:
     try:
         libc = ctypes.CDLL(None)
         libc.gnu_get_libc_version  # glibc only: other allocators read mallopt differently or not at all
+        libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
         libc.mallopt(_M_TOP_PAD, _TOP_PAD_BYTES)
     except (OSError, AttributeError):
         pass

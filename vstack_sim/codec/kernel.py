@@ -16,10 +16,12 @@ primitives, each a pass over the shard at C/SIMD speed:
 * a table lookup (``np.take`` on a 65536-entry uint16 table, two bytes per lookup),
   for a coefficient whose bits would make the Horner chains long.
 
-:func:`plan_row` picks, per row, the cheapest mix (in passes over the shard) and the
-result is cached by the caller per erasure pattern. Because the codes here have
-alpha^0 = 1 as a root, the XOR of all n symbols of a codeword is 0, so one unknown
-shard per pattern can be had by XOR alone (:class:`Program` handles that).
+:func:`plan_row` picks, per row, the cheapest mix (in passes over the shard), also
+trying ``d * XOR_j (c_j / d) x_j`` for every constant d (one lookup at the end can
+make all the coefficients short); callers cache plans per erasure pattern. Because
+the codes here have alpha^0 = 1 as a root, the XOR of all n symbols of a codeword is
+0, so a caller can get one unknown shard per pattern by XOR alone (:func:`xor_row`).
+A :class:`Program` is the ordered list of rows; :func:`run` evaluates it.
 """
 
 from __future__ import annotations
