@@ -220,6 +220,13 @@ def codec_benchmark(
     return rows
 
 
+def _ratio(rate: float | None, reference: float | None) -> str:
+    if not rate or not reference:
+        return ""
+    ratio = rate / reference
+    return f"{ratio:.2f}" if ratio >= 0.01 else f"{ratio:.0e}"
+
+
 def format_codec_table(rows: list[dict]) -> str:
     """An aligned text table of ``codec_benchmark`` rows, with speed relative to zfec when it ran."""
     # With no loss zfec hands back its input shares without work: no meaningful ratio.
@@ -239,7 +246,7 @@ def format_codec_table(rows: list[dict]) -> str:
                 r["operation"],
                 "-" if rate is None else (f"{rate:,.0f}" if rate >= 10 else f"{rate:.2f}"),
                 "-" if r["ms_per_chunk"] is None else f"{r['ms_per_chunk']:,.3f}",
-                f"{rate / ratio:.2f}" if rate and ratio else "",
+                _ratio(rate, ratio),
                 r["note"],
             ]
         )
