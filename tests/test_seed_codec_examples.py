@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from vstack_sim import ErasureCoder, FragmentManager
 
 MiB = 2**20
 
 
-def test_seed_usage_example():
-    coder = ErasureCoder(data_shards=3, parity_shards=2)
-    chunk_data = np.random.default_rng(2024).integers(0, 256, 2 * MiB, dtype=np.uint8).tobytes()  # 2MB chunk
-    fragments = coder.encode_chunk(chunk_data)  # Returns 5 fragments
-    assert len(fragments) == 5
+TWO_MB_CHUNK = np.random.default_rng(2024).integers(0, 256, 2 * MiB, dtype=np.uint8).tobytes()
 
+
+@pytest.mark.parametrize("example_chunk", [b"...", TWO_MB_CHUNK], ids=["literal", "2MiB"])
+def test_seed_usage_example(example_chunk):
+    coder = ErasureCoder(data_shards=3, parity_shards=2)
+    chunk_data = example_chunk  # 2MB chunk
+    fragments = coder.encode_chunk(chunk_data)  # Returns 5 fragments
     available_fragments = [(0, fragments[0]), (2, fragments[2]), (4, fragments[4])]
     manager = FragmentManager(coder)
     recovered_data = manager.reconstruct_chunk(available_fragments)
+
+    assert len(fragments) == 5
     assert recovered_data == chunk_data
 
 
