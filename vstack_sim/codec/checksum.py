@@ -12,6 +12,7 @@ the duration of the call.
 from __future__ import annotations
 
 import ctypes
+import re
 
 import google_crc32c
 import numpy as np
@@ -23,13 +24,18 @@ def crc32c(data) -> int:
     """CRC32C of any C-contiguous bytes-like object, zero-copy."""
     if type(data) is bytes:
         return _value(data)
+    if type(data) is memoryview and type(data.obj) is bytes and data.nbytes == len(data.obj):
+        return _value(data.obj)  # a view of a whole bytes object (a fragment read from storage)
     view = np.frombuffer(data, dtype=np.uint8)
     if view.size == 0:
         return _value(b"")
-    return _crc_at(view.__array_interface__["data"][0], view.size)
+    return crc32c_at(view.__array_interface__["data"][0], view.size)
 
 
-def _crc_at(address: int, size: int) -> int:
+def crc32c_at(address: int, size: int) -> int:
+    """CRC32C of ``size`` bytes at ``address``; the caller keeps the memory alive."""
+    if size == 0:
+        return _value(b"")
     return _value((ctypes.c_char * size).from_address(address))
 
 
@@ -38,16 +44,12 @@ def crc32c_hex(data) -> str:
     return f"{crc32c(data):08x}"
 
 
-def crc32c_of_array(array: np.ndarray) -> str:
-    """Hex CRC32C of a contiguous uint8 NumPy array (the caller holds the array)."""
-    if array.size == 0:
-        return f"{_value(b''):08x}"
-    return f"{_crc_at(array.__array_interface__['data'][0], array.size):08x}"
+def address_of(array: np.ndarray) -> int:
+    return array.__array_interface__["data"][0]
+
+
+_is_hex = re.compile("[0-9a-f]{8}").fullmatch
 
 
 def is_hex_checksum(text) -> bool:
-    return (
-        type(text) is str
-        and len(text) == 8
-        and all(ch in "0123456789abcdef" for ch in text)
-    )
+    return type(text) is str and _is_hex(text) is not None

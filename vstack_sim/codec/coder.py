@@ -24,7 +24,7 @@ from itertools import combinations, islice
 import numpy as np
 
 from . import gf, kernel
-from .checksum import crc32c_hex, crc32c_of_array
+from .checksum import address_of, crc32c_at, crc32c_hex
 from .fragment import Fragment, fragment_size
 
 BACKENDS = ("numpy", "reedsolo")
@@ -278,7 +278,7 @@ class ErasureCoder:
 
         # Shards that run past the end of the chunk get a zero-padded copy, placed in the
         # same allocation as the parity so that one buffer backs all computed fragments.
-        padded = [j for j in range(k) if (j + 1) * size > n]
+        padded = {j: i for i, j in enumerate(j for j in range(k) if (j + 1) * size > n)}
         stride = _stride(size)
         block = _aligned_empty(stride * (m + len(padded)))
         parity = [block[r * stride : r * stride + size] for r in range(m)]
@@ -286,7 +286,7 @@ class ErasureCoder:
         for j in range(k):
             start = j * size
             if j in padded:
-                dst = block[(m + padded.index(j)) * stride :][:size]
+                dst = block[(m + padded[j]) * stride :][:size]
                 real = max(0, n - start)
                 dst[:real] = whole[start : start + real]
                 dst[real:] = 0
@@ -297,16 +297,20 @@ class ErasureCoder:
         block.flags.writeable = False
         frozen = memoryview(block)
 
+        # Checksums straight from memory: the chunk and the block are alive for the whole call.
+        chunk_base, block_base = address_of(whole), address_of(block)
         fragments = []
-        for j, shard in enumerate(shards):
+        for j in range(k):
             if j in padded:
-                offset = (m + padded.index(j)) * stride
-                data_view = frozen[offset : offset + size]
+                offset = (m + padded[j]) * stride
+                frag_view, address = frozen[offset : offset + size], block_base + offset
             else:
-                data_view = view[j * size : (j + 1) * size]
-            fragments.append(Fragment(j, data_view, crc32c_of_array(shard), n, chunk_checksum))
-        for r, shard in enumerate(parity):
-            fragments.append(Fragment(k + r, frozen[r * stride : r * stride + size], crc32c_of_array(shard), n, chunk_checksum))
+                frag_view, address = view[j * size : (j + 1) * size], chunk_base + j * size
+            fragments.append(Fragment._trusted(j, frag_view, f"{crc32c_at(address, size):08x}", n, chunk_checksum))
+        for r in range(m):
+            offset = r * stride
+            checksum = f"{crc32c_at(block_base + offset, size):08x}"
+            fragments.append(Fragment._trusted(k + r, frozen[offset : offset + size], checksum, n, chunk_checksum))
         return fragments
 
     def _recover(self, avail: dict[int, np.ndarray], wanted: tuple[int, ...], outputs: list[np.ndarray]) -> None:

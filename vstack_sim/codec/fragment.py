@@ -76,6 +76,14 @@ class Fragment:
             raise ValueError(f"chunk_checksum must be 8 lowercase hex digits (CRC32C), got {self.chunk_checksum!r}")
         object.__setattr__(self, "data", _as_bytes_view(self.data))
 
+    @classmethod
+    def _trusted(cls, index: int, data: memoryview, checksum: str, chunk_size: int, chunk_checksum: str) -> Fragment:
+        """Construction without validation, for fields the encoder just computed (read-only byte views)."""
+        self = object.__new__(cls)
+        for name, value in zip(("index", "data", "checksum", "chunk_size", "chunk_checksum"), (index, data, checksum, chunk_size, chunk_checksum)):
+            object.__setattr__(self, name, value)
+        return self
+
     @property
     def size(self) -> int:
         """Bytes of fragment data."""
