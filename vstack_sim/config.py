@@ -230,6 +230,15 @@ class FlashCrowd(_Section):
     """Extra views per second of that video while it lasts."""
 
 
+class ScheduledView(_Section):
+    """A view at a fixed time, for deterministic scenarios and tests."""
+
+    at: Seconds
+    """When the view starts."""
+    video: int = Field(ge=0)
+    """The video watched (from its first chunk to its last)."""
+
+
 class WorkloadConfig(_Section):
     """Viewers."""
 
@@ -243,6 +252,8 @@ class WorkloadConfig(_Section):
     """Half-life of every video's view intensity as the catalog ages (0 = no decay)."""
     flash_crowds: tuple[FlashCrowd, ...] = ()
     """Videos that go viral: extra views at view_rate from start for duration."""
+    scheduled_views: tuple[ScheduledView, ...] = ()
+    """Views at fixed times (at, video), in addition to the Poisson ones."""
     watch_distribution: Literal["fixed", "uniform"] = "fixed"
     """fixed: each viewer watches watch_fraction of the video; uniform: a fraction drawn from U(0, watch_fraction]."""
     watch_fraction: float = Field(1.0, gt=0, le=1)
@@ -318,6 +329,9 @@ class Config(_Section):
         for i, fc in enumerate(self.workload.flash_crowds):
             if fc.video >= cat.videos:
                 raise ValueError(f"workload.flash_crowds.{i}.video: video {fc.video} does not exist ({cat.videos} videos)")
+        for i, sv in enumerate(self.workload.scheduled_views):
+            if sv.video >= cat.videos:
+                raise ValueError(f"workload.scheduled_views.{i}.video: video {sv.video} does not exist ({cat.videos} videos)")
         for vid in red.overrides:
             if not 0 <= vid < cat.videos:
                 raise ValueError(f"redundancy.overrides: video {vid} does not exist ({cat.videos} videos)")

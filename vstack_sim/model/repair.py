@@ -138,12 +138,12 @@ class RepairScheduler:
             mode = int(st.mode[c])
             if weights is None:
                 weights = w.placement_weights(int(st.mode_slot_bytes[mode]))
-            row = st.slot_node[c].tolist()
-            row[s] = -1
-            row.extend(self.chunk_targets.get(c, ()))   # copies being written by running jobs count too
             width = int(st.mode_width[mode])
-            target = place_one(w.rng.placement, row[:width] + row[st.width:], weights, w.cluster.node_rack,
-                               w.cluster.rack_nodes, width)
+            # The copies that will exist: slots not being rebuilt, plus the targets of running rebuilds.
+            jobs = st.job[c, :width].tolist()
+            held = [n for j, n in enumerate(st.slot_node[c, :width].tolist()) if jobs[j] == JOB_NONE and j != s]
+            held.extend(self.chunk_targets.get(c, ()))
+            target = place_one(w.rng.placement, held, weights, w.cluster.node_rack, w.cluster.rack_nodes, width)
             if target < 0:                 # no eligible node: wait until one joins
                 self.blocked.append((c, s))
                 continue

@@ -61,6 +61,20 @@ class ArrivalSource:
         return item
 
 
+class ScheduledSource:
+    """Views at fixed times (``workload.scheduled_views``), each watching the whole video."""
+
+    def __init__(self, views, chunks_of):
+        self._items = sorted(((v.at, v.video, int(chunks_of[v.video])) for v in views), key=lambda x: x[0])
+        self._pos = 0
+
+    def next(self):
+        if self._pos >= len(self._items):
+            return None
+        self._pos += 1
+        return self._items[self._pos - 1]
+
+
 class Workload:
     """Builds the arrival sources of a run and hands them to the read path."""
 
@@ -85,6 +99,9 @@ class Workload:
             self.sources.append(ArrivalSource(
                 subs[i], fc.view_rate, None, lambda rng, n, v=video: np.full(n, v, dtype=np.int64),
                 cat.chunks_per_video, self._watch, start=fc.start, end=fc.start + fc.duration))
+
+        if cfg.scheduled_views:
+            self.sources.append(ScheduledSource(cfg.scheduled_views, cat.chunks_per_video))
 
     def rate(self, t):
         """Aggregate view rate of the base stream at time(s) t (views/s)."""

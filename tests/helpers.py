@@ -1,0 +1,64 @@
+"""Small scenario builders shared by the model tests."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from vstack_sim.config import Config
+from vstack_sim.simulation import Simulation
+
+QUIET = {
+    "failures": {"node_mttf": 0},
+    "workload": {"view_rate": 0},
+    "migration": {"check_interval": 0},
+}
+
+
+def merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def config(*layers: dict) -> Config:
+    """A quiet scenario (no random failures, views or checks) with the given layers merged in."""
+    data = copy.deepcopy(QUIET)
+    for layer in layers:
+        data = merge(data, layer)
+    return Config.model_validate(data)
+
+
+def one_stripe(nodes: int, policy: str = "erasure_coding", **extra) -> dict:
+    """One video of one small chunk on ``nodes`` nodes, one per rack, carrying real bytes."""
+    return merge({
+        "run": {"duration": "10d"},
+        "catalog": {"videos": 1, "chunks_per_video": 1, "chunk_size": 3001,
+                    "hot_fraction": 1.0 if policy == "replication" else 0.0},
+        "cluster": {"nodes": nodes, "racks": nodes},
+        "redundancy": {"policy": policy},
+        "codec": {"verify_payloads": True},
+    }, extra)
+
+
+def layout(cfg: Config, chunk: int = 0) -> list[int]:
+    """The nodes that hold a chunk's slots right after ingest (placement does not depend on failures)."""
+    w = Simulation(cfg).build().world
+    row = w.state.slot_node[chunk]
+    return [int(n) for n in row if n >= 0]
+
+
+def fail(at, node, kind="permanent", duration=None) -> dict:
+    f = {"at": at, "node": node, "kind": kind}
+    if duration is not None:
+        f["duration"] = duration
+    return f
+
+
+def frames_equal(a, b) -> bool:
+    return a.shape == b.shape and bool(np.all((a == b) | (a.isna() & b.isna())))

@@ -1,0 +1,115 @@
+"""Small deterministic models with scheduled failures: the event logs the issue asks for."""
+
+import numpy as np
+
+from helpers import config, fail, layout, one_stripe
+from vstack_sim.simulation import simulate
+
+DAY = 86400.0
+
+
+def test_two_permanent_failures_leave_rs32_chunk_available_and_repaired_onto_spares():
+    base = one_stripe(7)
+    nodes = layout(config(base))
+    assert len(nodes) == 5 and len(set(nodes)) == 5
+    cfg = config(base, {"failures": {"scheduled": [fail(DAY, nodes[0]), fail(DAY + 60, nodes[3])],
+                                     "replacement_delay": "30d"}})
+    r = simulate(cfg)
+    s = r.summary
+    assert s["durability"]["chunks_lost"] == 0
+    assert s["recovery"]["node_failures"] == 2
+    rep = r.repairs
+    assert sorted(rep["slot"]) == [0, 3]
+    spares = set(range(7)) - set(nodes)
+    assert set(rep["target_node"]) <= spares          # rebuilt onto the two spare nodes
+    assert (rep["start_s"] >= DAY + cfg.failures.detection_timeout).all()
+    assert s["payload_audit"]["chunks_recovered"] == 1 and s["payload_audit"]["repairs_verified"] == 2
+    assert r.storage_timeline["live_chunks"].iloc[-1] == 1
+
+
+def test_three_permanent_failures_before_repair_lose_the_chunk():
+    base = one_stripe(7)
+    nodes = layout(config(base))
+    cfg = config(base, {"failures": {"scheduled": [fail(DAY, nodes[0]), fail(DAY + 10, nodes[1]),
+                                                   fail(DAY + 20, nodes[4])]}})
+    r = simulate(cfg)
+    assert list(r.losses["time_s"]) == [DAY + 20]
+    assert r.summary["durability"]["chunks_lost"] == 1
+    assert r.summary["durability"]["bytes_lost"] == 3001
+    assert len(r.repairs) == 0                           # lost chunks are never repaired
+    assert r.summary["payload_audit"]["lost_chunks_unrecoverable"] == 1
+
+
+def test_repair_waits_for_the_replacement_node_when_no_spare_exists():
+    base = one_stripe(5)
+    nodes = layout(config(base))
+    cfg = config(base, {"failures": {"scheduled": [fail(DAY, nodes[2])], "replacement_delay": "6h"}})
+    r = simulate(cfg)
+    rep = r.repairs
+    assert len(rep) == 1
+    assert rep["target_node"].iloc[0] == nodes[2]        # the empty replacement under the same id
+    assert rep["start_s"].iloc[0] >= DAY + 6 * 3600
+    f = r.failures.iloc[0]
+    assert f["recovery_time_s"] == rep["end_s"].iloc[0] - DAY
+    ev = r.node_events
+    assert list(ev["event"]) == ["down", "declared", "replaced"]
+
+
+def test_transient_failure_shorter_than_detection_causes_no_repair():
+    base = one_stripe(5)
+    nodes = layout(config(base))
+    cfg = config(base, {"failures": {"scheduled": [fail(DAY, nodes[0], "transient", "10min")]}})
+    r = simulate(cfg)
+    s = r.summary["recovery"]
+    assert s["transient_failures"] == 1 and s["node_failures"] == 0 and s["repairs"] == 0
+    assert np.isnan(r.failures["recovery_time_s"].iloc[0])
+    assert list(r.node_events["event"]) == ["down", "up"]
+
+
+def test_declared_dead_node_that_returns_leaves_stale_slots_which_are_dropped():
+    base = one_stripe(7)
+    nodes = layout(config(base))
+    cfg = config(base, {"failures": {"scheduled": [fail(DAY, nodes[1], "transient", "2h")]}})
+    r = simulate(cfg)
+    f = r.failures.iloc[0]
+    assert bool(f["declared"]) and f["stale_slots_dropped"] == 1
+    assert r.summary["recovery"]["stale_slots_dropped"] == 1
+    tl = r.storage_timeline.set_index("time_s")
+    nominal = tl["total_physical_bytes"].iloc[-1]
+    during = tl.loc[(tl.index > DAY + 3600) & (tl.index < DAY + 2 * 3600), "held_bytes"]
+    assert (during == nominal + 1001).all()              # the stale fragment still sits on the down node
+    assert tl["held_bytes"].iloc[-1] == nominal          # dropped when it came back
+
+
+def test_rack_outage_takes_down_every_node_of_the_rack_at_once():
+    cfg = config({"catalog": {"videos": 10, "chunks_per_video": 4, "chunk_size": 4096},
+                  "cluster": {"nodes": 12, "racks": 4},
+                  "failures": {"scheduled": [{"at": DAY, "rack": 2, "duration": "1h"}]}})
+    r = simulate(cfg)
+    down = r.node_events[r.node_events["event"] == "down"]
+    assert sorted(down["node"]) == [2, 6, 10]
+    assert (down["time_s"] == DAY).all() and (down["rack"] == 2).all()
+    assert (r.failures["source"] == "scheduled").all()
+    # At most ceil(5/4) = 2 fragments per rack, so no chunk became unavailable.
+    assert r.summary["durability"]["unavailable_chunk_seconds"] == 0
+
+
+def test_unavailable_chunk_seconds_equal_the_overlap_of_three_downtimes():
+    base = one_stripe(5, failures={"detection_timeout": "30d"})
+    nodes = layout(config(base))
+    sched = [fail(DAY, nodes[0], "transient", "3h"), fail(DAY + 3600, nodes[1], "transient", "3h"),
+             fail(DAY + 1800, nodes[2], "transient", "1h")]
+    r = simulate(config(base, {"failures": {"scheduled": sched}}))
+    # Three of five fragments are down from DAY + 1h to DAY + 1.5h.
+    assert r.summary["durability"]["unavailable_chunk_seconds"] == 1800.0
+    assert r.summary["durability"]["chunks_lost"] == 0
+
+
+def test_node_without_data_recovers_in_zero():
+    cfg = config({"catalog": {"videos": 1, "chunks_per_video": 1, "chunk_size": 3000, "hot_fraction": 0},
+                  "cluster": {"nodes": 8, "racks": 8}})
+    nodes = layout(cfg)
+    empty = next(n for n in range(8) if n not in nodes)
+    r = simulate(config(cfg.model_dump(), {"failures": {"scheduled": [fail(DAY, empty)]}}))
+    assert r.failures["recovery_time_s"].iloc[0] == 0.0
+    assert r.failures["chunks_affected"].iloc[0] == 0

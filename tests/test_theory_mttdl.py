@@ -1,0 +1,76 @@
+"""Mean time to data loss of one stripe, simulated through simulate(), against the exact birth-death chain.
+
+One stripe on a cluster with spare nodes; exponential permanent node failures
+(rate lambda per node); detection 0; an empty replacement at once; no repair
+cap; exponential repair times (rate mu per failed slot, from the `repairs`
+stream). That is the chain with parallel repair, so the sample mean of the
+time to first loss over a fixed set of seeds must fall inside the 99 %
+confidence interval around the exact MTTDL, using the chain's exact standard
+deviation.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from vstack_sim.config import Config
+from vstack_sim.simulation import simulate
+from vstack_sim.theory import mttdl, ttdl_std
+
+MTTR = 3600.0
+RUNS = 300
+Z99 = 2.5758
+
+
+def stripe_config(policy: str, ratio: float, seed: int) -> Config:
+    width = 3 if policy == "replication" else 5
+    return Config.model_validate({
+        "name": "mttdl",
+        "run": {"seed": seed, "duration": 1e15, "stop_at_first_loss": True},
+        "catalog": {"videos": 1, "chunks_per_video": 1, "chunk_size": 3000, "hot_fraction": 0.0},
+        "cluster": {"nodes": width + 3, "racks": 1},
+        "redundancy": {"policy": policy},
+        "migration": {"check_interval": 0},
+        "workload": {"view_rate": 0},
+        "failures": {"node_mttf": ratio * MTTR, "permanent_fraction": 1.0, "detection_timeout": 0,
+                     "replacement_delay": 0},
+        "repair": {"streams_per_node": 0, "bandwidth": 0, "time_model": "exponential", "mttr": MTTR},
+        "outputs": {"timeline_interval": 1e15},
+    })
+
+
+def simulated_ttdl(policy: str, ratio: float) -> np.ndarray:
+    out = []
+    for seed in range(RUNS):
+        s = simulate(stripe_config(policy, ratio, seed)).summary
+        assert s["durability"]["chunks_lost"] == 1
+        out.append(s["durability"]["first_loss_s"])
+    return np.array(out)
+
+
+@pytest.fixture(scope="module")
+def samples():
+    return {(p, r): simulated_ttdl(p, r) for p in ("replication", "erasure_coding") for r in (10, 30)}
+
+
+@pytest.mark.parametrize("policy,n", [("replication", 3), ("erasure_coding", 5)])
+@pytest.mark.parametrize("ratio", [10, 30])
+def test_mttdl_within_99_percent_interval_of_exact_chain(samples, policy, n, ratio):
+    lam, mu = 1.0 / (ratio * MTTR), 1.0 / MTTR
+    exact = mttdl(n, 2, lam, mu)
+    half_width = Z99 * ttdl_std(n, 2, lam, mu) / math.sqrt(RUNS)
+    mean = samples[(policy, ratio)].mean()
+    assert abs(mean - exact) <= half_width, (mean, exact, half_width)
+
+
+@pytest.mark.parametrize("ratio,chain_ratio", [(10, 7.45), (30, 9.03)])
+def test_replication_over_rs32_mttdl_ratio_matches_chain(samples, ratio, chain_ratio):
+    lam, mu = 1.0 / (ratio * MTTR), 1.0 / MTTR
+    exact_rep, exact_ec = mttdl(3, 2, lam, mu), mttdl(5, 2, lam, mu)
+    assert exact_rep / exact_ec == pytest.approx(chain_ratio, abs=0.005)
+    rep, ec = samples[("replication", ratio)], samples[("erasure_coding", ratio)]
+    sim_ratio = rep.mean() / ec.mean()
+    # Delta method: relative standard errors of the two independent means add in quadrature.
+    rel_se = math.hypot(ttdl_std(3, 2, lam, mu) / exact_rep, ttdl_std(5, 2, lam, mu) / exact_ec) / math.sqrt(RUNS)
+    assert abs(sim_ratio / (exact_rep / exact_ec) - 1) <= Z99 * rel_se, (sim_ratio, exact_rep / exact_ec, rel_se)
