@@ -262,3 +262,15 @@ def test_reads_table_is_thinned_to_the_sample_size_deterministically(tmp_path, f
     write_data(tmp_path, cfg, fake_result.summary, fake_result.tables, {})
     assert len(read_table(tmp_path / "tables" / "reads.csv")) == 25
     assert len(fake_result.tables["reads"]) == 60  # the caller's table is untouched
+
+
+def test_committed_example_is_a_small_complete_results_folder():
+    example = TESTS.parent / "results" / "example-seed"
+    size = sum(p.stat().st_size for p in example.rglob("*") if p.is_file())
+    assert size <= 5 * 2**20
+    loaded = load_result(example)
+    assert loaded.config.name == "seed"
+    assert loaded.summary["storage_initial"]["total_physical_bytes"] == 181_753_252_500
+    assert set(loaded.tables) == set(TABLES)
+    assert len(loaded.reads) == loaded.config.outputs.reads_table_sample
+    assert (example / "report.html").is_file() and len(list((example / "figures").glob("*.png"))) == 9

@@ -122,8 +122,13 @@ class Simulation:
             "view_count": cat.view_count, "last_viewed": cat.last_viewed,
             "total_bytes_served": cat.total_bytes_served,
             "mode": pd.Categorical.from_codes(w.video_mode.astype(np.int64), categories=list(MODES))})
+        sample = self.config.outputs.reads_table_sample
+        n_reads = len(self.reads.cols["kind"])
+        rows = None
+        if 0 < sample < n_reads:   # a uniform sample of the reads table; the summary still uses every read
+            rows = np.sort(w.rng.outputs.choice(n_reads, size=sample, replace=False))
         tables = {
-            "reads": self.reads.reads_frame(),
+            "reads": self.reads.reads_frame(rows),
             "views": self.reads.views_frame(),
             "failures": w.failures.to_frame(),
             "repairs": w.repair.table.to_frame(),

@@ -1,0 +1,190 @@
+"""The read path: hand-computed latencies, failures during reads, and reads agreeing with a SimPy Resource model."""
+
+import numpy as np
+import simpy
+
+from helpers import config, fail, layout, one_stripe
+from vstack_sim.simulation import simulate
+
+S = 2 * 2**20
+F = 699_051
+DISK_BW, REQ_LAT, CLIENT_BW, NET_LAT = 50e6, 0.004, 1.25e8, 0.0005
+DECODE = 2.7e9
+DAY = 86400.0
+
+
+def single_node(views, io_slots=1):
+    return config({
+        "run": {"duration": 3600},
+        "catalog": {"videos": 1, "chunks_per_video": 1, "hot_fraction": 1.0},
+        "cluster": {"nodes": 1, "racks": 1, "io_slots": io_slots},
+        "redundancy": {"policy": "replication", "replication_factor": 1},
+        "workload": {"scheduled_views": [{"at": t, "video": 0} for t in views]},
+    })
+
+
+def test_one_replicated_read_without_contention_is_the_formula():
+    r = simulate(single_node([10.0]))
+    expected = REQ_LAT + S / DISK_BW + S / CLIENT_BW + NET_LAT
+    assert abs(r.reads["latency_ms"].iloc[0] - expected * 1000.0) < 1e-9
+    assert r.reads["kind"].iloc[0] == "replication"
+    assert abs(r.views["startup_latency_ms"].iloc[0] - expected * 1000.0) < 1e-9
+
+
+def test_second_of_two_simultaneous_reads_waits_exactly_one_service_time():
+    r = simulate(single_node([10.0, 10.0]))
+    service = REQ_LAT + S / DISK_BW
+    first, second = sorted(r.reads["latency_ms"] / 1000.0)
+    assert abs((second - first) - service) < 1e-9
+
+
+def test_two_io_slots_serve_two_simultaneous_reads_in_parallel():
+    r = simulate(single_node([10.0, 10.0], io_slots=2))
+    a, b = r.reads["latency_ms"]
+    assert a == b
+
+
+def ec_stripe(views, **extra):
+    return config(one_stripe(5, **extra), {"catalog": {"chunk_size": S},
+                                           "codec": {"verify_payloads": False},
+                                           "workload": {"scheduled_views": views}})
+
+
+def test_ec_read_waits_for_the_slowest_of_k_data_fragments():
+    # Two one-chunk EC videos read at the same instant on one-slot disks: the second read's
+    # fragments on disks shared with the first wait one service time, the others none.
+    frag_service = REQ_LAT + F / DISK_BW
+    net = 3 * F / CLIENT_BW + NET_LAT
+    for seed in range(20):
+        cfg = config({"run": {"duration": 3600, "seed": seed},
+                      "catalog": {"videos": 2, "chunks_per_video": 1, "hot_fraction": 0},
+                      "cluster": {"nodes": 6, "racks": 6, "io_slots": 1},
+                      "workload": {"scheduled_views": [{"at": 10.0, "video": 0}, {"at": 10.0, "video": 1}]}})
+        first, second = layout(cfg, 0)[:3], layout(cfg, 1)[:3]
+        shared = len(set(first) & set(second))
+        if 0 < shared < 3:
+            break
+    r = simulate(cfg)
+    lat = r.reads.set_index("video_id")["latency_ms"] / 1000.0
+    assert abs(lat[0] - (frag_service + net)) < 1e-9
+    assert abs(lat[1] - (2 * frag_service + net)) < 1e-9     # the slowest of its 3 fragments waited
+    assert set(r.reads["kind"]) == {"erasure_coding"}
+
+
+def test_degraded_read_adds_the_decode_time():
+    nodes = layout(ec_stripe([]))
+    cfg = ec_stripe([{"at": DAY, "video": 0}],
+                    failures={"detection_timeout": "30d", "scheduled": [fail(DAY - 10, nodes[1], "transient", "1h")]})
+    r = simulate(cfg)
+    read = r.reads.iloc[0]
+    expected = REQ_LAT + F / DISK_BW + 3 * F / CLIENT_BW + NET_LAT + 3 * F / DECODE
+    assert read["kind"] == "degraded"
+    assert abs(read["latency_ms"] / 1000.0 - expected) < 1e-9
+
+
+def test_unavailable_read_is_counted_and_the_view_abandoned():
+    nodes = layout(ec_stripe([]))
+    sched = [fail(DAY - 10, n, "transient", "1h") for n in nodes[:3]]
+    cfg = ec_stripe([{"at": DAY, "video": 0}, {"at": DAY + 7200, "video": 0}],
+                    failures={"detection_timeout": "30d", "scheduled": sched})
+    r = simulate(cfg)
+    s = r.summary["reads"]
+    assert s["count"] == 2 and s["failed"] == 1 and s["failed_unavailable"] == 1 and s["failed_lost"] == 0
+    assert r.reads["reason"].iloc[0] == "unavailable" and np.isnan(r.reads["latency_ms"].iloc[0])
+    assert list(r.views["failed"]) == [True, False]
+    assert r.summary["views"]["count"] == 2                      # the failed view still counts
+
+
+def rs_video(chunks, down, duration="1h"):
+    base = one_stripe(5, catalog={"chunks_per_video": chunks, "chunk_size": 30_000})
+    nodes = layout(config(base))
+    sched = [fail(DAY - 10, nodes[j], "transient", duration) for j in down]
+    return config(base, {"failures": {"detection_timeout": "30d", "scheduled": sched},
+                         "workload": {"scheduled_views": [{"at": DAY, "video": 0}]}}), nodes
+
+
+def test_rs32_video_with_two_nodes_down_serves_every_read_degraded_and_decodes_for_real():
+    cfg, nodes = rs_video(1, down=[0, 2])
+    r = simulate(cfg)
+    assert r.summary["reads"]["failed"] == 0
+    assert set(r.reads["kind"]) == {"degraded"}
+    assert r.summary["payload_audit"]["degraded_reads_verified"] == 1
+
+
+def test_rs32_video_with_three_nodes_down_fails_reads_as_unavailable():
+    cfg, _ = rs_video(1, down=[0, 2, 4])
+    r = simulate(cfg)
+    assert r.summary["reads"]["failed_unavailable"] == 1
+    assert r.summary["durability"]["chunks_lost"] == 0
+
+
+def test_views_read_chunks_in_order_each_when_the_previous_arrived():
+    cfg = config({
+        "run": {"duration": 3600}, "catalog": {"videos": 2, "chunks_per_video": 4, "hot_fraction": 0},
+        "cluster": {"nodes": 6, "racks": 3},
+        "workload": {"scheduled_views": [{"at": 5.0, "video": 1}]}})
+    r = simulate(cfg)
+    reads = r.reads
+    assert list(reads["chunk_index"]) == [0, 1, 2, 3]
+    arrive = reads["time_s"] + reads["latency_ms"] / 1000.0
+    assert np.allclose(reads["time_s"].iloc[1:].to_numpy(), arrive.iloc[:-1].to_numpy(), rtol=0, atol=1e-9)
+    v = r.videos.set_index("video_id").loc[1]
+    assert v["view_count"] == v["starting_views"] + 1 and v["last_viewed"] == 5.0
+    assert v["total_bytes_served"] == 4 * S
+
+
+def test_playback_pacing_delays_later_chunks():
+    cfg = config({
+        "run": {"duration": 3600}, "catalog": {"videos": 1, "chunks_per_video": 3, "hot_fraction": 0},
+        "cluster": {"nodes": 5, "racks": 5},
+        "workload": {"chunk_playback_time": "4s", "scheduled_views": [{"at": 5.0, "video": 0}]}})
+    r = simulate(cfg)
+    assert list(r.reads["time_s"]) == [5.0, 9.0, 13.0]
+
+
+def test_fast_disk_queues_match_a_simpy_resource_model_on_a_contended_workload():
+    cfg = config({
+        "run": {"duration": "20min", "seed": 3},
+        "catalog": {"videos": 30, "chunks_per_video": 5, "hot_fraction": 1.0},
+        "cluster": {"nodes": 4, "racks": 2, "io_slots": 2},
+        "redundancy": {"policy": "replication", "replication_factor": 1},
+        "workload": {"view_rate": "12/s", "watch_distribution": "uniform"}})
+    r = simulate(cfg)
+    reads = r.reads
+    assert len(reads) > 10_000
+    nodes = layout_all(cfg)
+    service = REQ_LAT + S / DISK_BW
+    # Reference: one SimPy Resource per node, one process per read, submitted at each read's time.
+    env = simpy.Environment()
+    disks = [simpy.Resource(env, capacity=2) for _ in range(4)]
+    done = np.zeros(len(reads))
+
+    def one(i, t, node):
+        yield env.timeout(t - env.now)
+        with disks[node].request() as req:
+            yield req
+            yield env.timeout(service)
+        done[i] = env.now
+
+    order = np.argsort(reads["time_s"].to_numpy(), kind="stable")
+    times = reads["time_s"].to_numpy()
+    chunk_node = nodes[reads["chunk_id"].to_numpy()]
+
+    def feeder():
+        for i in order:
+            t = times[i]
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            env.process(one(i, t, chunk_node[i]))
+
+    env.process(feeder())
+    env.run()
+    reference = (done - times) + S / CLIENT_BW + NET_LAT
+    assert np.allclose(reads["latency_ms"].to_numpy() / 1000.0, reference, rtol=0, atol=1e-9)
+    waited = reference > service + S / CLIENT_BW + NET_LAT + 1e-9
+    assert waited.mean() > 0.05                                   # the workload really contends
+
+
+def layout_all(cfg):
+    from vstack_sim.simulation import Simulation
+    return Simulation(cfg).build().world.state.slot_node[:, 0]
