@@ -1,0 +1,59 @@
+"""The scenario schema: units, defaults, and errors that name the key path."""
+
+import pytest
+from pydantic import ValidationError
+
+from vstack_sim.config import Config, validation_error_line
+from vstack_sim.units import parse_duration, parse_frequency, parse_rate, parse_size
+
+
+def test_units_convert_to_base_units():
+    assert parse_size("2MiB") == 2 * 2**20 and parse_size("1.5TB") == 1_500_000_000_000
+    assert parse_duration("30d") == 30 * 86400 and parse_duration("15min") == 900 and parse_duration("500ms") == 0.5
+    assert parse_rate("200MB/s") == 200e6 and parse_rate("1Gbps") == 125e6
+    assert parse_frequency("600/min") == 10.0
+
+
+@pytest.mark.parametrize("bad", ["2MB/x", "fast", "1.5B"])
+def test_bad_units_raise(bad):
+    with pytest.raises(ValueError):
+        parse_rate(bad) if "/" in bad or bad == "fast" else parse_size(bad)
+
+
+def error(data):
+    with pytest.raises(ValidationError) as e:
+        Config.model_validate(data)
+    return validation_error_line(e.value)
+
+
+def test_defaults_are_the_seed_catalog_on_a_small_cluster_with_failures():
+    c = Config()
+    assert (c.name, c.catalog.videos, c.catalog.chunks_per_video, c.catalog.chunk_size) == ("default", 1000, 50, 2**21)
+    assert c.catalog.hot_fraction == 0.05 and c.failures.node_mttf > 0 and c.failures.detection_timeout == 900
+
+
+@pytest.mark.parametrize("data,expected", [
+    ({"failures": {"node_mttf": "-3d"}}, "failures.node_mttf: must not be negative"),
+    ({"catalog": {"vidoes": 3}}, "catalog.vidoes: unknown key"),
+    ({"cluster": {"disk_bandwidth": "2MB/x"}}, "cluster.disk_bandwidth: not a byte rate"),
+    ({"cluster": {"nodes": 4}}, "redundancy.data_shards: RS(3,2) needs 5 distinct nodes"),
+    ({"cluster": {"nodes": 4}, "redundancy": {"policy": "replication", "replication_factor": 5}},
+     "redundancy.replication_factor: 5 replicas need 5 distinct nodes"),
+    ({"cluster": {"racks": 30}}, "cluster.racks: 30 racks but only 20 nodes"),
+    ({"cluster": {"node_capacity": "1GB"}}, "cluster.node_capacity: the catalog needs"),
+    ({"name": "../x"}, "name: '../x' is not a safe folder name"),
+    ({"workload": {"flash_crowds": [{"video": 5000, "start": 0, "duration": 1, "view_rate": 1}]}},
+     "workload.flash_crowds.0.video"),
+])
+def test_errors_name_the_key_path(data, expected):
+    assert error(data).startswith(expected)
+
+
+def test_zero_means_off_where_allowed():
+    c = Config.model_validate({"failures": {"node_mttf": 0}, "workload": {"view_rate": 0}})
+    assert c.failures.node_mttf == 0 and c.workload.view_rate == 0
+
+
+def test_config_is_frozen():
+    with pytest.raises(ValidationError):
+        Config().run.seed = 3
