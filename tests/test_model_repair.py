@@ -93,3 +93,18 @@ def test_policies_see_the_same_failures_and_views(policy):
     assert len(fa) > 3 and frames_equal(fa, fb)
     va, vb = a.views[["time_s", "video_id"]], b.views[["time_s", "video_id"]]
     assert len(va) > 1000 and frames_equal(va, vb)
+
+
+def test_incremental_totals_match_a_full_recount_after_failures_repairs_and_migrations():
+    cfg = cluster_with_failures(workload={"view_rate": "3/min"}, migration={"check_interval": "2h"},
+                                failures={"node_mttf": "5d", "rack_mttf": "20d", "rack_downtime": "2h"})
+    sim = Simulation(cfg).build().start().run()
+    st = sim.world.state
+    again = st.recount()
+    assert st.existing_slots == again["existing_slots"]
+    assert (st.n_short, st.n_unavailable, st.n_lost) == (again["n_short"], again["n_unavailable"], again["n_lost"])
+    assert sim.world.repair.table.to_frame().shape[0] > 100
+    live = st.slot_live & (st.slot_node >= 0)
+    assert (live.sum(axis=1) == st.exist).all()
+    up = sim.world.cluster.up[np.maximum(st.slot_node, 0)]
+    assert ((live & up).sum(axis=1) == st.avail).all()

@@ -34,6 +34,7 @@ class Cluster:
         self.dead = np.zeros(n, dtype=bool)               # declared dead, awaiting return or replacement
         self.failed = np.zeros(n, dtype=bool)             # down (failed, not yet back), declared or not
         self.failure_id = np.full(n, -1, dtype=np.int64)  # the open failure record of a down node
+        self.version = 0                                   # bumped whenever a node's up/dead state changes
         self.disk_free: list[list[float]] = [[0.0] * cfg.io_slots for _ in range(n)]
         self.latency = float(cfg.request_latency)
         self.per_byte = 1.0 / float(cfg.disk_bandwidth)

@@ -230,19 +230,10 @@ class Migrator:
         # Jobs on the old layout are moot: cancel waiting ones; running ones see it when they finish.
         st.job[c, :] = JOB_NONE
         st.missing[c] = 0
-        width = len(nodes)
         live = w.epoch[nodes] == epochs
-        st.mode[c] = target
-        st.slot_node[c, :] = -1
-        st.slot_live[c, :] = False
-        st.slot_node[c, :width] = nodes
-        st.slot_live[c, :width] = live
-        st.exist[c] = int(live.sum())
-        st.avail[c] = int((live & cl.up[nodes]).sum())
+        st.replace_layout(c, target, nodes, live, cl.up, t)
         np.add.at(cl.used, nodes[live], int(st.mode_slot_bytes[target]))
         chunk = np.array([c])
-        st._close_unavailable(chunk, t)
-        st._open_unavailable(chunk, t)
         if st.exist[c] < st.need(chunk)[0]:
             w.lose(chunk)
             return

@@ -26,7 +26,6 @@ import math
 import numpy as np
 
 from ..redundancy import MODE_REPLICATION
-from .placement import place_one
 from .records import Table
 from .state import JOB_NONE, JOB_PENDING, JOB_RUNNING
 
@@ -51,6 +50,8 @@ class RepairScheduler:
         self.running = 0
         self.running_to: dict[int, dict[int, list]] = {}   # target node -> running jobs writing to it
         self._job_ids = 0
+        self._cap_version = -1
+        self._cap = 0
         self.chunk_targets: dict[int, list[int]] = {}        # chunk -> targets of its running jobs
         self._seq = 0
         self.bytes_read = 0
@@ -112,17 +113,20 @@ class RepairScheduler:
         self.dispatch()
 
     def capacity(self) -> float:
+        """Concurrent jobs allowed: streams_per_node for each node that is up and not declared dead."""
         if self.streams == 0:
             return math.inf
         cl = self.w.cluster
-        return self.streams * int(np.count_nonzero(cl.up & ~cl.dead))
+        if self._cap_version != cl.version:
+            self._cap_version = cl.version
+            self._cap = self.streams * int(np.count_nonzero(cl.up & ~cl.dead))
+        return self._cap
 
     # -- dispatch -----------------------------------------------------------------------------------
     def dispatch(self) -> None:
         """Start the most endangered waiting jobs while streams are free."""
         w, st, heap = self.w, self.w.state, self.heap
         cap = self.capacity()
-        weights = None
         while heap and self.running < cap:
             surplus, _, c, s = heapq.heappop(heap)
             if st.job[c, s] != JOB_PENDING or st.lost[c]:
@@ -136,14 +140,12 @@ class RepairScheduler:
                 self.blocked.append((c, s))
                 continue
             mode = int(st.mode[c])
-            if weights is None:
-                weights = w.placement_weights(int(st.mode_slot_bytes[mode]))
             width = int(st.mode_width[mode])
             # The copies that will exist: slots not being rebuilt, plus the targets of running rebuilds.
             jobs = st.job[c, :width].tolist()
             held = [n for j, n in enumerate(st.slot_node[c, :width].tolist()) if jobs[j] == JOB_NONE and j != s]
             held.extend(self.chunk_targets.get(c, ()))
-            target = place_one(w.rng.placement, held, weights, w.cluster.node_rack, w.cluster.rack_nodes, width)
+            target = w.repair_sampler(int(st.mode_slot_bytes[mode])).draw(w.rng.placement, held, width)
             if target < 0:                 # no eligible node: wait until one joins
                 self.blocked.append((c, s))
                 continue
@@ -154,8 +156,10 @@ class RepairScheduler:
         """Live slots on up nodes to read from, least queued first (1 replica or k fragments)."""
         st, cl = self.w.state, self.w.cluster
         width = int(st.mode_width[mode])
+        live = st.slot_live[c, :width].tolist()
+        up = cl.up
         cands = [(cl.wait(n, t), j, n) for j, n in enumerate(st.slot_node[c, :width].tolist())
-                 if j != s and st.slot_live[c, j] and cl.up[n]]
+                 if j != s and live[j] and up[n]]
         cands.sort()
         need = int(st.mode_need[mode])
         return [(j, n) for _, j, n in cands[:need]]
@@ -253,5 +257,5 @@ class RepairScheduler:
         self.bytes_written += slot_bytes
         self.table.append(c, s, mode, fid, target, t_start, t_end, read_bytes, slot_bytes)
         if st.missing[c] == 0:
-            w.chunks_settled(np.array([c]))
+            w.chunk_settled(c)
         self.dispatch()

@@ -13,9 +13,15 @@ node event touches only that node's slots, found with one vectorised query:
 A chunk is **lost** when ``exist < need`` and **unavailable** while not lost
 with ``avail < need`` (``need`` is 1 replica or k fragments). Unavailability is
 integrated over time as chunk-seconds, whether anyone reads the chunk or not.
+
+Run-wide totals (slots that exist per mode, chunks short of full
+availability, unavailable chunks) are updated with each change as well, so a
+timeline sample costs nothing however many chunks there are.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -43,6 +49,11 @@ class ChunkState:
         self.missing = np.zeros(n_chunks, dtype=np.int16)
         self.unavail_since = np.full(n_chunks, np.nan)
         self.unavailable_seconds = 0.0
+        # Run-wide totals, kept in step.
+        self.existing_slots = [0, 0]      # slots whose data exists, per mode
+        self.n_short = 0                  # chunks not lost with fewer than `width` slots available
+        self.n_unavailable = 0
+        self.n_lost = 0
 
     # -- queries ---------------------------------------------------------------------------
     def slots_on(self, node: int) -> tuple[np.ndarray, np.ndarray]:
@@ -55,24 +66,45 @@ class ChunkState:
 
     def counts(self) -> dict[str, int]:
         """Live (fully redundant and up), degraded, unavailable and lost chunk counts."""
-        lost = self.lost
-        width = self.mode_width[self.mode]
-        need = self.mode_need[self.mode]
-        unavailable = int(np.count_nonzero(~lost & (self.avail < need)))
-        live = int(np.count_nonzero(~lost & (self.avail >= width)))
-        n_lost = int(np.count_nonzero(lost))
-        return {"live_chunks": live, "degraded_chunks": self.n_chunks - live - unavailable - n_lost,
-                "unavailable_chunks": unavailable, "lost_chunks": n_lost}
+        live = self.n_chunks - self.n_lost - self.n_short
+        return {"live_chunks": live, "degraded_chunks": self.n_short - self.n_unavailable,
+                "unavailable_chunks": self.n_unavailable, "lost_chunks": self.n_lost}
 
     def held_slot_bytes(self) -> int:
         """Bytes of slots whose data exists (nominal layout, before stale copies and conversions)."""
-        per_mode = np.bincount(self.mode, weights=self.exist, minlength=2)
-        return int(round(float(per_mode @ self.mode_slot_bytes[:2])))
+        return int(self.existing_slots[0] * self.mode_slot_bytes[0] + self.existing_slots[1] * self.mode_slot_bytes[1])
 
-    # -- unavailability accounting ----------------------------------------------------------
+    def recount(self) -> dict[str, int]:
+        """The totals recomputed from the arrays (for tests of the incremental bookkeeping)."""
+        width = self.mode_width[self.mode]
+        need = self.mode_need[self.mode]
+        ok = ~self.lost
+        return {"existing_slots": [int(self.exist[self.mode == m].sum()) for m in (0, 1)],
+                "n_short": int(np.count_nonzero(ok & (self.avail < width))),
+                "n_unavailable": int(np.count_nonzero(ok & (self.avail < need))),
+                "n_lost": int(np.count_nonzero(self.lost))}
+
+    # -- availability changes -------------------------------------------------------------------
+    def _shift_avail(self, chunks: np.ndarray, delta: int, t: float) -> None:
+        """Add ``delta`` to the available count of distinct ``chunks``, keeping the totals right."""
+        if not len(chunks):
+            return
+        width = self.mode_width[self.mode[chunks]]
+        before = self.avail[chunks]
+        after = before + delta
+        self.avail[chunks] = after
+        ok = ~self.lost[chunks]
+        self.n_short += int(np.count_nonzero(ok & (before >= width) & (after < width)))
+        self.n_short -= int(np.count_nonzero(ok & (before < width) & (after >= width)))
+        if delta < 0:
+            self._open_unavailable(chunks, t)
+        else:
+            self._close_unavailable(chunks, t)
+
     def _open_unavailable(self, chunks: np.ndarray, t: float) -> None:
         c = chunks[~self.lost[chunks] & (self.avail[chunks] < self.need(chunks)) & np.isnan(self.unavail_since[chunks])]
         self.unavail_since[c] = t
+        self.n_unavailable += len(c)
 
     def _close_unavailable(self, chunks: np.ndarray, t: float, force: bool = False) -> None:
         since = self.unavail_since[chunks]
@@ -83,6 +115,21 @@ class ChunkState:
         if len(c):
             self.unavailable_seconds += float((t - self.unavail_since[c]).sum())
             self.unavail_since[c] = np.nan
+            self.n_unavailable -= len(c)
+
+    def _avail_plus_one(self, c: int, t: float) -> None:
+        """Scalar fast path of ``_shift_avail([c], +1)`` for the repair loop."""
+        mode = self.mode[c]
+        before = int(self.avail[c])
+        self.avail[c] = before + 1
+        if not self.lost[c]:
+            if before + 1 == self.mode_width[mode]:
+                self.n_short -= 1
+            since = self.unavail_since[c]
+            if not math.isnan(since) and before + 1 >= self.mode_need[mode]:
+                self.unavailable_seconds += t - since
+                self.unavail_since[c] = np.nan
+                self.n_unavailable -= 1
 
     def close_all_unavailable(self, t: float) -> None:
         """End of run: count open unavailability up to ``t``."""
@@ -92,19 +139,15 @@ class ChunkState:
     def node_down(self, node: int, t: float) -> np.ndarray:
         """A node stops serving; returns the chunks with live data on it."""
         c, s = self.slots_on(node)
-        keep = self.slot_live[c, s]
-        c = c[keep]
-        self.avail[c] -= 1
-        self._open_unavailable(c, t)
+        c = c[self.slot_live[c, s]]
+        self._shift_avail(c, -1, t)
         return c
 
     def node_up(self, node: int, t: float) -> np.ndarray:
         """A node serves again with whatever data it still has; returns those chunks."""
         c, s = self.slots_on(node)
-        keep = self.slot_live[c, s]
-        c = c[keep]
-        self.avail[c] += 1
-        self._close_unavailable(c, t)
+        c = c[self.slot_live[c, s]]
+        self._shift_avail(c, +1, t)
         return c
 
     def destroy(self, node: int, t: float) -> np.ndarray:
@@ -114,36 +157,68 @@ class ChunkState:
         c, s = c[keep], s[keep]
         self.slot_live[c, s] = False
         self.exist[c] -= 1
-        newly = c[~self.lost[c] & (self.exist[c] < self.need(c))]
-        return newly
+        modes = self.mode[c]
+        for m in (0, 1):
+            self.existing_slots[m] -= int(np.count_nonzero(modes == m))
+        return c[~self.lost[c] & (self.exist[c] < self.need(c))]
 
     def mark_lost(self, chunks: np.ndarray, t: float) -> None:
-        """Lost chunks stop counting as unavailable and are never repaired."""
+        """Lost chunks stop counting as unavailable or degraded and are never repaired."""
+        chunks = chunks[~self.lost[chunks]]
         self._close_unavailable(chunks, t, force=True)
+        self.n_short -= int(np.count_nonzero(self.avail[chunks] < self.mode_width[self.mode[chunks]]))
         self.lost[chunks] = True
+        self.n_lost += len(chunks)
 
-    # -- slot moves --------------------------------------------------------------------------
+    # -- layouts and slot moves -------------------------------------------------------------------
     def place(self, chunks: np.ndarray, nodes: np.ndarray, node_up: np.ndarray) -> None:
-        """Write a whole fresh layout (ingest): nodes is (len(chunks), width of their mode)."""
+        """Write a whole fresh layout (ingest) of one mode: nodes is (len(chunks), width)."""
         w = nodes.shape[1]
         self.slot_node[chunks, :w] = nodes
         self.slot_node[chunks, w:] = -1
         self.slot_live[chunks, :w] = True
         self.slot_live[chunks, w:] = False
         self.exist[chunks] = w
-        self.avail[chunks] = node_up[nodes].sum(axis=1)
+        avail = node_up[nodes].sum(axis=1)
+        self.avail[chunks] = avail
+        self.existing_slots[int(self.mode[chunks[0]])] += w * len(chunks) if len(chunks) else 0
+        self.n_short += int(np.count_nonzero(avail < w))
+
+    def replace_layout(self, c: int, mode: int, nodes: np.ndarray, live: np.ndarray, node_up: np.ndarray,
+                       t: float) -> None:
+        """A conversion completed: chunk ``c`` now has ``nodes`` in ``mode``; the old layout is gone."""
+        old_mode = int(self.mode[c])
+        self.existing_slots[old_mode] -= int(self.exist[c])
+        if not self.lost[c] and self.avail[c] < self.mode_width[old_mode]:
+            self.n_short -= 1
+        width = len(nodes)
+        self.mode[c] = mode
+        self.slot_node[c, :] = -1
+        self.slot_live[c, :] = False
+        self.slot_node[c, :width] = nodes
+        self.slot_live[c, :width] = live
+        self.exist[c] = int(live.sum())
+        self.avail[c] = int((live & node_up[nodes]).sum())
+        self.existing_slots[mode] += int(self.exist[c])
+        if not self.lost[c] and self.avail[c] < width:
+            self.n_short += 1
+        chunk = np.array([c])
+        self._close_unavailable(chunk, t)
+        self._open_unavailable(chunk, t)
 
     def move_slot(self, chunk: int, slot: int, node: int, node_up: np.ndarray, t: float) -> bool:
         """A rebuilt slot now lives on ``node``. Returns True if an old copy existed (it is now stale)."""
+        mode = int(self.mode[chunk])
         stale = bool(self.slot_live[chunk, slot])
         if stale:
             self.exist[chunk] -= 1
+            self.existing_slots[mode] -= 1
             if node_up[self.slot_node[chunk, slot]]:
-                self.avail[chunk] -= 1
+                self._shift_avail(np.array([chunk]), -1, t)
         self.slot_node[chunk, slot] = node
         self.slot_live[chunk, slot] = True
         self.exist[chunk] += 1
+        self.existing_slots[mode] += 1
         if node_up[node]:
-            self.avail[chunk] += 1
-        self._close_unavailable(np.array([chunk]), t)
+            self._avail_plus_one(chunk, t)
         return stale

@@ -19,7 +19,7 @@ from ..ledger import StorageLedger
 from ..redundancy import MODE_ERASURE_CODING, MODE_REPLICATION, RedundancyManager
 from .catalog import build_catalog
 from .cluster import Cluster
-from .placement import place_fresh
+from .placement import NodeSampler, place_fresh
 from .records import Table
 from .state import JOB_NONE, JOB_PENDING, ChunkState
 from .streams import RandomStreams
@@ -29,6 +29,7 @@ FAILURE_KINDS = ("transient", "permanent")
 FAILURE_SOURCES = ("random", "rack", "scheduled")
 NODE_EVENTS = ("down", "up", "declared", "replaced")
 INGEST_BATCH = 65536
+REFRESH_PLACEMENTS = 64
 
 
 class Recovery:
@@ -91,6 +92,7 @@ class World:
         self.losses = Table("losses", {"time_s": "f", "chunk_id": "i", "video_id": "i", "bytes": "i"})
         self.node_events = Table("node_events", {"time_s": "f", "node": "i", "rack": "i", "event": NODE_EVENTS})
         self.transient_failures = 0
+        self._samplers: dict = {}
 
     # -- ingest ------------------------------------------------------------------------------
     def ingest(self) -> None:
@@ -124,6 +126,20 @@ class World:
         ok = cl.up & ~cl.dead & (free >= slot_bytes)
         return np.where(ok, free, 0.0)
 
+    def repair_sampler(self, slot_bytes: int) -> NodeSampler:
+        """A sampler over current placement weights, rebuilt when nodes change state or every
+        REFRESH_PLACEMENTS placements (free space drifts slowly; a node within that many slots
+        of full is treated as full, so the cache never overfills a node)."""
+        key = (self.cluster.version, slot_bytes)
+        cached = self._samplers.get(slot_bytes)
+        if cached is None or cached[0] != key or cached[1] <= 0:
+            weights = self.placement_weights(slot_bytes * REFRESH_PLACEMENTS)
+            cached = [key, REFRESH_PLACEMENTS,
+                      NodeSampler(weights, self.cluster.node_rack, self.cluster.rack_nodes)]
+            self._samplers[slot_bytes] = cached
+        cached[1] -= 1
+        return cached[2]
+
     # -- node events ---------------------------------------------------------------------------
     def fail_node(self, node: int, kind: str, source: str, duration: float) -> simpy.Event | None:
         """A node goes down now; returns an event fired when it (or its replacement) is back."""
@@ -134,6 +150,7 @@ class World:
         self.failures.append(fid, t, node, int(cl.node_rack[node]), FAILURE_KINDS.index(kind),
                              FAILURE_SOURCES.index(source), False, np.nan, np.nan, np.nan, np.nan, 0, 0)
         self.node_events.append(t, node, int(cl.node_rack[node]), 0)
+        cl.version += 1
         cl.up[node] = False
         cl.failed[node] = True
         cl.failure_id[node] = fid
@@ -172,6 +189,7 @@ class World:
         """The node is declared dead: each of its slots becomes a repair job."""
         t, st = self.env.now, self.state
         self.cluster.dead[node] = True
+        self.cluster.version += 1
         self.failures.set("declared", fid, True)
         self.failures.set("declared_s", fid, t)
         self.node_events.append(t, node, int(self.cluster.node_rack[node]), 2)
@@ -193,6 +211,7 @@ class World:
         if kind == "permanent" and not cl.dead[node]:
             self.declare(node, fid)      # an empty replacement shows the data is gone
         was_dead = bool(cl.dead[node])
+        cl.version += 1
         cl.up[node] = True
         cl.failed[node] = False
         cl.dead[node] = False
@@ -247,6 +266,23 @@ class World:
             else:
                 still.append(rec)
         self.recoveries = still
+
+    def chunk_settled(self, c: int) -> None:
+        """Scalar form of :meth:`chunks_settled` for the repair loop."""
+        if not self.recoveries:
+            return
+        closed = False
+        for rec in self.recoveries:
+            if rec.pending[c]:
+                rec.pending[c] = False
+                rec.remaining -= 1
+                closed |= rec.remaining <= 0
+        if closed:
+            t = self.env.now
+            for rec in self.recoveries:
+                if rec.remaining <= 0:
+                    self._close_recovery(rec.failure_id, rec.t_fail, t)
+            self.recoveries = [r for r in self.recoveries if r.remaining > 0]
 
     def _close_recovery(self, fid: int, t_fail: float, t_end: float) -> None:
         self.failures.set("recovery_end_s", fid, t_end)
