@@ -82,8 +82,8 @@ def test_running_twice_takes_the_next_free_name(small, capsys):
     assert cli(capsys, "run", small, "--quiet", "--set", "run.duration=1h")[0] == 0
     code, out, err = cli(capsys, "run", small, "--quiet", "--set", "run.duration=1h")
     assert code == 0
-    assert err == "vstack-sim: results/small exists; writing results/small-2\n"
-    assert folders(small.parent / "results") == ["small", "small-2"]
+    assert err == "vstack-sim: results/small exists; writing results/small-1\n"
+    assert folders(small.parent / "results") == ["small", "small-1"]
 
 
 def test_run_set_and_seed_reach_the_resolved_scenario(small, capsys):

@@ -69,9 +69,9 @@ def test_default_folder_takes_the_next_free_name_and_says_so(tmp_path, fake_resu
     first = run_to_folder(fake_result.config, root=tmp_path, simulate=fake_simulate, echo=said.append)
     second = run_to_folder(fake_result.config, root=tmp_path, simulate=fake_simulate, echo=said.append)
     third = run_to_folder(fake_result.config, root=tmp_path, simulate=fake_simulate, echo=said.append)
-    assert [first.name, second.name, third.name] == ["fake", "fake-2", "fake-3"]
-    assert said == [f"{tmp_path / 'fake'} exists; writing {tmp_path / 'fake-2'}",
-                    f"{tmp_path / 'fake'} exists; writing {tmp_path / 'fake-3'}"]
+    assert [first.name, second.name, third.name] == ["fake", "fake-1", "fake-2"]
+    assert said == [f"{tmp_path / 'fake'} exists; writing {tmp_path / 'fake-1'}",
+                    f"{tmp_path / 'fake'} exists; writing {tmp_path / 'fake-2'}"]
 
 
 def test_explicit_out_that_exists_is_an_error_without_force(tmp_path, fake_result):
@@ -136,15 +136,15 @@ def test_atomic_folder_auto_moves_on_when_the_name_is_taken_meanwhile(tmp_path):
         (folder.tmp / "f").write_text("1")
         (tmp_path / "r").mkdir()
         (tmp_path / "r" / "other").write_text("someone else")
-    assert folder.final == tmp_path / "r-2"
-    assert (tmp_path / "r-2" / "f").read_text() == "1"
+    assert folder.final == tmp_path / "r-1"
+    assert (tmp_path / "r-1" / "f").read_text() == "1"
 
 
 def test_next_free(tmp_path):
     assert next_free(tmp_path / "a") == tmp_path / "a"
     (tmp_path / "a").mkdir()
-    (tmp_path / "a-2").mkdir()
-    assert next_free(tmp_path / "a") == tmp_path / "a-3"
+    (tmp_path / "a-1").mkdir()
+    assert next_free(tmp_path / "a") == tmp_path / "a-2"
 
 
 def test_tables_round_trip_with_empty_text_and_nan(tmp_path, fake_result):

@@ -196,7 +196,7 @@ def _looks_replaceable(folder: Path) -> bool:
 class AtomicFolder:
     """A temporary folder beside ``target`` that becomes ``target`` on success and vanishes on failure.
 
-    With ``auto`` the final name is the first free one of ``target``, ``target-2``, ``target-3`` ...,
+    With ``auto`` the final name is the first free one of ``target``, ``target-1``, ``target-2`` ...,
     chosen at the moment of the rename (another run may have taken a name meanwhile). With ``force``
     an existing ``target`` is replaced.
     """
@@ -252,14 +252,14 @@ class AtomicFolder:
 
 def _numbered(target: Path) -> Iterator[Path]:
     yield target
-    n = 2
+    n = 1
     while True:
         yield target.with_name(f"{target.name}-{n}")
         n += 1
 
 
 def next_free(target: Path) -> Path:
-    """``target`` if it does not exist, else the first free ``target-<n>`` (n = 2, 3, ...)."""
+    """``target`` if it does not exist, else the first free ``target-<n>`` (n = 1, 2, ...)."""
     return next(p for p in _numbered(target) if not p.exists())
 
 
