@@ -247,23 +247,6 @@ def test_killed_process_leftover_is_removed_by_the_next_run(tmp_path, fake_resul
     assert [p.name for p in tmp_path.iterdir()] == ["fake"]
 
 
-def test_reads_table_is_thinned_to_the_sample_size_deterministically(tmp_path, fake_result):
-    from vstack_sim.results import sample_reads
-
-    cfg = fake_result.config.model_copy(update={"outputs": fake_result.config.outputs.model_copy(
-        update={"reads_table_sample": 25})})
-    reads = fake_result.tables["reads"]
-    a, b = sample_reads(reads, cfg), sample_reads(reads, cfg)
-    assert len(a) == 25
-    assert a.equals(b)
-    assert a["time_s"].is_monotonic_increasing  # time order kept
-    assert set(a["time_s"]) <= set(reads["time_s"])
-    assert sample_reads(reads, fake_result.config) is reads  # 0 keeps every read
-    write_data(tmp_path, cfg, fake_result.summary, fake_result.tables, {})
-    assert len(read_table(tmp_path / "tables" / "reads.csv")) == 25
-    assert len(fake_result.tables["reads"]) == 60  # the caller's table is untouched
-
-
 def test_committed_example_is_a_small_complete_results_folder():
     example = TESTS.parent / "results" / "example-seed"
     size = sum(p.stat().st_size for p in example.rglob("*") if p.is_file())

@@ -319,34 +319,12 @@ def build_manifest(config: Config, argv: Sequence[str] | None, wall_time_s: floa
 
 # --------------------------------------------------------------------------- writing a run
 
-_SAMPLE_STREAM = 0x5A3D1E  # spawn key of the reads-sampling stream, apart from the simulator's streams
-
-
-def sample_reads(reads, config: Config):
-    """A uniform sample of ``outputs.reads_table_sample`` rows in time order (all rows when 0 or fewer).
-
-    The summary is computed from every read before this; only the written table is thinned. The sample
-    is drawn from its own stream of the run's seed, so it is the same for the same scenario and seed.
-    """
-    import numpy as np
-
-    n = config.outputs.reads_table_sample
-    if not n or len(reads) <= n:
-        return reads
-    rng = np.random.default_rng(np.random.SeedSequence(config.run.seed, spawn_key=(_SAMPLE_STREAM,)))
-    keep = np.sort(rng.choice(len(reads), size=n, replace=False))
-    return reads.iloc[keep].reset_index(drop=True)
-
-
 def write_data(folder: Path, config: Config, summary: Mapping, tables: Mapping, manifest: Mapping) -> None:
     """The data part of a results folder: scenario, summary, tables and manifest (no figures).
 
-    ``reads`` is thinned to ``outputs.reads_table_sample`` rows here if the simulator kept more.
+    Tables are written as given: ``simulate()`` already thins ``reads`` to ``outputs.reads_table_sample``.
     """
     folder = Path(folder)
-    tables = dict(tables)
-    if "reads" in tables:
-        tables["reads"] = sample_reads(tables["reads"], config)
     (folder / "tables").mkdir(parents=True, exist_ok=True)
     (folder / "scenario.yaml").write_text(to_yaml(config), encoding="utf-8")
     (folder / "summary.json").write_text(dump_json(summary), encoding="utf-8")
