@@ -16,7 +16,6 @@ import functools
 import math
 from pathlib import Path
 
-import pytest
 
 from vstack_sim import load_scenario, simulate
 

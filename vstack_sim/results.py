@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
-from .scenario import ScenarioError, config_sha256, load_scenario, to_yaml
+from .scenario import config_sha256, load_scenario, to_yaml
 
 TABLES = ("reads", "views", "failures", "repairs", "migrations", "storage_timeline", "losses", "videos",
           "node_events")
