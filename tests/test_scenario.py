@@ -255,7 +255,7 @@ def test_resolved_yaml_round_trips(tmp_path):
     assert "extends" not in text
     path = write(tmp_path, "resolved.yaml", text)
     assert load_scenario(path) == cfg
-    assert yaml.safe_load(text)["run"]["duration"] == 30 * 86400.0  # every default filled in, base units
+    assert yaml.safe_load(text)["run"]["duration"] == 7 * 86400.0  # every default filled in, base units
 
 
 def test_config_sha256_is_of_the_canonical_json():

@@ -51,7 +51,7 @@ class RunConfig(_Section):
 
     seed: int = Field(42, ge=0)
     """Root of the run's numpy SeedSequence; every random stream is a named child of it."""
-    duration: Seconds = Field(30 * 86400.0, gt=0)
+    duration: Seconds = Field(7 * 86400.0, gt=0)
     """Simulated time to run (seconds; e.g. 30d)."""
     stop_at_first_loss: bool = False
     """End the run at the first chunk loss (for MTTDL experiments: no run ends before its loss)."""
@@ -269,7 +269,7 @@ class OutputsConfig(_Section):
 
     timeline_interval: Seconds = Field(3600.0, gt=0)
     """Time between samples of the storage timeline."""
-    reads_table_sample: int = Field(0, ge=0)
+    reads_table_sample: int = Field(100_000, ge=0)
     """Keep a uniform sample of this many rows in the reads table (0 = every read); summaries always use every read."""
 
 

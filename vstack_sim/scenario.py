@@ -36,7 +36,10 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 from . import units
 from .config import Config, validation_error_line
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+_HERE = Path(__file__).resolve().parent
+# Installed: vstack_sim/scenarios (package data); in a checkout: the repository's scenarios/.
+SCENARIO_DIR = next((d for d in (_HERE / "scenarios", _HERE.parent / "scenarios") if d.is_dir()),
+                    _HERE.parent / "scenarios")
 """The shipped scenarios (a source checkout's ``scenarios/`` folder)."""
 
 
