@@ -17,45 +17,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-from fractions import Fraction
 from typing import NoReturn, Sequence
 
 from vstack_sim import __version__
+from vstack_sim.units import parse_size
 
 PROG = "vstack-sim"
 
-_SIZE_UNITS = {
-    "": 1,
-    "B": 1,
-    "kB": 10**3, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
-    "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
-}
-_SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([A-Za-z]*)\s*$")
-
-
 class CLIError(Exception):
     """A bad command-line value; becomes the one-line exit-2 message."""
-
-
-def parse_size(text: str) -> int:
-    """Bytes in a size such as ``2097152``, ``2MiB``, ``64 KiB`` or ``1.5TB``.
-
-    Decimal units (kB/KB, MB, GB, TB) are powers of 1000, binary ones (KiB,
-    MiB, GiB, TiB) powers of 1024; units are case-sensitive, as ``Mb`` would
-    be megabits. A fraction is allowed when the result is a whole number of
-    bytes. Raises ValueError otherwise.
-    """
-    match = _SIZE_RE.match(str(text))
-    if not match or match.group(2) not in _SIZE_UNITS:
-        units = ", ".join(u for u in _SIZE_UNITS if u)
-        raise ValueError(f"not a size: {text!r} (a byte count, optionally with one of {units})")
-    # Fraction keeps "1.5TB" exact where float arithmetic might not.
-    value = Fraction(match.group(1)) * _SIZE_UNITS[match.group(2)]
-    if value.denominator != 1:
-        raise ValueError(f"not a whole number of bytes: {text!r} is {float(value)} B")
-    return int(value)
 
 
 def _arg_type(name: str, convert):

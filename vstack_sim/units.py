@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from fractions import Fraction
 
 _NUMBER = r"(-?[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)"
 
@@ -32,7 +33,7 @@ _DURATION_UNIT = {
     "y": 365.0 * 86400.0, "year": 365.0 * 86400.0, "years": 365.0 * 86400.0,
 }
 
-_SIZE_RE = re.compile(rf"^\s*{_NUMBER}\s*([kKMGTP]i?)?B?\s*$")
+_SIZE_RE = re.compile(r"^\s*(-?[0-9]+(?:\.[0-9]*)?|-?\.[0-9]+)\s*([kKMGTP]i?)?B?\s*$")
 _DURATION_RE = re.compile(rf"^\s*{_NUMBER}\s*([a-zµ]*)\s*$")
 _RATE_RE = re.compile(rf"^\s*{_NUMBER}\s*([kKMGTP]i?)?(B/s|Bps|bps|bit/s|b/s)\s*$")
 _FREQ_RE = re.compile(rf"^\s*{_NUMBER}\s*/\s*([a-zµ]+)\s*$")
@@ -55,18 +56,26 @@ def _non_negative(x: float, text) -> float:
 
 
 def parse_size(value) -> int:
-    """Bytes from ``2MiB``, ``1.5TB``, ``700 kB``, ``4096`` or ``4096B``. Must be a whole number of bytes."""
+    """Bytes from ``2MiB``, ``1.5TB``, ``700 kB``, ``4096`` or ``4096B``. Must be a whole number of bytes.
+
+    Units are case-sensitive (``Mb`` would be megabits). String values are computed
+    with exact fractions, so ``1.5TB`` is exactly 1,500,000,000,000.
+    """
     try:
         x = _plain_number(value, "size")
     except TypeError:
         m = _SIZE_RE.match(str(value))
         if not m:
             raise ValueError(f"not a size: {value!r} (use e.g. 2MiB, 1.5TB, 4096)") from None
-        x = float(m.group(1)) * _SIZE_PREFIX[m.group(2) or ""]
+        exact = Fraction(m.group(1)) * _SIZE_PREFIX[m.group(2) or ""]
+        _non_negative(exact, value)
+        if exact.denominator != 1:
+            raise ValueError(f"not a whole number of bytes: {value!r}")
+        return int(exact)
     _non_negative(x, value)
-    if abs(x - round(x)) > 1e-6 * max(1.0, abs(x)):
+    if x != int(x):
         raise ValueError(f"not a whole number of bytes: {value!r}")
-    return int(round(x))
+    return int(x)
 
 
 def parse_duration(value) -> float:
