@@ -245,11 +245,18 @@ def test_a_different_seed_changes_the_tables(small, capsys):
 # --------------------------------------------------------------------------- atomicity of a real run
 
 
+def _default_sigint() -> None:
+    """A shell's background job starts with SIGINT ignored, and Python then never raises
+    KeyboardInterrupt; give the child the default disposition, as a terminal would."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_run(cwd: Path, *extra) -> subprocess.Popen:
     """A long real run; returns once its temporary folder exists (the simulation is under way)."""
     proc = subprocess.Popen([sys.executable, "-m", "vstack_sim.cli", "run", "small.yaml", "--quiet",
                              "--set", "run.duration=3650d", "--set", "workload.view_rate=1/s", *extra],
-                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
     results = cwd / "results"
     while not (results.is_dir() and any(p.name.startswith(".tmp-") for p in results.iterdir())):
         assert proc.poll() is None, proc.communicate()

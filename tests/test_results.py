@@ -221,9 +221,15 @@ except KeyboardInterrupt:
 """
 
 
+def _default_sigint() -> None:
+    """A shell's background job starts with SIGINT ignored, and Python then never raises
+    KeyboardInterrupt; give the child the default disposition, as a terminal would."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_slow(root: Path) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-c", _SLOW_RUN.format(tests=str(TESTS), root=str(root))],
-                            stdout=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
     assert proc.stdout.readline().strip() == "started"
     return proc
 
