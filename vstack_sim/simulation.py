@@ -123,7 +123,7 @@ class Simulation:
             "total_bytes_served": cat.total_bytes_served,
             "mode": pd.Categorical.from_codes(w.video_mode.astype(np.int64), categories=list(MODES))})
         sample = self.config.outputs.reads_table_sample
-        n_reads = len(self.reads.cols["kind"])
+        n_reads = len(self.reads.table)
         rows = None
         if 0 < sample < n_reads:   # a uniform sample of the reads table; the summary still uses every read
             rows = np.sort(w.rng.outputs.choice(n_reads, size=sample, replace=False))

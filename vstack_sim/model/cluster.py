@@ -39,10 +39,6 @@ class Cluster:
         self.latency = float(cfg.request_latency)
         self.per_byte = 1.0 / float(cfg.disk_bandwidth)
 
-    def service_time(self, nbytes: float) -> float:
-        """Disk service time of one request."""
-        return self.latency + nbytes * self.per_byte
-
     def submit(self, node: int, t: float, nbytes: float) -> tuple[float, float]:
         """Queue a request of ``nbytes`` at time ``t``; returns (service start, finish)."""
         heap = self.disk_free[node]

@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import numpy as np
 
-_FAR = 1e9
-
-
 def rack_cap(width: int, n_racks: int) -> int:
     """Most copies of one chunk allowed in one rack: ceil(n / R)."""
     return -(-width // n_racks)

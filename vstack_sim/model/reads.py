@@ -26,14 +26,13 @@ reads table may be a uniform sample, but summaries use every read.
 from __future__ import annotations
 
 import heapq
-from array import array
-
 import numpy as np
 
 from ..redundancy import MODE_REPLICATION
+from .records import Table
 
 KINDS = ("replication", "erasure_coding", "degraded", "failed")
-REASONS = ("", "unavailable", "lost")
+REASONS = ("none", "unavailable", "lost")
 MODES = ("replication", "erasure_coding")
 
 
@@ -57,14 +56,12 @@ class ReadPath:
         # Views in flight: view id -> [video, next chunk index, end index, start time, chunks read, bytes].
         self.active: dict[int, list] = {}
         self.n_views = 0
-        cols = ("time_s", "view_id", "video_id", "chunk_id", "chunk_index", "mode", "kind", "reason",
-                "latency_ms", "bytes")
-        codes = ("d", "q", "q", "q", "q", "b", "b", "b", "d", "q")
-        self.cols = {c: array(t) for c, t in zip(cols, codes)}
-        vcols = ("view_id", "time_s", "video_id", "chunks_requested", "chunks_read", "startup_latency_ms",
-                 "failed", "bytes_served")
-        vcodes = ("q", "d", "q", "q", "q", "d", "b", "q")
-        self.vcols = {c: array(t) for c, t in zip(vcols, vcodes)}
+        self.table = Table("reads", {
+            "time_s": "f", "view_id": "i", "video_id": "i", "chunk_id": "i", "chunk_index": "i", "mode": MODES,
+            "kind": KINDS, "reason": REASONS, "latency_ms": "f", "bytes": "i"})
+        self.views = Table("views", {
+            "view_id": "i", "time_s": "f", "video_id": "i", "chunks_requested": "i", "chunks_read": "i",
+            "startup_latency_ms": "f", "failed": "b", "bytes_served": "i"})
         self.startup = {}
         self.popularity = None    # set by the migrator: records each view for windowed counts
 
@@ -129,10 +126,8 @@ class ReadPath:
         decode = k * F * self.decode_per_byte
         extra = self.extra
         pacing = self.pacing
-        c_time, c_view, c_video, c_chunk, c_idx = (self.cols[x].append for x in
-                                                   ("time_s", "view_id", "video_id", "chunk_id", "chunk_index"))
-        c_mode, c_kind, c_reason, c_lat, c_bytes = (self.cols[x].append for x in
-                                                    ("mode", "kind", "reason", "latency_ms", "bytes"))
+        c_time, c_view, c_video, c_chunk, c_idx, c_mode, c_kind, c_reason, c_lat, c_bytes = (
+            self.table.appender(x) for x in self.table.columns)
         heappop, heappush, heapreplace = heapq.heappop, heapq.heappush, heapq.heapreplace
         payloads = w.payloads
         view_count, last_viewed, served = cat.view_count, cat.last_viewed, cat.total_bytes_served
@@ -258,45 +253,19 @@ class ReadPath:
         return self._rand.pop()
 
     def _end_view(self, vid: int, failed: bool) -> None:
-        v = self.active.pop(vid)
-        vc = self.vcols
-        vc["view_id"].append(vid)
-        vc["time_s"].append(v[3])
-        vc["video_id"].append(v[0])
-        vc["chunks_requested"].append(v[2])
-        vc["chunks_read"].append(v[4])
-        vc["startup_latency_ms"].append(self.startup.pop(vid, float("nan")))
-        vc["failed"].append(failed)
-        vc["bytes_served"].append(v[5])
+        video, _, requested, start, read, served = self.active.pop(vid)
+        self.views.append(vid, start, video, requested, read, self.startup.pop(vid, float("nan")), failed, served)
 
     # -- results ----------------------------------------------------------------------------------
     def column(self, name: str) -> np.ndarray:
-        a = self.cols[name]
-        return np.frombuffer(a, dtype=a.typecode) if len(a) else np.zeros(0, dtype=a.typecode)
+        """One column of every read (label columns as codes), for summaries."""
+        return self.table.column(name)
 
     def reads_frame(self, rows: np.ndarray | None = None):
-        import pandas as pd
-
-        out = {}
-        for name, a in self.cols.items():
-            values = np.array(a, dtype=a.typecode) if len(a) else np.zeros(0, dtype=a.typecode)
-            if rows is not None:
-                values = values[rows]
-            if name == "mode":
-                values = pd.Categorical.from_codes(values.astype(np.int64), categories=list(MODES))
-            elif name == "kind":
-                values = pd.Categorical.from_codes(values.astype(np.int64), categories=list(KINDS))
-            elif name == "reason":
-                values = pd.Categorical.from_codes(values.astype(np.int64), categories=["none", "unavailable", "lost"])
-            out[name] = values
-        return pd.DataFrame(out)
+        """The reads table, or the rows ``rows`` of it."""
+        return self.table.to_frame(rows)
 
     def views_frame(self):
-        import pandas as pd
-
-        out = {}
-        for name, a in self.vcols.items():
-            values = np.array(a, dtype=a.typecode) if len(a) else np.zeros(0, dtype=a.typecode)
-            out[name] = values.astype(bool) if name == "failed" else values
-        df = pd.DataFrame(out)
+        """The views table, in view order (views end out of order)."""
+        df = self.views.to_frame()
         return df.sort_values("view_id", kind="stable").reset_index(drop=True)

@@ -22,16 +22,22 @@ class Table:
         self.name = name
         self.columns = columns
         self._labels = {c: t for c, t in columns.items() if isinstance(t, tuple)}
-        self._data = {c: array("q" if isinstance(t, tuple) else _TYPECODES[t]) for c, t in columns.items()}
+        # Label columns hold int8 codes: a table has far fewer than 128 labels per column.
+        self._data = {c: array("b" if isinstance(t, tuple) else _TYPECODES[t]) for c, t in columns.items()}
         self._appenders = [self._data[c].append for c in columns]
 
     def append(self, *row) -> None:
         for add, value in zip(self._appenders, row):
             add(value)
 
+    def appender(self, name: str):
+        """The bound ``append`` of one column, for hot loops that fill columns one by one."""
+        return self._data[name].append
+
     def column(self, name: str) -> np.ndarray:
-        return np.frombuffer(self._data[name], dtype=self._data[name].typecode) if len(self._data[name]) else \
-            np.zeros(0, dtype=self._data[name].typecode)
+        """A zero-copy view of one column's values (label columns as their codes)."""
+        a = self._data[name]
+        return np.frombuffer(a, dtype=a.typecode) if len(a) else np.zeros(0, dtype=a.typecode)
 
     def set(self, name: str, row: int, value) -> None:
         self._data[name][row] = value
@@ -48,12 +54,11 @@ class Table:
 
         out = {}
         for c, t in self.columns.items():
-            values = np.array(self._data[c], dtype=self._data[c].typecode) if len(self._data[c]) else \
-                np.zeros(0, dtype=self._data[c].typecode)
+            values = self.column(c).copy()
             if rows is not None:
                 values = values[rows]
             if isinstance(t, tuple):
-                out[c] = pd.Categorical.from_codes(values, categories=list(t))
+                out[c] = pd.Categorical.from_codes(values.astype(np.int64), categories=list(t))
             elif t == "b":
                 out[c] = values.astype(bool)
             else:
