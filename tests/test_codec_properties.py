@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from vstack_sim.codec import ErasureCoder, Fragment, FragmentManager, InsufficientFragmentsError, gf, kernel
+from test_codec import as_read_from_disk
 
 MiB = 2**20
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -33,14 +34,8 @@ def chunk_of(size: int, seed: int) -> bytes:
     return np.random.default_rng(seed).integers(0, 256, size, dtype=np.uint8).tobytes()
 
 
-def stored(fragment: Fragment, data: bytes | None = None) -> Fragment:
-    return Fragment(
-        index=fragment.index,
-        data=bytes(fragment.data) if data is None else data,
-        checksum=fragment.checksum,
-        chunk_size=fragment.chunk_size,
-        chunk_checksum=fragment.chunk_checksum,
-    )
+# A fragment rebuilt from stored bytes and metadata: the same helper as the example tests use.
+stored = as_read_from_disk
 
 
 @SETTINGS
