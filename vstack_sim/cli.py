@@ -296,6 +296,89 @@ def _add_scenario(subparsers) -> None:
     p.set_defaults(func=_cmd_scenario)
 
 
+# -- sweep, compare ----------------------------------------------------------
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from vstack_sim import compare, executors, results
+    from vstack_sim.sweep import run_sweep
+    from vstack_sim.sweep_spec import load_sweep
+
+    spec = load_sweep(args.sweep_file)
+    note = (lambda line: None) if args.quiet else (lambda line: print(f"{PROG}: {line}", file=sys.stderr))  # noqa: E731
+    out = args.out
+    if out is None:
+        out = results.DEFAULT_ROOT / spec.name
+        if not args.resume and out.exists():
+            wanted, out = out, results.next_free(out)
+            note(f"{wanted} exists; writing {out}")
+    with executors.open_executor(args.workers, args.scheduler, args.local_cluster) as (executor, where):
+        done = run_sweep(spec, executor=executor, out=out, resume=args.resume, progress=False if args.quiet else None,
+                         argv=args.argv, on_start=lambda line: note(f"sweep {spec.name}: {line} on {where}"))
+    groups = compare.groups_of_sweep(done)
+    if len(groups) <= 6:
+        print(compare.Comparison(groups).format())
+    else:
+        for g in groups:
+            cells = [f"{compare.LABELS[m]} {compare.format_interval(m, g.interval(m).as_dict())}"
+                     for m in ("storage_mean_savings_percent", "reads.latency_ms.all.p99") if m in g.rows]
+            print(f"{g.label}: " + "; ".join(cells))
+    print(f"results: {out}")
+    return 0
+
+
+def _add_sweep(subparsers) -> None:
+    p = subparsers.add_parser(
+        "sweep",
+        help="run a grid of scenarios x replications, with intervals, a report and resume",
+        description="Run SWEEP_FILE (a base scenario, a grid or zip of keys, replications) and write "
+                    "results/<name>/: runs/, runs.csv, points.csv and report.html.",
+    )
+    p.add_argument("sweep_file", metavar="SWEEP_FILE", help="sweep YAML file (e.g. scenarios/sweeps/policies.yaml)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                       help="processes on this machine (default: the cores; 1 runs in-process)")
+    where.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                       help="run on a Dask cluster through its scheduler (needs the [dist] extra)")
+    where.add_argument("--local-cluster", type=_positive_int, default=None, metavar="N",
+                       help="start a Dask LocalCluster of N workers on 127.0.0.1 for this sweep")
+    p.add_argument("--out", default=None, metavar="DIR", help="sweep folder (default results/<name>[-<n>])")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the sweep in --out (or results/<name>): keep finished runs, run the rest")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no notes")
+    p.set_defaults(func=_cmd_sweep)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from vstack_sim import results
+    from vstack_sim.compare import compare
+
+    comparison = compare(*args.result_dirs)
+    out = args.out
+    if out is None:
+        out = results.next_free(results.DEFAULT_ROOT / "compare")
+    elif Path(out).exists():
+        raise CLIError(f"--out {out}: already exists")
+    print(comparison.format())
+    written = comparison.write(out)
+    print(f"report: {written / 'report.html'}")
+    return 0
+
+
+def _add_compare(subparsers) -> None:
+    p = subparsers.add_parser(
+        "compare",
+        help="key numbers of results or sweep folders side by side, with intervals and paired differences",
+        description="Compare run folders and sweep folders (one column per point): print a table and write "
+                    "comparison.csv, differences.csv and report.html.",
+    )
+    p.add_argument("result_dirs", nargs="+", metavar="DIR", help="a results folder or a sweep folder")
+    p.add_argument("--out", default=None, metavar="DIR", help="comparison folder (default results/compare[-<n>])")
+    p.set_defaults(func=_cmd_compare)
+
+
 # -- the parser -------------------------------------------------------------
 
 
@@ -321,6 +404,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate(subparsers)
     _add_report(subparsers)
     _add_scenario(subparsers)
+    _add_sweep(subparsers)
+    _add_compare(subparsers)
     parser.set_defaults(func=_no_command(tuple(subparsers.choices)))
     return parser
 

@@ -271,6 +271,8 @@ class OutputsConfig(_Section):
     """Time between samples of the storage timeline."""
     reads_table_sample: int = Field(100_000, ge=0)
     """Keep a uniform sample of this many rows in the reads table (0 = every read); summaries always use every read."""
+    figures: bool = True
+    """Draw the figures of the results folder (false: summary, tables and reports only, e.g. in large sweeps)."""
 
 
 class Config(_Section):

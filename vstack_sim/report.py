@@ -197,7 +197,7 @@ def build_report(folder: str | Path) -> Path:
 
     folder = Path(folder)
     run = load_result(folder)
-    figures = draw_figures(run, folder)
+    figures = draw_figures(run, folder) if run.config.outputs.figures else []
     scenario_text = (folder / "scenario.yaml").read_text(encoding="utf-8")
     _write_text(folder / "report.md", render_markdown(run, scenario_text, figures))
     _write_text(folder / "report.html", render_html(run, scenario_text, figures, folder))

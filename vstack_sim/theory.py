@@ -55,3 +55,27 @@ def md1_mean_sojourn(arrival_rate: float, service_time: float) -> float:
         raise ValueError(f"utilisation must be in [0, 1), got {rho}")
     mu = 1.0 / service_time
     return 1.0 / mu + rho / (2.0 * mu * (1.0 - rho))
+
+
+def stripe_mttdl(config) -> float | None:
+    """The exact chain's MTTDL for a scenario that is that chain, else None.
+
+    The chain holds for one chunk stored in one fixed mode, exponential permanent node failures and
+    nothing else failing, detection and replacement at once, and exponential repairs that never wait
+    for a stream (``repair.streams_per_node`` 0, no bandwidth cap), on a cluster with a spare node.
+    """
+    cat, red, f, rep, cl = config.catalog, config.redundancy, config.failures, config.repair, config.cluster
+    if red.policy == "replication":
+        n, tolerated = red.replication_factor, red.replication_factor - 1
+    elif red.policy == "erasure_coding":
+        n, tolerated = red.data_shards + red.parity_shards, red.parity_shards
+    else:
+        return None
+    chain = (cat.videos == 1 and cat.chunks_per_video == 1 and cat.chunk_count_distribution == "fixed"
+             and not red.overrides and f.node_mttf > 0 and f.ttf_distribution == "exponential"
+             and f.permanent_fraction == 1.0 and f.detection_timeout == 0 and f.replacement_delay == 0
+             and f.rack_mttf == 0 and not f.scheduled and rep.time_model == "exponential"
+             and rep.streams_per_node == 0 and rep.bandwidth == 0 and cl.nodes > n and tolerated < n)
+    if not chain:
+        return None
+    return mttdl(n, tolerated, 1.0 / f.node_mttf, 1.0 / rep.mttr)

@@ -1,0 +1,289 @@
+"""Figures and the self-contained ``report.html`` of a sweep folder and of a comparison.
+
+Each figure function returns a matplotlib Figure (built without pyplot, as in
+:mod:`vstack_sim.plots`, and saved without metadata so the PNGs are
+byte-stable):
+
+* :func:`metric_vs_parameter`: a metric's mean against one grid key with its
+  95 % band (error bars for a key whose values are not numbers), one line per
+  combination of the other axes;
+* :func:`latency_cdfs`: read latency CDFs of every point overlaid (the reads
+  tables of its replications pooled);
+* :func:`pareto`: storage savings against read p99 and against durability
+  across points, with error bars both ways and the non-dominated points joined;
+* :func:`mttdl_vs_parameter`: MTTDL with its exponential interval and, where a
+  point is the birth-death chain (:func:`vstack_sim.theory.stripe_mttdl`), the
+  exact chain on the same axes.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .compare import KEY_METRICS, LABELS, Group, format_interval, groups_of_sweep, paired_table
+from .plots import _ecdf, _latency_scale, _new, _no_data, save_figure
+
+_CSS = ("body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#222}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}"
+        "pre{background:#f6f6f6;padding:.75rem;overflow-x:auto}img{max-width:100%}")
+SAVINGS = "storage_mean_savings_percent"
+P99 = "reads.latency_ms.all.p99"
+MAX_CDF_ROWS = 20_000
+"""Reads drawn per point in the overlaid CDFs (an even thinning of the pooled reads tables)."""
+
+
+def _numeric(values) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+def _x_values(sweep, key: str) -> tuple[list, bool]:
+    """The key's values in base units (from runs.csv) in point order, and whether they are numbers."""
+    xs = [sweep.runs.loc[sweep.runs["point"] == p.name, key].iloc[0] for p in sweep.spec.points()]
+    return xs, _numeric(xs)
+
+
+def metric_vs_parameter(sweep, metric: str, key: str | None = None):
+    """A metric's mean and 95 % interval against one grid key (one line per other-axes combination)."""
+    spec = sweep.spec
+    key = key or spec.keys[0]
+    rows = sweep.points[sweep.points["metric"] == metric]
+    fig, (ax,) = _new()
+    if rows.empty or not spec.keys:
+        _no_data(ax, f"no {metric}")
+        return fig
+    others = [k for k in spec.keys if k not in spec.axis_of(key)]
+    xs_all, numeric = _x_values(sweep, key)
+    cats = list(dict.fromkeys(map(str, xs_all)))
+    lines = list(rows.groupby(others, sort=False)) if others else [("", rows)]
+    for n, (label, part) in enumerate(lines):
+        x = part[key].to_numpy()
+        xpos = x.astype(float) if numeric else np.array([cats.index(str(v)) for v in x], dtype=float)
+        mean, lo, hi = (part[c].to_numpy(dtype=float) for c in ("mean", "lo", "hi"))
+        name = ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in zip(others, np.atleast_1d(label))) or None
+        if numeric:
+            line, = ax.plot(xpos, mean, marker="o", label=name)
+            ax.fill_between(xpos, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+        else:
+            offset = (n - (len(lines) - 1) / 2) * 0.08  # side by side, not on top of each other
+            err = np.vstack([mean - np.where(np.isnan(lo), mean, lo), np.where(np.isnan(hi), mean, hi) - mean])
+            ax.errorbar(xpos + offset, mean, yerr=err, fmt="o", capsize=4, label=name)
+    if numeric:
+        finite = np.asarray([v for v in xs_all if v > 0], dtype=float)
+        if len(finite) and finite.max() / finite.min() > 100:
+            ax.set_xscale("log")
+    else:
+        ax.set_xticks(range(len(cats)), cats)
+    if others:
+        ax.legend(fontsize=8)
+    ax.set_xlabel(key)
+    ax.set_ylabel(LABELS.get(metric, metric))
+    fig.suptitle(f"{LABELS.get(metric, metric)} against {key} (mean, 95 % interval) - {spec.name}", fontsize=11)
+    return fig
+
+
+def _reads(folders: list) -> pd.DataFrame:
+    frames = []
+    for folder in folders:
+        path = Path(folder) / "tables" / "reads.csv"
+        if path.is_file():
+            frames.append(pd.read_csv(path, usecols=["kind", "latency_ms"]))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["kind", "latency_ms"])
+
+
+def latency_cdfs(groups: list[Group], title: str = ""):
+    """Overlaid CDFs of chunk read latency (successful reads, replications pooled), one line per group."""
+    fig, (ax,) = _new()
+    drawn = []
+    for g in groups:
+        reads = _reads(g.folders)
+        values = reads.loc[reads["kind"] != "failed", "latency_ms"].dropna().to_numpy(dtype=float)
+        if len(values) > MAX_CDF_ROWS:
+            values = np.sort(values)[np.linspace(0, len(values) - 1, MAX_CDF_ROWS).astype(int)]
+        if len(values):
+            _ecdf(ax, values, g.label, linewidth=1.0)
+            drawn.append(values)
+    if drawn:
+        _latency_scale(ax, drawn)
+        if len(drawn) <= 12:
+            ax.legend(fontsize=7, loc="lower right")
+    else:
+        _no_data(ax, "no reads tables")
+    ax.set_xlabel("chunk read latency (ms)")
+    ax.set_ylabel("fraction of reads")
+    ax.set_ylim(0, 1.02)
+    fig.suptitle(f"Read latency by point{(' - ' + title) if title else ''}", fontsize=11)
+    return fig
+
+
+def _front(x: np.ndarray, y: np.ndarray) -> list[int]:
+    """Indices of the points no other point beats on both (more savings, lower y), by savings."""
+    keep = [i for i in range(len(x)) if not any((x[j] >= x[i] and y[j] <= y[i]) and (x[j] > x[i] or y[j] < y[i])
+                                                for j in range(len(x)))]
+    return sorted(keep, key=lambda i: x[i])
+
+
+def pareto(groups: list[Group], title: str = ""):
+    """Storage savings against read p99 (top) and durability (bottom) per point, with 95 % intervals."""
+    fig, axes = _new(2, height=7.0)
+    durability = ("durability.unavailable_chunk_seconds", "unavailable chunk-seconds")
+    if any(np.nansum(g.values("durability.chunks_lost")) > 0 for g in groups):
+        durability = ("durability.chunks_lost", "chunks lost")
+    for ax, (metric, ylabel) in zip(axes, ((P99, "read p99, all reads (ms)"), durability)):
+        sx = [g.interval(SAVINGS) for g in groups]
+        sy = [g.interval(metric) for g in groups]
+        x = np.array([i.estimate for i in sx], dtype=float)
+        y = np.array([i.estimate for i in sy], dtype=float)
+        ok = np.isfinite(x) & np.isfinite(y)
+        if not ok.any():
+            _no_data(ax, f"no {ylabel}")
+            continue
+        for g, ix, iy in zip(groups, sx, sy):
+            if not (np.isfinite(ix.estimate) and np.isfinite(iy.estimate)):
+                continue
+            xerr = [[ix.estimate - ix.lo], [ix.hi - ix.estimate]] if np.isfinite(ix.lo) else None
+            yerr = [[iy.estimate - iy.lo], [iy.hi - iy.estimate]] if np.isfinite(iy.lo) else None
+            ax.errorbar([ix.estimate], [iy.estimate], xerr=xerr, yerr=yerr, fmt="o", capsize=3, color="tab:blue")
+            ax.annotate(g.label, (ix.estimate, iy.estimate), fontsize=7, xytext=(4, 4), textcoords="offset points")
+        idx = np.flatnonzero(ok)
+        front = idx[_front(x[ok], y[ok])]
+        ax.plot(x[front], y[front], color="tab:red", linewidth=1, label="non-dominated")
+        ax.legend(fontsize=8, loc="best")
+        ax.set_ylabel(ylabel)
+    axes[-1].set_xlabel("storage savings vs all-replication, time-averaged (%)")
+    fig.suptitle(f"Savings against read p99 and durability{(' - ' + title) if title else ''}", fontsize=11)
+    return fig
+
+
+def mttdl_vs_parameter(sweep, key: str | None = None):
+    """MTTDL per point with its exponential 95 % interval, and the exact chain where a point is that chain."""
+    from .theory import stripe_mttdl
+
+    spec = sweep.spec
+    rows = sweep.points[sweep.points["metric"] == "durability.mttdl_s"]
+    fig, (ax,) = _new()
+    if rows.empty:
+        _no_data(ax, "no stop_at_first_loss points")
+        return fig
+    numeric_keys = [k for k in spec.keys if _x_values(sweep, k)[1]]
+    key = key or (numeric_keys[0] if numeric_keys else spec.keys[0])
+    others = [k for k in spec.keys if k not in spec.axis_of(key)]
+    points = {p.name: p for p in spec.points()}
+    for label, part in (rows.groupby(others, sort=False) if others else [("", rows)]):
+        x = part[key].to_numpy(dtype=float)
+        mean, lo, hi = (part[c].to_numpy(dtype=float) / 3600.0 for c in ("mean", "lo", "hi"))
+        name = ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in zip(others, np.atleast_1d(label))) or "simulated"
+        err = np.vstack([mean - lo, np.where(np.isfinite(hi), hi, mean) - mean])
+        bars = ax.errorbar(x, mean, yerr=err, fmt="o", capsize=4, label=f"{name}: simulated")
+        exact = [stripe_mttdl(spec.point_config(points[p])) for p in part["point"]]
+        if all(e is not None for e in exact):
+            ax.plot(x, np.array(exact) / 3600.0, color=bars[0].get_color(), linestyle="--", label=f"{name}: exact chain")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(key)
+    ax.set_ylabel("MTTDL (hours)")
+    ax.legend(fontsize=8)
+    fig.suptitle(f"MTTDL (95 % exponential interval) against the exact chain - {spec.name}", fontsize=11)
+    return fig
+
+
+# --------------------------------------------------------------------------- HTML
+
+def _img(fig, path: Path) -> str:
+    save_figure(fig, path)
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+
+
+def sweep_figures(sweep) -> dict:
+    """name -> Figure for the sweep's report."""
+    spec = sweep.spec
+    groups = groups_of_sweep(sweep)
+    figs = {}
+    present = set(sweep.points["metric"])
+    for key in spec.keys:
+        for metric in (SAVINGS, P99, "recovery.repair_bytes_read", "durability.unavailable_chunk_seconds"):
+            if metric in present:
+                figs[f"{metric.replace('.', '_')}-vs-{key.replace('.', '_')}"] = metric_vs_parameter(sweep, metric, key)
+    if sweep.path is not None:
+        figs["read_latency_cdfs"] = latency_cdfs(groups, spec.name)
+    figs["pareto"] = pareto(groups, spec.name)
+    if "durability.mttdl_s" in present:
+        figs["mttdl"] = mttdl_vs_parameter(sweep)
+    return figs
+
+
+def build(sweep) -> Path:
+    """Write ``figures/*.png`` and ``report.html`` of a sweep folder; returns the report's path."""
+    folder = sweep.path
+    spec = sweep.spec
+    e = html.escape
+    (folder / "figures").mkdir(exist_ok=True)
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           f"<title>vstack-sim sweep: {e(spec.name)}</title><style>{_CSS}</style></head><body>",
+           f"<h1>vstack-sim sweep: {e(spec.name)}</h1>"]
+    if spec.description:
+        out.append(f"<p>{e(spec.description)}</p>")
+    out.append(f"<p>{spec.n_points()} points x {spec.replications} replications on {e(spec.base_label)}; "
+               f"root seed {spec.seed} (replication i has the same seed at every point). Intervals are 95 %: "
+               "t for means, Wilson for proportions, exponential for MTTDL.</p>")
+    out.append(f"<p>Reproduce:</p><pre><code>vstack-sim sweep {e(folder.as_posix())}/sweep.yaml</code></pre>")
+    out.append("<h2>Key numbers per point</h2><table><tr><th>point</th>"
+               + "".join(f"<th>{e(k)}</th>" for k in spec.keys)
+               + "".join(f"<th>{e(label)}</th>" for m, label, _ in KEY_METRICS if m in set(sweep.points["metric"]))
+               + "</tr>")
+    shown = [m for m, _, _ in KEY_METRICS if m in set(sweep.points["metric"])]
+    for point in spec.points():
+        rows = sweep.points[sweep.points["point"] == point.name].set_index("metric")
+        cells = "".join(f"<td>{e(json.dumps(point.values[k], default=str))}</td>" for k in spec.keys)
+        cells += "".join(f"<td>{e(format_interval(m, rows.loc[m]))}</td>" for m in shown)
+        out.append(f"<tr><td>{e(point.name)}</td>{cells}</tr>")
+    out.append("</table>")
+    if spec.compare is not None:
+        out.append(f"<h2>Paired differences against {e(spec.compare.by)} = {e(str(spec.compare.baseline))}</h2>")
+        out.append("<p>Per replication (same seed), then a t-interval of the mean difference.</p>")
+        for metric in shown:
+            if metric in ("durability.mttdl_s",) or metric not in sweep.runs:
+                continue
+            table = paired_table(sweep, metric, spec.compare.by, spec.compare.baseline)
+            if table.empty:
+                continue
+            out.append(f"<h3>{e(LABELS[metric])}</h3>" + table.to_html(index=False, float_format=lambda v: f"{v:,.6g}"))
+    out.append("<h2>Figures</h2>")
+    for name, fig in sweep_figures(sweep).items():
+        out += [f"<h3>{e(fig.texts[0].get_text() if fig.texts else name)}</h3>", _img(fig, folder / "figures" / f"{name}.png")]
+    out += ["<h2>Sweep (resolved)</h2>", f"<pre><code>{e((folder / 'sweep.yaml').read_text(encoding='utf-8'))}</code></pre>",
+            "<h2>Manifest</h2>", f"<pre><code>{e((folder / 'manifest.json').read_text(encoding='utf-8'))}</code></pre>",
+            "</body></html>", ""]
+    path = folder / "report.html"
+    path.write_text("\n".join(out), encoding="utf-8")
+    return path
+
+
+def write_comparison_html(comparison, folder: Path) -> Path:
+    """The comparison's ``report.html``: the side-by-side table, the differences and two figures."""
+    e = html.escape
+    (folder / "figures").mkdir(exist_ok=True)
+    labels = ", ".join(g.label for g in comparison.groups)
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           f"<title>vstack-sim comparison</title><style>{_CSS}</style></head><body>",
+           "<h1>vstack-sim comparison</h1>", f"<p>{e(labels)}. Intervals are 95 % where there are replications.</p>",
+           "<h2>Key numbers</h2>", comparison.to_html_table()]
+    if len(comparison.differences):
+        diffs = comparison.differences.copy()
+        diffs["metric"] = diffs["metric"].map(LABELS)
+        out += [f"<h2>Differences against {e(comparison.groups[0].label)}</h2>",
+                "<p>Paired t when both ran the same seeds (common random numbers), Welch otherwise.</p>",
+                diffs.to_html(index=False, float_format=lambda v: f"{v:,.6g}")]
+    out.append("<h2>Figures</h2>")
+    for name, fig in (("read_latency_cdfs", latency_cdfs(comparison.groups)), ("pareto", pareto(comparison.groups))):
+        out += [f"<h3>{e(fig.texts[0].get_text())}</h3>", _img(fig, folder / "figures" / f"{name}.png")]
+    out += ["</body></html>", ""]
+    path = folder / "report.html"
+    path.write_text("\n".join(out), encoding="utf-8")
+    return path

@@ -1,0 +1,392 @@
+"""What a sweep runs: a base scenario, a grid and a zip of dotted keys, replications and a root seed.
+
+A sweep file (YAML, read with ``yaml.safe_load`` semantics) looks like::
+
+    name: policies                 # results/<name>/ (default: the file's stem)
+    description: ...
+    base: ../baseline.yaml         # a scenario file, relative to this file
+    set: {run.duration: 2d}        # overrides of the base for every run (dotted keys or nested mappings)
+    grid:                          # the cartesian product of these lists
+      redundancy.policy: [adaptive, replication, erasure_coding]
+    zip:                           # keys varied together: one more axis of the product
+      failures.node_mttf: [10h, 30h]
+      repair.mttr: [1h, 3h]
+    replications: 5
+    seed: 2024                     # root of the replications' seeds (default: the base's run.seed)
+    compare: {by: redundancy.policy, baseline: adaptive}   # paired differences in the report
+
+Replication i of every point runs with the same integer seed, the i-th child of
+``SeedSequence(seed).spawn(replications)``: common random numbers, so policies
+see the same failures and views and their paired differences are tight.
+
+Everything is checked before anything runs: the file's own keys, equal zip
+lengths, and every point's scenario against the schema. A problem is a
+one-line :class:`SweepError` naming the file, line and key, like a scenario's.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from . import scenario
+from .config import SAFE_NAME, Config, validation_error_line
+
+MAX_RUNS = 1_000_000
+"""A sweep with more runs than this is refused before anything is expanded."""
+MAX_POINTS = 100_000
+"""Every point's scenario is validated up front; more points than this is refused."""
+
+
+class SweepError(scenario.ScenarioError):
+    """A sweep that cannot be run as given; the message is one line."""
+
+
+class CompareSpec(BaseModel):
+    """Which paired differences the sweep's report shows."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    by: str
+    """The grid (or zip) key whose values are compared, e.g. redundancy.policy."""
+    baseline: Any
+    """The value of ``by`` every other value is compared with (per replication)."""
+
+
+class SweepFile(BaseModel):
+    """The keys of a sweep file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    name: str | None = None
+    """Sweep name: the results folder results/<name>/ (default: the sweep file's stem)."""
+    description: str = ""
+    """Free text shown in the sweep's report."""
+    base: str
+    """The base scenario file, relative to the sweep file."""
+    set: dict[str, Any] = Field(default_factory=dict)
+    """Overrides of the base applied to every run: dotted keys (run.duration: 2d) or nested mappings."""
+    grid: dict[str, list[Any]] | None = None
+    """Dotted key -> list of values; every combination is a point."""
+    zip: dict[str, list[Any]] | None = None
+    """Dotted keys varied together (lists of equal length): one more axis of the product."""
+    replications: int = Field(1, ge=1)
+    """Runs per point, replication i with the same seed at every point."""
+    seed: int | None = Field(None, ge=0)
+    """Root of the replications' seeds (default: the base scenario's run.seed)."""
+    compare: CompareSpec | None = None
+    """Paired differences the report shows: by a key, against a baseline value."""
+
+
+@dataclass(frozen=True)
+class Point:
+    """One combination of grid values (``values``: dotted key -> value as given)."""
+
+    index: int
+    name: str
+    values: dict
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a sweep: a point, a replication index and its seed; ``folder`` is ``<point>-r<i>``."""
+
+    index: int
+    point: Point
+    replication: int
+    seed: int
+
+    @property
+    def folder(self) -> str:
+        return f"{self.point.name}-r{self.replication}"
+
+
+def _flatten(mapping: dict, prefix: str = "") -> dict:
+    """Nested mappings -> dotted keys (``{"run": {"duration": 1}}`` -> ``{"run.duration": 1}``)."""
+    out = {}
+    for key, value in mapping.items():
+        dotted = f"{prefix}{key}"
+        # redundancy.overrides is itself a mapping value of the schema, keyed by video id
+        if isinstance(value, dict) and value and dotted != "redundancy.overrides":
+            out.update(_flatten(value, dotted + "."))
+        else:
+            out[dotted] = value
+    return out
+
+
+def _slug(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return re.sub(r"[^A-Za-z0-9._]+", "_", text).strip("_") or "x"
+
+
+def _where(lines: dict, path: tuple) -> str | None:
+    for n in range(len(path), 0, -1):
+        hit = lines.get(tuple(str(p) for p in path[:n]))
+        if hit:
+            return hit
+    return None
+
+
+def _file_error(exc: ValidationError, lines: dict, shown: str) -> SweepError:
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(err["loc"])
+    line = validation_error_line(exc)
+    if err["type"] == "extra_forbidden" and len(loc) == 1:
+        close = difflib.get_close_matches(str(loc[0]), list(SweepFile.model_fields), n=1, cutoff=0.6)
+        line += f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(SweepFile.model_fields)})"
+    if err["type"] == "missing" and loc == ("base",):
+        line = "base: required (the base scenario file)"
+    return SweepError(f"{_where(lines, loc) or shown}: {line}")
+
+
+@dataclass
+class SweepSpec:
+    """A validated sweep: base scenario, axes, replications and seeds. Build with :func:`load_sweep`
+    (a file) or :func:`make_sweep` (Python arguments)."""
+
+    name: str
+    description: str
+    base: Config
+    base_data: dict
+    base_lines: dict
+    base_label: str
+    overrides: dict
+    grid: dict
+    zip: dict
+    replications: int
+    seed: int
+    compare: CompareSpec | None = None
+    lines: dict = field(default_factory=dict)
+    _configs: dict = field(default_factory=dict, repr=False)
+
+    # -- axes and points -----------------------------------------------------------------------
+    @property
+    def axes(self) -> list[tuple[str, ...]]:
+        """The keys of each axis: one per grid key, then the zip's keys together."""
+        axes = [(k,) for k in self.grid]
+        if self.zip:
+            axes.append(tuple(self.zip))
+        return axes
+
+    @property
+    def keys(self) -> list[str]:
+        """Every varied key, in axis order."""
+        return [k for axis in self.axes for k in axis]
+
+    def axis_of(self, key: str) -> tuple[str, ...]:
+        return next(axis for axis in self.axes if key in axis)
+
+    def n_points(self) -> int:
+        n = 1
+        for values in self.grid.values():
+            n *= len(values)
+        if self.zip:
+            n *= len(next(iter(self.zip.values())))
+        return n
+
+    def points(self) -> list[Point]:
+        """Every point, the last axis varying fastest."""
+        choices = [[{k: v} for v in values] for k, values in self.grid.items()]
+        if self.zip:
+            length = len(next(iter(self.zip.values())))
+            choices.append([{k: self.zip[k][j] for k in self.zip} for j in range(length)])
+        combos = list(itertools.product(*choices)) if choices else [()]
+        width = len(str(max(len(combos) - 1, 0)))
+        points = []
+        for i, combo in enumerate(combos):
+            values = {k: v for part in combo for k, v in part.items()}
+            slug = "-".join(f"{k.rsplit('.', 1)[-1]}-{_slug(v)}" for k, v in values.items())[:60].rstrip("-_.")
+            points.append(Point(i, f"p{i:0{width}d}" + (f"-{slug}" if slug else ""), values))
+        return points
+
+    def seeds(self) -> list[int]:
+        """Replication i's integer run.seed, the same at every point (common random numbers)."""
+        children = np.random.SeedSequence(self.seed).spawn(self.replications)
+        return [int(child.generate_state(1)[0]) for child in children]
+
+    def runs(self) -> list[RunSpec]:
+        seeds = self.seeds()
+        return [RunSpec(p.index * self.replications + i, p, i, seeds[i])
+                for p in self.points() for i in range(self.replications)]
+
+    # -- scenarios ------------------------------------------------------------------------------
+    def point_config(self, point: Point) -> Config:
+        """The point's validated scenario (before its replication's seed is set)."""
+        if point.index not in self._configs:
+            data = copy.deepcopy(self.base_data)
+            lines = dict(self.base_lines)
+            for origin, values in (("set", self.overrides), ("grid", point.values)):
+                for key, value in values.items():
+                    scenario.apply_overrides(data, {key: value}, lines)
+                    lines[tuple(key.split("."))] = self._line(origin, key, value)
+            self._configs[point.index] = scenario.validate(data, lines)
+        return self._configs[point.index]
+
+    def _line(self, origin: str, key: str, value) -> str:
+        """``file:line`` of the value a key takes in the sweep file, for error messages."""
+        if origin == "set":
+            where = self.lines.get(("set", key)) or _where(self.lines, ("set", *key.split(".")))
+            return where or f"sweep set {key}"
+        section = "grid" if key in self.grid else "zip"
+        j = (self.grid.get(key) or self.zip.get(key)).index(value)
+        return self.lines.get((section, key, str(j))) or self.lines.get((section, key)) or f"sweep {section} {key}"
+
+    def run_config(self, run: RunSpec) -> Config:
+        """The scenario of one run: its point's, named after its folder, with the replication's seed."""
+        cfg = self.point_config(run.point)
+        return cfg.model_copy(update={"name": run.folder, "run": cfg.run.model_copy(update={"seed": run.seed})})
+
+    def validate_all(self) -> None:
+        """Validate every point's scenario; the first problem raises its one-line error."""
+        for point in self.points():
+            self.point_config(point)
+
+    # -- the resolved form ----------------------------------------------------------------------
+    def document(self, base_ref: str = "base.yaml") -> dict:
+        """The resolved sweep file (every default filled, the root seed explicit)."""
+        doc = {"name": self.name, "description": self.description, "base": base_ref, "set": self.overrides,
+               "grid": self.grid or None, "zip": self.zip or None, "replications": self.replications,
+               "seed": self.seed}
+        if self.compare is not None:
+            doc["compare"] = self.compare.model_dump()
+        return {k: v for k, v in doc.items() if v is not None}
+
+    def to_yaml(self) -> str:
+        header = ("# Resolved sweep: base.yaml is the resolved base scenario; the root seed is explicit.\n"
+                  "# Rerun it with: vstack-sim sweep sweep.yaml\n")
+        return header + yaml.safe_dump(scenario._plain(self.document()), sort_keys=False, allow_unicode=True,
+                                       width=100)
+
+    def fingerprint(self) -> dict:
+        """SHA-256 of the sweep (without the base's path) and of the resolved base scenario."""
+        doc = self.document(base_ref="")
+        text = json.dumps(scenario._plain(doc), sort_keys=True, separators=(",", ":"), default=str)
+        return {"sweep_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                "base_sha256": scenario.config_sha256(self.base)}
+
+
+# --------------------------------------------------------------------------- building specs
+
+def _check_axes(grid: dict | None, zipped: dict | None, lines: dict, shown: str) -> None:
+    def at(*path):
+        return _where(lines, path) or shown
+
+    if grid is not None and not grid:
+        raise SweepError(f"{at('grid')}: grid: is empty (give at least one key with a list of values)")
+    if zipped is not None and not zipped:
+        raise SweepError(f"{at('zip')}: zip: is empty (give keys with lists of equal length)")
+    for section, axis in (("grid", grid or {}), ("zip", zipped or {})):
+        for key, values in axis.items():
+            if not isinstance(values, (list, tuple)):
+                raise SweepError(f"{at(section, key)}: {section}.{key}: must be a list of values")
+            if not values:
+                raise SweepError(f"{at(section, key)}: {section}.{key}: empty list of values")
+            if key in ("run.seed", "name"):
+                raise SweepError(f"{at(section, key)}: {section}.{key}: set by the sweep itself "
+                                 "(replications give each run its seed and name)")
+            seen = []
+            for value in values:
+                if value in seen:
+                    raise SweepError(f"{at(section, key)}: {section}.{key}: value {value!r} given twice")
+                seen.append(value)
+    if zipped:
+        lengths = {k: len(v) for k, v in zipped.items()}
+        if len(set(lengths.values())) > 1:
+            detail = ", ".join(f"{k} has {n}" for k, n in lengths.items())
+            raise SweepError(f"{at('zip')}: zip: lists of unequal length ({detail})")
+    both = set(grid or {}) & set(zipped or {})
+    if both:
+        key = sorted(both)[0]
+        raise SweepError(f"{at('zip', key)}: zip.{key}: also in grid")
+
+
+def _build(doc: SweepFile, base: Config, base_data: dict, base_lines: dict, base_label: str, default_name: str,
+           lines: dict, shown: str) -> SweepSpec:
+    _check_axes(doc.grid, doc.zip, lines, shown)
+    name = doc.name if doc.name is not None else default_name
+    if not SAFE_NAME.fullmatch(name):
+        raise SweepError(f"{_where(lines, ('name',)) or shown}: name: {name!r} is not a safe folder name "
+                         "(letters, digits, '.', '_', '-')")
+    grid, zipped = dict(doc.grid or {}), dict(doc.zip or {})
+    n_points = 1
+    for values in grid.values():
+        n_points *= len(values)
+    if zipped:
+        n_points *= len(next(iter(zipped.values())))
+    if n_points > MAX_POINTS or n_points * doc.replications > MAX_RUNS:
+        raise SweepError(f"{shown}: {n_points:,} points x {doc.replications:,} replications is too big "
+                         f"(at most {MAX_POINTS:,} points and {MAX_RUNS:,} runs)")
+    spec = SweepSpec(name=name, description=doc.description, base=base, base_data=base_data,
+                     base_lines=base_lines, base_label=base_label, overrides=_flatten(doc.set), grid=grid,
+                     zip=zipped, replications=doc.replications,
+                     seed=doc.seed if doc.seed is not None else base.run.seed, compare=doc.compare, lines=lines)
+    if doc.compare is not None:
+        where = _where(lines, ("compare",)) or shown
+        if doc.compare.by not in spec.keys:
+            raise SweepError(f"{where}: compare.by: {doc.compare.by!r} is not a grid or zip key")
+        values = grid.get(doc.compare.by) or zipped.get(doc.compare.by)
+        if doc.compare.baseline not in values:
+            raise SweepError(f"{where}: compare.baseline: {doc.compare.baseline!r} is not one of the values "
+                             f"of {doc.compare.by}")
+    spec.validate_all()
+    return spec
+
+
+def load_sweep(path: str | Path) -> SweepSpec:
+    """Read and validate a sweep file; every problem is a one-line :class:`SweepError`."""
+    path = Path(path)
+    shown = scenario._shown(path)
+    if not path.exists():
+        raise SweepError(f"{shown}: sweep file not found")
+    if path.is_dir():
+        raise SweepError(f"{shown}: is a folder, not a sweep file")
+    try:
+        data, lines = scenario._read_yaml(path, shown)
+    except scenario.ScenarioError as exc:
+        raise SweepError(str(exc).replace("a scenario must", "a sweep file must")) from None
+    if not data:
+        raise SweepError(f"{shown}: empty sweep file (it needs at least base:)")
+    try:
+        doc = SweepFile.model_validate(data)
+    except ValidationError as exc:
+        raise _file_error(exc, lines, shown) from None
+    base_path = path.parent / doc.base
+    base_at = _where(lines, ("base",)) or shown
+    if not base_path.is_file():
+        raise SweepError(f"{base_at}: base: {doc.base}: scenario file not found")
+    base_data, base_lines = scenario.load_file(base_path)
+    base = scenario.validate(copy.deepcopy(base_data), base_lines)
+    return _build(doc, base, base_data, base_lines, scenario._shown(base_path), path.stem, lines, shown)
+
+
+def make_sweep(base: Config | str | Path, grid: dict | None = None, zip: dict | None = None,
+               replications: int = 1, seed: int | None = None, set: dict | None = None,
+               name: str | None = None, description: str = "", compare: dict | None = None) -> SweepSpec:
+    """A :class:`SweepSpec` from Python arguments (``base``: a Config or a scenario path)."""
+    if isinstance(base, Config):
+        base_cfg, base_data, base_lines, label = base, scenario.config_dict(base), {}, f"<Config {base.name}>"
+    elif isinstance(base, (str, Path)):
+        base_data, base_lines = scenario.load_file(base)
+        base_cfg = scenario.validate(copy.deepcopy(base_data), base_lines)
+        label = scenario._shown(Path(base))
+    else:
+        raise TypeError(f"base must be a Config or a scenario path, got {type(base).__name__}")
+    raw = {"name": name if name is not None else base_cfg.name, "description": description, "base": label,
+           "set": set or {}, "grid": grid, "zip": zip, "replications": replications, "seed": seed,
+           "compare": compare}
+    try:
+        doc = SweepFile.model_validate(raw)
+    except ValidationError as exc:
+        raise _file_error(exc, {}, "sweep") from None
+    return _build(doc, base_cfg, base_data, base_lines, label, base_cfg.name, {}, "sweep")
