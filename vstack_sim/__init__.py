@@ -31,6 +31,11 @@ _EXPORTS = {
     "Result": "vstack_sim.simulation",
     "load_scenario": "vstack_sim.scenario",
     "load_result": "vstack_sim.results",
+    "sweep": "vstack_sim.sweeps",
+    "Sweep": "vstack_sim.sweeps",
+    "load_sweep": "vstack_sim.sweep_spec",
+    "compare": "vstack_sim.comparison",
+    "Comparison": "vstack_sim.comparison",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -300,8 +300,9 @@ def _add_scenario(subparsers) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from vstack_sim import compare, executors, results
-    from vstack_sim.sweep import run_sweep
+    from vstack_sim import comparison as compare
+    from vstack_sim import executors, results
+    from vstack_sim.sweeps import run_sweep
     from vstack_sim.sweep_spec import load_sweep
 
     spec = load_sweep(args.sweep_file)
@@ -353,7 +354,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from vstack_sim import results
-    from vstack_sim.compare import compare
+    from vstack_sim.comparison import compare
 
     comparison = compare(*args.result_dirs)
     out = args.out

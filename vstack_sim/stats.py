@@ -211,7 +211,9 @@ def wilson_interval(successes: int, n: int, level: float = 0.95) -> Interval:
     denom = 1.0 + z * z / n
     center = (p + z * z / (2 * n)) / denom
     half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return Interval(p, max(0.0, center - half), min(1.0, center + half), n, "wilson", level)
+    lo = 0.0 if successes == 0 else max(0.0, center - half)  # exact ends, not 1e-17 off them
+    hi = 1.0 if successes == n else min(1.0, center + half)
+    return Interval(p, lo, hi, n, "wilson", level)
 
 
 def mttdl_interval(times, lost, level: float = 0.95) -> Interval:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .compare import KEY_METRICS, LABELS, Group, format_interval, groups_of_sweep, paired_table
+from .comparison import KEY_METRICS, LABELS, Group, format_interval, groups_of_sweep, paired_table
 from .plots import _ecdf, _latency_scale, _new, _no_data, save_figure
 
 _CSS = ("body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#222}"

@@ -77,9 +77,9 @@ class SweepFile(BaseModel):
     """The base scenario file, relative to the sweep file."""
     set: dict[str, Any] = Field(default_factory=dict)
     """Overrides of the base applied to every run: dotted keys (run.duration: 2d) or nested mappings."""
-    grid: dict[str, list[Any]] | None = None
+    grid: dict[str, Any] | None = None
     """Dotted key -> list of values; every combination is a point."""
-    zip: dict[str, list[Any]] | None = None
+    zip: dict[str, Any] | None = None
     """Dotted keys varied together (lists of equal length): one more axis of the product."""
     replications: int = Field(1, ge=1)
     """Runs per point, replication i with the same seed at every point."""

@@ -179,7 +179,7 @@ class Group:
 
 
 def _flat_row(summary: dict) -> dict:
-    from .sweep import ANY_LOSS, flatten
+    from .sweeps import ANY_LOSS, flatten
 
     row = flatten(summary)
     lost = row.get("durability.chunks_lost")
@@ -200,7 +200,7 @@ def groups_of_sweep(sweep) -> list[Group]:
 
 def _groups(item, label: str | None) -> list[Group]:
     from .results import LoadedResult, ResultsError, load_result
-    from .sweep import Sweep
+    from .sweeps import Sweep
 
     if isinstance(item, Sweep):
         groups = groups_of_sweep(item)

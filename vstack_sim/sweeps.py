@@ -202,7 +202,7 @@ class Sweep:
 
     def compare(self, metric: str, by: str | None = None, baseline=None, level: float = 0.95) -> pd.DataFrame:
         """Paired differences ``metric(value) - metric(baseline)`` per replication, with a t-interval."""
-        from .compare import paired_table
+        from .comparison import paired_table
 
         return paired_table(self, metric, by, baseline, level)
 
