@@ -70,10 +70,15 @@ def format_value(metric: str, value) -> str:
     return f"{value:,.6g}"
 
 
+def _flat(lo, hi, mean) -> bool:
+    """An interval of no width (every replication gave the same value, up to rounding)."""
+    return abs(hi - lo) <= 1e-9 * max(1.0, abs(mean))
+
+
 def format_interval(metric: str, row) -> str:
     """``mean [lo, hi]``, or the value alone without an interval (one run)."""
     mean = format_value(metric, row["mean"])
-    if (pd.isna(row["lo"]) and pd.isna(row["hi"])) or row["lo"] == row["hi"] == row["mean"]:
+    if (pd.isna(row["lo"]) and pd.isna(row["hi"])) or _flat(row["lo"], row["hi"], row["mean"]):
         return mean  # one run, or every replication gave the same value
     return f"{mean} [{format_value(metric, row['lo'])}, {format_value(metric, row['hi'])}]"
 
@@ -89,7 +94,7 @@ def _signed(metric: str, value) -> str:
 def format_difference(metric: str, row) -> str:
     """``+diff [lo, hi]`` in the metric's unit; the difference alone without an interval."""
     diff = _signed(metric, row["diff"])
-    if pd.isna(row["lo"]) or row["lo"] == row["hi"] == row["diff"]:
+    if pd.isna(row["lo"]) or _flat(row["lo"], row["hi"], row["diff"]):
         return diff
     return f"{diff} [{_signed(metric, row['lo'])}, {_signed(metric, row['hi'])}]"
 

@@ -1,0 +1,158 @@
+"""`vstack-sim sweep` and `vstack-sim compare`: bad files exit 2 with one line and write nothing; resume after
+SIGKILL; the progress bar; the comparison report."""
+
+import fcntl
+import os
+import pty
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from vstack_sim.cli import main
+from vstack_sim.executors import SerialExecutor
+from vstack_sim.sweep_spec import load_sweep
+from vstack_sim.sweeps import run_sweep
+
+from sweep_helpers import write_base, write_sweep
+
+SWEEP = "base: base.yaml\ngrid:\n  redundancy.policy: [adaptive, erasure_coding]\nreplications: {reps}\n"
+
+
+def listing(folder: Path) -> list:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize("text,key", [
+    ("grid: {cluster.nodez: [7]}", "cluster.nodez: unknown key"),
+    ("grid: {}", "grid: is empty"),
+    ("grid: {cluster.nodes: [7, many]}", "cluster.nodes: Input should be a valid integer"),
+    ("zip: {cluster.nodes: [7, 8], cluster.io_slots: [1, 2, 3]}", "zip: lists of unequal length"),
+    ("grid: {cluster.nodes: [7]}\nbase: missing.yaml", "base: missing.yaml: scenario file not found"),
+])
+def test_bad_sweep_files_exit_2_with_one_line_and_write_nothing(tmp_path, monkeypatch, capsys, text, key):
+    write_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    body = text if "base:" in text else "base: base.yaml\n" + text
+    write_sweep(tmp_path, body + "\n")
+    before = listing(tmp_path)
+    assert main(["sweep", "s.yaml", "--workers", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("vstack-sim: error: s.yaml:") and key in err, err
+    assert listing(tmp_path) == before
+
+
+def test_sweep_and_compare_commands(tmp_path, monkeypatch, capsys):
+    write_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    write_sweep(tmp_path, SWEEP.format(reps=2))
+    assert main(["sweep", "s.yaml", "--workers", "1", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and "results: results/s" in out and "p1-policy-erasure_coding (n=2)" in out
+    folder = tmp_path / "results" / "s"
+    for name in ("runs.csv", "points.csv", "sweep.yaml", "base.yaml", "manifest.json", "report.html"):
+        assert (folder / name).is_file(), name
+    assert len(list((folder / "runs").iterdir())) == 4
+    # the resolved sweep.yaml reruns on its own and gives the same table
+    assert main(["sweep", str(folder / "sweep.yaml"), "--workers", "1", "--quiet", "--out", "again"]) == 0
+    assert (tmp_path / "again" / "runs.csv").read_bytes() == (folder / "runs.csv").read_bytes()
+    capsys.readouterr()
+    one = folder / "runs" / "p0-policy-adaptive-r0"
+    assert main(["compare", str(folder), str(one), "--out", "cmp"]) == 0
+    out = capsys.readouterr().out
+    assert "storage savings at the end" in out and "p0-policy-adaptive-r0 (n=1)" in out and "[" in out
+    assert {"comparison.csv", "differences.csv", "report.html"} <= set(os.listdir(tmp_path / "cmp"))
+    assert main(["compare", str(tmp_path / "nothing")]) == 2
+
+
+def test_resume_refuses_a_changed_sweep_file_or_base(tmp_path, monkeypatch, capsys):
+    write_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    write_sweep(tmp_path, SWEEP.format(reps=1))
+    assert main(["sweep", "s.yaml", "--workers", "1", "--quiet", "--out", "o"]) == 0
+    capsys.readouterr()
+    before = listing(tmp_path / "o")
+    write_sweep(tmp_path, SWEEP.format(reps=2))
+    assert main(["sweep", "s.yaml", "--workers", "1", "--quiet", "--out", "o", "--resume"]) == 2
+    assert "sweep file changed" in capsys.readouterr().err
+    write_sweep(tmp_path, SWEEP.format(reps=1))
+    write_base(tmp_path, run={"duration": "2h", "seed": 5})
+    assert main(["sweep", "s.yaml", "--workers", "1", "--quiet", "--out", "o", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "base scenario base.yaml changed" in err and err.count("\n") == 1
+    assert listing(tmp_path / "o") == before
+    assert main(["sweep", "s.yaml", "--workers", "1", "--quiet", "--out", "o"]) == 2
+    assert "already exists (use --resume" in capsys.readouterr().err
+
+
+def _sweep_cmd(*args):
+    return [sys.executable, "-c", "import sys; from vstack_sim.cli import main; sys.exit(main(sys.argv[1:]))", *args]
+
+
+def test_resume_after_sigkill_keeps_finished_runs_and_ends_like_an_uninterrupted_sweep(tmp_path):
+    write_base(tmp_path, run={"duration": "6h", "seed": 5})
+    path = write_sweep(tmp_path, SWEEP.format(reps=4))
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(_sweep_cmd("sweep", str(path), "--workers", "1", "--quiet", "--out", str(out)),
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    runs = out / "runs"
+
+    def finished_runs():  # a folder being written is a .tmp-* one until its rename
+        return {p.parent.name: p.stat().st_ino for p in runs.glob("*/summary.json") if not p.parent.name.startswith(".")}
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(finished_runs()) < 2:
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = finished_runs()
+    assert 2 <= len(finished) < 8 and not (out / "runs.csv").exists()
+    done = subprocess.run(_sweep_cmd("sweep", str(path), "--workers", "1", "--quiet", "--out", str(out), "--resume"),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    after = finished_runs()
+    assert {name: after[name] for name in finished} == finished  # kept, not rerun
+    assert len(after) == 8 and not list(runs.glob(".tmp-*"))
+    whole = run_sweep(load_sweep(path), executor=SerialExecutor(), out=tmp_path / "whole", progress=False)
+    assert (out / "runs.csv").read_bytes() == (whole.path / "runs.csv").read_bytes()
+
+
+def test_progress_bar_over_runs_with_eta_on_a_terminal_and_quiet_silences_it(tmp_path):
+    write_base(tmp_path)
+    path = write_sweep(tmp_path, SWEEP.format(reps=1))
+
+    def stderr_of(*extra):
+        master, slave = pty.openpty()
+        # a real terminal has a width; a fresh pty has 0 columns, and tqdm would draw nothing
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+        chunks = []
+        reader = threading.Thread(target=lambda: _drain(master, chunks), daemon=True)
+        reader.start()
+        proc = subprocess.run(_sweep_cmd("sweep", str(path), "--workers", "1", *extra), stderr=slave,
+                              stdout=subprocess.DEVNULL, cwd=tmp_path, timeout=300)
+        os.close(slave)
+        reader.join(10)
+        assert proc.returncode == 0
+        return b"".join(chunks).decode(errors="replace")
+
+    shown = stderr_of("--out", "a")
+    assert "2/2 runs" in shown and "ETA" in shown and "sweep s" in shown
+    assert stderr_of("--out", "b", "--quiet") == ""
+
+
+def _drain(fd, chunks):
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            return
+        if not data:
+            return
+        chunks.append(data)
