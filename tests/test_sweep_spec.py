@@ -113,3 +113,17 @@ def test_resolved_sweep_round_trips_with_the_same_fingerprint(tmp_path):
     (out / "base.yaml").write_text(to_yaml(spec.base))
     again = load_sweep(out / "sweep.yaml")
     assert again.fingerprint() == spec.fingerprint() and again.seeds() == spec.seeds()
+
+
+def test_shipped_sweeps_validate():
+    from vstack_sim.scenario import SCENARIO_DIR
+    from vstack_sim.theory import stripe_mttdl
+
+    shipped = {p.stem: load_sweep(p) for p in sorted((SCENARIO_DIR / "sweeps").glob("*.yaml"))}
+    assert set(shipped) == {"policies", "threshold", "mttdl"}
+    assert shipped["policies"].replications == 5 and shipped["policies"].compare.baseline == "adaptive"
+    thr = shipped["threshold"]
+    assert all(thr.point_config(p).catalog.starting_views == "total" for p in thr.points())
+    # every point of the MTTDL sweep is exactly the birth-death chain, so the report can draw it
+    mttdl = shipped["mttdl"]
+    assert all(stripe_mttdl(mttdl.point_config(p)) is not None for p in mttdl.points())

@@ -320,9 +320,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if len(groups) <= 6:
         print(compare.Comparison(groups).format())
     else:
+        shown = ("storage_mean_savings_percent", "reads.latency_ms.all.p99", "durability.mttdl_s")
         for g in groups:
-            cells = [f"{compare.LABELS[m]} {compare.format_interval(m, g.interval(m).as_dict())}"
-                     for m in ("storage_mean_savings_percent", "reads.latency_ms.all.p99") if m in g.rows]
+            cells = [f"{compare.LABELS[m]} {compare.format_interval(m, iv.as_dict())}"
+                     for m in shown if (iv := g.interval(m)).n]
             print(f"{g.label}: " + "; ".join(cells))
     print(f"results: {out}")
     return 0

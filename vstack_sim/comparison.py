@@ -80,7 +80,8 @@ def format_interval(metric: str, row) -> str:
     mean = format_value(metric, row["mean"])
     if (pd.isna(row["lo"]) and pd.isna(row["hi"])) or _flat(row["lo"], row["hi"], row["mean"]):
         return mean  # one run, or every replication gave the same value
-    return f"{mean} [{format_value(metric, row['lo'])}, {format_value(metric, row['hi'])}]"
+    lo, hi = format_value(metric, row["lo"]), format_value(metric, row["hi"])
+    return mean if lo == hi == mean else f"{mean} [{lo}, {hi}]"
 
 
 def _signed(metric: str, value) -> str:
@@ -96,7 +97,8 @@ def format_difference(metric: str, row) -> str:
     diff = _signed(metric, row["diff"])
     if pd.isna(row["lo"]) or _flat(row["lo"], row["hi"], row["diff"]):
         return diff
-    return f"{diff} [{_signed(metric, row['lo'])}, {_signed(metric, row['hi'])}]"
+    lo, hi = _signed(metric, row["lo"]), _signed(metric, row["hi"])
+    return diff if lo == hi == diff else f"{diff} [{lo}, {hi}]"
 
 
 # --------------------------------------------------------------------------- paired, inside a sweep

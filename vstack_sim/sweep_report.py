@@ -38,6 +38,14 @@ MAX_CDF_ROWS = 20_000
 """Reads drawn per point in the overlaid CDFs (an even thinning of the pooled reads tables)."""
 
 
+def _axis_label(key: str) -> str:
+    """The key with its base unit, e.g. ``failures.node_mttf (seconds)``."""
+    from .scenario import schema_rows
+
+    unit = next((r["unit"] for r in schema_rows() if r["key"] == key), "")
+    return f"{key} ({unit})" if unit else key
+
+
 def _numeric(values) -> bool:
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
@@ -81,7 +89,7 @@ def metric_vs_parameter(sweep, metric: str, key: str | None = None):
         ax.set_xticks(range(len(cats)), cats)
     if others:
         ax.legend(fontsize=8)
-    ax.set_xlabel(key)
+    ax.set_xlabel(_axis_label(key))
     ax.set_ylabel(LABELS.get(metric, metric))
     fig.suptitle(f"{LABELS.get(metric, metric)} against {key} (mean, 95 % interval) - {spec.name}", fontsize=11)
     return fig
@@ -117,7 +125,8 @@ def latency_cdfs(groups: list[Group], title: str = ""):
     ax.set_xlabel("chunk read latency (ms)")
     ax.set_ylabel("fraction of reads")
     ax.set_ylim(0, 1.02)
-    fig.suptitle(f"Read latency by point{(' - ' + title) if title else ''}", fontsize=11)
+    fig.suptitle(f"Read latency, replications pooled (at most {MAX_CDF_ROWS:,} reads drawn each)"
+                 f"{(' - ' + title) if title else ''}", fontsize=11)
     return fig
 
 
@@ -185,7 +194,7 @@ def mttdl_vs_parameter(sweep, key: str | None = None):
             ax.plot(x, np.array(exact) / 3600.0, color=bars[0].get_color(), linestyle="--", label=f"{name}: exact chain")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel(key)
+    ax.set_xlabel(_axis_label(key))
     ax.set_ylabel("MTTDL (hours)")
     ax.legend(fontsize=8)
     fig.suptitle(f"MTTDL (95 % exponential interval) against the exact chain - {spec.name}", fontsize=11)

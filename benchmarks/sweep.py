@@ -1,0 +1,66 @@
+"""Sweep speed: an 8-run sweep of ~10 s runs, serial against the process pool and a Dask LocalCluster.
+
+Targets (issue 13): on 2 cores the process pool is at least 1.7x faster than serial, and a LocalCluster
+of 2 workers is within 15 % of the process pool. Each executor writes its own sweep folder under a
+temporary directory; the runs.csv files must be byte-identical. Run it on a quiet machine:
+
+    python benchmarks/sweep.py [--workers 2] [--duration 2d]
+
+The figures include each executor's start-up (process spawning, the cluster's scheduler and workers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from vstack_sim import executors
+from vstack_sim.config import Config
+from vstack_sim.sweep_spec import make_sweep
+from vstack_sim.sweeps import run_sweep
+
+
+def base(duration: str) -> Config:
+    """The seed's catalog on the default cluster with failures: about 10 s per run at 2 days here."""
+    return Config.model_validate({
+        "name": "bench-sweep",
+        "run": {"duration": duration, "seed": 13},
+        "workload": {"view_rate": "0.05/s"},
+        "outputs": {"figures": False, "reads_table_sample": 20_000},
+    })
+
+
+def timed(spec, out: Path, **where) -> tuple[float, bytes]:
+    t0 = time.perf_counter()
+    with executors.open_executor(**where) as (executor, _):
+        done = run_sweep(spec, executor=executor, out=out, progress=False)
+    return time.perf_counter() - t0, (done.path / "runs.csv").read_bytes()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--duration", default="2d", help="simulated time per run (default 2d, about 10 s here)")
+    args = ap.parse_args()
+    spec = make_sweep(base(args.duration), grid={"redundancy.policy": ["adaptive", "erasure_coding"]},
+                      replications=4, name="bench-sweep")
+    print(f"{spec.n_points() * spec.replications} runs of {args.duration} simulated; {os.cpu_count()} cores; "
+          f"load average {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        serial, csv = timed(spec, tmp / "serial", workers=1)
+        print(f"serial                      {serial:7.1f} s  ({serial / 8:.1f} s per run)")
+        pool, csv_pool = timed(spec, tmp / "pool", workers=args.workers)
+        print(f"process pool, {args.workers} workers      {pool:7.1f} s  speed-up {serial / pool:.2f}x (target >= 1.7x)")
+        dask, csv_dask = timed(spec, tmp / "dask", local_cluster=args.workers)
+        print(f"LocalCluster, {args.workers} workers      {dask:7.1f} s  {100 * (dask / pool - 1):+.1f} % against the pool "
+              "(target within 15 %)")
+        print("runs.csv identical:", csv == csv_pool == csv_dask)
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
