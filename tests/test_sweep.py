@@ -85,6 +85,7 @@ def test_a_sweep_folder_reads_back_and_each_run_reproduces_alone(policies, tmp_p
     rerun = vstack_sim.simulate(vstack_sim.load_scenario(folder / "scenario.yaml"))
     from vstack_sim.results import dump_json
     assert dump_json(rerun.summary) == (folder / "summary.json").read_text()
+    assert not (folder / "figures").exists() and (folder / "report.html").is_file()  # outputs.figures: false
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["sweep"] == {"name": policies.spec.name, "point": policies.runs["point"][1], "replication": 1,
                                  "grid": {"redundancy.policy": "adaptive"}}

@@ -34,6 +34,9 @@ _CSS = ("body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;
         "pre{background:#f6f6f6;padding:.75rem;overflow-x:auto}img{max-width:100%}")
 SAVINGS = "storage_mean_savings_percent"
 P99 = "reads.latency_ms.all.p99"
+DURABILITY = (("durability.chunks_lost", "chunks lost"), ("durability.any_loss", "P(any chunk lost)"),
+              ("durability.unavailable_chunk_seconds", "unavailable chunk-seconds"))
+"""Durability measures for the Pareto view, in order of preference."""
 MAX_CDF_ROWS = 20_000
 """Reads drawn per point in the overlaid CDFs (an even thinning of the pooled reads tables)."""
 
@@ -140,9 +143,12 @@ def _front(x: np.ndarray, y: np.ndarray) -> list[int]:
 def pareto(groups: list[Group], title: str = ""):
     """Storage savings against read p99 (top) and durability (bottom) per point, with 95 % intervals."""
     fig, axes = _new(2, height=7.0)
-    durability = ("durability.unavailable_chunk_seconds", "unavailable chunk-seconds")
-    if any(np.nansum(g.values("durability.chunks_lost")) > 0 for g in groups):
-        durability = ("durability.chunks_lost", "chunks lost")
+    # The first durability measure that is not zero everywhere (a sweep without losses may still have
+    # unavailable time); all zero is drawn too, and said.
+    durability = next(((m, label) for m, label in DURABILITY
+                       if any(np.nansum(np.abs(g.values(m))) > 0 for g in groups)), None)
+    if durability is None:
+        durability = (DURABILITY[0][0], DURABILITY[0][1] + " (none in any run)")
     for ax, (metric, ylabel) in zip(axes, ((P99, "read p99, all reads (ms)"), durability)):
         sx = [g.interval(SAVINGS) for g in groups]
         sy = [g.interval(metric) for g in groups]
@@ -161,7 +167,8 @@ def pareto(groups: list[Group], title: str = ""):
             ax.annotate(g.label, (ix.estimate, iy.estimate), fontsize=7, xytext=(4, 4), textcoords="offset points")
         idx = np.flatnonzero(ok)
         front = idx[_front(x[ok], y[ok])]
-        ax.plot(x[front], y[front], color="tab:red", linewidth=1, label="non-dominated")
+        ax.plot(x[front], y[front], color="tab:red", linewidth=1, marker="o", markersize=11, fillstyle="none",
+                label="non-dominated (more savings, lower value)")
         ax.legend(fontsize=8, loc="best")
         ax.set_ylabel(ylabel)
     axes[-1].set_xlabel("storage savings vs all-replication, time-averaged (%)")
@@ -227,6 +234,31 @@ def sweep_figures(sweep) -> dict:
     return figs
 
 
+def _paired_html(sweep, metrics: list[str]) -> str:
+    """One table: a row per metric and compared point, the difference with its interval."""
+    from .comparison import format_difference
+
+    e = html.escape
+    by = sweep.spec.compare.by
+    rows, head = [], None
+    for metric in metrics:
+        if metric == "durability.mttdl_s" or metric not in sweep.runs:
+            continue
+        table = paired_table(sweep, metric, by, sweep.spec.compare.baseline)
+        keys = [c for c in table.columns if c not in ("baseline", "n", "baseline_mean", "mean", "diff", "lo", "hi",
+                                                      "diff_percent")]
+        head = head or ["metric", *keys, "n", "difference [95 % interval]", "relative"]
+        for _, r in table.iterrows():
+            rel = "" if not np.isfinite(r["diff_percent"]) else f"{r['diff_percent']:+.2f} %"
+            rows.append([LABELS[metric], *[r[k] if isinstance(r[k], str) else json.dumps(r[k], default=str) for k in keys], str(r["n"]),
+                         format_difference(metric, r), rel])
+    if not rows:
+        return "<p>No paired differences.</p>"
+    out = ["<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>"]
+    out += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows]
+    return "\n".join(out + ["</table>"])
+
+
 def build(sweep) -> Path:
     """Write ``figures/*.png`` and ``report.html`` of a sweep folder; returns the report's path."""
     folder = sweep.path
@@ -256,13 +288,7 @@ def build(sweep) -> Path:
     if spec.compare is not None:
         out.append(f"<h2>Paired differences against {e(spec.compare.by)} = {e(str(spec.compare.baseline))}</h2>")
         out.append("<p>Per replication (same seed), then a t-interval of the mean difference.</p>")
-        for metric in shown:
-            if metric in ("durability.mttdl_s",) or metric not in sweep.runs:
-                continue
-            table = paired_table(sweep, metric, spec.compare.by, spec.compare.baseline)
-            if table.empty:
-                continue
-            out.append(f"<h3>{e(LABELS[metric])}</h3>" + table.to_html(index=False, float_format=lambda v: f"{v:,.6g}"))
+        out.append(_paired_html(sweep, shown))
     out.append("<h2>Figures</h2>")
     for name, fig in sweep_figures(sweep).items():
         out += [f"<h3>{e(fig.texts[0].get_text() if fig.texts else name)}</h3>", _img(fig, folder / "figures" / f"{name}.png")]

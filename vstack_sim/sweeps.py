@@ -26,6 +26,7 @@ scenario are the ones the folder was started with.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import tempfile
 import time
@@ -64,7 +65,8 @@ def execute_run(task: dict) -> dict:
         return out
     with tempfile.TemporaryDirectory(prefix="vstack-sim-run-") as scratch:
         folder = Path(scratch) / "run"
-        manifest = build_manifest(config, task["argv"], time.perf_counter() - t0, result.timings, task["target"])
+        manifest = build_manifest(config, [], time.perf_counter() - t0, result.timings, task["target"])
+        manifest["command"] = task["command"]  # the sweep's, not this worker process's
         manifest["sweep"] = task["meta"]
         write_data(folder, result.config, result.summary, result.tables, manifest)
         report.build_report(folder)
@@ -259,7 +261,7 @@ def run_sweep(spec: SweepSpec, executor=None, out: str | Path | None = None, res
 
     runs = spec.runs()
     folder = Path(out) if out is not None else None
-    command = " ".join(["vstack-sim", *argv]) if argv is not None else " ".join(sys.argv)
+    command = shlex.join(["vstack-sim", *argv] if argv is not None else sys.argv)
     summaries: dict[int, dict] = {}
     if folder is not None:
         if resume:
@@ -289,7 +291,7 @@ def run_sweep(spec: SweepSpec, executor=None, out: str | Path | None = None, res
                     continue
                 task = {"index": run.index, "config": spec.run_config(run), "target": None}
                 if folder is not None:
-                    task.update(target=str(folder / "runs" / run.folder), argv=argv,
+                    task.update(target=str(folder / "runs" / run.folder), command=command,
                                 meta={"name": spec.name, "point": run.point.name, "replication": run.replication,
                                       "grid": run.point.values})
                 yield task
