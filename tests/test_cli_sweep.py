@@ -104,7 +104,8 @@ def test_resume_after_sigkill_keeps_finished_runs_and_ends_like_an_uninterrupted
     runs = out / "runs"
 
     def finished_runs():  # a folder being written is a .tmp-* one until its rename
-        return {p.parent.name: p.stat().st_ino for p in runs.glob("*/summary.json") if not p.parent.name.startswith(".")}
+        return {p.parent.name: p.stat().st_ino for p in runs.glob("*/summary.json")
+                if not p.parent.name.startswith(".")}
 
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(finished_runs()) < 2:

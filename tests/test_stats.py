@@ -8,8 +8,9 @@ import pytest
 from vstack_sim import stats
 
 
-@pytest.mark.parametrize("p,df,table", [(0.975, 1, 12.7062047362), (0.975, 4, 2.7764451052), (0.975, 9, 2.2621571628),
-                                        (0.975, 29, 2.0452296421), (0.995, 10, 3.1692726726), (0.025, 4, -2.7764451052)])
+@pytest.mark.parametrize("p,df,table", [(0.975, 1, 12.7062047362), (0.975, 4, 2.7764451052),
+                                        (0.975, 9, 2.2621571628), (0.975, 29, 2.0452296421),
+                                        (0.995, 10, 3.1692726726), (0.025, 4, -2.7764451052)])
 def test_t_quantile_matches_tables(p, df, table):
     assert stats.t_quantile(p, df) == pytest.approx(table, abs=1e-8)
 

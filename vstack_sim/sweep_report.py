@@ -198,7 +198,8 @@ def mttdl_vs_parameter(sweep, key: str | None = None):
         bars = ax.errorbar(x, mean, yerr=err, fmt="o", capsize=4, label=f"{name}: simulated")
         exact = [stripe_mttdl(spec.point_config(points[p])) for p in part["point"]]
         if all(e is not None for e in exact):
-            ax.plot(x, np.array(exact) / 3600.0, color=bars[0].get_color(), linestyle="--", label=f"{name}: exact chain")
+            ax.plot(x, np.array(exact) / 3600.0, color=bars[0].get_color(), linestyle="--",
+                    label=f"{name}: exact chain")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(_axis_label(key))
@@ -250,8 +251,8 @@ def _paired_html(sweep, metrics: list[str]) -> str:
         head = head or ["metric", *keys, "n", "difference [95 % interval]", "relative"]
         for _, r in table.iterrows():
             rel = "" if not np.isfinite(r["diff_percent"]) else f"{r['diff_percent']:+.2f} %"
-            rows.append([LABELS[metric], *[r[k] if isinstance(r[k], str) else json.dumps(r[k], default=str) for k in keys], str(r["n"]),
-                         format_difference(metric, r), rel])
+            values = [r[k] if isinstance(r[k], str) else json.dumps(r[k], default=str) for k in keys]
+            rows.append([LABELS[metric], *values, str(r["n"]), format_difference(metric, r), rel])
     if not rows:
         return "<p>No paired differences.</p>"
     out = ["<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>"]
@@ -291,8 +292,10 @@ def build(sweep) -> Path:
         out.append(_paired_html(sweep, shown))
     out.append("<h2>Figures</h2>")
     for name, fig in sweep_figures(sweep).items():
-        out += [f"<h3>{e(fig.texts[0].get_text() if fig.texts else name)}</h3>", _img(fig, folder / "figures" / f"{name}.png")]
-    out += ["<h2>Sweep (resolved)</h2>", f"<pre><code>{e((folder / 'sweep.yaml').read_text(encoding='utf-8'))}</code></pre>",
+        title = fig.texts[0].get_text() if fig.texts else name
+        out += [f"<h3>{e(title)}</h3>", _img(fig, folder / "figures" / f"{name}.png")]
+    resolved = (folder / "sweep.yaml").read_text(encoding="utf-8")
+    out += ["<h2>Sweep (resolved)</h2>", f"<pre><code>{e(resolved)}</code></pre>",
             "<h2>Manifest</h2>", f"<pre><code>{e((folder / 'manifest.json').read_text(encoding='utf-8'))}</code></pre>",
             "</body></html>", ""]
     path = folder / "report.html"

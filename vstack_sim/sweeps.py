@@ -235,7 +235,8 @@ def _start_folder(spec: SweepSpec, folder: Path, command: str, executor: str) ->
     (folder / "sweep.yaml").write_text(spec.to_yaml(), encoding="utf-8")
     probe = build_manifest(spec.base, None, 0.0, {}, folder)
     manifest = {"kind": "sweep", "sweep": spec.name, **spec.fingerprint(), "status": "running",
-                "points": spec.n_points(), "replications": spec.replications, "runs": spec.n_points() * spec.replications,
+                "points": spec.n_points(), "replications": spec.replications,
+                "runs": spec.n_points() * spec.replications,
                 "command": command, "executor": executor, "out": str(folder), "versions": probe["versions"],
                 "python": probe["python"], "git_commit": probe["git_commit"]}
     (folder / "manifest.json").write_text(dump_json(manifest), encoding="utf-8")
