@@ -4,7 +4,7 @@ Targets (issue 13): on 2 cores the process pool is at least 1.7x faster than ser
 of 2 workers is within 15 % of the process pool. Each executor writes its own sweep folder under a
 temporary directory; the runs.csv files must be byte-identical. Run it on a quiet machine:
 
-    python benchmarks/sweep.py [--workers 2] [--duration 2d]
+    python benchmarks/sweep.py [--workers 2] [--duration 6d]
 
 The figures include each executor's start-up (process spawning, the cluster's scheduler and workers).
 """
@@ -24,7 +24,7 @@ from vstack_sim.sweeps import run_sweep
 
 
 def base(duration: str) -> Config:
-    """The seed's catalog on the default cluster with failures: about 10 s per run at 2 days here."""
+    """The seed's catalog on the default cluster with failures; a run's wall time grows with its duration."""
     return Config.model_validate({
         "name": "bench-sweep",
         "run": {"duration": duration, "seed": 13},
@@ -43,7 +43,7 @@ def timed(spec, out: Path, **where) -> tuple[float, bytes]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--duration", default="2d", help="simulated time per run (default 2d, about 10 s here)")
+    ap.add_argument("--duration", default="6d", help="simulated time per run (default 6d)")
     args = ap.parse_args()
     spec = make_sweep(base(args.duration), grid={"redundancy.policy": ["adaptive", "erasure_coding"]},
                       replications=4, name="bench-sweep")
