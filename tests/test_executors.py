@@ -32,17 +32,16 @@ def test_runs_csv_is_byte_identical_serial_process_pool_and_local_cluster(sweep_
     pytest.importorskip("distributed")
     serial = _runs_csv(sweep_file, tmp_path, "serial", workers=1)
     assert _runs_csv(sweep_file, tmp_path, "pool", workers=2) == serial
-    assert _runs_csv(sweep_file, tmp_path, "dask", local_cluster=2) == serial
-
-
-def test_a_running_dask_scheduler_by_address(sweep_file, tmp_path):
-    distributed = pytest.importorskip("distributed")
-    import logging
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR) as cluster:
-        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
-        via_address = _runs_csv(sweep_file, tmp_path, "addr", scheduler=cluster.scheduler_address)
-    assert via_address == _runs_csv(sweep_file, tmp_path, "serial", workers=1)
+    with executors.open_executor(local_cluster=2) as (executor, where):
+        assert "LocalCluster of 2 workers on 127.0.0.1" in where
+        client = executor._client
+        address = client.scheduler.address
+        assert address.startswith("tcp://127.0.0.1:") and len(client.nthreads()) == 2
+        assert client.dashboard_link is None or "127.0.0.1" in client.dashboard_link
+        done = run_sweep(load_sweep(sweep_file), executor=executor, out=tmp_path / "dask", progress=False)
+        assert (done.path / "runs.csv").read_bytes() == serial
+        # the same cluster reached through its scheduler's address: Client(address)
+        assert _runs_csv(sweep_file, tmp_path, "addr", scheduler=address) == serial
 
 
 def test_any_executor_from_python(sweep_file, tmp_path):

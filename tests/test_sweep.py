@@ -151,3 +151,17 @@ def test_resume_keeps_finished_runs_and_refuses_a_changed_sweep(tmp_path):
         vstack_sim.sweep(base, grid=POLICIES, replications=3, executor=SerialExecutor(), out=out, resume=True)
     with pytest.raises(SweepError, match="already exists"):
         vstack_sim.sweep(base, grid=POLICIES, replications=2, executor=SerialExecutor(), out=out)
+
+
+def test_compare_of_folders_pairs_runs_that_share_seeds(policies):
+    comparison = vstack_sim.compare(policies.path)
+    assert [g.label for g in comparison.groups] == [f"out/{p.name}" for p in policies.spec.points()]
+    d = comparison.differences
+    row = d[(d["metric"] == "recovery.repair_bytes_read") & (d["group"] == comparison.groups[2].label)].iloc[0]
+    paired = policies.compare("recovery.repair_bytes_read").iloc[1]
+    assert row["method"] == "paired t" and (row["diff"], row["lo"], row["hi"]) == (paired["diff"], paired["lo"],
+                                                                                   paired["hi"])
+    # two single runs with different seeds are not paired
+    a, b = (policies.path / "runs" / f for f in policies.runs["folder"][:2])
+    single = vstack_sim.compare(a, b, labels=["r0", "r1"])
+    assert set(single.differences["method"]) == {"welch"} and "r1 (n=1)" in single.format()
