@@ -98,7 +98,7 @@ def test_python_grid_errors_are_the_scenario_errors(tmp_path):
 
 
 def test_a_sweep_too_big_is_refused_before_expanding(tmp_path):
-    grid = {f"catalog.videos": list(range(1, 1001)), "cluster.io_slots": list(range(1, 1001))}
+    grid = {"catalog.videos": list(range(1, 1001)), "cluster.io_slots": list(range(1, 1001))}
     with pytest.raises(SweepError, match="too big"):
         make_sweep(write_base(tmp_path), grid=grid)
 

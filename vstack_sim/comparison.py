@@ -165,19 +165,9 @@ class Group:
         return [int(s) for s in self.rows["run.seed"]] if "run.seed" in self.rows else []
 
     def interval(self, metric: str, level: float = 0.95) -> stats.Interval:
-        if metric == "durability.mttdl_s":
-            if not self.stop_at_first_loss or "durability.chunks_lost" not in self.rows:
-                return stats.Interval(np.nan, np.nan, np.nan, 0, "exponential", level)
-            lost = self.rows["durability.chunks_lost"].to_numpy(dtype=float) > 0
-            times = np.where(lost, self.rows["durability.first_loss_s"].to_numpy(dtype=float),
-                             self.rows["run.ended_s"].to_numpy(dtype=float))
-            return stats.mttdl_interval(times, lost, level)
-        if metric not in self.rows:
-            return stats.Interval(np.nan, np.nan, np.nan, 0, "t", level)
-        values = self.rows[metric].dropna()
-        if len(values) and all(isinstance(v, (bool, np.bool_)) for v in values):
-            return stats.wilson_interval(int(sum(bool(v) for v in values)), len(values), level)
-        return stats.mean_interval(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float), level)
+        from .sweeps import metric_interval
+
+        return metric_interval(self.rows, metric, self.stop_at_first_loss, level)
 
     def values(self, metric: str) -> np.ndarray:
         if metric not in self.rows:
@@ -186,12 +176,9 @@ class Group:
 
 
 def _flat_row(summary: dict) -> dict:
-    from .sweeps import ANY_LOSS, flatten
+    from .sweeps import summary_row
 
-    row = flatten(summary)
-    lost = row.get("durability.chunks_lost")
-    row[ANY_LOSS] = bool(lost > 0) if lost is not None and lost == lost else np.nan
-    return row
+    return summary_row(summary)
 
 
 def groups_of_sweep(sweep) -> list[Group]:

@@ -39,7 +39,7 @@ import pandas as pd
 from . import stats
 from .config import Config
 from .results import AtomicFolder, ResultsError, build_manifest, dump_json, load_result, write_data
-from .scenario import config_dict, load_scenario, to_yaml
+from .scenario import config_dict, to_yaml
 from .sweep_spec import RunSpec, SweepError, SweepSpec, load_sweep, make_sweep
 
 RUN_COLUMNS = ("point", "replication", "seed", "folder")
@@ -106,6 +106,31 @@ def _config_value(config: Config, key: str):
     return json.dumps(node, sort_keys=True) if isinstance(node, (dict, list)) else node
 
 
+def summary_row(summary: dict) -> dict:
+    """A run's summary as one row: flattened, plus ``durability.any_loss`` (a proportion across runs)."""
+    row = flatten(summary)
+    lost = row.get("durability.chunks_lost")
+    row[ANY_LOSS] = bool(lost > 0) if lost is not None and lost == lost else np.nan
+    return row
+
+
+def metric_interval(rows: pd.DataFrame, metric: str, stop_at_first_loss: bool, level: float = 0.95) -> stats.Interval:
+    """The interval of one metric over some runs: Wilson for true/false, exponential for MTTDL, else t."""
+    if metric == MTTDL:
+        if not stop_at_first_loss or "durability.chunks_lost" not in rows:
+            return stats.Interval(np.nan, np.nan, np.nan, 0, "exponential", level)
+        lost = rows["durability.chunks_lost"].to_numpy(dtype=np.float64) > 0
+        times = np.where(lost, rows["durability.first_loss_s"].to_numpy(dtype=np.float64),
+                         rows["run.ended_s"].to_numpy(dtype=np.float64))
+        return stats.mttdl_interval(times, lost, level)
+    if metric not in rows:
+        return stats.Interval(np.nan, np.nan, np.nan, 0, "t", level)
+    values = rows[metric].dropna()
+    if len(values) and all(isinstance(v, (bool, np.bool_)) for v in values):
+        return stats.wilson_interval(int(sum(bool(v) for v in values)), len(values), level)
+    return stats.mean_interval(pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64), level)
+
+
 def runs_frame(spec: SweepSpec, runs: Sequence[RunSpec], summaries: dict[int, dict]) -> pd.DataFrame:
     """One row per run in run order; a missing summary (unfinished run) leaves its metrics empty."""
     rows = []
@@ -115,10 +140,7 @@ def runs_frame(spec: SweepSpec, runs: Sequence[RunSpec], summaries: dict[int, di
         row.update({key: _config_value(cfg, key) for key in spec.keys})
         summary = summaries.get(run.index)
         if summary is not None:
-            flat = flatten(summary)
-            lost = flat.get("durability.chunks_lost")
-            flat[ANY_LOSS] = bool(lost > 0) if lost is not None and lost == lost else np.nan
-            row.update(flat)
+            row.update(summary_row(summary))
         rows.append(row)
     frame = pd.DataFrame(rows)
     return frame
@@ -147,18 +169,9 @@ def points_frame(spec: SweepSpec, runs: pd.DataFrame, level: float = 0.95) -> pd
     for point in spec.points():
         part = runs[runs["point"] == point.name]
         head = {"point": point.name, **{k: part[k].iloc[0] if len(part) else None for k in spec.keys}}
-        for metric in metrics:
-            values = part[metric].dropna()
-            if len(values) and all(isinstance(v, (bool, np.bool_)) for v in values):
-                iv = stats.wilson_interval(int(sum(bool(v) for v in values)), len(values), level)
-            else:
-                iv = stats.mean_interval(values.to_numpy(dtype=np.float64), level)
-            rows.append({**head, "metric": metric, **iv.as_dict()})
-        if spec.point_config(point).run.stop_at_first_loss and "durability.chunks_lost" in part:
-            lost = part["durability.chunks_lost"].to_numpy(dtype=np.float64) > 0
-            times = np.where(lost, part["durability.first_loss_s"].to_numpy(dtype=np.float64),
-                             part["run.ended_s"].to_numpy(dtype=np.float64))
-            rows.append({**head, "metric": MTTDL, **stats.mttdl_interval(times, lost, level).as_dict()})
+        stop = spec.point_config(point).run.stop_at_first_loss
+        for metric in metrics + ([MTTDL] if stop else []):
+            rows.append({**head, "metric": metric, **metric_interval(part, metric, stop, level).as_dict()})
     return pd.DataFrame(rows, columns=["point", *spec.keys, "metric", "n", "mean", "lo", "hi", "method"])
 
 
@@ -347,4 +360,4 @@ def sweep(base: Config | str | Path, grid: dict | None = None, zip: dict | None 
     return run_sweep(spec, executor=executor, out=out, resume=resume, progress=progress)
 
 
-__all__ = ["Sweep", "sweep", "run_sweep", "load_sweep", "make_sweep", "SweepError", "load_scenario"]
+__all__ = ["Sweep", "sweep", "run_sweep", "load_sweep", "make_sweep", "SweepError"]
