@@ -49,8 +49,18 @@ def _axis_label(key: str) -> str:
     return f"{key} ({unit})" if unit else key
 
 
+def _metric_label(metric: str) -> str:
+    """A metric's label with its unit, e.g. ``read p99, all reads (ms)``."""
+    from .comparison import UNITS
+
+    unit = {"pct": "%", "ms": "ms", "s": "s", "bytes": "bytes"}.get(UNITS.get(metric, ""), "")
+    label = LABELS.get(metric, metric)
+    return f"{label} ({unit})" if unit else label
+
+
 def _numeric(values) -> bool:
-    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    return all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+               for v in values)
 
 
 def _x_values(sweep, key: str) -> tuple[list, bool]:
@@ -93,8 +103,9 @@ def metric_vs_parameter(sweep, metric: str, key: str | None = None):
     if others:
         ax.legend(fontsize=8)
     ax.set_xlabel(_axis_label(key))
-    ax.set_ylabel(LABELS.get(metric, metric))
-    fig.suptitle(f"{LABELS.get(metric, metric)} against {key} (mean, 95 % interval) - {spec.name}", fontsize=11)
+    ax.set_ylabel(_metric_label(metric))
+    fig.suptitle(f"{LABELS.get(metric, metric)} against {key.rsplit('.', 1)[-1]}, mean and 95 % interval - "
+                 f"{spec.name}", fontsize=11)
     return fig
 
 
