@@ -305,9 +305,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from vstack_sim.sweeps import run_sweep
     from vstack_sim.sweep_spec import load_sweep
 
+    from pathlib import Path
+
     spec = load_sweep(args.sweep_file)
     note = (lambda line: None) if args.quiet else (lambda line: print(f"{PROG}: {line}", file=sys.stderr))  # noqa: E731
-    out = args.out
+    out = Path(args.out) if args.out is not None else None
     if out is None:
         out = results.DEFAULT_ROOT / spec.name
         if not args.resume and out.exists():
@@ -325,7 +327,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             cells = [f"{compare.LABELS[m]} {compare.format_interval(m, iv.as_dict())}"
                      for m in shown if (iv := g.interval(m)).n]
             print(f"{g.label}: " + "; ".join(cells))
-    print(f"results: {out}")
+    print(f"results: {out} (report: {out / 'report.html'})")
     return 0
 
 
