@@ -302,7 +302,7 @@ def _add_scenario(subparsers) -> None:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from vstack_sim import comparison as compare
     from vstack_sim import executors, results
-    from vstack_sim.sweeps import run_sweep
+    from vstack_sim.sweeps import check_out, run_sweep
     from vstack_sim.sweep_spec import load_sweep
 
     from pathlib import Path
@@ -315,6 +315,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         if not args.resume and out.exists():
             wanted, out = out, results.next_free(out)
             note(f"{wanted} exists; writing {out}")
+    check_out(spec, out, args.resume)  # before a cluster is started for nothing
     with executors.open_executor(args.workers, args.scheduler, args.local_cluster) as (executor, where):
         done = run_sweep(spec, executor=executor, out=out, resume=args.resume, progress=False if args.quiet else None,
                          argv=args.argv, on_start=lambda line: note(f"sweep {spec.name}: {line} on {where}"))

@@ -241,6 +241,14 @@ def _check_resume(spec: SweepSpec, folder: Path) -> None:
                          "start a new sweep with another --out")
 
 
+def check_out(spec: SweepSpec, folder: Path, resume: bool) -> None:
+    """Refuse a sweep folder that cannot be used, before any executor or cluster is started."""
+    if resume:
+        _check_resume(spec, folder)
+    elif folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise SweepError(f"{folder}: already exists (use --resume to continue that sweep, or another --out)")
+
+
 def _start_folder(spec: SweepSpec, folder: Path, command: str, executor: str) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "runs").mkdir(exist_ok=True)
@@ -278,10 +286,7 @@ def run_sweep(spec: SweepSpec, executor=None, out: str | Path | None = None, res
     command = shlex.join(["vstack-sim", *argv] if argv is not None else sys.argv)
     summaries: dict[int, dict] = {}
     if folder is not None:
-        if resume:
-            _check_resume(spec, folder)
-        elif folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise SweepError(f"{folder}: already exists (use --resume to continue that sweep, or another --out)")
+        check_out(spec, folder, resume)
         for run in runs:
             done = folder / "runs" / run.folder / "summary.json"
             if resume and done.is_file():
