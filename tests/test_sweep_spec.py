@@ -93,7 +93,7 @@ def test_missing_base_and_missing_file(tmp_path, monkeypatch):
 
 
 def test_python_grid_errors_are_the_scenario_errors(tmp_path):
-    with pytest.raises(ScenarioError, match=r"^sweep grid redundancy.policy: redundancy.policy: Input should be"):
+    with pytest.raises(ScenarioError, match=r"^sweep grid: redundancy.policy: Input should be"):
         make_sweep(write_base(tmp_path), grid={"redundancy.policy": ["adaptive", "bogus"]})
 
 

@@ -237,10 +237,10 @@ class SweepSpec:
         """``file:line`` of the value a key takes in the sweep file, for error messages."""
         if origin == "set":
             where = self.lines.get(("set", key)) or _where(self.lines, ("set", *key.split(".")))
-            return where or f"sweep set {key}"
+            return where or "sweep set"
         section = "grid" if key in self.grid else "zip"
         j = (self.grid.get(key) or self.zip.get(key)).index(value)
-        return self.lines.get((section, key, str(j))) or self.lines.get((section, key)) or f"sweep {section} {key}"
+        return self.lines.get((section, key, str(j))) or self.lines.get((section, key)) or f"sweep {section}"
 
     def run_config(self, run: RunSpec) -> Config:
         """The scenario of one run: its point's, named after its folder, with the replication's seed."""
