@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -33,11 +34,18 @@ def base(duration: str) -> Config:
     })
 
 
-def timed(spec, out: Path, **where) -> tuple[float, bytes]:
-    t0 = time.perf_counter()
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (pool and cluster workers end first)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed(spec, out: Path, **where) -> tuple[float, float, bytes]:
+    """Wall seconds, CPU seconds (ours and our workers') and the runs.csv bytes of one sweep."""
+    t0, c0 = time.perf_counter(), _cpu()
     with executors.open_executor(**where) as (executor, _):
         done = run_sweep(spec, executor=executor, out=out, progress=False)
-    return time.perf_counter() - t0, (done.path / "runs.csv").read_bytes()
+    return time.perf_counter() - t0, _cpu() - c0, (done.path / "runs.csv").read_bytes()
 
 
 def main() -> None:
@@ -51,11 +59,15 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        serial, csv = timed(spec, tmp / "serial", workers=1)
-        print(f"serial                      {serial:7.1f} s  ({serial / 8:.1f} s per run)")
-        pool, csv_pool = timed(spec, tmp / "pool", workers=args.workers)
+        # The serial sweep runs in this process, so its CPU time over its wall time is the share of a core
+        # it got: well below 100 % means other processes held the cores and every ratio below is contaminated.
+        # (Pool workers are the forkserver's children, not ours, so their CPU time cannot be read here.)
+        serial, serial_cpu, csv = timed(spec, tmp / "serial", workers=1)
+        print(f"serial                      {serial:7.1f} s  ({serial / 8:.1f} s per run; it got "
+              f"{100 * serial_cpu / serial:.0f} % of a core)")
+        pool, _, csv_pool = timed(spec, tmp / "pool", workers=args.workers)
         print(f"process pool, {args.workers} workers      {pool:7.1f} s  speed-up {serial / pool:.2f}x (target >= 1.7x)")
-        dask, csv_dask = timed(spec, tmp / "dask", local_cluster=args.workers)
+        dask, _, csv_dask = timed(spec, tmp / "dask", local_cluster=args.workers)
         print(f"LocalCluster, {args.workers} workers      {dask:7.1f} s  {100 * (dask / pool - 1):+.1f} % against the pool "
               "(target within 15 %)")
         print("runs.csv identical:", csv == csv_pool == csv_dask)
