@@ -64,6 +64,26 @@ def test_manifest_records_what_produced_the_run(tmp_path, fake_result, fake_simu
     assert "git_commit" in manifest
 
 
+def test_manifest_git_commit_is_the_build_record_not_the_working_folders_repository(tmp_path, fake_result,
+                                                                                   fake_simulate, monkeypatch):
+    import subprocess
+
+    from vstack_sim.buildinfo import build_info
+
+    other = tmp_path / "someone-elses-repo"
+    other.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run(git + ["init", "-q"], cwd=other, check=True)
+    subprocess.run(git + ["commit", "-q", "--allow-empty", "-m", "x"], cwd=other, check=True)
+    theirs = subprocess.run(["git", "rev-parse", "HEAD"], cwd=other, capture_output=True, text=True).stdout.strip()
+    monkeypatch.chdir(other)
+    folder = run_to_folder(fake_result.config, root=tmp_path / "out", simulate=fake_simulate)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    info = build_info()
+    assert manifest["git_commit"] == info["git_commit"] != theirs
+    assert manifest["git_dirty"] == info["git_dirty"] and manifest["editable"] == info["editable"]
+
+
 def test_default_folder_takes_the_next_free_name_and_says_so(tmp_path, fake_result, fake_simulate):
     said = []
     first = run_to_folder(fake_result.config, root=tmp_path, simulate=fake_simulate, echo=said.append)

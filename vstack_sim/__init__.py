@@ -16,7 +16,15 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+
+
+def _version() -> str:
+    from .buildinfo import version   # the version setuptools-scm fixed when the package was built
+
+    return version()
+
+
+__version__ = _version()
 
 _EXPORTS = {
     "ErasureCoder": "vstack_sim.codec",

@@ -25,7 +25,6 @@ import secrets
 import shlex
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -34,6 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .buildinfo import build_info
 from .config import Config
 from .scenario import config_sha256, load_scenario, to_yaml
 
@@ -279,14 +279,6 @@ def choose_target(config: Config, out: str | Path | None, force: bool, root: str
 
 # --------------------------------------------------------------------------- manifest
 
-def _git_commit(where: Path) -> str | None:
-    try:
-        proc = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.stdout.strip() or None if proc.returncode == 0 else None
-
-
 def _versions() -> dict:
     out = {}
     for name in ("vstack-sim",) + _DEPENDENCIES:
@@ -310,7 +302,8 @@ def build_manifest(config: Config, argv: Sequence[str] | None, wall_time_s: floa
         "versions": _versions(),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "git_commit": _git_commit(Path(__file__).resolve().parent),
+        # Fixed when the package was built (setuptools-scm), never read from the working folder's git.
+        **{k: v for k, v in build_info().items() if k != "version"},
         "wall_time_s": round(wall_time_s, 3),
         # The simulator may name its phases build_s, run_s ...; the section's name carries the unit.
         "timings_s": {k.removesuffix("_s"): round(float(v), 3) for k, v in timings.items()},
