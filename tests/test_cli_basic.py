@@ -118,6 +118,7 @@ def test_bench_codec_passes_options_and_prints_table(capsys, monkeypatch):
     fake = types.ModuleType("vstack_sim.bench")
     fake.codec_benchmark = lambda **kw: calls.append(kw) or [{"row": 1}]
     fake.format_codec_table = lambda rows: f"TABLE {rows}"
+    fake.missing_peers = lambda rows: []
     monkeypatch.setitem(sys.modules, "vstack_sim.bench", fake)
     import vstack_sim
 
@@ -130,6 +131,26 @@ def test_bench_codec_passes_options_and_prints_table(capsys, monkeypatch):
 
     run(capsys, "bench", "codec")
     assert calls[-1] == {"chunk_size": 2 * MIB, "repeats": 5, "peers": True}
+
+
+def test_bench_codec_without_the_peers_says_how_to_install_them_in_one_line(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "zfec", None)      # import fails as if not installed
+    monkeypatch.setitem(sys.modules, "pyeclib", None)
+    code, out, err = run(capsys, "bench", "codec", "--chunk-size", "3KiB", "--repeats", "1")
+    assert code == 0
+    assert err.count("\n") == 1 and "zfec and pyeclib not installed" in err and "pip install 'vstack-sim[bench]'" in err
+    assert "not installed" in out and "Traceback" not in out + err
+
+
+def test_bench_table_shows_a_decode_that_returns_its_inputs_as_such():
+    from vstack_sim.bench import format_codec_table
+
+    rows = [{"codec": "zfec", "operation": "decode, no loss", "chunk_size": 1, "mb_per_s": 2_182_260.0,
+             "ms_per_chunk": 1e-6, "note": "hands back the k input shares, no work", "returns_inputs": True},
+            {"codec": "zfec", "operation": "decode, 1 lost", "chunk_size": 1, "mb_per_s": 1000.0,
+             "ms_per_chunk": 2.0, "note": ""}]
+    table = format_codec_table(rows)
+    assert "returns inputs" in table and "2,182,260" not in table and "1,000" in table
 
 
 # -- errors ------------------------------------------------------------------

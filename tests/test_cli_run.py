@@ -201,9 +201,26 @@ def test_scenario_schema_is_the_docs_page(capsys):
     assert code == 0 and out == schema_markdown()
 
 
-def test_scenario_list_names_the_shipped_files(capsys):
+def test_scenario_list_gives_name_duration_and_a_one_line_description(capsys):
     code, out, _ = cli(capsys, "scenario", "--list")
-    assert code == 0 and "seed.yaml" in out
+    assert code == 0 and "site-packages" not in out and ".yaml" not in out
+    rows = {line.split()[0]: line for line in out.splitlines()[1:] if line and not line.startswith("Run")}
+    assert {"baseline", "seed", "flash-crowd", "rack-failure", "all-ec", "all-replication"} <= set(rows)
+    assert " 14 d " in rows["baseline"] and "Realistic mix" in rows["baseline"]
+    assert " 7 d " in rows["seed"] and "V-Stack design" in rows["seed"]
+
+
+def test_empty_scenario_file_exits_2(tmp_path, capsys):
+    (tmp_path / "empty.yaml").write_text("")
+    code, out, err = cli(capsys, "validate", str(tmp_path / "empty.yaml"))
+    assert code == 2 and "empty scenario file" in err and err.count("\n") == 1
+
+
+def test_run_comes_first_in_help(capsys):
+    code, out, _ = cli(capsys, "--help")
+    commands = [line.split()[0] for line in out.splitlines() if line.startswith("    ") and line.split()]
+    assert code == 0 and commands[0] == "run"
+    assert "seed's" not in out and "demo" in commands
 
 
 def test_report_rebuilds_figures_and_reports_identically(small, capsys):
@@ -282,3 +299,18 @@ def test_sigkill_leftover_is_cleaned_by_the_next_run(small, capsys):
     assert cli(capsys, "run", small, "--quiet", "--set", "run.duration=1h")[0] == 0
     assert [p.name for p in results.iterdir()] == ["small"]
 
+
+
+def test_validate_shows_the_units_the_user_wrote_beside_base_units(tmp_path, capsys):
+    path = tmp_path / "u.yaml"
+    path.write_text("run:\n  duration: 7d\ncatalog:\n  chunk_size: 2MiB\n"
+                    "failures:\n  scheduled:\n    - {at: 3d, node: 2, kind: transient, duration: 6h}\n")
+    code, out, err = cli(capsys, "validate", path, "--set", "cluster.disk_bandwidth=100MB/s")
+    assert code == 0, err
+    assert "duration: 604800.0  # 7d" in out and "chunk_size: 2097152  # 2MiB" in out
+    assert "disk_bandwidth: 100000000.0  # 100MB/s" in out and "at: 259200.0  # 3d" in out
+    from vstack_sim.scenario import load_scenario
+
+    again = tmp_path / "again.yaml"
+    again.write_text(out)
+    assert load_scenario(again) == load_scenario(path, ["cluster.disk_bandwidth=100MB/s"])

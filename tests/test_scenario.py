@@ -136,8 +136,28 @@ def test_top_level_must_be_a_mapping(tmp_path):
     assert "mapping" in error_of(write(tmp_path, "list.yaml", "- 1\n- 2\n"))
 
 
-def test_empty_file_is_the_default(tmp_path):
-    assert load_scenario(write(tmp_path, "empty.yaml", "# nothing\n")) == Config()
+def test_empty_file_is_an_error_and_an_empty_mapping_the_default(tmp_path):
+    for text in ("", "# nothing\n", "\n\n"):
+        assert "empty scenario file" in error_of(write(tmp_path, "empty.yaml", text))
+    assert load_scenario(write(tmp_path, "defaults.yaml", "{}\n")) == Config()
+
+
+def test_a_shipped_scenario_loads_by_name_unless_a_file_of_that_name_exists(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_scenario("baseline").name == "baseline"
+    assert load_scenario("baseline.yaml").name == "baseline"
+    (tmp_path / "baseline").write_text("name: mine\n")
+    assert load_scenario("baseline").name == "mine"
+    assert "scenario file not found" in error_of("no-such-scenario")
+
+
+def test_a_set_that_makes_the_stripe_too_wide_is_named_not_a_line_of_the_file(tmp_path):
+    path = write(tmp_path, "s.yaml", "cluster:\n  nodes: 20\nredundancy:\n  data_shards: 3\n  parity_shards: 2\n")
+    message = error_of(path, ["cluster.nodes=4"])
+    assert message.startswith("--set cluster.nodes=4: ") and "5 distinct nodes" in message
+    # Without the --set, a file that is itself impossible still points at its line.
+    bad = write(tmp_path, "bad.yaml", "cluster:\n  nodes: 4\n")
+    assert error_of(bad).startswith(f"{bad}:2: ") or error_of(bad).startswith("bad.yaml:2: ")
 
 
 def test_duplicate_key_is_an_error(tmp_path):

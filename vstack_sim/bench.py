@@ -13,6 +13,9 @@ and 2 fragments lost for:
 * ``zfec`` and ``pyeclib`` (ISA-L if available) when importable, run as they come:
   no checksums, the chunk pre-split into k shares, decode returning the k shares.
 
+zfec's decode with no fragment lost hands back the k input shares it was given
+without doing any work; that row says "returns inputs" rather than a rate.
+
 Throughput is in MB/s of chunk data (10^6 bytes per second), from the median of the
 timed runs. The losses are fragments 0 (1 lost) and 0 and 1 (2 lost), and decoders
 get exactly k fragments. The results feed the simulator's default codec rates.
@@ -210,14 +213,30 @@ def codec_benchmark(
     if peers:
         try:
             add("zfec", _zfec(chunk, k, m, repeats), "no checksums; shares pre-split")
+            for row in rows:
+                if row["codec"] == "zfec" and row["operation"] == "decode, no loss":
+                    row["returns_inputs"] = True
+                    row["note"] = "hands back the k input shares, no work"
         except ImportError as exc:
-            rows.append(_row("zfec", "all", chunk_size, None, f"skipped: {exc}"))
+            rows.append(_skipped("zfec", chunk_size, exc))
         try:
             seconds, used = _pyeclib(chunk, k, m, repeats)
             add(f"pyeclib {used}", seconds, "no CRC32C; fragments with pyeclib headers")
         except ImportError as exc:
-            rows.append(_row("pyeclib", "all", chunk_size, None, f"skipped: {exc}"))
+            rows.append(_skipped("pyeclib", chunk_size, exc))
     return rows
+
+
+def _skipped(peer: str, chunk_size: int, exc: ImportError) -> dict:
+    row = _row(peer, "all", chunk_size, None, "not installed" if isinstance(exc, ModuleNotFoundError)
+               else f"skipped: {exc}")
+    row["not_installed"] = isinstance(exc, ModuleNotFoundError)
+    return row
+
+
+def missing_peers(rows: list[dict]) -> list[str]:
+    """The peer libraries a benchmark skipped because they are not installed (the ``[bench]`` extra)."""
+    return [r["codec"] for r in rows if r.get("not_installed")]
 
 
 def _ratio(rate: float | None, reference: float | None) -> str:
@@ -240,6 +259,9 @@ def format_codec_table(rows: list[dict]) -> str:
     for r in rows:
         rate = r["mb_per_s"]
         ratio = zfec.get(r["operation"])
+        if r.get("returns_inputs"):
+            body.append([r["codec"], r["operation"], "returns inputs", "-", "", r["note"]])
+            continue
         body.append(
             [
                 r["codec"],

@@ -101,7 +101,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
 def _add_recommend(subparsers) -> None:
     p = subparsers.add_parser(
         "recommend",
-        help="the redundancy mode for one video (the seed's /redundancy/recommend JSON)",
+        help="the redundancy mode for one video (the V-Stack design's /redundancy/recommend JSON)",
         description="Print the recommended redundancy mode for a video with N views.",
     )
     p.add_argument("video_id", metavar="VIDEO_ID", help="video identifier, echoed in the output")
@@ -150,7 +150,7 @@ def _cmd_efficiency(args: argparse.Namespace) -> int:
 def _add_efficiency(subparsers) -> None:
     p = subparsers.add_parser(
         "efficiency",
-        help="storage cost of replication vs erasure coding (the seed's /redundancy/efficiency JSON)",
+        help="storage cost of replication vs erasure coding (the V-Stack design's /redundancy/efficiency JSON)",
         description="Print overhead factors, savings and per-mode geometry for r replicas vs RS(k, m).",
     )
     p.add_argument("--data-shards", type=_positive_int, default=3, metavar="K", help="RS data shards k (default 3)")
@@ -175,6 +175,10 @@ def _cmd_bench_codec(args: argparse.Namespace) -> int:
 
     rows = bench.codec_benchmark(chunk_size=args.chunk_size, repeats=args.repeats, peers=args.peers)
     print(bench.format_codec_table(rows))
+    missing = bench.missing_peers(rows)
+    if missing:
+        print(f"{PROG}: {' and '.join(missing)} not installed; for the comparison: pip install 'vstack-sim[bench]'",
+              file=sys.stderr)
     return 0
 
 
@@ -228,9 +232,11 @@ def _add_run(subparsers) -> None:
     p = subparsers.add_parser(
         "run",
         help="simulate a scenario and write a results folder with tables, figures and a report",
-        description="Simulate SCENARIO (default: the embedded default scenario) and write results/<name>/.",
+        description="Simulate SCENARIO (a file or a shipped scenario's name; default: the embedded default "
+                    "scenario) and write results/<name>/.",
     )
-    p.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO",
+                   help="scenario YAML file, or the name of a shipped scenario (see 'vstack-sim scenario --list')")
     p.add_argument("--out", default=None, metavar="DIR", help="results folder (default results/<name>[-<n>])")
     _add_scenario_options(p)
     p.add_argument("--force", action="store_true", help="replace an existing --out results folder")
@@ -241,7 +247,7 @@ def _add_run(subparsers) -> None:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from vstack_sim import scenario
 
-    print(scenario.to_yaml(scenario.resolve(args.scenario, args.sets, args.seed)), end="")
+    print(scenario.resolve_as_written(args.scenario, args.sets, args.seed), end="")
     return 0
 
 
@@ -251,7 +257,8 @@ def _add_validate(subparsers) -> None:
         help="check a scenario file and print it resolved",
         description="Check SCENARIO (extends, --set and units applied) and print it with every default filled in.",
     )
-    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument("scenario", metavar="SCENARIO",
+                   help="scenario YAML file, or the name of a shipped scenario (see 'vstack-sim scenario --list')")
     _add_scenario_options(p)
     p.set_defaults(func=_cmd_validate)
 
@@ -279,8 +286,7 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
     if args.schema:
         print(scenario.schema_markdown(), end="")
     else:
-        for path in scenario.shipped_scenarios():
-            print(path)
+        print(scenario.format_shipped_table(scenario.shipped_table()))
     return 0
 
 
@@ -292,7 +298,7 @@ def _add_scenario(subparsers) -> None:
     )
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--schema", action="store_true", help="every key with its type, unit, default and meaning")
-    what.add_argument("--list", action="store_true", help="the shipped scenario files")
+    what.add_argument("--list", action="store_true", help="the shipped scenarios: name, duration, description")
     p.set_defaults(func=_cmd_scenario)
 
 
@@ -382,6 +388,42 @@ def _add_compare(subparsers) -> None:
     p.add_argument("result_dirs", nargs="+", metavar="DIR", help="a results folder or a sweep folder")
     p.add_argument("--out", default=None, metavar="DIR", help="comparison folder (default results/compare[-<n>])")
     p.set_defaults(func=_cmd_compare)
+# -- demo -------------------------------------------------------------------
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from vstack_sim import demos
+
+    if args.target == "storage":
+        print(demos.format_tables(demos.storage_savings(), demos.STORAGE_TITLES))
+    else:
+        tables = demos.codec_benchmark(chunk_size=args.chunk_size, repeats=args.repeats, peers=args.peers)
+        print(demos.format_tables(tables, demos.CODEC_TITLES))
+    return 0
+
+
+def _add_demo(subparsers) -> None:
+    p = subparsers.add_parser(
+        "demo",
+        help="the V-Stack design's two demos: storage savings and the codec benchmark",
+        description="Print the tables of notebooks/02-seed-storage-savings.ipynb (storage) or "
+                    "notebooks/03-codec-benchmark.ipynb (codec).",
+    )
+    targets = p.add_subparsers(dest="target", metavar="DEMO", parser_class=_Parser)
+    targets.required = True
+    storage = targets.add_parser(
+        "storage", help="savings of the design's example, against the hot fraction, the code and a YouTube mix",
+        description="Storage of the design's 1,000-video example and variations, from the real manager and ledger.")
+    storage.set_defaults(func=_cmd_demo)
+    codec = targets.add_parser(
+        "codec", help="encode/decode throughput and decode time for every pair of lost fragments",
+        description="Time the real codec (and zfec, pyeclib where installed) and decode every two-fragment loss.")
+    codec.add_argument(
+        "--chunk-size", type=_size, default=2 * 2**20, metavar="SIZE", help="bytes per chunk, e.g. 2MiB (default)"
+    )
+    codec.add_argument("--repeats", type=_positive_int, default=5, metavar="N", help="timed runs per case (default 5)")
+    codec.add_argument("--no-peers", dest="peers", action="store_false", help="skip zfec and pyeclib")
+    codec.set_defaults(func=_cmd_demo)
 
 
 # -- the parser -------------------------------------------------------------
@@ -402,15 +444,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    _add_recommend(subparsers)
-    _add_efficiency(subparsers)
-    _add_bench(subparsers)
+    # The order of --help: what a newcomer does first comes first.
     _add_run(subparsers)
     _add_validate(subparsers)
     _add_report(subparsers)
     _add_scenario(subparsers)
     _add_sweep(subparsers)
     _add_compare(subparsers)
+    _add_demo(subparsers)
+    _add_recommend(subparsers)
+    _add_efficiency(subparsers)
+    _add_bench(subparsers)
     parser.set_defaults(func=_no_command(tuple(subparsers.choices)))
     return parser
 

@@ -20,6 +20,7 @@ reference of every key (``vstack-sim scenario --schema``,
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
@@ -91,7 +92,8 @@ def _read_yaml(path: Path, shown: str) -> tuple[dict, dict]:
     finally:
         loader.dispose()
     if data is None:
-        return {}, {}
+        # A truncated or unsaved file is a mistake more often than a request for the defaults.
+        raise ScenarioError(f"{shown}: empty scenario file (write {{}} to ask for every default)")
     if not isinstance(data, dict):
         raise ScenarioError(f"{shown}:1: a scenario must be a mapping of keys, got a {type(data).__name__}")
     lines: dict = {}
@@ -267,10 +269,11 @@ def _error_line(exc: ValidationError, lines: dict) -> str:
     if where is None:
         # Model-level checks (impossible setups) name their keys in the message; point at the first
         # one the file sets (RS(3,2) on 4 nodes points at cluster.nodes if the stripe is a default).
-        for key in _MSG_PATH.findall(line) + _KEY_IN_TEXT.findall(line):
-            where = _where(tuple(key.split(".")), lines)
-            if where:
-                break
+        found = [w for w in (_where(tuple(key.split(".")), lines)
+                             for key in _MSG_PATH.findall(line) + _KEY_IN_TEXT.findall(line)) if w]
+        # A command-line override of one of the keys is what made the setup impossible: name it, not
+        # a line of the file it was applied to.
+        where = next((w for w in found if w.startswith("--")), found[0] if found else None)
     return f"{where}: {line}" if where else line
 
 
@@ -286,15 +289,29 @@ def load_scenario(path: str | Path | None = None, overrides: Iterable[str] | Map
                   seed: int | None = None) -> Config:
     """Load and validate a scenario file; ``None`` is the embedded default scenario (``Config()``).
 
+    ``path`` may also name a shipped scenario (``"baseline"``) when no such file exists.
+
     ``overrides`` are ``--set`` strings (``["run.duration=1d"]``) or a mapping of dotted keys to values
     (``{"run.duration": "1d"}``); ``seed`` replaces ``run.seed``.
     """
-    data, lines = ({}, {}) if path is None else load_file(path)
+    return _load(path, overrides, seed)[0]
+
+
+def _load(path, overrides, seed) -> tuple[Config, dict]:
+    """The validated Config and the raw mapping it came from (the values as written, units and all)."""
+    data, lines = ({}, {}) if path is None else load_file(find_scenario(path))
     apply_overrides(data, overrides, lines)
     if seed is not None:
         apply_overrides(data, {"run.seed": seed}, lines)
         lines[("run", "seed")] = "--seed"
-    return validate(data, lines)
+    return validate(copy.deepcopy(data), lines), data
+
+
+def resolve_as_written(path: str | Path | None = None, overrides=None, seed: int | None = None) -> str:
+    """``vstack-sim validate``: the resolved scenario as YAML, each value the user wrote with a unit
+    (``7d``, ``2MiB``) shown beside its base-unit value as a comment."""
+    config, written = _load(path, overrides, seed)
+    return to_yaml(config, written)
 
 
 resolve = load_scenario
@@ -317,11 +334,54 @@ def config_dict(config: Config) -> dict:
     return _plain(config.model_dump(mode="python"))
 
 
-def to_yaml(config: Config) -> str:
-    """The resolved scenario as YAML; loading it back gives an equal Config."""
+def to_yaml(config: Config, written: Mapping | None = None) -> str:
+    """The resolved scenario as YAML; loading it back gives an equal Config.
+
+    With ``written`` (the raw mapping the user wrote), a value written as text with a unit that differs
+    from its base-unit value gets the text as a comment: ``duration: 604800.0  # 7d``.
+    """
     header = ("# Resolved scenario: every default filled in. Units are base units:\n"
               "# bytes, seconds, bytes per second and events per second.\n")
-    return header + yaml.safe_dump(config_dict(config), sort_keys=False, allow_unicode=True, width=100)
+    plain = config_dict(config)
+    if written:
+        lines: list[str] = []
+        _emit(plain, written, 0, lines)
+        text = "\n".join(lines) + "\n"
+        if yaml.safe_load(text) == plain:   # the annotated form must load back to the same values
+            return header + "# A comment after a value is what the scenario wrote.\n" + text
+    return header + yaml.safe_dump(plain, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _scalar(value) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6).strip()
+    return text.removesuffix("\n...").removesuffix("...").strip()
+
+
+def _emit(node: dict, written, depth: int, out: list[str]) -> None:
+    """Block YAML of a resolved mapping, with the user's unit text as comments (see :func:`to_yaml`)."""
+    pad = "  " * depth
+    for key, value in node.items():
+        was = None
+        if isinstance(written, Mapping):
+            was = written.get(key, written.get(str(key)))
+            if was is None and isinstance(key, str) and key.isdigit():
+                was = written.get(int(key))
+        name = _scalar(key)
+        if isinstance(value, dict) and value:
+            out.append(f"{pad}{name}:")
+            _emit(value, was, depth + 1, out)
+        elif isinstance(value, list) and value and all(isinstance(v, dict) and v for v in value):
+            out.append(f"{pad}{name}:")
+            for i, item in enumerate(value):
+                sub: list[str] = []
+                _emit(item, was[i] if isinstance(was, list) and i < len(was) else None, depth + 2, sub)
+                sub[0] = f"{pad}  - " + sub[0].lstrip()
+                out.extend(sub)
+        else:
+            line = f"{pad}{name}: {_scalar(value)}"
+            if isinstance(was, str) and was != value:
+                line += f"  # {was}"
+            out.append(line)
 
 
 def canonical_json(config: Config) -> str:
@@ -337,6 +397,55 @@ def config_sha256(config: Config) -> str:
 def shipped_scenarios() -> list[Path]:
     """The scenario files shipped in ``scenarios/``."""
     return sorted(SCENARIO_DIR.glob("*.yaml"))
+
+
+# --------------------------------------------------------------------------- shipped scenarios by name
+
+def find_scenario(path: str | Path) -> Path:
+    """``path`` itself, or the shipped scenario it names (``baseline``, ``baseline.yaml``) when no such file exists."""
+    path = Path(path)
+    if path.exists() or len(path.parts) != 1:
+        return path
+    shipped = SCENARIO_DIR / (path.name if path.suffix == ".yaml" else f"{path.name}.yaml")
+    return shipped if shipped.is_file() else path
+
+
+def _one_line(text: str, limit: int = 90) -> str:
+    """The first clause of a description, cut at a word and marked when shortened."""
+    text = " ".join(text.split())
+    for stop in ("; ", ". "):
+        text = text.split(stop)[0]
+    text = text.rstrip(".")
+    if len(text) > limit:
+        text = text[:limit - 1].rsplit(" ", 1)[0] + "…"
+    return text
+
+
+def shipped_table() -> list[dict]:
+    """``{name, duration_s, description}`` of every shipped scenario; the description cut to one line."""
+    rows = []
+    for path in shipped_scenarios():
+        config = load_scenario(path)
+        rows.append({"name": path.stem, "duration_s": config.run.duration,
+                     "description": _one_line(config.description or "")})
+    return rows
+
+
+def _short_duration(seconds: float) -> str:
+    """``14 d``, ``30 h``, ``1.5 h``: the largest unit, without trailing zeros."""
+    for unit, factor in (("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= factor:
+            return f"{seconds / factor:.2f}".rstrip("0").rstrip(".") + f" {unit}"
+    return f"{seconds:g} s"
+
+
+def format_shipped_table(rows: list[dict]) -> str:
+    """The shipped scenarios as aligned text: name, simulated duration, one-line description."""
+    body = [(r["name"], _short_duration(r["duration_s"]), r["description"]) for r in rows]
+    header = ("name", "duration", "description")
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(2)]
+    lines = [f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c}".rstrip() for a, b, c in [header, *body]]
+    return "\n".join(lines + ["", "Run one by name: vstack-sim run NAME (a file of that name takes precedence)."])
 
 
 # --------------------------------------------------------------------------- reference of every key
