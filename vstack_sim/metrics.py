@@ -20,13 +20,31 @@ def _r(x: float, nd: int = 6) -> float | None:
 
 
 def latency_stats(values: np.ndarray) -> dict | None:
-    """mean, p50, p95, p99 of a latency sample in ms; None when empty."""
+    """count, mean, p50, p95, p99 and max of latencies in ms, exact (numpy percentiles); None when empty."""
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]
     if len(values) == 0:
         return None
     p50, p95, p99 = np.percentile(values, [50, 95, 99])
-    return {"mean": _r(values.mean()), "p50": _r(p50), "p95": _r(p95), "p99": _r(p99)}
+    return {"count": int(len(values)), "mean": _r(values.mean()), "p50": _r(p50), "p95": _r(p95), "p99": _r(p99),
+            "max": _r(values.max())}
+
+
+LATENCY_KINDS = ("replication", "erasure_coding", "degraded", "all")
+
+
+def read_latency_summary(summary: dict) -> pd.DataFrame:
+    """Chunk read latency by kind over every read of the run (not the reads table, which may be a sample).
+
+    The statistics are exact: ``build_summary`` computes them from the full latency array of all reads
+    before the table is sampled. Rows are kinds with reads; columns count, mean, p50, p95, p99, max (ms).
+    """
+    blocks = summary["reads"]["latency_ms"]
+    rows = {kind: blocks[kind] for kind in LATENCY_KINDS if blocks.get(kind)}
+    columns = ["count", "mean", "p50", "p95", "p99", "max"]
+    frame = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=columns)
+    frame.index.name = "kind"
+    return frame
 
 
 def time_stats(values: np.ndarray) -> dict | None:

@@ -129,6 +129,17 @@ class LoadedResult:
         self.manifest = manifest
         self.tables = tables
 
+    @property
+    def reads_sampled(self) -> bool:
+        """True when ``tables/reads.csv`` is a uniform sample of the run's chunk reads (see ``Result``)."""
+        return len(self.tables["reads"]) < self.summary["reads"]["count"] if "reads" in self.tables else False
+
+    def read_latency_summary(self):
+        """Read latency by kind over every read of the run, from summary.json (exact, all reads)."""
+        from .metrics import read_latency_summary
+
+        return read_latency_summary(self.summary)
+
     def __getattr__(self, name):
         tables = self.__dict__.get("tables")
         if tables is not None and name in tables:

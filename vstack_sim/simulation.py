@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from .config import Config
-from .metrics import build_summary, timeline_table
+from .metrics import build_summary, read_latency_summary, timeline_table
 from .model.failures import FailureProcesses
 from .model.migration import Migrator
 from .model.reads import ReadPath
@@ -46,6 +46,18 @@ class Result:
         if name in tables:
             return tables[name]
         raise AttributeError(name)
+
+    @property
+    def reads_sampled(self) -> bool:
+        """True when ``reads`` is a uniform sample (``outputs.reads_table_sample``), not every chunk read.
+
+        Summary statistics always use every read; :meth:`read_latency_summary` gives them by kind.
+        """
+        return len(self.tables.get("reads", ())) < self.summary["reads"]["count"]
+
+    def read_latency_summary(self):
+        """Read latency by kind over every read of the run (exact), as a DataFrame; see ``metrics``."""
+        return read_latency_summary(self.summary)
 
     def __repr__(self) -> str:
         s = self.summary.get("storage", {})
@@ -139,6 +151,8 @@ class Simulation:
             "node_events": w.node_events.to_frame(),
         }
         summary = build_summary(self, tables)
+        # The frame says it is a sample, so a groupby on it is not mistaken for the whole run.
+        tables["reads"].attrs.update({"sample": rows is not None, "reads_in_run": n_reads})
         self.timings["collect_s"] = time.perf_counter() - t0
         return Result(config=self.config, summary=summary, tables=tables, timings=dict(self.timings),
                       audit=self.audit)
