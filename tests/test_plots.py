@@ -88,12 +88,64 @@ def test_node_timeline_draws_down_spans_until_up_or_replaced(fake_result):
     assert paths[:, 0].max() == pytest.approx(18000 / 86400)
 
 
-def test_repair_traffic_is_a_rate_per_interval(fake_result):
+def test_repair_traffic_bins_keep_every_byte_and_the_burst_panel_shows_the_exact_peak(fake_result):
     fig = plots.repair_traffic(fake_result)
-    read_line = fig.axes[0].get_lines()[0]
-    width = fake_result.config.outputs.timeline_interval
-    total = fake_result.tables["repairs"]["bytes_read"].sum()
-    assert read_line.get_ydata()[0] == pytest.approx(total / width / 1e6)  # all jobs end in the first interval
+    top, bottom = fig.axes
+    x = top.get_lines()[0].get_xdata() * 86400.0                 # days -> s; bins of duration / 400
+    rate = top.get_lines()[0].get_ydata() * 1e6
+    width = fake_result.config.run.duration / 400
+    repairs = fake_result.tables["repairs"]
+    assert len(x) == 400 and (rate * width).sum() == pytest.approx(repairs["bytes_read"].sum())
+    # Jobs move their bytes evenly over [start, end]; all three overlap from 4700 s to 5000 s.
+    peak = sum(b / (e - s) for s, e, b in zip(repairs["start_s"], repairs["end_s"], repairs["bytes_read"]))
+    assert max(bottom.get_lines()[0].get_ydata()) * 1e6 == pytest.approx(peak)
+    assert f"peak {peak / 1e6:,.0f} MB/s" in bottom.texts[0].get_text()
+
+
+def test_a_26_second_1_gb_s_burst_is_not_hidden(fake_result):
+    import pandas as pd
+
+    jobs = 26
+    fake_result.tables = dict(fake_result.tables, repairs=pd.DataFrame({
+        "chunk_id": range(jobs), "slot": 0, "mode": "replication", "failure_id": 0, "target_node": 1,
+        "start_s": 86400.0 + np.arange(jobs), "end_s": 86401.0 + np.arange(jobs), "bytes_read": 10**9,
+        "bytes_written": 10**9}))
+    bottom = plots.repair_traffic(fake_result).axes[1]
+    assert max(bottom.get_lines()[0].get_ydata()) == pytest.approx(1000.0)     # MB/s
+    assert "seconds" in bottom.get_xlabel()
+
+
+def test_recovery_times_draws_a_single_failure_in_the_cli_unit(fake_result):
+    fig = plots.recovery_times(fake_result)          # one declared failure, 5400 s: the CLI says 1.50 h
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "recovery time (hours)"
+    dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert len(dots) == 1 and list(dots[0].get_xdata()) == [1.5]
+    assert ax.get_xlim()[0] == 0 and ax.get_xlim()[1] > 1.5
+    fast = fake_result.tables["failures"].assign(recovery_time_s=[1000.0, np.nan])
+    fake_result.tables = dict(fake_result.tables, failures=fast)
+    assert plots.recovery_times(fake_result).axes[0].get_xlabel() == "recovery time (minutes)"
+
+
+def test_storage_savings_axis_starts_at_zero_and_states_the_change(fake_result):
+    bottom = plots.storage_over_time(fake_result).axes[1]
+    assert bottom.get_ylim()[0] == 0
+    savings = fake_result.tables["storage_timeline"]["storage_savings_percent"]
+    assert f"({savings.iloc[-1] - savings.iloc[0]:+.2f} points)" in bottom.texts[0].get_text()
+
+
+def test_node_timeline_has_a_legend_and_replacements_unlike_bars(fake_result):
+    ax = plots.node_timeline(fake_result).axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["down", "declared dead (repair starts)", "replaced by an empty node"]
+    markers = {line.get_marker() for line in ax.get_lines() if len(line.get_xdata())}
+    assert markers == {"x", "D"}
+
+
+def test_startup_latency_caption_matches_its_curves(fake_result):
+    labels = [line.get_label() for line in plots.startup_latency(fake_result).axes[0].get_lines()]
+    assert labels[0].startswith("all views") and all(label.startswith("first chunk, ") for label in labels[1:])
+    assert "all views" in plots.startup_latency.__doc__.splitlines()[0]
 
 
 def test_popularity_is_log_log_and_sorted(fake_result):

@@ -1,4 +1,4 @@
-"""Reports: rebuilt from the tables alone, identical to what run wrote, with the seed's claims beside ours."""
+"""Reports: rebuilt from the tables alone, identical to what run wrote, with the V-Stack design's claims beside ours."""
 
 from __future__ import annotations
 
@@ -78,3 +78,40 @@ def test_format_summary_without_reads_of_a_kind(fake_result):
     fake_result.summary["recovery"]["time_s"] = {"mean": None, "p50": None, "p95": None, "max": None}
     text = format_summary(fake_result.summary)
     assert "n/a" in text
+
+
+def test_report_opens_with_a_three_line_conclusion_from_the_ledger(tmp_path, fake_result, fake_simulate):
+    from vstack_sim.report import conclusion
+    from vstack_sim.units import format_bytes
+
+    lines = conclusion(fake_result)
+    size = fake_result.config.catalog.chunk_size
+    frag = -(-size // 3)
+    assert len(lines) == 3
+    # 12 chunks of 2 MiB: all replicated 12 x 3 x size, all RS(3,2) 12 x 5 x ceil(size / 3).
+    assert f"{format_bytes(36 * size)} all replicated" in lines[0]
+    assert f"{format_bytes(60 * frag)} all erasure coded" in lines[0]
+    assert "33.33 % saved at the start" in lines[0]
+    p99 = fake_result.summary["reads"]["latency_ms"]["degraded"]["p99"]
+    assert lines[1].startswith("Read latency p99:") and f"degraded {p99:,.2f} ms" in lines[1]
+    assert lines[2] == "Failures: 1 declared node failure, recovered in 1.50 h on average (1.50 h at most); 0 chunks lost."
+    folder = run_to_folder(fake_result.config, out=tmp_path / "r", simulate=fake_simulate)
+    md = (folder / "report.md").read_text().splitlines()
+    assert md[2:5] == [f"- {line}" for line in lines]
+
+
+def test_report_says_whether_the_reads_table_is_a_sample(fake_result):
+    from vstack_sim.report import reads_note
+
+    assert reads_note(fake_result).startswith("tables/reads.csv holds every one of the run's 60 chunk reads")
+    fake_result.summary["reads"]["count"] = 6000
+    assert "uniform sample of 60 of the run's 6,000 chunk reads" in reads_note(fake_result)
+
+
+def test_plurals():
+    from vstack_sim.report import plural
+
+    assert plural(1, "declared failure") == "1 declared failure"
+    assert plural(2, "declared failure") == "2 declared failures"
+    assert plural(0, "chunk") == "0 chunks"
+    assert plural(1200, "read") == "1,200 reads"

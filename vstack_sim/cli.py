@@ -223,7 +223,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     folder = results.run_to_folder(config, out=args.out, force=args.force, quiet=args.quiet, argv=args.argv,
                                    echo=note)
     loaded = results.load_result(folder)
-    print(report.format_summary(loaded.summary, title=f"{config.name}: seed {config.run.seed}"))
+    print(report.format_summary(loaded.summary, title=f"{config.name}: random seed {config.run.seed}"))
     print(f"results: {folder}")
     return 0
 

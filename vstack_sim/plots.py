@@ -28,7 +28,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from .codec import fragment_size  # noqa: E402
+from .ledger import StorageLedger  # noqa: E402
+from .redundancy import RedundancyManager  # noqa: E402
+from .units import format_bytes, format_duration  # noqa: E402
 
 FIGSIZE = (8.0, 4.5)
 DPI = 100
@@ -92,16 +94,32 @@ def save_figure(fig: Figure, path) -> None:
 
 # --------------------------------------------------------------------------- figures
 
+def storage_baselines(run) -> dict:
+    """All-replication and all-EC physical bytes of the run's chunks, asked of the real ledger.
+
+    ``{"chunks", "all_replication", "all_erasure_coding", "per_chunk_savings_percent"}``; the report's
+    conclusion and :func:`storage_by_mode` use these, so neither redoes the storage arithmetic.
+    """
+    red, size = run.config.redundancy, run.config.catalog.chunk_size
+    manager = RedundancyManager(popularity_threshold=red.popularity_threshold,
+                                replication_factor=red.replication_factor, erasure_data_shards=red.data_shards,
+                                erasure_parity_shards=red.parity_shards, chunk_size=size)
+    ledger = StorageLedger(manager)
+    start = run.summary["storage_initial"]
+    chunks = int(start["replication_chunks"] + start["erasure_coded_chunks"])
+    return {"chunks": chunks, "all_replication": ledger.all_replication_bytes(chunks, size),
+            "all_erasure_coding": ledger.all_erasure_coding_bytes(chunks, size),
+            "per_chunk_savings_percent": ledger.overhead(0, 1, size)["storage_savings_percent"]}
+
+
 def storage_by_mode(run) -> Figure:
-    """Physical bytes at the start and the end, by mode, against all-replication and all-EC (the seed's table)."""
+    """Physical bytes at the start and the end, by mode, against all-replication and all-EC (the V-Stack design's table)."""
     cfg = run.config
     red = cfg.redundancy
     start, end = run.summary["storage_initial"], run.summary["storage"]
-    chunks = start["replication_chunks"] + start["erasure_coded_chunks"]
     logical = start["total_logical_bytes"]
-    all_rep = red.replication_factor * logical
-    # Every chunk has the catalog's chunk size, so all-EC is chunks x fragment x (k + m).
-    all_ec = chunks * fragment_size(cfg.catalog.chunk_size, red.data_shards) * (red.data_shards + red.parity_shards)
+    base = storage_baselines(run)
+    chunks, all_rep, all_ec = base["chunks"], base["all_replication"], base["all_erasure_coding"]
     bars = [("all replication", all_rep, 0), ("adaptive, start", start["replication_overhead_bytes"],
                                               start["erasure_overhead_bytes"]),
             ("adaptive, end", end["replication_overhead_bytes"], end["erasure_overhead_bytes"]),
@@ -141,7 +159,13 @@ def storage_over_time(run) -> Figure:
         top.plot(t, tl["total_logical_bytes"] / unit, color="0.5", linewidth=0.8, label="logical")
         top.set_ylim(bottom=0)
         top.legend(fontsize=8, loc="lower right")
-        bottom.plot(t, tl["storage_savings_percent"], color="tab:green")
+        savings = tl["storage_savings_percent"].to_numpy(dtype=float)
+        bottom.plot(t, savings, color="tab:green")
+        # From 0, so a drift of a fraction of a point is not drawn as a cliff; the change is written out.
+        bottom.set_ylim(0, max(float(np.nanmax(savings)) * 1.2, 1.0))
+        change = savings[-1] - savings[0]
+        bottom.text(0.02, 0.08, f"{savings[0]:.2f} % at the start, {savings[-1]:.2f} % at the end "
+                    f"({change:+.2f} points)", transform=bottom.transAxes, fontsize=9)
         top.set_ylabel(f"physical bytes ({uname})")
     bottom.set_ylabel("savings vs all-replication (%)")
     bottom.set_xlabel(xlabel)
@@ -164,8 +188,8 @@ def read_latency_cdf(run) -> Figure:
         ax.legend(fontsize=9, loc="lower right")
     else:
         _no_data(ax, "no successful reads")
-    sample = run.config.outputs.reads_table_sample
-    note = f" (sample of {sample:,} reads)" if sample else ""
+    note = (f" (a sample: {len(reads):,} of {run.summary['reads']['count']:,} reads)"
+            if _reads_sampled(run) else "")
     ax.set_xlabel("chunk read latency (ms)")
     ax.set_ylabel("fraction of reads")
     ax.set_ylim(0, 1.02)
@@ -173,20 +197,29 @@ def read_latency_cdf(run) -> Figure:
     return fig
 
 
+def _reads_sampled(run) -> bool:
+    """Whether the run's reads table is a sample of its chunk reads."""
+    reads = _table(run, "reads")
+    return len(reads) < run.summary.get("reads", {}).get("count", len(reads))
+
+
 def startup_latency(run) -> Figure:
-    """CDF of the start-up latency of views (the first chunk's latency), by the mode it was read in."""
+    """CDF of the start-up latency (the first chunk's latency) of all views, and of first-chunk reads by kind."""
     views = _table(run, "views")
     fig, (ax,) = _new()
     values = views["startup_latency_ms"].dropna() if not views.empty else []
     if len(values):
         _ecdf(ax, values, "all views", color="black")
         reads = _table(run, "reads")
-        if not reads.empty and not run.config.outputs.reads_table_sample:
+        if not reads.empty:
+            # A uniform sample of the reads keeps a uniform sample of first-chunk reads: the curves by
+            # kind stay unbiased, and their labels say they are a sample.
+            sample = " (sample)" if _reads_sampled(run) else ""
             first = reads[reads["chunk_index"] == 0].dropna(subset=["latency_ms"])
             for kind, label in KIND_LABELS.items():
                 part = first.loc[first["kind"] == kind, "latency_ms"]
                 if len(part):
-                    _ecdf(ax, part, label, linewidth=0.9, alpha=0.8)
+                    _ecdf(ax, part, f"first chunk, {label}{sample}", linewidth=0.9, alpha=0.8)
         _latency_scale(ax, [values])
         ax.legend(fontsize=9, loc="lower right")
     else:
@@ -198,45 +231,114 @@ def startup_latency(run) -> Figure:
     return fig
 
 
+def _duration_unit(seconds: float) -> tuple[float, str]:
+    """The unit ``format_duration`` (CLI and report) would print ``seconds`` in: d, h, min or s."""
+    for unit, factor in (("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0)):
+        if seconds >= factor:
+            return factor, unit
+    return 1.0, "seconds"
+
+
 def recovery_times(run) -> Figure:
-    """Distribution of recovery times of declared node failures (failure to full redundancy)."""
+    """Distribution of recovery times of declared node failures (failure to full redundancy), each failure a dot."""
     failures = _table(run, "failures")
     fig, (ax,) = _new()
-    values = failures["recovery_time_s"].dropna() / 3600.0 if not failures.empty else []
-    if len(values):
+    seconds = failures["recovery_time_s"].dropna().to_numpy(dtype=float) if not failures.empty else np.array([])
+    if len(seconds):
+        factor, unit = _duration_unit(float(seconds.max()))
+        values = np.sort(seconds) / factor
         _ecdf(ax, values, "declared failures", color="tab:red")
+        # One dot per failure, so a single failure (a step of zero width) is still drawn.
+        ax.plot(values, np.arange(1, len(values) + 1) / len(values), "o", color="tab:red", markersize=4)
+        ax.set_xlim(0, float(values.max()) * 1.1 or 1.0)
+        ax.ticklabel_format(axis="x", useOffset=False, style="plain")
+        ax.text(0.02, 0.95, f"mean {format_duration(seconds.mean())}, max {format_duration(seconds.max())}",
+                transform=ax.transAxes, va="top", fontsize=9)
         ax.legend(fontsize=9, loc="lower right")
     else:
+        unit = _duration_unit(0.0)[1] if failures.empty else "hours"
         _no_data(ax, "no finished recoveries")
-    ax.set_xlabel("recovery time (hours)")
+    ax.set_xlabel(f"recovery time ({unit})")
     ax.set_ylabel("fraction of failures")
-    ax.set_ylim(0, 1.02)
+    ax.set_ylim(0, 1.05)
     _title(fig, run, "Recovery time")
     return fig
 
 
+def _rate_steps(start_s: np.ndarray, end_s: np.ndarray, nbytes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The exact total rate when each job moves its bytes evenly from its start to its end.
+
+    Returns ``(times, rate)``: the rate is ``rate[i]`` bytes/s from ``times[i]`` to ``times[i + 1]``.
+    """
+    span = np.maximum(end_s - start_s, 1e-6)        # an instantaneous job: its bytes in a microsecond
+    per_job = nbytes / span
+    times = np.concatenate([start_s, start_s + span])
+    deltas = np.concatenate([per_job, -per_job])
+    order = np.argsort(times, kind="stable")
+    times, rate = times[order], np.cumsum(deltas[order])
+    # Several changes at one instant (a job ends as the next starts) are one step: keep the last.
+    last = np.r_[times[1:] != times[:-1], True]
+    return times[last], np.clip(rate[last], 0.0, None)   # rounding leaves -1e-9, not negative traffic
+
+
+def _binned(times: np.ndarray, rate: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Mean of a step rate over each bin (bytes moved in the bin / bin width)."""
+    moved = np.concatenate([[0.0], np.cumsum(rate[:-1] * np.diff(times))])    # bytes moved up to times[i]
+    at_edges = np.interp(edges, times, moved)
+    return np.diff(at_edges) / np.diff(edges)
+
+
 def repair_traffic(run) -> Figure:
-    """Repair bytes read and written per interval (by job end), as a mean rate."""
+    """Repair traffic over the run (mean rate in 400 bins) and, below, its busiest burst at full resolution with the peak."""
     repairs = _table(run, "repairs")
     scale, xlabel = _time_axis(run)
-    fig, (ax,) = _new()
+    fig, (top, bottom) = _new(2, height=6.0)
+    duration = run.config.run.duration
     if repairs.empty:
-        _no_data(ax, "no repairs")
+        _no_data(top, "no repairs")
+        _no_data(bottom, "no repairs")
     else:
-        width = run.config.outputs.timeline_interval
-        edges = np.arange(0.0, run.config.run.duration + width, width)
+        start_s = repairs["start_s"].to_numpy(dtype=float)
+        end_s = repairs["end_s"].to_numpy(dtype=float)
+        edges = np.linspace(0.0, duration, 401)
+        steps = {}
         for col, label in (("bytes_read", "read"), ("bytes_written", "written")):
-            sums, _ = np.histogram(repairs["end_s"], bins=edges, weights=repairs[col])
-            ax.step(edges[:-1] / scale, sums / width / 1e6, where="post", label=label)
-        ax.legend(fontsize=9)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("repair traffic (MB/s, mean per interval)")
+            times, rate = _rate_steps(start_s, end_s, repairs[col].to_numpy(dtype=float))
+            steps[label] = (times, rate)
+            top.step(edges[:-1] / scale, _binned(times, rate, edges) / 1e6, where="post", label=label)
+        top.legend(fontsize=9)
+        top.set_xlim(0, duration / scale)
+        # The busiest burst: the stretch of non-zero read traffic around the peak, drawn exactly.
+        times, rate = steps["read"]
+        peak = int(np.argmax(rate))
+        idle = np.flatnonzero(rate <= 0)
+        lo = times[idle[idle < peak].max() + 1] if (idle < peak).any() else times[0]
+        hi = times[idle[idle > peak].min()] if (idle > peak).any() else times[-1]
+        width = max(hi - lo, 1.0)
+        zscale, zunit = _duration_unit(width)
+        for label, (t, r) in steps.items():
+            t0 = (t - lo) / zscale
+            bottom.step(np.r_[t0[0], t0], np.r_[0.0, r] / 1e6, where="post", label=label)
+        bottom.plot([(times[peak] - lo) / zscale], [rate[peak] / 1e6], "kv", markersize=6)
+        bottom.text(0.01, 0.97, f"peak {rate[peak] / 1e6:,.0f} MB/s read (▼)", transform=bottom.transAxes,
+                    fontsize=9, va="top")
+        bottom.set_xlim(-0.05 * width / zscale, 1.05 * width / zscale)
+        bottom.set_ylim(0, rate[peak] / 1e6 * 1.3 or 1.0)
+        bottom.set_xlabel(f"{zunit} from the start of the busiest burst (at {format_duration(lo)}; "
+                          f"{format_bytes(float(repairs['bytes_read'].sum()))} read in all)")
+        bottom.set_ylabel("MB/s, exact")
+        bottom.legend(fontsize=9, loc="upper right")
+    top.set_xlabel(xlabel)
+    top.set_ylabel("repair traffic (MB/s,\nmean per bin)")
+    if repairs.empty:
+        bottom.set_xlabel("time in the busiest burst")
+        bottom.set_ylabel("MB/s, exact")
     _title(fig, run, "Repair traffic")
     return fig
 
 
 def node_timeline(run) -> Figure:
-    """When each node was down (bars) and when it was declared dead (x) or replaced (|)."""
+    """When each node was down (bars), declared dead (x) and replaced by an empty node (diamond)."""
     events = _table(run, "node_events")
     scale, xlabel = _time_axis(run)
     nodes = run.config.cluster.nodes
@@ -258,16 +360,28 @@ def node_timeline(run) -> Figure:
                 spans.append((down_at / scale, (end - down_at) / scale))
             ax.broken_barh(spans, (node - 0.4, 0.8), color="tab:red")
             declared = ev.loc[ev["event"] == "declared", "time_s"] / scale
-            ax.plot(declared, [node] * len(declared), "kx", markersize=5)
+            ax.plot(declared, [node] * len(declared), "kx", markersize=6)
             replaced = ev.loc[ev["event"] == "replaced", "time_s"] / scale
-            ax.plot(replaced, [node] * len(replaced), "k|", markersize=8)
+            ax.plot(replaced, [node] * len(replaced), "D", color="tab:blue", markeredgecolor="black",
+                    markersize=6)
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        handles = [Patch(color="tab:red", label="down"),
+                   Line2D([], [], marker="x", color="black", linestyle="none", label="declared dead (repair starts)"),
+                   Line2D([], [], marker="D", color="tab:blue", markeredgecolor="black", linestyle="none",
+                          label="replaced by an empty node")]
+        ax.legend(handles=handles, fontsize=8, loc="upper right", framealpha=0.9)
     ax.set_xlim(0, end / scale)
     ax.set_ylim(-0.7, nodes - 0.3)
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if nodes <= 24:
+        ax.set_yticks(range(nodes))
+    else:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     ax.set_ylabel("node")
-    _title(fig, run, "Node downtime (red), declared dead (x), replaced (|)")
+    _title(fig, run, "Node downtime")
     return fig
 
 

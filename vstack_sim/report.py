@@ -5,10 +5,11 @@ draws every figure of :mod:`vstack_sim.plots` into ``figures/`` and writes both
 reports. ``vstack-sim run`` calls it on the folder it has just written, and
 ``vstack-sim report RESULT_DIR`` calls it again, so the two give the same bytes.
 
-The report shows the resolved scenario, the key numbers with the seed
-document's claims beside ours where they apply, the figures, the manifest and
-a one-line command that reproduces the run. :func:`format_summary` is the
-short table ``vstack-sim run`` prints at the end.
+The report opens with a three-line conclusion (:func:`conclusion`), then shows
+the key numbers with the V-Stack design's claims beside ours where they apply,
+the figures, the resolved scenario, the manifest and a one-line command that
+reproduces the run. :func:`format_summary` is the short table ``vstack-sim
+run`` prints at the end.
 """
 
 from __future__ import annotations
@@ -19,11 +20,16 @@ import json
 import os
 from pathlib import Path
 
-from .codec import fragment_size
 from .units import format_bytes, format_duration
 
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 declared failure``, ``2 declared failures``: the count with the word in the right number."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
 def _is_seed_shaped(config) -> bool:
-    """The seed's catalog: 1,000 videos x 50 chunks of 2 MiB, 5 % hot, 3 replicas vs RS(3,2), adaptive."""
+    """The V-Stack design's catalog: 1,000 videos x 50 chunks of 2 MiB, 5 % hot, 3 replicas vs RS(3,2), adaptive."""
     cat, red = config.catalog, config.redundancy
     return (cat.videos, cat.chunks_per_video, cat.chunk_size, cat.hot_fraction, cat.starting_views,
             cat.chunk_count_distribution, red.replication_factor, red.data_shards, red.parity_shards,
@@ -43,12 +49,13 @@ def _stat(block, key):
 
 
 def key_numbers(run) -> list[tuple[str, str, str]]:
-    """(what, ours, the seed's claim or "") rows for the report."""
+    """(what, ours, the V-Stack design's claim or "") rows for the report."""
+    from .plots import storage_baselines
+
     s, cfg = run.summary, run.config
     red = cfg.redundancy
     seed_shaped = _is_seed_shaped(cfg)
-    per_chunk = 100.0 * (1 - fragment_size(cfg.catalog.chunk_size, red.data_shards)
-                         * (red.data_shards + red.parity_shards) / (red.replication_factor * cfg.catalog.chunk_size))
+    per_chunk = storage_baselines(run)["per_chunk_savings_percent"]
     standard = (red.replication_factor, red.data_shards, red.parity_shards) == (3, 3, 2)
     start, end = s["storage_initial"], s["storage"]
     rows = [
@@ -104,11 +111,50 @@ def format_summary(summary: dict, title: str = "") -> str:
                         ("degraded", "  degraded")):
         lines.append(f"{label:<26}{_ms(_stat(lat.get(kind), 'p50')):>14}{_ms(_stat(lat.get(kind), 'p99')):>14}")
     rec = "n/a" if _stat(t, "mean") is None else f"{format_duration(t['mean'])} mean, {format_duration(t['max'])} max"
-    lines.append(f"{'recovery time':<26}{rec} ({summary['recovery']['node_failures']} declared failures)")
+    lines.append(f"{'recovery time':<26}{rec} ({plural(summary['recovery']['node_failures'], 'declared failure')})")
     lines.append(f"{'chunks lost':<26}{summary['durability']['chunks_lost']:,}")
     m = summary["migrations"]
     lines.append(f"{'migrations':<26}{m['to_replication']:,} to replication, {m['to_erasure_coding']:,} to EC")
     return "\n".join(lines)
+
+
+def conclusion(run) -> list[str]:
+    """Three lines: storage saved at start and end (with all-replication and all-EC of the same chunks,
+    from the ledger), read p99 by kind, recovery time and chunks lost."""
+    from .plots import storage_baselines
+
+    s = run.summary
+    base = storage_baselines(run)
+    start, end = s["storage_initial"], s["storage"]
+    storage = (f"Storage: {_pct(start['storage_savings_percent'])} saved at the start and "
+               f"{_pct(end['storage_savings_percent'])} at the end ({format_bytes(start['total_physical_bytes'])} "
+               f"and {format_bytes(end['total_physical_bytes'])}); the same {base['chunks']:,} chunks take "
+               f"{format_bytes(base['all_replication'])} all replicated and "
+               f"{format_bytes(base['all_erasure_coding'])} all erasure coded.")
+    lat = s["reads"]["latency_ms"]
+    parts = [f"{label} {_ms(_stat(lat.get(kind), 'p99'))}"
+             for kind, label in (("replication", "replicated"), ("erasure_coding", "erasure coded"),
+                                 ("degraded", "degraded")) if lat.get(kind)]
+    reads = (f"Read latency p99: {', '.join(parts)} (over all {plural(s['reads']['count'], 'chunk read')}, "
+             f"{s['reads']['failed']:,} failed)." if parts else
+             f"Reads: none succeeded ({plural(s['reads']['count'], 'chunk read')}).")
+    rec, t = s["recovery"], s["recovery"]["time_s"]
+    timing = ("" if _stat(t, "mean") is None else
+              f", recovered in {format_duration(t['mean'])} on average ({format_duration(t['max'])} at most)")
+    lost = s["durability"]["chunks_lost"]
+    recovery = (f"Failures: {plural(rec['node_failures'], 'declared node failure')}{timing}; "
+                f"{plural(lost, 'chunk')} lost.")
+    return [storage, reads, recovery]
+
+
+def reads_note(run) -> str:
+    """One line on whether the reads table is every read or a sample."""
+    count = run.summary["reads"]["count"]
+    rows = len(run.tables["reads"]) if "reads" in run.tables else 0
+    if rows < count:
+        return (f"tables/reads.csv is a uniform sample of {rows:,} of the run's {count:,} chunk reads "
+                f"(outputs.reads_table_sample); every statistic here uses all of them.")
+    return f"tables/reads.csv holds every one of the run's {plural(count, 'chunk read')}."
 
 
 def reproduce_command(run) -> str:
@@ -149,13 +195,14 @@ def _figure_caption(name: str) -> str:
 def render_markdown(run, scenario_text: str, figures: list[str]) -> str:
     cfg = run.config
     out = [f"# vstack-sim report: {cfg.name}", ""]
+    out += [f"- {line}" for line in conclusion(run)] + [""]
     if cfg.description:
         out += [cfg.description, ""]
-    out += [f"Seed {cfg.run.seed}, {format_duration(cfg.run.duration)} simulated.", "",
+    out += [f"Random seed {cfg.run.seed}, {format_duration(cfg.run.duration)} simulated.", "",
             "Reproduce:", "", "```", reproduce_command(run), "```", "", "## Key numbers", "",
-            "| | This run | The seed document says |", "|---|---|---|"]
+            "| | This run | The V-Stack design says |", "|---|---|---|"]
     out += [f"| {a} | {b} | {c} |" for a, b, c in key_numbers(run)]
-    out += ["", "## Figures", ""]
+    out += ["", reads_note(run), "", "## Figures", ""]
     for name in figures:
         out += [f"### {_figure_caption(name)}", "", f"![{name}](figures/{name}.png)", ""]
     out += ["## Scenario (resolved)", "", "```yaml", scenario_text.rstrip("\n"), "```", "",
@@ -174,13 +221,14 @@ def render_html(run, scenario_text: str, figures: list[str], folder: Path) -> st
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>vstack-sim report: {e(cfg.name)}</title><style>{_CSS}</style></head><body>",
            f"<h1>vstack-sim report: {e(cfg.name)}</h1>"]
+    out += ["<ul>"] + [f"<li>{e(line)}</li>" for line in conclusion(run)] + ["</ul>"]
     if cfg.description:
         out.append(f"<p>{e(cfg.description)}</p>")
-    out += [f"<p>Seed {cfg.run.seed}, {e(format_duration(cfg.run.duration))} simulated.</p>",
+    out += [f"<p>Random seed {cfg.run.seed}, {e(format_duration(cfg.run.duration))} simulated.</p>",
             f"<p>Reproduce:</p><pre><code>{e(reproduce_command(run))}</code></pre>",
-            "<h2>Key numbers</h2><table><tr><th></th><th>This run</th><th>The seed document says</th></tr>"]
+            "<h2>Key numbers</h2><table><tr><th></th><th>This run</th><th>The V-Stack design says</th></tr>"]
     out += [f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{e(c)}</td></tr>" for a, b, c in key_numbers(run)]
-    out += ["</table>", "<h2>Figures</h2>"]
+    out += ["</table>", f"<p>{e(reads_note(run))}</p>", "<h2>Figures</h2>"]
     for name in figures:
         data = base64.b64encode((folder / "figures" / f"{name}.png").read_bytes()).decode("ascii")
         out += [f"<h3>{e(_figure_caption(name))}</h3>",
