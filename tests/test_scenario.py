@@ -149,6 +149,8 @@ def test_a_shipped_scenario_loads_by_name_unless_a_file_of_that_name_exists(tmp_
     (tmp_path / "baseline").write_text("name: mine\n")
     assert load_scenario("baseline").name == "mine"
     assert "scenario file not found" in error_of("no-such-scenario")
+    (tmp_path / "mine.yaml").write_text("extends: baseline\nname: mine\n")   # extends a shipped one by name
+    assert load_scenario("mine.yaml").catalog.hot_fraction == load_scenario("baseline").catalog.hot_fraction
 
 
 def test_a_set_that_makes_the_stripe_too_wide_is_named_not_a_line_of_the_file(tmp_path):

@@ -1,6 +1,6 @@
 """vstack-sim: a simulator of a video store with popularity-driven adaptive redundancy.
 
-Two layers, one direction (see DESIGN §1):
+Two layers, one direction (see docs/model.md):
 
 * the real system: :mod:`vstack_sim.codec` (GF(2^8) Reed-Solomon),
   :mod:`vstack_sim.redundancy` (mode selection) and :mod:`vstack_sim.ledger`

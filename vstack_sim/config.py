@@ -9,7 +9,7 @@ Fields with units accept plain numbers in base units (bytes, seconds, bytes/s,
 events/s) or strings such as ``2MiB``, ``30d``, ``200MB/s`` and ``10/min``
 (:mod:`vstack_sim.units`). Zero means "off" where a field says so.
 
-``Config()`` is the embedded default scenario: the seed's catalog (1,000
+``Config()`` is the embedded default scenario: the V-Stack design's catalog (1,000
 videos x 50 chunks of 2 MiB, 5 % hot) on a small cluster with failures.
 """
 
@@ -75,7 +75,7 @@ class CatalogConfig(_Section):
     starting_views: Literal["hot_fraction", "total"] = "hot_fraction"
     """How starting view counts are set: hot_fraction (Zipf scaled so that that fraction is above the threshold) or total (Zipf shares of total_views)."""
     hot_fraction: float = Field(0.05, ge=0, le=1)
-    """Fraction of videos above the popularity threshold at ingest (the seed's 5 %)."""
+    """Fraction of videos above the popularity threshold at ingest (the V-Stack design's 5 %)."""
     total_views: int = Field(0, ge=0)
     """Total starting views split by Zipf share, when starting_views is total."""
 
@@ -107,7 +107,7 @@ class RedundancyConfig(_Section):
     """The real RedundancyManager's settings."""
 
     policy: Literal["adaptive", "replication", "erasure_coding"] = "adaptive"
-    """adaptive (the seed's rule), or a baseline that stores everything in one mode."""
+    """adaptive (the V-Stack design's rule), or a baseline that stores everything in one mode."""
     popularity_threshold: int = Field(1000, ge=0)
     """Views above which a video is hot (replicated); passed explicitly, so POPULARITY_THRESHOLD never changes a run."""
     replication_factor: int = Field(3, ge=1)
@@ -134,7 +134,7 @@ class MigrationConfig(_Section):
     check_interval: Seconds = Field(3600.0, ge=0)
     """Time between popularity checks (0 = never re-decide after ingest)."""
     popularity_measure: Literal["cumulative", "windowed"] = "cumulative"
-    """cumulative: all views, starting views included (the seed's rule); windowed: views in the last `window`."""
+    """cumulative: all views, starting views included (the V-Stack design's rule); windowed: views in the last `window`."""
     window: Seconds = Field(7 * 86400.0, gt=0)
     """Length W of the popularity window (windowed measure)."""
     window_resolution: Seconds = Field(3600.0, gt=0)

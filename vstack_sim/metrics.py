@@ -1,4 +1,4 @@
-"""From event records to the run summary of DESIGN §4.
+"""From event records to the run summary (docs/results.md lists every key).
 
 Every number in ``summary.json`` is computed here from the model's records
 (all reads, not the sampled table) and rounded to fixed decimals, so the same

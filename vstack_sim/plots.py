@@ -2,7 +2,7 @@
 
 A "run" is a simulation ``Result`` or a results folder read back with
 :func:`vstack_sim.results.load_result`: anything with ``.config``,
-``.summary`` and ``.tables`` (name -> DataFrame, columns as in DESIGN §4).
+``.summary`` and ``.tables`` (name -> DataFrame, columns as in docs/results.md).
 ``vstack-sim run`` draws its figures from the tables it has just written, with
 these same functions, so a notebook, ``run`` and ``report`` agree.
 

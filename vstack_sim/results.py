@@ -1,4 +1,4 @@
-"""The results folder (DESIGN §4): write it atomically, read it back.
+"""The results folder (docs/results.md): write it atomically, read it back.
 
 A run's folder holds ``scenario.yaml`` (resolved), ``summary.json``,
 ``tables/*.csv``, ``figures/*.png``, ``report.html``, ``report.md`` and

@@ -151,6 +151,8 @@ def load_file(path: str | Path, _chain: tuple = ()) -> tuple[dict, dict]:
     if not isinstance(base_ref, str) or not base_ref.strip():
         raise ScenarioError(f"{extends_at}: extends: must be a file path")
     base_path = path.parent / base_ref
+    if not base_path.exists() and len(Path(base_ref).parts) == 1:
+        base_path = _shipped(base_ref) or base_path   # extends: baseline -> the shipped baseline
     if not base_path.exists():
         raise ScenarioError(f"{extends_at}: extends: {base_ref}: scenario file not found")
     base, base_lines = load_file(base_path, _chain + (real,))
@@ -406,8 +408,12 @@ def find_scenario(path: str | Path) -> Path:
     path = Path(path)
     if path.exists() or len(path.parts) != 1:
         return path
-    shipped = SCENARIO_DIR / (path.name if path.suffix == ".yaml" else f"{path.name}.yaml")
-    return shipped if shipped.is_file() else path
+    return _shipped(path.name) or path
+
+
+def _shipped(name: str) -> Path | None:
+    shipped = SCENARIO_DIR / (name if name.endswith(".yaml") else f"{name}.yaml")
+    return shipped if shipped.is_file() else None
 
 
 def _one_line(text: str, limit: int = 90) -> str:
@@ -516,12 +522,24 @@ def schema_rows(model: type[BaseModel] = Config, prefix: str = "") -> list[dict]
 def schema_markdown() -> str:
     """The reference of every scenario key as Markdown (docs/scenario-reference.md)."""
     out = ["# Scenario reference", "",
-           "Generated from the schema in `vstack_sim/config.py` by `vstack-sim scenario --schema`;",
-           "do not edit by hand (a test checks that this page is up to date).", "",
-           "A scenario file is YAML. Sizes, durations and rates take units (`2MiB`, `30d`, `200MB/s`,",
-           "`1Gbps`, `10/min`); plain numbers are base units. `extends: other.yaml` starts from another",
-           "file (relative to it) and deep-merges this file's keys over it; `--set a.b.c=value` overrides",
-           "one key on the command line. `[]` marks the keys of each item of a list.", ""]
+           "A scenario is a YAML file that says what to simulate: the catalog of videos, the cluster, the",
+           "redundancy policy, the viewers, the failures and how long to run. Every key is optional; what",
+           "a file leaves out takes the default listed below. A small one:", "",
+           "```yaml", "name: my-test", "extends: baseline           # start from another file (relative to this one) or a shipped scenario",
+           "run:", "  duration: 3d", "  seed: 7                   # the random seed", "cluster:", "  nodes: 12",
+           "failures:", "  node_mttf: 10d", "```", "",
+           "- Run it with `vstack-sim run my-test.yaml`; a shipped scenario runs by name",
+           "  (`vstack-sim run baseline`; `vstack-sim scenario --list` shows them all).",
+           "- `vstack-sim validate my-test.yaml` checks it and prints every key resolved, with the units you",
+           "  wrote beside the base units.",
+           "- `--set cluster.nodes=12` on the command line overrides one key; `--seed 7` the random seed.",
+           "- Sizes, durations and rates take units: `2MiB`, `30d`, `15min`, `200MB/s`, `1Gbps`, `10/min`.",
+           "  Plain numbers are base units: bytes, seconds, bytes per second, events per second.",
+           "- `extends:` deep-merges this file's keys over the other file's (lists and values replace).",
+           "- An unknown key, a bad unit or an impossible setup (a stripe wider than the cluster) is an error",
+           "  naming the key and the line; nothing runs.", "",
+           "In the tables, `[]` marks the keys of each item of a list. The model behind each key is described",
+           "in [model.md](model.md).", ""]
     head = ["| Key | Type | Unit | Default | Meaning |", "|---|---|---|---|---|"]
     rows = schema_rows()
     sections = [r for r in rows if r["type"] == "section"]
@@ -535,4 +553,7 @@ def schema_markdown() -> str:
                      f"`{row['default']}`" if row["default"] not in ("", "required") else row["default"], row["doc"]]
             out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         out.append("")
+    out += ["---", "",
+            "This page is generated from the schema in `vstack_sim/config.py` by `vstack-sim scenario --schema`;",
+            "a test checks that it is up to date.", ""]
     return "\n".join(out)

@@ -5,7 +5,7 @@ real manager, codec, ingest placement), starts the processes (failures,
 viewers, popularity checks, timeline sampling), runs the clock to the
 configured duration (or to the first loss), finalizes open accounts (open
 unavailability, the payload audit) and collects a :class:`Result`: the
-summary of DESIGN §4, the tables as DataFrames, and the resolved config.
+summary (docs/results.md), the tables as DataFrames, and the resolved config.
 Wall-clock timings are kept apart from the summary so that the same config
 and seed give an identical summary.
 """

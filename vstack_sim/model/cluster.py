@@ -6,7 +6,7 @@ recursion): a request submitted at time t starts at max(t, earliest free slot)
 and finishes ``request_latency + bytes / disk_bandwidth`` later. This is exact
 for FIFO servers as long as requests are submitted in time order, which the
 discrete-event clock guarantees, and it is about 20x cheaper than a SimPy
-``Resource`` (DESIGN §2). Reads, repairs and conversions share these queues.
+``Resource`` (docs/model.md). Reads, repairs and conversions share these queues.
 """
 
 from __future__ import annotations

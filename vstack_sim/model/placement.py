@@ -1,6 +1,6 @@
 """Placement: which nodes get the r replicas or k+m fragments of a chunk.
 
-The rules (DESIGN §2), shared by ingest, repair and conversion:
+The rules (docs/model.md), shared by ingest, repair and conversion:
 
 * the copies of one layout go on distinct nodes;
 * they are spread over racks as evenly as possible: at most ceil(n / R) per

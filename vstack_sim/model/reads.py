@@ -5,7 +5,7 @@ arrivals and chunk requests, each at its own simulated time. When it wakes it
 serves, in time order, every request due no later than the next other event
 in the simulation (a failure, a repair step, a check). Nothing else can change
 the state in between, so this is the same order an event per request would
-give, at a fraction of the cost (DESIGN §2: next-free-time queues inside one
+give, at a fraction of the cost (docs/model.md: next-free-time queues inside one
 arrival process). A request enters the disk queues at its own time; chunk
 i+1 is requested when chunk i has arrived (or later, with playback pacing).
 
