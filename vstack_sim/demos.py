@@ -183,7 +183,7 @@ def codec_benchmark(chunk_size: int = CHUNK_SIZE, repeats: int = 5, peers: bool 
     throughput = pd.DataFrame([{
         "codec": r["codec"], "operation": r["operation"],
         "MB/s": "returns inputs" if r.get("returns_inputs") else
-                ("-" if r["mb_per_s"] is None else round(r["mb_per_s"], 1)),
+                ("-" if r["mb_per_s"] is None else round(r["mb_per_s"], 1 if r["mb_per_s"] >= 10 else 3)),
         "ms per chunk": "-" if r["ms_per_chunk"] is None or r.get("returns_inputs") else round(r["ms_per_chunk"], 3),
         "note": r["note"]} for r in rows])
 
@@ -204,18 +204,23 @@ def codec_benchmark(chunk_size: int = CHUNK_SIZE, repeats: int = 5, peers: bool 
     return {"throughput": throughput, "lost_pairs": pd.DataFrame(pairs)}
 
 
+def readable(df):
+    """A copy of ``df`` with integers as ``1,234,567`` and floats with 2 decimals (never scientific notation)."""
+    shown = df.copy()
+    for col in shown.columns:
+        if shown[col].dtype.kind in "iu":
+            shown[col] = shown[col].map("{:,}".format)
+        elif shown[col].dtype.kind == "f":
+            shown[col] = shown[col].map("{:,.2f}".format)
+    return shown
+
+
 def format_tables(tables: dict, titles: dict | None = None) -> str:
-    """DataFrames as aligned plain text with a title each (integers with thousands separators)."""
+    """DataFrames as aligned plain text with a title each (see :func:`readable`)."""
     out = []
     for name, df in tables.items():
         title = (titles or {}).get(name, name)
-        shown = df.copy()
-        for col in shown.columns:
-            if shown[col].dtype.kind in "iu":
-                shown[col] = shown[col].map("{:,}".format)
-            elif shown[col].dtype.kind == "f":
-                shown[col] = shown[col].map("{:,.2f}".format)
-        out += [title, "-" * len(title), shown.to_string(index=False), ""]
+        out += [title, "-" * len(title), readable(df).to_string(index=False), ""]
     return "\n".join(out).rstrip("\n")
 
 
