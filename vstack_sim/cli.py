@@ -212,7 +212,7 @@ def _add_scenario_options(p) -> None:
     """--set and --seed, shared by run and validate."""
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override one scenario key, e.g. --set run.duration=2d (repeatable; values are YAML scalars)")
-    p.add_argument("--seed", type=_non_negative_int, default=None, metavar="N", help="replace run.seed")
+    p.add_argument("--seed", type=_non_negative_int, default=None, metavar="N", help="the random seed (replaces run.seed)")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
