@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from .codec import fragment_size
+from . import units
 from .units import parse_duration, parse_frequency, parse_rate, parse_size
 
 Bytes = Annotated[int, BeforeValidator(parse_size)]
@@ -309,7 +310,7 @@ class Config(_Section):
             raise ValueError(f"name: {self.name!r} is not a safe folder name (letters, digits, '.', '_', '-')")
         cl, red, cat = self.cluster, self.redundancy, self.catalog
         if cl.racks > cl.nodes:
-            raise ValueError(f"cluster.racks: {cl.racks} racks but only {cl.nodes} nodes")
+            raise ValueError(f"cluster.racks: {cl.racks} racks but only {units.plural(cl.nodes, 'node')}")
         modes = self.assignable_modes()
         if "replication" in modes and red.replication_factor > cl.nodes:
             raise ValueError(f"redundancy.replication_factor: {red.replication_factor} replicas need "
@@ -325,18 +326,18 @@ class Config(_Section):
                              f"{cl.nodes} x {cl.node_capacity:,} bytes")
         for i, f in enumerate(self.failures.scheduled):
             if f.node is not None and f.node >= cl.nodes:
-                raise ValueError(f"failures.scheduled.{i}.node: node {f.node} does not exist ({cl.nodes} nodes)")
+                raise ValueError(f"failures.scheduled.{i}.node: node {f.node} does not exist ({units.plural(cl.nodes, 'node')})")
             if f.rack is not None and f.rack >= cl.racks:
-                raise ValueError(f"failures.scheduled.{i}.rack: rack {f.rack} does not exist ({cl.racks} racks)")
+                raise ValueError(f"failures.scheduled.{i}.rack: rack {f.rack} does not exist ({units.plural(cl.racks, 'rack')})")
         for i, fc in enumerate(self.workload.flash_crowds):
             if fc.video >= cat.videos:
-                raise ValueError(f"workload.flash_crowds.{i}.video: video {fc.video} does not exist ({cat.videos} videos)")
+                raise ValueError(f"workload.flash_crowds.{i}.video: video {fc.video} does not exist ({units.plural(cat.videos, 'video')})")
         for i, sv in enumerate(self.workload.scheduled_views):
             if sv.video >= cat.videos:
-                raise ValueError(f"workload.scheduled_views.{i}.video: video {sv.video} does not exist ({cat.videos} videos)")
+                raise ValueError(f"workload.scheduled_views.{i}.video: video {sv.video} does not exist ({units.plural(cat.videos, 'video')})")
         for vid in red.overrides:
             if not 0 <= vid < cat.videos:
-                raise ValueError(f"redundancy.overrides: video {vid} does not exist ({cat.videos} videos)")
+                raise ValueError(f"redundancy.overrides: video {vid} does not exist ({units.plural(cat.videos, 'video')})")
         if self.workload.late_binding_extra > red.parity_shards:
             raise ValueError("workload.late_binding_extra: cannot exceed redundancy.parity_shards")
         return self

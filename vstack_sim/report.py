@@ -20,12 +20,7 @@ import json
 import os
 from pathlib import Path
 
-from .units import format_bytes, format_duration
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """``1 declared failure``, ``2 declared failures``: the count with the word in the right number."""
-    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+from .units import format_bytes, format_duration, plural
 
 
 def _is_seed_shaped(config) -> bool:

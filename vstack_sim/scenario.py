@@ -183,7 +183,7 @@ def _apply(data: dict, parts: list[str], value: Any, origin: str, lines: dict) -
         here = ".".join(parts[:depth + 1])
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
-                raise ScenarioError(f"{origin}: {here}: no list item {part!r} ({len(node)} items)")
+                raise ScenarioError(f"{origin}: {here}: no list item {part!r} ({units.plural(len(node), 'item')})")
             key: Any = int(part)
         elif isinstance(node, dict):
             # overrides are keyed by video id: a YAML key 5 is an int, the command line gives "5".

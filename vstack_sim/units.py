@@ -130,3 +130,8 @@ def format_duration(s: float) -> str:
         if abs(s) >= factor:
             return f"{s / factor:.2f} {unit}"
     return f"{s * 1000:.2f} ms"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 node``, ``2 nodes``: the count (with thousands separators) and the word in the right number."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
