@@ -256,7 +256,7 @@ def recovery_times(run) -> Figure:
                 transform=ax.transAxes, va="top", fontsize=9)
         ax.legend(fontsize=9, loc="lower right")
     else:
-        unit = _duration_unit(0.0)[1] if failures.empty else "hours"
+        unit = "hours"
         _no_data(ax, "no finished recoveries")
     ax.set_xlabel(f"recovery time ({unit})")
     ax.set_ylabel("fraction of failures")
