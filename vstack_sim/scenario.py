@@ -408,7 +408,11 @@ def find_scenario(path: str | Path) -> Path:
     path = Path(path)
     if path.exists() or len(path.parts) != 1:
         return path
-    return _shipped(path.name) or path
+    shipped = _shipped(path.name)
+    if shipped is None:
+        raise ScenarioError(f"{path}: scenario file not found, nor a shipped scenario of that name "
+                            f"(see 'vstack-sim scenario --list')")
+    return shipped
 
 
 def _shipped(name: str) -> Path | None:
