@@ -286,7 +286,9 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
     if args.schema:
         print(scenario.schema_markdown(), end="")
     else:
-        print(scenario.format_shipped_table(scenario.shipped_table()))
+        from vstack_sim import shipped
+
+        print(shipped.format_shipped_table(shipped.shipped_table()))
     return 0
 
 

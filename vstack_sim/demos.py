@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 from .ledger import StorageLedger
-from .redundancy import MODE_REPLICATION, RedundancyManager
+from .redundancy import RedundancyManager
 
 MIB = 2**20
 CHUNK_SIZE = 2 * MIB
