@@ -28,11 +28,15 @@ def fragment_size(chunk_size: int, data_shards: int) -> int:
 class InsufficientFragmentsError(ValueError):
     """Fewer than k fragments are valid (or no k of them agree with the chunk checksum)."""
 
-    def __init__(self, message: str, *, valid: int, needed: int, corrupt: tuple[int, ...] = ()):
-        super().__init__(message)
+    def __init__(self, message: str, valid: int, needed: int, corrupt: tuple[int, ...] = ()):
+        # Every field is in ``args``: pickle and SimPy rebuild an exception as ``type(e)(*e.args)``.
+        super().__init__(message, valid, needed, tuple(corrupt))
         self.valid = valid
         self.needed = needed
         self.corrupt = tuple(corrupt)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 def _as_bytes_view(data) -> memoryview:
