@@ -38,6 +38,10 @@ def test_three_permanent_failures_before_repair_lose_the_chunk():
     assert r.summary["durability"]["bytes_lost"] == 3001
     assert len(r.repairs) == 0                           # lost chunks are never repaired
     assert r.summary["payload_audit"]["lost_chunks_unrecoverable"] == 1
+    # A lost chunk is no longer stored: the ledger counts neither it nor its bytes.
+    storage = r.summary["storage"]
+    assert storage["erasure_coded_chunks"] == 0 and storage["total_physical_bytes"] == 0
+    assert r.storage_timeline["total_physical_bytes"].iloc[-1] == 0
 
 
 def test_repair_waits_for_the_replacement_node_when_no_spare_exists():
@@ -51,6 +55,7 @@ def test_repair_waits_for_the_replacement_node_when_no_spare_exists():
     assert rep["start_s"].iloc[0] >= DAY + 6 * 3600
     f = r.failures.iloc[0]
     assert f["recovery_time_s"] == rep["end_s"].iloc[0] - DAY
+    assert rep["failure_id"].iloc[0] == f["failure_id"] == 0   # a job started after the replacement keeps its failure
     ev = r.node_events
     assert list(ev["event"]) == ["down", "declared", "replaced"]
 
@@ -113,3 +118,20 @@ def test_node_without_data_recovers_in_zero():
     r = simulate(config(cfg.model_dump(), {"failures": {"scheduled": [fail(DAY, empty)]}}))
     assert r.failures["recovery_time_s"].iloc[0] == 0.0
     assert r.failures["chunks_affected"].iloc[0] == 0
+
+
+def test_a_rack_outage_keeps_a_node_that_was_already_down_from_coming_back_early():
+    # Node 0 (rack 0 of 3) is down for 1h from DAY; rack 0 goes out at DAY + 30 min for 3h.
+    # The node is up only when neither holds it down: back at DAY + 3.5h, with the rest of its rack.
+    cfg = config({"catalog": {"videos": 6, "chunks_per_video": 2, "chunk_size": 4096},
+                  "cluster": {"nodes": 6, "racks": 3},
+                  "failures": {"detection_timeout": "30d",
+                               "scheduled": [fail(DAY, 0, "transient", "1h"),
+                                             {"at": DAY + 1800, "rack": 0, "duration": "3h"}]}})
+    r = simulate(cfg)
+    ev = r.node_events
+    up = ev[ev["event"] == "up"].set_index("node")["time_s"]
+    assert sorted(up.index) == [0, 3]
+    assert up.loc[0] == up.loc[3] == DAY + 1800 + 3 * 3600
+    assert list(ev[ev["node"] == 0]["event"]) == ["down", "up"]
+    assert r.storage_timeline["nodes_up"].iloc[-1] == 6

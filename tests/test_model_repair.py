@@ -32,6 +32,9 @@ def test_repair_traffic_equals_k_fragments_per_rebuilt_fragment_and_one_chunk_pe
     assert s["repair_bytes_read"] == 3 * FRAG * len(ec) + CHUNK * len(rp)
     assert s["repair_bytes_written"] == FRAG * len(ec) + CHUNK * len(rp)
     assert (rep["end_s"] > rep["start_s"]).all()
+    # Every job carries the failure it rebuilds after, whenever it started.
+    f = r.failures.set_index("failure_id")
+    assert (rep["failure_id"] >= 0).all() and f.loc[rep["failure_id"], "declared"].all()
 
 
 def test_most_endangered_chunk_is_repaired_first():

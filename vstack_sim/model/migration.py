@@ -239,6 +239,6 @@ class Migrator:
             return
         dead = np.flatnonzero(cl.dead[nodes] | ~live)
         if len(dead):
-            w.repair.enqueue(np.full(len(dead), c), dead)
+            w.repair.enqueue(np.full(len(dead), c), dead, w.last_failure[nodes[dead]])
         else:
             w.chunks_settled(chunk)

@@ -61,11 +61,13 @@ class RepairScheduler:
             "target_node": "i", "start_s": "f", "end_s": "f", "bytes_read": "i", "bytes_written": "i"})
 
     # -- queue ------------------------------------------------------------------------------------
-    def enqueue(self, chunks: np.ndarray, slots: np.ndarray) -> None:
-        """New jobs for these (chunk, slot) pairs; then start what the cap allows."""
+    def enqueue(self, chunks: np.ndarray, slots: np.ndarray, failure_ids) -> None:
+        """New jobs for these (chunk, slot) pairs, rebuilding after ``failure_ids``; then start what
+        the caps allow."""
         st = self.w.state
         if len(chunks):
             st.job[chunks, slots] = JOB_PENDING
+            st.job_failure[chunks, slots] = failure_ids
             np.add.at(st.missing, chunks, 1)
             self._push(chunks, slots)
         self.dispatch()
@@ -172,7 +174,7 @@ class RepairScheduler:
         sources = self._sources(c, s, mode, t)
         slot_bytes = int(st.mode_slot_bytes[mode])
         read_bytes = slot_bytes * len(sources)
-        fid = int(w.cluster.failure_id[st.slot_node[c, s]]) if st.slot_node[c, s] >= 0 else -1
+        fid = int(st.job_failure[c, s])
         self._job_ids += 1
         job = [c, s, mode, target, int(w.epoch[target]), fid, t, read_bytes, slot_bytes, sources, self._job_ids]
         self.running_to.setdefault(target, {})[self._job_ids] = job

@@ -42,6 +42,7 @@ class ChunkState:
         self.slot_node = np.full(shape, -1, dtype=np.int32)
         self.slot_live = np.zeros(shape, dtype=bool)
         self.job = np.zeros(shape, dtype=np.int8)
+        self.job_failure = np.full(shape, -1, dtype=np.int32)   # the failure a slot's repair job belongs to
         self.mode = np.zeros(n_chunks, dtype=np.int8)
         self.lost = np.zeros(n_chunks, dtype=bool)
         self.exist = np.zeros(n_chunks, dtype=np.int16)

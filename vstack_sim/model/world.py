@@ -80,6 +80,8 @@ class World:
         self.stale_bytes = np.zeros(n, dtype=np.int64)
         self.last_failure = np.full(n, -1, dtype=np.int64)
         self.node_back: list = [None] * n               # event fired when a down node is back
+        self.failure_kind: list = [None] * n            # kind of the open failure of a down node
+        self.down_until = np.zeros(n)                   # a down node is back no earlier than this
         self.conversion_bytes = 0                       # new layouts being written by conversions
         self.recoveries: list[Recovery] = []
         self.on_chunks_redundant = []                   # hooks: payload store, migration
@@ -145,6 +147,7 @@ class World:
         """A node goes down now; returns an event fired when it (or its replacement) is back."""
         cl, t = self.cluster, self.env.now
         if cl.failed[node]:
+            self._hold_down(node, kind, t + duration)
             return None
         fid = len(self.failures)
         self.failures.append(fid, t, node, int(cl.node_rack[node]), FAILURE_KINDS.index(kind),
@@ -162,11 +165,26 @@ class World:
             self.destroy_node_data(node)
         back = self.env.event()
         self.node_back[node] = back
+        self.failure_kind[node] = kind
+        self.down_until[node] = t + duration
         detect = self.env.timeout(self.cfg.failures.detection_timeout)
         detect.callbacks.append(lambda _e, n=node, f=fid: self._detected(n, f))
         ret = self.env.timeout(duration)
-        ret.callbacks.append(lambda _e, n=node, f=fid, k=kind, b=back: self._node_back(n, f, k, b))
+        ret.callbacks.append(lambda _e, n=node, f=fid, b=back: self._node_back(n, f, b))
         return back
+
+    def _hold_down(self, node: int, kind: str, until: float) -> None:
+        """A node already down is hit again (say by its rack's outage): it is up only when neither
+        failure holds it down any more, and a permanent one destroys what it still held."""
+        if kind == "permanent" and self.failure_kind[node] != "permanent":
+            self.failure_kind[node] = "permanent"
+            self.failures.set("kind", int(self.cluster.failure_id[node]), FAILURE_KINDS.index("permanent"))
+            self.destroy_node_data(node)
+        if until > self.down_until[node]:
+            self.down_until[node] = until
+            fid = int(self.cluster.failure_id[node])
+            ret = self.env.timeout(until - self.env.now)
+            ret.callbacks.append(lambda _e, n=node, f=fid, b=self.node_back[node]: self._node_back(n, f, b))
 
     def destroy_node_data(self, node: int) -> None:
         t = self.env.now
@@ -202,12 +220,13 @@ class World:
             self._close_recovery(fid, t_fail, t_fail)
         else:
             self.recoveries.append(Recovery(fid, t_fail, st.n_chunks, np.unique(c)))
-        self.repair.enqueue(c, s)
+        self.repair.enqueue(c, s, fid)
 
-    def _node_back(self, node: int, fid: int, kind: str, back: simpy.Event) -> None:
+    def _node_back(self, node: int, fid: int, back: simpy.Event) -> None:
         cl, t, st = self.cluster, self.env.now, self.state
-        if cl.failure_id[node] != fid:
-            return
+        if cl.failure_id[node] != fid or t < self.down_until[node]:
+            return                       # another failure still holds the node down
+        kind = self.failure_kind[node]
         if kind == "permanent" and not cl.dead[node]:
             self.declare(node, fid)      # an empty replacement shows the data is gone
         was_dead = bool(cl.dead[node])
@@ -295,4 +314,6 @@ class World:
 
     def storage_overhead(self) -> dict:
         """The ledger's /storage/overhead dict for the chunks' current modes."""
-        return self.ledger.overhead_from_modes(self.state.mode, self.chunk_size)
+        st = self.state
+        # A lost chunk is no longer stored: code -1 keeps it out of the ledger.
+        return self.ledger.overhead_from_modes(np.where(st.lost, -1, st.mode), self.chunk_size)
