@@ -15,6 +15,9 @@ i+1 is requested when chunk i has arrived (or later, with playback pacing).
   the disk part is the slowest; no decode (systematic).
 * Degraded: some data fragment is down: read any k live fragments (data
   first), add decode time = bytes / decode throughput.
+* Late binding (``late_binding_extra`` = d): request k + d live fragments, data
+  first, and use the first k to arrive. All k + d move and cross the client
+  link; the read is degraded (and pays decode) when one of the first k is parity.
 * Fewer than needed: the read fails (``unavailable``, or ``lost``) and the
   viewer abandons the rest of the view; the view still counts.
 
@@ -123,6 +126,7 @@ class ReadPath:
         frag_service = lat0 + F * per_byte
         rep_net = S * self.client_per_byte + self.net_latency
         ec_net = k * F * self.client_per_byte + self.net_latency
+        client_per_byte, net_latency = self.client_per_byte, self.net_latency
         decode = k * F * self.decode_per_byte
         extra = self.extra
         pacing = self.pacing
@@ -216,9 +220,13 @@ class ReadPath:
                         first_k = finishes[:k]
                         slowest = first_k[-1][0]
                         parity_used = any(j >= k for _, j in first_k)
-                        latency = slowest - t + ec_net + (decode if parity_used else 0.0)
-                        kind = 2 if data_up < k else 1
-                        nbytes = k * F
+                        # Every fragment requested moves (late binding: k + extra) and crosses the
+                        # client link; a read that used a parity fragment decoded, so it is degraded.
+                        nbytes = len(chosen) * F
+                        latency = slowest - t + nbytes * client_per_byte + net_latency
+                        if parity_used:
+                            latency += decode
+                        kind = 2 if parity_used else 1
                         if payloads is not None and parity_used:
                             payloads.degraded_read(c, [j for _, j in first_k])
             c_time(t); c_view(vid); c_video(video); c_chunk(c); c_idx(idx); c_mode(mode)
