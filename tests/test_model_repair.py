@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from helpers import config, fail, frames_equal
 from vstack_sim.simulation import Simulation, simulate
@@ -111,3 +113,47 @@ def test_incremental_totals_match_a_full_recount_after_failures_repairs_and_migr
     assert (live.sum(axis=1) == st.exist).all()
     up = sim.world.cluster.up[np.maximum(st.slot_node, 0)]
     assert ((live & up).sum(axis=1) == st.avail).all()
+
+
+class CheckedSimulation(Simulation):
+    """A run that checks the ``used`` invariant at every timeline sample."""
+
+    def _sample(self, t):
+        super()._sample(t)
+        w = self.world
+        st, cl = w.state, w.cluster
+        live = st.slot_live & (st.slot_node >= 0)
+        slot_bytes = np.broadcast_to(st.mode_slot_bytes[st.mode][:, None], live.shape)
+        held = np.bincount(st.slot_node[live], weights=slot_bytes[live], minlength=cl.n_nodes)
+        expected = held.astype(np.int64) + w.stale_bytes + cl.reserved
+        assert (cl.used == expected).all(), (t, np.flatnonzero(cl.used != expected))
+        assert int(cl.used.sum()) == w.held_bytes()
+        assert int(cl.reserved.sum()) == w.conversion_bytes
+        self.samples = getattr(self, "samples", 0) + 1
+
+
+failure = st.tuples(st.integers(0, 9), st.floats(0, DAY), st.sampled_from(["transient", "permanent"]),
+                    st.floats(60, 6 * 3600))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(failures=st.lists(failure, min_size=1, max_size=6), seed=st.integers(0, 2**16))
+def test_used_equals_the_bytes_each_node_holds_plus_its_reserved_conversion_writes(failures, seed):
+    # Scheduled failures of every kind over views that push videos across the threshold and
+    # back (windowed counts), so conversions run while nodes fail, return and are replaced.
+    cfg = config({
+        "run": {"seed": seed, "duration": "1d"},
+        "catalog": {"videos": 24, "chunks_per_video": 3, "chunk_size": 30_000, "hot_fraction": 0.2,
+                    "zipf_alpha": 0.3},
+        "cluster": {"nodes": 10, "racks": 5},
+        "repair": {"bandwidth": "100kB/s"},
+        "migration": {"check_interval": "30min", "popularity_measure": "windowed", "window": "2h",
+                      "window_resolution": "30min", "conversion_rate": "20kB/s"},
+        "workload": {"view_rate": "0.3/s"},
+        "failures": {"detection_timeout": "20min", "replacement_delay": "3h",
+                     "scheduled": [fail(at, n, kind, d) for n, at, kind, d in failures]},
+        "outputs": {"timeline_interval": "10min"},
+    })
+    sim = CheckedSimulation(cfg).build().start().run().finalize()
+    assert sim.samples > 100
+    assert len(sim.migrator.table) > 0

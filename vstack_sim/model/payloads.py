@@ -101,9 +101,9 @@ class PayloadStore:
         self._check(c, self._decode(c, slots), "degraded read")
         self.degraded_reads_verified += 1
 
-    def convert(self, c: int, old_mode: int, new_mode: int, sources) -> None:
-        """A conversion committed: decode (or copy) the old layout and write the new one."""
-        if old_mode == MODE_REPLICATION:
+    def chunk_bytes(self, c: int, mode: int, sources) -> bytes:
+        """The chunk as a conversion read it from these source slots (copied, or decoded for real)."""
+        if mode == MODE_REPLICATION:
             frag = self.slots[(c, sources[0])]
             if not frag.verify():
                 raise PayloadError(f"replica {sources[0]} of chunk {c} failed its checksum")
@@ -111,6 +111,10 @@ class PayloadStore:
         else:
             data = self._decode(c, sources)
         self._check(c, data, "conversion")
+        return data
+
+    def convert(self, c: int, new_mode: int, data: bytes) -> None:
+        """A conversion committed: the old layout is dropped and ``data`` written in the new one."""
         for j in range(self.w.state.width):
             self.slots.pop((c, j), None)
         for j, frag in enumerate(self._layout(c, new_mode, data)):

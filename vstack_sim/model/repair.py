@@ -249,6 +249,7 @@ class RepairScheduler:
         if stale:
             if w.cluster.up[old]:
                 w.drop_stale_now(old)
+                w.cluster.used[old] -= slot_bytes
             else:
                 w.stale_slots[old] += 1
                 w.stale_bytes[old] += slot_bytes

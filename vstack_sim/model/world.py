@@ -82,6 +82,7 @@ class World:
         self.node_back: list = [None] * n               # event fired when a down node is back
         self.failure_kind: list = [None] * n            # kind of the open failure of a down node
         self.down_until = np.zeros(n)                   # a down node is back no earlier than this
+        self.down_count = np.zeros(n, dtype=np.int64)   # failures of each node so far (a read in flight checks it)
         self.conversion_bytes = 0                       # new layouts being written by conversions
         self.recoveries: list[Recovery] = []
         self.on_chunks_redundant = []                   # hooks: payload store, migration
@@ -158,6 +159,7 @@ class World:
         cl.failed[node] = True
         cl.failure_id[node] = fid
         self.last_failure[node] = fid
+        self.down_count[node] += 1
         affected = self.state.node_down(node, t)
         self.repair.target_failed(node)
         self.repair.reprioritise(affected)
@@ -189,7 +191,7 @@ class World:
     def destroy_node_data(self, node: int) -> None:
         t = self.env.now
         lost = self.state.destroy(node, t)
-        self.cluster.used[node] = 0
+        self.cluster.used[node] = self.cluster.reserved[node]   # conversions under way release theirs
         self.epoch[node] += 1
         self.stale_slots[node] = 0
         self.stale_bytes[node] = 0
@@ -242,6 +244,7 @@ class World:
         st.node_up(node, t)
         if kind == "transient":
             self.failures.set("stale_slots_dropped", fid, int(self.stale_slots[node]))
+            cl.used[node] -= self.stale_bytes[node]
             self.stale_slots[node] = 0
             self.stale_bytes[node] = 0
             if was_dead:
