@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import config, fail, frames_equal
+from helpers import config, fail, frames_equal, layout, one_stripe
 from vstack_sim.simulation import Simulation, simulate
 
 DAY = 86400.0
@@ -42,7 +42,7 @@ def test_repair_traffic_equals_k_fragments_per_rebuilt_fragment_and_one_chunk_pe
 def test_most_endangered_chunk_is_repaired_first():
     base = {"catalog": {"videos": 40, "chunks_per_video": 1, "hot_fraction": 0},
             "cluster": {"nodes": 10, "racks": 10},
-            "repair": {"streams_per_node": 1, "bandwidth": "1MB/s"}}
+            "repair": {"streams_per_node": 1, "source_streams_per_node": 0, "bandwidth": "1MB/s"}}
     rows = Simulation(config(base)).build().world.state.slot_node
     a, b = 0, 1
     both = set(np.flatnonzero((rows == a).any(axis=1) & (rows == b).any(axis=1)).tolist())
@@ -157,3 +157,61 @@ def test_used_equals_the_bytes_each_node_holds_plus_its_reserved_conversion_writ
     sim = CheckedSimulation(cfg).build().start().run().finalize()
     assert sim.samples > 100
     assert len(sim.migrator.table) > 0
+
+
+def concurrency(intervals: np.ndarray) -> int:
+    """Most intervals [start, end) open at one instant (an end before a start at equal times)."""
+    if not len(intervals):
+        return 0
+    events = np.concatenate([np.c_[intervals[:, 0], np.ones(len(intervals))],
+                             np.c_[intervals[:, 1], -np.ones(len(intervals))]])
+    events = events[np.lexsort((events[:, 1], events[:, 0]))]
+    return int(np.cumsum(events[:, 1]).max())
+
+
+def test_per_node_repair_caps_hold_at_every_instant_in_both_directions():
+    cfg = config({
+        "run": {"duration": "3d"},
+        "catalog": {"videos": 150, "chunks_per_video": 8, "hot_fraction": 0.2},
+        "cluster": {"nodes": 20, "racks": 5},
+        "repair": {"streams_per_node": 2, "source_streams_per_node": 3, "bandwidth": "100MB/s"},
+        "failures": {"scheduled": [fail(3600, 0), fail(3700, 7, "transient", "2h")], "replacement_delay": "1d"},
+    })
+    r = simulate(cfg)
+    rep = r.repairs
+    assert len(rep) > 300 and r.summary["durability"]["chunks_lost"] == 0
+    assert (rep["start_s"] <= rep["transfer_start_s"]).all()
+    assert (rep["transfer_start_s"] < rep["transfer_end_s"]).all() and (rep["transfer_end_s"] < rep["end_s"]).all()
+    span = rep[["transfer_start_s", "transfer_end_s"]].to_numpy()
+    worst_in = max(concurrency(span[(rep["target_node"] == n).to_numpy()]) for n in range(20))
+    sources = rep["source_nodes"].map(lambda x: [int(n) for n in x.split()])
+    worst_out = max(concurrency(span[sources.map(lambda ns, n=n: n in ns).to_numpy()]) for n in range(20))
+    assert worst_in == 2 and worst_out == 3          # the caps are reached, never exceeded
+    # Incoming repair bytes/s of each node, at every instant: the sum of its open transfers' rates.
+    rate = rep["bytes_read"] / (rep["transfer_end_s"] - rep["transfer_start_s"])
+    for n in range(20):
+        mine = (rep["target_node"] == n).to_numpy()
+        if not mine.any():
+            continue
+        t = np.unique(span[mine, 0])
+        open_at = (span[mine, 0][None, :] <= t[:, None]) & (t[:, None] < span[mine, 1][None, :])
+        assert (open_at @ rate[mine].to_numpy()).max() <= 100e6 * (1 + 1e-9)
+
+
+def test_a_repair_whose_source_is_destroyed_mid_read_restarts_from_other_sources():
+    base = one_stripe(8, repair={"bandwidth": "10B/s", "streams_per_node": 0})   # 3 x 1001 bytes take 300 s
+    nodes = layout(config(base))
+    declared = DAY + 900
+    # Slot 4 fails; its rebuild reads slots 0, 1, 2 (idle disks: lowest slots first); slot 0's node is
+    # destroyed 100 s into the transfer. The job starts again from slots 1, 2, 3.
+    cfg = config(base, {"failures": {"scheduled": [fail(DAY, nodes[4]), fail(declared + 100, nodes[0])],
+                                     "replacement_delay": "30d"}})
+    r = simulate(cfg)
+    rep = r.repairs.set_index("slot")
+    assert sorted(rep.index) == [0, 4]
+    assert rep.loc[4, "start_s"] == declared + 100 and rep.loc[4, "failure_id"] == 0
+    assert rep.loc[4, "source_nodes"] == " ".join(str(nodes[j]) for j in (1, 2, 3))
+    assert nodes[0] not in [int(n) for n in rep.loc[0, "source_nodes"].split()]
+    assert r.summary["durability"]["chunks_lost"] == 0
+    assert r.summary["payload_audit"]["repairs_verified"] == 2
+    assert r.summary["payload_audit"]["chunks_recovered"] == 1

@@ -197,7 +197,9 @@ class RepairConfig(_Section):
     """How lost slots are rebuilt."""
 
     streams_per_node: int = Field(2, ge=0)
-    """Repair jobs a node may receive at once (0 = unlimited: fully parallel repair)."""
+    """Repair jobs a node may receive at once, like Ceph's osd_max_backfills (0 = unlimited: fully parallel repair, no cap in either direction)."""
+    source_streams_per_node: int | None = Field(None, ge=0)
+    """Repair reads a node may serve at once (an EC repair reads k sources); unset = streams_per_node, 0 = unlimited."""
     bandwidth: BytesPerSecond = Field(100e6, ge=0)
     """Cap on each node's incoming repair traffic, shared by its streams (0 = no cap)."""
     time_model: Literal["io", "exponential"] = "io"

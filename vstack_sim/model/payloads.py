@@ -82,18 +82,21 @@ class PayloadStore:
         if bytes(data) != self.original[c]:
             raise PayloadError(f"{what} of chunk {c} returned wrong bytes")
 
-    def rebuild_slot(self, c: int, s: int, mode: int, sources) -> None:
-        """A repair finished: really rebuild slot s from the source slots it read."""
-        src = [j for j, _ in sources if (c, j) in self.slots]
+    def rebuild_slot(self, c: int, s: int, mode: int, sources) -> Fragment:
+        """A repair's reads arrived: really rebuild slot s from the source slots it read (all must exist)."""
+        src = [j for j, _ in sources]
         if mode == MODE_REPLICATION:
             frag = self.slots[(c, src[0])]
             if not frag.verify():
                 raise PayloadError(f"replica {src[0]} of chunk {c} failed its checksum")
-            self.slots[(c, s)] = Fragment(index=s, data=frag.data, checksum=frag.checksum,
-                                          chunk_size=frag.chunk_size, chunk_checksum=frag.chunk_checksum)
-        else:
-            pairs = [(j, self.slots[(c, j)]) for j in src]
-            self.slots[(c, s)] = self.fm.reconstruct_fragment(pairs, s)
+            return Fragment(index=s, data=frag.data, checksum=frag.checksum,
+                            chunk_size=frag.chunk_size, chunk_checksum=frag.chunk_checksum)
+        pairs = [(j, self.slots[(c, j)]) for j in src]
+        return self.fm.reconstruct_fragment(pairs, s)
+
+    def store_slot(self, c: int, s: int, fragment: Fragment) -> None:
+        """A repair's write completed: the rebuilt slot exists."""
+        self.slots[(c, s)] = fragment
         self.repairs_verified += 1
 
     def degraded_read(self, c: int, slots) -> None:

@@ -123,14 +123,16 @@ def place_fresh(rng: np.random.Generator, rows: int, width: int, weights: np.nda
 
 
 def place_one(rng: np.random.Generator, existing, weights: np.ndarray, node_rack: np.ndarray,
-              rack_nodes: list[np.ndarray], width: int) -> int:
+              rack_nodes: list[np.ndarray], width: int, exclude=()) -> int:
     """One more node for a chunk whose other copies sit on ``existing`` (a repair); -1 if none fits.
 
     The same rules as :func:`place_exact` for a single new copy, at a fraction of the
-    cost: exclude the chunk's nodes and full racks, then draw by free space.
+    cost: exclude the chunk's nodes, full racks and ``exclude``, then draw by free space.
     """
     cap = rack_cap(width, len(rack_nodes))
     w = weights.copy()
+    if exclude:
+        w[list(exclude)] = 0.0
     held = [n for n in existing if n >= 0]
     if held:
         w[held] = 0.0
@@ -170,7 +172,8 @@ class NodeSampler:
         self.rack_nodes = rack_nodes
         self._bisect = bisect.bisect_right
 
-    def draw(self, rng: np.random.Generator, held: list[int], width: int) -> int:
+    def draw(self, rng: np.random.Generator, held: list[int], width: int, exclude=frozenset()) -> int:
+        """A node for one more copy of a chunk on ``held``, never one in ``exclude``; -1 if none fits."""
         if self.total <= 0.0:
             return -1
         cap = rack_cap(width, len(self.rack_nodes))
@@ -182,6 +185,6 @@ class NodeSampler:
         cum, total, node_rack = self.cum, self.total, self.node_rack
         for _ in range(self.MAX_DRAWS):
             n = self._bisect(cum, rng.random() * total)
-            if n not in held and node_rack[n] not in full:
+            if n not in held and node_rack[n] not in full and n not in exclude:
                 return n
-        return place_one(rng, held, self.weights, self._node_rack_arr, self.rack_nodes, width)
+        return place_one(rng, held, self.weights, self._node_rack_arr, self.rack_nodes, width, exclude)

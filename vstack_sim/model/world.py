@@ -162,6 +162,7 @@ class World:
         self.down_count[node] += 1
         affected = self.state.node_down(node, t)
         self.repair.target_failed(node)
+        self.repair.source_failed(node)
         self.repair.reprioritise(affected)
         if kind == "permanent":
             self.destroy_node_data(node)
