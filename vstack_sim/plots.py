@@ -202,6 +202,8 @@ def recovery_times(run) -> Figure:
     """Distribution of recovery times of declared node failures (failure to full redundancy)."""
     failures = _table(run, "failures")
     fig, (ax,) = _new()
+    if not failures.empty and "censored" in failures:
+        failures = failures[~failures["censored"].astype(bool)]   # open at the end: see recovery_split
     values = failures["recovery_time_s"].dropna() / 3600.0 if not failures.empty else []
     if len(values):
         _ecdf(ax, values, "declared failures", color="tab:red")
@@ -212,6 +214,68 @@ def recovery_times(run) -> Figure:
     ax.set_ylabel("fraction of failures")
     ax.set_ylim(0, 1.02)
     _title(fig, run, "Recovery time")
+    return fig
+
+
+def recovery_split(run) -> Figure:
+    """Each declared failure's recovery as detection (failure to declaration) then repair (to fully
+    redundant or lost); recoveries still open at the end are hatched (censored: at least this long)."""
+    failures = _table(run, "failures")
+    fig, (ax,) = _new()
+    declared = failures[failures["declared"].astype(bool)] if not failures.empty else failures
+    if declared.empty:
+        _no_data(ax, "no declared failures")
+    else:
+        detection = (declared["declared_s"] - declared["time_s"]).to_numpy(dtype=float)
+        if "repair_s" in declared:
+            repair = declared["repair_s"].to_numpy(dtype=float)
+        else:
+            repair = (declared["recovery_end_s"] - declared["declared_s"]).to_numpy(dtype=float)
+        censored = declared["censored"].to_numpy(dtype=bool) if "censored" in declared else np.zeros(len(declared), bool)
+        repair = np.nan_to_num(repair)
+        y = np.arange(len(declared))
+        hours = 3600.0
+        ax.barh(y, detection / hours, color="tab:gray", label="detection")
+        ax.barh(y[~censored], repair[~censored] / hours, left=detection[~censored] / hours, color="tab:red",
+                label="repair")
+        if censored.any():
+            ax.barh(y[censored], repair[censored] / hours, left=detection[censored] / hours, color="white",
+                    edgecolor="tab:red", hatch="//", label=f"repair, open at the end ({int(censored.sum())})")
+        ax.set_yticks(y, [f"#{int(f)} node {int(n)}" for f, n in zip(declared["failure_id"], declared["node"])],
+                      fontsize=8 if len(y) <= 30 else 5)
+        if len(y) > 60:
+            ax.set_yticks([])
+        ax.invert_yaxis()
+        ax.legend(fontsize=9, loc="lower right")
+    ax.set_xlabel("time since the failure (hours)")
+    ax.set_ylabel("declared failure")
+    _title(fig, run, "Recovery: detection and repair")
+    return fig
+
+
+def reduced_redundancy(run) -> Figure:
+    """Chunks at reduced redundancy (fewer slots available than the layout has) over time, and
+    those one slot loss away from being lost."""
+    tl = _table(run, "storage_timeline")
+    scale, xlabel = _time_axis(run)
+    fig, (ax,) = _new()
+    if tl.empty:
+        _no_data(ax, "no timeline")
+    else:
+        t = tl["time_s"] / scale
+        if "reduced_redundancy_chunks" in tl:
+            reduced = tl["reduced_redundancy_chunks"]
+        else:
+            reduced = tl["degraded_chunks"] + tl["unavailable_chunks"]
+        ax.step(t, reduced, where="post", color="tab:orange", label="reduced redundancy")
+        if "one_failure_from_loss_chunks" in tl:
+            ax.step(t, tl["one_failure_from_loss_chunks"], where="post", color="tab:red",
+                    label="one failure from loss")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(fontsize=9, loc="upper right")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("chunks")
+    _title(fig, run, "Chunks at reduced redundancy")
     return fig
 
 
@@ -321,6 +385,8 @@ FIGURES = {
     "read_latency_cdf": read_latency_cdf,
     "startup_latency": startup_latency,
     "recovery_times": recovery_times,
+    "recovery_split": recovery_split,
+    "reduced_redundancy": reduced_redundancy,
     "repair_traffic": repair_traffic,
     "node_timeline": node_timeline,
     "popularity": popularity,

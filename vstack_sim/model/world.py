@@ -91,7 +91,8 @@ class World:
         self.failures = Table("failures", {
             "failure_id": "i", "time_s": "f", "node": "i", "rack": "i", "kind": FAILURE_KINDS,
             "source": FAILURE_SOURCES, "declared": "b", "declared_s": "f", "back_s": "f",
-            "recovery_end_s": "f", "recovery_time_s": "f", "chunks_affected": "i", "stale_slots_dropped": "i"})
+            "recovery_end_s": "f", "recovery_time_s": "f", "chunks_affected": "i", "stale_slots_dropped": "i",
+            "detection_s": "f", "repair_s": "f", "censored": "b"})
         self.losses = Table("losses", {"time_s": "f", "chunk_id": "i", "video_id": "i", "bytes": "i"})
         self.node_events = Table("node_events", {"time_s": "f", "node": "i", "rack": "i", "event": NODE_EVENTS})
         self.transient_failures = 0
@@ -152,7 +153,8 @@ class World:
             return None
         fid = len(self.failures)
         self.failures.append(fid, t, node, int(cl.node_rack[node]), FAILURE_KINDS.index(kind),
-                             FAILURE_SOURCES.index(source), False, np.nan, np.nan, np.nan, np.nan, 0, 0)
+                             FAILURE_SOURCES.index(source), False, np.nan, np.nan, np.nan, np.nan, 0, 0,
+                             np.nan, np.nan, False)
         self.node_events.append(t, node, int(cl.node_rack[node]), 0)
         cl.version += 1
         cl.up[node] = False
@@ -213,6 +215,7 @@ class World:
         self.cluster.version += 1
         self.failures.set("declared", fid, True)
         self.failures.set("declared_s", fid, t)
+        self.failures.set("detection_s", fid, t - self.failures.get("time_s", fid))
         self.node_events.append(t, node, int(self.cluster.node_rack[node]), 2)
         c, s = st.slots_on(node)
         keep = ~st.lost[c] & (st.job[c, s] == JOB_NONE)
@@ -308,8 +311,19 @@ class World:
             self.recoveries = [r for r in self.recoveries if r.remaining > 0]
 
     def _close_recovery(self, fid: int, t_fail: float, t_end: float) -> None:
+        """Recovery = detection (failure to declaration) + repair (declaration to fully redundant or lost)."""
         self.failures.set("recovery_end_s", fid, t_end)
         self.failures.set("recovery_time_s", fid, t_end - t_fail)
+        self.failures.set("repair_s", fid, max(0.0, t_end - self.failures.get("declared_s", fid)))
+
+    def censor_open_recoveries(self, t_end: float) -> None:
+        """End of run: recoveries still open get their times so far, flagged ``censored`` (lower
+        bounds); ``recovery_end_s`` stays empty."""
+        for rec in self.recoveries:
+            fid = rec.failure_id
+            self.failures.set("recovery_time_s", fid, t_end - rec.t_fail)
+            self.failures.set("repair_s", fid, t_end - self.failures.get("declared_s", fid))
+            self.failures.set("censored", fid, True)
 
     # -- accounting -----------------------------------------------------------------------------
     def held_bytes(self) -> int:
