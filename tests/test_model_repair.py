@@ -109,7 +109,7 @@ def test_incremental_totals_match_a_full_recount_after_failures_repairs_and_migr
     assert st.existing_slots == again["existing_slots"]
     assert (st.n_short, st.n_unavailable, st.n_lost) == (again["n_short"], again["n_unavailable"], again["n_lost"])
     assert sim.world.repair.table.to_frame().shape[0] > 100
-    live = st.slot_live & (st.slot_node >= 0)
+    live = st.slot_has_data & (st.slot_node >= 0)
     assert (live.sum(axis=1) == st.exist).all()
     up = sim.world.cluster.up[np.maximum(st.slot_node, 0)]
     assert ((live & up).sum(axis=1) == st.avail).all()
@@ -122,7 +122,7 @@ class CheckedSimulation(Simulation):
         super()._sample(t)
         w = self.world
         st, cl = w.state, w.cluster
-        live = st.slot_live & (st.slot_node >= 0)
+        live = st.slot_has_data & (st.slot_node >= 0)
         slot_bytes = np.broadcast_to(st.mode_slot_bytes[st.mode][:, None], live.shape)
         held = np.bincount(st.slot_node[live], weights=slot_bytes[live], minlength=cl.n_nodes)
         expected = held.astype(np.int64) + w.stale_bytes + cl.reserved

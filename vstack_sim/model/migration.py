@@ -227,7 +227,7 @@ class Migrator:
         mode = int(st.mode[c])
         width = int(st.mode_width[mode])
         nodes = st.slot_node[c, :width].tolist()
-        usable = [j for j in range(width) if st.slot_live[c, j] and cl.up[nodes[j]]]
+        usable = [j for j in range(width) if st.slot_has_data[c, j] and cl.up[nodes[j]]]
         need = int(st.mode_need[mode])
         if len(usable) < need:
             return None
@@ -257,7 +257,7 @@ class Migrator:
         old_mode = int(st.mode[c])
         old_width = int(st.mode_width[old_mode])
         old_nodes = st.slot_node[c, :old_width]
-        old_live = st.slot_live[c, :old_width]
+        old_live = st.slot_has_data[c, :old_width]
         np.subtract.at(cl.used, old_nodes[old_live], int(st.mode_slot_bytes[old_mode]))
         if w.payloads is not None:
             w.payloads.convert(c, target, data)

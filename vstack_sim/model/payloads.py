@@ -71,7 +71,7 @@ class PayloadStore:
         st = self.w.state
         c, s = st.slots_on(node)
         for key in zip(c.tolist(), s.tolist()):
-            if not st.slot_live[key]:
+            if not st.slot_has_data[key]:
                 self.slots.pop(key, None)
 
     def _decode(self, c: int, slots) -> bytes:
@@ -132,7 +132,7 @@ class PayloadStore:
         for c in range(w.catalog.chunks):
             mode = int(st.mode[c])
             width = int(st.mode_width[mode])
-            live = [j for j in range(width) if st.slot_live[c, j] and (c, j) in self.slots]
+            live = [j for j in range(width) if st.slot_has_data[c, j] and (c, j) in self.slots]
             if st.lost[c]:
                 if mode == MODE_REPLICATION:
                     if live:

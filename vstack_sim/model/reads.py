@@ -112,7 +112,7 @@ class ReadPath:
         mode_mv = memoryview(st.mode)
         lost_mv = memoryview(st.lost)
         node_mv = memoryview(st.slot_node.reshape(-1))
-        live_mv = memoryview(st.slot_live.reshape(-1))
+        live_mv = memoryview(st.slot_has_data.reshape(-1))
         up_mv = memoryview(cl.up)
         disk = cl.disk_free
         lat0, per_byte = cl.latency, cl.per_byte

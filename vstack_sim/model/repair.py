@@ -210,7 +210,7 @@ class RepairScheduler:
         """Live slots on up nodes with a free source stream, least queued first (1 replica or k fragments)."""
         st, cl = self.w.state, self.w.cluster
         width = int(st.mode_width[mode])
-        live = st.slot_live[c, :width].tolist()
+        live = st.slot_has_data[c, :width].tolist()
         up = cl.up
         cap, serving = self.source_streams, self.serving
         cands = [(cl.wait(n, t), j, n) for j, n in enumerate(st.slot_node[c, :width].tolist())
@@ -371,7 +371,7 @@ class RepairScheduler:
         stale = st.move_slot(c, s, target, w.cluster.up, w.env.now)
         if stale:
             if w.cluster.up[old]:
-                w.drop_stale_now(old)
+                w.count_stale_dropped(old)
                 w.cluster.used[old] -= slot_bytes
             else:
                 w.stale_slots[old] += 1
@@ -392,4 +392,4 @@ class RepairScheduler:
         width = int(st.mode_width[mode])
         need = int(st.mode_need[mode])
         nodes = st.slot_node[c, :width].tolist()
-        return [(j, nodes[j]) for j in range(width) if j != s and st.slot_live[c, j] and cl.up[nodes[j]]][:need]
+        return [(j, nodes[j]) for j in range(width) if j != s and st.slot_has_data[c, j] and cl.up[nodes[j]]][:need]

@@ -2,7 +2,7 @@
 
 A chunk has ``width`` slots: r replicas or k+m fragments (slot j of an
 erasure-coded chunk is fragment j). ``slot_node[c, j]`` is the node that holds
-slot j (-1: no such slot) and ``slot_live[c, j]`` says whether its bytes still
+slot j (-1: no such slot) and ``slot_has_data[c, j]`` says whether its bytes still
 exist there. Counters per chunk are kept in step with every change so that a
 node event touches only that node's slots, found with one vectorised query:
 
@@ -43,7 +43,7 @@ class ChunkState:
         self.width = int(self.mode_width.max())
         shape = (n_chunks, self.width)
         self.slot_node = np.full(shape, -1, dtype=np.int32)
-        self.slot_live = np.zeros(shape, dtype=bool)
+        self.slot_has_data = np.zeros(shape, dtype=bool)
         self.job = np.zeros(shape, dtype=np.int8)
         self.job_failure = np.full(shape, -1, dtype=np.int32)   # the failure a slot's repair job belongs to
         self.mode = np.zeros(n_chunks, dtype=np.int8)
@@ -184,24 +184,24 @@ class ChunkState:
     def node_down(self, node: int, t: float) -> np.ndarray:
         """A node stops serving; returns the chunks with live data on it."""
         c, s = self.slots_on(node)
-        c = c[self.slot_live[c, s]]
+        c = c[self.slot_has_data[c, s]]
         self._shift_avail(c, -1, t)
         return c
 
     def node_up(self, node: int, t: float) -> np.ndarray:
         """A node serves again with whatever data it still has; returns those chunks."""
         c, s = self.slots_on(node)
-        c = c[self.slot_live[c, s]]
+        c = c[self.slot_has_data[c, s]]
         self._shift_avail(c, +1, t)
         return c
 
     def destroy(self, node: int, t: float) -> np.ndarray:
         """The node's data is gone (it must already be down). Returns chunks newly lost."""
         c, s = self.slots_on(node)
-        keep = self.slot_live[c, s]
+        keep = self.slot_has_data[c, s]
         c, s = c[keep], s[keep]
         counted = self._leave(np.unique(c), t)
-        self.slot_live[c, s] = False
+        self.slot_has_data[c, s] = False
         self.exist[c] -= 1
         self._enter(counted, t)
         modes = self.mode[c]
@@ -224,8 +224,8 @@ class ChunkState:
         w = nodes.shape[1]
         self.slot_node[chunks, :w] = nodes
         self.slot_node[chunks, w:] = -1
-        self.slot_live[chunks, :w] = True
-        self.slot_live[chunks, w:] = False
+        self.slot_has_data[chunks, :w] = True
+        self.slot_has_data[chunks, w:] = False
         self.exist[chunks] = w
         avail = node_up[nodes].sum(axis=1)
         self.avail[chunks] = avail
@@ -245,9 +245,9 @@ class ChunkState:
         width = len(nodes)
         self.mode[c] = mode
         self.slot_node[c, :] = -1
-        self.slot_live[c, :] = False
+        self.slot_has_data[c, :] = False
         self.slot_node[c, :width] = nodes
-        self.slot_live[c, :width] = live
+        self.slot_has_data[c, :width] = live
         self.exist[c] = int(live.sum())
         self.avail[c] = int((live & node_up[nodes]).sum())
         self.existing_slots[mode] += int(self.exist[c])
@@ -260,7 +260,7 @@ class ChunkState:
     def move_slot(self, chunk: int, slot: int, node: int, node_up: np.ndarray, t: float) -> bool:
         """A rebuilt slot now lives on ``node``. Returns True if an old copy existed (it is now stale)."""
         mode = int(self.mode[chunk])
-        stale = bool(self.slot_live[chunk, slot])
+        stale = bool(self.slot_has_data[chunk, slot])
         arr = np.array([chunk])
         counted = self._leave(arr, t)          # one change: a stale copy never counts as a dip
         if stale:
@@ -269,7 +269,7 @@ class ChunkState:
             if node_up[self.slot_node[chunk, slot]]:
                 self._shift_avail_core(arr, -1, t)
         self.slot_node[chunk, slot] = node
-        self.slot_live[chunk, slot] = True
+        self.slot_has_data[chunk, slot] = True
         self.exist[chunk] += 1
         self.existing_slots[mode] += 1
         if node_up[node]:

@@ -256,8 +256,10 @@ class World:
         self.repair.node_changed()
         back.succeed()
 
-    def drop_stale_now(self, node: int) -> None:
-        """A copy rebuilt elsewhere after its node came back: dropped at once."""
+    def count_stale_dropped(self, node: int) -> None:
+        """Count, on the node's last failure, a stale copy dropped at once (its node is up again).
+
+        Only the record: the caller releases the copy's bytes."""
         fid = int(self.last_failure[node])
         if fid >= 0:
             self.failures.set("stale_slots_dropped", fid, self.failures.get("stale_slots_dropped", fid) + 1)
