@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from .codec import fragment_size
+from .redundancy import make_policy
 from .units import parse_duration, parse_frequency, parse_rate, parse_size
 
 Bytes = Annotated[int, BeforeValidator(parse_size)]
@@ -344,10 +345,10 @@ class Config(_Section):
         return self
 
     def assignable_modes(self) -> set[str]:
-        """Modes the policy (or an override) can give a video."""
-        policy = self.redundancy.policy
-        modes = {"replication", "erasure_coding"} if policy == "adaptive" else {policy}
-        return modes | set(self.redundancy.overrides.values())
+        """Modes the policy (asked, not guessed) or an override can give a video."""
+        red = self.redundancy
+        modes = {m.value for m in make_policy(red.policy, red.popularity_threshold, red.hysteresis).modes()}
+        return modes | set(red.overrides.values())
 
     def _physical_per_chunk(self, mode: str) -> int:
         red, size = self.redundancy, self.catalog.chunk_size

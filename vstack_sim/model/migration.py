@@ -1,7 +1,8 @@
 """Migration: periodic popularity checks and chunk-by-chunk conversions between modes.
 
-A check hands the real manager's batch ``decide_modes`` the current counts and
-modes; overrides and hysteresis are honoured there, never here. The count is
+A check hands the real manager's ``decide`` a view of the catalog (current
+counts, modes and sizes); the policy, its hysteresis and the overrides are
+honoured there, never here. The count is
 ``cumulative`` (every view, starting views included: the seed's rule) or
 ``windowed`` (views in the last W, kept in a ring of time buckets; starting
 views are spread evenly over the buckets before t = 0, so a check at t = 0
@@ -120,8 +121,7 @@ class Migrator:
         """One popularity check: returns the videos whose conversion it queued."""
         w = self.w
         counts = self.popularity(w.env.now)
-        ids = np.arange(w.catalog.videos)
-        decided = w.manager.decide_modes(ids, counts, w.video_mode)
+        decided = w.manager.decide(w.video_view(counts, w.video_mode), w.env.now)
         changed = np.flatnonzero((decided != w.video_mode) & ~self.busy)
         self.checks += 1
         for v in changed.tolist():

@@ -16,7 +16,7 @@ import simpy
 
 from ..config import Config
 from ..ledger import StorageLedger
-from ..redundancy import MODE_ERASURE_CODING, MODE_REPLICATION, RedundancyManager
+from ..redundancy import MODE_ERASURE_CODING, MODE_REPLICATION, RedundancyManager, VideoView
 from .catalog import build_catalog
 from .cluster import Cluster
 from .placement import NodeSampler, place_fresh
@@ -102,12 +102,18 @@ class World:
     def ingest(self) -> None:
         """Decide every video's mode with the real manager and place every chunk."""
         cat = self.catalog
-        video_modes = self.manager.decide_modes(np.arange(cat.videos), cat.view_count, None)
+        video_modes = self.manager.decide(self.video_view(cat.view_count, None), self.env.now)
         self.video_mode = video_modes.astype(np.int8)
         self.state.mode[:] = self.video_mode[cat.chunk_video]
         for mode in (MODE_REPLICATION, MODE_ERASURE_CODING):
             chunks = np.flatnonzero(self.state.mode == mode)
             self.place_new_layouts(chunks, mode)
+
+    def video_view(self, counts: np.ndarray, current_modes: np.ndarray | None) -> VideoView:
+        """What the policy sees of the catalog now: ids, this popularity measure, modes, sizes."""
+        cat = self.catalog
+        return VideoView(ids=np.arange(cat.videos), view_counts=counts, current_modes=current_modes,
+                         sizes=cat.chunks_per_video * self.chunk_size)
 
     def place_new_layouts(self, chunks: np.ndarray, mode: int) -> None:
         """Place fresh layouts of ``mode`` for ``chunks`` in batches, rebalancing by free space."""
