@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from .codec import fragment_size
+from .ledger import StorageLedger
 from .redundancy import make_policy
 from .units import parse_duration, parse_frequency, parse_rate, parse_size
 
@@ -351,10 +351,7 @@ class Config(_Section):
         return modes | set(red.overrides.values())
 
     def _physical_per_chunk(self, mode: str) -> int:
-        red, size = self.redundancy, self.catalog.chunk_size
-        if mode == "replication":
-            return red.replication_factor * size
-        return fragment_size(size, red.data_shards) * (red.data_shards + red.parity_shards)
+        return StorageLedger.for_settings(self.redundancy, self.catalog.chunk_size).physical_bytes_per_chunk(mode)
 
     def expected_chunks(self) -> int:
         """Chunks in the catalog (the expectation when chunk counts are drawn)."""

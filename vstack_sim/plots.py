@@ -28,7 +28,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from .codec import fragment_size  # noqa: E402
+from .ledger import StorageLedger  # noqa: E402
 
 FIGSIZE = (8.0, 4.5)
 DPI = 100
@@ -98,10 +98,9 @@ def storage_by_mode(run) -> Figure:
     red = cfg.redundancy
     start, end = run.summary["storage_initial"], run.summary["storage"]
     chunks = start["replication_chunks"] + start["erasure_coded_chunks"]
-    logical = start["total_logical_bytes"]
-    all_rep = red.replication_factor * logical
-    # Every chunk has the catalog's chunk size, so all-EC is chunks x fragment x (k + m).
-    all_ec = chunks * fragment_size(cfg.catalog.chunk_size, red.data_shards) * (red.data_shards + red.parity_shards)
+    ledger = StorageLedger.for_settings(red, cfg.catalog.chunk_size)
+    all_rep = ledger.all_replication_bytes(chunks)
+    all_ec = ledger.all_erasure_coding_bytes(chunks)
     bars = [("all replication", all_rep, 0), ("adaptive, start", start["replication_overhead_bytes"],
                                               start["erasure_overhead_bytes"]),
             ("adaptive, end", end["replication_overhead_bytes"], end["erasure_overhead_bytes"]),
@@ -115,13 +114,13 @@ def storage_by_mode(run) -> Figure:
     ax.bar(names, ec, bottom=rep, color=MODE_COLORS["erasure_coding"],
            label=f"erasure coded RS({red.data_shards},{red.parity_shards})")
     for i, total in enumerate(rep + ec):
-        saving = 100.0 * (1 - total * unit / all_rep) if all_rep else 0.0
+        saving = ledger.savings_percent(total * unit, chunks)
         ax.text(i, total, f"{total:,.2f} {uname}\n{saving:.2f} % saved", ha="center", va="bottom", fontsize=9)
     ax.set_ylabel(f"physical bytes ({uname})")
     ax.set_xlabel("layout of the same chunks")
     ax.set_ylim(0, max(max(rep + ec), 1e-9) * 1.25)
     ax.legend(loc="upper right", fontsize=9)
-    _title(fig, run, f"Storage of {chunks:,} chunks ({logical / unit:,.2f} {uname} logical)")
+    _title(fig, run, f"Storage of {chunks:,} chunks ({start['total_logical_bytes'] / unit:,.2f} {uname} logical)")
     return fig
 
 

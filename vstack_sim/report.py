@@ -19,7 +19,7 @@ import json
 import os
 from pathlib import Path
 
-from .codec import fragment_size
+from .ledger import StorageLedger
 from .units import format_bytes, format_duration
 
 def _is_seed_shaped(config) -> bool:
@@ -47,8 +47,7 @@ def key_numbers(run) -> list[tuple[str, str, str]]:
     s, cfg = run.summary, run.config
     red = cfg.redundancy
     seed_shaped = _is_seed_shaped(cfg)
-    per_chunk = 100.0 * (1 - fragment_size(cfg.catalog.chunk_size, red.data_shards)
-                         * (red.data_shards + red.parity_shards) / (red.replication_factor * cfg.catalog.chunk_size))
+    per_chunk = StorageLedger.for_settings(red, cfg.catalog.chunk_size).per_chunk_savings_percent()
     standard = (red.replication_factor, red.data_shards, red.parity_shards) == (3, 3, 2)
     start, end = s["storage_initial"], s["storage"]
     rows = [
