@@ -33,6 +33,7 @@ from collections import deque
 import numpy as np
 
 from ..redundancy import MODE_REPLICATION
+from .kofn import choose, decode_time
 from .placement import place_fresh
 from .records import Table
 from .state import JOB_NONE, JOB_PENDING, JOB_RUNNING
@@ -170,11 +171,11 @@ class Migrator:
                     self._release(nodes, slot_bytes)
                     yield env.timeout(RETRY_UNAVAILABLE_S)
                     continue
-                ready, read_bytes, degraded, sources, marks = result
+                ready, read_bytes, sources, marks = result
                 if source == MODE_REPLICATION:
                     ready += w.chunk_size * self.encode_per_byte
-                elif degraded:
-                    ready += read_bytes * self.decode_per_byte
+                else:
+                    ready += decode_time(source, [j for j, _ in sources], w.k, read_bytes, self.decode_per_byte)
                 ready += read_bytes * self.transfer_per_byte
                 yield env.timeout(ready - env.now)
                 if st.lost[c]:                         # lost while it was read: nothing to convert
@@ -220,8 +221,8 @@ class Migrator:
         self.w.conversion_bytes -= slot_bytes * len(nodes)
 
     def _read_chunk(self, c: int):
-        """Submit the source reads now; returns (data ready time, bytes read, degraded, [(slot, node)],
-        the sources' failure counts now)."""
+        """Submit the source reads now; returns (data ready time, bytes read, [(slot, node)], the
+        sources' failure counts now)."""
         w = self.w
         st, cl, t = w.state, w.cluster, w.env.now
         mode = int(st.mode[c])
@@ -231,16 +232,14 @@ class Migrator:
         need = int(st.mode_need[mode])
         if len(usable) < need:
             return None
-        if mode == MODE_REPLICATION:
-            usable.sort(key=lambda j: cl.wait(nodes[j], t))
-        chosen = usable[:need]
+        preferred = sorted(usable, key=lambda j: cl.wait(nodes[j], t)) if mode == MODE_REPLICATION else None
+        chosen = choose(mode, usable, need, preferred=preferred)
         slot_bytes = int(st.mode_slot_bytes[mode])
         ready = t
         for j in chosen:
             ready = max(ready, cl.submit(nodes[j], t, slot_bytes)[1])
-        degraded = mode != MODE_REPLICATION and any(j >= need for j in chosen)
         sources = [(j, nodes[j]) for j in chosen]
-        return ready, slot_bytes * len(chosen), degraded, sources, w.down_count[[n for _, n in sources]].copy()
+        return ready, slot_bytes * len(chosen), sources, w.down_count[[n for _, n in sources]].copy()
 
     def _place(self, target: int):
         w = self.w

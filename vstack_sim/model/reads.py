@@ -31,7 +31,9 @@ from __future__ import annotations
 import heapq
 import numpy as np
 
+from ..codec import needs_decode
 from ..redundancy import MODE_REPLICATION
+from .kofn import choose, decode_time
 from .records import Table
 
 KINDS = ("replication", "erasure_coding", "degraded", "failed")
@@ -127,7 +129,7 @@ class ReadPath:
         rep_net = S * self.client_per_byte + self.net_latency
         ec_net = k * F * self.client_per_byte + self.net_latency
         client_per_byte, net_latency = self.client_per_byte, self.net_latency
-        decode = k * F * self.decode_per_byte
+        decode_per_byte = self.decode_per_byte
         extra = self.extra
         pacing = self.pacing
         c_time, c_view, c_video, c_chunk, c_idx, c_mode, c_kind, c_reason, c_lat, c_bytes = (
@@ -208,7 +210,7 @@ class ReadPath:
                     if len(usable) < k:
                         reason = 2 if lost_mv[c] else 1
                     else:
-                        chosen = usable[:k + extra]
+                        chosen = choose(mode, usable, k, extra=extra)
                         finishes = []
                         for j in chosen:
                             h = disk[node_mv[base + j]]
@@ -219,16 +221,16 @@ class ReadPath:
                         finishes.sort()
                         first_k = finishes[:k]
                         slowest = first_k[-1][0]
-                        parity_used = any(j >= k for _, j in first_k)
+                        used = [j for _, j in first_k]
+                        parity_used = needs_decode(used, k)
                         # Every fragment requested moves (late binding: k + extra) and crosses the
                         # client link; a read that used a parity fragment decoded, so it is degraded.
                         nbytes = len(chosen) * F
                         latency = slowest - t + nbytes * client_per_byte + net_latency
-                        if parity_used:
-                            latency += decode
+                        latency += decode_time(mode, used, k, k * F, decode_per_byte)
                         kind = 2 if parity_used else 1
                         if payloads is not None and parity_used:
-                            payloads.degraded_read(c, [j for _, j in first_k])
+                            payloads.degraded_read(c, used)
             c_time(t); c_view(vid); c_video(video); c_chunk(c); c_idx(idx); c_mode(mode)
             if reason:
                 c_kind(3); c_reason(reason); c_lat(float("nan")); c_bytes(0)

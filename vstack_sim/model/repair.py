@@ -37,7 +37,7 @@ import math
 
 import numpy as np
 
-from ..redundancy import MODE_REPLICATION
+from .kofn import choose, decode_time
 from .records import Table
 from .state import JOB_NONE, JOB_PENDING, JOB_RUNNING
 
@@ -79,7 +79,7 @@ class RepairScheduler:
             cfg.repair.bandwidth
         rate = min(rate, cfg.cluster.network_bandwidth) if rate > 0 else cfg.cluster.network_bandwidth
         self.stream_rate = rate
-        self.decode_rate = cfg.codec.decode_throughput
+        self.decode_per_byte = 1.0 / cfg.codec.decode_throughput
         self.exponential = cfg.repair.time_model == "exponential"
         self.mttr = cfg.repair.mttr
         self.rng = world.rng.repairs
@@ -216,8 +216,9 @@ class RepairScheduler:
         cands = [(cl.wait(n, t), j, n) for j, n in enumerate(st.slot_node[c, :width].tolist())
                  if j != s and live[j] and up[n] and (cap == 0 or serving[n] < cap)]
         cands.sort()
-        need = int(st.mode_need[mode])
-        return [(j, n) for _, j, n in cands[:need]]
+        node_of = {j: n for _, j, n in cands}
+        chosen = choose(mode, node_of, int(st.mode_need[mode]), preferred=[j for _, j, _ in cands])
+        return [(j, node_of[j]) for j in chosen]
 
     def _start(self, c: int, s: int, mode: int, target: int, sources) -> None:
         w, st, env = self.w, self.w.state, self.w.env
@@ -244,9 +245,8 @@ class RepairScheduler:
             last_finish = max(last_finish, end)
         job.transfer_start = first_start
         job.transfer_end = last_finish + job.read_bytes / self.stream_rate
-        arrive = job.transfer_end
-        if mode != MODE_REPLICATION:
-            arrive += job.read_bytes / self.decode_rate
+        arrive = job.transfer_end + decode_time(mode, [j for j, _ in sources], self.w.k, job.read_bytes,
+                                                self.decode_per_byte, rebuild=True)
         env.timeout(arrive - t).callbacks.append(lambda _e: self._write(job))
 
     def _take_streams(self, job: Job) -> None:
@@ -390,6 +390,6 @@ class RepairScheduler:
     def _sources_now(self, c: int, s: int, mode: int) -> list[tuple[int, int]]:
         st, cl = self.w.state, self.w.cluster
         width = int(st.mode_width[mode])
-        need = int(st.mode_need[mode])
         nodes = st.slot_node[c, :width].tolist()
-        return [(j, nodes[j]) for j in range(width) if j != s and st.slot_has_data[c, j] and cl.up[nodes[j]]][:need]
+        usable = [j for j in range(width) if j != s and st.slot_has_data[c, j] and cl.up[nodes[j]]]
+        return [(j, nodes[j]) for j in choose(mode, usable, int(st.mode_need[mode]))]
