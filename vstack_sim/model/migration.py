@@ -34,7 +34,6 @@ import numpy as np
 
 from ..redundancy import MODE_REPLICATION
 from .kofn import choose, decode_time
-from .placement import place_fresh
 from .records import Table
 from .state import JOB_NONE, JOB_PENDING, JOB_RUNNING
 
@@ -245,8 +244,7 @@ class Migrator:
         w = self.w
         slot_bytes = int(w.state.mode_slot_bytes[target])
         width = int(w.state.mode_width[target])
-        nodes = place_fresh(w.rng.placement, 1, width, w.placement_weights(slot_bytes),
-                            w.cluster.node_rack, w.cluster.n_racks)[0]
+        nodes = w.placement.fresh(1, width, slot_bytes)[0]
         return None if nodes[0] < 0 else nodes
 
     def _commit(self, c: int, target: int, nodes: np.ndarray, epochs: np.ndarray, data) -> None:

@@ -193,7 +193,7 @@ class RepairScheduler:
             jobs = st.job[c, :width].tolist()
             held = [n for j, n in enumerate(st.slot_node[c, :width].tolist()) if jobs[j] == JOB_NONE and j != s]
             held.extend(self.chunk_targets.get(c, ()))
-            sampler = w.repair_sampler(int(st.mode_slot_bytes[mode]))
+            sampler = w.placement.sampler(int(st.mode_slot_bytes[mode]))
             target = sampler.draw(w.rng.placement, held, width, self.full_targets)
             if target < 0:
                 if self.full_targets and sampler.draw(w.rng.placement, held, width) >= 0:

@@ -19,7 +19,7 @@ from ..ledger import StorageLedger
 from ..redundancy import MODE_ERASURE_CODING, MODE_REPLICATION, RedundancyManager, VideoView
 from .catalog import build_catalog
 from .cluster import Cluster
-from .placement import NodeSampler, place_fresh
+from .placement import Placement
 from .records import Table
 from .state import JOB_NONE, JOB_PENDING, ChunkState
 from .streams import RandomStreams
@@ -29,7 +29,6 @@ FAILURE_KINDS = ("transient", "permanent")
 FAILURE_SOURCES = ("random", "rack", "scheduled")
 NODE_EVENTS = ("down", "up", "declared", "replaced")
 INGEST_BATCH = 65536
-REFRESH_PLACEMENTS = 64
 
 
 class Recovery:
@@ -96,7 +95,7 @@ class World:
         self.losses = Table("losses", {"time_s": "f", "chunk_id": "i", "video_id": "i", "bytes": "i"})
         self.node_events = Table("node_events", {"time_s": "f", "node": "i", "rack": "i", "event": NODE_EVENTS})
         self.transient_failures = 0
-        self._samplers: dict = {}
+        self.placement = Placement(self.cluster, self.rng.placement)
 
     # -- ingest ------------------------------------------------------------------------------
     def ingest(self) -> None:
@@ -122,33 +121,11 @@ class World:
         cl = self.cluster
         for start in range(0, len(chunks), INGEST_BATCH):
             batch = chunks[start:start + INGEST_BATCH]
-            nodes = place_fresh(self.rng.placement, len(batch), width, self.placement_weights(slot_bytes),
-                                cl.node_rack, cl.n_racks)
+            nodes = self.placement.fresh(len(batch), width, slot_bytes)
             if (nodes < 0).any():
                 raise ValueError("cluster: not enough eligible nodes or space to place the catalog")
             self.state.place(batch, nodes, cl.up)
             cl.used += np.bincount(nodes.ravel(), minlength=cl.n_nodes) * slot_bytes
-
-    def placement_weights(self, slot_bytes: int) -> np.ndarray:
-        """Free bytes of each eligible node (up, not declared dead, room for one more slot); else 0."""
-        cl = self.cluster
-        free = (cl.capacity - cl.used).astype(np.float64)
-        ok = cl.up & ~cl.dead & (free >= slot_bytes)
-        return np.where(ok, free, 0.0)
-
-    def repair_sampler(self, slot_bytes: int) -> NodeSampler:
-        """A sampler over current placement weights, rebuilt when nodes change state or every
-        REFRESH_PLACEMENTS placements (free space drifts slowly; a node within that many slots
-        of full is treated as full, so the cache never overfills a node)."""
-        key = (self.cluster.version, slot_bytes)
-        cached = self._samplers.get(slot_bytes)
-        if cached is None or cached[0] != key or cached[1] <= 0:
-            weights = self.placement_weights(slot_bytes * REFRESH_PLACEMENTS)
-            cached = [key, REFRESH_PLACEMENTS,
-                      NodeSampler(weights, self.cluster.node_rack, self.cluster.rack_nodes)]
-            self._samplers[slot_bytes] = cached
-        cached[1] -= 1
-        return cached[2]
 
     # -- node events ---------------------------------------------------------------------------
     def fail_node(self, node: int, kind: str, source: str, duration: float) -> simpy.Event | None:
