@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from vstack_sim import plots
 from vstack_sim.cli import main
 from vstack_sim.scenario import schema_markdown
 
@@ -245,7 +246,7 @@ def test_same_scenario_and_seed_give_identical_summary_tables_and_figures(small,
     a, b = small.parent / "a", small.parent / "b"
     names = ["summary.json", "scenario.yaml"] + [f"tables/{p.name}" for p in (a / "tables").glob("*.csv")] \
         + [f"figures/{p.name}" for p in (a / "figures").glob("*.png")]
-    assert len(names) == 2 + 9 + 9
+    assert len(names) == 2 + 9 + len(plots.FIGURES)
     for name in names:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     ma, mb = (json.loads((d / "manifest.json").read_text()) for d in (a, b))

@@ -399,3 +399,35 @@ def test_codec_benchmark_smoke():
     column = header.index("operation")
     assert all(line[column - 2 : column] == "  " and line[column] != " " for line in body)
     assert body[0].startswith("vstack_sim numpy") and "encode" in body[0]
+
+
+def _codec_errors():
+    """One instance of every exception class the codec package defines."""
+    from vstack_sim.codec import coder, fragment, manager
+    from vstack_sim.codec.coder import DecodeFailure
+
+    made = {InsufficientFragmentsError: InsufficientFragmentsError("2 of 3 fragments valid", valid=2, needed=3,
+                                                                    corrupt=(1, 4)),
+            DecodeFailure: DecodeFailure("fragments 0, 3, 4 are not one codeword")}
+    defined = {obj for mod in (coder, fragment, manager) for obj in vars(mod).values()
+               if isinstance(obj, type) and issubclass(obj, Exception) and obj.__module__.startswith("vstack_sim")}
+    assert defined == set(made)
+    return list(made.values())
+
+
+@pytest.mark.parametrize("error", _codec_errors(), ids=lambda e: type(e).__name__)
+def test_every_codec_error_pickles_and_reraises_from_a_simpy_process_with_its_message(error):
+    import simpy
+
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is type(error) and str(again) == str(error) and vars(again) == vars(error)
+    env = simpy.Environment()
+
+    def process():
+        yield env.timeout(1)
+        raise error
+
+    env.process(process())
+    with pytest.raises(type(error)) as info:
+        env.run()
+    assert str(info.value) == str(error) and vars(info.value) == vars(error)

@@ -174,3 +174,15 @@ def test_table_record_shapes_match_the_seed_schema():
     assert VIDEO_STATS_COLUMNS == ("video_id", "view_count", "last_viewed", "total_bytes_served")
     assert tuple(ChunkFragmentRecord.__annotations__) == CHUNK_FRAGMENTS_COLUMNS
     assert tuple(VideoStatsRecord.__annotations__) == VIDEO_STATS_COLUMNS
+
+
+def test_config_checks_report_and_plots_get_per_chunk_bytes_and_savings_from_the_ledger():
+    from vstack_sim.config import Config
+
+    cfg = Config()
+    ledger = StorageLedger.for_settings(cfg.redundancy, cfg.catalog.chunk_size)
+    assert ledger.physical_bytes_per_chunk("replication") == 3 * 2**21
+    assert ledger.physical_bytes_per_chunk("erasure_coding") == 5 * 699_051
+    assert ledger.per_chunk_savings_percent() == (1 - 5 * 699_051 / (3 * 2**21)) * 100
+    assert ledger.savings_percent(ledger.all_erasure_coding_bytes(10), 10) == ledger.per_chunk_savings_percent()
+    assert cfg._physical_per_chunk("erasure_coding") == ledger.physical_bytes_per_chunk("erasure_coding")

@@ -38,6 +38,10 @@ def test_three_permanent_failures_before_repair_lose_the_chunk():
     assert r.summary["durability"]["bytes_lost"] == 3001
     assert len(r.repairs) == 0                           # lost chunks are never repaired
     assert r.summary["payload_audit"]["lost_chunks_unrecoverable"] == 1
+    # A lost chunk is no longer stored: the ledger counts neither it nor its bytes.
+    storage = r.summary["storage"]
+    assert storage["erasure_coded_chunks"] == 0 and storage["total_physical_bytes"] == 0
+    assert r.storage_timeline["total_physical_bytes"].iloc[-1] == 0
 
 
 def test_repair_waits_for_the_replacement_node_when_no_spare_exists():
@@ -51,6 +55,7 @@ def test_repair_waits_for_the_replacement_node_when_no_spare_exists():
     assert rep["start_s"].iloc[0] >= DAY + 6 * 3600
     f = r.failures.iloc[0]
     assert f["recovery_time_s"] == rep["end_s"].iloc[0] - DAY
+    assert rep["failure_id"].iloc[0] == f["failure_id"] == 0   # a job started after the replacement keeps its failure
     ev = r.node_events
     assert list(ev["event"]) == ["down", "declared", "replaced"]
 
@@ -113,3 +118,67 @@ def test_node_without_data_recovers_in_zero():
     r = simulate(config(cfg.model_dump(), {"failures": {"scheduled": [fail(DAY, empty)]}}))
     assert r.failures["recovery_time_s"].iloc[0] == 0.0
     assert r.failures["chunks_affected"].iloc[0] == 0
+
+
+def test_a_rack_outage_keeps_a_node_that_was_already_down_from_coming_back_early():
+    # Node 0 (rack 0 of 3) is down for 1h from DAY; rack 0 goes out at DAY + 30 min for 3h.
+    # The node is up only when neither holds it down: back at DAY + 3.5h, with the rest of its rack.
+    cfg = config({"catalog": {"videos": 6, "chunks_per_video": 2, "chunk_size": 4096},
+                  "cluster": {"nodes": 6, "racks": 3},
+                  "failures": {"detection_timeout": "30d",
+                               "scheduled": [fail(DAY, 0, "transient", "1h"),
+                                             {"at": DAY + 1800, "rack": 0, "duration": "3h"}]}})
+    r = simulate(cfg)
+    ev = r.node_events
+    up = ev[ev["event"] == "up"].set_index("node")["time_s"]
+    assert sorted(up.index) == [0, 3]
+    assert up.loc[0] == up.loc[3] == DAY + 1800 + 3 * 3600
+    assert list(ev[ev["node"] == 0]["event"]) == ["down", "up"]
+    assert r.storage_timeline["nodes_up"].iloc[-1] == 6
+
+
+def test_recovery_is_split_into_detection_and_repair_per_failure_and_in_the_summary():
+    base = one_stripe(7)
+    nodes = layout(config(base))
+    r = simulate(config(base, {"failures": {"scheduled": [fail(DAY, nodes[0])], "replacement_delay": "30d"}}))
+    f = r.failures.iloc[0]
+    assert f["detection_s"] == 900.0 and not f["censored"]
+    assert f["repair_s"] == r.repairs["end_s"].iloc[0] - (DAY + 900) > 0
+    assert f["detection_s"] + f["repair_s"] == f["recovery_time_s"]
+    s = r.summary["recovery"]
+    assert s["detection_s"]["max"] == 900.0 and s["repair_s"]["max"] == round(f["repair_s"], 6)
+    assert s["total_s"] == s["time_s"] and s["censored"] == 0 and s["censored_recoveries"] == []
+
+
+def test_a_recovery_open_at_the_end_is_reported_censored_not_dropped():
+    base = one_stripe(5, run={"duration": DAY + 7200})    # no spare: the repair waits for a 6h replacement
+    nodes = layout(config(base))
+    r = simulate(config(base, {"failures": {"scheduled": [fail(DAY, nodes[2])], "replacement_delay": "6h"}}))
+    f = r.failures.iloc[0]
+    assert bool(f["censored"]) and np.isnan(f["recovery_end_s"])
+    assert f["repair_s"] == 7200 - 900 and f["recovery_time_s"] == 7200
+    s = r.summary["recovery"]
+    assert s["censored"] == s["unfinished"] == 1 and s["time_s"] is None
+    assert s["censored_recoveries"] == [{"failure_id": 0, "detection_s": 900.0, "repair_s": 6300.0,
+                                         "total_s": 7200.0}]
+
+
+def test_chunk_seconds_at_reduced_redundancy_by_missing_slots_and_peak_one_failure_from_loss():
+    base = one_stripe(5, failures={"detection_timeout": "30d"})
+    nodes = layout(config(base))
+    sched = [fail(DAY, nodes[0], "transient", "3h"), fail(DAY + 3600, nodes[1], "transient", "3h"),
+             fail(DAY + 1800, nodes[2], "transient", "1h")]
+    d = simulate(config(base, {"failures": {"scheduled": sched}})).summary["durability"]
+    # Missing 1 slot for 0.5h + 1h, 2 slots for 0.5h + 1.5h, 3 slots for 0.5h.
+    assert d["reduced_redundancy_chunk_seconds"]["erasure_coding"] == {
+        "1": 5400.0, "2": 7200.0, "3": 1800.0, "4": 0.0, "5": 0.0}
+    assert d["peak_chunks_one_failure_from_loss"] == 0      # transient: every slot still exists
+
+    base = one_stripe(7)
+    nodes = layout(config(base))
+    r = simulate(config(base, {"failures": {"scheduled": [fail(DAY, nodes[0]), fail(DAY + 60, nodes[3])],
+                                            "replacement_delay": "30d"}}))
+    d = r.summary["durability"]
+    assert d["peak_chunks_one_failure_from_loss"] == 1 and d["peak_chunks_one_failure_from_loss_s"] == DAY + 60
+    tl = r.storage_timeline
+    assert tl["reduced_redundancy_chunks"].max() == 1 and tl["reduced_redundancy_chunks"].iloc[-1] == 0

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from helpers import config
+from helpers import config, fail, layout, one_stripe
 from vstack_sim.simulation import Simulation, simulate
 
 S = 2 * 2**20
@@ -84,3 +84,41 @@ def test_the_old_layout_serves_reads_until_the_new_one_is_complete():
     assert len(converting) > 0 and (converting["kind"] != "failed").all()
     after = reads[reads["time_s"] > m["end_s"]]
     assert (after["mode"] == "replication").all() and len(after) > 0
+
+
+def one_chunk_conversion(**extra):
+    """One cold one-chunk video (1000 views) that one more view at 10 s makes hot: the check at 1h
+    converts it to replication, on idle disks."""
+    return config(one_stripe(8, "adaptive", codec={"verify_payloads": False}), {
+        "run": {"duration": "4h"},
+        "catalog": {"chunk_size": S},
+        "migration": {"check_interval": "1h"},
+        "workload": {"scheduled_views": [{"at": 10.0, "video": 0}]},
+    }, extra)
+
+
+def test_a_conversion_pays_disk_and_network_time_for_its_reads_and_its_writes():
+    r = simulate(one_chunk_conversion())
+    m = r.migrations.iloc[0]
+    assert m["start_s"] == HOUR and m["to_mode"] == "replication"
+    rate, net_bw, net_lat, disk_bw, req_lat = 100e6, 1.25e9, 0.0005, 50e6, 0.004
+    read = req_lat + F / disk_bw + 3 * F / rate
+    send = max(3 * S / rate, S / net_bw) + net_lat
+    write = req_lat + S / disk_bw
+    assert abs(m["duration_s"] - (read + send + write)) < 1e-9
+
+
+def test_a_chunk_lost_while_it_converts_stays_lost_and_is_never_read_again():
+    base = one_chunk_conversion(catalog={"chunk_size": 3001}, codec={"verify_payloads": True},
+                                migration={"conversion_rate": "10B/s"})   # the read transfer takes 300 s
+    nodes = layout(base)
+    sched = [fail(HOUR + 50 + 10 * i, nodes[j]) for i, j in enumerate((0, 3, 4))]
+    views = [{"at": 10.0, "video": 0}] + [{"at": HOUR + t, "video": 0} for t in (200, 400, 1000, 5000)]
+    r = simulate(config(base.model_dump(), {"failures": {"scheduled": sched, "replacement_delay": "30d"},
+                                            "workload": {"scheduled_views": views}}))
+    assert list(r.losses["time_s"]) == [HOUR + 70]
+    later = r.reads[r.reads["time_s"] > HOUR + 70]
+    assert len(later) == 4 and (later["reason"] == "lost").all()
+    assert r.summary["durability"]["chunks_lost"] == 1
+    assert r.summary["payload_audit"]["lost_chunks_unrecoverable"] == 1
+    assert r.summary["storage"]["total_physical_bytes"] == 0

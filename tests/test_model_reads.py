@@ -95,6 +95,30 @@ def test_unavailable_read_is_counted_and_the_view_abandoned():
     assert r.summary["views"]["count"] == 2                      # the failed view still counts
 
 
+def test_one_late_binding_read_moves_k_plus_extra_fragments_through_the_client_link():
+    r = simulate(ec_stripe([{"at": DAY, "video": 0}], workload={"late_binding_extra": 1}))
+    read = r.reads.iloc[0]
+    # Four idle disks finish together; the first k by slot are the data fragments: no decode.
+    expected = REQ_LAT + F / DISK_BW + 4 * F / CLIENT_BW + NET_LAT
+    assert read["kind"] == "erasure_coding" and read["bytes"] == 4 * F
+    assert abs(read["latency_ms"] / 1000.0 - expected) < 1e-9
+
+
+def test_late_binding_reads_that_used_a_parity_fragment_are_labelled_degraded():
+    cfg = config({"run": {"duration": "2h"}, "catalog": {"videos": 30, "chunks_per_video": 2, "chunk_size": 30_000,
+                                                          "hot_fraction": 0},
+                  "cluster": {"nodes": 6, "racks": 6, "io_slots": 1, "disk_bandwidth": "5MB/s"},
+                  "codec": {"verify_payloads": True},
+                  "workload": {"view_rate": "5/s", "late_binding_extra": 2}})
+    r = simulate(cfg)
+    kinds = r.reads["kind"].value_counts()
+    assert kinds["degraded"] > 0 and kinds["erasure_coding"] > 0
+    # Every read that decoded (it used a parity fragment) says so, and only those.
+    assert r.summary["payload_audit"]["degraded_reads_verified"] == kinds["degraded"]
+    ok = r.reads[r.reads["kind"] != "failed"]
+    assert (ok["bytes"] == 5 * 10_000).all()
+
+
 def rs_video(chunks, down, duration="1h"):
     base = one_stripe(5, catalog={"chunks_per_video": chunks, "chunk_size": 30_000})
     nodes = layout(config(base))

@@ -179,3 +179,20 @@ def test_latency_axis_is_log_only_for_a_wide_spread(fake_result):
         changed.loc[ok, "latency_ms"] = values
         fake_result.tables = dict(fake_result.tables, reads=changed)
         assert plots.read_latency_cdf(fake_result).axes[0].get_xscale() == scale
+
+
+def test_recovery_split_draws_detection_and_repair_even_for_a_single_failure(fake_result):
+    failures = fake_result.tables["failures"]
+    assert int(failures["declared"].sum()) == 1
+    fig = plots.recovery_split(fake_result)
+    bars = [p for p in fig.axes[0].patches]
+    assert len(bars) == 2                                   # detection, then repair
+    assert bars[0].get_width() == 900.0 / 3600 and bars[1].get_x() == 900.0 / 3600
+    assert bars[1].get_width() == (9000.0 - 4500.0) / 3600
+
+
+def test_reduced_redundancy_plots_the_timeline_counts(fake_result):
+    fig = plots.reduced_redundancy(fake_result)
+    line = fig.axes[0].get_lines()[0]
+    tl = fake_result.tables["storage_timeline"]
+    assert list(line.get_ydata()) == list(tl["degraded_chunks"] + tl["unavailable_chunks"])

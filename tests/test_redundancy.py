@@ -371,3 +371,34 @@ def test_efficiency_for_r2_rs63_1mib():
         "total_shards": 9,
         "min_shards_for_recovery": 6,
     }
+
+
+def test_a_new_policy_is_a_subclass_that_the_manager_holds_with_the_overrides():
+    from vstack_sim.redundancy import Policy, RedundancyMode, VideoView
+
+    class ShortVideosReplicated(Policy):
+        """Replicate videos of at most 4 MiB whatever their views (a newcomer's policy)."""
+
+        name = "short-replicated"
+
+        def modes(self):
+            return frozenset(RedundancyMode)
+
+        def decide(self, videos, now):
+            return np.where(videos.sizes <= 4 * 2**20, np.int8(MODE_REPLICATION), np.int8(MODE_ERASURE_CODING))
+
+    manager = RedundancyManager(policy=ShortVideosReplicated())
+    manager.set_manual_override(2, "erasure_coding")
+    view = VideoView.of(np.arange(4), np.array([0, 5000, 0, 0]), sizes=np.array([2, 8, 2, 8]) * 2**20)
+    assert manager.policy == "short-replicated"
+    assert manager.decide(view, now=0.0).tolist() == [MODE_REPLICATION, MODE_ERASURE_CODING,
+                                                       MODE_ERASURE_CODING, MODE_ERASURE_CODING]
+
+
+@pytest.mark.parametrize("name,modes", [("adaptive", {"replication", "erasure_coding"}),
+                                        ("replication", {"replication"}), ("erasure_coding", {"erasure_coding"})])
+def test_the_three_shipped_policies_say_which_modes_they_assign(name, modes):
+    from vstack_sim.redundancy import make_policy
+
+    assert {m.value for m in make_policy(name, 1000).modes()} == modes
+    assert RedundancyManager(policy=name).policy == name

@@ -20,8 +20,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from .codec import fragment_size
 from . import units
+from .ledger import StorageLedger
+from .redundancy import make_policy
 from .units import parse_duration, parse_frequency, parse_rate, parse_size
 
 Bytes = Annotated[int, BeforeValidator(parse_size)]
@@ -198,7 +199,9 @@ class RepairConfig(_Section):
     """How lost slots are rebuilt."""
 
     streams_per_node: int = Field(2, ge=0)
-    """Repair jobs a node may receive at once (0 = unlimited: fully parallel repair)."""
+    """Repair jobs a node may receive at once, like Ceph's osd_max_backfills (0 = unlimited: fully parallel repair, no cap in either direction)."""
+    source_streams_per_node: int | None = Field(None, ge=0)
+    """Repair reads a node may serve at once (an EC repair reads k sources); unset = streams_per_node, 0 = unlimited."""
     bandwidth: BytesPerSecond = Field(100e6, ge=0)
     """Cap on each node's incoming repair traffic, shared by its streams (0 = no cap)."""
     time_model: Literal["io", "exponential"] = "io"
@@ -343,16 +346,13 @@ class Config(_Section):
         return self
 
     def assignable_modes(self) -> set[str]:
-        """Modes the policy (or an override) can give a video."""
-        policy = self.redundancy.policy
-        modes = {"replication", "erasure_coding"} if policy == "adaptive" else {policy}
-        return modes | set(self.redundancy.overrides.values())
+        """Modes the policy (asked, not guessed) or an override can give a video."""
+        red = self.redundancy
+        modes = {m.value for m in make_policy(red.policy, red.popularity_threshold, red.hysteresis).modes()}
+        return modes | set(red.overrides.values())
 
     def _physical_per_chunk(self, mode: str) -> int:
-        red, size = self.redundancy, self.catalog.chunk_size
-        if mode == "replication":
-            return red.replication_factor * size
-        return fragment_size(size, red.data_shards) * (red.data_shards + red.parity_shards)
+        return StorageLedger.for_settings(self.redundancy, self.catalog.chunk_size).physical_bytes_per_chunk(mode)
 
     def expected_chunks(self) -> int:
         """Chunks in the catalog (the expectation when chunk counts are drawn)."""

@@ -119,9 +119,31 @@ class StorageLedger:
             raise ValueError(f"manager: must be a RedundancyManager, got {type(manager).__name__}")
         self._manager = manager
 
+    @classmethod
+    def for_settings(cls, redundancy, chunk_size: int) -> "StorageLedger":
+        """The ledger of a scenario's ``redundancy`` section (anything with replication_factor,
+        data_shards and parity_shards) at ``chunk_size``: for config checks, reports and plots."""
+        return cls(RedundancyManager(
+            popularity_threshold=0, replication_factor=redundancy.replication_factor,
+            erasure_data_shards=redundancy.data_shards, erasure_parity_shards=redundancy.parity_shards,
+            chunk_size=chunk_size))
+
     @property
     def manager(self) -> RedundancyManager:
         return self._manager
+
+    def physical_bytes_per_chunk(self, mode: RedundancyMode | str | int, chunk_size: int | None = None) -> int:
+        """Stored bytes of one chunk in ``mode``: r x size, or ceil(size / k) x (k + m)."""
+        return self._manager.physical_bytes_per_chunk(mode, chunk_size)
+
+    def savings_percent(self, physical_bytes: int, n_chunks: int, chunk_size: int | None = None) -> float:
+        """Savings of ``physical_bytes`` against all ``n_chunks`` replicated (unrounded; 0.0 with no chunks)."""
+        baseline = self.all_replication_bytes(n_chunks, chunk_size)
+        return (baseline - physical_bytes) / baseline * 100 if baseline else 0.0
+
+    def per_chunk_savings_percent(self, chunk_size: int | None = None) -> float:
+        """Savings of one erasure-coded chunk against one replicated chunk (unrounded)."""
+        return self.savings_percent(self.all_erasure_coding_bytes(1, chunk_size), 1, chunk_size)
 
     def all_replication_bytes(self, n_chunks: int, chunk_size: int | None = None) -> int:
         """Physical bytes if all ``n_chunks`` chunks were replicated."""

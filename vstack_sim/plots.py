@@ -29,7 +29,6 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from .ledger import StorageLedger  # noqa: E402
-from .redundancy import RedundancyManager  # noqa: E402
 from .units import format_bytes, format_duration  # noqa: E402
 
 FIGSIZE = (8.0, 4.5)
@@ -100,16 +99,12 @@ def storage_baselines(run) -> dict:
     ``{"chunks", "all_replication", "all_erasure_coding", "per_chunk_savings_percent"}``; the report's
     conclusion and :func:`storage_by_mode` use these, so neither redoes the storage arithmetic.
     """
-    red, size = run.config.redundancy, run.config.catalog.chunk_size
-    manager = RedundancyManager(popularity_threshold=red.popularity_threshold,
-                                replication_factor=red.replication_factor, erasure_data_shards=red.data_shards,
-                                erasure_parity_shards=red.parity_shards, chunk_size=size)
-    ledger = StorageLedger(manager)
+    ledger = StorageLedger.for_settings(run.config.redundancy, run.config.catalog.chunk_size)
     start = run.summary["storage_initial"]
     chunks = int(start["replication_chunks"] + start["erasure_coded_chunks"])
-    return {"chunks": chunks, "all_replication": ledger.all_replication_bytes(chunks, size),
-            "all_erasure_coding": ledger.all_erasure_coding_bytes(chunks, size),
-            "per_chunk_savings_percent": ledger.overhead(0, 1, size)["storage_savings_percent"]}
+    return {"chunks": chunks, "all_replication": ledger.all_replication_bytes(chunks),
+            "all_erasure_coding": ledger.all_erasure_coding_bytes(chunks),
+            "per_chunk_savings_percent": round(ledger.per_chunk_savings_percent(), 2), "ledger": ledger}
 
 
 def storage_by_mode(run) -> Figure:
@@ -117,9 +112,8 @@ def storage_by_mode(run) -> Figure:
     cfg = run.config
     red = cfg.redundancy
     start, end = run.summary["storage_initial"], run.summary["storage"]
-    logical = start["total_logical_bytes"]
     base = storage_baselines(run)
-    chunks, all_rep, all_ec = base["chunks"], base["all_replication"], base["all_erasure_coding"]
+    chunks, all_rep, all_ec, ledger = base["chunks"], base["all_replication"], base["all_erasure_coding"], base["ledger"]
     bars = [("all replication", all_rep, 0), ("adaptive, start", start["replication_overhead_bytes"],
                                               start["erasure_overhead_bytes"]),
             ("adaptive, end", end["replication_overhead_bytes"], end["erasure_overhead_bytes"]),
@@ -133,13 +127,13 @@ def storage_by_mode(run) -> Figure:
     ax.bar(names, ec, bottom=rep, color=MODE_COLORS["erasure_coding"],
            label=f"erasure coded RS({red.data_shards},{red.parity_shards})")
     for i, total in enumerate(rep + ec):
-        saving = 100.0 * (1 - total * unit / all_rep) if all_rep else 0.0
+        saving = ledger.savings_percent(total * unit, chunks)
         ax.text(i, total, f"{total:,.2f} {uname}\n{saving:.2f} % saved", ha="center", va="bottom", fontsize=9)
     ax.set_ylabel(f"physical bytes ({uname})")
     ax.set_xlabel("layout of the same chunks")
     ax.set_ylim(0, max(max(rep + ec), 1e-9) * 1.25)
     ax.legend(loc="upper right", fontsize=9)
-    _title(fig, run, f"Storage of {chunks:,} chunks ({logical / unit:,.2f} {uname} logical)")
+    _title(fig, run, f"Storage of {chunks:,} chunks ({start['total_logical_bytes'] / unit:,.2f} {uname} logical)")
     return fig
 
 
@@ -243,6 +237,8 @@ def recovery_times(run) -> Figure:
     """Distribution of recovery times of declared node failures (failure to full redundancy), each failure a dot."""
     failures = _table(run, "failures")
     fig, (ax,) = _new()
+    if not failures.empty and "censored" in failures:
+        failures = failures[~failures["censored"].astype(bool)]   # open at the end: see recovery_split
     seconds = failures["recovery_time_s"].dropna().to_numpy(dtype=float) if not failures.empty else np.array([])
     if len(seconds):
         factor, unit = _duration_unit(float(seconds.max()))
@@ -265,6 +261,66 @@ def recovery_times(run) -> Figure:
     return fig
 
 
+def recovery_split(run) -> Figure:
+    """Each declared failure's recovery as detection (failure to declaration) then repair (to fully
+    redundant or lost); recoveries still open at the end are hatched (censored: at least this long)."""
+    failures = _table(run, "failures")
+    fig, (ax,) = _new()
+    declared = failures[failures["declared"].astype(bool)] if not failures.empty else failures
+    if declared.empty:
+        _no_data(ax, "no declared failures")
+    else:
+        detection = (declared["declared_s"] - declared["time_s"]).to_numpy(dtype=float)
+        if "repair_s" in declared:
+            repair = declared["repair_s"].to_numpy(dtype=float)
+        else:
+            repair = (declared["recovery_end_s"] - declared["declared_s"]).to_numpy(dtype=float)
+        censored = declared["censored"].to_numpy(dtype=bool) if "censored" in declared else np.zeros(len(declared), bool)
+        repair = np.nan_to_num(repair)
+        y = np.arange(len(declared))
+        hours = 3600.0
+        ax.barh(y, detection / hours, color="tab:gray", label="detection")
+        ax.barh(y[~censored], repair[~censored] / hours, left=detection[~censored] / hours, color="tab:red",
+                label="repair")
+        if censored.any():
+            ax.barh(y[censored], repair[censored] / hours, left=detection[censored] / hours, color="white",
+                    edgecolor="tab:red", hatch="//", label=f"repair, open at the end ({int(censored.sum())})")
+        ax.set_yticks(y, [f"#{int(f)} node {int(n)}" for f, n in zip(declared["failure_id"], declared["node"])],
+                      fontsize=8 if len(y) <= 30 else 5)
+        if len(y) > 60:
+            ax.set_yticks([])
+        ax.invert_yaxis()
+        ax.legend(fontsize=9, loc="lower right")
+    ax.set_xlabel("time since the failure (hours)")
+    ax.set_ylabel("declared failure")
+    _title(fig, run, "Recovery: detection and repair")
+    return fig
+
+
+def reduced_redundancy(run) -> Figure:
+    """Chunks at reduced redundancy (fewer slots available than the layout has) over time, and
+    those one slot loss away from being lost."""
+    tl = _table(run, "storage_timeline")
+    scale, xlabel = _time_axis(run)
+    fig, (ax,) = _new()
+    if tl.empty:
+        _no_data(ax, "no timeline")
+    else:
+        t = tl["time_s"] / scale
+        if "reduced_redundancy_chunks" in tl:
+            reduced = tl["reduced_redundancy_chunks"]
+        else:
+            reduced = tl["degraded_chunks"] + tl["unavailable_chunks"]
+        ax.step(t, reduced, where="post", color="tab:orange", label="reduced redundancy")
+        if "one_failure_from_loss_chunks" in tl:
+            ax.step(t, tl["one_failure_from_loss_chunks"], where="post", color="tab:red",
+                    label="one failure from loss")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(fontsize=9, loc="upper right")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("chunks")
+    _title(fig, run, "Chunks at reduced redundancy")
+    return fig
 def _rate_steps(start_s: np.ndarray, end_s: np.ndarray, nbytes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The exact total rate when each job moves its bytes evenly from its start to its end.
 
@@ -435,6 +491,8 @@ FIGURES = {
     "read_latency_cdf": read_latency_cdf,
     "startup_latency": startup_latency,
     "recovery_times": recovery_times,
+    "recovery_split": recovery_split,
+    "reduced_redundancy": reduced_redundancy,
     "repair_traffic": repair_traffic,
     "node_timeline": node_timeline,
     "popularity": popularity,

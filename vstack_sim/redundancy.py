@@ -5,17 +5,24 @@ The seed's rule: a video with more views than the popularity threshold
 other video is *cold* and kept as RS(k, m) fragments, any k of the k + m
 recovering the chunk. A manual override per video wins over the rule.
 
-This module is the one place that rule lives. The scalar call the seed shows
-(:meth:`RedundancyManager.determine_redundancy_mode`) and the batch call the
-simulator uses (:meth:`RedundancyManager.decide_modes`) evaluate the same
-expression, so a simulated cluster cannot drift from the real manager.
+This module is the one place that rule lives, as a :class:`Policy` object:
+``decide(videos, now) -> modes`` over a :class:`VideoView` of the catalog
+(NumPy arrays of ids, view counts, current modes, sizes). The
+:class:`RedundancyManager` holds one policy and the manual overrides; its
+:meth:`~RedundancyManager.decide` is the one entry point: the seed's scalar
+call (:meth:`RedundancyManager.determine_redundancy_mode`), the batch call
+(:meth:`RedundancyManager.decide_modes`), ingest and the popularity checks all
+go through it, so a simulated cluster cannot drift from the real manager.
+``adaptive`` (:class:`ThresholdPolicy`), ``replication`` and
+``erasure_coding`` (:class:`FixedPolicy`) are three such policies; a new one
+subclasses :class:`Policy` and says which modes it can assign.
 
 Two additions the seed lists as future work are here too:
 
 * hysteresis ``h``: a replicated video returns to erasure coding only when
   its count falls to or below ``threshold x (1 - h)``, so videos near the
   threshold do not flap between modes at every popularity check;
-* a ``policy`` that pins every video to one mode, so the all-replication and
+* policies that pin every video to one mode, so the all-replication and
   all-EC baselines go through the same code as the adaptive one.
 
 The manager also owns the geometry of each mode (slots per chunk, fragment
@@ -25,6 +32,8 @@ from it, so no figure is ever written in by hand.
 
 from __future__ import annotations
 
+import abc
+import dataclasses
 import enum
 import math
 import numbers
@@ -40,6 +49,11 @@ from vstack_sim.codec import fragment_size as _codec_fragment_size
 __all__ = [
     "RedundancyMode",
     "RedundancyManager",
+    "Policy",
+    "ThresholdPolicy",
+    "FixedPolicy",
+    "VideoView",
+    "make_policy",
     "MODE_REPLICATION",
     "MODE_ERASURE_CODING",
     "POLICIES",
@@ -132,6 +146,128 @@ def _plain_id(video_id: Hashable) -> Hashable:
     return video_id.item() if isinstance(video_id, np.generic) else video_id
 
 
+def cold_threshold(threshold: int, hysteresis: float) -> int:
+    """A replicated video goes back to EC at or below this many views: floor(T x (1 - h)).
+
+    Counts are integers, so "count <= T(1-h)" is "count <= floor(T(1-h))". The
+    Fraction of the decimal repr keeps 1000 x (1 - 0.2) at exactly 800 instead
+    of 799.99...; with h = 0 this is T itself.
+    """
+    return math.floor(threshold * (1 - Fraction(repr(float(hysteresis)))))
+
+
+@dataclasses.dataclass(frozen=True)
+class VideoView:
+    """What a policy sees of the catalog: parallel 1-D NumPy arrays, one entry per video.
+
+    ``ids`` video ids; ``view_counts`` the popularity measure; ``current_modes``
+    mode codes now (None at ingest, when there are none yet); ``sizes`` bytes
+    per video (None when unknown). Later fields (upload times, view history,
+    read rates) are added with a default of None, so existing policies keep working.
+    """
+
+    ids: np.ndarray
+    view_counts: np.ndarray
+    current_modes: np.ndarray | None = None
+    sizes: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, ids, view_counts, current_modes=None, sizes=None) -> "VideoView":
+        """A checked view from array-likes (ValueError naming the argument on a bad one)."""
+        ids = np.asarray(ids)
+        counts = np.asarray(view_counts)
+        if ids.ndim != 1:
+            raise ValueError(f"video_ids: must be a 1-D array, got shape {ids.shape}")
+        if counts.shape != ids.shape:
+            raise ValueError(f"view_counts: shape {counts.shape} does not match video_ids shape {ids.shape}")
+        if counts.dtype.kind not in "iuf":
+            raise ValueError(f"view_counts: must be an array of numbers, got dtype {counts.dtype}")
+        if counts.size and counts.dtype.kind != "u":
+            if counts.dtype.kind == "f" and not np.isfinite(counts).all():
+                raise ValueError("view_counts: must be finite")
+            if counts.min() < 0:
+                raise ValueError(f"view_counts: must be non-negative, got {counts.min()}")
+        current = None
+        if current_modes is not None:
+            current = np.asarray(current_modes)
+            if current.shape != ids.shape:
+                raise ValueError(f"current_modes: shape {current.shape} does not match video_ids shape {ids.shape}")
+            if current.size and not np.isin(current, (MODE_REPLICATION, MODE_ERASURE_CODING)).all():
+                raise ValueError(f"current_modes: codes must be {MODE_REPLICATION} or {MODE_ERASURE_CODING}")
+        if sizes is not None:
+            sizes = np.asarray(sizes)
+            if sizes.shape != ids.shape:
+                raise ValueError(f"sizes: shape {sizes.shape} does not match video_ids shape {ids.shape}")
+        return cls(ids, counts, current, sizes)
+
+
+class Policy(abc.ABC):
+    """Decides each video's mode from a :class:`VideoView`. Subclass it to add a policy:
+
+    * ``name``: how scenarios and summaries call it;
+    * :meth:`modes`: every mode it can assign (config checks the cluster can hold them);
+    * :meth:`decide`: mode codes (``int8``, one per video) at simulated time ``now``.
+
+    Overrides are not the policy's business: the manager applies them on top.
+    """
+
+    name: str = "policy"
+
+    @abc.abstractmethod
+    def modes(self) -> frozenset[RedundancyMode]:
+        """Every mode this policy can give a video."""
+
+    @abc.abstractmethod
+    def decide(self, videos: VideoView, now: float) -> np.ndarray:
+        """Mode codes for ``videos`` at time ``now``."""
+
+
+class ThresholdPolicy(Policy):
+    """The seed's rule (``adaptive``): more than ``threshold`` views -> replication, else erasure
+    coding; with a current mode, a replicated video stays until it falls to the cold threshold."""
+
+    name = "adaptive"
+
+    def __init__(self, threshold: int, hysteresis: float = 0.0):
+        self.threshold = _check_int("popularity_threshold", threshold, 0)
+        self.cold_threshold = cold_threshold(threshold, hysteresis)
+
+    def modes(self) -> frozenset[RedundancyMode]:
+        return frozenset(RedundancyMode)
+
+    def decide(self, videos: VideoView, now: float) -> np.ndarray:
+        counts = videos.view_counts
+        replicate = counts > self.threshold
+        if videos.current_modes is not None:
+            replicate = replicate | ((videos.current_modes == MODE_REPLICATION) & (counts > self.cold_threshold))
+        return np.where(replicate, np.int8(MODE_REPLICATION), np.int8(MODE_ERASURE_CODING))
+
+
+class FixedPolicy(Policy):
+    """Every video in one mode: the all-replication and all-EC baselines."""
+
+    def __init__(self, mode: RedundancyMode | str | int):
+        self.mode = parse_mode(mode)
+        self.name = self.mode.value
+
+    def modes(self) -> frozenset[RedundancyMode]:
+        return frozenset({self.mode})
+
+    def decide(self, videos: VideoView, now: float) -> np.ndarray:
+        return np.full(videos.ids.shape, _CODE_OF[self.mode], dtype=np.int8)
+
+
+def make_policy(name: str | RedundancyMode, threshold: int = _DEFAULT_THRESHOLD, hysteresis: float = 0.0) -> Policy:
+    """The policy called ``name`` (one of :data:`POLICIES`) with these settings."""
+    key = name.value if isinstance(name, RedundancyMode) else name
+    if not isinstance(key, str) or key.strip().lower() not in POLICIES:
+        raise ValueError(f"policy: must be one of {', '.join(POLICIES)}, got {name!r}")
+    key = key.strip().lower()
+    if key == "adaptive":
+        return ThresholdPolicy(threshold, hysteresis)
+    return FixedPolicy(key)
+
+
 class RedundancyManager:
     """Chooses each video's redundancy mode and knows the geometry of both modes.
 
@@ -172,19 +308,15 @@ class RedundancyManager:
             or not 0 <= hysteresis < 1
         ):
             raise ValueError(f"hysteresis: must be a number in [0, 1), got {hysteresis!r}")
-        policy_name = policy.value if isinstance(policy, RedundancyMode) else policy
-        if not isinstance(policy_name, str) or policy_name.strip().lower() not in POLICIES:
-            raise ValueError(f"policy: must be one of {', '.join(POLICIES)}, got {policy!r}")
-
         self._threshold = threshold
         self._r, self._k, self._m = r, k, m
         self._chunk_size = size
         self._hysteresis = float(hysteresis)
-        # Counts are integers, so "count <= T(1-h)" is "count <= floor(T(1-h))".
-        # Fraction of the decimal repr keeps 1000 x (1 - 0.2) at exactly 800
-        # instead of 799.99...; with h = 0 this is T itself.
-        self._cold_threshold = math.floor(threshold * (1 - Fraction(repr(self._hysteresis))))
-        self._policy = policy_name.strip().lower()
+        if isinstance(policy, Policy):
+            self._policy = policy
+        else:
+            self._policy = make_policy(policy, threshold, self._hysteresis)
+        self._cold_threshold = cold_threshold(threshold, self._hysteresis)
         self._overrides: dict[Hashable, RedundancyMode] = {}
         self._override_view = types.MappingProxyType(self._overrides)
         self._override_keys: dict[str, np.ndarray] = {}  # per id dtype kind, rebuilt on change
@@ -227,13 +359,19 @@ class RedundancyManager:
 
     @property
     def policy(self) -> str:
+        """The policy's name (``adaptive``, ``replication``, ``erasure_coding`` or a custom one's)."""
+        return self._policy.name
+
+    @property
+    def policy_object(self) -> "Policy":
+        """The :class:`Policy` that decides modes (overrides are applied on top by the manager)."""
         return self._policy
 
     def __repr__(self) -> str:
         return (
             f"RedundancyManager(popularity_threshold={self._threshold}, replication_factor={self._r}, "
             f"erasure_data_shards={self._k}, erasure_parity_shards={self._m}, chunk_size={self._chunk_size}, "
-            f"hysteresis={self._hysteresis}, policy={self._policy!r})"
+            f"hysteresis={self._hysteresis}, policy={self._policy.name!r})"
         )
 
     # -- overrides --------------------------------------------------------
@@ -261,16 +399,20 @@ class RedundancyManager:
 
     # -- the rule ---------------------------------------------------------
 
-    def _replicate(self, counts, currently_replicated=None):
-        """True where a video should be replicated. Works on ints and arrays alike.
+    def decide(self, videos: "VideoView", now: float = 0.0) -> np.ndarray:
+        """Mode codes (``int8``) for the videos of ``videos``: the policy's decision, then overrides.
 
-        This expression is the whole threshold rule; both the scalar and the
-        batch call go through it.
+        The one entry point of the mode decision: ingest, popularity checks and
+        the seed's scalar calls all come through here.
         """
-        hot = counts > self._threshold
-        if currently_replicated is None:
-            return hot
-        return hot | (currently_replicated & (counts > self._cold_threshold))
+        codes = np.asarray(self._policy.decide(videos, now), dtype=np.int8)
+        if codes.shape != videos.ids.shape:
+            raise ValueError(f"policy {self._policy.name!r}: returned shape {codes.shape}, "
+                             f"expected {videos.ids.shape}")
+        if self._overrides:
+            codes = codes.copy()
+            self._apply_overrides(videos.ids, codes)
+        return codes
 
     def determine_redundancy_mode(
         self,
@@ -286,57 +428,23 @@ class RedundancyManager:
         """
         if not _is_int(view_count) or view_count < 0:
             raise ValueError(f"view_count: must be a non-negative integer, got {view_count!r}")
-        current = None if current_mode is None else parse_mode(current_mode) is RedundancyMode.REPLICATION
         mode = self._overrides.get(_plain_id(video_id))
         if mode is None:
-            if self._policy != "adaptive":
-                mode = RedundancyMode(self._policy)
-            else:
-                replicate = self._replicate(int(view_count), current)
-                mode = RedundancyMode.REPLICATION if replicate else RedundancyMode.ERASURE_CODING
+            current = None if current_mode is None else np.array([mode_code(current_mode)], dtype=np.int8)
+            # Python ints of any size: an object array keeps the comparison exact.
+            view = VideoView(ids=np.zeros(1, dtype=np.int64), view_counts=np.array([int(view_count)], dtype=object),
+                             current_modes=current)
+            mode = mode_from_code(int(self._policy.decide(view, 0.0)[0]))
         return mode, self.mode_config(mode)
 
-    def decide_modes(self, video_ids, view_counts, current_modes=None) -> np.ndarray:
-        """Mode codes (``int8``) for many videos at once: the simulator's batch call.
+    def decide_modes(self, video_ids, view_counts, current_modes=None, sizes=None, now: float = 0.0) -> np.ndarray:
+        """Mode codes (``int8``) for many videos at once, from plain arrays (see :meth:`decide`).
 
         ``video_ids`` and ``view_counts`` are equal-shape 1-D arrays.
         ``current_modes=None`` (ingest) applies the plain rule; otherwise it
         holds each video's current code and hysteresis applies. Overrides win.
         """
-        ids = np.asarray(video_ids)
-        counts = np.asarray(view_counts)
-        if ids.ndim != 1:
-            raise ValueError(f"video_ids: must be a 1-D array, got shape {ids.shape}")
-        if counts.shape != ids.shape:
-            raise ValueError(f"view_counts: shape {counts.shape} does not match video_ids shape {ids.shape}")
-        if counts.dtype.kind not in "iuf":
-            raise ValueError(f"view_counts: must be an array of numbers, got dtype {counts.dtype}")
-        if counts.size and counts.dtype.kind != "u":
-            if counts.dtype.kind == "f" and not np.isfinite(counts).all():
-                raise ValueError("view_counts: must be finite")
-            if counts.min() < 0:
-                raise ValueError(f"view_counts: must be non-negative, got {counts.min()}")
-
-        if self._policy != "adaptive":
-            codes = np.full(ids.shape, _CODE_OF[RedundancyMode(self._policy)], dtype=np.int8)
-        else:
-            current = None
-            if current_modes is not None:
-                current_arr = np.asarray(current_modes)
-                if current_arr.shape != ids.shape:
-                    raise ValueError(
-                        f"current_modes: shape {current_arr.shape} does not match video_ids shape {ids.shape}"
-                    )
-                current = current_arr == MODE_REPLICATION
-                if current_arr.size and not (current | (current_arr == MODE_ERASURE_CODING)).all():
-                    raise ValueError(
-                        f"current_modes: codes must be {MODE_REPLICATION} or {MODE_ERASURE_CODING}"
-                    )
-            replicate = self._replicate(counts, current)
-            codes = np.where(replicate, np.int8(MODE_REPLICATION), np.int8(MODE_ERASURE_CODING))
-        if self._overrides:
-            self._apply_overrides(ids, codes)
-        return codes
+        return self.decide(VideoView.of(video_ids, view_counts, current_modes, sizes), now)
 
     def _apply_overrides(self, ids: np.ndarray, codes: np.ndarray) -> None:
         # np.isin finds the few overridden positions in one pass; only those

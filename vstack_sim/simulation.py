@@ -117,6 +117,8 @@ class Simulation:
         self.end_time = w.env.now
         self.reads.flush(self.end_time)
         w.state.close_all_unavailable(self.end_time)
+        w.state.close_histogram(self.end_time)
+        w.censor_open_recoveries(self.end_time)
         self._sample(self.end_time)
         self.audit = w.payloads.audit() if w.payloads is not None else None
         self.timings["finalize_s"] = time.perf_counter() - t0
@@ -166,7 +168,8 @@ class Simulation:
     def _sample(self, t: float) -> None:
         w = self.world
         row = {"time_s": t, **w.storage_overhead(), "held_bytes": w.held_bytes(), **w.state.counts(),
-               "nodes_up": w.cluster.nodes_up()}
+               "nodes_up": w.cluster.nodes_up(), "reduced_redundancy_chunks": w.state.n_short,
+               "one_failure_from_loss_chunks": w.state.n_critical}
         if self.timeline and self.timeline[-1]["time_s"] == t:
             self.timeline[-1] = row
         else:

@@ -14,7 +14,7 @@ evaluation of shard combinations), :mod:`.checksum`, :mod:`.fragment`, :mod:`.co
 from __future__ import annotations
 
 from .coder import BACKENDS, ErasureCoder
-from .fragment import Fragment, InsufficientFragmentsError, fragment_size
+from .fragment import Fragment, InsufficientFragmentsError, fragment_size, needs_decode, systematic_order
 from .manager import FragmentManager
 
 __all__ = [
@@ -24,4 +24,6 @@ __all__ = [
     "FragmentManager",
     "InsufficientFragmentsError",
     "fragment_size",
+    "needs_decode",
+    "systematic_order",
 ]

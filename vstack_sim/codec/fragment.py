@@ -25,14 +25,32 @@ def fragment_size(chunk_size: int, data_shards: int) -> int:
     return -(-chunk_size // data_shards)
 
 
+def systematic_order(available, k: int) -> list[int]:
+    """Fragment indices in the order a reader should prefer them: the code is systematic
+    (fragments 0 .. k-1 are the chunk's data, as cut), so data fragments first, then parity."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    return sorted(int(i) for i in available)
+
+
+def needs_decode(indices, k: int) -> bool:
+    """Whether getting the chunk from these fragments takes a decode: only when one is parity
+    (index >= k); the k data fragments alone are the chunk."""
+    return any(i >= k for i in indices)
+
+
 class InsufficientFragmentsError(ValueError):
     """Fewer than k fragments are valid (or no k of them agree with the chunk checksum)."""
 
-    def __init__(self, message: str, *, valid: int, needed: int, corrupt: tuple[int, ...] = ()):
-        super().__init__(message)
+    def __init__(self, message: str, valid: int, needed: int, corrupt: tuple[int, ...] = ()):
+        # Every field is in ``args``: pickle and SimPy rebuild an exception as ``type(e)(*e.args)``.
+        super().__init__(message, valid, needed, tuple(corrupt))
         self.valid = valid
         self.needed = needed
         self.corrupt = tuple(corrupt)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 def _as_bytes_view(data) -> memoryview:

@@ -74,8 +74,10 @@ class FailureProcesses:
                 downtime = self.cfg.replacement_delay
             else:
                 downtime = float(rng.exponential(self.cfg.rack_downtime)) if self.cfg.rack_downtime > 0 else 0.0
-            backs = [self.w.fail_node(int(n), kind, "rack", downtime) for n in self.w.cluster.rack_nodes[rack]]
-            backs = [b for b in backs if b is not None]
+            # A node already down stays down for the outage too; the rack is back when all its nodes are.
+            nodes = self.w.cluster.rack_nodes[rack].tolist()
+            backs = [self.w.fail_node(int(n), kind, "rack", downtime) or self.w.node_back[n] for n in nodes]
+            backs = [b for b in backs if not b.triggered]
             if backs:
                 yield env.all_of(backs)
 

@@ -1,7 +1,8 @@
 """Migration: periodic popularity checks and chunk-by-chunk conversions between modes.
 
-A check hands the real manager's batch ``decide_modes`` the current counts and
-modes; overrides and hysteresis are honoured there, never here. The count is
+A check hands the real manager's ``decide`` a view of the catalog (current
+counts, modes and sizes); the policy, its hysteresis and the overrides are
+honoured there, never here. The count is
 ``cumulative`` (every view, starting views included: the seed's rule) or
 ``windowed`` (views in the last W, kept in a ring of time buckets; starting
 views are spread evenly over the buckets before t = 0, so a check at t = 0
@@ -13,10 +14,15 @@ videos at a time:
 * EC -> replication reads k fragments (degraded if need be), decodes and writes r replicas;
 * replication -> EC reads one replica, encodes and writes k+m fragments.
 
-Reads and writes go through the disk queues; the transfer runs at
-``conversion_rate``. Until a chunk's new layout is complete the old one serves
-reads, and both count in ``held_bytes``. A video being converted is not
-re-decided; a decision that flipped meanwhile is taken up at the next check.
+A chunk's conversion places its new layout first and reserves those bytes in
+the nodes' ``used`` (so later placements see them), then reads, then sends
+the new layout over the network (at ``conversion_rate``, and no faster than
+each target's link) and writes it through the disk queues. Until the new
+layout is complete the old one serves reads, and both count in
+``held_bytes``. A source that fails before its read finished sends the chunk
+back to reading; a chunk lost while it converts stays lost (the losses table
+and the reads agree) and its new layout is dropped. A video being converted
+is not re-decided; a decision that flipped meanwhile is taken up at the next check.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from collections import deque
 import numpy as np
 
 from ..redundancy import MODE_REPLICATION
-from .placement import place_fresh
+from .kofn import choose, decode_time
 from .records import Table
 from .state import JOB_NONE, JOB_PENDING, JOB_RUNNING
 
@@ -82,6 +88,8 @@ class Migrator:
         self.encode_per_byte = 1.0 / world.cfg.codec.encode_throughput
         self.decode_per_byte = 1.0 / world.cfg.codec.decode_throughput
         self.transfer_per_byte = 1.0 / cfg.conversion_rate if cfg.conversion_rate > 0 else 0.0
+        self.net_per_byte = 1.0 / world.cfg.cluster.network_bandwidth
+        self.net_latency = world.cfg.cluster.network_latency
         n_videos = world.catalog.videos
         self.busy = np.zeros(n_videos, dtype=bool)
         self.queue: deque = deque()
@@ -113,8 +121,7 @@ class Migrator:
         """One popularity check: returns the videos whose conversion it queued."""
         w = self.w
         counts = self.popularity(w.env.now)
-        ids = np.arange(w.catalog.videos)
-        decided = w.manager.decide_modes(ids, counts, w.video_mode)
+        decided = w.manager.decide(w.video_view(counts, w.video_mode), w.env.now)
         changed = np.flatnonzero((decided != w.video_mode) & ~self.busy)
         self.checks += 1
         for v in changed.tolist():
@@ -141,42 +148,54 @@ class Migrator:
 
     def _convert_video(self, video: int, target: int):
         w = self.w
-        env, cat = w.env, w.catalog
+        env, cat, st = w.env, w.catalog, w.state
         start = env.now
         source = int(w.video_mode[video])
         first = int(cat.first_chunk[video])
         n = int(cat.chunks_per_video[video])
+        slot_bytes = int(st.mode_slot_bytes[target])
+        write_bytes = slot_bytes * int(st.mode_width[target])
         moved_read = moved_written = converted = 0
         for c in range(first, first + n):
             while True:
-                if w.state.lost[c] or w.state.mode[c] == target:
+                if st.lost[c] or st.mode[c] == target:
                     break
+                nodes = self._place(target)
+                if nodes is None:                      # no room for the new layout now
+                    yield env.timeout(RETRY_UNAVAILABLE_S)
+                    continue
+                self._reserve(nodes, slot_bytes)
                 result = self._read_chunk(c)
                 if result is None:                     # unavailable now: try again later
+                    self._release(nodes, slot_bytes)
                     yield env.timeout(RETRY_UNAVAILABLE_S)
                     continue
-                ready, read_bytes, degraded, sources = result
-                write_bytes = int(w.state.mode_slot_bytes[target]) * int(w.state.mode_width[target])
+                ready, read_bytes, sources, marks = result
                 if source == MODE_REPLICATION:
                     ready += w.chunk_size * self.encode_per_byte
-                elif degraded:
-                    ready += read_bytes * self.decode_per_byte
+                else:
+                    ready += decode_time(source, [j for j, _ in sources], w.k, read_bytes, self.decode_per_byte)
                 ready += read_bytes * self.transfer_per_byte
-                w.conversion_bytes += write_bytes
                 yield env.timeout(ready - env.now)
-                nodes = self._place(target)
-                if nodes is None:
-                    w.conversion_bytes -= write_bytes
-                    yield env.timeout(RETRY_UNAVAILABLE_S)
+                if st.lost[c]:                         # lost while it was read: nothing to convert
+                    self._release(nodes, slot_bytes)
+                    break
+                if (w.down_count[[n for _, n in sources]] != marks).any():
+                    self._release(nodes, slot_bytes)   # a source failed before its read finished: read again
                     continue
+                data = w.payloads.chunk_bytes(c, source, [j for j, _ in sources]) if w.payloads else None
+                # The new layout crosses the network (the converter's rate, each target's link), then the disks.
+                yield env.timeout(max(write_bytes * self.transfer_per_byte, slot_bytes * self.net_per_byte)
+                                  + self.net_latency)
                 epochs = w.epoch[nodes].copy()
                 done = env.now
-                slot_bytes = int(w.state.mode_slot_bytes[target])
                 for node in nodes.tolist():
                     done = max(done, w.cluster.submit(node, env.now, slot_bytes)[1])
                 yield env.timeout(done - env.now)
-                w.conversion_bytes -= write_bytes
-                self._commit(c, target, nodes, epochs, sources)
+                self._release(nodes, slot_bytes)
+                if st.lost[c]:                         # lost while it was written: the losses table stands
+                    break
+                self._commit(c, target, nodes, epochs, data)
                 moved_read += read_bytes
                 moved_written += write_bytes
                 converted += 1
@@ -187,46 +206,58 @@ class Migrator:
         self.table.append(video, start, env.now, env.now - start, source, target, converted, moved_read,
                           moved_written)
 
+    def _reserve(self, nodes: np.ndarray, slot_bytes: int) -> None:
+        """The new layout's bytes are taken on its nodes from the start, so placement sees them."""
+        cl = self.w.cluster
+        np.add.at(cl.reserved, nodes, slot_bytes)
+        np.add.at(cl.used, nodes, slot_bytes)
+        self.w.conversion_bytes += slot_bytes * len(nodes)
+
+    def _release(self, nodes: np.ndarray, slot_bytes: int) -> None:
+        cl = self.w.cluster
+        np.subtract.at(cl.reserved, nodes, slot_bytes)
+        np.subtract.at(cl.used, nodes, slot_bytes)
+        self.w.conversion_bytes -= slot_bytes * len(nodes)
+
     def _read_chunk(self, c: int):
-        """Submit the source reads now; returns (data ready time, bytes read, degraded, source slots)."""
+        """Submit the source reads now; returns (data ready time, bytes read, [(slot, node)], the
+        sources' failure counts now)."""
         w = self.w
         st, cl, t = w.state, w.cluster, w.env.now
         mode = int(st.mode[c])
         width = int(st.mode_width[mode])
         nodes = st.slot_node[c, :width].tolist()
-        usable = [j for j in range(width) if st.slot_live[c, j] and cl.up[nodes[j]]]
+        usable = [j for j in range(width) if st.slot_has_data[c, j] and cl.up[nodes[j]]]
         need = int(st.mode_need[mode])
         if len(usable) < need:
             return None
-        if mode == MODE_REPLICATION:
-            usable.sort(key=lambda j: cl.wait(nodes[j], t))
-        chosen = usable[:need]
+        preferred = sorted(usable, key=lambda j: cl.wait(nodes[j], t)) if mode == MODE_REPLICATION else None
+        chosen = choose(mode, usable, need, preferred=preferred)
         slot_bytes = int(st.mode_slot_bytes[mode])
         ready = t
         for j in chosen:
             ready = max(ready, cl.submit(nodes[j], t, slot_bytes)[1])
-        degraded = mode != MODE_REPLICATION and any(j >= need for j in chosen)
-        return ready, slot_bytes * len(chosen), degraded, chosen
+        sources = [(j, nodes[j]) for j in chosen]
+        return ready, slot_bytes * len(chosen), sources, w.down_count[[n for _, n in sources]].copy()
 
     def _place(self, target: int):
         w = self.w
         slot_bytes = int(w.state.mode_slot_bytes[target])
         width = int(w.state.mode_width[target])
-        nodes = place_fresh(w.rng.placement, 1, width, w.placement_weights(slot_bytes),
-                            w.cluster.node_rack, w.cluster.n_racks)[0]
+        nodes = w.placement.fresh(1, width, slot_bytes)[0]
         return None if nodes[0] < 0 else nodes
 
-    def _commit(self, c: int, target: int, nodes: np.ndarray, epochs: np.ndarray, sources) -> None:
+    def _commit(self, c: int, target: int, nodes: np.ndarray, epochs: np.ndarray, data) -> None:
         """The new layout is complete: it replaces the old one, which is dropped."""
         w = self.w
         st, cl, t = w.state, w.cluster, w.env.now
         old_mode = int(st.mode[c])
         old_width = int(st.mode_width[old_mode])
         old_nodes = st.slot_node[c, :old_width]
-        old_live = st.slot_live[c, :old_width]
+        old_live = st.slot_has_data[c, :old_width]
         np.subtract.at(cl.used, old_nodes[old_live], int(st.mode_slot_bytes[old_mode]))
         if w.payloads is not None:
-            w.payloads.convert(c, old_mode, target, sources)
+            w.payloads.convert(c, target, data)
         # Jobs on the old layout are moot: cancel waiting ones; running ones see it when they finish.
         st.job[c, :] = JOB_NONE
         st.missing[c] = 0
@@ -239,6 +270,6 @@ class Migrator:
             return
         dead = np.flatnonzero(cl.dead[nodes] | ~live)
         if len(dead):
-            w.repair.enqueue(np.full(len(dead), c), dead)
+            w.repair.enqueue(np.full(len(dead), c), dead, w.last_failure[nodes[dead]])
         else:
             w.chunks_settled(chunk)

@@ -71,7 +71,7 @@ class PayloadStore:
         st = self.w.state
         c, s = st.slots_on(node)
         for key in zip(c.tolist(), s.tolist()):
-            if not st.slot_live[key]:
+            if not st.slot_has_data[key]:
                 self.slots.pop(key, None)
 
     def _decode(self, c: int, slots) -> bytes:
@@ -82,18 +82,21 @@ class PayloadStore:
         if bytes(data) != self.original[c]:
             raise PayloadError(f"{what} of chunk {c} returned wrong bytes")
 
-    def rebuild_slot(self, c: int, s: int, mode: int, sources) -> None:
-        """A repair finished: really rebuild slot s from the source slots it read."""
-        src = [j for j, _ in sources if (c, j) in self.slots]
+    def rebuild_slot(self, c: int, s: int, mode: int, sources) -> Fragment:
+        """A repair's reads arrived: really rebuild slot s from the source slots it read (all must exist)."""
+        src = [j for j, _ in sources]
         if mode == MODE_REPLICATION:
             frag = self.slots[(c, src[0])]
             if not frag.verify():
                 raise PayloadError(f"replica {src[0]} of chunk {c} failed its checksum")
-            self.slots[(c, s)] = Fragment(index=s, data=frag.data, checksum=frag.checksum,
-                                          chunk_size=frag.chunk_size, chunk_checksum=frag.chunk_checksum)
-        else:
-            pairs = [(j, self.slots[(c, j)]) for j in src]
-            self.slots[(c, s)] = self.fm.reconstruct_fragment(pairs, s)
+            return Fragment(index=s, data=frag.data, checksum=frag.checksum,
+                            chunk_size=frag.chunk_size, chunk_checksum=frag.chunk_checksum)
+        pairs = [(j, self.slots[(c, j)]) for j in src]
+        return self.fm.reconstruct_fragment(pairs, s)
+
+    def store_slot(self, c: int, s: int, fragment: Fragment) -> None:
+        """A repair's write completed: the rebuilt slot exists."""
+        self.slots[(c, s)] = fragment
         self.repairs_verified += 1
 
     def degraded_read(self, c: int, slots) -> None:
@@ -101,9 +104,9 @@ class PayloadStore:
         self._check(c, self._decode(c, slots), "degraded read")
         self.degraded_reads_verified += 1
 
-    def convert(self, c: int, old_mode: int, new_mode: int, sources) -> None:
-        """A conversion committed: decode (or copy) the old layout and write the new one."""
-        if old_mode == MODE_REPLICATION:
+    def chunk_bytes(self, c: int, mode: int, sources) -> bytes:
+        """The chunk as a conversion read it from these source slots (copied, or decoded for real)."""
+        if mode == MODE_REPLICATION:
             frag = self.slots[(c, sources[0])]
             if not frag.verify():
                 raise PayloadError(f"replica {sources[0]} of chunk {c} failed its checksum")
@@ -111,6 +114,10 @@ class PayloadStore:
         else:
             data = self._decode(c, sources)
         self._check(c, data, "conversion")
+        return data
+
+    def convert(self, c: int, new_mode: int, data: bytes) -> None:
+        """A conversion committed: the old layout is dropped and ``data`` written in the new one."""
         for j in range(self.w.state.width):
             self.slots.pop((c, j), None)
         for j, frag in enumerate(self._layout(c, new_mode, data)):
@@ -125,7 +132,7 @@ class PayloadStore:
         for c in range(w.catalog.chunks):
             mode = int(st.mode[c])
             width = int(st.mode_width[mode])
-            live = [j for j in range(width) if st.slot_live[c, j] and (c, j) in self.slots]
+            live = [j for j in range(width) if st.slot_has_data[c, j] and (c, j) in self.slots]
             if st.lost[c]:
                 if mode == MODE_REPLICATION:
                     if live:

@@ -9,12 +9,17 @@ The rules (docs/model.md), shared by ingest, repair and conversion:
   proportional to their free bytes (weighted sampling without replacement);
 * only eligible nodes (up, not declared dead, room for the copy) are used.
 
-Two implementations of the same rules. :func:`place_exact` draws Gumbel keys
-for every (row, node) pair and handles copies that already exist; it is used
-for repairs, a few rows at a time. :func:`place_fresh` places whole new layouts
-in large batches (ingest, conversions): it first picks racks among "rack
-slots" (ceil(n/R) per rack), then a node inside each chosen rack by inverse
-CDF, so its cost does not grow with the number of nodes.
+The world asks one :class:`Placement`, with one entry point per use:
+
+* :meth:`Placement.fresh`: whole new layouts (ingest, conversions), by
+  :func:`place_fresh`, which picks racks among "rack slots" (ceil(n/R) per
+  rack), then a node inside each chosen rack by inverse CDF, so its cost does
+  not grow with the number of nodes;
+* :meth:`Placement.sampler`: a :class:`NodeSampler` whose ``draw`` gives one
+  replacement slot (repair), exactly distributed as :func:`place_one`.
+
+:func:`place_exact` (Gumbel keys for every (row, node) pair) is the reference
+the fast paths are tested against, and :func:`place_fresh`'s fallback.
 """
 
 from __future__ import annotations
@@ -123,14 +128,16 @@ def place_fresh(rng: np.random.Generator, rows: int, width: int, weights: np.nda
 
 
 def place_one(rng: np.random.Generator, existing, weights: np.ndarray, node_rack: np.ndarray,
-              rack_nodes: list[np.ndarray], width: int) -> int:
+              rack_nodes: list[np.ndarray], width: int, exclude=()) -> int:
     """One more node for a chunk whose other copies sit on ``existing`` (a repair); -1 if none fits.
 
     The same rules as :func:`place_exact` for a single new copy, at a fraction of the
-    cost: exclude the chunk's nodes and full racks, then draw by free space.
+    cost: exclude the chunk's nodes, full racks and ``exclude``, then draw by free space.
     """
     cap = rack_cap(width, len(rack_nodes))
     w = weights.copy()
+    if exclude:
+        w[list(exclude)] = 0.0
     held = [n for n in existing if n >= 0]
     if held:
         w[held] = 0.0
@@ -170,7 +177,8 @@ class NodeSampler:
         self.rack_nodes = rack_nodes
         self._bisect = bisect.bisect_right
 
-    def draw(self, rng: np.random.Generator, held: list[int], width: int) -> int:
+    def draw(self, rng: np.random.Generator, held: list[int], width: int, exclude=frozenset()) -> int:
+        """A node for one more copy of a chunk on ``held``, never one in ``exclude``; -1 if none fits."""
         if self.total <= 0.0:
             return -1
         cap = rack_cap(width, len(self.rack_nodes))
@@ -182,6 +190,45 @@ class NodeSampler:
         cum, total, node_rack = self.cum, self.total, self.node_rack
         for _ in range(self.MAX_DRAWS):
             n = self._bisect(cum, rng.random() * total)
-            if n not in held and node_rack[n] not in full:
+            if n not in held and node_rack[n] not in full and n not in exclude:
                 return n
-        return place_one(rng, held, self.weights, self._node_rack_arr, self.rack_nodes, width)
+        return place_one(rng, held, self.weights, self._node_rack_arr, self.rack_nodes, width, exclude)
+
+
+REFRESH_PLACEMENTS = 64
+
+
+class Placement:
+    """The placement service of one run: free-space weights of the cluster's eligible nodes, and
+    the entry points ingest, conversions and repairs use. Draws come from the ``placement`` stream."""
+
+    def __init__(self, cluster, rng: np.random.Generator):
+        self.cluster = cluster
+        self.rng = rng
+        self._samplers: dict = {}
+
+    def weights(self, slot_bytes: int) -> np.ndarray:
+        """Free bytes of each eligible node (up, not declared dead, room for one more slot); else 0."""
+        cl = self.cluster
+        free = (cl.capacity - cl.used).astype(np.float64)
+        ok = cl.up & ~cl.dead & (free >= slot_bytes)
+        return np.where(ok, free, 0.0)
+
+    def fresh(self, rows: int, width: int, slot_bytes: int) -> np.ndarray:
+        """``rows`` new layouts of ``width`` slots of ``slot_bytes``; -1 rows where the rules cannot be met."""
+        cl = self.cluster
+        return place_fresh(self.rng, rows, width, self.weights(slot_bytes), cl.node_rack, cl.n_racks)
+
+    def sampler(self, slot_bytes: int) -> NodeSampler:
+        """A sampler for one replacement slot of ``slot_bytes``, over current weights; rebuilt when
+        nodes change state or every REFRESH_PLACEMENTS uses (free space drifts slowly; a node within
+        that many slots of full is treated as full, so the cache never overfills a node)."""
+        cl = self.cluster
+        key = (cl.version, slot_bytes)
+        cached = self._samplers.get(slot_bytes)
+        if cached is None or cached[0] != key or cached[1] <= 0:
+            weights = self.weights(slot_bytes * REFRESH_PLACEMENTS)
+            cached = [key, REFRESH_PLACEMENTS, NodeSampler(weights, cl.node_rack, cl.rack_nodes)]
+            self._samplers[slot_bytes] = cached
+        cached[1] -= 1
+        return cached[2]

@@ -15,6 +15,9 @@ i+1 is requested when chunk i has arrived (or later, with playback pacing).
   the disk part is the slowest; no decode (systematic).
 * Degraded: some data fragment is down: read any k live fragments (data
   first), add decode time = bytes / decode throughput.
+* Late binding (``late_binding_extra`` = d): request k + d live fragments, data
+  first, and use the first k to arrive. All k + d move and cross the client
+  link; the read is degraded (and pays decode) when one of the first k is parity.
 * Fewer than needed: the read fails (``unavailable``, or ``lost``) and the
   viewer abandons the rest of the view; the view still counts.
 
@@ -28,7 +31,9 @@ from __future__ import annotations
 import heapq
 import numpy as np
 
+from ..codec import needs_decode
 from ..redundancy import MODE_REPLICATION
+from .kofn import choose, decode_time
 from .records import Table
 
 KINDS = ("replication", "erasure_coding", "degraded", "failed")
@@ -109,7 +114,7 @@ class ReadPath:
         mode_mv = memoryview(st.mode)
         lost_mv = memoryview(st.lost)
         node_mv = memoryview(st.slot_node.reshape(-1))
-        live_mv = memoryview(st.slot_live.reshape(-1))
+        live_mv = memoryview(st.slot_has_data.reshape(-1))
         up_mv = memoryview(cl.up)
         disk = cl.disk_free
         lat0, per_byte = cl.latency, cl.per_byte
@@ -123,7 +128,8 @@ class ReadPath:
         frag_service = lat0 + F * per_byte
         rep_net = S * self.client_per_byte + self.net_latency
         ec_net = k * F * self.client_per_byte + self.net_latency
-        decode = k * F * self.decode_per_byte
+        client_per_byte, net_latency = self.client_per_byte, self.net_latency
+        decode_per_byte = self.decode_per_byte
         extra = self.extra
         pacing = self.pacing
         c_time, c_view, c_video, c_chunk, c_idx, c_mode, c_kind, c_reason, c_lat, c_bytes = (
@@ -204,7 +210,7 @@ class ReadPath:
                     if len(usable) < k:
                         reason = 2 if lost_mv[c] else 1
                     else:
-                        chosen = usable[:k + extra]
+                        chosen = choose(mode, usable, k, extra=extra)
                         finishes = []
                         for j in chosen:
                             h = disk[node_mv[base + j]]
@@ -215,12 +221,16 @@ class ReadPath:
                         finishes.sort()
                         first_k = finishes[:k]
                         slowest = first_k[-1][0]
-                        parity_used = any(j >= k for _, j in first_k)
-                        latency = slowest - t + ec_net + (decode if parity_used else 0.0)
-                        kind = 2 if data_up < k else 1
-                        nbytes = k * F
+                        used = [j for _, j in first_k]
+                        parity_used = needs_decode(used, k)
+                        # Every fragment requested moves (late binding: k + extra) and crosses the
+                        # client link; a read that used a parity fragment decoded, so it is degraded.
+                        nbytes = len(chosen) * F
+                        latency = slowest - t + nbytes * client_per_byte + net_latency
+                        latency += decode_time(mode, used, k, k * F, decode_per_byte)
+                        kind = 2 if parity_used else 1
                         if payloads is not None and parity_used:
-                            payloads.degraded_read(c, [j for _, j in first_k])
+                            payloads.degraded_read(c, used)
             c_time(t); c_view(vid); c_video(video); c_chunk(c); c_idx(idx); c_mode(mode)
             if reason:
                 c_kind(3); c_reason(reason); c_lat(float("nan")); c_bytes(0)

@@ -16,14 +16,16 @@ _TYPECODES = {"f": "d", "i": "q", "b": "b"}
 
 
 class Table:
-    """A growing table with typed columns: ``f`` float, ``i`` int, ``b`` bool, or a tuple of labels."""
+    """A growing table with typed columns: ``f`` float, ``i`` int, ``b`` bool, ``s`` short text (a
+    list, for rare rows such as repair jobs), or a tuple of labels."""
 
     def __init__(self, name: str, columns: dict[str, str | tuple[str, ...]]):
         self.name = name
         self.columns = columns
         self._labels = {c: t for c, t in columns.items() if isinstance(t, tuple)}
         # Label columns hold int8 codes: a table has far fewer than 128 labels per column.
-        self._data = {c: array("b" if isinstance(t, tuple) else _TYPECODES[t]) for c, t in columns.items()}
+        self._data = {c: [] if t == "s" else array("b" if isinstance(t, tuple) else _TYPECODES[t])
+                      for c, t in columns.items()}
         self._appenders = [self._data[c].append for c in columns]
 
     def append(self, *row) -> None:
@@ -37,6 +39,8 @@ class Table:
     def column(self, name: str) -> np.ndarray:
         """A zero-copy view of one column's values (label columns as their codes)."""
         a = self._data[name]
+        if isinstance(a, list):
+            return np.array(a, dtype=object)
         return np.frombuffer(a, dtype=a.typecode) if len(a) else np.zeros(0, dtype=a.typecode)
 
     def set(self, name: str, row: int, value) -> None:

@@ -7,15 +7,27 @@ wait in a heap keyed by the chunk's surplus (available slots minus slots
 needed to read), so the most endangered chunks go first; a chunk whose surplus
 drops while it waits is pushed again with the new key.
 
-The cap: each node that is up and not declared dead contributes
-``streams_per_node`` concurrent repair streams (0: no cap, every job runs at
-once, as in the Markov model with parallel repair). A stream moves data at
-``bandwidth / streams_per_node`` (and no faster than the target's network).
+The caps are per node and in both directions, like Ceph's ``osd_max_backfills``:
+a node receives at most ``streams_per_node`` jobs at once and serves at most
+``source_streams_per_node`` repair reads at once (an EC job holds k sources).
+A job holds its streams from the moment it starts until its data has arrived
+(sources) or its write is done (target). Each receive stream moves data at
+``bandwidth / streams_per_node`` (and no faster than the network), so a node's
+incoming repair traffic never exceeds ``bandwidth``. ``streams_per_node: 0``
+lifts every cap: all jobs run at once, as in the Markov model with parallel
+repair. A job whose most endangered turn comes while its target or sources are
+all busy waits for the next dispatch (at most ``DEFER_LIMIT`` such jobs are
+passed over per dispatch, to keep a dispatch cheap).
 
 A job is a chain of callbacks, not a SimPy process: the reads enter the disk
 queues when the job starts, the write enters the target's queue at the
-simulated moment the data arrives, and the job's recorded start and end are
-the moments its I/O really began and finished. No I/O is booked ahead.
+simulated moment the data arrives. A source that fails (down or destroyed)
+before the job's data has arrived sends the job back to the queue at once: it
+restarts from other sources (a chunk left with too few is lost by then), and
+the data's arrival checks the sources again. The repairs table records, per job, its start and end
+(which include queueing for disks), its transfer interval (source reads begin
+to data arrived at the target), its target and its source nodes. No I/O is
+booked ahead.
 """
 
 from __future__ import annotations
@@ -25,9 +37,29 @@ import math
 
 import numpy as np
 
-from ..redundancy import MODE_REPLICATION
+from .kofn import choose, decode_time
 from .records import Table
 from .state import JOB_NONE, JOB_PENDING, JOB_RUNNING
+
+DEFER_LIMIT = 64
+
+
+class Job:
+    """One running repair job."""
+
+    __slots__ = ("id", "chunk", "slot", "mode", "target", "epoch", "failure_id", "start", "read_bytes",
+                 "slot_bytes", "sources", "marks", "serving", "transfer_start", "transfer_end", "fragment")
+
+    def __init__(self, job_id, chunk, slot, mode, target, epoch, failure_id, start, slot_bytes, sources, marks):
+        self.id = job_id                 # < 0 once aborted: its pending callbacks do nothing
+        self.chunk, self.slot, self.mode, self.target, self.epoch = chunk, slot, mode, target, epoch
+        self.failure_id, self.start, self.slot_bytes = failure_id, start, slot_bytes
+        self.sources = sources           # [(slot, node)]
+        self.marks = marks               # the sources' failure counts when the job started
+        self.read_bytes = slot_bytes * len(sources)
+        self.serving = True              # holds its source streams
+        self.transfer_start = self.transfer_end = start
+        self.fragment = None             # the rebuilt bytes, when payloads are carried
 
 
 class RepairScheduler:
@@ -37,35 +69,45 @@ class RepairScheduler:
         self.w = world
         cfg = world.cfg
         self.streams = cfg.repair.streams_per_node
+        src = cfg.repair.source_streams_per_node
+        self.source_streams = self.streams if src is None or self.streams == 0 else src
+        n = world.cluster.n_nodes
+        self.receiving = np.zeros(n, dtype=np.int64)    # jobs each node receives now
+        self.serving = np.zeros(n, dtype=np.int64)      # repair reads each node serves now
+        self.full_targets: set[int] = set()
         rate = cfg.repair.bandwidth / self.streams if (cfg.repair.bandwidth > 0 and self.streams > 0) else \
             cfg.repair.bandwidth
         rate = min(rate, cfg.cluster.network_bandwidth) if rate > 0 else cfg.cluster.network_bandwidth
         self.stream_rate = rate
-        self.decode_rate = cfg.codec.decode_throughput
+        self.decode_per_byte = 1.0 / cfg.codec.decode_throughput
         self.exponential = cfg.repair.time_model == "exponential"
         self.mttr = cfg.repair.mttr
         self.rng = world.rng.repairs
         self.heap: list[tuple[int, int, int, int]] = []
         self.blocked: list[tuple[int, int]] = []
         self.running = 0
-        self.running_to: dict[int, dict[int, list]] = {}   # target node -> running jobs writing to it
+        self.running_to: dict[int, dict[int, Job]] = {}    # target node -> running jobs writing to it
+        self.reading_from: dict[int, dict[int, Job]] = {}  # source node -> running jobs still reading it
         self._job_ids = 0
-        self._cap_version = -1
-        self._cap = 0
+        self._elig_version = -1
+        self._eligible = 0
         self.chunk_targets: dict[int, list[int]] = {}        # chunk -> targets of its running jobs
         self._seq = 0
         self.bytes_read = 0
         self.bytes_written = 0
         self.table = Table("repairs", {
             "chunk_id": "i", "slot": "i", "mode": ("replication", "erasure_coding"), "failure_id": "i",
-            "target_node": "i", "start_s": "f", "end_s": "f", "bytes_read": "i", "bytes_written": "i"})
+            "target_node": "i", "start_s": "f", "end_s": "f", "bytes_read": "i", "bytes_written": "i",
+            "transfer_start_s": "f", "transfer_end_s": "f", "source_nodes": "s"})
 
     # -- queue ------------------------------------------------------------------------------------
-    def enqueue(self, chunks: np.ndarray, slots: np.ndarray) -> None:
-        """New jobs for these (chunk, slot) pairs; then start what the cap allows."""
+    def enqueue(self, chunks: np.ndarray, slots: np.ndarray, failure_ids) -> None:
+        """New jobs for these (chunk, slot) pairs, rebuilding after ``failure_ids``; then start what
+        the caps allow."""
         st = self.w.state
         if len(chunks):
             st.job[chunks, slots] = JOB_PENDING
+            st.job_failure[chunks, slots] = failure_ids
             np.add.at(st.missing, chunks, 1)
             self._push(chunks, slots)
         self.dispatch()
@@ -112,23 +154,25 @@ class RepairScheduler:
             self._push(c[keep], s[keep])
         self.dispatch()
 
-    def capacity(self) -> float:
-        """Concurrent jobs allowed: streams_per_node for each node that is up and not declared dead."""
-        if self.streams == 0:
-            return math.inf
+    def _targets_exhausted(self) -> bool:
+        """Every node that could receive a job already receives streams_per_node of them."""
+        if self.streams == 0 or not self.full_targets:
+            return False
         cl = self.w.cluster
-        if self._cap_version != cl.version:
-            self._cap_version = cl.version
-            self._cap = self.streams * int(np.count_nonzero(cl.up & ~cl.dead))
-        return self._cap
+        if self._elig_version != cl.version:
+            self._elig_version = cl.version
+            self._eligible = int(np.count_nonzero(cl.up & ~cl.dead))
+        return len(self.full_targets) >= self._eligible
 
     # -- dispatch -----------------------------------------------------------------------------------
     def dispatch(self) -> None:
-        """Start the most endangered waiting jobs while streams are free."""
+        """Start the most endangered waiting jobs while targets and sources have free streams."""
         w, st, heap = self.w, self.w.state, self.heap
-        cap = self.capacity()
-        while heap and self.running < cap:
-            surplus, _, c, s = heapq.heappop(heap)
+        deferred = []
+        t = w.env.now
+        while heap and len(deferred) < DEFER_LIMIT and not self._targets_exhausted():
+            entry = heapq.heappop(heap)
+            surplus, _, c, s = entry
             if st.job[c, s] != JOB_PENDING or st.lost[c]:
                 continue
             current = int(st.avail[c]) - int(st.mode_need[st.mode[c]])
@@ -140,45 +184,58 @@ class RepairScheduler:
                 self.blocked.append((c, s))
                 continue
             mode = int(st.mode[c])
+            sources = self._sources(c, s, mode, t)
+            if len(sources) < int(st.mode_need[mode]):
+                deferred.append(entry)     # enough sources up, too few with a free stream
+                continue
             width = int(st.mode_width[mode])
             # The copies that will exist: slots not being rebuilt, plus the targets of running rebuilds.
             jobs = st.job[c, :width].tolist()
             held = [n for j, n in enumerate(st.slot_node[c, :width].tolist()) if jobs[j] == JOB_NONE and j != s]
             held.extend(self.chunk_targets.get(c, ()))
-            target = w.repair_sampler(int(st.mode_slot_bytes[mode])).draw(w.rng.placement, held, width)
-            if target < 0:                 # no eligible node: wait until one joins
-                self.blocked.append((c, s))
+            sampler = w.placement.sampler(int(st.mode_slot_bytes[mode]))
+            target = sampler.draw(w.rng.placement, held, width, self.full_targets)
+            if target < 0:
+                if self.full_targets and sampler.draw(w.rng.placement, held, width) >= 0:
+                    deferred.append(entry)  # a node could take it once one of its streams frees
+                else:
+                    self.blocked.append((c, s))   # no eligible node: wait until one joins
                 continue
-            self._start(c, s, mode, target)
+            self._start(c, s, mode, target, sources)
+        for entry in deferred:
+            heapq.heappush(heap, entry)
 
     # -- execution ----------------------------------------------------------------------------------
-    def _sources(self, c: int, s: int, mode: int, t: float) -> list[int]:
-        """Live slots on up nodes to read from, least queued first (1 replica or k fragments)."""
+    def _sources(self, c: int, s: int, mode: int, t: float) -> list[tuple[int, int]]:
+        """Live slots on up nodes with a free source stream, least queued first (1 replica or k fragments)."""
         st, cl = self.w.state, self.w.cluster
         width = int(st.mode_width[mode])
-        live = st.slot_live[c, :width].tolist()
+        live = st.slot_has_data[c, :width].tolist()
         up = cl.up
+        cap, serving = self.source_streams, self.serving
         cands = [(cl.wait(n, t), j, n) for j, n in enumerate(st.slot_node[c, :width].tolist())
-                 if j != s and live[j] and up[n]]
+                 if j != s and live[j] and up[n] and (cap == 0 or serving[n] < cap)]
         cands.sort()
-        need = int(st.mode_need[mode])
-        return [(j, n) for _, j, n in cands[:need]]
+        node_of = {j: n for _, j, n in cands}
+        chosen = choose(mode, node_of, int(st.mode_need[mode]), preferred=[j for _, j, _ in cands])
+        return [(j, node_of[j]) for j in chosen]
 
-    def _start(self, c: int, s: int, mode: int, target: int) -> None:
+    def _start(self, c: int, s: int, mode: int, target: int, sources) -> None:
         w, st, env = self.w, self.w.state, self.w.env
         t = env.now
         st.job[c, s] = JOB_RUNNING
         self.running += 1
-        sources = self._sources(c, s, mode, t)
         slot_bytes = int(st.mode_slot_bytes[mode])
-        read_bytes = slot_bytes * len(sources)
-        fid = int(w.cluster.failure_id[st.slot_node[c, s]]) if st.slot_node[c, s] >= 0 else -1
         self._job_ids += 1
-        job = [c, s, mode, target, int(w.epoch[target]), fid, t, read_bytes, slot_bytes, sources, self._job_ids]
-        self.running_to.setdefault(target, {})[self._job_ids] = job
+        marks = w.down_count[[n for _, n in sources]].copy()
+        job = Job(self._job_ids, c, s, mode, target, int(w.epoch[target]), int(st.job_failure[c, s]), t,
+                  slot_bytes, sources, marks)
+        self._take_streams(job)
+        self.running_to.setdefault(target, {})[job.id] = job
         self.chunk_targets.setdefault(c, []).append(target)
         if self.exponential:
             delay = self.rng.exponential(self.mttr)
+            job.transfer_end = t + delay
             env.timeout(delay).callbacks.append(lambda _e: self._finish(job, t + delay))
             return
         first_start, last_finish = math.inf, t
@@ -186,24 +243,67 @@ class RepairScheduler:
             begin, end = w.cluster.submit(node, t, slot_bytes)
             first_start = min(first_start, begin)
             last_finish = max(last_finish, end)
-        job[6] = first_start
-        arrive = last_finish + read_bytes / self.stream_rate
-        if mode != MODE_REPLICATION:
-            arrive += read_bytes / self.decode_rate
+        job.transfer_start = first_start
+        job.transfer_end = last_finish + job.read_bytes / self.stream_rate
+        arrive = job.transfer_end + decode_time(mode, [j for j, _ in sources], self.w.k, job.read_bytes,
+                                                self.decode_per_byte, rebuild=True)
         env.timeout(arrive - t).callbacks.append(lambda _e: self._write(job))
+
+    def _take_streams(self, job: Job) -> None:
+        target = job.target
+        self.receiving[target] += 1
+        if self.streams and self.receiving[target] >= self.streams:
+            self.full_targets.add(target)
+        for _, n in job.sources:
+            self.serving[n] += 1
+            self.reading_from.setdefault(n, {})[job.id] = job
+
+    def _release_sources(self, job: Job) -> None:
+        if job.serving:
+            job.serving = False
+            for _, n in job.sources:
+                self.serving[n] -= 1
+                self.reading_from[n].pop(job.id, None)
+
+    def _release_target(self, job: Job) -> None:
+        target = job.target
+        self.receiving[target] -= 1
+        self.full_targets.discard(target)
+        self.running -= 1
+        self.running_to[target].pop(job.id, None)
+        self._forget_target(job.chunk, target)
+
+    def _retry(self, job: Job) -> None:
+        """Back to the queue: the job starts again from the top (new sources, new target)."""
+        st = self.w.state
+        c, s = job.chunk, job.slot
+        if st.job[c, s] == JOB_RUNNING and not st.lost[c]:
+            st.job[c, s] = JOB_PENDING
+            self._push(np.array([c]), np.array([s]))
 
     def target_failed(self, node: int) -> None:
         """The node receiving these jobs went down: their writes fail, so they go back to the queue now."""
-        jobs = self.running_to.pop(node, {})
-        st = self.w.state
-        for job in jobs.values():
-            c, s = job[0], job[1]
-            job[10] = -1                 # the pending callbacks of an aborted job do nothing
-            self.running -= 1
-            self._forget_target(c, node)
-            if st.job[c, s] == JOB_RUNNING and not st.lost[c]:
-                st.job[c, s] = JOB_PENDING
-                self._push(np.array([c]), np.array([s]))
+        jobs = list(self.running_to.get(node, {}).values())
+        for job in jobs:
+            self._release_sources(job)
+            self._release_target(job)
+            job.id = -1
+            self._retry(job)
+        self.running_to.pop(node, None)
+        if jobs:
+            self.dispatch()
+
+    def source_failed(self, node: int) -> None:
+        """A node some jobs still read from went down: their reads fail, so they start again now
+        from other sources (in the exponential time model a job reads when it ends, so nothing fails)."""
+        if self.exponential:
+            return
+        jobs = list(self.reading_from.get(node, {}).values())
+        for job in jobs:
+            self._release_sources(job)
+            self._release_target(job)
+            job.id = -1
+            self._retry(job)
         if jobs:
             self.dispatch()
 
@@ -213,49 +313,83 @@ class RepairScheduler:
         if not targets:
             del self.chunk_targets[c]
 
-    def _write(self, job) -> None:
-        if job[10] < 0:
+    def _sources_intact(self, job: Job) -> bool:
+        """No source failed (down or destroyed) since the job started, so every read completed."""
+        return not (self.w.down_count[[n for _, n in job.sources]] != job.marks).any()
+
+    def _write(self, job: Job) -> None:
+        if job.id < 0:
             return
         w = self.w
         t = w.env.now
-        if w.cluster.up[job[3]]:
-            _, end = w.cluster.submit(job[3], t, job[8])
+        self._release_sources(job)
+        st = w.state
+        if st.job[job.chunk, job.slot] == JOB_RUNNING and not st.lost[job.chunk] and not self._sources_intact(job):
+            self._release_target(job)    # a read did not finish: start again from other sources
+            job.id = -1
+            self._retry(job)
+            self.dispatch()
+            return
+        if w.payloads is not None and st.job[job.chunk, job.slot] == JOB_RUNNING and not st.lost[job.chunk]:
+            job.fragment = w.payloads.rebuild_slot(job.chunk, job.slot, job.mode, job.sources)
+        if w.cluster.up[job.target]:
+            _, end = w.cluster.submit(job.target, t, job.slot_bytes)
         else:
             end = t
         w.env.timeout(end - t).callbacks.append(lambda _e: self._finish(job, end))
+        self.dispatch()                  # its sources' streams are free
 
-    def _finish(self, job, t_end: float) -> None:
-        c, s, mode, target, epoch, fid, t_start, read_bytes, slot_bytes, sources, job_id = job
-        if job_id < 0:
+    def _finish(self, job: Job, t_end: float) -> None:
+        if job.id < 0:
             return
+        c, s, mode, target = job.chunk, job.slot, job.mode, job.target
         w, st = self.w, self.w.state
-        self.running -= 1
-        self.running_to[target].pop(job_id, None)
-        self._forget_target(c, target)
+        self._release_sources(job)
+        self._release_target(job)
         if st.job[c, s] != JOB_RUNNING or st.lost[c]:
             self.dispatch()              # cancelled meanwhile (chunk lost or converted)
             return
-        if not w.cluster.up[target] or w.epoch[target] != epoch:
+        if not w.cluster.up[target] or w.epoch[target] != job.epoch:
             st.job[c, s] = JOB_PENDING   # the target failed under the write: try again elsewhere
             self._push(np.array([c]), np.array([s]))
             self.dispatch()
             return
+        if self.exponential:
+            # Memoryless repair time (the Markov model): the job reads whatever slots exist as it ends.
+            job.sources = self._sources_now(c, s, mode)
+            if len(job.sources) < int(st.mode_need[mode]):
+                st.job[c, s] = JOB_PENDING
+                self._push(np.array([c]), np.array([s]))
+                self.dispatch()
+                return
+            if w.payloads is not None:
+                job.fragment = w.payloads.rebuild_slot(c, s, mode, job.sources)
         old = int(st.slot_node[c, s])
+        slot_bytes = job.slot_bytes
         if w.payloads is not None:
-            w.payloads.rebuild_slot(c, s, mode, sources)
+            w.payloads.store_slot(c, s, job.fragment)
         stale = st.move_slot(c, s, target, w.cluster.up, w.env.now)
         if stale:
             if w.cluster.up[old]:
-                w.drop_stale_now(old)
+                w.count_stale_dropped(old)
+                w.cluster.used[old] -= slot_bytes
             else:
                 w.stale_slots[old] += 1
                 w.stale_bytes[old] += slot_bytes
         w.cluster.used[target] += slot_bytes
         st.job[c, s] = JOB_NONE
         st.missing[c] -= 1
-        self.bytes_read += read_bytes
+        self.bytes_read += job.read_bytes
         self.bytes_written += slot_bytes
-        self.table.append(c, s, mode, fid, target, t_start, t_end, read_bytes, slot_bytes)
+        self.table.append(c, s, mode, job.failure_id, target, job.start, t_end, job.read_bytes, slot_bytes,
+                          job.transfer_start, job.transfer_end, " ".join(str(n) for _, n in job.sources))
         if st.missing[c] == 0:
             w.chunk_settled(c)
         self.dispatch()
+
+    def _sources_now(self, c: int, s: int, mode: int) -> list[tuple[int, int]]:
+        st, cl = self.w.state, self.w.cluster
+        width = int(st.mode_width[mode])
+        nodes = st.slot_node[c, :width].tolist()
+        usable = [j for j in range(width) if j != s and st.slot_has_data[c, j] and cl.up[nodes[j]]]
+        return [(j, nodes[j]) for j in choose(mode, usable, int(st.mode_need[mode]))]

@@ -2,7 +2,7 @@
 
 A chunk has ``width`` slots: r replicas or k+m fragments (slot j of an
 erasure-coded chunk is fragment j). ``slot_node[c, j]`` is the node that holds
-slot j (-1: no such slot) and ``slot_live[c, j]`` says whether its bytes still
+slot j (-1: no such slot) and ``slot_has_data[c, j]`` says whether its bytes still
 exist there. Counters per chunk are kept in step with every change so that a
 node event touches only that node's slots, found with one vectorised query:
 
@@ -16,7 +16,10 @@ integrated over time as chunk-seconds, whether anyone reads the chunk or not.
 
 Run-wide totals (slots that exist per mode, chunks short of full
 availability, unavailable chunks) are updated with each change as well, so a
-timeline sample costs nothing however many chunks there are.
+timeline sample costs nothing however many chunks there are. So is a
+histogram of chunks by mode and number of slots not available, integrated
+over time (chunk-seconds at reduced redundancy), and the count of chunks one
+slot loss away from being lost (``exist == need``) with its peak.
 """
 
 from __future__ import annotations
@@ -40,8 +43,9 @@ class ChunkState:
         self.width = int(self.mode_width.max())
         shape = (n_chunks, self.width)
         self.slot_node = np.full(shape, -1, dtype=np.int32)
-        self.slot_live = np.zeros(shape, dtype=bool)
+        self.slot_has_data = np.zeros(shape, dtype=bool)
         self.job = np.zeros(shape, dtype=np.int8)
+        self.job_failure = np.full(shape, -1, dtype=np.int32)   # the failure a slot's repair job belongs to
         self.mode = np.zeros(n_chunks, dtype=np.int8)
         self.lost = np.zeros(n_chunks, dtype=bool)
         self.exist = np.zeros(n_chunks, dtype=np.int16)
@@ -54,6 +58,14 @@ class ChunkState:
         self.n_short = 0                  # chunks not lost with fewer than `width` slots available
         self.n_unavailable = 0
         self.n_lost = 0
+        # Redundancy, integrated over time: chunks (not lost) per mode and number of slots not
+        # available, and chunk-seconds in each cell; chunks one slot loss away from being lost.
+        self.by_missing = np.zeros((2, self.width + 1), dtype=np.int64)
+        self.by_missing_seconds = np.zeros((2, self.width + 1))
+        self._t_hist = 0.0
+        self.n_critical = 0
+        self.peak_critical = 0
+        self.peak_critical_s = 0.0
 
     # -- queries ---------------------------------------------------------------------------
     def slots_on(self, node: int) -> tuple[np.ndarray, np.ndarray]:
@@ -84,11 +96,44 @@ class ChunkState:
                 "n_unavailable": int(np.count_nonzero(ok & (self.avail < need))),
                 "n_lost": int(np.count_nonzero(self.lost))}
 
+    # -- redundancy histogram ---------------------------------------------------------------------
+    def _leave(self, chunks: np.ndarray, t: float) -> np.ndarray:
+        """Take distinct ``chunks`` out of the histogram and the critical count before they change
+        (time integrated up to ``t`` first); returns those that were counted (not lost)."""
+        if t > self._t_hist:
+            self.by_missing_seconds += self.by_missing * (t - self._t_hist)
+            self._t_hist = t
+        c = chunks[~self.lost[chunks]]
+        if len(c):
+            m = self.mode[c]
+            np.subtract.at(self.by_missing, (m, self.mode_width[m] - self.avail[c]), 1)
+            self.n_critical -= int(np.count_nonzero(self.exist[c] == self.mode_need[m]))
+        return c
+
+    def _enter(self, chunks: np.ndarray, t: float) -> None:
+        """Put chunks back after they changed (those lost meanwhile stay out)."""
+        c = chunks[~self.lost[chunks]]
+        if len(c):
+            m = self.mode[c]
+            np.add.at(self.by_missing, (m, self.mode_width[m] - self.avail[c]), 1)
+            self.n_critical += int(np.count_nonzero(self.exist[c] == self.mode_need[m]))
+            if self.n_critical > self.peak_critical:
+                self.peak_critical, self.peak_critical_s = self.n_critical, t
+
+    def close_histogram(self, t: float) -> None:
+        """End of run: integrate the histogram up to ``t``."""
+        self._leave(np.zeros(0, dtype=np.int64), t)
+
     # -- availability changes -------------------------------------------------------------------
     def _shift_avail(self, chunks: np.ndarray, delta: int, t: float) -> None:
         """Add ``delta`` to the available count of distinct ``chunks``, keeping the totals right."""
         if not len(chunks):
             return
+        counted = self._leave(chunks, t)
+        self._shift_avail_core(chunks, delta, t)
+        self._enter(counted, t)
+
+    def _shift_avail_core(self, chunks: np.ndarray, delta: int, t: float) -> None:
         width = self.mode_width[self.mode[chunks]]
         before = self.avail[chunks]
         after = before + delta
@@ -117,8 +162,8 @@ class ChunkState:
             self.unavail_since[c] = np.nan
             self.n_unavailable -= len(c)
 
-    def _avail_plus_one(self, c: int, t: float) -> None:
-        """Scalar fast path of ``_shift_avail([c], +1)`` for the repair loop."""
+    def _avail_plus_one_core(self, c: int, t: float) -> None:
+        """Scalar fast path of ``_shift_avail_core([c], +1)`` for the repair loop."""
         mode = self.mode[c]
         before = int(self.avail[c])
         self.avail[c] = before + 1
@@ -139,24 +184,26 @@ class ChunkState:
     def node_down(self, node: int, t: float) -> np.ndarray:
         """A node stops serving; returns the chunks with live data on it."""
         c, s = self.slots_on(node)
-        c = c[self.slot_live[c, s]]
+        c = c[self.slot_has_data[c, s]]
         self._shift_avail(c, -1, t)
         return c
 
     def node_up(self, node: int, t: float) -> np.ndarray:
         """A node serves again with whatever data it still has; returns those chunks."""
         c, s = self.slots_on(node)
-        c = c[self.slot_live[c, s]]
+        c = c[self.slot_has_data[c, s]]
         self._shift_avail(c, +1, t)
         return c
 
     def destroy(self, node: int, t: float) -> np.ndarray:
         """The node's data is gone (it must already be down). Returns chunks newly lost."""
         c, s = self.slots_on(node)
-        keep = self.slot_live[c, s]
+        keep = self.slot_has_data[c, s]
         c, s = c[keep], s[keep]
-        self.slot_live[c, s] = False
+        counted = self._leave(np.unique(c), t)
+        self.slot_has_data[c, s] = False
         self.exist[c] -= 1
+        self._enter(counted, t)
         modes = self.mode[c]
         for m in (0, 1):
             self.existing_slots[m] -= int(np.count_nonzero(modes == m))
@@ -165,6 +212,7 @@ class ChunkState:
     def mark_lost(self, chunks: np.ndarray, t: float) -> None:
         """Lost chunks stop counting as unavailable or degraded and are never repaired."""
         chunks = chunks[~self.lost[chunks]]
+        self._leave(chunks, t)
         self._close_unavailable(chunks, t, force=True)
         self.n_short -= int(np.count_nonzero(self.avail[chunks] < self.mode_width[self.mode[chunks]]))
         self.lost[chunks] = True
@@ -176,49 +224,55 @@ class ChunkState:
         w = nodes.shape[1]
         self.slot_node[chunks, :w] = nodes
         self.slot_node[chunks, w:] = -1
-        self.slot_live[chunks, :w] = True
-        self.slot_live[chunks, w:] = False
+        self.slot_has_data[chunks, :w] = True
+        self.slot_has_data[chunks, w:] = False
         self.exist[chunks] = w
         avail = node_up[nodes].sum(axis=1)
         self.avail[chunks] = avail
         self.existing_slots[int(self.mode[chunks[0]])] += w * len(chunks) if len(chunks) else 0
         self.n_short += int(np.count_nonzero(avail < w))
+        self._enter(chunks, self._t_hist)
 
     def replace_layout(self, c: int, mode: int, nodes: np.ndarray, live: np.ndarray, node_up: np.ndarray,
                        t: float) -> None:
         """A conversion completed: chunk ``c`` now has ``nodes`` in ``mode``; the old layout is gone."""
         old_mode = int(self.mode[c])
+        chunk = np.array([c])
+        counted = self._leave(chunk, t)
         self.existing_slots[old_mode] -= int(self.exist[c])
         if not self.lost[c] and self.avail[c] < self.mode_width[old_mode]:
             self.n_short -= 1
         width = len(nodes)
         self.mode[c] = mode
         self.slot_node[c, :] = -1
-        self.slot_live[c, :] = False
+        self.slot_has_data[c, :] = False
         self.slot_node[c, :width] = nodes
-        self.slot_live[c, :width] = live
+        self.slot_has_data[c, :width] = live
         self.exist[c] = int(live.sum())
         self.avail[c] = int((live & node_up[nodes]).sum())
         self.existing_slots[mode] += int(self.exist[c])
         if not self.lost[c] and self.avail[c] < width:
             self.n_short += 1
-        chunk = np.array([c])
         self._close_unavailable(chunk, t)
         self._open_unavailable(chunk, t)
+        self._enter(counted, t)
 
     def move_slot(self, chunk: int, slot: int, node: int, node_up: np.ndarray, t: float) -> bool:
         """A rebuilt slot now lives on ``node``. Returns True if an old copy existed (it is now stale)."""
         mode = int(self.mode[chunk])
-        stale = bool(self.slot_live[chunk, slot])
+        stale = bool(self.slot_has_data[chunk, slot])
+        arr = np.array([chunk])
+        counted = self._leave(arr, t)          # one change: a stale copy never counts as a dip
         if stale:
             self.exist[chunk] -= 1
             self.existing_slots[mode] -= 1
             if node_up[self.slot_node[chunk, slot]]:
-                self._shift_avail(np.array([chunk]), -1, t)
+                self._shift_avail_core(arr, -1, t)
         self.slot_node[chunk, slot] = node
-        self.slot_live[chunk, slot] = True
+        self.slot_has_data[chunk, slot] = True
         self.exist[chunk] += 1
         self.existing_slots[mode] += 1
         if node_up[node]:
-            self._avail_plus_one(chunk, t)
+            self._avail_plus_one_core(chunk, t)
+        self._enter(counted, t)
         return stale

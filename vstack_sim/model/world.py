@@ -16,10 +16,10 @@ import simpy
 
 from ..config import Config
 from ..ledger import StorageLedger
-from ..redundancy import MODE_ERASURE_CODING, MODE_REPLICATION, RedundancyManager
+from ..redundancy import MODE_ERASURE_CODING, MODE_REPLICATION, RedundancyManager, VideoView
 from .catalog import build_catalog
 from .cluster import Cluster
-from .placement import NodeSampler, place_fresh
+from .placement import Placement
 from .records import Table
 from .state import JOB_NONE, JOB_PENDING, ChunkState
 from .streams import RandomStreams
@@ -29,7 +29,6 @@ FAILURE_KINDS = ("transient", "permanent")
 FAILURE_SOURCES = ("random", "rack", "scheduled")
 NODE_EVENTS = ("down", "up", "declared", "replaced")
 INGEST_BATCH = 65536
-REFRESH_PLACEMENTS = 64
 
 
 class Recovery:
@@ -80,6 +79,9 @@ class World:
         self.stale_bytes = np.zeros(n, dtype=np.int64)
         self.last_failure = np.full(n, -1, dtype=np.int64)
         self.node_back: list = [None] * n               # event fired when a down node is back
+        self.failure_kind: list = [None] * n            # kind of the open failure of a down node
+        self.down_until = np.zeros(n)                   # a down node is back no earlier than this
+        self.down_count = np.zeros(n, dtype=np.int64)   # failures of each node so far (a read in flight checks it)
         self.conversion_bytes = 0                       # new layouts being written by conversions
         self.recoveries: list[Recovery] = []
         self.on_chunks_redundant = []                   # hooks: payload store, migration
@@ -88,22 +90,29 @@ class World:
         self.failures = Table("failures", {
             "failure_id": "i", "time_s": "f", "node": "i", "rack": "i", "kind": FAILURE_KINDS,
             "source": FAILURE_SOURCES, "declared": "b", "declared_s": "f", "back_s": "f",
-            "recovery_end_s": "f", "recovery_time_s": "f", "chunks_affected": "i", "stale_slots_dropped": "i"})
+            "recovery_end_s": "f", "recovery_time_s": "f", "chunks_affected": "i", "stale_slots_dropped": "i",
+            "detection_s": "f", "repair_s": "f", "censored": "b"})
         self.losses = Table("losses", {"time_s": "f", "chunk_id": "i", "video_id": "i", "bytes": "i"})
         self.node_events = Table("node_events", {"time_s": "f", "node": "i", "rack": "i", "event": NODE_EVENTS})
         self.transient_failures = 0
-        self._samplers: dict = {}
+        self.placement = Placement(self.cluster, self.rng.placement)
 
     # -- ingest ------------------------------------------------------------------------------
     def ingest(self) -> None:
         """Decide every video's mode with the real manager and place every chunk."""
         cat = self.catalog
-        video_modes = self.manager.decide_modes(np.arange(cat.videos), cat.view_count, None)
+        video_modes = self.manager.decide(self.video_view(cat.view_count, None), self.env.now)
         self.video_mode = video_modes.astype(np.int8)
         self.state.mode[:] = self.video_mode[cat.chunk_video]
         for mode in (MODE_REPLICATION, MODE_ERASURE_CODING):
             chunks = np.flatnonzero(self.state.mode == mode)
             self.place_new_layouts(chunks, mode)
+
+    def video_view(self, counts: np.ndarray, current_modes: np.ndarray | None) -> VideoView:
+        """What the policy sees of the catalog now: ids, this popularity measure, modes, sizes."""
+        cat = self.catalog
+        return VideoView(ids=np.arange(cat.videos), view_counts=counts, current_modes=current_modes,
+                         sizes=cat.chunks_per_video * self.chunk_size)
 
     def place_new_layouts(self, chunks: np.ndarray, mode: int) -> None:
         """Place fresh layouts of ``mode`` for ``chunks`` in batches, rebalancing by free space."""
@@ -112,66 +121,63 @@ class World:
         cl = self.cluster
         for start in range(0, len(chunks), INGEST_BATCH):
             batch = chunks[start:start + INGEST_BATCH]
-            nodes = place_fresh(self.rng.placement, len(batch), width, self.placement_weights(slot_bytes),
-                                cl.node_rack, cl.n_racks)
+            nodes = self.placement.fresh(len(batch), width, slot_bytes)
             if (nodes < 0).any():
                 raise ValueError("cluster: not enough eligible nodes or space to place the catalog")
             self.state.place(batch, nodes, cl.up)
             cl.used += np.bincount(nodes.ravel(), minlength=cl.n_nodes) * slot_bytes
-
-    def placement_weights(self, slot_bytes: int) -> np.ndarray:
-        """Free bytes of each eligible node (up, not declared dead, room for one more slot); else 0."""
-        cl = self.cluster
-        free = (cl.capacity - cl.used).astype(np.float64)
-        ok = cl.up & ~cl.dead & (free >= slot_bytes)
-        return np.where(ok, free, 0.0)
-
-    def repair_sampler(self, slot_bytes: int) -> NodeSampler:
-        """A sampler over current placement weights, rebuilt when nodes change state or every
-        REFRESH_PLACEMENTS placements (free space drifts slowly; a node within that many slots
-        of full is treated as full, so the cache never overfills a node)."""
-        key = (self.cluster.version, slot_bytes)
-        cached = self._samplers.get(slot_bytes)
-        if cached is None or cached[0] != key or cached[1] <= 0:
-            weights = self.placement_weights(slot_bytes * REFRESH_PLACEMENTS)
-            cached = [key, REFRESH_PLACEMENTS,
-                      NodeSampler(weights, self.cluster.node_rack, self.cluster.rack_nodes)]
-            self._samplers[slot_bytes] = cached
-        cached[1] -= 1
-        return cached[2]
 
     # -- node events ---------------------------------------------------------------------------
     def fail_node(self, node: int, kind: str, source: str, duration: float) -> simpy.Event | None:
         """A node goes down now; returns an event fired when it (or its replacement) is back."""
         cl, t = self.cluster, self.env.now
         if cl.failed[node]:
+            self._hold_down(node, kind, t + duration)
             return None
         fid = len(self.failures)
         self.failures.append(fid, t, node, int(cl.node_rack[node]), FAILURE_KINDS.index(kind),
-                             FAILURE_SOURCES.index(source), False, np.nan, np.nan, np.nan, np.nan, 0, 0)
+                             FAILURE_SOURCES.index(source), False, np.nan, np.nan, np.nan, np.nan, 0, 0,
+                             np.nan, np.nan, False)
         self.node_events.append(t, node, int(cl.node_rack[node]), 0)
         cl.version += 1
         cl.up[node] = False
         cl.failed[node] = True
         cl.failure_id[node] = fid
         self.last_failure[node] = fid
+        self.down_count[node] += 1
         affected = self.state.node_down(node, t)
         self.repair.target_failed(node)
+        self.repair.source_failed(node)
         self.repair.reprioritise(affected)
         if kind == "permanent":
             self.destroy_node_data(node)
         back = self.env.event()
         self.node_back[node] = back
+        self.failure_kind[node] = kind
+        self.down_until[node] = t + duration
         detect = self.env.timeout(self.cfg.failures.detection_timeout)
         detect.callbacks.append(lambda _e, n=node, f=fid: self._detected(n, f))
         ret = self.env.timeout(duration)
-        ret.callbacks.append(lambda _e, n=node, f=fid, k=kind, b=back: self._node_back(n, f, k, b))
+        ret.callbacks.append(lambda _e, n=node, f=fid, b=back: self._node_back(n, f, b))
         return back
+
+    def _hold_down(self, node: int, kind: str, until: float) -> None:
+        """A node already down is hit again (say by its rack's outage): it is up only when neither
+        failure holds it down any more, and a permanent one destroys what it still held."""
+        if kind == "permanent" and self.failure_kind[node] != "permanent":
+            self.failure_kind[node] = "permanent"
+            self.failures.set("kind", int(self.cluster.failure_id[node]), FAILURE_KINDS.index("permanent"))
+            self.destroy_node_data(node)
+        if until > self.down_until[node]:
+            self.down_until[node] = until
+            fid = int(self.cluster.failure_id[node])
+            ret = self.env.timeout(until - self.env.now)
+            ret.callbacks.append(lambda _e, n=node, f=fid, b=self.node_back[node]: self._node_back(n, f, b))
 
     def destroy_node_data(self, node: int) -> None:
         t = self.env.now
         lost = self.state.destroy(node, t)
-        self.cluster.used[node] = 0
+        self.cluster.used[node] = self.cluster.reserved[node]   # conversions under way release theirs
         self.epoch[node] += 1
         self.stale_slots[node] = 0
         self.stale_bytes[node] = 0
@@ -192,6 +198,7 @@ class World:
         self.cluster.version += 1
         self.failures.set("declared", fid, True)
         self.failures.set("declared_s", fid, t)
+        self.failures.set("detection_s", fid, t - self.failures.get("time_s", fid))
         self.node_events.append(t, node, int(self.cluster.node_rack[node]), 2)
         c, s = st.slots_on(node)
         keep = ~st.lost[c] & (st.job[c, s] == JOB_NONE)
@@ -202,12 +209,13 @@ class World:
             self._close_recovery(fid, t_fail, t_fail)
         else:
             self.recoveries.append(Recovery(fid, t_fail, st.n_chunks, np.unique(c)))
-        self.repair.enqueue(c, s)
+        self.repair.enqueue(c, s, fid)
 
-    def _node_back(self, node: int, fid: int, kind: str, back: simpy.Event) -> None:
+    def _node_back(self, node: int, fid: int, back: simpy.Event) -> None:
         cl, t, st = self.cluster, self.env.now, self.state
-        if cl.failure_id[node] != fid:
-            return
+        if cl.failure_id[node] != fid or t < self.down_until[node]:
+            return                       # another failure still holds the node down
+        kind = self.failure_kind[node]
         if kind == "permanent" and not cl.dead[node]:
             self.declare(node, fid)      # an empty replacement shows the data is gone
         was_dead = bool(cl.dead[node])
@@ -223,6 +231,7 @@ class World:
         st.node_up(node, t)
         if kind == "transient":
             self.failures.set("stale_slots_dropped", fid, int(self.stale_slots[node]))
+            cl.used[node] -= self.stale_bytes[node]
             self.stale_slots[node] = 0
             self.stale_bytes[node] = 0
             if was_dead:
@@ -230,8 +239,10 @@ class World:
         self.repair.node_changed()
         back.succeed()
 
-    def drop_stale_now(self, node: int) -> None:
-        """A copy rebuilt elsewhere after its node came back: dropped at once."""
+    def count_stale_dropped(self, node: int) -> None:
+        """Count, on the node's last failure, a stale copy dropped at once (its node is up again).
+
+        Only the record: the caller releases the copy's bytes."""
         fid = int(self.last_failure[node])
         if fid >= 0:
             self.failures.set("stale_slots_dropped", fid, self.failures.get("stale_slots_dropped", fid) + 1)
@@ -285,8 +296,19 @@ class World:
             self.recoveries = [r for r in self.recoveries if r.remaining > 0]
 
     def _close_recovery(self, fid: int, t_fail: float, t_end: float) -> None:
+        """Recovery = detection (failure to declaration) + repair (declaration to fully redundant or lost)."""
         self.failures.set("recovery_end_s", fid, t_end)
         self.failures.set("recovery_time_s", fid, t_end - t_fail)
+        self.failures.set("repair_s", fid, max(0.0, t_end - self.failures.get("declared_s", fid)))
+
+    def censor_open_recoveries(self, t_end: float) -> None:
+        """End of run: recoveries still open get their times so far, flagged ``censored`` (lower
+        bounds); ``recovery_end_s`` stays empty."""
+        for rec in self.recoveries:
+            fid = rec.failure_id
+            self.failures.set("recovery_time_s", fid, t_end - rec.t_fail)
+            self.failures.set("repair_s", fid, t_end - self.failures.get("declared_s", fid))
+            self.failures.set("censored", fid, True)
 
     # -- accounting -----------------------------------------------------------------------------
     def held_bytes(self) -> int:
@@ -295,4 +317,6 @@ class World:
 
     def storage_overhead(self) -> dict:
         """The ledger's /storage/overhead dict for the chunks' current modes."""
-        return self.ledger.overhead_from_modes(self.state.mode, self.chunk_size)
+        st = self.state
+        # A lost chunk is no longer stored: code -1 keeps it out of the ledger.
+        return self.ledger.overhead_from_modes(np.where(st.lost, -1, st.mode), self.chunk_size)
