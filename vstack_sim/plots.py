@@ -321,6 +321,8 @@ def reduced_redundancy(run) -> Figure:
     ax.set_ylabel("chunks")
     _title(fig, run, "Chunks at reduced redundancy")
     return fig
+
+
 def _rate_steps(start_s: np.ndarray, end_s: np.ndarray, nbytes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The exact total rate when each job moves its bytes evenly from its start to its end.
 
