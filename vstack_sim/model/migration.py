@@ -172,11 +172,14 @@ class Migrator:
                 epochs = w.epoch[nodes].copy()
                 done = env.now
                 slot_bytes = int(w.state.mode_slot_bytes[target])
+                disks = []
                 for node in nodes.tolist():
-                    done = max(done, w.cluster.submit(node, env.now, slot_bytes)[1])
+                    disk, finish = w.cluster.write_slot(node, env.now, slot_bytes)
+                    disks.append(disk)
+                    done = max(done, finish)
                 yield env.timeout(done - env.now)
                 w.conversion_bytes -= write_bytes
-                self._commit(c, target, nodes, epochs, sources)
+                self._commit(c, target, nodes, epochs, sources, np.array(disks))
                 moved_read += read_bytes
                 moved_written += write_bytes
                 converted += 1
@@ -199,12 +202,12 @@ class Migrator:
         if len(usable) < need:
             return None
         if mode == MODE_REPLICATION:
-            usable.sort(key=lambda j: cl.wait(nodes[j], t))
+            usable.sort(key=lambda j: cl.slot_wait(c, j, t))
         chosen = usable[:need]
         slot_bytes = int(st.mode_slot_bytes[mode])
         ready = t
         for j in chosen:
-            ready = max(ready, cl.submit(nodes[j], t, slot_bytes)[1])
+            ready = max(ready, cl.read_slot(c, j, t, slot_bytes)[1])
         degraded = mode != MODE_REPLICATION and any(j >= need for j in chosen)
         return ready, slot_bytes * len(chosen), degraded, chosen
 
@@ -216,7 +219,7 @@ class Migrator:
                             w.cluster.node_rack, w.cluster.n_racks)[0]
         return None if nodes[0] < 0 else nodes
 
-    def _commit(self, c: int, target: int, nodes: np.ndarray, epochs: np.ndarray, sources) -> None:
+    def _commit(self, c: int, target: int, nodes: np.ndarray, epochs: np.ndarray, sources, disks: np.ndarray) -> None:
         """The new layout is complete: it replaces the old one, which is dropped."""
         w = self.w
         st, cl, t = w.state, w.cluster, w.env.now
@@ -231,6 +234,8 @@ class Migrator:
         st.job[c, :] = JOB_NONE
         st.missing[c] = 0
         live = w.epoch[nodes] == epochs
+        cl.disks.replace_layout(c, old_live.copy(), int(st.mode_slot_bytes[old_mode]), disks, live,
+                                int(st.mode_slot_bytes[target]))
         st.replace_layout(c, target, nodes, live, cl.up, t)
         np.add.at(cl.used, nodes[live], int(st.mode_slot_bytes[target]))
         chunk = np.array([c])

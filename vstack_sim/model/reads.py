@@ -9,7 +9,7 @@ give, at a fraction of the cost (docs/model.md: next-free-time queues inside one
 arrival process). A request enters the disk queues at its own time; chunk
 i+1 is requested when chunk i has arrived (or later, with playback pacing).
 
-* Replicated chunk: one live replica, the one whose disk would serve it
+* Replicated chunk: one live replica, the one whose disk would start it
   soonest; ties are broken from the ``reads`` stream.
 * Erasure-coded chunk with its k data fragments up: read them in parallel;
   the disk part is the slowest; no decode (systematic).
@@ -18,7 +18,10 @@ i+1 is requested when chunk i has arrived (or later, with playback pacing).
 * Fewer than needed: the read fails (``unavailable``, or ``lost``) and the
   viewer abandons the rest of the view; the view still counts.
 
-Latency = disk part (queueing + service) + bytes / client_bandwidth +
+Each fragment or replica read queues at the disk that holds the slot (a
+drawn positioning time plus bytes / disk_bandwidth, see :mod:`.disks`), then
+at its node's NIC (bytes / network_bandwidth, FIFO). Latency = time until the
+slowest needed piece is out of its NIC + bytes / client_bandwidth +
 network_latency + decode time. Every read is kept in compact columns; the
 reads table may be a uniform sample, but summaries use every read.
 """
@@ -111,16 +114,22 @@ class ReadPath:
         node_mv = memoryview(st.slot_node.reshape(-1))
         live_mv = memoryview(st.slot_live.reshape(-1))
         up_mv = memoryview(cl.up)
-        disk = cl.disk_free
-        lat0, per_byte = cl.latency, cl.per_byte
+        dk = cl.disks
+        disk_mv = memoryview(dk.slot_disk.reshape(-1))
+        free_at, nic, xfer = dk.free_at, dk.nic_free, dk.xfer_free
+        shared = dk.shared
+        take = dk.positioning.take
+        fixed = dk.positioning.deterministic
+        pos0 = dk.positioning.mean
+        per_byte, nic_per_byte = dk.per_byte, dk.nic_per_byte
         first_chunk = cat.first_chunk
         S = w.chunk_size
         F = w.fragment_bytes
         k = w.k
         r_width = int(st.mode_width[MODE_REPLICATION])
         ec_width = int(st.mode_width[1 - MODE_REPLICATION])
-        rep_service = lat0 + S * per_byte
-        frag_service = lat0 + F * per_byte
+        rep_xfer, frag_xfer = S * per_byte, F * per_byte
+        rep_nic, frag_nic = S * nic_per_byte, F * nic_per_byte
         rep_net = S * self.client_per_byte + self.net_latency
         ec_net = k * F * self.client_per_byte + self.net_latency
         decode = k * F * self.decode_per_byte
@@ -159,27 +168,38 @@ class ReadPath:
             base = c * width
             reason = 0
             if mode == MODE_REPLICATION:
-                best, best_free, ties = -1, 0.0, 0
+                best, best_j, best_free, ties = -1, -1, 0.0, 0
                 for j in range(r_width):
                     n = node_mv[base + j]
                     if n >= 0 and live_mv[base + j] and up_mv[n]:
-                        free = disk[n][0]
+                        free = free_at[disk_mv[base + j]][0]
                         if free < t:
                             free = t
                         if best < 0 or free < best_free:
-                            best, best_free, ties = n, free, 1
+                            best, best_j, best_free, ties = n, j, free, 1
                         elif free == best_free:
                             ties += 1
                             if self._uniform() * ties < 1.0:
-                                best = n
+                                best, best_j = n, j
                 if best < 0:
                     reason = 2 if lost_mv[c] else 1
                 else:
-                    h = disk[best]
+                    d = disk_mv[base + best_j]
+                    h = free_at[d]
                     start = h[0] if h[0] > t else t
-                    finish = start + rep_service
+                    if shared:
+                        start += pos0 if fixed else take()
+                        if xfer[d] > start:
+                            start = xfer[d]
+                        finish = xfer[d] = start + rep_xfer
+                    else:
+                        finish = start + (pos0 if fixed else take()) + rep_xfer
                     heapreplace(h, finish)
-                    latency = finish - t + rep_net
+                    out = nic[best]
+                    if out < finish:
+                        out = finish
+                    out = nic[best] = out + rep_nic
+                    latency = out - t + rep_net
                     kind, nbytes = 0, S
             else:
                 data_up = 0
@@ -190,12 +210,24 @@ class ReadPath:
                 if data_up == k and not extra:
                     slowest = t
                     for j in range(k):
-                        h = disk[node_mv[base + j]]
+                        d = disk_mv[base + j]
+                        h = free_at[d]
                         start = h[0] if h[0] > t else t
-                        finish = start + frag_service
+                        if shared:
+                            start += pos0 if fixed else take()
+                            if xfer[d] > start:
+                                start = xfer[d]
+                            finish = xfer[d] = start + frag_xfer
+                        else:
+                            finish = start + (pos0 if fixed else take()) + frag_xfer
                         heapreplace(h, finish)
-                        if finish > slowest:
-                            slowest = finish
+                        n = node_mv[base + j]
+                        out = nic[n]
+                        if out < finish:
+                            out = finish
+                        out = nic[n] = out + frag_nic
+                        if out > slowest:
+                            slowest = out
                     latency = slowest - t + ec_net
                     kind, nbytes = 1, k * F
                 else:
@@ -207,11 +239,23 @@ class ReadPath:
                         chosen = usable[:k + extra]
                         finishes = []
                         for j in chosen:
-                            h = disk[node_mv[base + j]]
+                            d = disk_mv[base + j]
+                            h = free_at[d]
                             start = h[0] if h[0] > t else t
-                            finish = start + frag_service
+                            if shared:
+                                start += pos0 if fixed else take()
+                                if xfer[d] > start:
+                                    start = xfer[d]
+                                finish = xfer[d] = start + frag_xfer
+                            else:
+                                finish = start + (pos0 if fixed else take()) + frag_xfer
                             heapreplace(h, finish)
-                            finishes.append((finish, j))
+                            n = node_mv[base + j]
+                            out = nic[n]
+                            if out < finish:
+                                out = finish
+                            out = nic[n] = out + frag_nic
+                            finishes.append((out, j))
                         finishes.sort()
                         first_k = finishes[:k]
                         slowest = first_k[-1][0]

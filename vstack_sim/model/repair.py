@@ -54,6 +54,7 @@ class RepairScheduler:
         self._cap = 0
         self.chunk_targets: dict[int, list[int]] = {}        # chunk -> targets of its running jobs
         self._seq = 0
+        self._write_disk: dict[int, int] = {}                 # job id -> the disk its write went to
         self.bytes_read = 0
         self.bytes_written = 0
         self.table = Table("repairs", {
@@ -158,7 +159,7 @@ class RepairScheduler:
         width = int(st.mode_width[mode])
         live = st.slot_live[c, :width].tolist()
         up = cl.up
-        cands = [(cl.wait(n, t), j, n) for j, n in enumerate(st.slot_node[c, :width].tolist())
+        cands = [(cl.slot_wait(c, j, t), j, n) for j, n in enumerate(st.slot_node[c, :width].tolist())
                  if j != s and live[j] and up[n]]
         cands.sort()
         need = int(st.mode_need[mode])
@@ -182,8 +183,8 @@ class RepairScheduler:
             env.timeout(delay).callbacks.append(lambda _e: self._finish(job, t + delay))
             return
         first_start, last_finish = math.inf, t
-        for _, node in sources:
-            begin, end = w.cluster.submit(node, t, slot_bytes)
+        for j, _ in sources:
+            begin, end = w.cluster.read_slot(c, j, t, slot_bytes)
             first_start = min(first_start, begin)
             last_finish = max(last_finish, end)
         job[6] = first_start
@@ -219,7 +220,7 @@ class RepairScheduler:
         w = self.w
         t = w.env.now
         if w.cluster.up[job[3]]:
-            _, end = w.cluster.submit(job[3], t, job[8])
+            self._write_disk[job[10]], end = w.cluster.write_slot(job[3], t, job[8])
         else:
             end = t
         w.env.timeout(end - t).callbacks.append(lambda _e: self._finish(job, end))
@@ -244,6 +245,8 @@ class RepairScheduler:
         if w.payloads is not None:
             w.payloads.rebuild_slot(c, s, mode, sources)
         stale = st.move_slot(c, s, target, w.cluster.up, w.env.now)
+        disk = self._write_disk.pop(job_id, None)
+        w.cluster.disks.place_slot(c, s, w.cluster.disks.pick(target) if disk is None else disk, slot_bytes, stale)
         if stale:
             if w.cluster.up[old]:
                 w.drop_stale_now(old)

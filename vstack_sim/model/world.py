@@ -61,7 +61,7 @@ class World:
             self.manager.set_manual_override(video, mode)
         self.ledger = StorageLedger(self.manager)
         self.catalog = build_catalog(config.catalog, red.popularity_threshold, self.rng.catalog)
-        self.cluster = Cluster(config.cluster)
+        self.cluster = Cluster(config.cluster, self.rng.service)
         m = self.manager
         modes = (MODE_REPLICATION, MODE_ERASURE_CODING)
         self.state = ChunkState(
@@ -69,6 +69,7 @@ class World:
             mode_width=tuple(m.slots_per_chunk(x) for x in modes),
             mode_need=tuple(m.min_slots_to_read(x) for x in modes),
             mode_slot_bytes=tuple(m.slot_bytes(x) for x in modes))
+        self.cluster.disks.attach(self.catalog.chunks, self.state.width)
         self.k = red.data_shards
         self.chunk_size = config.catalog.chunk_size
         self.fragment_bytes = m.fragment_size()
@@ -117,6 +118,7 @@ class World:
             if (nodes < 0).any():
                 raise ValueError("cluster: not enough eligible nodes or space to place the catalog")
             self.state.place(batch, nodes, cl.up)
+            cl.disks.assign_fresh(batch, nodes, slot_bytes)
             cl.used += np.bincount(nodes.ravel(), minlength=cl.n_nodes) * slot_bytes
 
     def placement_weights(self, slot_bytes: int) -> np.ndarray:
@@ -172,6 +174,7 @@ class World:
         t = self.env.now
         lost = self.state.destroy(node, t)
         self.cluster.used[node] = 0
+        self.cluster.disks.clear_node(node)
         self.epoch[node] += 1
         self.stale_slots[node] = 0
         self.stale_bytes[node] = 0
