@@ -98,3 +98,30 @@ def test_a_hot_nodes_nic_saturates():
     fast = simulate(config(base, {"cluster": {"network_bandwidth": 1e9}})).summary["reads"]["latency_ms"]["all"]
     slow = simulate(config(base, {"cluster": {"network_bandwidth": 50e6}})).summary["reads"]["latency_ms"]["all"]
     assert fast["p99"] < 60 and slow["p50"] > 10 * fast["p50"]
+
+
+def nic_only(nic_bw=1.0):
+    return Disks(ClusterConfig(network_bandwidth=nic_bw), 1, np.random.default_rng(0))
+
+
+def test_nic_in_arrival_order_is_exactly_a_fifo_queue():
+    d = nic_only()
+    rng = np.random.default_rng(5)
+    arrive = np.cumsum(rng.exponential(1.0, 5000))
+    size = rng.exponential(0.8, 5000)
+    free, expected = 0.0, []
+    for a, y in zip(arrive, size):
+        free = max(free, a) + y
+        expected.append(free)
+    got = [d.reserve(0, a, y, a) for a, y in zip(arrive, size)]
+    assert np.allclose(got, expected, rtol=0, atol=1e-9)
+
+
+def test_nic_serves_an_early_arrival_in_a_gap_before_a_later_one():
+    d = nic_only()
+    assert d.reserve(0, 10.0, 1.0, 0.0) == 11.0   # issued first, its disk finishes late
+    assert d.reserve(0, 2.0, 1.0, 0.5) == 3.0     # issued later, arrives earlier: not held behind it
+    assert d.reserve(0, 9.5, 1.0, 0.6) == 12.0    # the gap before 10 is too short
+    assert d.reserve(0, 3.0, 1.0, 0.7) == 4.0     # adjoins [2, 3)
+    assert d.nic_start[0] == [2.0, 10.0] and d.nic_end[0] == [4.0, 12.0]
+    assert d.send(0, 20.0, 2.0, 1.0, begin=13.0) == 20.0   # pipelined: sends from 13, done when the data is

@@ -50,7 +50,7 @@ class Cluster:
         disk = int(d.slot_disk[chunk, slot])
         start, finish = d.submit(disk, t, nbytes)
         node = int(d.disk_node[disk])
-        return start, d.send(node, finish, nbytes, begin=start if pipelined else None)
+        return start, d.send(node, finish, nbytes, t, begin=start if pipelined else None)
 
     def write_slot(self, node: int, t: float, nbytes: float) -> tuple[int, float]:
         """Write a slot onto ``node`` at ``t``; returns (the disk chosen, finish)."""

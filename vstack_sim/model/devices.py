@@ -178,7 +178,7 @@ class PositioningTimes:
         self.cv = float(cv)
         self.rng = rng
         self.deterministic = kind == "deterministic" or cv == 0.0 or mean == 0.0
-        self._block: list[float] = []
+        self.block: list[float] = []      # the current block, reversed: ``block.pop()`` is the next variate
 
     def draw(self, n: int) -> np.ndarray:
         """``n`` variates from the stream (the deterministic kind draws nothing)."""
@@ -195,9 +195,10 @@ class PositioningTimes:
         return self.take()
 
     def take(self) -> float:
+        """The next variate; hot loops pop ``block`` themselves and call this only when it is empty."""
         if self.deterministic:
             return self.mean
-        block = self._block
+        block = self.block
         if not block:
             block.extend(self.draw(BLOCK)[::-1].tolist())   # popped from the end: block order
         return block.pop()

@@ -18,16 +18,22 @@ bytes / disk_bandwidth. With ``shared_disk_bandwidth`` the transfers of one
 disk also take turns on one data path (flash behind one link): positioning
 overlaps over the servers, transfers do not.
 
-**A NIC** is one FIFO server per node for the bytes the node sends (reads,
-and the sources of repairs and conversions), at ``network_bandwidth``. A
-request enters it when its disk part is done and is served in the order the
-node was asked (issue order): exact when a node has one disk, an
-approximation when several disks of one node finish out of issue order.
+**A NIC** is one server per node for the bytes the node sends (reads, and
+the sources of repairs and conversions), at ``network_bandwidth``. A request
+reaches it when its disk part is done, which for the disks of one node need
+not be the order the requests were issued in. So the NIC keeps a calendar of
+the intervals it has promised, and a request takes the first gap at or after
+its arrival long enough for its bytes. When requests reach the NIC in the
+order they were issued (one disk per node, or one slot and one disk) this is
+exactly FIFO; otherwise a request that arrives earlier is not held behind one
+issued earlier that arrives later (a single next-free time would do that, and
+couple all the disks of a node).
 """
 
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_right
 
 import numpy as np
 
@@ -53,7 +59,9 @@ class Disks:
         self.free_at: list[list[float]] = [[0.0] * cfg.io_slots for _ in range(self.n_disks)]
         self.shared = bool(cfg.shared_disk_bandwidth and cfg.io_slots > 1)
         self.xfer_free: list[float] = [0.0] * self.n_disks  # the shared data path, when shared
-        self.nic_free: list[float] = [0.0] * n_nodes
+        # Each NIC's calendar: sorted, disjoint busy intervals [start, end) not yet over.
+        self.nic_start: list[list[float]] = [[] for _ in range(n_nodes)]
+        self.nic_end: list[list[float]] = [[] for _ in range(n_nodes)]
         self.per_byte = 1.0 / float(cfg.disk_bandwidth)
         self.nic_per_byte = 1.0 / float(cfg.network_bandwidth)
         self.positioning = PositioningTimes(cfg.positioning_time, cfg.request_latency, cfg.positioning_cv, rng)
@@ -89,24 +97,57 @@ class Disks:
         w = self.free_at[disk][0] - t
         return w if w > 0.0 else 0.0
 
-    def send(self, node: int, ready: float, nbytes: float, begin: float | None = None) -> float:
+    def send(self, node: int, ready: float, nbytes: float, now: float, begin: float | None = None) -> float:
         """Bytes leave ``node`` through its NIC; returns when the last byte is out.
 
         ``ready``: when the data is all there (store and forward). With ``begin`` (pipelined
         I/O) the NIC may start at ``begin`` as the data streams in, finishing no earlier than
         ``ready``.
         """
-        free = self.nic_free[node]
+        y = nbytes * self.nic_per_byte
         if begin is None:
-            start = ready if ready > free else free
-            finish = start + nbytes * self.nic_per_byte
+            return self.reserve(node, ready, y, now)
+        out = self.reserve(node, begin, y, now)
+        return out if out > ready else ready
+
+    def reserve(self, node: int, arrive: float, y: float, now: float) -> float:
+        """The NIC's first gap of length ``y`` at or after ``arrive``; returns its end.
+
+        ``now`` is the simulated time of the request (requests come in time order, and
+        arrive no earlier than now), so intervals over by then are forgotten.
+        """
+        starts, ends = self.nic_start[node], self.nic_end[node]
+        n = len(ends)
+        if n > 32:
+            j = bisect_right(ends, now)
+            if j > 16:
+                del starts[:j], ends[:j]
+                n -= j
+        if not n or arrive >= ends[-1]:                 # nothing promised after arrival: the usual case
+            if n and arrive == ends[-1]:
+                ends[-1] = arrive + y
+            else:
+                starts.append(arrive)
+                ends.append(arrive + y)
+            return arrive + y
+        i = bisect_right(ends, arrive)
+        s = arrive
+        while i < n and starts[i] < s + y:
+            if ends[i] > s:
+                s = ends[i]
+            i += 1
+        e = s + y
+        if i > 0 and ends[i - 1] == s:                  # adjoins the interval before: extend it
+            ends[i - 1] = e
+            if i < n and starts[i] == e:
+                ends[i - 1] = ends[i]
+                del starts[i], ends[i]
+        elif i < n and starts[i] == e:
+            starts[i] = s
         else:
-            start = begin if begin > free else free
-            finish = start + nbytes * self.nic_per_byte
-            if finish < ready:
-                finish = ready
-        self.nic_free[node] = finish
-        return finish
+            starts.insert(i, s)
+            ends.insert(i, e)
+        return e
 
     # -- where slots live -----------------------------------------------------------------------
     def assign_fresh(self, chunks: np.ndarray, nodes: np.ndarray, slot_bytes: int) -> None:

@@ -116,9 +116,14 @@ class ReadPath:
         up_mv = memoryview(cl.up)
         dk = cl.disks
         disk_mv = memoryview(dk.slot_disk.reshape(-1))
-        free_at, nic, xfer = dk.free_at, dk.nic_free, dk.xfer_free
+        free_at, xfer = dk.free_at, dk.xfer_free
+        nic = dk.reserve
+        nic_end = dk.nic_end
+        nic_start = dk.nic_start
         shared = dk.shared
         take = dk.positioning.take
+        block = dk.positioning.block
+        pop = block.pop
         fixed = dk.positioning.deterministic
         pos0 = dk.positioning.mean
         per_byte, nic_per_byte = dk.per_byte, dk.nic_per_byte
@@ -129,7 +134,7 @@ class ReadPath:
         r_width = int(st.mode_width[MODE_REPLICATION])
         ec_width = int(st.mode_width[1 - MODE_REPLICATION])
         rep_xfer, frag_xfer = S * per_byte, F * per_byte
-        rep_nic, frag_nic = S * nic_per_byte, F * nic_per_byte
+        rep_nic, frag_nic = S * nic_per_byte, F * nic_per_byte    # NIC time of a replica, a fragment
         rep_net = S * self.client_per_byte + self.net_latency
         ec_net = k * F * self.client_per_byte + self.net_latency
         decode = k * F * self.decode_per_byte
@@ -187,18 +192,24 @@ class ReadPath:
                     d = disk_mv[base + best_j]
                     h = free_at[d]
                     start = h[0] if h[0] > t else t
+                    start += pos0 if fixed else (pop() if block else take())
+                    if shared and xfer[d] > start:
+                        start = xfer[d]
+                    finish = start + rep_xfer
                     if shared:
-                        start += pos0 if fixed else take()
-                        if xfer[d] > start:
-                            start = xfer[d]
-                        finish = xfer[d] = start + rep_xfer
-                    else:
-                        finish = start + (pos0 if fixed else take()) + rep_xfer
+                        xfer[d] = finish
                     heapreplace(h, finish)
-                    out = nic[best]
-                    if out < finish:
-                        out = finish
-                    out = nic[best] = out + rep_nic
+                    # The NIC: inline when nothing is promised after this arrival (see Disks.reserve).
+                    e = nic_end[best]
+                    if e and (finish < e[-1] or len(e) > 32):
+                        out = nic(best, finish, rep_nic, t)
+                    else:
+                        out = finish + rep_nic
+                        if e and finish == e[-1]:
+                            e[-1] = out
+                        else:
+                            e.append(out)
+                            nic_start[best].append(finish)
                     latency = out - t + rep_net
                     kind, nbytes = 0, S
             else:
@@ -213,19 +224,24 @@ class ReadPath:
                         d = disk_mv[base + j]
                         h = free_at[d]
                         start = h[0] if h[0] > t else t
+                        start += pos0 if fixed else (pop() if block else take())
+                        if shared and xfer[d] > start:
+                            start = xfer[d]
+                        finish = start + frag_xfer
                         if shared:
-                            start += pos0 if fixed else take()
-                            if xfer[d] > start:
-                                start = xfer[d]
-                            finish = xfer[d] = start + frag_xfer
-                        else:
-                            finish = start + (pos0 if fixed else take()) + frag_xfer
+                            xfer[d] = finish
                         heapreplace(h, finish)
                         n = node_mv[base + j]
-                        out = nic[n]
-                        if out < finish:
-                            out = finish
-                        out = nic[n] = out + frag_nic
+                        e = nic_end[n]
+                        if e and (finish < e[-1] or len(e) > 32):
+                            out = nic(n, finish, frag_nic, t)
+                        else:
+                            out = finish + frag_nic
+                            if e and finish == e[-1]:
+                                e[-1] = out
+                            else:
+                                e.append(out)
+                                nic_start[n].append(finish)
                         if out > slowest:
                             slowest = out
                     latency = slowest - t + ec_net
@@ -250,12 +266,7 @@ class ReadPath:
                             else:
                                 finish = start + (pos0 if fixed else take()) + frag_xfer
                             heapreplace(h, finish)
-                            n = node_mv[base + j]
-                            out = nic[n]
-                            if out < finish:
-                                out = finish
-                            out = nic[n] = out + frag_nic
-                            finishes.append((out, j))
+                            finishes.append((nic(node_mv[base + j], finish, frag_nic, t), j))
                         finishes.sort()
                         first_k = finishes[:k]
                         slowest = first_k[-1][0]
