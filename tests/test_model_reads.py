@@ -1,6 +1,7 @@
 """The read path: hand-computed latencies, failures during reads, and reads agreeing with a SimPy Resource model."""
 
 import numpy as np
+import pytest
 import simpy
 
 from helpers import config, fail, layout, one_stripe
@@ -220,3 +221,60 @@ def test_late_binding_changes_nothing_with_deterministic_service_at_negligible_l
     a, b = (r.reads for r in runs)
     assert len(a) == 50 * 20 and set(a["kind"]) == set(b["kind"]) == {"erasure_coding"}
     assert np.array_equal(a["latency_ms"].to_numpy(), b["latency_ms"].to_numpy())
+
+
+def replica_read_with_failure(node, at):
+    # Three replicas; node 0 is down from t = 5, so the read at t = 10 goes to node 1 or 2.
+    return simulate(config({
+        "run": {"duration": 3600},
+        "catalog": {"videos": 1, "chunks_per_video": 1, "hot_fraction": 1.0},
+        "cluster": {"nodes": 3, "racks": 3},
+        "redundancy": {"policy": "replication"},
+        "failures": {"detection_timeout": "30d", "scheduled": [fail(5.0, 0, "transient", "1h"),
+                                                               fail(at, node, "transient", "1h")]},
+        "workload": {"scheduled_views": [{"at": 10.0, "video": 0}]}}))
+
+
+def test_a_replicated_read_in_flight_when_its_node_fails_completes_from_another_replica():
+    fresh = REQ_LAT + S / DISK_BW + S / NIC_BW + S / CLIENT_BW + NET_LAT
+    runs = [replica_read_with_failure(n, 10.02) for n in (1, 2)]
+    over = [r for r in runs if r.summary["reads"]["failed_over"] == 1]
+    assert len(over) == 1                                   # exactly the node that served it
+    other = next(r for r in runs if r is not over[0])
+    assert other.reads["latency_ms"].iloc[0] == pytest.approx(fresh * 1000.0, abs=1e-9)
+    read = over[0].reads.iloc[0]
+    assert read["failed_over"] and read["kind"] == "replication" and read["time_s"] == 10.0
+    assert read["latency_ms"] == pytest.approx((0.02 + fresh) * 1000.0, abs=1e-9)   # the lost 20 ms count
+    assert over[0].summary["reads"]["failover_lost_ms"]["mean"] == pytest.approx(20.0)
+    assert over[0].summary["reads"]["failed"] == 0 and len(over[0].reads) == 1
+    # Failing once its bytes have left the node (during the client transfer) changes nothing.
+    served_by = 1 if over[0] is runs[0] else 2
+    late = replica_read_with_failure(served_by, 10.0 + fresh - S / CLIENT_BW / 2)
+    assert late.summary["reads"]["failed_over"] == 0
+    assert late.reads["latency_ms"].iloc[0] == pytest.approx(fresh * 1000.0, abs=1e-9)
+
+
+def test_an_ec_read_in_flight_when_a_data_fragment_node_fails_becomes_degraded():
+    nodes = layout(ec_stripe([]))
+    cfg = ec_stripe([{"at": DAY, "video": 0}],
+                    failures={"detection_timeout": "30d", "scheduled": [fail(DAY + 0.01, nodes[0], "transient", "1h")]})
+    r = simulate(cfg)
+    read = r.reads.iloc[0]
+    degraded = REQ_LAT + F / DISK_BW + F / NIC_BW + 3 * F / CLIENT_BW + NET_LAT + 3 * F / DECODE
+    assert read["kind"] == "degraded" and read["failed_over"]
+    assert read["latency_ms"] / 1000.0 == pytest.approx(0.01 + degraded, abs=1e-9)
+    assert r.views["startup_latency_ms"].iloc[0] == read["latency_ms"]
+
+
+def test_a_read_that_cannot_fail_over_fails_and_ends_its_view():
+    base = one_stripe(5, catalog={"chunks_per_video": 3, "chunk_size": S}, codec={"verify_payloads": False})
+    nodes = layout(config(base))
+    sched = [fail(DAY - 10, nodes[3], "transient", "1h"), fail(DAY - 10, nodes[4], "transient", "1h"),
+             fail(DAY + 0.01, nodes[0], "transient", "1h")]
+    r = simulate(config(base, {"failures": {"detection_timeout": "30d", "scheduled": sched},
+                               "workload": {"scheduled_views": [{"at": DAY, "video": 0}]}}))
+    assert len(r.reads) == 1
+    read = r.reads.iloc[0]
+    assert read["kind"] == "failed" and read["reason"] == "unavailable" and read["failed_over"]
+    assert r.summary["reads"]["failed"] == 1 and bool(r.views["failed"].iloc[0])
+    assert r.videos["total_bytes_served"].iloc[0] == 0

@@ -56,17 +56,22 @@ class ReadPath:
         self.extra = cfg.workload.late_binding_extra
         self.rng = world.rng.reads
         self._rand = []
-        # Views in flight: view id -> [video, next chunk index, end index, start time, chunks read, bytes].
+        # Views in flight: view id -> [video, next chunk index, end index, start time, chunks read, bytes,
+        # seq of its live heap entry, then of the read in flight: when its last piece leaves a NIC, its
+        # row, the slots it reads (a replica's slot, -1 for the k data fragments, or a tuple) and the
+        # time it was first requested].
         self.active: dict[int, list] = {}
         self.n_views = 0
         self.table = Table("reads", {
             "time_s": "f", "view_id": "i", "video_id": "i", "chunk_id": "i", "chunk_index": "i", "mode": MODES,
-            "kind": KINDS, "reason": REASONS, "latency_ms": "f", "bytes": "i"})
+            "kind": KINDS, "reason": REASONS, "latency_ms": "f", "bytes": "i", "failed_over": "b"})
         self.views = Table("views", {
             "view_id": "i", "time_s": "f", "video_id": "i", "chunks_requested": "i", "chunks_read": "i",
             "startup_latency_ms": "f", "failed": "b", "bytes_served": "i"})
         self.startup = {}
         self.popularity = None    # set by the migrator: records each view for windowed counts
+        self.failover_ms: list[float] = []   # per failed-over read: time lost to the node that failed
+        world.on_node_failed.append(self.node_failed)
 
     # -- wiring ---------------------------------------------------------------------------------
     def add_source(self, source) -> None:
@@ -140,14 +145,17 @@ class ReadPath:
         decode = k * F * self.decode_per_byte
         extra = self.extra
         pacing = self.pacing
-        c_time, c_view, c_video, c_chunk, c_idx, c_mode, c_kind, c_reason, c_lat, c_bytes = (
+        c_time, c_view, c_video, c_chunk, c_idx, c_mode, c_kind, c_reason, c_lat, c_bytes, c_over = (
             self.table.appender(x) for x in self.table.columns)
+        row = len(self.table)
+        kind = nbytes = 0
+        latency = out = 0.0
         heappop, heappush, heapreplace = heapq.heappop, heapq.heappush, heapq.heapreplace
         payloads = w.payloads
         view_count, last_viewed, served = cat.view_count, cat.last_viewed, cat.total_bytes_served
         popularity = self.popularity
         while heap and heap[0][0] <= horizon:
-            t, _, item, arrival = heappop(heap)
+            t, seq, item, arrival = heappop(heap)
             if item < 0:                                   # a view arrives
                 src = -1 - item
                 nxt = self.sources[src].next()
@@ -161,13 +169,18 @@ class ReadPath:
                 last_viewed[video] = t
                 if popularity is not None:
                     popularity.record(video, t)
-                active[vid] = [video, 0, watched, t, 0, 0]
                 self._seq += 1
+                active[vid] = [video, 0, watched, t, 0, 0, self._seq, t, -1, -1, t]
                 heappush(heap, (t, self._seq, vid, None))
                 continue
             vid = item
-            v = active[vid]
+            v = active.get(vid)
+            if v is None or seq != v[6]:                   # superseded by a failover, or ended
+                continue
             video, idx = v[0], v[1]
+            if idx >= v[2]:                                # its last chunk has arrived
+                self._end_view(vid, failed=False)
+                continue
             c = int(first_chunk[video]) + idx
             mode = mode_mv[c]
             base = c * width
@@ -211,7 +224,7 @@ class ReadPath:
                             e.append(out)
                             nic_start[best].append(finish)
                     latency = out - t + rep_net
-                    kind, nbytes = 0, S
+                    kind, nbytes, spec = 0, S, best_j
             else:
                 data_up = 0
                 for j in range(k):
@@ -244,8 +257,9 @@ class ReadPath:
                                 nic_start[n].append(finish)
                         if out > slowest:
                             slowest = out
+                    out = slowest
                     latency = slowest - t + ec_net
-                    kind, nbytes = 1, k * F
+                    kind, nbytes, spec = 1, k * F, -1
                 else:
                     usable = [j for j in range(ec_width)
                               if live_mv[base + j] and up_mv[node_mv[base + j]]]
@@ -269,38 +283,113 @@ class ReadPath:
                             finishes.append((nic(node_mv[base + j], finish, frag_nic, t), j))
                         finishes.sort()
                         first_k = finishes[:k]
-                        slowest = first_k[-1][0]
-                        parity_used = any(j >= k for _, j in first_k)
+                        out = slowest = first_k[-1][0]
+                        spec = tuple(j for _, j in first_k)
+                        parity_used = any(j >= k for j in spec)
                         latency = slowest - t + ec_net + (decode if parity_used else 0.0)
                         kind = 2 if data_up < k else 1
                         nbytes = k * F
                         if payloads is not None and parity_used:
                             payloads.degraded_read(c, [j for _, j in first_k])
-            c_time(t); c_view(vid); c_video(video); c_chunk(c); c_idx(idx); c_mode(mode)
-            if reason:
-                c_kind(3); c_reason(reason); c_lat(float("nan")); c_bytes(0)
+            if arrival is not None:                        # a failover: this read's row is updated
+                self._failed_over(vid, v, arrival, t, reason, kind, latency, nbytes)
+                if reason:
+                    continue
+                latency += t - arrival[1]
+            else:
+                c_time(t); c_view(vid); c_video(video); c_chunk(c); c_idx(idx); c_mode(mode); c_over(0)
+                if reason:
+                    c_kind(3); c_reason(reason); c_lat(float("nan")); c_bytes(0)
+                    row += 1
+                    if idx == 0:
+                        self.startup[vid] = float("nan")
+                    self._end_view(vid, failed=True)
+                    continue
+                c_kind(kind); c_reason(0); c_lat(latency * 1000.0); c_bytes(nbytes)
+                served[video] += S
+                v[4] += 1
+                v[5] += S
                 if idx == 0:
-                    self.startup[vid] = float("nan")
-                self._end_view(vid, failed=True)
-                continue
-            c_kind(kind); c_reason(0); c_lat(latency * 1000.0); c_bytes(nbytes)
-            served[video] += S
-            v[4] += 1
-            v[5] += S
-            if idx == 0:
-                self.startup[vid] = latency * 1000.0
+                    self.startup[vid] = latency * 1000.0
+                v[8] = row
+                v[10] = t
+                row += 1
+            v[7] = out
+            v[9] = spec
             idx += 1
-            if idx >= v[2]:
-                self._end_view(vid, failed=False)
-                continue
             v[1] = idx
-            t_next = t + latency
+            t_next = v[10] + latency
             if pacing:
                 due = v[3] + idx * pacing
                 if due > t_next:
                     t_next = due
             self._seq += 1
+            v[6] = self._seq
             heappush(heap, (t_next, self._seq, vid, None))
+
+    # -- reads in flight when a node fails -------------------------------------------------------
+    def node_failed(self, node: int) -> None:
+        """Reads whose pieces from ``node`` have not left it yet are requested again now.
+
+        The retry reads the chunk afresh (another replica, or k fragments, degraded) and its
+        latency counts from the first request. Pieces already received from other nodes are read
+        again (a small overcount of load); a piece counts as not yet received unless the read's
+        last piece had left its NIC before the failure.
+        """
+        t = self.env.now
+        if not self.active:
+            return
+        node_of = self.w.state.slot_node
+        first_chunk = self.w.catalog.first_chunk
+        k = self.w.k
+        hit = []
+        for vid, v in self.active.items():
+            if v[7] <= t or v[8] < 0:
+                continue
+            c = int(first_chunk[v[0]]) + v[1] - 1
+            spec = v[9]
+            if spec == -1:
+                nodes = node_of[c, :k].tolist()
+            elif isinstance(spec, tuple):
+                nodes = node_of[c, list(spec)].tolist()
+            else:
+                nodes = [int(node_of[c, spec])]
+            if node in nodes:
+                hit.append(vid)
+        for vid in hit:
+            v = self.active[vid]
+            v[1] -= 1
+            v[7] = t
+            self._seq += 1
+            v[6] = self._seq
+            heapq.heappush(self.heap, (t, self._seq, vid, (v[8], v[10])))
+        if hit:
+            self.serve_until(t)
+
+    def _failed_over(self, vid: int, v: list, retry, t: float, reason: int, kind: int, latency: float,
+                     nbytes: int) -> None:
+        row, t_first = retry
+        tab = self.table
+        tab.set("failed_over", row, 1)
+        self.failover_ms.append((t - t_first) * 1000.0)
+        if reason:
+            tab.set("kind", row, 3)
+            tab.set("reason", row, reason)
+            tab.set("latency_ms", row, float("nan"))
+            tab.set("bytes", row, 0)
+            self.w.catalog.total_bytes_served[v[0]] -= self.w.chunk_size
+            v[4] -= 1
+            v[5] -= self.w.chunk_size
+            if v[1] == 0:
+                self.startup[vid] = float("nan")
+            self._end_view(vid, failed=True)
+            return
+        total = latency + (t - t_first)
+        tab.set("kind", row, kind)
+        tab.set("latency_ms", row, total * 1000.0)
+        tab.set("bytes", row, nbytes)
+        if v[1] == 0:
+            self.startup[vid] = total * 1000.0
 
     def _uniform(self) -> float:
         if not self._rand:
@@ -308,7 +397,7 @@ class ReadPath:
         return self._rand.pop()
 
     def _end_view(self, vid: int, failed: bool) -> None:
-        video, _, requested, start, read, served = self.active.pop(vid)
+        video, _, requested, start, read, served = self.active.pop(vid)[:6]
         self.views.append(vid, start, video, requested, read, self.startup.pop(vid, float("nan")), failed, served)
 
     # -- results ----------------------------------------------------------------------------------

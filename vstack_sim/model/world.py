@@ -84,6 +84,7 @@ class World:
         self.conversion_bytes = 0                       # new layouts being written by conversions
         self.recoveries: list[Recovery] = []
         self.on_chunks_redundant = []                   # hooks: payload store, migration
+        self.on_node_failed = []                        # hooks called with a node that just went down: reads
         self.repair = None                              # set by the simulation (RepairScheduler)
         self.payloads = None                            # set when verify_payloads is on
         self.failures = Table("failures", {
@@ -168,6 +169,8 @@ class World:
         detect.callbacks.append(lambda _e, n=node, f=fid: self._detected(n, f))
         ret = self.env.timeout(duration)
         ret.callbacks.append(lambda _e, n=node, f=fid, k=kind, b=back: self._node_back(n, f, k, b))
+        for hook in self.on_node_failed:
+            hook(node)
         return back
 
     def destroy_node_data(self, node: int) -> None:
