@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers import config, fail, frames_equal
+from helpers import config, fail, frames_equal, layout
 from vstack_sim.simulation import Simulation, simulate
 
 DAY = 86400.0
@@ -108,3 +108,27 @@ def test_incremental_totals_match_a_full_recount_after_failures_repairs_and_migr
     assert (live.sum(axis=1) == st.exist).all()
     up = sim.world.cluster.up[np.maximum(st.slot_node, 0)]
     assert ((live & up).sum(axis=1) == st.avail).all()
+
+
+def one_replica_repair(io_model):
+    base = {"run": {"duration": "1d"},
+            "catalog": {"videos": 1, "chunks_per_video": 1, "hot_fraction": 1.0, "chunk_size": 2 * 2**20},
+            "cluster": {"nodes": 4, "racks": 4},
+            "redundancy": {"policy": "replication"},
+            "repair": {"io_model": io_model}}
+    holder = layout(config(base))[0]
+    rep = simulate(config(base, {"failures": {"detection_timeout": 60,
+                                              "scheduled": [fail(100.0, holder, "permanent", "1h")]}})).repairs
+    assert len(rep) == 1
+    return rep["start_s"].iloc[0], rep["end_s"].iloc[0]
+
+
+def test_pipelined_repair_overlaps_read_transfer_and_write_and_serial_adds_them():
+    S, disk, nic, stream, lat = 2 * 2**20, 50e6, 1.25e9, 100e6 / 2, 0.004
+    read = lat + S / disk
+    start, end = one_replica_repair("pipelined")
+    assert start == 160.0
+    # The write starts when the data still to come takes as long as writing it: at 160 + 4 ms.
+    assert end - start == pytest.approx(max(read, S / stream) - S / disk + read, abs=1e-9)
+    start, end = one_replica_repair("serial")
+    assert end - start == pytest.approx(read + S / nic + S / stream + read, abs=1e-9)

@@ -230,6 +230,8 @@ class RepairConfig(_Section):
     """io: a job's time comes from disk queues and transfers; exponential: Exp(mttr) per job (for validation against Markov models)."""
     mttr: Seconds = Field(3600.0, gt=0)
     """Mean repair time of one job when time_model is exponential."""
+    io_model: Literal["pipelined", "serial"] = "pipelined"
+    """pipelined: a job's reads, transfer (and decode) and write overlap as the data streams (as HDFS and Ceph recovery do), so it takes about as long as its slowest stage; serial: read everything, then transfer, then write."""
 
 
 class CodecConfig(_Section):

@@ -13,9 +13,15 @@ once, as in the Markov model with parallel repair). A stream moves data at
 ``bandwidth / streams_per_node`` (and no faster than the target's network).
 
 A job is a chain of callbacks, not a SimPy process: the reads enter the disk
-queues when the job starts, the write enters the target's queue at the
-simulated moment the data arrives, and the job's recorded start and end are
-the moments its I/O really began and finished. No I/O is booked ahead.
+queues when the job starts, the write enters the target's queue later, and
+the job's recorded start and end are the moments its I/O really began and
+finished. No I/O is booked ahead. With ``io_model: serial`` the sources' NICs
+send once their disks are done, the transfer starts when every source is read
+and the write enters the queue when the data has arrived. ``pipelined`` (the
+default) overlaps the stages as the data streams: the NICs send while the
+disks read, the transfer (and decode) run from the first byte read, and the
+write enters the target's queue when the data still to come takes as long as
+writing it; the job ends when both the write and the last byte are done.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ class RepairScheduler:
         self.decode_rate = cfg.codec.decode_throughput
         self.exponential = cfg.repair.time_model == "exponential"
         self.mttr = cfg.repair.mttr
+        self.pipelined = cfg.repair.io_model == "pipelined"
         self.rng = world.rng.repairs
         self.heap: list[tuple[int, int, int, int]] = []
         self.blocked: list[tuple[int, int]] = []
@@ -184,14 +191,21 @@ class RepairScheduler:
             return
         first_start, last_finish = math.inf, t
         for j, _ in sources:
-            begin, end = w.cluster.read_slot(c, j, t, slot_bytes)
+            begin, end = w.cluster.read_slot(c, j, t, slot_bytes, self.pipelined)
             first_start = min(first_start, begin)
             last_finish = max(last_finish, end)
         job[6] = first_start
-        arrive = last_finish + read_bytes / self.stream_rate
-        if mode != MODE_REPLICATION:
-            arrive += read_bytes / self.decode_rate
-        env.timeout(arrive - t).callbacks.append(lambda _e: self._write(job))
+        if self.pipelined:
+            arrive = max(last_finish, first_start + read_bytes / self.stream_rate)
+            if mode != MODE_REPLICATION:
+                arrive = max(arrive, first_start + read_bytes / self.decode_rate)
+            write_at = max(t, arrive - slot_bytes * w.cluster.disks.per_byte)
+        else:
+            arrive = last_finish + read_bytes / self.stream_rate
+            if mode != MODE_REPLICATION:
+                arrive += read_bytes / self.decode_rate
+            write_at = arrive
+        env.timeout(write_at - t).callbacks.append(lambda _e: self._write(job, arrive))
 
     def target_failed(self, node: int) -> None:
         """The node receiving these jobs went down: their writes fail, so they go back to the queue now."""
@@ -214,7 +228,7 @@ class RepairScheduler:
         if not targets:
             del self.chunk_targets[c]
 
-    def _write(self, job) -> None:
+    def _write(self, job, arrive: float) -> None:
         if job[10] < 0:
             return
         w = self.w
@@ -223,6 +237,7 @@ class RepairScheduler:
             self._write_disk[job[10]], end = w.cluster.write_slot(job[3], t, job[8])
         else:
             end = t
+        end = max(end, arrive)              # a pipelined write cannot finish before its data arrives
         w.env.timeout(end - t).callbacks.append(lambda _e: self._finish(job, end))
 
     def _finish(self, job, t_end: float) -> None:
