@@ -59,9 +59,10 @@ class Disks:
         self.free_at: list[list[float]] = [[0.0] * cfg.io_slots for _ in range(self.n_disks)]
         self.shared = bool(cfg.shared_disk_bandwidth and cfg.io_slots > 1)
         self.xfer_free: list[float] = [0.0] * self.n_disks  # the shared data path, when shared
-        # Each NIC's calendar: sorted, disjoint busy intervals [start, end) not yet over.
-        self.nic_start: list[list[float]] = [[] for _ in range(n_nodes)]
-        self.nic_end: list[list[float]] = [[] for _ in range(n_nodes)]
+        # Each NIC's calendar: sorted, disjoint busy intervals [start, end), never empty (an old
+        # interval, or the empty one at 0, stays last when the NIC is idle).
+        self.nic_start: list[list[float]] = [[0.0] for _ in range(n_nodes)]
+        self.nic_end: list[list[float]] = [[0.0] for _ in range(n_nodes)]
         self.per_byte = 1.0 / float(cfg.disk_bandwidth)
         self.nic_per_byte = 1.0 / float(cfg.network_bandwidth)
         self.positioning = PositioningTimes(cfg.positioning_time, cfg.request_latency, cfg.positioning_cv, rng)
@@ -121,10 +122,15 @@ class Disks:
         if n > 32:
             j = bisect_right(ends, now)
             if j > 16:
+                j = min(j, n - 1)                       # keep one: the calendar is never empty
                 del starts[:j], ends[:j]
                 n -= j
-        if not n or arrive >= ends[-1]:                 # nothing promised after arrival: the usual case
-            if n and arrive == ends[-1]:
+        if ends[-1] <= now:                             # idle: the last interval can be reused
+            starts[-1] = arrive
+            ends[-1] = arrive + y
+            return arrive + y
+        if arrive >= ends[-1]:                          # nothing promised after arrival
+            if arrive == ends[-1]:
                 ends[-1] = arrive + y
             else:
                 starts.append(arrive)

@@ -212,17 +212,21 @@ class ReadPath:
                     if shared:
                         xfer[d] = finish
                     heapreplace(h, finish)
-                    # The NIC: inline when nothing is promised after this arrival (see Disks.reserve).
+                    # The NIC (Disks.reserve), inline for its two usual cases.
                     e = nic_end[best]
-                    if e and (finish < e[-1] or len(e) > 32):
-                        out = nic(best, finish, rep_nic, t)
-                    else:
+                    last = e[-1]
+                    if last <= t:                          # the NIC is idle now: reuse the last interval
+                        out = e[-1] = finish + rep_nic
+                        nic_start[best][-1] = finish
+                    elif finish >= last and len(e) < 32:   # nothing promised after this arrival
                         out = finish + rep_nic
-                        if e and finish == e[-1]:
+                        if finish == last:
                             e[-1] = out
                         else:
                             e.append(out)
                             nic_start[best].append(finish)
+                    else:
+                        out = nic(best, finish, rep_nic, t)
                     latency = out - t + rep_net
                     kind, nbytes, spec = 0, S, best_j
             else:
@@ -246,15 +250,19 @@ class ReadPath:
                         heapreplace(h, finish)
                         n = node_mv[base + j]
                         e = nic_end[n]
-                        if e and (finish < e[-1] or len(e) > 32):
-                            out = nic(n, finish, frag_nic, t)
-                        else:
+                        last = e[-1]
+                        if last <= t:
+                            out = e[-1] = finish + frag_nic
+                            nic_start[n][-1] = finish
+                        elif finish >= last and len(e) < 32:
                             out = finish + frag_nic
-                            if e and finish == e[-1]:
+                            if finish == last:
                                 e[-1] = out
                             else:
                                 e.append(out)
                                 nic_start[n].append(finish)
+                        else:
+                            out = nic(n, finish, frag_nic, t)
                         if out > slowest:
                             slowest = out
                     out = slowest
