@@ -10,6 +10,8 @@ from vstack_sim.config import Config
 from vstack_sim.simulation import Simulation
 
 QUIET = {
+    # The hand-computed tests use the plain device (one disk, fixed service); tests of devices set their own.
+    "cluster": {"device": "custom"},
     "failures": {"node_mttf": 0},
     "workload": {"view_rate": 0},
     "migration": {"check_interval": 0},

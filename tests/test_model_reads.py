@@ -1,6 +1,7 @@
 """The read path: hand-computed latencies, failures during reads, and reads agreeing with a SimPy Resource model."""
 
 import numpy as np
+import pytest
 import simpy
 
 from helpers import config, fail, layout, one_stripe
@@ -8,7 +9,7 @@ from vstack_sim.simulation import simulate
 
 S = 2 * 2**20
 F = 699_051
-DISK_BW, REQ_LAT, CLIENT_BW, NET_LAT = 50e6, 0.004, 1.25e8, 0.0005
+DISK_BW, REQ_LAT, CLIENT_BW, NET_LAT, NIC_BW = 50e6, 0.004, 1.25e8, 0.0005, 1.25e9
 DECODE = 2.7e9
 DAY = 86400.0
 
@@ -25,7 +26,7 @@ def single_node(views, io_slots=1):
 
 def test_one_replicated_read_without_contention_is_the_formula():
     r = simulate(single_node([10.0]))
-    expected = REQ_LAT + S / DISK_BW + S / CLIENT_BW + NET_LAT
+    expected = REQ_LAT + S / DISK_BW + S / NIC_BW + S / CLIENT_BW + NET_LAT
     assert abs(r.reads["latency_ms"].iloc[0] - expected * 1000.0) < 1e-9
     assert r.reads["kind"].iloc[0] == "replication"
     assert abs(r.views["startup_latency_ms"].iloc[0] - expected * 1000.0) < 1e-9
@@ -38,10 +39,10 @@ def test_second_of_two_simultaneous_reads_waits_exactly_one_service_time():
     assert abs((second - first) - service) < 1e-9
 
 
-def test_two_io_slots_serve_two_simultaneous_reads_in_parallel():
+def test_two_io_slots_serve_two_simultaneous_reads_in_parallel_and_the_nic_sends_them_in_turn():
     r = simulate(single_node([10.0, 10.0], io_slots=2))
-    a, b = r.reads["latency_ms"]
-    assert a == b
+    a, b = sorted(r.reads["latency_ms"] / 1000.0)
+    assert abs((b - a) - S / NIC_BW) < 1e-9       # the disks overlap; the node's NIC egress queues
 
 
 def ec_stripe(views, **extra):
@@ -54,7 +55,7 @@ def test_ec_read_waits_for_the_slowest_of_k_data_fragments():
     # Two one-chunk EC videos read at the same instant on one-slot disks: the second read's
     # fragments on disks shared with the first wait one service time, the others none.
     frag_service = REQ_LAT + F / DISK_BW
-    net = 3 * F / CLIENT_BW + NET_LAT
+    net = F / NIC_BW + 3 * F / CLIENT_BW + NET_LAT
     for seed in range(20):
         cfg = config({"run": {"duration": 3600, "seed": seed},
                       "catalog": {"videos": 2, "chunks_per_video": 1, "hot_fraction": 0},
@@ -77,7 +78,7 @@ def test_degraded_read_adds_the_decode_time():
                     failures={"detection_timeout": "30d", "scheduled": [fail(DAY - 10, nodes[1], "transient", "1h")]})
     r = simulate(cfg)
     read = r.reads.iloc[0]
-    expected = REQ_LAT + F / DISK_BW + 3 * F / CLIENT_BW + NET_LAT + 3 * F / DECODE
+    expected = REQ_LAT + F / DISK_BW + F / NIC_BW + 3 * F / CLIENT_BW + NET_LAT + 3 * F / DECODE
     assert read["kind"] == "degraded"
     assert abs(read["latency_ms"] / 1000.0 - expected) < 1e-9
 
@@ -170,7 +171,8 @@ def test_fast_disk_queues_match_a_simpy_resource_model_on_a_contended_workload()
     cfg = config({
         "run": {"duration": "20min", "seed": 3},
         "catalog": {"videos": 30, "chunks_per_video": 5, "hot_fraction": 1.0},
-        "cluster": {"nodes": 4, "racks": 2, "io_slots": 2},
+        # A NIC too fast to queue: this compares the disk queues alone with the Resource model.
+        "cluster": {"nodes": 4, "racks": 2, "io_slots": 2, "network_bandwidth": 1e18},
         "redundancy": {"policy": "replication", "replication_factor": 1},
         "workload": {"view_rate": "12/s", "watch_distribution": "uniform"}})
     r = simulate(cfg)
@@ -212,3 +214,91 @@ def test_fast_disk_queues_match_a_simpy_resource_model_on_a_contended_workload()
 def layout_all(cfg):
     from vstack_sim.simulation import Simulation
     return Simulation(cfg).build().world.state.slot_node[:, 0]
+
+
+def late_binding_run(extra, kind, cv, load, duration, views=None):
+    """RS(3,2) on ten one-slot HDD-like disks; ``load`` is the disks' utilisation without late binding."""
+    service = 0.008 + F / 200e6
+    chunk_rate = load * 10 / (3 * service)
+    workload = {"late_binding_extra": extra}
+    workload.update({"scheduled_views": views} if views else {"view_rate": chunk_rate / 20})
+    return simulate(config({
+        "run": {"duration": duration, "seed": 3},
+        "catalog": {"videos": 200, "chunks_per_video": 20, "hot_fraction": 0.0},
+        "cluster": {"device": "hdd", "nodes": 10, "racks": 5, "disks_per_node": 1,
+                    "positioning_time": kind, "positioning_cv": cv},
+        "redundancy": {"policy": "erasure_coding"},
+        "workload": workload, "outputs": {"reads_table_sample": 0}}))
+
+
+def test_late_binding_lowers_ec_p99_with_variable_service_at_moderate_load():
+    # The EC-Cache shape: with lognormal positioning (CV 1) at 25 % utilisation, reading k + 1
+    # fragments and keeping the first k cuts the tail, although it adds a third more disk work.
+    p99 = [late_binding_run(extra, "lognormal", 1.0, 0.25, "15min").summary["reads"]["latency_ms"]
+           ["erasure_coding"]["p99"] for extra in (0, 1)]
+    assert p99[1] < 0.9 * p99[0]
+
+
+def test_late_binding_changes_nothing_with_deterministic_service_at_negligible_load():
+    views = [{"at": 10.0 + 5.0 * i, "video": i} for i in range(50)]   # one view at a time
+    runs = [late_binding_run(extra, "deterministic", 0.0, 0.0, "1h", views) for extra in (0, 1)]
+    a, b = (r.reads for r in runs)
+    assert len(a) == 50 * 20 and set(a["kind"]) == set(b["kind"]) == {"erasure_coding"}
+    assert np.array_equal(a["latency_ms"].to_numpy(), b["latency_ms"].to_numpy())
+
+
+def replica_read_with_failure(node, at):
+    # Three replicas; node 0 is down from t = 5, so the read at t = 10 goes to node 1 or 2.
+    return simulate(config({
+        "run": {"duration": 3600},
+        "catalog": {"videos": 1, "chunks_per_video": 1, "hot_fraction": 1.0},
+        "cluster": {"nodes": 3, "racks": 3},
+        "redundancy": {"policy": "replication"},
+        "failures": {"detection_timeout": "30d", "scheduled": [fail(5.0, 0, "transient", "1h"),
+                                                               fail(at, node, "transient", "1h")]},
+        "workload": {"scheduled_views": [{"at": 10.0, "video": 0}]}}))
+
+
+def test_a_replicated_read_in_flight_when_its_node_fails_completes_from_another_replica():
+    fresh = REQ_LAT + S / DISK_BW + S / NIC_BW + S / CLIENT_BW + NET_LAT
+    runs = [replica_read_with_failure(n, 10.02) for n in (1, 2)]
+    over = [r for r in runs if r.summary["reads"]["failed_over"] == 1]
+    assert len(over) == 1                                   # exactly the node that served it
+    other = next(r for r in runs if r is not over[0])
+    assert other.reads["latency_ms"].iloc[0] == pytest.approx(fresh * 1000.0, abs=1e-9)
+    read = over[0].reads.iloc[0]
+    assert read["failed_over"] and read["kind"] == "replication" and read["time_s"] == 10.0
+    assert read["latency_ms"] == pytest.approx((0.02 + fresh) * 1000.0, abs=1e-9)   # the lost 20 ms count
+    assert over[0].summary["reads"]["failover_lost_ms"]["mean"] == pytest.approx(20.0)
+    assert over[0].summary["reads"]["failed"] == 0 and len(over[0].reads) == 1
+    # Failing once its bytes have left the node (during the client transfer) changes nothing.
+    served_by = 1 if over[0] is runs[0] else 2
+    late = replica_read_with_failure(served_by, 10.0 + fresh - S / CLIENT_BW / 2)
+    assert late.summary["reads"]["failed_over"] == 0
+    assert late.reads["latency_ms"].iloc[0] == pytest.approx(fresh * 1000.0, abs=1e-9)
+
+
+def test_an_ec_read_in_flight_when_a_data_fragment_node_fails_becomes_degraded():
+    nodes = layout(ec_stripe([]))
+    cfg = ec_stripe([{"at": DAY, "video": 0}],
+                    failures={"detection_timeout": "30d", "scheduled": [fail(DAY + 0.01, nodes[0], "transient", "1h")]})
+    r = simulate(cfg)
+    read = r.reads.iloc[0]
+    degraded = REQ_LAT + F / DISK_BW + F / NIC_BW + 3 * F / CLIENT_BW + NET_LAT + 3 * F / DECODE
+    assert read["kind"] == "degraded" and read["failed_over"]
+    assert read["latency_ms"] / 1000.0 == pytest.approx(0.01 + degraded, abs=1e-9)
+    assert r.views["startup_latency_ms"].iloc[0] == read["latency_ms"]
+
+
+def test_a_read_that_cannot_fail_over_fails_and_ends_its_view():
+    base = one_stripe(5, catalog={"chunks_per_video": 3, "chunk_size": S}, codec={"verify_payloads": False})
+    nodes = layout(config(base))
+    sched = [fail(DAY - 10, nodes[3], "transient", "1h"), fail(DAY - 10, nodes[4], "transient", "1h"),
+             fail(DAY + 0.01, nodes[0], "transient", "1h")]
+    r = simulate(config(base, {"failures": {"detection_timeout": "30d", "scheduled": sched},
+                               "workload": {"scheduled_views": [{"at": DAY, "video": 0}]}}))
+    assert len(r.reads) == 1
+    read = r.reads.iloc[0]
+    assert read["kind"] == "failed" and read["reason"] == "unavailable" and read["failed_over"]
+    assert r.summary["reads"]["failed"] == 1 and bool(r.views["failed"].iloc[0])
+    assert r.videos["total_bytes_served"].iloc[0] == 0

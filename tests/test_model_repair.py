@@ -215,3 +215,27 @@ def test_a_repair_whose_source_is_destroyed_mid_read_restarts_from_other_sources
     assert r.summary["durability"]["chunks_lost"] == 0
     assert r.summary["payload_audit"]["repairs_verified"] == 2
     assert r.summary["payload_audit"]["chunks_recovered"] == 1
+
+
+def one_replica_repair(io_model):
+    base = {"run": {"duration": "1d"},
+            "catalog": {"videos": 1, "chunks_per_video": 1, "hot_fraction": 1.0, "chunk_size": 2 * 2**20},
+            "cluster": {"nodes": 4, "racks": 4},
+            "redundancy": {"policy": "replication"},
+            "repair": {"io_model": io_model}}
+    holder = layout(config(base))[0]
+    rep = simulate(config(base, {"failures": {"detection_timeout": 60,
+                                              "scheduled": [fail(100.0, holder, "permanent", "1h")]}})).repairs
+    assert len(rep) == 1
+    return rep["start_s"].iloc[0], rep["end_s"].iloc[0]
+
+
+def test_pipelined_repair_overlaps_read_transfer_and_write_and_serial_adds_them():
+    S, disk, nic, stream, lat = 2 * 2**20, 50e6, 1.25e9, 100e6 / 2, 0.004
+    read = lat + S / disk
+    start, end = one_replica_repair("pipelined")
+    assert start == 160.0
+    # The write starts when the data still to come takes as long as writing it: at 160 + 4 ms.
+    assert end - start == pytest.approx(max(read, S / stream) - S / disk + read, abs=1e-9)
+    start, end = one_replica_repair("serial")
+    assert end - start == pytest.approx(read + S / nic + S / stream + read, abs=1e-9)

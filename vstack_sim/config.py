@@ -23,6 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from . import units
 from .ledger import StorageLedger
 from .redundancy import make_policy
+from .model.devices import fill_profile
 from .units import parse_duration, parse_frequency, parse_rate, parse_size
 
 Bytes = Annotated[int, BeforeValidator(parse_size)]
@@ -92,17 +93,41 @@ class ClusterConfig(_Section):
     node_capacity: Bytes = Field(4 * 10**12, gt=0)
     """Bytes each node can hold."""
     io_slots: int = Field(4, ge=1)
-    """Parallel FIFO servers of each node's disk."""
+    """Parallel FIFO servers of each disk (default from cluster.device)."""
     disk_bandwidth: BytesPerSecond = Field(50e6, gt=0)
-    """Bandwidth of one I/O slot (bytes/s)."""
+    """Transfer rate of one I/O slot (bytes/s; default from cluster.device)."""
     request_latency: Seconds = Field(0.004, ge=0)
-    """Fixed cost of every disk request (seek + rotation); service = request_latency + bytes / disk_bandwidth."""
+    """Mean positioning time of a disk request (seek + rotation, or flash latency); service = positioning + bytes / disk_bandwidth (default from cluster.device)."""
     network_bandwidth: BytesPerSecond = Field(1.25e9, gt=0)
-    """Each node's network bandwidth; caps the rate of one repair or conversion transfer into it."""
+    """Each node's NIC (default 10 Gbit/s): a FIFO egress queue for the bytes it sends (reads, repair and conversion sources); also caps the rate of one repair or conversion transfer into a node."""
     client_bandwidth: BytesPerSecond = Field(1.25e8, gt=0)
     """The reader's link (default 1 Gbit/s); all bytes of one chunk read share it."""
     network_latency: Seconds = Field(0.0005, ge=0)
     """Fixed network latency added to every chunk read."""
+    # Devices (vstack_sim.model.devices): a profile fills the keys below and io_slots,
+    # disk_bandwidth and request_latency above, unless the scenario sets them itself.
+    device: Literal["hdd", "ssd", "nvme", "custom"] = "hdd"
+    """Device profile: hdd, ssd or nvme (values and their sources in vstack_sim.model.devices), or custom (one disk per node, four 50 MB/s slots, 4 ms fixed positioning: the model before profiles). Keys set explicitly override the profile."""
+    disks_per_node: int = Field(1, ge=1)
+    """Disks in each node, each its own FIFO queue of io_slots servers; a node's capacity (node_capacity) is split evenly over them (default from cluster.device)."""
+    shared_disk_bandwidth: bool = False
+    """Transfers on one disk take turns at disk_bandwidth while positioning overlaps over the io_slots (flash behind one link); false: every slot transfers at disk_bandwidth in parallel (default from cluster.device)."""
+    positioning_time: Literal["deterministic", "lognormal", "gamma"] = "deterministic"
+    """Distribution of the per-request positioning time, with mean request_latency and coefficient of variation positioning_cv; the transfer part stays bytes / disk_bandwidth (default from cluster.device)."""
+    positioning_cv: float = Field(0.0, ge=0)
+    """Coefficient of variation (sd / mean) of the positioning time; 0 with any distribution is deterministic (default from cluster.device)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _device_profile(cls, data):
+        return fill_profile(data) if isinstance(data, dict) else data
+
+    @model_validator(mode="after")
+    def _disks_hold_data(self):
+        if self.node_capacity < self.disks_per_node:
+            raise ValueError(f"cluster.disks_per_node: {self.disks_per_node} disks cannot share "
+                             f"{self.node_capacity} bytes")
+        return self
 
 
 class RedundancyConfig(_Section):
@@ -208,6 +233,8 @@ class RepairConfig(_Section):
     """io: a job's time comes from disk queues and transfers; exponential: Exp(mttr) per job (for validation against Markov models)."""
     mttr: Seconds = Field(3600.0, gt=0)
     """Mean repair time of one job when time_model is exponential."""
+    io_model: Literal["pipelined", "serial"] = "pipelined"
+    """pipelined: a job's reads, transfer (and decode) and write overlap as the data streams (as HDFS and Ceph recovery do), so it takes about as long as its slowest stage; serial: read everything, then transfer, then write."""
 
 
 class CodecConfig(_Section):

@@ -106,6 +106,8 @@ def build_summary(sim, tables: dict) -> dict:
             "failed": int(np.count_nonzero(kind == 3)),
             "failed_unavailable": int(np.count_nonzero(reason == 1)),
             "failed_lost": int(np.count_nonzero(reason == 2)),
+            "failed_over": int(len(reads.failover_ms)),
+            "failover_lost_ms": latency_stats(np.asarray(reads.failover_ms)),
             "latency_ms": {
                 "replication": latency_stats(lat[kind == 0]),
                 "erasure_coding": latency_stats(lat[kind == 1]),

@@ -7,6 +7,11 @@
   and second moment of the time to data loss come from a linear solve
   (Xorbas, PVLDB 2013, §4 gives the same chain).
 * The M/D/1 queue's mean sojourn time (Pollaczek-Khinchine).
+* The M/G/1 queue's mean sojourn time from the service time's first two
+  moments (Pollaczek-Khinchine): E[S] + lambda E[S^2] / (2 (1 - rho)).
+* The expected maximum of k independent non-negative service times,
+  E[max] = integral of 1 - F(x)^k over x >= 0, by numerical integration
+  (Simpson's rule on a fine grid).
 """
 
 from __future__ import annotations
@@ -79,3 +84,28 @@ def stripe_mttdl(config) -> float | None:
     if not chain:
         return None
     return mttdl(n, tolerated, 1.0 / f.node_mttf, 1.0 / rep.mttr)
+
+
+def mg1_mean_sojourn(arrival_rate: float, mean_service: float, second_moment: float) -> float:
+    """Mean time in an M/G/1 system: E[S] + lambda E[S^2] / (2 (1 - rho)), rho = lambda E[S]."""
+    rho = arrival_rate * mean_service
+    if not 0 <= rho < 1:
+        raise ValueError(f"utilisation must be in [0, 1), got {rho}")
+    if second_moment < mean_service ** 2:
+        raise ValueError("second_moment: must be >= mean_service ** 2")
+    return mean_service + arrival_rate * second_moment / (2.0 * (1.0 - rho))
+
+
+def expected_max(cdf, k: int, upper: float, points: int = 20_001) -> float:
+    """E[max of k iid non-negative variables with CDF ``cdf``] = integral_0^upper 1 - F(x)^k dx.
+
+    ``upper`` must lie beyond (almost) all the mass; Simpson's rule on ``points`` (odd) points.
+    """
+    if k < 1:
+        raise ValueError(f"k: must be >= 1, got {k}")
+    if points < 3 or points % 2 == 0:
+        raise ValueError(f"points: must be odd and >= 3, got {points}")
+    x = np.linspace(0.0, upper, points)
+    f = 1.0 - np.asarray(cdf(x), dtype=np.float64) ** k
+    h = upper / (points - 1)
+    return float(h / 3.0 * (f[0] + f[-1] + 4.0 * f[1:-1:2].sum() + 2.0 * f[2:-1:2].sum()))

@@ -1,34 +1,33 @@
-"""Nodes, racks and FIFO disk queues computed as next-free times.
+"""Nodes and racks: the flags of each node, and the I/O of slots through its disks and NIC.
 
-Each node's disk has ``io_slots`` FIFO servers. Instead of SimPy resources,
-each node keeps a min-heap of its slots' next-free times (Lindley's
-recursion): a request submitted at time t starts at max(t, earliest free slot)
-and finishes ``request_latency + bytes / disk_bandwidth`` later. This is exact
-for FIFO servers as long as requests are submitted in time order, which the
-discrete-event clock guarantees, and it is about 20x cheaper than a SimPy
-``Resource`` (docs/model.md). Reads, repairs and conversions share these queues.
+The queues themselves (a FIFO of ``io_slots`` servers per disk, ``disks_per_node``
+disks per node, one NIC egress queue per node) live in :mod:`.disks`; this module
+gives repairs and conversions their two operations on a slot: read it (its disk,
+then its node's NIC) and write one onto a node (the node's disk with the most free
+space). The read path drives the same queues inline, for speed. Reads, repairs and
+conversions share every queue (docs/model.md).
 """
 
 from __future__ import annotations
 
-import heapq
-
 import numpy as np
 
 from ..config import ClusterConfig
+from .disks import Disks
 
 
 class Cluster:
-    """Node flags and disk queues. Node i sits in rack i mod R."""
+    """Node flags, disks and NICs. Node i sits in rack i mod R."""
 
-    def __init__(self, cfg: ClusterConfig):
+    def __init__(self, cfg: ClusterConfig, service_rng: np.random.Generator):
         self.cfg = cfg
         n = cfg.nodes
         self.n_nodes = n
         self.n_racks = cfg.racks
         self.node_rack = np.arange(n, dtype=np.int64) % cfg.racks
         self.rack_nodes = [np.flatnonzero(self.node_rack == r) for r in range(cfg.racks)]
-        self.capacity = np.full(n, cfg.node_capacity, dtype=np.int64)
+        self.disks = Disks(cfg, n, service_rng)
+        self.capacity = self.disks.node_capacity()           # the sum of each node's disks
         self.used = np.zeros(n, dtype=np.int64)          # bytes held (live slots, stale copies) + reserved
         self.reserved = np.zeros(n, dtype=np.int64)      # bytes of conversion writes under way to the node
         self.up = np.ones(n, dtype=bool)                  # serving requests
@@ -36,25 +35,31 @@ class Cluster:
         self.failed = np.zeros(n, dtype=bool)             # down (failed, not yet back), declared or not
         self.failure_id = np.full(n, -1, dtype=np.int64)  # the open failure record of a down node
         self.version = 0                                   # bumped whenever a node's up/dead state changes
-        self.disk_free: list[list[float]] = [[0.0] * cfg.io_slots for _ in range(n)]
-        self.latency = float(cfg.request_latency)
-        self.per_byte = 1.0 / float(cfg.disk_bandwidth)
 
-    def submit(self, node: int, t: float, nbytes: float) -> tuple[float, float]:
-        """Queue a request of ``nbytes`` at time ``t``; returns (service start, finish)."""
-        heap = self.disk_free[node]
-        start = heap[0] if heap[0] > t else t
-        finish = start + self.latency + nbytes * self.per_byte
-        heapq.heapreplace(heap, finish)
-        return start, finish
+    def slot_wait(self, chunk: int, slot: int, t: float) -> float:
+        """How long a read of this slot submitted now would wait for its disk."""
+        return self.disks.wait(int(self.disks.slot_disk[chunk, slot]), t)
 
-    def wait(self, node: int, t: float) -> float:
-        """How long a request submitted now would wait before service."""
-        w = self.disk_free[node][0] - t
-        return w if w > 0.0 else 0.0
+    def read_slot(self, chunk: int, slot: int, t: float, nbytes: float,
+                  pipelined: bool = False) -> tuple[float, float]:
+        """Read a slot at ``t``: its disk, then out of its node's NIC. Returns (disk start, bytes out).
+
+        Pipelined, the NIC sends while the disk reads (it finishes no earlier than the disk);
+        otherwise it sends once the disk is done (store and forward).
+        """
+        d = self.disks
+        disk = int(d.slot_disk[chunk, slot])
+        start, finish = d.submit(disk, t, nbytes)
+        node = int(d.disk_node[disk])
+        return start, d.send(node, finish, nbytes, t, begin=start if pipelined else None)
+
+    def write_slot(self, node: int, t: float, nbytes: float) -> tuple[int, float]:
+        """Write a slot onto ``node`` at ``t``; returns (the disk chosen, finish)."""
+        disk = self.disks.pick(node)
+        return disk, self.disks.submit(disk, t, nbytes)[1]
 
     def nodes_up(self) -> int:
         return int(self.up.sum())
 
     def __repr__(self) -> str:
-        return f"Cluster(nodes={self.n_nodes}, racks={self.n_racks}, up={self.nodes_up()})"
+        return f"Cluster(nodes={self.n_nodes}, racks={self.n_racks}, up={self.nodes_up()}, {self.disks!r})"

@@ -189,13 +189,16 @@ class Migrator:
                                   + self.net_latency)
                 epochs = w.epoch[nodes].copy()
                 done = env.now
+                disks = []
                 for node in nodes.tolist():
-                    done = max(done, w.cluster.submit(node, env.now, slot_bytes)[1])
+                    disk, finish = w.cluster.write_slot(node, env.now, slot_bytes)
+                    disks.append(disk)
+                    done = max(done, finish)
                 yield env.timeout(done - env.now)
                 self._release(nodes, slot_bytes)
                 if st.lost[c]:                         # lost while it was written: the losses table stands
                     break
-                self._commit(c, target, nodes, epochs, data)
+                self._commit(c, target, nodes, epochs, data, np.array(disks))
                 moved_read += read_bytes
                 moved_written += write_bytes
                 converted += 1
@@ -231,12 +234,12 @@ class Migrator:
         need = int(st.mode_need[mode])
         if len(usable) < need:
             return None
-        preferred = sorted(usable, key=lambda j: cl.wait(nodes[j], t)) if mode == MODE_REPLICATION else None
+        preferred = sorted(usable, key=lambda j: cl.slot_wait(c, j, t)) if mode == MODE_REPLICATION else None
         chosen = choose(mode, usable, need, preferred=preferred)
         slot_bytes = int(st.mode_slot_bytes[mode])
         ready = t
         for j in chosen:
-            ready = max(ready, cl.submit(nodes[j], t, slot_bytes)[1])
+            ready = max(ready, cl.read_slot(c, j, t, slot_bytes)[1])
         sources = [(j, nodes[j]) for j in chosen]
         return ready, slot_bytes * len(chosen), sources, w.down_count[[n for _, n in sources]].copy()
 
@@ -247,7 +250,7 @@ class Migrator:
         nodes = w.placement.fresh(1, width, slot_bytes)[0]
         return None if nodes[0] < 0 else nodes
 
-    def _commit(self, c: int, target: int, nodes: np.ndarray, epochs: np.ndarray, data) -> None:
+    def _commit(self, c: int, target: int, nodes: np.ndarray, epochs: np.ndarray, data, disks: np.ndarray) -> None:
         """The new layout is complete: it replaces the old one, which is dropped."""
         w = self.w
         st, cl, t = w.state, w.cluster, w.env.now
@@ -262,6 +265,8 @@ class Migrator:
         st.job[c, :] = JOB_NONE
         st.missing[c] = 0
         live = w.epoch[nodes] == epochs
+        cl.disks.replace_layout(c, old_live.copy(), int(st.mode_slot_bytes[old_mode]), disks, live,
+                                int(st.mode_slot_bytes[target]))
         st.replace_layout(c, target, nodes, live, cl.up, t)
         np.add.at(cl.used, nodes[live], int(st.mode_slot_bytes[target]))
         chunk = np.array([c])

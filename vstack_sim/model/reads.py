@@ -9,7 +9,7 @@ give, at a fraction of the cost (docs/model.md: next-free-time queues inside one
 arrival process). A request enters the disk queues at its own time; chunk
 i+1 is requested when chunk i has arrived (or later, with playback pacing).
 
-* Replicated chunk: one live replica, the one whose disk would serve it
+* Replicated chunk: one live replica, the one whose disk would start it
   soonest; ties are broken from the ``reads`` stream.
 * Erasure-coded chunk with its k data fragments up: read them in parallel;
   the disk part is the slowest; no decode (systematic).
@@ -21,7 +21,10 @@ i+1 is requested when chunk i has arrived (or later, with playback pacing).
 * Fewer than needed: the read fails (``unavailable``, or ``lost``) and the
   viewer abandons the rest of the view; the view still counts.
 
-Latency = disk part (queueing + service) + bytes / client_bandwidth +
+Each fragment or replica read queues at the disk that holds the slot (a
+drawn positioning time plus bytes / disk_bandwidth, see :mod:`.disks`), then
+at its node's NIC (bytes / network_bandwidth, FIFO). Latency = time until the
+slowest needed piece is out of its NIC + bytes / client_bandwidth +
 network_latency + decode time. Every read is kept in compact columns; the
 reads table may be a uniform sample, but summaries use every read.
 """
@@ -58,17 +61,22 @@ class ReadPath:
         self.extra = cfg.workload.late_binding_extra
         self.rng = world.rng.reads
         self._rand = []
-        # Views in flight: view id -> [video, next chunk index, end index, start time, chunks read, bytes].
+        # Views in flight: view id -> [video, next chunk index, end index, start time, chunks read, bytes,
+        # seq of its live heap entry, then of the read in flight: when its last piece leaves a NIC, its
+        # row, the slots it reads (a replica's slot, -1 for the k data fragments, or a tuple) and the
+        # time it was first requested].
         self.active: dict[int, list] = {}
         self.n_views = 0
         self.table = Table("reads", {
             "time_s": "f", "view_id": "i", "video_id": "i", "chunk_id": "i", "chunk_index": "i", "mode": MODES,
-            "kind": KINDS, "reason": REASONS, "latency_ms": "f", "bytes": "i"})
+            "kind": KINDS, "reason": REASONS, "latency_ms": "f", "bytes": "i", "failed_over": "b"})
         self.views = Table("views", {
             "view_id": "i", "time_s": "f", "video_id": "i", "chunks_requested": "i", "chunks_read": "i",
             "startup_latency_ms": "f", "failed": "b", "bytes_served": "i"})
         self.startup = {}
         self.popularity = None    # set by the migrator: records each view for windowed counts
+        self.failover_ms: list[float] = []   # per failed-over read: time lost to the node that failed
+        world.on_node_failed.append(self.node_failed)
 
     # -- wiring ---------------------------------------------------------------------------------
     def add_source(self, source) -> None:
@@ -116,30 +124,44 @@ class ReadPath:
         node_mv = memoryview(st.slot_node.reshape(-1))
         live_mv = memoryview(st.slot_has_data.reshape(-1))
         up_mv = memoryview(cl.up)
-        disk = cl.disk_free
-        lat0, per_byte = cl.latency, cl.per_byte
+        dk = cl.disks
+        disk_mv = memoryview(dk.slot_disk.reshape(-1))
+        free_at, xfer = dk.free_at, dk.xfer_free
+        nic = dk.reserve
+        nic_end = dk.nic_end
+        nic_start = dk.nic_start
+        shared = dk.shared
+        take = dk.positioning.take
+        block = dk.positioning.block
+        pop = block.pop
+        fixed = dk.positioning.deterministic
+        pos0 = dk.positioning.mean
+        per_byte, nic_per_byte = dk.per_byte, dk.nic_per_byte
         first_chunk = cat.first_chunk
         S = w.chunk_size
         F = w.fragment_bytes
         k = w.k
         r_width = int(st.mode_width[MODE_REPLICATION])
         ec_width = int(st.mode_width[1 - MODE_REPLICATION])
-        rep_service = lat0 + S * per_byte
-        frag_service = lat0 + F * per_byte
+        rep_xfer, frag_xfer = S * per_byte, F * per_byte
+        rep_nic, frag_nic = S * nic_per_byte, F * nic_per_byte    # NIC time of a replica, a fragment
         rep_net = S * self.client_per_byte + self.net_latency
         ec_net = k * F * self.client_per_byte + self.net_latency
         client_per_byte, net_latency = self.client_per_byte, self.net_latency
         decode_per_byte = self.decode_per_byte
         extra = self.extra
         pacing = self.pacing
-        c_time, c_view, c_video, c_chunk, c_idx, c_mode, c_kind, c_reason, c_lat, c_bytes = (
+        c_time, c_view, c_video, c_chunk, c_idx, c_mode, c_kind, c_reason, c_lat, c_bytes, c_over = (
             self.table.appender(x) for x in self.table.columns)
+        row = len(self.table)
+        kind = nbytes = 0
+        latency = out = 0.0
         heappop, heappush, heapreplace = heapq.heappop, heapq.heappush, heapq.heapreplace
         payloads = w.payloads
         view_count, last_viewed, served = cat.view_count, cat.last_viewed, cat.total_bytes_served
         popularity = self.popularity
         while heap and heap[0][0] <= horizon:
-            t, _, item, arrival = heappop(heap)
+            t, seq, item, arrival = heappop(heap)
             if item < 0:                                   # a view arrives
                 src = -1 - item
                 nxt = self.sources[src].next()
@@ -153,40 +175,66 @@ class ReadPath:
                 last_viewed[video] = t
                 if popularity is not None:
                     popularity.record(video, t)
-                active[vid] = [video, 0, watched, t, 0, 0]
                 self._seq += 1
+                active[vid] = [video, 0, watched, t, 0, 0, self._seq, t, -1, -1, t]
                 heappush(heap, (t, self._seq, vid, None))
                 continue
             vid = item
-            v = active[vid]
+            v = active.get(vid)
+            if v is None or seq != v[6]:                   # superseded by a failover, or ended
+                continue
             video, idx = v[0], v[1]
+            if idx >= v[2]:                                # its last chunk has arrived
+                self._end_view(vid, failed=False)
+                continue
             c = int(first_chunk[video]) + idx
             mode = mode_mv[c]
             base = c * width
             reason = 0
             if mode == MODE_REPLICATION:
-                best, best_free, ties = -1, 0.0, 0
+                best, best_j, best_free, ties = -1, -1, 0.0, 0
                 for j in range(r_width):
                     n = node_mv[base + j]
                     if n >= 0 and live_mv[base + j] and up_mv[n]:
-                        free = disk[n][0]
+                        free = free_at[disk_mv[base + j]][0]
                         if free < t:
                             free = t
                         if best < 0 or free < best_free:
-                            best, best_free, ties = n, free, 1
+                            best, best_j, best_free, ties = n, j, free, 1
                         elif free == best_free:
                             ties += 1
                             if self._uniform() * ties < 1.0:
-                                best = n
+                                best, best_j = n, j
                 if best < 0:
                     reason = 2 if lost_mv[c] else 1
                 else:
-                    h = disk[best]
+                    d = disk_mv[base + best_j]
+                    h = free_at[d]
                     start = h[0] if h[0] > t else t
-                    finish = start + rep_service
+                    start += pos0 if fixed else (pop() if block else take())
+                    if shared and xfer[d] > start:
+                        start = xfer[d]
+                    finish = start + rep_xfer
+                    if shared:
+                        xfer[d] = finish
                     heapreplace(h, finish)
-                    latency = finish - t + rep_net
-                    kind, nbytes = 0, S
+                    # The NIC (Disks.reserve), inline for its two usual cases.
+                    e = nic_end[best]
+                    last = e[-1]
+                    if last <= t:                          # the NIC is idle now: reuse the last interval
+                        out = e[-1] = finish + rep_nic
+                        nic_start[best][-1] = finish
+                    elif finish >= last and len(e) < 32:   # nothing promised after this arrival
+                        out = finish + rep_nic
+                        if finish == last:
+                            e[-1] = out
+                        else:
+                            e.append(out)
+                            nic_start[best].append(finish)
+                    else:
+                        out = nic(best, finish, rep_nic, t)
+                    latency = out - t + rep_net
+                    kind, nbytes, spec = 0, S, best_j
             else:
                 data_up = 0
                 for j in range(k):
@@ -196,14 +244,36 @@ class ReadPath:
                 if data_up == k and not extra:
                     slowest = t
                     for j in range(k):
-                        h = disk[node_mv[base + j]]
+                        d = disk_mv[base + j]
+                        h = free_at[d]
                         start = h[0] if h[0] > t else t
-                        finish = start + frag_service
+                        start += pos0 if fixed else (pop() if block else take())
+                        if shared and xfer[d] > start:
+                            start = xfer[d]
+                        finish = start + frag_xfer
+                        if shared:
+                            xfer[d] = finish
                         heapreplace(h, finish)
-                        if finish > slowest:
-                            slowest = finish
+                        n = node_mv[base + j]
+                        e = nic_end[n]
+                        last = e[-1]
+                        if last <= t:
+                            out = e[-1] = finish + frag_nic
+                            nic_start[n][-1] = finish
+                        elif finish >= last and len(e) < 32:
+                            out = finish + frag_nic
+                            if finish == last:
+                                e[-1] = out
+                            else:
+                                e.append(out)
+                                nic_start[n].append(finish)
+                        else:
+                            out = nic(n, finish, frag_nic, t)
+                        if out > slowest:
+                            slowest = out
+                    out = slowest
                     latency = slowest - t + ec_net
-                    kind, nbytes = 1, k * F
+                    kind, nbytes, spec = 1, k * F, -1
                 else:
                     usable = [j for j in range(ec_width)
                               if live_mv[base + j] and up_mv[node_mv[base + j]]]
@@ -213,15 +283,23 @@ class ReadPath:
                         chosen = choose(mode, usable, k, extra=extra)
                         finishes = []
                         for j in chosen:
-                            h = disk[node_mv[base + j]]
+                            d = disk_mv[base + j]
+                            h = free_at[d]
                             start = h[0] if h[0] > t else t
-                            finish = start + frag_service
+                            if shared:
+                                start += pos0 if fixed else take()
+                                if xfer[d] > start:
+                                    start = xfer[d]
+                                finish = xfer[d] = start + frag_xfer
+                            else:
+                                finish = start + (pos0 if fixed else take()) + frag_xfer
                             heapreplace(h, finish)
-                            finishes.append((finish, j))
+                            finishes.append((nic(node_mv[base + j], finish, frag_nic, t), j))
                         finishes.sort()
                         first_k = finishes[:k]
-                        slowest = first_k[-1][0]
+                        out = slowest = first_k[-1][0]
                         used = [j for _, j in first_k]
+                        spec = tuple(used)
                         parity_used = needs_decode(used, k)
                         # Every fragment requested moves (late binding: k + extra) and crosses the
                         # client link; a read that used a parity fragment decoded, so it is degraded.
@@ -231,31 +309,105 @@ class ReadPath:
                         kind = 2 if parity_used else 1
                         if payloads is not None and parity_used:
                             payloads.degraded_read(c, used)
-            c_time(t); c_view(vid); c_video(video); c_chunk(c); c_idx(idx); c_mode(mode)
-            if reason:
-                c_kind(3); c_reason(reason); c_lat(float("nan")); c_bytes(0)
+            if arrival is not None:                        # a failover: this read's row is updated
+                self._failed_over(vid, v, arrival, t, reason, kind, latency, nbytes)
+                if reason:
+                    continue
+                latency += t - arrival[1]
+            else:
+                c_time(t); c_view(vid); c_video(video); c_chunk(c); c_idx(idx); c_mode(mode); c_over(0)
+                if reason:
+                    c_kind(3); c_reason(reason); c_lat(float("nan")); c_bytes(0)
+                    row += 1
+                    if idx == 0:
+                        self.startup[vid] = float("nan")
+                    self._end_view(vid, failed=True)
+                    continue
+                c_kind(kind); c_reason(0); c_lat(latency * 1000.0); c_bytes(nbytes)
+                served[video] += S
+                v[4] += 1
+                v[5] += S
                 if idx == 0:
-                    self.startup[vid] = float("nan")
-                self._end_view(vid, failed=True)
-                continue
-            c_kind(kind); c_reason(0); c_lat(latency * 1000.0); c_bytes(nbytes)
-            served[video] += S
-            v[4] += 1
-            v[5] += S
-            if idx == 0:
-                self.startup[vid] = latency * 1000.0
+                    self.startup[vid] = latency * 1000.0
+                v[8] = row
+                v[10] = t
+                row += 1
+            v[7] = out
+            v[9] = spec
             idx += 1
-            if idx >= v[2]:
-                self._end_view(vid, failed=False)
-                continue
             v[1] = idx
-            t_next = t + latency
+            t_next = v[10] + latency
             if pacing:
                 due = v[3] + idx * pacing
                 if due > t_next:
                     t_next = due
             self._seq += 1
+            v[6] = self._seq
             heappush(heap, (t_next, self._seq, vid, None))
+
+    # -- reads in flight when a node fails -------------------------------------------------------
+    def node_failed(self, node: int) -> None:
+        """Reads whose pieces from ``node`` have not left it yet are requested again now.
+
+        The retry reads the chunk afresh (another replica, or k fragments, degraded) and its
+        latency counts from the first request. Pieces already received from other nodes are read
+        again (a small overcount of load); a piece counts as not yet received unless the read's
+        last piece had left its NIC before the failure.
+        """
+        t = self.env.now
+        if not self.active:
+            return
+        node_of = self.w.state.slot_node
+        first_chunk = self.w.catalog.first_chunk
+        k = self.w.k
+        hit = []
+        for vid, v in self.active.items():
+            if v[7] <= t or v[8] < 0:
+                continue
+            c = int(first_chunk[v[0]]) + v[1] - 1
+            spec = v[9]
+            if spec == -1:
+                nodes = node_of[c, :k].tolist()
+            elif isinstance(spec, tuple):
+                nodes = node_of[c, list(spec)].tolist()
+            else:
+                nodes = [int(node_of[c, spec])]
+            if node in nodes:
+                hit.append(vid)
+        for vid in hit:
+            v = self.active[vid]
+            v[1] -= 1
+            v[7] = t
+            self._seq += 1
+            v[6] = self._seq
+            heapq.heappush(self.heap, (t, self._seq, vid, (v[8], v[10])))
+        if hit:
+            self.serve_until(t)
+
+    def _failed_over(self, vid: int, v: list, retry, t: float, reason: int, kind: int, latency: float,
+                     nbytes: int) -> None:
+        row, t_first = retry
+        tab = self.table
+        tab.set("failed_over", row, 1)
+        self.failover_ms.append((t - t_first) * 1000.0)
+        if reason:
+            tab.set("kind", row, 3)
+            tab.set("reason", row, reason)
+            tab.set("latency_ms", row, float("nan"))
+            tab.set("bytes", row, 0)
+            self.w.catalog.total_bytes_served[v[0]] -= self.w.chunk_size
+            v[4] -= 1
+            v[5] -= self.w.chunk_size
+            if v[1] == 0:
+                self.startup[vid] = float("nan")
+            self._end_view(vid, failed=True)
+            return
+        total = latency + (t - t_first)
+        tab.set("kind", row, kind)
+        tab.set("latency_ms", row, total * 1000.0)
+        tab.set("bytes", row, nbytes)
+        if v[1] == 0:
+            self.startup[vid] = total * 1000.0
 
     def _uniform(self) -> float:
         if not self._rand:
@@ -263,7 +415,7 @@ class ReadPath:
         return self._rand.pop()
 
     def _end_view(self, vid: int, failed: bool) -> None:
-        video, _, requested, start, read, served = self.active.pop(vid)
+        video, _, requested, start, read, served = self.active.pop(vid)[:6]
         self.views.append(vid, start, video, requested, read, self.startup.pop(vid, float("nan")), failed, served)
 
     # -- results ----------------------------------------------------------------------------------

@@ -20,14 +20,22 @@ all busy waits for the next dispatch (at most ``DEFER_LIMIT`` such jobs are
 passed over per dispatch, to keep a dispatch cheap).
 
 A job is a chain of callbacks, not a SimPy process: the reads enter the disk
-queues when the job starts, the write enters the target's queue at the
-simulated moment the data arrives. A source that fails (down or destroyed)
-before the job's data has arrived sends the job back to the queue at once: it
-restarts from other sources (a chunk left with too few is lost by then), and
-the data's arrival checks the sources again. The repairs table records, per job, its start and end
-(which include queueing for disks), its transfer interval (source reads begin
-to data arrived at the target), its target and its source nodes. No I/O is
-booked ahead.
+queues when the job starts. A source that fails (down or destroyed) before the
+job's data has arrived sends the job back to the queue at once: it restarts
+from other sources (a chunk left with too few is lost by then), and the data's
+arrival checks the sources again. The repairs table records, per job, its
+start and end (which include queueing for disks), its transfer interval
+(source reads begin to data arrived at the target), its target and its source
+nodes. No I/O is booked ahead.
+
+With ``io_model: serial`` the sources' NICs send once their disks are done,
+the transfer starts when every source is read, the decode follows, and the
+write enters the target's queue when the data has arrived. ``pipelined`` (the
+default, as HDFS and Ceph recovery stream) overlaps the stages: the NICs send
+while the disks read, the transfer and the decode run from the first byte
+read, and the write enters the target's queue when the data still to come
+takes as long as writing it; the job ends when both the write and the last
+byte are done.
 """
 
 from __future__ import annotations
@@ -82,6 +90,7 @@ class RepairScheduler:
         self.decode_per_byte = 1.0 / cfg.codec.decode_throughput
         self.exponential = cfg.repair.time_model == "exponential"
         self.mttr = cfg.repair.mttr
+        self.pipelined = cfg.repair.io_model == "pipelined"
         self.rng = world.rng.repairs
         self.heap: list[tuple[int, int, int, int]] = []
         self.blocked: list[tuple[int, int]] = []
@@ -93,6 +102,8 @@ class RepairScheduler:
         self._eligible = 0
         self.chunk_targets: dict[int, list[int]] = {}        # chunk -> targets of its running jobs
         self._seq = 0
+        self._write_disk: dict[int, int] = {}                 # job id -> the disk its write went to
+        self._write_end: dict[int, float] = {}                # job id -> when its pipelined write ends
         self.bytes_read = 0
         self.bytes_written = 0
         self.table = Table("repairs", {
@@ -213,7 +224,7 @@ class RepairScheduler:
         live = st.slot_has_data[c, :width].tolist()
         up = cl.up
         cap, serving = self.source_streams, self.serving
-        cands = [(cl.wait(n, t), j, n) for j, n in enumerate(st.slot_node[c, :width].tolist())
+        cands = [(cl.slot_wait(c, j, t), j, n) for j, n in enumerate(st.slot_node[c, :width].tolist())
                  if j != s and live[j] and up[n] and (cap == 0 or serving[n] < cap)]
         cands.sort()
         node_of = {j: n for _, j, n in cands}
@@ -239,14 +250,21 @@ class RepairScheduler:
             env.timeout(delay).callbacks.append(lambda _e: self._finish(job, t + delay))
             return
         first_start, last_finish = math.inf, t
-        for _, node in sources:
-            begin, end = w.cluster.submit(node, t, slot_bytes)
+        for j, _ in sources:
+            begin, end = w.cluster.read_slot(c, j, t, slot_bytes, self.pipelined)
             first_start = min(first_start, begin)
             last_finish = max(last_finish, end)
         job.transfer_start = first_start
-        job.transfer_end = last_finish + job.read_bytes / self.stream_rate
-        arrive = job.transfer_end + decode_time(mode, [j for j, _ in sources], self.w.k, job.read_bytes,
-                                                self.decode_per_byte, rebuild=True)
+        rebuild = decode_time(mode, [j for j, _ in sources], self.w.k, job.read_bytes, self.decode_per_byte,
+                              rebuild=True)
+        if self.pipelined:
+            job.transfer_end = max(last_finish, first_start + job.read_bytes / self.stream_rate)
+            arrive = max(job.transfer_end, first_start + rebuild)
+            write_at = max(t, arrive - slot_bytes * w.cluster.disks.per_byte)
+            env.timeout(write_at - t).callbacks.append(lambda _e: self._begin_write(job))
+        else:
+            job.transfer_end = last_finish + job.read_bytes / self.stream_rate
+            arrive = job.transfer_end + rebuild
         env.timeout(arrive - t).callbacks.append(lambda _e: self._write(job))
 
     def _take_streams(self, job: Job) -> None:
@@ -317,6 +335,15 @@ class RepairScheduler:
         """No source failed (down or destroyed) since the job started, so every read completed."""
         return not (self.w.down_count[[n for _, n in job.sources]] != job.marks).any()
 
+    def _begin_write(self, job: Job) -> None:
+        """Pipelined: the write enters the target's queue while the data still streams in."""
+        if job.id < 0:
+            return
+        w = self.w
+        if w.cluster.up[job.target]:
+            self._write_disk[job.id], self._write_end[job.id] = w.cluster.write_slot(
+                job.target, w.env.now, job.slot_bytes)
+
     def _write(self, job: Job) -> None:
         if job.id < 0:
             return
@@ -332,8 +359,10 @@ class RepairScheduler:
             return
         if w.payloads is not None and st.job[job.chunk, job.slot] == JOB_RUNNING and not st.lost[job.chunk]:
             job.fragment = w.payloads.rebuild_slot(job.chunk, job.slot, job.mode, job.sources)
-        if w.cluster.up[job.target]:
-            _, end = w.cluster.submit(job.target, t, job.slot_bytes)
+        if self.pipelined:                # the write began already; it ends no earlier than its data
+            end = max(self._write_end.pop(job.id, t), t)
+        elif w.cluster.up[job.target]:
+            self._write_disk[job.id], end = w.cluster.write_slot(job.target, t, job.slot_bytes)
         else:
             end = t
         w.env.timeout(end - t).callbacks.append(lambda _e: self._finish(job, end))
@@ -369,6 +398,8 @@ class RepairScheduler:
         if w.payloads is not None:
             w.payloads.store_slot(c, s, job.fragment)
         stale = st.move_slot(c, s, target, w.cluster.up, w.env.now)
+        disk = self._write_disk.pop(job.id, None)
+        w.cluster.disks.place_slot(c, s, w.cluster.disks.pick(target) if disk is None else disk, slot_bytes, stale)
         if stale:
             if w.cluster.up[old]:
                 w.count_stale_dropped(old)

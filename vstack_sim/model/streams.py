@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-STREAM_NAMES = ("catalog", "workload", "failures", "repairs", "placement", "reads", "payloads", "outputs")
+# New names go at the end: a child is derived from its position, so the others keep their numbers.
+STREAM_NAMES = ("catalog", "workload", "failures", "repairs", "placement", "reads", "payloads", "outputs",
+                "service")
 
 
 class RandomStreams:

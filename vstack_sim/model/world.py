@@ -60,7 +60,7 @@ class World:
             self.manager.set_manual_override(video, mode)
         self.ledger = StorageLedger(self.manager)
         self.catalog = build_catalog(config.catalog, red.popularity_threshold, self.rng.catalog)
-        self.cluster = Cluster(config.cluster)
+        self.cluster = Cluster(config.cluster, self.rng.service)
         m = self.manager
         modes = (MODE_REPLICATION, MODE_ERASURE_CODING)
         self.state = ChunkState(
@@ -68,6 +68,7 @@ class World:
             mode_width=tuple(m.slots_per_chunk(x) for x in modes),
             mode_need=tuple(m.min_slots_to_read(x) for x in modes),
             mode_slot_bytes=tuple(m.slot_bytes(x) for x in modes))
+        self.cluster.disks.attach(self.catalog.chunks, self.state.width)
         self.k = red.data_shards
         self.chunk_size = config.catalog.chunk_size
         self.fragment_bytes = m.fragment_size()
@@ -85,6 +86,7 @@ class World:
         self.conversion_bytes = 0                       # new layouts being written by conversions
         self.recoveries: list[Recovery] = []
         self.on_chunks_redundant = []                   # hooks: payload store, migration
+        self.on_node_failed = []                        # hooks called with a node that just went down: reads
         self.repair = None                              # set by the simulation (RepairScheduler)
         self.payloads = None                            # set when verify_payloads is on
         self.failures = Table("failures", {
@@ -125,6 +127,7 @@ class World:
             if (nodes < 0).any():
                 raise ValueError("cluster: not enough eligible nodes or space to place the catalog")
             self.state.place(batch, nodes, cl.up)
+            cl.disks.assign_fresh(batch, nodes, slot_bytes)
             cl.used += np.bincount(nodes.ravel(), minlength=cl.n_nodes) * slot_bytes
 
     # -- node events ---------------------------------------------------------------------------
@@ -159,6 +162,8 @@ class World:
         detect.callbacks.append(lambda _e, n=node, f=fid: self._detected(n, f))
         ret = self.env.timeout(duration)
         ret.callbacks.append(lambda _e, n=node, f=fid, b=back: self._node_back(n, f, b))
+        for hook in self.on_node_failed:
+            hook(node)
         return back
 
     def _hold_down(self, node: int, kind: str, until: float) -> None:
@@ -178,6 +183,7 @@ class World:
         t = self.env.now
         lost = self.state.destroy(node, t)
         self.cluster.used[node] = self.cluster.reserved[node]   # conversions under way release theirs
+        self.cluster.disks.clear_node(node)
         self.epoch[node] += 1
         self.stale_slots[node] = 0
         self.stale_bytes[node] = 0

@@ -1,0 +1,209 @@
+"""Disks inside nodes and the nodes' NICs, as FIFO queues computed from next-free times.
+
+Each node holds ``disks_per_node`` disks; disk ``d`` belongs to node
+``d // disks_per_node``. Every slot of every chunk sits on one disk
+(:attr:`Disks.slot_disk`, the same shape as the chunk state's ``slot_node``;
+-1: no slot). Slots are placed on a disk of their node balanced by free space:
+ingest deals each node's new slots round-robin over its disks (all disks
+start empty and a batch's slots are the same size, so this is "most free
+first"), a repair or conversion write goes to the node's disk with the most
+free bytes. A node's capacity is the sum of its disks' (node_capacity split
+evenly).
+
+**A disk** is a FIFO queue of ``io_slots`` servers, kept as a min-heap of the
+servers' next-free times (Lindley's recursion; exact for FIFO because requests
+are submitted in time order). A request starts at max(t, earliest free server);
+its service is a positioning time drawn from the device's distribution plus
+bytes / disk_bandwidth. With ``shared_disk_bandwidth`` the transfers of one
+disk also take turns on one data path (flash behind one link): positioning
+overlaps over the servers, transfers do not.
+
+**A NIC** is one server per node for the bytes the node sends (reads, and
+the sources of repairs and conversions), at ``network_bandwidth``. A request
+reaches it when its disk part is done, which for the disks of one node need
+not be the order the requests were issued in. So the NIC keeps a calendar of
+the intervals it has promised, and a request takes the first gap at or after
+its arrival long enough for its bytes. When requests reach the NIC in the
+order they were issued (one disk per node, or one slot and one disk) this is
+exactly FIFO; otherwise a request that arrives earlier is not held behind one
+issued earlier that arrives later (a single next-free time would do that, and
+couple all the disks of a node).
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_right
+
+import numpy as np
+
+from ..config import ClusterConfig
+from .devices import PositioningTimes
+
+
+class Disks:
+    """Per-disk queues, free space and slot map, and per-node NIC queues."""
+
+    def __init__(self, cfg: ClusterConfig, n_nodes: int, rng: np.random.Generator):
+        if n_nodes < 1:
+            raise ValueError(f"n_nodes: must be >= 1, got {n_nodes}")
+        per = cfg.disks_per_node
+        self.per_node = per
+        self.n_disks = n_nodes * per
+        self.disk_node = np.repeat(np.arange(n_nodes, dtype=np.int64), per)
+        base, rest = divmod(int(cfg.node_capacity), per)
+        cap = np.full((n_nodes, per), base, dtype=np.int64)
+        cap[:, :rest] += 1                                   # node capacity = sum of its disks exactly
+        self.capacity = cap.ravel()
+        self.used = np.zeros(self.n_disks, dtype=np.int64)   # nominal bytes of live slots on the disk
+        self.free_at: list[list[float]] = [[0.0] * cfg.io_slots for _ in range(self.n_disks)]
+        self.shared = bool(cfg.shared_disk_bandwidth and cfg.io_slots > 1)
+        self.xfer_free: list[float] = [0.0] * self.n_disks  # the shared data path, when shared
+        # Each NIC's calendar: sorted, disjoint busy intervals [start, end), never empty (an old
+        # interval, or the empty one at 0, stays last when the NIC is idle).
+        self.nic_start: list[list[float]] = [[0.0] for _ in range(n_nodes)]
+        self.nic_end: list[list[float]] = [[0.0] for _ in range(n_nodes)]
+        self.per_byte = 1.0 / float(cfg.disk_bandwidth)
+        self.nic_per_byte = 1.0 / float(cfg.network_bandwidth)
+        self.positioning = PositioningTimes(cfg.positioning_time, cfg.request_latency, cfg.positioning_cv, rng)
+        self._next_rr = np.zeros(n_nodes, dtype=np.int64)
+        self.slot_disk = np.zeros((0, 0), dtype=np.int32)
+
+    def attach(self, n_chunks: int, width: int) -> None:
+        """Size the slot map for the chunk state."""
+        self.slot_disk = np.full((n_chunks, width), -1, dtype=np.int32)
+
+    def node_capacity(self) -> np.ndarray:
+        return self.capacity.reshape(-1, self.per_node).sum(axis=1)
+
+    # -- queues ---------------------------------------------------------------------------------
+    def submit(self, disk: int, t: float, nbytes: float) -> tuple[float, float]:
+        """Queue a request of ``nbytes`` at time ``t`` on ``disk``; returns (service start, finish)."""
+        heap = self.free_at[disk]
+        start = heap[0] if heap[0] > t else t
+        if self.shared:
+            begin = start + self.positioning.take()
+            free = self.xfer_free[disk]
+            if free > begin:
+                begin = free
+            finish = begin + nbytes * self.per_byte
+            self.xfer_free[disk] = finish
+        else:
+            finish = start + self.positioning.take() + nbytes * self.per_byte
+        heapq.heapreplace(heap, finish)
+        return start, finish
+
+    def wait(self, disk: int, t: float) -> float:
+        """How long a request submitted now would wait before service."""
+        w = self.free_at[disk][0] - t
+        return w if w > 0.0 else 0.0
+
+    def send(self, node: int, ready: float, nbytes: float, now: float, begin: float | None = None) -> float:
+        """Bytes leave ``node`` through its NIC; returns when the last byte is out.
+
+        ``ready``: when the data is all there (store and forward). With ``begin`` (pipelined
+        I/O) the NIC may start at ``begin`` as the data streams in, finishing no earlier than
+        ``ready``.
+        """
+        y = nbytes * self.nic_per_byte
+        if begin is None:
+            return self.reserve(node, ready, y, now)
+        out = self.reserve(node, begin, y, now)
+        return out if out > ready else ready
+
+    def reserve(self, node: int, arrive: float, y: float, now: float) -> float:
+        """The NIC's first gap of length ``y`` at or after ``arrive``; returns its end.
+
+        ``now`` is the simulated time of the request (requests come in time order, and
+        arrive no earlier than now), so intervals over by then are forgotten.
+        """
+        starts, ends = self.nic_start[node], self.nic_end[node]
+        n = len(ends)
+        if n > 32:
+            j = bisect_right(ends, now)
+            if j > 16:
+                j = min(j, n - 1)                       # keep one: the calendar is never empty
+                del starts[:j], ends[:j]
+                n -= j
+        if ends[-1] <= now:                             # idle: the last interval can be reused
+            starts[-1] = arrive
+            ends[-1] = arrive + y
+            return arrive + y
+        if arrive >= ends[-1]:                          # nothing promised after arrival
+            if arrive == ends[-1]:
+                ends[-1] = arrive + y
+            else:
+                starts.append(arrive)
+                ends.append(arrive + y)
+            return arrive + y
+        i = bisect_right(ends, arrive)
+        s = arrive
+        while i < n and starts[i] < s + y:
+            if ends[i] > s:
+                s = ends[i]
+            i += 1
+        e = s + y
+        if i > 0 and ends[i - 1] == s:                  # adjoins the interval before: extend it
+            ends[i - 1] = e
+            if i < n and starts[i] == e:
+                ends[i - 1] = ends[i]
+                del starts[i], ends[i]
+        elif i < n and starts[i] == e:
+            starts[i] = s
+        else:
+            starts.insert(i, s)
+            ends.insert(i, e)
+        return e
+
+    # -- where slots live -----------------------------------------------------------------------
+    def assign_fresh(self, chunks: np.ndarray, nodes: np.ndarray, slot_bytes: int) -> None:
+        """New layouts (ingest): each node's new slots go round-robin over its disks."""
+        per = self.per_node
+        flat = nodes.ravel().astype(np.int64)
+        if per == 1:
+            disks = flat
+        else:
+            order = np.argsort(flat, kind="stable")
+            sorted_nodes = flat[order]
+            first = np.searchsorted(sorted_nodes, sorted_nodes, side="left")
+            rank = np.empty_like(flat)
+            rank[order] = np.arange(len(flat)) - first
+            disks = flat * per + (self._next_rr[flat] + rank) % per
+            counts = np.bincount(flat, minlength=len(self._next_rr))
+            self._next_rr = (self._next_rr + counts) % per
+        w = nodes.shape[1]
+        self.slot_disk[chunks, :w] = disks.reshape(nodes.shape)
+        self.slot_disk[chunks, w:] = -1
+        np.add.at(self.used, disks, slot_bytes)
+
+    def pick(self, node: int) -> int:
+        """The disk of ``node`` with the most free bytes (lowest index on ties)."""
+        lo = node * self.per_node
+        if self.per_node == 1:
+            return lo
+        free = self.capacity[lo:lo + self.per_node] - self.used[lo:lo + self.per_node]
+        return lo + int(np.argmax(free))
+
+    def place_slot(self, chunk: int, slot: int, disk: int, nbytes: int, old_was_live: bool) -> None:
+        """A rebuilt slot now lives on ``disk``; a live old copy's bytes leave its disk."""
+        old = int(self.slot_disk[chunk, slot])
+        if old_was_live and old >= 0:
+            self.used[old] -= nbytes
+        self.slot_disk[chunk, slot] = disk
+        self.used[disk] += nbytes
+
+    def replace_layout(self, chunk: int, old_live: np.ndarray, old_bytes: int, disks: np.ndarray,
+                       live: np.ndarray, new_bytes: int) -> None:
+        """A conversion completed: the chunk's slots are now on ``disks`` (the old ones are freed)."""
+        old = self.slot_disk[chunk, :len(old_live)]
+        np.subtract.at(self.used, old[old_live], old_bytes)
+        self.slot_disk[chunk, :] = -1
+        self.slot_disk[chunk, :len(disks)] = disks
+        np.add.at(self.used, disks[live], new_bytes)
+
+    def clear_node(self, node: int) -> None:
+        """The node's data is gone: its disks are empty."""
+        self.used[node * self.per_node:(node + 1) * self.per_node] = 0
+
+    def __repr__(self) -> str:
+        return f"Disks(disks={self.n_disks}, per_node={self.per_node}, {self.positioning!r})"
