@@ -102,7 +102,7 @@ def test_a_conversion_pays_disk_and_network_time_for_its_reads_and_its_writes():
     m = r.migrations.iloc[0]
     assert m["start_s"] == HOUR and m["to_mode"] == "replication"
     rate, net_bw, net_lat, disk_bw, req_lat = 100e6, 1.25e9, 0.0005, 50e6, 0.004
-    read = req_lat + F / disk_bw + 3 * F / rate
+    read = req_lat + F / disk_bw + F / net_bw + 3 * F / rate   # disk, the source NIC, the converter
     send = max(3 * S / rate, S / net_bw) + net_lat
     write = req_lat + S / disk_bw
     assert abs(m["duration_s"] - (read + send + write)) < 1e-9
