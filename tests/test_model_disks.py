@@ -33,7 +33,7 @@ def check_disk_map(w):
     held = st.slot_node >= 0
     assert ((dk.slot_disk >= 0) == held).all()
     assert (dk.disk_node[dk.slot_disk[held]] == st.slot_node[held]).all()
-    live = st.slot_live
+    live = st.slot_has_data
     per_disk = np.bincount(dk.slot_disk[live], weights=slot_bytes_of(w)[live], minlength=dk.n_disks)
     assert np.array_equal(per_disk.astype(np.int64), dk.used)
 

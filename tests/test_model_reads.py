@@ -100,7 +100,7 @@ def test_one_late_binding_read_moves_k_plus_extra_fragments_through_the_client_l
     r = simulate(ec_stripe([{"at": DAY, "video": 0}], workload={"late_binding_extra": 1}))
     read = r.reads.iloc[0]
     # Four idle disks finish together; the first k by slot are the data fragments: no decode.
-    expected = REQ_LAT + F / DISK_BW + 4 * F / CLIENT_BW + NET_LAT
+    expected = REQ_LAT + F / DISK_BW + F / NIC_BW + 4 * F / CLIENT_BW + NET_LAT   # each node NIC sends its one fragment
     assert read["kind"] == "erasure_coding" and read["bytes"] == 4 * F
     assert abs(read["latency_ms"] / 1000.0 - expected) < 1e-9
 
