@@ -40,6 +40,7 @@ class Result:
     tables: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
     audit: dict | None = None
+    catalog: object | None = None   # catalog_db.EndState when outputs.catalog is on
 
     def __getattr__(self, name):
         tables = self.__dict__.get("tables", {})
@@ -132,7 +133,7 @@ class Simulation:
         import pandas as pd
 
         videos = pd.DataFrame({
-            "video_id": np.arange(cat.videos), "starting_views": cat.starting_views,
+            "video_id": np.arange(cat.videos), "video_key": cat.keys(), "starting_views": cat.starting_views,
             "view_count": cat.view_count, "last_viewed": cat.last_viewed,
             "total_bytes_served": cat.total_bytes_served,
             "mode": pd.Categorical.from_codes(w.video_mode.astype(np.int64), categories=list(MODES))})
@@ -156,8 +157,13 @@ class Simulation:
         # The frame says it is a sample, so a groupby on it is not mistaken for the whole run.
         tables["reads"].attrs.update({"sample": rows is not None, "reads_in_run": n_reads})
         self.timings["collect_s"] = time.perf_counter() - t0
+        end_state = None
+        if self.config.outputs.catalog:
+            from .catalog_db import end_state_of
+
+            end_state = end_state_of(self)
         return Result(config=self.config, summary=summary, tables=tables, timings=dict(self.timings),
-                      audit=self.audit)
+                      audit=self.audit, catalog=end_state)
 
     # -- processes ------------------------------------------------------------------------------
     def _end_of_run(self):
