@@ -97,6 +97,11 @@ class Simulation:
     def start(self) -> "Simulation":
         env = self.world.env
         self.failures.start()
+        if self.config.failures.trace is not None:
+            from .model.failure_trace import replay_trace
+
+            cl = self.world.cluster
+            replay_trace(self.failures, self.config.failures.trace, cl.n_nodes, cl.n_racks)
         self.workload.start()
         self.migrator.start(self.reads)
         env.process(self._sample_timeline())
