@@ -26,6 +26,7 @@ Errors are JSON: 404 ``{"detail": ...}`` for an unknown video, 422 with a
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import sqlite3
 import sys
@@ -242,5 +243,11 @@ def serve(folder: str | Path, host: str = "127.0.0.1", port: int = 8080, echo=No
     echo(f"vstack-sim: serving {folder} on http://{shown}:{bound} (docs: /docs, schema: /openapi.json)")
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     server = uvicorn.Server(config)
-    server.run(sockets=[sock])
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again under the handler it found;
+    # with this one in place that second delivery is a no-op, so a stopped service exits with status 0.
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
