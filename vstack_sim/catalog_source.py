@@ -80,8 +80,10 @@ def _integer_column(df, name: str, path: str, minimum: int, raw) -> np.ndarray:
         values = col.to_numpy(dtype=np.int64)
         bad = values < minimum
     else:
-        # Not all integers: find the first cell that is not one (text, a fraction, empty, too big).
-        text = col.astype(str).str.strip()
+        # Not all integers: find the first cell that is not one (text, a fraction, empty, too big), in the
+        # file's own text (a float column would show 3 as 3.0).
+        text = pd.read_csv(path, usecols=[name], dtype=str, keep_default_na=False, skip_blank_lines=False,
+                           engine="c")[name].str.strip()
         numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
         whole = text.str.fullmatch(r"[+-]?\d+").to_numpy(dtype=bool)
         bad = ~whole | ~np.isfinite(numbers) | (numbers < minimum) | (np.abs(numbers) >= 2**63)
@@ -89,8 +91,9 @@ def _integer_column(df, name: str, path: str, minimum: int, raw) -> np.ndarray:
     if bad.any():
         i = _first_bad(bad)
         what = "an integer >= 1" if minimum == 1 else "a non-negative integer"
-        _fail(path, f"line {i + _FIRST_ROW_LINE}, column {name}: must be {what}, got {raw(name, i)!r}")
-    return values if values is not None else pd.to_numeric(col.astype(str).str.strip()).to_numpy(dtype=np.int64)
+        shown = text.iloc[i] if values is None else raw(name, i)
+        _fail(path, f"line {i + _FIRST_ROW_LINE}, column {name}: must be {what}, got {shown!r}")
+    return values if values is not None else pd.to_numeric(text).to_numpy(dtype=np.int64)
 
 
 @functools.lru_cache(maxsize=8)
