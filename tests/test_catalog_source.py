@@ -109,3 +109,16 @@ def test_shipped_example_loads_relative_to_its_scenario():
     views = np.sort(src.views)[::-1]
     # Heavy-tailed: the top 5 % of videos hold far more than 5 % of the views.
     assert views[: src.videos // 20].sum() > 0.3 * views.sum()
+
+
+def test_shipped_own_catalog_ingests_the_files_hot_videos_as_replicas():
+    import pandas as pd
+
+    cfg = load_scenario(SCENARIO_DIR / "own-catalog.yaml", ["run.duration=1h", "workload.view_rate=0"])
+    sim = Simulation(cfg).build()
+    df = pd.read_csv(SCENARIO_DIR / "examples" / "videos.csv", dtype={"video_id": str})
+    chunks = -(-df["bytes"] // cfg.catalog.chunk_size)
+    storage = sim.storage_initial
+    assert storage["replication_chunks"] == int(chunks[df["views"] > 1000].sum()) > 0
+    assert storage["erasure_coded_chunks"] == int(chunks[df["views"] <= 1000].sum())
+    assert sim.world.catalog.keys().tolist() == df["video_id"].tolist()

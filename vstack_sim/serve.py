@@ -81,6 +81,7 @@ class CatalogService:
         self.state_path = folder / STATE_FILE
         self._state = sqlite3.connect(self.state_path, check_same_thread=False, isolation_level=None)
         self._state.execute("PRAGMA journal_mode=WAL")
+        self._state.execute("PRAGMA synchronous=NORMAL")   # WAL: durable across a crash of the service
         self._state.execute("CREATE TABLE IF NOT EXISTS overrides (video_id TEXT PRIMARY KEY, "
                             "mode TEXT NOT NULL, set_at TEXT NOT NULL)")
         for video_id, mode in self._state.execute("SELECT video_id, mode FROM overrides").fetchall():
@@ -173,28 +174,28 @@ def create_app(folder: str | Path):
             "errors": [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in errors]})
 
     @app.get("/redundancy/recommend/{video_id}", summary="Recommended redundancy mode of a video")
-    def recommend(video_id: str):
+    async def recommend(video_id: str):
         answer = service.recommend(video_id)
         return not_found(video_id) if answer is None else answer
 
     @app.post("/redundancy/override/{video_id}", summary="Set a manual override")
-    def set_override(video_id: str, mode: RedundancyMode = Query(..., description="replication or erasure_coding")):
+    async def set_override(video_id: str, mode: RedundancyMode = Query(..., description="replication or erasure_coding")):
         if service.view_count(video_id) is None:
             return not_found(video_id)
         return service.set_override(video_id, mode)
 
     @app.delete("/redundancy/override/{video_id}", summary="Clear a manual override (back to automatic)")
-    def clear_override(video_id: str):
+    async def clear_override(video_id: str):
         if service.view_count(video_id) is None:
             return not_found(video_id)
         return service.clear_override(video_id)
 
     @app.get("/redundancy/efficiency", summary="Storage efficiency of the two modes")
-    def efficiency():
+    async def efficiency():
         return service.efficiency()
 
     @app.get("/storage/overhead", summary="Storage overhead of the catalog's chunks")
-    def overhead():
+    async def overhead():
         return service.overhead()
 
     assets = _docs_assets()
