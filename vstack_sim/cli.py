@@ -449,6 +449,12 @@ def _add_catalog(subparsers) -> None:
     p.set_defaults(func=_cmd_catalog)
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise ValueError(f"must be a port number 0-65535, got {text}")
+    return int(text)
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from vstack_sim import serve
 
@@ -464,7 +470,7 @@ def _add_serve(subparsers) -> None:
     )
     p.add_argument("result_dir", metavar="RESULT_DIR", help="a results folder with catalog.sqlite")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
-    p.add_argument("--port", type=_int_at_least(0, "a port number 0-65535"), default=8080,
+    p.add_argument("--port", type=_arg_type("port", _port), default=8080,
                    help="port (default 8080; 0 picks a free one)")
     p.set_defaults(func=_cmd_serve)
 

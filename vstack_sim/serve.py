@@ -227,18 +227,20 @@ def serve(folder: str | Path, host: str = "127.0.0.1", port: int = 8080, echo=No
     import uvicorn
 
     app = create_app(folder)
-    if not _is_loopback(host):
-        echo(f"vstack-sim: warning: --host {host} accepts connections from other machines; "
-             f"the service has no authentication")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP (not 0): asyncio sets TCP_NODELAY only on such sockets, and without it every
+    # response body waits ~40 ms for the client's delayed ACK of the headers (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
         app.state.service.close()
-        raise ServeError(f"--port {port}: cannot listen on {host}: {exc.strerror}") from None
+        raise ServeError(f"--host {host} --port {port}: cannot listen there: {exc.strerror}") from None
+    if not _is_loopback(host):
+        echo(f"vstack-sim: warning: --host {host} accepts connections from other machines; "
+             f"the service has no authentication")
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     echo(f"vstack-sim: serving {folder} on http://{shown}:{bound} (docs: /docs, schema: /openapi.json)")
