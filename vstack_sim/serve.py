@@ -79,12 +79,16 @@ class CatalogService:
         self.mode_counts = (counts.get("replication", 0), counts.get("erasure_coding", 0))
         self._lock = threading.Lock()
         self.state_path = folder / STATE_FILE
-        self._state = sqlite3.connect(self.state_path, check_same_thread=False, isolation_level=None)
-        self._state.execute("PRAGMA journal_mode=WAL")
-        self._state.execute("PRAGMA synchronous=NORMAL")   # WAL: durable across a crash of the service
-        self._state.execute("CREATE TABLE IF NOT EXISTS overrides (video_id TEXT PRIMARY KEY, "
-                            "mode TEXT NOT NULL, set_at TEXT NOT NULL)")
-        for video_id, mode in self._state.execute("SELECT video_id, mode FROM overrides").fetchall():
+        try:
+            self._state = sqlite3.connect(self.state_path, check_same_thread=False, isolation_level=None)
+            self._state.execute("PRAGMA journal_mode=WAL")
+            self._state.execute("PRAGMA synchronous=NORMAL")   # WAL: durable across a crash of the service
+            self._state.execute("CREATE TABLE IF NOT EXISTS overrides (video_id TEXT PRIMARY KEY, "
+                                "mode TEXT NOT NULL, set_at TEXT NOT NULL)")
+            saved = self._state.execute("SELECT video_id, mode FROM overrides").fetchall()
+        except sqlite3.Error as exc:
+            raise ServeError(f"{self.state_path}: cannot open the service's state ({exc})") from None
+        for video_id, mode in saved:
             self.manager.set_manual_override(video_id, mode)
 
     def _catalog(self) -> sqlite3.Connection:
