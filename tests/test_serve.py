@@ -239,3 +239,23 @@ def test_binding_every_interface_warns(fresh):
     s = Server(fresh, "--host", "0.0.0.0")
     assert any("warning: --host 0.0.0.0" in line for line in s.err)
     assert s.stop() == 0
+
+
+def test_string_keys_from_a_videos_file(tmp_path):
+    videos = tmp_path / "videos.csv"
+    videos.write_text("video_id,views,chunks\nu1Ex-TJi_QB,5000,1\ndir/clip 1,3,2\n")
+    cfg = config({"run": {"duration": "1h"}, "catalog": {"source": str(videos), "chunk_size": 3000},
+                  "cluster": {"nodes": 6, "racks": 3}})
+    folder = run_to_folder(cfg, out=tmp_path / "run", quiet=True)
+    s = Server(folder)
+    try:
+        hot = s.client.get("/redundancy/recommend/u1Ex-TJi_QB").json()
+        assert (hot["video_id"], hot["view_count"], hot["recommended_mode"]) == ("u1Ex-TJi_QB", 5000, "replication")
+        cold = s.client.get("/redundancy/recommend/dir%2Fclip%201").json()
+        assert (cold["video_id"], cold["recommended_mode"]) == ("dir/clip 1", "erasure_coding")
+        r = s.client.post("/redundancy/override/dir/clip 1", params={"mode": "replication"})
+        assert r.status_code == 200 and r.json()["video_id"] == "dir/clip 1"
+        assert s.client.get("/redundancy/recommend/7").status_code == 404     # integer ids are not keys here
+        assert s.client.get("/storage/overhead").json()["replication_chunks"] == 1
+    finally:
+        assert s.stop() == 0

@@ -177,18 +177,18 @@ def create_app(folder: str | Path):
             "detail": f"{name}: {first.get('msg')}{got}",
             "errors": [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in errors]})
 
-    @app.get("/redundancy/recommend/{video_id}", summary="Recommended redundancy mode of a video")
+    @app.get("/redundancy/recommend/{video_id:path}", summary="Recommended redundancy mode of a video")
     async def recommend(video_id: str):
         answer = service.recommend(video_id)
         return not_found(video_id) if answer is None else answer
 
-    @app.post("/redundancy/override/{video_id}", summary="Set a manual override")
+    @app.post("/redundancy/override/{video_id:path}", summary="Set a manual override")
     async def set_override(video_id: str, mode: RedundancyMode = Query(..., description="replication or erasure_coding")):
         if service.view_count(video_id) is None:
             return not_found(video_id)
         return service.set_override(video_id, mode)
 
-    @app.delete("/redundancy/override/{video_id}", summary="Clear a manual override (back to automatic)")
+    @app.delete("/redundancy/override/{video_id:path}", summary="Clear a manual override (back to automatic)")
     async def clear_override(video_id: str):
         if service.view_count(video_id) is None:
             return not_found(video_id)
