@@ -116,8 +116,11 @@ def iso_times(seconds) -> np.ndarray:
     """Simulated seconds as ISO 8601 UTC strings after :data:`EPOCH` (None where NaN)."""
     s = np.asarray(seconds, dtype=np.float64)
     ok = np.isfinite(s)
-    ms = np.where(ok, np.round(s * 1000.0), 0).astype(np.int64).astype("timedelta64[ms]")
-    text = np.datetime_as_string(_EPOCH_MS + ms, unit="ms", timezone="UTC").astype(object)
+    ms = np.where(ok, np.round(s * 1000.0), 0).astype(np.int64)
+    # Most copies share a few times (ingest, a conversion wave): format each distinct time once.
+    distinct, where = np.unique(ms, return_inverse=True)
+    text = np.datetime_as_string(_EPOCH_MS + distinct.astype("timedelta64[ms]"), unit="ms",
+                                 timezone="UTC").astype(object)[where.reshape(s.shape)]
     text[~ok] = None
     return text
 
@@ -174,74 +177,100 @@ def _col(df, name, dtype):
     return df[name].to_numpy(dtype=dtype) if len(df) else np.zeros(0, dtype=dtype)
 
 
-def _fragment_rows(end: EndState, repairs, failures):
-    """The chunk_fragments rows as column lists (active and lost copies, then stale ones)."""
-    m = end.manager
-    mode_of = ("replication", "erasure_coding")
-    slot_bytes = np.array([m.slot_bytes(x, end.chunk_size) for x in mode_of], dtype=np.int64)
-    width = end.mode_width[end.mode].astype(np.int64)
-    n_chunks, w = end.slot_node.shape
-    c, j = np.nonzero(np.arange(w)[None, :] < width[:, None])
-    node = end.slot_node[c, j].astype(np.int64)
-    live = end.slot_live[c, j]
-    active = live & ~end.lost[c]
-    # created_at: the chunk's layout time, or the end of the last repair of that slot after it.
-    created = end.layout_time.copy()
-    created = np.repeat(created[:, None], w, axis=1)
-    rc = _col(repairs, "chunk_id", np.int64)
-    rs = _col(repairs, "slot", np.int64)
-    rend = _col(repairs, "end_s", np.float64)
-    after = rend >= end.layout_time[rc] if len(rc) else np.zeros(0, dtype=bool)
-    np.maximum.at(created, (rc[after], rs[after]), rend[after])
-    created_at = created[c, j]
+BATCH = 65536
+"""Chunks (or videos) turned into rows at a time: memory stays bounded whatever the catalog's size."""
 
-    chunk_ids = _chunk_ids(end)
-    prefix = np.where(end.mode[c] == MODE_REPLICATION, ":r", ":f")
-    cid = chunk_ids[c]
-    frag_ids = [f"{a}{p}{b}" for a, p, b in zip(cid.tolist(), prefix.tolist(), j.tolist())]
+
+def _batches(n: int):
+    for a in range(0, n, BATCH):
+        yield a, min(n, a + BATCH)
+
+
+def _chunk_ids(end: EndState, a: int = 0, b: int | None = None) -> list[str]:
+    keys = end.video_keys[end.chunk_video[a:b]]
+    return [f"{k}:{i}" for k, i in zip(keys.tolist(), end.chunk_index[a:b].tolist())]
+
+
+class _Repairs:
+    """The repairs table sorted by (chunk, slot), for rebuild times by binary search."""
+
+    def __init__(self, repairs, width: int):
+        self.w = width
+        chunk = _col(repairs, "chunk_id", np.int64)
+        slot = _col(repairs, "slot", np.int64)
+        key = chunk * width + slot
+        order = np.argsort(key, kind="stable")
+        self.key, self.end = key[order], _col(repairs, "end_s", np.float64)[order]
+        self.chunk, self.slot = chunk, slot
+        self.end_unsorted = _col(repairs, "end_s", np.float64)
+        self.failure = _col(repairs, "failure_id", np.int64)
+        self.mode = repairs["mode"].astype(str).to_numpy() if len(repairs) else np.zeros(0, dtype=object)
+
+    def in_chunks(self, a: int, b: int):
+        lo, hi = np.searchsorted(self.key, [a * self.w, b * self.w])
+        k = self.key[lo:hi]
+        return k // self.w, k % self.w, self.end[lo:hi]
+
+    def last_end_by(self, c: int, s: int, t: float) -> float | None:
+        lo, hi = np.searchsorted(self.key, [c * self.w + s, c * self.w + s + 1])
+        ends = self.end[lo:hi]
+        ends = ends[ends <= t]
+        return float(ends.max()) if len(ends) else None
+
+
+def _fragment_batches(end: EndState, repairs, failures):
+    """chunk_fragments rows, a batch of chunks at a time (active and lost copies, then stale ones)."""
+    m = end.manager
+    slot_bytes = np.array([m.slot_bytes(x, end.chunk_size) for x in ("replication", "erasure_coding")],
+                          dtype=np.int64)
+    n_chunks, w = end.slot_node.shape
     urls = np.array([node_url(i, int(r)) for i, r in enumerate(end.node_rack.tolist())], dtype=object)
-    status = np.where(active, "active", "lost").astype(object)
-    sizes = slot_bytes[end.mode[c]]
-    if end.checksums is not None:
-        get = end.checksums.get
-        checks = [get((a, b), "") if ok else "" for a, b, ok in zip(c.tolist(), j.tolist(), active.tolist())]
-    else:
-        checks = [""] * len(c)
-    cols = [frag_ids, cid.tolist(), j.tolist(), urls[node].tolist(), sizes.tolist(), checks,
-            status.tolist(), iso_times(created_at).tolist()]
+    rep = _Repairs(repairs, w)
+    for a, b in _batches(n_chunks):
+        width = end.mode_width[end.mode[a:b]].astype(np.int64)
+        c, j = np.nonzero(np.arange(w)[None, :] < width[:, None])
+        c_abs = c + a
+        active = end.slot_live[c_abs, j] & ~end.lost[c_abs]
+        # created_at: the chunk's layout time, or the end of the last repair of that slot after it.
+        created = np.repeat(end.layout_time[a:b, None], w, axis=1)
+        rc, rs, rend = rep.in_chunks(a, b)
+        after = rend >= end.layout_time[rc]
+        np.maximum.at(created, (rc[after] - a, rs[after]), rend[after])
+        ids = np.array(_chunk_ids(end, a, b), dtype=object)[c]
+        prefix = np.where(end.mode[c_abs] == MODE_REPLICATION, ":r", ":f")
+        cl, jl = c_abs.tolist(), j.tolist()
+        if end.checksums is not None:
+            get = end.checksums.get
+            checks = [get((x, y), "") if ok else "" for x, y, ok in zip(cl, jl, active.tolist())]
+        else:
+            checks = [""] * len(cl)
+        yield zip([f"{x}{p}{y}" for x, p, y in zip(ids.tolist(), prefix.tolist(), jl)], ids.tolist(), jl,
+                  urls[end.slot_node[c_abs, j]].tolist(), slot_bytes[end.mode[c_abs]].tolist(), checks,
+                  np.where(active, "active", "lost").tolist(), iso_times(created[c, j]).tolist())
 
     # Stale copies: slots rebuilt away from a node whose transient failure has not ended by the end of the run.
-    if len(failures) and len(rc):
-        kind = failures["kind"].astype(str).to_numpy()
-        back = _col(failures, "back_s", np.float64)
-        open_transient = (kind == "transient") & ~np.isfinite(back)
-        fids = _col(repairs, "failure_id", np.int64)
-        hit = (fids >= 0) & open_transient[np.clip(fids, 0, None)] if len(failures) else np.zeros(0, bool)
-        fnode = _col(failures, "node", np.int64)
-        ftime = _col(failures, "time_s", np.float64)
-        rmode = repairs["mode"].astype(str).to_numpy()
-        for i in np.flatnonzero(hit).tolist():
-            cc, ss, fid = int(rc[i]), int(rs[i]), int(fids[i])
-            old = int(fnode[fid])
-            t_fail = ftime[fid]
-            earlier = rend[(rc == cc) & (rs == ss) & (rend <= t_fail)]
-            lt = end.layout_time[cc]
-            made = max([lt if lt <= t_fail else 0.0, *earlier.tolist()])
-            mcode = 0 if rmode[i] == "replication" else 1
-            chk = ""
-            if end.checksums is not None and mcode == int(end.mode[cc]):
-                chk = end.checksums.get((cc, ss), "")
-            tag = "r" if mcode == MODE_REPLICATION else "f"
-            values = (f"{chunk_ids[cc]}:{tag}{ss}:stale:{old}", chunk_ids[cc], ss, urls[old],
-                      int(slot_bytes[mcode]), chk, "stale", iso_times([made])[0])
-            for col, v in zip(cols, values):
-                col.append(v)
-    return cols
-
-
-def _chunk_ids(end: EndState) -> np.ndarray:
-    keys = end.video_keys[end.chunk_video]
-    return np.array([f"{k}:{i}" for k, i in zip(keys.tolist(), end.chunk_index.tolist())], dtype=object)
+    if not len(failures) or not len(rep.chunk):
+        return
+    kind = failures["kind"].astype(str).to_numpy()
+    open_transient = (kind == "transient") & ~np.isfinite(_col(failures, "back_s", np.float64))
+    fnode, ftime = _col(failures, "node", np.int64), _col(failures, "time_s", np.float64)
+    hit = (rep.failure >= 0) & open_transient[np.clip(rep.failure, 0, None)]
+    rows = []
+    for i in np.flatnonzero(hit).tolist():
+        cc, ss, fid = int(rep.chunk[i]), int(rep.slot[i]), int(rep.failure[i])
+        old, t_fail = int(fnode[fid]), float(ftime[fid])
+        # The old copy was written by the chunk's layout or by an earlier rebuild, before the failure.
+        lt = float(end.layout_time[cc])
+        made = max(lt if lt <= t_fail else 0.0, rep.last_end_by(cc, ss, t_fail) or 0.0)
+        mcode = 0 if rep.mode[i] == "replication" else 1
+        chk = ""
+        if end.checksums is not None and mcode == int(end.mode[cc]):
+            chk = end.checksums.get((cc, ss), "")
+        chunk_id = _chunk_ids(end, cc, cc + 1)[0]
+        tag = "r" if mcode == MODE_REPLICATION else "f"
+        rows.append((f"{chunk_id}:{tag}{ss}:stale:{old}", chunk_id, ss, urls[old], int(slot_bytes[mcode]), chk,
+                     "stale", iso_times([made])[0]))
+    yield rows
 
 
 def write_catalog(path: str | Path, end: EndState, tables: Mapping) -> Path:
@@ -254,29 +283,37 @@ def write_catalog(path: str | Path, end: EndState, tables: Mapping) -> Path:
     conn = sqlite3.connect(tmp)
     try:
         # A fresh file published by rename: no journal is needed while it is built.
+        conn.execute("PRAGMA page_size=65536")        # fewer, larger B-tree pages: faster bulk inserts
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA locking_mode=EXCLUSIVE")  # nobody else opens the file before it is renamed
         conn.executescript(SCHEMA)
         with conn:
-            conn.executemany("INSERT INTO chunk_fragments VALUES (?,?,?,?,?,?,?,?)",
-                             zip(*_fragment_rows(end, repairs, failures)))
+            for rows in _fragment_batches(end, repairs, failures):
+                conn.executemany("INSERT INTO chunk_fragments VALUES (?,?,?,?,?,?,?,?)", rows)
             keys = end.video_keys
             vid = _col(videos, "video_id", np.int64)
-            conn.executemany("INSERT INTO video_stats VALUES (?,?,?,?)", zip(
-                keys[vid].tolist(), _col(videos, "view_count", np.int64).tolist(),
-                iso_times(_col(videos, "last_viewed", np.float64)).tolist(),
-                _col(videos, "total_bytes_served", np.int64).tolist()))
-            n_v = len(keys)
-            conn.executemany("INSERT INTO videos VALUES (?,?,?,?,?,?)", zip(
-                range(n_v), keys.tolist(), end.starting_views.tolist(), end.chunks_per_video.tolist(),
-                end.uploaded_at.tolist() if end.uploaded_at is not None else [None] * n_v,
-                end.size_class.tolist() if end.size_class is not None else [None] * n_v))
-            modes = np.array(["replication", "erasure_coding"], dtype=object)[end.mode]
-            conn.executemany("INSERT INTO chunks (chunk_id, video_id, chunk_index, size_bytes, status, "
-                             "redundancy_mode) VALUES (?,?,?,?,?,?)", zip(
-                                 _chunk_ids(end).tolist(), keys[end.chunk_video].tolist(),
-                                 end.chunk_index.tolist(), [end.chunk_size] * len(end.mode),
-                                 np.where(end.lost, "lost", "active").tolist(), modes.tolist()))
+            views, served = _col(videos, "view_count", np.int64), _col(videos, "total_bytes_served", np.int64)
+            last = _col(videos, "last_viewed", np.float64)
+            modes = np.array(["replication", "erasure_coding"], dtype=object)
+            for lo, hi in _batches(len(vid)):
+                conn.executemany("INSERT INTO video_stats VALUES (?,?,?,?)", zip(
+                    keys[vid[lo:hi]].tolist(), views[lo:hi].tolist(), iso_times(last[lo:hi]).tolist(),
+                    served[lo:hi].tolist()))
+            for lo, hi in _batches(len(keys)):
+                n = hi - lo
+                conn.executemany("INSERT INTO videos VALUES (?,?,?,?,?,?)", zip(
+                    range(lo, hi), keys[lo:hi].tolist(), end.starting_views[lo:hi].tolist(),
+                    end.chunks_per_video[lo:hi].tolist(),
+                    end.uploaded_at[lo:hi].tolist() if end.uploaded_at is not None else [None] * n,
+                    end.size_class[lo:hi].tolist() if end.size_class is not None else [None] * n))
+            for lo, hi in _batches(len(end.mode)):
+                conn.executemany("INSERT INTO chunks (chunk_id, video_id, chunk_index, size_bytes, status, "
+                                 "redundancy_mode) VALUES (?,?,?,?,?,?)", zip(
+                                     _chunk_ids(end, lo, hi), keys[end.chunk_video[lo:hi]].tolist(),
+                                     end.chunk_index[lo:hi].tolist(), [end.chunk_size] * (hi - lo),
+                                     np.where(end.lost[lo:hi], "lost", "active").tolist(),
+                                     modes[end.mode[lo:hi]].tolist()))
             conn.executemany("INSERT INTO nodes VALUES (?,?,?,?)", [
                 (i, node_url(i, int(r)), int(r), "up" if up else "down")
                 for i, (r, up) in enumerate(zip(end.node_rack.tolist(), end.node_up.tolist()))])
