@@ -195,3 +195,14 @@ def test_lost_chunks_have_lost_rows(tmp_path):
     assert conn.execute("SELECT DISTINCT status FROM chunk_fragments").fetchall() == [("lost",)]
     assert conn.execute("SELECT COUNT(*) FROM chunk_fragments").fetchone()[0] == 6 * 5
     assert conn.execute("SELECT DISTINCT status FROM chunks").fetchall() == [("lost",)]
+
+
+def test_batches_write_the_same_rows(verified, tmp_path, monkeypatch):
+    import vstack_sim.catalog_db as catalog_db
+
+    _, result, conn = verified
+    monkeypatch.setattr(catalog_db, "BATCH", 7)     # 80 chunks, 20 videos: many batches and a ragged last one
+    small = sqlite3.connect(write_catalog(tmp_path / CATALOG_FILE, result.catalog, result.tables))
+    for table in ("chunk_fragments", "video_stats", "chunks", "videos"):
+        assert small.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() == \
+            conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
