@@ -74,7 +74,7 @@ class CatalogService:
         self.manager = RedundancyManager(
             popularity_threshold=threshold, replication_factor=int(meta["replication_factor"]),
             erasure_data_shards=int(meta["data_shards"]), erasure_parity_shards=int(meta["parity_shards"]),
-            chunk_size=int(meta["chunk_size"]), policy=meta["policy"])
+            chunk_size=int(meta["chunk_size"]), hysteresis=float(meta["hysteresis"]), policy=meta["policy"])
         self.ledger = StorageLedger(self.manager)
         self.mode_counts = (counts.get("replication", 0), counts.get("erasure_coding", 0))
         self._lock = threading.Lock()
