@@ -142,13 +142,14 @@ def test_storage_overhead_reproduced_in_sql_equals_summary(tmp_path):
     summary = json.loads((folder / "summary.json").read_text())
     conn = sqlite3.connect(folder / CATALOG_FILE)
     q = conn.execute
-    counts = dict(q("SELECT redundancy_mode, COUNT(*) FROM chunks GROUP BY redundancy_mode").fetchall())
-    logical = q("SELECT SUM(size_bytes) FROM chunks").fetchone()[0]
+    counts = dict(q("SELECT redundancy_mode, COUNT(*) FROM chunks WHERE status = 'active' "
+                    "GROUP BY redundancy_mode").fetchall())
+    logical = q("SELECT SUM(size_bytes) FROM chunks WHERE status = 'active'").fetchone()[0]
     physical = dict(q("""SELECT c.redundancy_mode, SUM(f.size_bytes) FROM chunk_fragments f
                          JOIN chunks c ON c.chunk_id = f.chunk_id
                          WHERE f.status = 'active' GROUP BY c.redundancy_mode""").fetchall())
     rep, ec = physical["replication"], physical["erasure_coding"]
-    baseline = q("SELECT SUM(size_bytes) * 3 FROM chunks").fetchone()[0]
+    baseline = logical * 3
     sql = {"replication_chunks": counts["replication"], "erasure_coded_chunks": counts["erasure_coding"],
            "total_logical_bytes": logical, "total_physical_bytes": rep + ec,
            "storage_savings_percent": round((baseline - rep - ec) / baseline * 100, 2),

@@ -63,7 +63,9 @@ class CatalogService:
         try:
             meta = dict(self._catalog().execute("SELECT key, value FROM catalog_meta").fetchall())
             counts = dict(self._catalog().execute(
-                "SELECT redundancy_mode, COUNT(*) FROM chunks GROUP BY redundancy_mode").fetchall())
+                # Lost chunks hold no bytes: they leave the ledger (as in the run's summary).
+                "SELECT redundancy_mode, COUNT(*) FROM chunks WHERE status = 'active' "
+                "GROUP BY redundancy_mode").fetchall())
         except sqlite3.DatabaseError as exc:
             raise ServeError(f"{self.catalog_path}: not a vstack-sim catalog ({exc})") from None
         self.meta = meta
