@@ -82,7 +82,7 @@ def _integer_column(df, name: str, path: str, minimum: int, raw) -> np.ndarray:
     else:
         # Not all integers: find the first cell that is not one (text, a fraction, empty, too big), in the
         # file's own text (a float column would show 3 as 3.0).
-        text = pd.read_csv(path, usecols=[name], dtype=str, keep_default_na=False, skip_blank_lines=False,
+        text = pd.read_csv(path, usecols=[name], dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig",
                            engine="c")[name].str.strip()
         numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
         whole = text.str.fullmatch(r"[+-]?\d+").to_numpy(dtype=bool)
@@ -104,7 +104,7 @@ def _load(path: str, _mtime_ns: int, _size: int) -> SourceCatalog:
         # Ids stay text (an id "007" is not 7); counts are parsed by the C engine. Blank lines are kept
         # as rows so that line numbers in messages are the file's own.
         df = pd.read_csv(path, dtype={"video_id": str, "uploaded_at": str, "size_class": str},
-                         keep_default_na=False, skip_blank_lines=False, engine="c")
+                         keep_default_na=False, skip_blank_lines=False, engine="c", encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
         _fail(path, "line 1: the file is empty (expected a header: video_id,views,chunks)")
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
