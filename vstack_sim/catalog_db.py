@@ -165,7 +165,7 @@ def end_state_of(sim) -> EndState:
             "parity_shards": str(red.parity_shards), "chunk_size": str(cfg.catalog.chunk_size),
             "catalog_source": cfg.catalog.source or ""}
     return EndState(
-        manager=w.manager, chunk_size=w.chunk_size, slot_node=st.slot_node, slot_live=st.slot_live,
+        manager=w.manager, chunk_size=w.chunk_size, slot_node=st.slot_node, slot_live=st.slot_has_data,
         mode=st.mode, lost=st.lost, layout_time=st.layout_time, mode_width=st.mode_width,
         chunk_video=cat.chunk_video, chunk_index=cat.chunk_index, chunks_per_video=cat.chunks_per_video,
         starting_views=cat.starting_views, video_keys=cat.keys(), node_rack=w.cluster.node_rack,
