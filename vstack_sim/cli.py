@@ -428,6 +428,53 @@ def _add_demo(subparsers) -> None:
     codec.set_defaults(func=_cmd_demo)
 
 
+# -- catalog, serve ------------------------------------------------------------
+
+
+def _cmd_catalog(args: argparse.Namespace) -> int:
+    from vstack_sim import catalog_db
+
+    print(catalog_db.build_catalog_for_folder(args.result_dir))
+    return 0
+
+
+def _add_catalog(subparsers) -> None:
+    p = subparsers.add_parser(
+        "catalog",
+        help="build catalog.sqlite of a results folder whose run had outputs.catalog off",
+        description="Rebuild the end-of-run catalog of RESULT_DIR (reruns its recorded scenario and checks "
+                    "that the summary comes out identical) and write RESULT_DIR/catalog.sqlite.",
+    )
+    p.add_argument("result_dir", metavar="RESULT_DIR", help="a folder written by 'vstack-sim run'")
+    p.set_defaults(func=_cmd_catalog)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise ValueError(f"must be a port number 0-65535, got {text}")
+    return int(text)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from vstack_sim import serve
+
+    return serve.serve(args.result_dir, host=args.host, port=args.port)
+
+
+def _add_serve(subparsers) -> None:
+    p = subparsers.add_parser(
+        "serve",
+        help="serve the design's metadata API over a results folder's catalog (needs the serve extra)",
+        description="Serve /redundancy/recommend, /redundancy/override, /redundancy/efficiency and "
+                    "/storage/overhead over RESULT_DIR/catalog.sqlite; overrides persist in serve-state.sqlite.",
+    )
+    p.add_argument("result_dir", metavar="RESULT_DIR", help="a results folder with catalog.sqlite")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=_arg_type("port", _port), default=8080,
+                   help="port (default 8080; 0 picks a free one)")
+    p.set_defaults(func=_cmd_serve)
+
+
 # -- the parser -------------------------------------------------------------
 
 
@@ -453,6 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scenario(subparsers)
     _add_sweep(subparsers)
     _add_compare(subparsers)
+    _add_catalog(subparsers)
+    _add_serve(subparsers)
     _add_demo(subparsers)
     _add_recommend(subparsers)
     _add_efficiency(subparsers)

@@ -81,6 +81,22 @@ class CatalogConfig(_Section):
     """Fraction of videos above the popularity threshold at ingest (the V-Stack design's 5 %)."""
     total_views: int = Field(0, ge=0)
     """Total starting views split by Zipf share, when starting_views is total."""
+    source: str | None = None
+    """CSV file of your own videos (video_id, views, chunks or bytes; optional uploaded_at, size_class) instead of the Zipf catalog; views during the run pick videos in proportion to the file's views. A relative path is relative to the scenario file; videos is set from the file."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _videos_from_source(cls, data):
+        # The file decides how many videos there are, so every size check downstream counts its rows.
+        if isinstance(data, dict) and data.get("source") is not None:
+            from .catalog_source import load_videos_csv
+
+            rows = load_videos_csv(data["source"]).videos
+            if data.get("videos") is not None and data["videos"] != rows:
+                raise ValueError(f"catalog.videos: {data['videos']} but catalog.source has {rows} videos; "
+                                 f"leave catalog.videos out")
+            data = {**data, "videos": rows}
+        return data
 
 
 class ClusterConfig(_Section):
@@ -218,6 +234,8 @@ class FailuresConfig(_Section):
     """Time before a down node is declared dead and repaired; a node back sooner is a transient failure."""
     scheduled: tuple[ScheduledFailure, ...] = ()
     """Failures at fixed times (at, node or rack, kind, duration)."""
+    trace: str | None = None
+    """CSV failure log to replay (columns time, node or rack, kind, duration), in addition to scheduled; a relative path is relative to the scenario file."""
 
 
 class RepairConfig(_Section):
@@ -304,6 +322,8 @@ class OutputsConfig(_Section):
     """Keep a uniform sample of this many rows in the reads table (0 = every read); summaries always use every read."""
     figures: bool = True
     """Draw the figures of the results folder (false: summary, tables and reports only, e.g. in large sweeps)."""
+    catalog: bool = True
+    """Write catalog.sqlite (the design's chunk_fragments, video_stats and chunks tables at the end of the run); off for huge runs, 'vstack-sim catalog' builds it later."""
 
 
 class Config(_Section):
@@ -382,8 +402,21 @@ class Config(_Section):
         return StorageLedger.for_settings(self.redundancy, self.catalog.chunk_size).physical_bytes_per_chunk(mode)
 
     def expected_chunks(self) -> int:
-        """Chunks in the catalog (the expectation when chunk counts are drawn)."""
+        """Chunks in the catalog (the expectation when chunk counts are drawn; exact for a catalog.source)."""
+        if self.catalog.source is not None:
+            from .catalog_source import load_videos_csv
+
+            return int(load_videos_csv(self.catalog.source).chunk_counts(self.catalog.chunk_size).sum())
         return self.catalog.videos * self.catalog.chunks_per_video
+
+    @model_validator(mode="after")
+    def _trace_fits(self):
+        # The trace is read (cached) here so that a bad line is a validation error before anything runs.
+        if self.failures.trace is not None:
+            from .model.failure_trace import load_trace
+
+            load_trace(self.failures.trace, self.cluster.nodes, self.cluster.racks)
+        return self
 
 
 def validation_error_line(exc: ValidationError) -> str:
@@ -396,4 +429,6 @@ def validation_error_line(exc: ValidationError) -> str:
             msg = msg[len(prefix):]
     if err["type"] == "extra_forbidden":
         msg = "unknown key"
+    if loc and msg.startswith(f"{loc}."):   # a section's own check that already names its key
+        return msg
     return f"{loc}: {msg}" if loc else msg

@@ -42,7 +42,7 @@ TABLES = ("reads", "views", "failures", "repairs", "migrations", "storage_timeli
 """The tables of a run, in the order they are written (``tables/<name>.csv``)."""
 
 # Text columns: a CSV cannot tell "" from a missing value, so these come back as "" rather than NaN.
-_TEXT_COLUMNS = {"mode", "kind", "reason", "source", "from_mode", "to_mode", "event"}
+_TEXT_COLUMNS = {"mode", "kind", "reason", "source", "from_mode", "to_mode", "event", "video_key"}
 
 _DEPENDENCIES = ("numpy", "pandas", "simpy", "matplotlib", "pyyaml", "reedsolo", "pydantic", "tqdm",
                  "google-crc32c")
@@ -400,6 +400,11 @@ def run_to_folder(config: Config, out: str | Path | None = None, force: bool = F
         # Written before the figures so the report can show it; the write timing covers the tables.
         manifest = build_manifest(config, argv, time.perf_counter() - start, timings, target)
         write_data(folder.tmp, result.config, result.summary, result.tables, manifest)
+        end_state = getattr(result, "catalog", None)
+        if end_state is not None and config.outputs.catalog:
+            from .catalog_db import CATALOG_FILE, write_catalog
+
+            write_catalog(folder.tmp / CATALOG_FILE, end_state, result.tables)
         manifest["timings_s"]["write"] = round(time.perf_counter() - write_start, 3)
         manifest["wall_time_s"] = round(time.perf_counter() - start, 3)
         (folder.tmp / "manifest.json").write_text(dump_json(manifest), encoding="utf-8")

@@ -144,6 +144,7 @@ def load_file(path: str | Path, _chain: tuple = ()) -> tuple[dict, dict]:
         cycle = " -> ".join(_shown(p) for p in _chain + (real,))
         raise ScenarioError(f"{shown}: extends cycle: {cycle}")
     data, lines = _read_yaml(path, shown)
+    _resolve_data_files(data, path.parent)
     base_ref = data.pop("extends", None)
     extends_at = lines.pop(("extends",), shown)
     if base_ref is None:
@@ -157,6 +158,18 @@ def load_file(path: str | Path, _chain: tuple = ()) -> tuple[dict, dict]:
         raise ScenarioError(f"{extends_at}: extends: {base_ref}: scenario file not found")
     base, base_lines = load_file(base_path, _chain + (real,))
     return _merge(base, data, base_lines, lines), base_lines
+
+
+DATA_FILE_KEYS = (("catalog", "source"), ("failures", "trace"))
+"""Keys that name input files; a relative path in a scenario file is relative to that file."""
+
+
+def _resolve_data_files(data: dict, folder: Path) -> None:
+    for section, key in DATA_FILE_KEYS:
+        sub = data.get(section)
+        if isinstance(sub, dict) and isinstance(sub.get(key), str) and sub[key].strip():
+            p = Path(sub[key])
+            sub[key] = str(p if p.is_absolute() else (folder / p).resolve())
 
 
 # --------------------------------------------------------------------------- --set overrides

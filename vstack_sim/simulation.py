@@ -40,6 +40,7 @@ class Result:
     tables: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
     audit: dict | None = None
+    catalog: object | None = None   # catalog_db.EndState when outputs.catalog is on
 
     def __getattr__(self, name):
         tables = self.__dict__.get("tables", {})
@@ -96,6 +97,11 @@ class Simulation:
     def start(self) -> "Simulation":
         env = self.world.env
         self.failures.start()
+        if self.config.failures.trace is not None:
+            from .model.failure_trace import replay_trace
+
+            cl = self.world.cluster
+            replay_trace(self.failures, self.config.failures.trace, cl.n_nodes, cl.n_racks)
         self.workload.start()
         self.migrator.start(self.reads)
         env.process(self._sample_timeline())
@@ -132,7 +138,7 @@ class Simulation:
         import pandas as pd
 
         videos = pd.DataFrame({
-            "video_id": np.arange(cat.videos), "starting_views": cat.starting_views,
+            "video_id": np.arange(cat.videos), "video_key": cat.keys(), "starting_views": cat.starting_views,
             "view_count": cat.view_count, "last_viewed": cat.last_viewed,
             "total_bytes_served": cat.total_bytes_served,
             "mode": pd.Categorical.from_codes(w.video_mode.astype(np.int64), categories=list(MODES))})
@@ -156,8 +162,13 @@ class Simulation:
         # The frame says it is a sample, so a groupby on it is not mistaken for the whole run.
         tables["reads"].attrs.update({"sample": rows is not None, "reads_in_run": n_reads})
         self.timings["collect_s"] = time.perf_counter() - t0
+        end_state = None
+        if self.config.outputs.catalog:
+            from .catalog_db import end_state_of
+
+            end_state = end_state_of(self)
         return Result(config=self.config, summary=summary, tables=tables, timings=dict(self.timings),
-                      audit=self.audit)
+                      audit=self.audit, catalog=end_state)
 
     # -- processes ------------------------------------------------------------------------------
     def _end_of_run(self):

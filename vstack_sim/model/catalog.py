@@ -67,6 +67,16 @@ class Catalog:
     view_count: np.ndarray         # int64 [V]
     last_viewed: np.ndarray        # float64 [V], NaN until viewed in the run
     total_bytes_served: np.ndarray # int64 [V]
+    # The user's id of each video (catalog.source), else None: the id's text is the key.
+    video_key: np.ndarray | None = None
+    uploaded_at: np.ndarray | None = None
+    size_class: np.ndarray | None = None
+
+    def keys(self) -> np.ndarray:
+        """Each video's ``video_key`` as text (object array)."""
+        if self.video_key is not None:
+            return self.video_key
+        return np.arange(self.videos).astype(str).astype(object)
 
     @property
     def videos(self) -> int:
@@ -79,6 +89,8 @@ class Catalog:
 
 def build_catalog(cfg: CatalogConfig, threshold: int, rng: np.random.Generator) -> Catalog:
     """Draw chunk counts (``catalog`` stream) and set popularity and starting views."""
+    if cfg.source is not None:
+        return _catalog_from_source(cfg)
     v = cfg.videos
     if cfg.chunk_count_distribution == "fixed":
         counts = np.full(v, cfg.chunks_per_video, dtype=np.int64)
@@ -101,4 +113,29 @@ def build_catalog(cfg: CatalogConfig, threshold: int, rng: np.random.Generator) 
         chunk_video=chunk_video, chunk_index=chunk_index, popularity=weights,
         starting_views=views, view_count=views.copy(),
         last_viewed=np.full(v, np.nan), total_bytes_served=np.zeros(v, dtype=np.int64),
+    )
+
+
+def _catalog_from_source(cfg: CatalogConfig) -> Catalog:
+    """The catalog of a ``catalog.source`` file: its lengths and views; popularity in proportion to views."""
+    from ..catalog_source import load_videos_csv
+
+    src = load_videos_csv(cfg.source)
+    counts = src.chunk_counts(cfg.chunk_size).astype(np.int64)
+    v = len(counts)
+    first = np.zeros(v, dtype=np.int64)
+    np.cumsum(counts[:-1], out=first[1:])
+    total = int(counts.sum())
+    chunk_video = np.repeat(np.arange(v, dtype=np.int32), counts)
+    chunk_index = (np.arange(total, dtype=np.int64) - np.repeat(first, counts)).astype(np.int32)
+    views = src.views.astype(np.int64)
+    total_views = views.sum()
+    # A file of only unviewed videos has no popularity to follow: every video is then equally likely.
+    weights = views / total_views if total_views > 0 else np.full(v, 1.0 / v)
+    return Catalog(
+        chunk_size=cfg.chunk_size, chunks_per_video=counts, first_chunk=first,
+        chunk_video=chunk_video, chunk_index=chunk_index, popularity=weights.astype(np.float64),
+        starting_views=views, view_count=views.copy(),
+        last_viewed=np.full(v, np.nan), total_bytes_served=np.zeros(v, dtype=np.int64),
+        video_key=src.keys, uploaded_at=src.uploaded_at, size_class=src.size_class,
     )

@@ -42,6 +42,10 @@ class FailureProcesses:
         for f in sorted(self.cfg.scheduled, key=lambda f: f.at):
             env.process(self._scheduled(f))
 
+    def schedule(self, f) -> None:
+        """Carry out one ScheduledFailure-shaped event at its time (replayed traces use this)."""
+        self.w.env.process(self._scheduled(f))
+
     def time_to_failure(self, rng: np.random.Generator) -> float:
         if self.cfg.ttf_distribution == "weibull":
             return float(self.weibull_scale * rng.weibull(self.cfg.weibull_shape))

@@ -52,6 +52,7 @@ class ChunkState:
         self.avail = np.zeros(n_chunks, dtype=np.int16)
         self.missing = np.zeros(n_chunks, dtype=np.int16)
         self.unavail_since = np.full(n_chunks, np.nan)
+        self.layout_time = np.zeros(n_chunks)   # when the chunk's current layout was written (ingest: 0)
         self.unavailable_seconds = 0.0
         # Run-wide totals, kept in step.
         self.existing_slots = [0, 0]      # slots whose data exists, per mode
@@ -244,6 +245,7 @@ class ChunkState:
             self.n_short -= 1
         width = len(nodes)
         self.mode[c] = mode
+        self.layout_time[c] = t
         self.slot_node[c, :] = -1
         self.slot_has_data[c, :] = False
         self.slot_node[c, :width] = nodes

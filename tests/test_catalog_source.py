@@ -1,0 +1,124 @@
+"""catalog.source: your own videos file drives the catalog, its keys and the choice of videos viewed."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers import config
+from vstack_sim.catalog_source import load_videos_csv
+from vstack_sim.cli import main
+from vstack_sim.results import run_to_folder
+from vstack_sim.scenario import SCENARIO_DIR, ScenarioError, load_scenario
+from vstack_sim.simulation import Simulation
+
+
+def write(tmp_path: Path, text: str, name: str = "videos.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "line 1: the file is empty"),
+    ("video_id,views,chunks\n", "line 2: no videos"),
+    ("video_id,chunks\na,3\n", "line 1, column views: missing column"),
+    ("views,chunks\n3,3\n", "line 1, column video_id: missing column"),
+    ("video_id,views\na,3\n", "line 1, column chunks: missing column"),
+    ("video_id,views,chunks,bytes\na,3,1,10\n", "line 1, column chunks: give chunks or bytes, not both"),
+    ("video_id,views,chunks,colour\na,3,1,red\n", "line 1, column colour: unknown column"),
+    ("video_id,views,chunks\na,3,2\nb,-4,2\n", "line 3, column views: must be a non-negative integer, got '-4'"),
+    ("video_id,views,chunks\na,3,2\nb,2.5,2\n", "line 3, column views: must be a non-negative integer, got '2.5'"),
+    ("video_id,views,chunks\na,3,2\nb,many,2\n", "line 3, column views: must be a non-negative integer, got 'many'"),
+    ("video_id,views,chunks\na,3,2\nb,,2\n", "line 3, column views: must be a non-negative integer, got ''"),
+    ("video_id,views,chunks\na,3,2\nb,4,0\n", "line 3, column chunks: must be an integer >= 1, got '0'"),
+    ("video_id,views,chunks\na,3,2\nb,4,1\na,5,1\n", "line 4, column video_id: duplicate id 'a' (first on line 2)"),
+    ("video_id,views,chunks\na,3,2\n\nb,4,1\n", "line 3, column video_id: empty id"),
+    ("video_id,views,bytes,uploaded_at\na,3,10,2024-01-01T00:00:00Z\nb,4,1,last tuesday\n",
+     "line 3, column uploaded_at: not an ISO 8601 time"),
+])
+def test_bad_files_name_the_line_and_column(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(ValueError) as err:
+        load_videos_csv(path)
+    assert str(err.value).startswith(f"catalog.source: {path} ")
+    assert message in str(err.value)
+
+
+def test_bad_file_through_the_cli_is_one_line_with_the_scenario_line(tmp_path, capsys):
+    write(tmp_path, "video_id,views,chunks\na,3,2\nb,-1,2\n")
+    scenario = write(tmp_path, "name: x\ncatalog:\n  source: videos.csv\n", "x.yaml")
+    assert main(["validate", str(scenario)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "line 3, column views" in err and "x.yaml:2" in err
+
+
+def test_ids_views_and_lengths_come_from_the_file(tmp_path):
+    path = write(tmp_path, "video_id,views,bytes,size_class\n007,5000,5000,long\nabc,10,1,short\nz z,0,10001,\n")
+    src = load_videos_csv(path)
+    assert src.keys.tolist() == ["007", "abc", "z z"]           # ids stay text
+    assert src.chunk_counts(2500).tolist() == [2, 1, 5]
+    cfg = config({"catalog": {"source": str(path), "chunk_size": 2500}, "cluster": {"nodes": 6, "racks": 3}})
+    assert cfg.catalog.videos == 3 and cfg.expected_chunks() == 8
+    w = Simulation(cfg).build().world
+    assert w.catalog.starting_views.tolist() == [5000, 10, 0]
+    assert w.video_mode.tolist() == [0, 1, 1]                     # the real manager: 5000 > 1000
+    folder = run_to_folder(cfg, out=tmp_path / "run", quiet=True)
+    conn = sqlite3.connect(folder / "catalog.sqlite")
+    assert conn.execute("SELECT video_id, view_count FROM video_stats ORDER BY video_id").fetchall() == [
+        ("007", 5000), ("abc", 10), ("z z", 0)]
+    assert conn.execute("SELECT video_key, size_class FROM videos ORDER BY video_id").fetchall() == [
+        ("007", "long"), ("abc", "short"), ("z z", "")]
+    assert {r[0] for r in conn.execute("SELECT video_id FROM chunks")} == {"007", "abc", "z z"}
+    assert conn.execute("SELECT chunk_id FROM chunks WHERE video_id = '007' ORDER BY chunk_index").fetchall() == [
+        ("007:0",), ("007:1",)]
+
+
+def test_views_follow_the_files_popularity(tmp_path):
+    # Views 6000 : 3000 : 1000 : 0; 4000 views during the run fall about 60 / 30 / 10 / 0 %.
+    path = write(tmp_path, "video_id,views,chunks\na,6000,1\nb,3000,1\nc,1000,1\nd,0,1\n")
+    cfg = config({"run": {"duration": "4000s"}, "catalog": {"source": str(path), "chunk_size": 1000},
+                  "cluster": {"nodes": 6, "racks": 3}, "workload": {"view_rate": 1.0}})
+    sim = Simulation(cfg).build().start().run().finalize()
+    cat = sim.world.catalog
+    run_views = cat.view_count - cat.starting_views
+    n = run_views.sum()
+    share = run_views / n
+    # Multinomial: 4 standard errors of each share (sd = sqrt(p (1 - p) / n)).
+    p = np.array([0.6, 0.3, 0.1, 0.0])
+    assert n > 3500
+    assert np.all(np.abs(share - p) <= 4 * np.sqrt(p * (1 - p) / n) + 1e-12)
+    assert run_views[3] == 0
+
+
+def test_videos_must_agree_with_the_file(tmp_path):
+    path = write(tmp_path, "video_id,views,chunks\na,1,1\nb,2,1\n")
+    scenario = write(tmp_path, f"catalog:\n  source: {path.name}\n  videos: 5\n", "s.yaml")
+    with pytest.raises(ScenarioError, match="catalog.videos: 5 but catalog.source has 2 videos"):
+        load_scenario(scenario)
+
+
+def test_shipped_example_loads_relative_to_its_scenario():
+    cfg = load_scenario(SCENARIO_DIR / "own-catalog.yaml")
+    assert Path(cfg.catalog.source) == (SCENARIO_DIR / "examples" / "videos.csv").resolve()
+    src = load_videos_csv(cfg.catalog.source)
+    assert 200 <= src.videos <= 1000 and cfg.catalog.videos == src.videos
+    views = np.sort(src.views)[::-1]
+    # Heavy-tailed: the top 5 % of videos hold far more than 5 % of the views.
+    assert views[: src.videos // 20].sum() > 0.3 * views.sum()
+
+
+def test_shipped_own_catalog_ingests_the_files_hot_videos_as_replicas():
+    import pandas as pd
+
+    cfg = load_scenario(SCENARIO_DIR / "own-catalog.yaml", ["run.duration=1h", "workload.view_rate=0"])
+    sim = Simulation(cfg).build()
+    df = pd.read_csv(SCENARIO_DIR / "examples" / "videos.csv", dtype={"video_id": str})
+    chunks = -(-df["bytes"] // cfg.catalog.chunk_size)
+    storage = sim.storage_initial
+    assert storage["replication_chunks"] == int(chunks[df["views"] > 1000].sum()) > 0
+    assert storage["erasure_coded_chunks"] == int(chunks[df["views"] <= 1000].sum())
+    assert sim.world.catalog.keys().tolist() == df["video_id"].tolist()

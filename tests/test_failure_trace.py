@@ -1,0 +1,54 @@
+"""failures.trace: a CSV failure log replays exactly like the same failures.scheduled events."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from helpers import config, fail
+from vstack_sim.model.failure_trace import load_trace
+from vstack_sim.simulation import simulate
+
+BASE = {"run": {"duration": "3d"}, "catalog": {"videos": 10, "chunks_per_video": 3, "chunk_size": 3000},
+        "cluster": {"nodes": 8, "racks": 4}}
+
+
+def test_replay_equals_scheduled_failures(tmp_path):
+    log = tmp_path / "events.csv"
+    log.write_text("time,node,rack,kind,duration\n6h,3,,transient,20min\n\n1d,,1,transient,2h\n"
+                   "172800,7,,permanent,4h\n60h,2,,transient,\n")
+    replayed = simulate(config(BASE, {"failures": {"trace": str(log)}}))
+    scheduled = simulate(config(BASE, {"failures": {"scheduled": [
+        fail("6h", 3, "transient", "20min"), {"at": "1d", "rack": 1, "kind": "transient", "duration": "2h"},
+        fail(172800, 7, "permanent", "4h"), fail("60h", 2, "transient")]}}))
+    assert len(replayed.failures) == 1 + 2 + 1 + 1                      # a rack of 8 nodes in 4 racks is 2 nodes
+    pd.testing.assert_frame_equal(replayed.failures, scheduled.failures)
+    assert replayed.summary == scheduled.summary
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "line 1: the file is empty"),
+    ("when,node\n1h,2\n", "line 1: column when: unknown column"),
+    ("node,kind\n2,transient\n", "line 1: column time: missing column"),
+    ("time,kind\n1h,transient\n", "line 1: column node: missing column"),
+    ("time,node,kind\n1h,2,transient\n2h,9,transient\n", "line 3: column node: node 9 does not exist (8 nodes)"),
+    ("time,rack\n1h,4\n", "line 2: column rack: rack 4 does not exist (4 racks)"),
+    ("time,node,rack\n1h,2,1\n", "line 2: columns node, rack: give exactly one of node or rack"),
+    ("time,node,kind\n1h,2,broken\n", "line 2: column kind:"),
+    ("time,node\nsoon,2\n", "line 2: column time: not a duration"),
+    ("time,node\n1h,two\n", "line 2: column node: must be a non-negative integer, got 'two'"),
+    ("time,node,duration\n1h,2,-5\n", "line 2: column duration:"),
+    ("time,node\n1h,2,extra\n", "line 2: 3 fields, the header has 2"),
+])
+def test_bad_lines_are_named(tmp_path, text, message):
+    log = tmp_path / "events.csv"
+    log.write_text(text)
+    with pytest.raises(ValueError) as err:
+        load_trace(log, 8, 4)
+    assert str(err.value).startswith(f"failures.trace: {log} ")
+    assert message in str(err.value)
+
+
+def test_missing_trace_is_a_config_error(tmp_path):
+    with pytest.raises(ValueError, match="failures.trace: .*nope.csv: file not found"):
+        config(BASE, {"failures": {"trace": str(tmp_path / "nope.csv")}})

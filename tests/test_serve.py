@@ -1,0 +1,261 @@
+"""`vstack-sim serve` as a real process on a real port, talked to with httpx."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from helpers import config
+from vstack_sim.redundancy import RedundancyManager
+from vstack_sim.results import run_to_folder
+
+START_TIMEOUT = 60.0
+
+
+class Server:
+    """``vstack-sim serve FOLDER --port 0`` in a subprocess; ``url`` once it answers."""
+
+    def __init__(self, folder: Path, *args: str, env: dict | None = None):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "vstack_sim.cli", "serve", str(folder), "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, **(env or {})}, start_new_session=True)
+        self.lines: queue.Queue = queue.Queue()
+        self.err: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+        self.url = self._wait_for_url()
+        self.client = httpx.Client(base_url=self.url, timeout=10.0)
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                if self.client.get("/openapi.json").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.05)
+
+    def _pump(self):
+        for line in self.proc.stderr:
+            self.err.append(line)
+            self.lines.put(line)
+
+    def _wait_for_url(self) -> str:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                assert self.proc.poll() is None, f"server exited: {''.join(self.err)}"
+                continue
+            if " on http://" in line:
+                return line.split(" on ", 1)[1].split()[0]
+        raise AssertionError(f"no listening line: {''.join(self.err)}")
+
+    def stop(self) -> int:
+        self.client.close()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    cfg = config({"run": {"duration": "6h", "seed": 5},
+                  "catalog": {"videos": 60, "chunks_per_video": 2, "chunk_size": 4096, "hot_fraction": 0.1},
+                  "cluster": {"nodes": 6, "racks": 3}, "workload": {"view_rate": 0.01}})
+    return run_to_folder(cfg, out=tmp_path_factory.mktemp("serve") / "run", quiet=True)
+
+
+@pytest.fixture
+def fresh(folder, tmp_path) -> Path:
+    """A copy of the run folder, so each test starts with no serve state."""
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(folder, copy)
+    return copy
+
+
+@pytest.fixture
+def server(fresh):
+    s = Server(fresh)
+    yield s
+    if s.proc.poll() is None:
+        s.stop()
+
+
+def views(folder: Path) -> dict[str, int]:
+    conn = sqlite3.connect(folder / "catalog.sqlite")
+    out = dict(conn.execute("SELECT video_id, view_count FROM video_stats").fetchall())
+    conn.close()
+    return out
+
+
+def test_recommend_efficiency_and_overhead(server, fresh):
+    c = server.client
+    counts = views(fresh)
+    hot = max(counts, key=counts.get)
+    cold = min(counts, key=counts.get)
+    r = c.get(f"/redundancy/recommend/{hot}")
+    assert r.status_code == 200
+    body = r.json()
+    assert list(body) == ["video_id", "view_count", "recommended_mode", "config"]
+    assert body["video_id"] == hot and body["view_count"] == counts[hot] > 1000
+    assert body["recommended_mode"] == "replication"
+    cold_body = c.get(f"/redundancy/recommend/{cold}").json()
+    assert cold_body["recommended_mode"] == "erasure_coding"
+    assert cold_body["config"] == {"mode": "erasure_coding", "data_shards": 3, "parity_shards": 2,
+                                   "total_shards": 5, "min_shards_for_recovery": 3}
+    eff = c.get("/redundancy/efficiency").json()
+    expected = RedundancyManager(popularity_threshold=1000, chunk_size=4096).efficiency()
+    assert {k: eff[k] for k in ("efficiency", "mode_comparison")} == expected
+    assert eff["popularity_threshold"] == {"value": 1000, "source": "run (redundancy.popularity_threshold)"}
+    summary = json.loads((fresh / "summary.json").read_text())
+    assert c.get("/storage/overhead").json() == summary["storage"]
+    assert c.get("/openapi.json").json()["paths"].keys() >= {
+        "/redundancy/recommend/{video_id}", "/redundancy/override/{video_id}", "/redundancy/efficiency",
+        "/storage/overhead"}
+
+
+def test_errors_are_json_and_name_the_parameter(server):
+    c = server.client
+    for method, path in (("GET", "/redundancy/recommend/nope"), ("POST", "/redundancy/override/nope?mode=replication"),
+                         ("DELETE", "/redundancy/override/nope")):
+        r = c.request(method, path)
+        assert r.status_code == 404 and r.headers["content-type"] == "application/json"
+        assert r.json()["detail"] == "video_id: no video 'nope' in the catalog"
+    r = c.post("/redundancy/override/3?mode=mirrored")
+    assert r.status_code == 422 and r.json()["detail"].startswith("mode: ")
+    assert "'mirrored'" in r.json()["detail"]
+    r = c.post("/redundancy/override/3")
+    assert r.status_code == 422 and r.json()["detail"] == "mode: Field required"
+    assert c.get("/no/such/endpoint").status_code == 404
+
+
+def test_docs_work_offline(server):
+    c = server.client
+    page = c.get("/docs")
+    assert page.status_code == 200 and "swagger-ui-bundle.js" in page.text
+    assert "http://" not in page.text and "https://" not in page.text     # nothing from a CDN
+    for asset in ("/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css"):
+        r = c.get(asset)
+        assert r.status_code == 200 and len(r.content) > 10_000
+
+
+def test_override_survives_a_restart_and_sigterm_is_clean(fresh):
+    s = Server(fresh)
+    r = s.client.post("/redundancy/override/7?mode=replication")
+    assert r.json() == {"status": "ok", "video_id": "7", "override_mode": "replication",
+                        "message": "Manual override set to replication"}
+    s.client.post("/redundancy/override/0?mode=erasure_coding")
+    assert s.stop() == 0
+    assert not (fresh / "serve-state.sqlite-wal").exists()          # checkpointed on a clean shutdown
+    s = Server(fresh)
+    assert s.client.get("/redundancy/recommend/7").json()["recommended_mode"] == "replication"
+    assert s.client.get("/redundancy/recommend/0").json()["recommended_mode"] == "erasure_coding"
+    cleared = s.client.delete("/redundancy/override/7").json()
+    assert cleared["status"] == "ok" and cleared["override_mode"] is None
+    assert s.stop() == 0
+    s = Server(fresh)
+    assert s.client.get("/redundancy/recommend/7").json()["recommended_mode"] == "erasure_coding"
+    assert s.stop() == 0
+    conn = sqlite3.connect(fresh / "serve-state.sqlite")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("SELECT video_id, mode FROM overrides").fetchall() == [("0", "erasure_coding")]
+
+
+def test_popularity_threshold_from_the_environment(fresh):
+    counts = views(fresh)
+    video = next(v for v, n in counts.items() if 20 < n <= 1000)
+    s = Server(fresh, env={"POPULARITY_THRESHOLD": "20"})
+    try:
+        eff = s.client.get("/redundancy/efficiency").json()
+        assert eff["popularity_threshold"] == {"value": 20, "source": "environment (POPULARITY_THRESHOLD)"}
+        assert s.client.get(f"/redundancy/recommend/{video}").json()["recommended_mode"] == "replication"
+    finally:
+        assert s.stop() == 0
+
+
+def test_eight_threads_of_overrides_and_reads(server, fresh):
+    ids = sorted(views(fresh), key=int)[:40]
+    owned = [ids[i::8] for i in range(8)]
+    last: dict[str, str] = {}
+    failures: list = []
+
+    def worker(n: int):
+        rng = random.Random(n)
+        with httpx.Client(base_url=server.url, timeout=10.0) as c:
+            for _ in range(25):
+                video = rng.choice(owned[n])
+                mode = rng.choice(["replication", "erasure_coding"])
+                r = c.post(f"/redundancy/override/{video}", params={"mode": mode})
+                if r.status_code != 200 or r.json()["override_mode"] != mode:
+                    failures.append(r.text)
+                last[video] = mode
+                g = c.get(f"/redundancy/recommend/{rng.choice(owned[n])}")
+                if g.status_code != 200:
+                    failures.append(g.text)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    for video, mode in last.items():
+        assert server.client.get(f"/redundancy/recommend/{video}").json()["recommended_mode"] == mode
+    assert server.stop() == 0
+    conn = sqlite3.connect(fresh / "serve-state.sqlite")
+    assert dict(conn.execute("SELECT video_id, mode FROM overrides").fetchall()) == last
+
+
+def test_folder_without_catalog_exits_2_with_how_to_build_it(fresh):
+    (fresh / "catalog.sqlite").unlink()
+    proc = subprocess.run([sys.executable, "-m", "vstack_sim.cli", "serve", str(fresh), "--port", "0"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert f"vstack-sim catalog {fresh}" in proc.stderr
+
+
+def test_binding_every_interface_warns(fresh):
+    s = Server(fresh, "--host", "0.0.0.0")
+    assert any("warning: --host 0.0.0.0" in line for line in s.err)
+    assert s.stop() == 0
+
+
+def test_string_keys_from_a_videos_file(tmp_path):
+    videos = tmp_path / "videos.csv"
+    videos.write_text("video_id,views,chunks\nu1Ex-TJi_QB,5000,1\ndir/clip 1,3,2\n")
+    cfg = config({"run": {"duration": "1h"}, "catalog": {"source": str(videos), "chunk_size": 3000},
+                  "cluster": {"nodes": 6, "racks": 3}})
+    folder = run_to_folder(cfg, out=tmp_path / "run", quiet=True)
+    s = Server(folder)
+    try:
+        hot = s.client.get("/redundancy/recommend/u1Ex-TJi_QB").json()
+        assert (hot["video_id"], hot["view_count"], hot["recommended_mode"]) == ("u1Ex-TJi_QB", 5000, "replication")
+        cold = s.client.get("/redundancy/recommend/dir%2Fclip%201").json()
+        assert (cold["video_id"], cold["recommended_mode"]) == ("dir/clip 1", "erasure_coding")
+        r = s.client.post("/redundancy/override/dir/clip 1", params={"mode": "replication"})
+        assert r.status_code == 200 and r.json()["video_id"] == "dir/clip 1"
+        assert s.client.get("/redundancy/recommend/7").status_code == 404     # integer ids are not keys here
+        assert s.client.get("/storage/overhead").json()["replication_chunks"] == 1
+    finally:
+        assert s.stop() == 0

@@ -1,0 +1,103 @@
+"""Replaying a failure log (``failures.trace``): node and rack events from a CSV file.
+
+The file has a header and one event a line, with columns ``time`` (when the
+failure happens: seconds or a duration such as ``3d`` or ``90min`` after the
+start), ``node`` or ``rack`` (exactly one of them on each line), ``kind``
+(``transient`` or ``permanent``, default transient) and ``duration``
+(optional: downtime, or replacement delay of a permanent failure; empty means
+the scenario's ``failures.transient_downtime`` / ``failures.replacement_delay``).
+
+Each line becomes a :class:`~vstack_sim.config.ScheduledFailure`, so a replayed
+event is carried out exactly like a scheduled one. Every problem is a
+``ValueError`` naming the file and line, e.g. ``failures.trace: events.csv
+line 4: node 25 does not exist (20 nodes)``. A log is small (one line per
+event), so it is read with the csv module; parsed logs are cached by path,
+size and modification time.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from pathlib import Path
+
+from pydantic import ValidationError
+
+_KEY = "failures.trace"
+COLUMNS = ("time", "node", "rack", "kind", "duration")
+
+
+def _fail(path, line: int, message: str):
+    raise ValueError(f"{_KEY}: {path} line {line}: {message}")
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: str, _mtime_ns: int, _size: int, nodes: int, racks: int) -> tuple:
+    from ..config import ScheduledFailure, validation_error_line
+
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{_KEY}: {path}: cannot read: {exc}") from None
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        _fail(path, 1, "the file is empty (expected a header: time,node,rack,kind,duration)")
+    header = [h.strip() for h in rows[0]]
+    unknown = [h for h in header if h not in COLUMNS]
+    if unknown:
+        _fail(path, 1, f"column {unknown[0]}: unknown column (known: {', '.join(COLUMNS)})")
+    if "time" not in header:
+        _fail(path, 1, "column time: missing column")
+    if "node" not in header and "rack" not in header:
+        _fail(path, 1, "column node: missing column (give node or rack)")
+    events = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue   # blank lines are allowed
+        if len(row) != len(header):
+            _fail(path, number, f"{len(row)} fields, the header has {len(header)}")
+        cells = {h: c.strip() for h, c in zip(header, row)}
+        item = {k: v for k, v in cells.items() if v != ""}
+        for key in ("node", "rack"):
+            if key in item:
+                if not item[key].isdigit():
+                    _fail(path, number, f"column {key}: must be a non-negative integer, got {item[key]!r}")
+                item[key] = int(item[key])
+        try:
+            event = ScheduledFailure.model_validate({"at": item.pop("time", None), **item})
+        except ValidationError as exc:
+            message = validation_error_line(exc).replace("at:", "column time:", 1)
+            for key in ("kind", "duration", "node", "rack"):
+                if message.startswith(f"{key}:"):
+                    message = f"column {message}"
+            if message.startswith("give exactly one"):
+                message = f"columns node, rack: {message}"
+            _fail(path, number, message)
+        if event.at < 0:
+            _fail(path, number, f"column time: must not be negative, got {cells['time']!r}")
+        if event.node is not None and event.node >= nodes:
+            _fail(path, number, f"column node: node {event.node} does not exist ({nodes} nodes)")
+        if event.rack is not None and event.rack >= racks:
+            _fail(path, number, f"column rack: rack {event.rack} does not exist ({racks} racks)")
+        events.append(event)
+    return tuple(events)
+
+
+def load_trace(path, nodes: int, racks: int) -> tuple:
+    """The events of a failure log as ``ScheduledFailure`` objects, checked against the cluster's size."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise ValueError(f"{_KEY}: {path}: file not found") from None
+    if not p.is_file():
+        raise ValueError(f"{_KEY}: {path}: not a file")
+    return _load(str(p), st.st_mtime_ns, st.st_size, int(nodes), int(racks))
+
+
+def replay_trace(failures, path, nodes: int, racks: int) -> int:
+    """Schedule every event of the log through ``failures`` (a FailureProcesses); returns how many."""
+    events = load_trace(path, nodes, racks)
+    for event in sorted(events, key=lambda e: e.at):
+        failures.schedule(event)
+    return len(events)

@@ -1,0 +1,262 @@
+"""The V-Stack metadata service over a run's catalog: ``vstack-sim serve RESULT_DIR``.
+
+A FastAPI application (the ``[serve]`` extra: fastapi, uvicorn, and
+swagger-ui-bundle for offline ``/docs``) with the design's four endpoints and
+their JSON shapes, plus ``DELETE`` for the design's ``clear_manual_override``:
+
+* ``GET /redundancy/recommend/{video_id}``: the real :class:`RedundancyManager`'s
+  ``recommend`` for the video's ``view_count`` in ``video_stats``;
+* ``POST /redundancy/override/{video_id}?mode=replication|erasure_coding`` and
+  ``DELETE /redundancy/override/{video_id}``;
+* ``GET /redundancy/efficiency``: the manager's ``efficiency`` plus which
+  popularity threshold is in force (``POPULARITY_THRESHOLD`` or the run's);
+* ``GET /storage/overhead``: the real :class:`StorageLedger` over the chunks
+  of the catalog in each ``redundancy_mode``.
+
+``video_id`` in paths and answers is the ``video_key``. The run's
+``catalog.sqlite`` is opened read-only and never changed; overrides live in
+``serve-state.sqlite`` beside it (WAL mode), are loaded into the manager at
+start, and so survive a restart. Writes go to the database and the manager
+under one lock, so the served state is always the last write.
+
+Errors are JSON: 404 ``{"detail": ...}`` for an unknown video, 422 with a
+``detail`` line naming the bad parameter.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import sys
+import threading
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from .catalog_db import CATALOG_FILE
+from .ledger import StorageLedger
+from .redundancy import RedundancyManager, RedundancyMode
+
+__all__ = ["STATE_FILE", "ServeError", "CatalogService", "create_app", "serve"]
+
+STATE_FILE = "serve-state.sqlite"
+_ENV = "POPULARITY_THRESHOLD"
+
+
+class ServeError(ValueError):
+    """A results folder that cannot be served; the message is one line."""
+
+
+class CatalogService:
+    """The real manager and ledger over one catalog, with overrides persisted beside it."""
+
+    def __init__(self, folder: str | Path):
+        folder = Path(folder)
+        self.catalog_path = folder / CATALOG_FILE
+        if not folder.is_dir():
+            raise ServeError(f"{folder}: no such results folder")
+        if not self.catalog_path.is_file():
+            raise ServeError(f"{folder}: no {CATALOG_FILE}; build it with: vstack-sim catalog {folder}")
+        self._local = threading.local()
+        try:
+            meta = dict(self._catalog().execute("SELECT key, value FROM catalog_meta").fetchall())
+            counts = dict(self._catalog().execute(
+                # Lost chunks hold no bytes: they leave the ledger (as in the run's summary).
+                "SELECT redundancy_mode, COUNT(*) FROM chunks WHERE status = 'active' "
+                "GROUP BY redundancy_mode").fetchall())
+        except sqlite3.DatabaseError as exc:
+            raise ServeError(f"{self.catalog_path}: not a vstack-sim catalog ({exc})") from None
+        self.meta = meta
+        env = os.environ.get(_ENV, "").strip()
+        # The design's rule: the environment variable when set, else the run's own threshold.
+        threshold = None if env else int(meta["popularity_threshold"])
+        self.threshold_source = f"environment ({_ENV})" if env else "run (redundancy.popularity_threshold)"
+        self.manager = RedundancyManager(
+            popularity_threshold=threshold, replication_factor=int(meta["replication_factor"]),
+            erasure_data_shards=int(meta["data_shards"]), erasure_parity_shards=int(meta["parity_shards"]),
+            chunk_size=int(meta["chunk_size"]), hysteresis=float(meta["hysteresis"]), policy=meta["policy"])
+        self.ledger = StorageLedger(self.manager)
+        self.mode_counts = (counts.get("replication", 0), counts.get("erasure_coding", 0))
+        self._lock = threading.Lock()
+        self.state_path = folder / STATE_FILE
+        try:
+            self._state = sqlite3.connect(self.state_path, check_same_thread=False, isolation_level=None)
+            self._state.execute("PRAGMA journal_mode=WAL")
+            self._state.execute("PRAGMA synchronous=NORMAL")   # WAL: durable across a crash of the service
+            self._state.execute("CREATE TABLE IF NOT EXISTS overrides (video_id TEXT PRIMARY KEY, "
+                                "mode TEXT NOT NULL, set_at TEXT NOT NULL)")
+            saved = self._state.execute("SELECT video_id, mode FROM overrides").fetchall()
+        except sqlite3.Error as exc:
+            raise ServeError(f"{self.state_path}: cannot open the service's state ({exc})") from None
+        for video_id, mode in saved:
+            self.manager.set_manual_override(video_id, mode)
+
+    def _catalog(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            uri = f"{self.catalog_path.resolve().as_uri()}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self._local.conn = conn
+        return conn
+
+    def view_count(self, video_id: str) -> int | None:
+        row = self._catalog().execute("SELECT view_count FROM video_stats WHERE video_id = ?",
+                                      (video_id,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def recommend(self, video_id: str) -> dict | None:
+        views = self.view_count(video_id)
+        return None if views is None else self.manager.recommend(video_id, views)
+
+    def set_override(self, video_id: str, mode: RedundancyMode) -> dict:
+        with self._lock:
+            self._state.execute("INSERT OR REPLACE INTO overrides VALUES (?, ?, ?)",
+                                (video_id, mode.value, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
+            return self.manager.override(video_id, mode)
+
+    def clear_override(self, video_id: str) -> dict:
+        with self._lock:
+            self._state.execute("DELETE FROM overrides WHERE video_id = ?", (video_id,))
+            self.manager.clear_manual_override(video_id)
+        return {"status": "ok", "video_id": video_id, "override_mode": None,
+                "message": "Manual override cleared"}
+
+    def efficiency(self) -> dict:
+        out = self.manager.efficiency()
+        out["popularity_threshold"] = {"value": self.manager.popularity_threshold, "source": self.threshold_source}
+        return out
+
+    def overhead(self) -> dict:
+        return self.ledger.overhead(*self.mode_counts)
+
+    def close(self) -> None:
+        with self._lock:
+            self._state.close()   # the last connection: SQLite checkpoints the WAL and removes it
+
+
+def _docs_assets() -> Path | None:
+    try:
+        import swagger_ui_bundle
+    except ImportError:
+        return None
+    path = Path(str(swagger_ui_bundle.swagger_ui_path))
+    return path if (path / "swagger-ui-bundle.js").is_file() else None
+
+
+def create_app(folder: str | Path):
+    """The FastAPI application serving ``folder``'s catalog (raises :class:`ServeError`)."""
+    from fastapi import FastAPI, Query, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import JSONResponse
+    from fastapi.staticfiles import StaticFiles
+
+    service = CatalogService(folder)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        service.close()
+
+    app = FastAPI(title="V-Stack metadata service (vstack-sim)", version=service.meta.get("schema_version", "1"),
+                  description=f"Adaptive redundancy over the catalog of scenario {service.meta.get('scenario')!r}.",
+                  docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.state.service = service
+
+    def not_found(video_id: str):
+        return JSONResponse(status_code=404, content={"detail": f"video_id: no video {video_id!r} in the catalog"})
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        where = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body")]
+        name = ".".join(where) or "request"
+        got = f", got {first['input']!r}" if first.get("input") is not None else ""
+        return JSONResponse(status_code=422, content={
+            "detail": f"{name}: {first.get('msg')}{got}",
+            "errors": [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in errors]})
+
+    @app.get("/redundancy/recommend/{video_id:path}", summary="Recommended redundancy mode of a video")
+    async def recommend(video_id: str):
+        answer = service.recommend(video_id)
+        return not_found(video_id) if answer is None else answer
+
+    @app.post("/redundancy/override/{video_id:path}", summary="Set a manual override")
+    async def set_override(video_id: str, mode: RedundancyMode = Query(..., description="replication or erasure_coding")):
+        if service.view_count(video_id) is None:
+            return not_found(video_id)
+        return service.set_override(video_id, mode)
+
+    @app.delete("/redundancy/override/{video_id:path}", summary="Clear a manual override (back to automatic)")
+    async def clear_override(video_id: str):
+        if service.view_count(video_id) is None:
+            return not_found(video_id)
+        return service.clear_override(video_id)
+
+    @app.get("/redundancy/efficiency", summary="Storage efficiency of the two modes")
+    async def efficiency():
+        return service.efficiency()
+
+    @app.get("/storage/overhead", summary="Storage overhead of the catalog's chunks")
+    async def overhead():
+        return service.overhead()
+
+    assets = _docs_assets()
+    if assets is not None:
+        # Swagger UI from the installed swagger-ui-bundle package: /docs works with no network at all.
+        app.mount("/docs/assets", StaticFiles(directory=assets), name="docs-assets")
+
+        @app.get("/docs", include_in_schema=False)
+        def docs():
+            return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} - docs",
+                                       swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+                                       swagger_css_url="/docs/assets/swagger-ui.css",
+                                       swagger_favicon_url="/docs/assets/favicon-32x32.png")
+    return app
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def serve(folder: str | Path, host: str = "127.0.0.1", port: int = 8080, echo=None) -> int:
+    """Run the service until SIGINT or SIGTERM; ``port`` 0 picks a free one (the line printed says which)."""
+    echo = echo or (lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        import uvicorn  # noqa: F401
+        import fastapi  # noqa: F401
+    except ImportError:
+        raise ServeError("vstack-sim serve needs the serve extra: pip install 'vstack-sim[serve]'") from None
+    import uvicorn
+
+    app = create_app(folder)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto IPPROTO_TCP (not 0): asyncio sets TCP_NODELAY only on such sockets, and without it every
+    # response body waits ~40 ms for the client's delayed ACK of the headers (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        app.state.service.close()
+        raise ServeError(f"--host {host} --port {port}: cannot listen there: {exc.strerror}") from None
+    if not _is_loopback(host):
+        echo(f"vstack-sim: warning: --host {host} accepts connections from other machines; "
+             f"the service has no authentication")
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    echo(f"vstack-sim: serving {folder} on http://{shown}:{bound} (docs: /docs, schema: /openapi.json)")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again under the handler it found;
+    # with this one in place that second delivery is a no-op, so a stopped service exits with status 0.
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 0
