@@ -7,7 +7,7 @@ import re
 
 from vstack_sim.config import Config
 from vstack_sim.report import build_report, format_summary, key_numbers
-from vstack_sim.results import run_to_folder
+from vstack_sim.runner import run_to_folder
 from conftest import make_fake_result
 
 
