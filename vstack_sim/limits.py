@@ -188,10 +188,6 @@ def check(config: Config, allow_huge: bool = False, memory: int | None = None) -
         _check_payloads(config)
     if allow_huge:
         return est
-    if est.events > MAX_EVENTS:
-        part = est.biggest(est.event_parts)
-        raise ResourceError(f"{_EVENT_KEYS.get(part, 'run.duration')}: the run would take about {est.events:.2g} simulation events "
-                            f"(mostly {part}), over the limit of {MAX_EVENTS:.0e}; shorten it or pass --allow-huge")
     memory = machine_memory() if memory is None else memory
     limit = int(memory * MAX_MEMORY_FRACTION)
     if memory and est.memory_bytes > limit:
@@ -199,6 +195,10 @@ def check(config: Config, allow_huge: bool = False, memory: int | None = None) -
         raise ResourceError(f"{_MEMORY_KEYS.get(part, 'catalog.videos')}: the run would need about "
                             f"{_gib(est.memory_bytes)} of memory (mostly {part}), over the limit of {_gib(limit)} "
                             f"(half of this machine's); make it smaller or pass --allow-huge")
+    if est.events > MAX_EVENTS:
+        part = est.biggest(est.event_parts)
+        raise ResourceError(f"{_EVENT_KEYS.get(part, 'run.duration')}: the run would take about {est.events:.2g} simulation events "
+                            f"(mostly {part}), over the limit of {MAX_EVENTS:.0e}; shorten it or pass --allow-huge")
     return est
 
 
