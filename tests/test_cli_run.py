@@ -384,3 +384,18 @@ def test_validate_refuses_what_run_refuses(small, capsys, sets, fragment):
     assert_one_line_error(*v, fragment)
     assert v == r
     assert sorted(p.name for p in small.parent.iterdir()) == ["small.yaml"]
+
+
+def test_a_full_disk_exits_1_with_one_line_naming_the_folder(small, capsys, monkeypatch):
+    import errno
+
+    from vstack_sim import runner
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "results/.tmp-small-1-ab/tables/reads.csv")
+
+    monkeypatch.setattr(runner, "write_data", full)
+    code, out, err = cli(capsys, "run", small, "--quiet", "--out", "o", "--set", "run.duration=1h")
+    assert code == 1 and out == ""
+    assert err == "vstack-sim: error: o: cannot write the results folder: No space left on device\n"
+    assert sorted(p.name for p in small.parent.iterdir()) == ["small.yaml"]
