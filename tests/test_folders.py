@@ -154,11 +154,13 @@ def test_next_free(tmp_path):
 def test_targets_that_cannot_be_results_folders_are_refused_up_front(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "afile").write_text("x")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
     for target, fragment in ((".", "working folder"), ("..", "working folder"), ("afile/out", "is not a folder"),
-                             ("x" * 300, "longer than 255 bytes")):
+                             ("x" * 300, "longer than 255 bytes"), ("loop", "symbolic link loop"),
+                             (str(tmp_path), "working folder")):
         with pytest.raises(FolderError, match=fragment):
             check_target(Path(target), force=True)
-    assert names(tmp_path) == ["afile"]
+    assert names(tmp_path) == ["afile", "loop"]
 
 
 def test_a_long_name_that_fits_gets_a_temporary_folder_that_fits_too(tmp_path):

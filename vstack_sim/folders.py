@@ -180,7 +180,11 @@ def check_target(target: Path, force: bool, shown: str | None = None, auto: bool
     With ``auto`` (a default name that moves on to ``-<n>`` when taken) only the place is checked.
     """
     shown = shown or str(target)
-    if target.name in ("", ".", "..") or Path.cwd().resolve().is_relative_to(target.resolve()):
+    try:
+        holds_cwd = Path.cwd().resolve().is_relative_to(target.resolve())
+    except (OSError, RuntimeError):  # a symbolic link loop (RuntimeError before Python 3.13)
+        raise FolderError(f"{shown}: symbolic link loop") from None
+    if target.name in ("", ".", "..") or holds_cwd:
         raise FolderError(f"{shown}: is the working folder or one of its parents; name a new folder")
     if len(target.name.encode("utf-8", "surrogateescape")) > _name_max(target.parent):
         raise FolderError(f"{shown}: the folder name is longer than {_name_max(target.parent)} bytes")
