@@ -70,8 +70,17 @@ def _model_in(annotation) -> type[BaseModel] | None:
     return None
 
 
-def _valid(field) -> st.SearchStrategy:
+# Keys whose small values would make a valid run long (a node failing every second for hours).
+KEY_VALUES = {
+    "node_mttf": st.sampled_from([0, 1800, "1h", "1d"]),
+    "rack_mttf": st.sampled_from([0, 1800, "1h", "1d"]),
+}
+
+
+def _valid(field, name: str = "") -> st.SearchStrategy:
     """Small values of the field's own type."""
+    if name in KEY_VALUES:
+        return KEY_VALUES[name]
     annotation = field.annotation
     unit = _unit_of(annotation, field.metadata)
     if unit is not None:
@@ -101,7 +110,7 @@ def document_of(model: type[BaseModel], depth: int = 0) -> st.SearchStrategy:
     """A mapping over ``model``'s keys: valid small values mostly, hostile ones and unknown keys sometimes."""
     fields = model.model_fields
     # About one value in twelve is hostile, so that a good share of documents is valid and runs.
-    value = {name: st.integers(0, 11).flatmap(lambda i, f=f: HOSTILE if i == 0 else _valid(f))
+    value = {name: st.integers(0, 11).flatmap(lambda i, f=f, n=name: HOSTILE if i == 0 else _valid(f, n))
              for name, f in fields.items()}
     known = st.fixed_dictionaries({}, optional=value)
     unknown = st.dictionaries(st.sampled_from(["nodez", "extra", "1", "Run"]), HOSTILE, max_size=1)
