@@ -132,6 +132,15 @@ def test_explicit_out_taken_meanwhile_without_force_is_kept(tmp_path, fake_resul
     assert (out / "x").read_text() == "theirs" and final == tmp_path / "out-1"
 
 
+def test_without_fallback_a_target_taken_meanwhile_is_an_error_and_kept(tmp_path):
+    with pytest.raises(FolderError, match="already exists"):
+        with AtomicFolder(tmp_path / "r") as folder:
+            (tmp_path / "r").mkdir()
+            (tmp_path / "r" / "x").write_text("theirs")
+    assert names(tmp_path) == ["r"] and (tmp_path / "r" / "x").read_text() == "theirs"
+    assert not folder.tmp.exists()
+
+
 def test_atomic_folder_auto_moves_on_when_the_name_is_taken_meanwhile(tmp_path):
     with AtomicFolder(tmp_path / "r", auto=True) as folder:
         (folder.tmp / "f").write_text("1")

@@ -213,15 +213,17 @@ class AtomicFolder:
     With ``auto`` the final name is the first free one of ``target``, ``target-1``, ``target-2`` ...,
     chosen at the moment of the rename (another run may have taken a name meanwhile). With ``force``
     an existing ``target`` is replaced if, at that moment, it is a complete results folder. An
-    explicit target taken meanwhile (or not replaceable any more) sends the results to the next
-    free name rather than throwing them away; ``final`` and ``refused`` say what happened.
+    explicit target taken meanwhile (or not replaceable any more) is an error, or with ``fallback``
+    sends the results to the next free name rather than throwing them away; ``final`` and
+    ``refused`` say what happened. Nothing at the target is ever replaced but a results folder.
     Parent folders made for the target are removed again if the run fails.
     """
 
-    def __init__(self, target: str | Path, force: bool = False, auto: bool = False):
+    def __init__(self, target: str | Path, force: bool = False, auto: bool = False, fallback: bool = False):
         self.target = Path(target)
         self.force = force
         self.auto = auto
+        self.fallback = fallback
         self.tmp: Path | None = None
         self.final: Path | None = None
         self._lock_fd: int | None = None
@@ -284,17 +286,24 @@ class AtomicFolder:
             try:
                 return self._replace()
             except _Refused as exc:
+                if not self.fallback:
+                    raise FolderError(str(exc)) from None
                 self.refused = str(exc)  # the results go to the next free name instead of being thrown away
         # rename(2) of a folder onto an existing path fails unless that path is an empty folder, so this
         # never replaces anything made meanwhile; a name taken meanwhile moves the results to the next one.
-        for candidate in _numbered(self.target):
+        moves_on = self.auto or self.fallback
+        for candidate in _numbered(self.target) if moves_on else [self.target]:
             if os.path.lexists(candidate):
-                continue
+                if moves_on:
+                    continue
+                raise FolderError(f"{candidate}: already exists (use --force to replace it)")
             try:
                 os.rename(self.tmp, candidate)
             except OSError as exc:
                 if exc.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
-                    continue
+                    if moves_on:
+                        continue
+                    raise FolderError(f"{candidate}: already exists (use --force to replace it)") from None
                 raise _os_error(candidate, exc, "write the results folder") from None
             return candidate
         raise AssertionError("unreachable")

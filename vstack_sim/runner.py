@@ -71,7 +71,7 @@ def run_to_folder(config: Config, out: str | Path | None = None, force: bool = F
         wanted, target = target, next_free(target)
         echo(f"{wanted} exists; writing {target}")
     start = time.perf_counter()
-    with signals_as_interrupt(), AtomicFolder(target, force=force, auto=auto) as folder:
+    with signals_as_interrupt(), AtomicFolder(target, force=force, auto=auto, fallback=True) as folder:
         progress, close = _progress_bar(config, quiet)
         try:
             result = simulate(config, progress=progress)
