@@ -324,7 +324,7 @@ def _add_scenario(subparsers) -> None:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from vstack_sim import comparison as compare
-    from vstack_sim import executors, results
+    from vstack_sim import executors, folders, runner
     from vstack_sim.sweeps import check_out, run_sweep
     from vstack_sim.sweep_spec import load_sweep
 
@@ -334,9 +334,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     note = (lambda line: None) if args.quiet else (lambda line: print(f"{PROG}: {line}", file=sys.stderr))  # noqa: E731
     out = Path(args.out) if args.out is not None else None
     if out is None:
-        out = results.DEFAULT_ROOT / spec.name
+        out = runner.DEFAULT_ROOT / spec.name
         if not args.resume and out.exists():
-            wanted, out = out, results.next_free(out)
+            wanted, out = out, folders.next_free(out)
             note(f"{wanted} exists; writing {out}")
     check_out(spec, out, args.resume)  # before a cluster is started for nothing
     with executors.open_executor(args.workers, args.scheduler, args.local_cluster) as (executor, where):
@@ -380,13 +380,13 @@ def _add_sweep(subparsers) -> None:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from vstack_sim import results
+    from vstack_sim import folders, runner
     from vstack_sim.comparison import compare
 
     comparison = compare(*args.result_dirs)
     out = args.out
     if out is None:
-        out = results.next_free(results.DEFAULT_ROOT / "compare")
+        out = folders.next_free(runner.DEFAULT_ROOT / "compare")
     elif Path(out).exists():
         raise CLIError(f"--out {out}: already exists")
     print(comparison.format())
