@@ -187,6 +187,7 @@ def check(config: Config, allow_huge: bool = False, memory: int | None = None) -
     if config.codec.verify_payloads:
         _check_payloads(config)
     if allow_huge:
+        _check_capacity(config)
         return est
     memory = machine_memory() if memory is None else memory
     limit = int(memory * MAX_MEMORY_FRACTION)
@@ -197,9 +198,21 @@ def check(config: Config, allow_huge: bool = False, memory: int | None = None) -
                             f"(half of this machine's); make it smaller or pass --allow-huge")
     if est.events > MAX_EVENTS:
         part = est.biggest(est.event_parts)
-        raise ResourceError(f"{_EVENT_KEYS.get(part, 'run.duration')}: the run would take about {est.events:.2g} simulation events "
-                            f"(mostly {part}), over the limit of {MAX_EVENTS:.0e}; shorten it or pass --allow-huge")
+        raise ResourceError(f"{_EVENT_KEYS.get(part, 'run.duration')}: the run would take about {est.events:.2g} "
+                            f"simulation events (mostly {part}), over the limit of {MAX_EVENTS:.0e}; shorten it or "
+                            "pass --allow-huge")
+    _check_capacity(config)
     return est
+
+
+def _check_capacity(config: Config) -> None:
+    """The catalog as drawn and decided at ingest must fit the cluster: the world's own check."""
+    if config.catalog.chunk_count_distribution == "fixed" and not config.redundancy.overrides:
+        return  # Config already checked the exact count against the most expensive mode
+    from .model.world import World
+
+    world = World(config)
+    world.check_capacity(world.initial_modes())
 
 
 _EVENT_KEYS = {
