@@ -100,9 +100,16 @@ def test_explicit_out_exists_needs_force(small, capsys):
     assert_one_line_error(*cli(capsys, "run", small, "--quiet", "--out", "o", "--set", "run.duration=1h"),
                           "o: already exists (use --force to replace it)")
     assert (small.parent / "o" / "summary.json").read_text() == "{}"
-    code, _, err = cli(capsys, "run", small, "--quiet", "--out", "o", "--force", "--set", "run.duration=1h")
-    assert code == 0, err
+    # a folder that merely looks like results is not replaced even with --force
+    assert_one_line_error(*cli(capsys, "run", small, "--quiet", "--out", "o", "--force"),
+                          "o: exists and is not a results folder")
+    assert (small.parent / "o" / "summary.json").read_text() == "{}"
+    (small.parent / "o" / "summary.json").unlink()
+    for duration in ("2h", "1h"):  # a real results folder is
+        code, _, err = cli(capsys, "run", small, "--quiet", "--out", "o", "--force", "--set", f"run.duration={duration}")
+        assert code == 0, err
     assert json.loads((small.parent / "o" / "summary.json").read_text())["run"]["duration_s"] == 3600.0
+    assert sorted(p.name for p in small.parent.iterdir()) == ["o", "small.yaml"]
 
 
 def test_run_without_scenario_uses_the_embedded_default(tmp_path, monkeypatch, capsys):
@@ -272,7 +279,7 @@ def _default_sigint() -> None:
 def _start_run(cwd: Path, *extra) -> subprocess.Popen:
     """A long real run; returns once its temporary folder exists (the simulation is under way)."""
     proc = subprocess.Popen([sys.executable, "-m", "vstack_sim.cli", "run", "small.yaml", "--quiet",
-                             "--set", "run.duration=3650d", "--set", "workload.view_rate=1/s", *extra],
+                             "--set", "run.duration=3650d", "--set", "workload.view_rate=1/s", "--allow-huge", *extra],
                             cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=_default_sigint)
     results = cwd / "results"
@@ -288,7 +295,7 @@ def test_sigint_midway_leaves_no_results_folder(small):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130
     assert err == "vstack-sim: error: interrupted\n"
-    assert list((small.parent / "results").iterdir()) == []
+    assert not (small.parent / "results").exists()  # nor the results/ folder the run made
 
 
 def test_sigkill_leftover_is_cleaned_by_the_next_run(small, capsys):
@@ -315,3 +322,80 @@ def test_validate_shows_the_units_the_user_wrote_beside_base_units(tmp_path, cap
     again = tmp_path / "again.yaml"
     again.write_text(out)
     assert load_scenario(again) == load_scenario(path, ["cluster.disk_bandwidth=100MB/s"])
+
+
+# --------------------------------------------------------------------------- OS errors, pipes, same checks
+
+
+@pytest.mark.parametrize("out, fragment", [
+    (".", ".: is the working folder"),
+    ("/proc/x", "/proc/x: cannot create the results folder"),
+    ("small.yaml/out", "small.yaml/out: small.yaml is not a folder"),
+    ("o" * 300, "longer than 255 bytes"),
+])
+def test_out_that_cannot_be_a_folder_is_one_line_and_leaves_nothing(small, capsys, out, fragment):
+    assert_one_line_error(*cli(capsys, "run", small, "--quiet", "--force", "--out", out, "--set", "run.duration=1h"),
+                          fragment)
+    assert sorted(p.name for p in small.parent.iterdir()) == ["small.yaml"]
+
+
+def test_report_of_broken_folders_is_one_line_naming_the_path(small, capsys):
+    assert cli(capsys, "run", small, "--quiet", "--out", "r", "--set", "run.duration=1h")[0] == 0
+    folder = small.parent / "r"
+    good = (folder / "summary.json").read_bytes()
+    for content, fragment in ((b"", "r/summary.json: broken JSON"), (b"[]", "r/summary.json: expected a JSON object"),
+                              (b"\x89PNG\x00\xff", "r/summary.json: not a text file"),
+                              (b'{"run": {}}', "r/summary.json: not a run's summary")):
+        (folder / "summary.json").write_bytes(content)
+        assert_one_line_error(*cli(capsys, "report", "r"), fragment)
+    (folder / "summary.json").write_bytes(good)
+    (folder / "tables" / "storage_timeline.csv").write_bytes(b"\x00\xff\xfe" * 100)
+    assert_one_line_error(*cli(capsys, "report", "r"), "r")
+    cli(capsys, "run", small, "--quiet", "--out", "r", "--force", "--set", "run.duration=1h")
+    import shutil
+
+    shutil.rmtree(folder / "figures")
+    (folder / "figures").write_text("a file")
+    assert_one_line_error(*cli(capsys, "report", "r"), "r/figures: is not a folder")
+
+
+def test_run_into_a_closed_pipe_exits_quietly_with_the_folder_complete(small):
+    proc = subprocess.Popen([sys.executable, "-m", "vstack_sim.cli", "run", "small.yaml", "--quiet", "--out", "o",
+                             "--set", "run.duration=1h"], cwd=small.parent, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # like `| head` that has already gone
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and err == b""
+    from vstack_sim.folders import is_results_folder
+
+    assert is_results_folder(small.parent / "o") and (small.parent / "o" / "report.html").is_file()
+
+
+@pytest.mark.parametrize("sets, fragment", [
+    (["run.stop_at_first_loss=true", "failures.node_mttf=0", "failures.scheduled=[]"], "no loss can end the run"),
+    (["codec.verify_payloads=true", "catalog.chunk_size=2MiB", "catalog.videos=200", "catalog.chunks_per_video=1",
+      "catalog.chunk_count_distribution=lognormal", "catalog.chunk_count_sigma=2.5"], "codec.verify_payloads"),
+    (["outputs.timeline_interval=1us", "run.duration=365d"], "--allow-huge"),
+])
+def test_validate_refuses_what_run_refuses(small, capsys, sets, fragment):
+    args = [a for s in sets for a in ("--set", s)]
+    v = cli(capsys, "validate", small, *args)
+    r = cli(capsys, "run", small, "--quiet", *args)
+    assert_one_line_error(*v, fragment)
+    assert v == r
+    assert sorted(p.name for p in small.parent.iterdir()) == ["small.yaml"]
+
+
+def test_a_full_disk_exits_1_with_one_line_naming_the_folder(small, capsys, monkeypatch):
+    import errno
+
+    from vstack_sim import runner
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "results/.tmp-small-1-ab/tables/reads.csv")
+
+    monkeypatch.setattr(runner, "write_data", full)
+    code, out, err = cli(capsys, "run", small, "--quiet", "--out", "o", "--set", "run.duration=1h")
+    assert code == 1 and out == ""
+    assert err == "vstack-sim: error: o: cannot write the results folder: No space left on device\n"
+    assert sorted(p.name for p in small.parent.iterdir()) == ["small.yaml"]

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import reedsolo
 
+from vstack_sim.codec.checksum import crc32c_hex
 from vstack_sim.codec import (
     ErasureCoder,
     Fragment,
@@ -237,7 +238,7 @@ def test_fragments_of_two_chunks_of_the_same_size_are_refused():
         (lambda f: [(0, f[0]), (1, f[2]), (3, f[3])], "pair index 1 disagrees with fragment.index 2"),
         (lambda f: [(0, f[0]), (1, f[1]), (5, dataclasses.replace(f[4], index=5))], "index 5 out of range"),
         (lambda f: [(0, f[0]), (1, f[1]), (2, dataclasses.replace(f[2], data=bytes(f[2].data)[:-1]))], "has 33 bytes, expected 34"),
-        (lambda f: [(0, f[0]), (1, f[1]), (2, dataclasses.replace(f[2], chunk_size=99))], "fragments of different chunks"),
+        (lambda f: [(0, f[0]), (1, f[1]), (2, dataclasses.replace(f[2], chunk_size=99))], "has 34 bytes, expected 33"),
         (lambda f: [(0, f[0]), (1, f[1]), (2, dataclasses.replace(f[2], chunk_checksum="00000000"))], "fragments of different chunks"),
         (lambda f: [(0, f[0]), (1, bytes(f[1].data))], r"expected \(index, Fragment\) pairs"),
     ],
@@ -431,3 +432,41 @@ def test_every_codec_error_pickles_and_reraises_from_a_simpy_process_with_its_me
     with pytest.raises(type(error)) as info:
         env.run()
     assert str(info.value) == str(error) and vars(info.value) == vars(error)
+
+
+def test_a_foreign_fragment_among_more_than_k_is_skipped_when_k_agree():
+    coder = ErasureCoder(3, 2)
+    a, b = random_bytes(3000, 21), random_bytes(3000, 22)
+    fa, fb = coder.encode_chunk(a), coder.encode_chunk(b)
+    manager = FragmentManager(coder)
+    for foreign in range(5):
+        pairs = [(i, fb[i] if i == foreign else fa[i]) for i in range(5)]
+        pairs = [p for p in pairs if p[0] != (foreign + 1) % 5]  # four fragments: three of a, one of b
+        assert manager.reconstruct_chunk(pairs) == a
+        lost = (foreign + 1) % 5
+        assert manager.reconstruct_fragment(pairs, lost) == fa[lost]
+
+
+def test_two_chunks_with_k_fragments_each_are_ambiguous():
+    coder = ErasureCoder(2, 2)
+    fa, fb = coder.encode_chunk(random_bytes(100, 23)), coder.encode_chunk(random_bytes(100, 24))
+    with pytest.raises(ValueError, match="ambiguous"):
+        FragmentManager(coder).reconstruct_chunk([(0, fa[0]), (1, fa[1]), (2, fb[2]), (3, fb[3])])
+
+
+def test_edited_padding_with_a_recomputed_crc_never_yields_a_wrong_rebuilt_fragment():
+    coder = ErasureCoder(3, 2)
+    chunk = random_bytes(10, 25)        # 4-byte fragments: fragment 2 holds 2 bytes and 2 of padding
+    fragments = coder.encode_chunk(chunk)
+    edited = bytearray(fragments[2].data)
+    edited[3] = 0x5A
+    forged = Fragment(2, bytes(edited), crc32c_hex(bytes(edited)), fragments[2].chunk_size,
+                      fragments[2].chunk_checksum)
+    assert forged.verify()
+    manager = FragmentManager(coder)
+    # with a fallback the rebuilt parity is right; without one nothing is rebuilt
+    assert manager.reconstruct_fragment([(0, fragments[0]), (1, fragments[1]), (2, forged), (3, fragments[3])],
+                                        4) == fragments[4]
+    with pytest.raises(InsufficientFragmentsError):
+        manager.reconstruct_fragment([(0, fragments[0]), (1, fragments[1]), (2, forged)], 4)
+    assert manager.reconstruct_chunk([(0, fragments[0]), (1, fragments[1]), (2, forged), (4, fragments[4])]) == chunk

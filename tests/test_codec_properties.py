@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from vstack_sim.codec import ErasureCoder, Fragment, FragmentManager, InsufficientFragmentsError, gf, kernel
+from vstack_sim.codec.checksum import crc32c_hex
 from test_codec import as_read_from_disk
 
 MiB = 2**20
@@ -107,11 +108,15 @@ def test_mixing_two_chunks_of_one_size_never_yields_wrong_bytes(code, size, seed
             if forge:
                 f = Fragment(i, f.data, f.checksum, fa[i].chunk_size, fa[i].chunk_checksum)
             pairs.append((i, f))
+    of_a = sum(1 for _, f in pairs if f.chunk_checksum == fa[0].chunk_checksum)
+    of_b = len(pairs) - of_a
     try:
         got = FragmentManager(coder).reconstruct_chunk(pairs)
-    except ValueError:  # refused as different chunks, or too few consistent fragments
+    except ValueError:  # ambiguous, or too few consistent fragments
         return
-    assert got == a or (got == b and all(fb[i] is f for i, f in pairs))
+    # Decoded from the only chunk that k fragments claim (forged ones claim a but cannot decode to it).
+    assert (got == a and of_a >= k > of_b) or (got == b and of_b >= k > of_a)
+    assert got == a or not forge
 
 
 @SETTINGS
@@ -158,3 +163,49 @@ def test_kernel_rows_equal_scalar_field_arithmetic(coefs, size, seed):
         for i, v in enumerate(x):
             expected[i] ^= gf.mul(c, int(v))
     assert out.tolist() == expected
+
+
+@SETTINGS
+@given(code=st.tuples(st.integers(1, 6), st.integers(1, 4)), size=st.integers(1, 200), seed=seeds, data=st.data())
+def test_no_single_byte_edit_ever_yields_a_wrong_rebuilt_fragment(code, size, seed, data):
+    # Any byte of any given fragment (its real bytes or its zero padding) edited, with its own CRC
+    # recomputed or not: the rebuilt fragment is the encoded one, or nothing is rebuilt.
+    k, m = code
+    coder = coder_for(k, m)
+    fragments = coder.encode_chunk(chunk_of(size, seed))
+    lost = data.draw(st.integers(0, k + m - 1), label="lost")
+    given_ = [i for i in data.draw(st.permutations(range(k + m))) if i != lost]
+    given_ = given_[: data.draw(st.integers(k, len(given_)), label="fragments given")]
+    victim = data.draw(st.sampled_from(given_), label="edited fragment")
+    f = fragments[victim]
+    edited = bytearray(f.data)
+    position = data.draw(st.integers(0, len(edited) - 1), label="byte")
+    edited[position] ^= data.draw(st.integers(1, 255), label="xor")
+    recompute = data.draw(st.booleans(), label="recompute its CRC")
+    bad = Fragment(victim, bytes(edited), crc32c_hex(bytes(edited)) if recompute else f.checksum, f.chunk_size,
+                   f.chunk_checksum)
+    pairs = [(i, bad if i == victim else stored(fragments[i])) for i in given_]
+    try:
+        rebuilt = FragmentManager(coder).reconstruct_fragment(pairs, lost)
+    except InsufficientFragmentsError:
+        assert len(given_) == k  # with a spare fragment there is always a clean combination
+        return
+    assert bytes(rebuilt.data) == bytes(fragments[lost].data)
+
+
+@SETTINGS
+@given(code=st.tuples(st.integers(1, 5), st.integers(1, 4)), size=st.integers(0, 120), seeds=st.tuples(seeds, seeds),
+       data=st.data())
+def test_fragments_of_another_chunk_among_them_are_skipped_when_k_agree(code, size, seeds, data):
+    k, m = code
+    coder = coder_for(k, m)
+    a, b = chunk_of(size, seeds[0]), chunk_of(size, seeds[1] ^ 1 if seeds[1] == seeds[0] else seeds[1])
+    fa, fb = coder.encode_chunk(a), coder.encode_chunk(b)
+    order = data.draw(st.permutations(range(k + m)))
+    n_a = data.draw(st.integers(k, k + m), label="fragments of a")
+    from_a = set(order[:n_a])
+    n_b = data.draw(st.integers(0, min(k - 1, k + m - n_a)), label="fragments of b")  # fewer than k: no ambiguity
+    from_b = set(order[n_a:n_a + n_b])
+    pairs = [(i, stored(fa[i])) for i in sorted(from_a)] + [(i, stored(fb[i])) for i in sorted(from_b)]
+    pairs = data.draw(st.permutations(pairs))
+    assert FragmentManager(coder).reconstruct_chunk(pairs) == a

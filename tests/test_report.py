@@ -7,7 +7,7 @@ import re
 
 from vstack_sim.config import Config
 from vstack_sim.report import build_report, format_summary, key_numbers
-from vstack_sim.results import run_to_folder
+from vstack_sim.runner import run_to_folder
 from conftest import make_fake_result
 
 
@@ -115,3 +115,23 @@ def test_plurals():
     assert plural(2, "declared failure") == "2 declared failures"
     assert plural(0, "chunk") == "0 chunks"
     assert plural(1200, "read") == "1,200 reads"
+
+
+HOSTILE = "Title\n```\n# heading\n    indented <script>alert(1)</script> [link](http://x) *em* `code` ~~~ | a |"
+
+
+def test_description_is_inert_in_report_md_and_cannot_leave_or_open_a_fence(tmp_path, fake_simulate):
+    from vstack_sim.report import markdown_text
+
+    base = make_fake_result().config
+    config = Config.model_validate({**base.model_dump(), "description": HOSTILE})
+    folder = run_to_folder(config, out=tmp_path / "r", simulate=fake_simulate)
+    md = (folder / "report.md").read_text()
+    paragraph = markdown_text(HOSTILE)
+    assert paragraph in md.splitlines()
+    assert "<script>" not in paragraph and "&lt;script&gt;" in paragraph
+    assert "\n" not in paragraph and "```" not in paragraph and "\\#" in paragraph and "\\[link\\]" in paragraph
+    # outside the fenced blocks, no line opens a fence: fences around the scenario are longer than its backticks
+    fences = [line for line in md.splitlines() if line.startswith("```")]
+    assert all(line.startswith("````") for line in fences[2:4])  # the resolved scenario holds ``` itself
+    assert "<script>" not in (folder / "report.html").read_text()

@@ -14,20 +14,9 @@ import pandas as pd
 import pytest
 
 from vstack_sim import load_result
-from vstack_sim.results import (
-    TABLES,
-    AtomicFolder,
-    ResultsError,
-    build_manifest,
-    choose_target,
-    clean_stale_tmp,
-    dump_json,
-    next_free,
-    read_table,
-    run_to_folder,
-    write_data,
-    write_table,
-)
+from vstack_sim.manifest import build_manifest
+from vstack_sim.results import TABLES, ResultsError, dump_json, read_table, write_data, write_table
+from vstack_sim.runner import run_to_folder
 from vstack_sim.scenario import config_sha256, to_yaml
 
 TESTS = Path(__file__).resolve().parent
@@ -94,32 +83,6 @@ def test_default_folder_takes_the_next_free_name_and_says_so(tmp_path, fake_resu
                     f"{tmp_path / 'fake'} exists; writing {tmp_path / 'fake-2'}"]
 
 
-def test_explicit_out_that_exists_is_an_error_without_force(tmp_path, fake_result):
-    (tmp_path / "out").mkdir()
-    with pytest.raises(ResultsError, match="already exists"):
-        choose_target(fake_result.config, tmp_path / "out", force=False)
-
-
-def test_force_replaces_a_results_folder(tmp_path, fake_result, fake_simulate):
-    out = tmp_path / "out"
-    run_to_folder(fake_result.config, out=out, simulate=fake_simulate)
-    (out / "stray.txt").write_text("old")
-    run_to_folder(fake_result.config, out=out, force=True, simulate=fake_simulate)
-    assert not (out / "stray.txt").exists()
-    assert (out / "summary.json").is_file()
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]
-
-
-def test_force_never_replaces_a_folder_that_is_not_results(tmp_path, fake_result):
-    (tmp_path / "home").mkdir()
-    (tmp_path / "home" / "precious.txt").write_text("keep")
-    with pytest.raises(ResultsError, match="not a results folder"):
-        choose_target(fake_result.config, tmp_path / "home", force=True)
-    # an empty folder may be used
-    (tmp_path / "empty").mkdir()
-    assert choose_target(fake_result.config, tmp_path / "empty", force=True) == (tmp_path / "empty", False)
-
-
 def test_failure_while_writing_leaves_nothing(tmp_path, fake_result):
     def broken(config, progress=None):
         raise RuntimeError("boom")
@@ -127,6 +90,34 @@ def test_failure_while_writing_leaves_nothing(tmp_path, fake_result):
     with pytest.raises(RuntimeError):
         run_to_folder(fake_result.config, root=tmp_path, simulate=broken)
     assert list(tmp_path.iterdir()) == []
+    with pytest.raises(RuntimeError):  # nor the parent folders it made for the target
+        run_to_folder(fake_result.config, out=tmp_path / "new" / "deeper" / "out", simulate=broken)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_names_the_results_folder_and_leaves_nothing(tmp_path, fake_result, fake_simulate,
+                                                                 monkeypatch):
+    import errno
+
+    from vstack_sim import runner
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "/somewhere/.tmp-x/tables/reads.csv")
+
+    monkeypatch.setattr(runner, "write_data", full)
+    with pytest.raises(OSError) as info:
+        run_to_folder(fake_result.config, out=tmp_path / "out", simulate=fake_simulate)
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_load_result_refuses_summaries_that_are_not_a_runs(tmp_path, fake_result, fake_simulate):
+    folder = run_to_folder(fake_result.config, root=tmp_path, simulate=fake_simulate)
+    for text, fragment in (("", "broken JSON"), ("[1, 2]", "expected a JSON object, got a list"),
+                           ("{}", "not a run's summary (no 'run' section)"), ("\x00\xff\xfe", "not a text file")):
+        (folder / "summary.json").write_bytes(text.encode("latin-1"))
+        with pytest.raises(ResultsError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
+            load_result(folder)
 
 
 def test_keyboard_interrupt_leaves_nothing(tmp_path, fake_result):
@@ -137,34 +128,6 @@ def test_keyboard_interrupt_leaves_nothing(tmp_path, fake_result):
     with pytest.raises(KeyboardInterrupt):
         run_to_folder(fake_result.config, root=tmp_path, simulate=interrupted)
     assert list(tmp_path.iterdir()) == []
-
-
-def test_stale_tmp_of_a_dead_process_is_removed_but_a_live_one_kept(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead_pid = int(dead.stdout)
-    stale = tmp_path / f".tmp-x-{dead_pid}-abcd1234"
-    live = tmp_path / f".tmp-y-{os.getppid()}-abcd1234"
-    other = tmp_path / ".tmp-not-ours"
-    for p in (stale, live, other):
-        p.mkdir()
-    assert clean_stale_tmp(tmp_path) == [stale]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name])
-
-
-def test_atomic_folder_auto_moves_on_when_the_name_is_taken_meanwhile(tmp_path):
-    with AtomicFolder(tmp_path / "r", auto=True) as folder:
-        (folder.tmp / "f").write_text("1")
-        (tmp_path / "r").mkdir()
-        (tmp_path / "r" / "other").write_text("someone else")
-    assert folder.final == tmp_path / "r-1"
-    assert (tmp_path / "r-1" / "f").read_text() == "1"
-
-
-def test_next_free(tmp_path):
-    assert next_free(tmp_path / "a") == tmp_path / "a"
-    (tmp_path / "a").mkdir()
-    (tmp_path / "a-1").mkdir()
-    assert next_free(tmp_path / "a") == tmp_path / "a-2"
 
 
 def test_tables_round_trip_with_empty_text_and_nan(tmp_path, fake_result):
@@ -227,7 +190,7 @@ _SLOW_RUN = """
 import sys, time
 sys.path.insert(0, {tests!r})
 from conftest import make_fake_result
-from vstack_sim.results import run_to_folder
+from vstack_sim.runner import run_to_folder
 
 def slow(config, progress=None):
     print("started", flush=True)
@@ -235,7 +198,7 @@ def slow(config, progress=None):
     return make_fake_result(config)
 
 try:
-    run_to_folder(make_fake_result().config, root={root!r}, simulate=slow)
+    run_to_folder(make_fake_result().config, root={root!r} + "/made/by/run", simulate=slow)
 except KeyboardInterrupt:
     sys.exit(130)
 """
@@ -254,10 +217,10 @@ def _start_slow(root: Path) -> subprocess.Popen:
     return proc
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupted_process_leaves_no_folder(tmp_path, sig):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT])
+def test_interrupted_process_leaves_no_folder_not_even_the_parents_it_made(tmp_path, sig):
     proc = _start_slow(tmp_path)
-    assert [p.name[:5] for p in tmp_path.iterdir()] == [".tmp-"]
+    assert [p.name[:5] for p in (tmp_path / "made" / "by" / "run").iterdir()] == [".tmp-"]
     proc.send_signal(sig)
     assert proc.wait(timeout=60) == 130
     assert list(tmp_path.iterdir()) == []
@@ -267,10 +230,11 @@ def test_killed_process_leftover_is_removed_by_the_next_run(tmp_path, fake_resul
     proc = _start_slow(tmp_path)
     proc.kill()
     proc.wait(timeout=60)
-    leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+    root = tmp_path / "made" / "by" / "run"
+    leftovers = [p for p in root.iterdir() if p.name.startswith(".tmp-")]
     assert len(leftovers) == 1
-    run_to_folder(fake_result.config, root=tmp_path, simulate=fake_simulate)
-    assert [p.name for p in tmp_path.iterdir()] == ["fake"]
+    run_to_folder(fake_result.config, root=root, simulate=fake_simulate)
+    assert [p.name for p in root.iterdir()] == ["fake"]
 
 
 def test_committed_example_is_a_small_complete_results_folder():

@@ -319,3 +319,74 @@ def test_shipped_scenarios_all_validate():
         text = path.read_text()
         assert text.startswith("#"), f"{path.name} is documented at its top"
         load_scenario(path)
+
+
+# --------------------------------------------------------------------------- hostile files: one line, fast
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcdefgh", "bcdefghi")) + "name: *i\n"
+
+
+@pytest.mark.parametrize("text, fragment", [
+    (BOMB, "expands to more than 100,000 values"),
+    ("a: &a [*a]\n", "alias refers to its own anchor"),
+    ("catalog: " + "[" * 5000 + "]" * 5000 + "\n", "nested deeper than 32 levels"),
+    ("x: &x {a: {b: {c: {d: {e: 1}}}}}\n" + "".join(f"x{i}: &x{i} {{y: *{'x' if i == 0 else f'x{i - 1}'}}}\n"
+                                                     for i in range(40)), "nested deeper than 32 levels"),
+    ("catalog: {videos: " + "9" * 5000 + "}\n", "catalog.videos"),
+    ("run: {seed: 2024-13-45}\n", "bad value"),
+])
+def test_hostile_yaml_fails_fast_with_one_line(tmp_path, text, fragment):
+    import time
+
+    start = time.perf_counter()
+    assert fragment in error_of(write(tmp_path, "x.yaml", text))
+    assert time.perf_counter() - start < 5
+
+
+def test_scenario_files_are_small_regular_utf8_files(tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"# " + b"x" * (50 * 2**20) + b"\n")
+    assert "larger than 1 MiB, the limit for scenario files" in error_of(big)
+    assert "not a regular file" in error_of("/dev/zero")
+    assert "not a regular file" in error_of(write(tmp_path, "z.yaml", "extends: /dev/zero\n"))
+    (tmp_path / "bin.yaml").write_bytes(b"\xff\xfe\x00")
+    assert "not UTF-8 text" in error_of(tmp_path / "bin.yaml")
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(tmp_path / "loop2.yaml")
+    (tmp_path / "loop2.yaml").symlink_to(loop)
+    assert "symbolic link loop" in error_of(loop)
+
+
+def test_a_long_extends_chain_is_refused(tmp_path):
+    for i in range(1000):
+        write(tmp_path, f"s{i}.yaml", f"extends: s{i + 1}.yaml\n" if i < 999 else "name: end\n")
+    assert "a chain of more than 32 files" in error_of(tmp_path / "s0.yaml")
+    assert load_scenario(tmp_path / "s980.yaml").name == "end"
+
+
+def test_set_mapping_value_deep_merges_like_extends(tmp_path):
+    path = write(tmp_path, "s.yaml", "cluster: {nodes: 12, racks: 6}\n")
+    config = load_scenario(path, ["cluster={racks: 2}"])
+    assert (config.cluster.nodes, config.cluster.racks) == (12, 2)
+    assert load_scenario(None, ["cluster={racks: 2}"]).cluster.nodes == Config().cluster.nodes
+    # a later error inside still points at what set it
+    assert "--set cluster" in error_of(path, ["cluster={racks: 20}"])
+
+
+def test_set_values_have_the_same_limits():
+    flow = "{" + ", ".join(line for line in BOMB.splitlines()) + "}"
+    assert "expands to more than" in error_of(None, ["catalog=" + flow])
+    assert "nested deeper" in error_of(None, ["catalog=" + "[" * 100 + "]" * 100])
+
+
+@pytest.mark.parametrize("item", ["catalog.videos=yes", "catalog.zipf_alpha=.inf", "catalog.zipf_alpha=.nan",
+                                  "run.duration=1e309", "cluster.nodes=true", "workload.view_rate=.inf",
+                                  "catalog.chunk_size=" + "9" * 5000, "run.seed=" + "9" * 30])
+def test_numbers_are_strict_and_finite(item):
+    key = item.split("=")[0]
+    assert key in error_of(None, [item])
+
+
+def test_a_name_with_a_trailing_newline_is_not_safe():
+    assert "not a safe folder name" in error_of(None, {"name": "evil\n"})

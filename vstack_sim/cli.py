@@ -16,7 +16,10 @@ package are imported inside the command that needs them.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
+import signal
 import sys
 from typing import NoReturn, Sequence
 
@@ -209,19 +212,30 @@ def _add_bench(subparsers) -> None:
 
 
 def _add_scenario_options(p) -> None:
-    """--set and --seed, shared by run and validate."""
+    """--set, --seed and --allow-huge, shared by run and validate."""
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override one scenario key, e.g. --set run.duration=2d (repeatable; values are YAML scalars)")
     p.add_argument("--seed", type=_non_negative_int, default=None, metavar="N", help="the random seed (replaces run.seed)")
+    p.add_argument("--allow-huge", action="store_true",
+                   help="run setups beyond the up-front resource limits (see docs/limits.md)")
+
+
+def _resolve_checked(args: argparse.Namespace):
+    """The scenario with every check ``run`` makes before it allocates (``validate`` makes the same)."""
+    from vstack_sim import limits, scenario
+
+    config = scenario.resolve(args.scenario, args.sets, args.seed)
+    limits.check(config, allow_huge=args.allow_huge)
+    return config
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from vstack_sim import report, results, scenario
+    from vstack_sim import report, results, runner
 
-    config = scenario.resolve(args.scenario, args.sets, args.seed)
+    config = _resolve_checked(args)
     note = lambda line: print(f"{PROG}: {line}", file=sys.stderr)  # noqa: E731
-    folder = results.run_to_folder(config, out=args.out, force=args.force, quiet=args.quiet, argv=args.argv,
-                                   echo=note)
+    folder = runner.run_to_folder(config, out=args.out, force=args.force, quiet=args.quiet, argv=args.argv,
+                                  echo=note, allow_huge=args.allow_huge)
     loaded = results.load_result(folder)
     print(report.format_summary(loaded.summary, title=f"{config.name}: random seed {config.run.seed}"))
     print(f"results: {folder}")
@@ -247,6 +261,7 @@ def _add_run(subparsers) -> None:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from vstack_sim import scenario
 
+    _resolve_checked(args)  # the checks run makes; the text below shows the values as the user wrote them
     print(scenario.resolve_as_written(args.scenario, args.sets, args.seed), end="")
     return 0
 
@@ -309,7 +324,7 @@ def _add_scenario(subparsers) -> None:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from vstack_sim import comparison as compare
-    from vstack_sim import executors, results
+    from vstack_sim import executors, folders, runner
     from vstack_sim.sweeps import check_out, run_sweep
     from vstack_sim.sweep_spec import load_sweep
 
@@ -319,9 +334,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     note = (lambda line: None) if args.quiet else (lambda line: print(f"{PROG}: {line}", file=sys.stderr))  # noqa: E731
     out = Path(args.out) if args.out is not None else None
     if out is None:
-        out = results.DEFAULT_ROOT / spec.name
+        out = runner.DEFAULT_ROOT / spec.name
         if not args.resume and out.exists():
-            wanted, out = out, results.next_free(out)
+            wanted, out = out, folders.next_free(out)
             note(f"{wanted} exists; writing {out}")
     check_out(spec, out, args.resume)  # before a cluster is started for nothing
     with executors.open_executor(args.workers, args.scheduler, args.local_cluster) as (executor, where):
@@ -365,13 +380,13 @@ def _add_sweep(subparsers) -> None:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from vstack_sim import results
+    from vstack_sim import folders, runner
     from vstack_sim.comparison import compare
 
     comparison = compare(*args.result_dirs)
     out = args.out
     if out is None:
-        out = results.next_free(results.DEFAULT_ROOT / "compare")
+        out = folders.next_free(runner.DEFAULT_ROOT / "compare")
     elif Path(out).exists():
         raise CLIError(f"--out {out}: already exists")
     print(comparison.format())
@@ -519,13 +534,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in a run's manifest
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # inside the try: a closed pipe shows up here
+        return code
+    except BrokenPipeError:
+        # `vstack-sim run ... | head`: the reader has gone, and everything was written before printing.
+        _silence_stdout()
+        return 0
     except (ValueError, CLIError) as exc:
         _print_error(str(exc))
         return 2
-    except KeyboardInterrupt:
+    except RecursionError:
+        _print_error("input nested too deeply")
+        return 2
+    except MemoryError:
+        _print_error("out of memory (see docs/limits.md for the up-front limits and --allow-huge)")
+        return 1
+    except OSError as exc:
+        _print_error(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc))
+        return 1 if exc.errno in (errno.ENOSPC, errno.EDQUOT) else 2
+    except KeyboardInterrupt as exc:
         _print_error("interrupted")
-        return 130
+        signum = exc.args[0] if exc.args and isinstance(exc.args[0], int) else signal.SIGINT
+        return 128 + int(signum)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

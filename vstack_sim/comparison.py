@@ -282,7 +282,8 @@ class Comparison:
     def write(self, out: str | Path) -> Path:
         """``comparison.csv``, ``differences.csv`` and a self-contained ``report.html`` in ``out``."""
         from . import sweep_report
-        from .results import AtomicFolder, write_table
+        from .folders import AtomicFolder
+        from .results import write_table
 
         with AtomicFolder(Path(out)) as folder:
             write_table(self.table, folder.tmp / "comparison.csv")

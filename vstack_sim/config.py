@@ -15,10 +15,12 @@ videos x 50 chunks of 2 MiB, 5 % hot) on a small cluster with failures.
 
 from __future__ import annotations
 
+import math
 import re
+import typing
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import units
 from .ledger import StorageLedger
@@ -45,8 +47,39 @@ MEASURED_ENCODE_THROUGHPUT = 3.4e9
 MEASURED_DECODE_THROUGHPUT = 2.7e9
 
 
+def _numeric(annotation) -> bool:
+    """Whether a field holds a number (int or float, possibly with units or None), not a bool."""
+    if annotation is bool:
+        return False
+    if annotation in (int, float):
+        return True
+    return any(_numeric(arg) for arg in typing.get_args(annotation)
+               if arg is not type(None) and typing.get_origin(annotation) is not tuple
+               and typing.get_origin(annotation) is not dict)
+
+
+NUMBER_LIMIT = 2**63 - 1
+"""Largest magnitude of any integer setting (the model's arrays are 64-bit)."""
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True, validate_default=True)
+
+    @field_validator("*", mode="wrap")
+    @classmethod
+    def _strict_numbers(cls, value, handler, info):
+        # Numbers are numbers: YAML's yes/no are booleans, never 1/0, and inf, nan or a 5,000-digit
+        # integer are refused here, naming the key, rather than overflowing an array later.
+        numeric = _numeric(cls.model_fields[info.field_name].annotation)
+        if numeric and isinstance(value, bool):
+            raise ValueError(f"expected a number, got {str(value).lower()}")
+        result = handler(value)
+        if numeric and not isinstance(result, bool):
+            if isinstance(result, float) and not math.isfinite(result):
+                raise ValueError(f"must be a finite number, got {result}")
+            if isinstance(result, int) and abs(result) > NUMBER_LIMIT:
+                raise ValueError(f"must be at most 2^63 - 1, got a number of {result.bit_length()} bits")
+        return result
 
 
 class RunConfig(_Section):
@@ -356,7 +389,7 @@ class Config(_Section):
 
     @model_validator(mode="after")
     def _possible(self):
-        if not SAFE_NAME.match(self.name):
+        if not SAFE_NAME.fullmatch(self.name):
             raise ValueError(f"name: {self.name!r} is not a safe folder name (letters, digits, '.', '_', '-')")
         cl, red, cat = self.cluster, self.redundancy, self.catalog
         if cl.racks > cl.nodes:

@@ -18,8 +18,10 @@ import base64
 import html
 import json
 import os
+import re
 from pathlib import Path
 
+from .results import ResultsError, load_result
 from .units import format_bytes, format_duration, plural
 
 
@@ -187,21 +189,48 @@ def _figure_caption(name: str) -> str:
     return (plots.FIGURES[name].__doc__ or name).strip().splitlines()[0]
 
 
+_MD_SPECIAL = set("\\`*_{}[]()#+-.!|~:")
+
+
+def markdown_text(text: str) -> str:
+    """Free text as one inert Markdown paragraph: HTML and Markdown syntax escaped, no fences or blocks.
+
+    Lines are joined (an indented or fenced line would start a code block), ``&<>"`` become entities
+    and every other Markdown punctuation character is backslash-escaped.
+    """
+    out = []
+    for ch in " ".join(text.split()):
+        if ch in "&<>\"'":
+            out.append(html.escape(ch, quote=True))
+        elif ch in _MD_SPECIAL:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def fenced(text: str, lang: str = "") -> list[str]:
+    """``text`` as a fenced code block whose fence is longer than any run of backticks inside it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + lang, text.rstrip("\n"), fence]
+
+
 def render_markdown(run, scenario_text: str, figures: list[str]) -> str:
     cfg = run.config
     out = [f"# vstack-sim report: {cfg.name}", ""]
     out += [f"- {line}" for line in conclusion(run)] + [""]
     if cfg.description:
-        out += [cfg.description, ""]
+        out += [markdown_text(cfg.description), ""]
     out += [f"Random seed {cfg.run.seed}, {format_duration(cfg.run.duration)} simulated.", "",
-            "Reproduce:", "", "```", reproduce_command(run), "```", "", "## Key numbers", "",
+            "Reproduce:", "", *fenced(reproduce_command(run)), "", "## Key numbers", "",
             "| | This run | The V-Stack design says |", "|---|---|---|"]
     out += [f"| {a} | {b} | {c} |" for a, b, c in key_numbers(run)]
     out += ["", reads_note(run), "", "## Figures", ""]
     for name in figures:
         out += [f"### {_figure_caption(name)}", "", f"![{name}](figures/{name}.png)", ""]
-    out += ["## Scenario (resolved)", "", "```yaml", scenario_text.rstrip("\n"), "```", "",
-            "## Manifest", "", "```json", json.dumps(run.manifest, indent=2), "```", ""]
+    out += ["## Scenario (resolved)", "", *fenced(scenario_text, "yaml"), "",
+            "## Manifest", "", *fenced(json.dumps(run.manifest, indent=2), "json"), ""]
     return "\n".join(out)
 
 
@@ -236,12 +265,19 @@ def render_html(run, scenario_text: str, figures: list[str], folder: Path) -> st
 
 def build_report(folder: str | Path) -> Path:
     """Draw the figures and write ``report.md`` and ``report.html`` of a results folder, from its tables."""
-    from .results import load_result
-
     folder = Path(folder)
     run = load_result(folder)
-    figures = draw_figures(run, folder) if run.config.outputs.figures else []
-    scenario_text = (folder / "scenario.yaml").read_text(encoding="utf-8")
-    _write_text(folder / "report.md", render_markdown(run, scenario_text, figures))
-    _write_text(folder / "report.html", render_html(run, scenario_text, figures, folder))
+    if (folder / "figures").exists() and not (folder / "figures").is_dir():
+        raise ResultsError(f"{folder / 'figures'}: is not a folder")
+    try:
+        figures = draw_figures(run, folder) if run.config.outputs.figures else []
+        scenario_text = (folder / "scenario.yaml").read_text(encoding="utf-8")
+        markdown = render_markdown(run, scenario_text, figures)
+        page = render_html(run, scenario_text, figures, folder)
+    except (KeyError, TypeError, IndexError, AttributeError) as exc:
+        # A summary or table edited by hand (or from another version) lacks what a figure needs.
+        raise ResultsError(f"{folder}: cannot draw the report: {type(exc).__name__}: "
+                           f"{' '.join(str(exc).split())[:200]}") from None
+    _write_text(folder / "report.md", markdown)
+    _write_text(folder / "report.html", page)
     return folder / "report.html"

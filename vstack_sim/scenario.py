@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import copy
 import difflib
+import errno
 import hashlib
 import json
 import re
+import stat
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -68,29 +70,148 @@ def _node_lines(node, path: tuple, origin: str, out: dict, seen_dupes: list) -> 
             _node_lines(item, path + (str(i),), origin, out, seen_dupes)
 
 
-def _read_yaml(path: Path, shown: str) -> tuple[dict, dict]:
-    """One file's mapping and the line of each of its keys. ``shown`` is the path used in messages."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{shown}: scenario file not found") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{shown}: is a folder, not a scenario file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{shown}: cannot read: {exc}") from None
-    # SafeLoader composes and constructs exactly as yaml.safe_load does; composing first keeps the node
-    # marks, so errors can point at a line.
-    loader = yaml.SafeLoader(text)
+MAX_FILE_BYTES = 2**20
+"""Largest scenario file read (1 MiB); a scenario is a page of settings, never data."""
+MAX_DEPTH = 32
+"""Deepest nesting of mappings and lists in a scenario file or ``--set`` value."""
+MAX_NODES = 100_000
+"""Most YAML nodes a document may expand to, aliases counted at every use (stops "billion laughs")."""
+MAX_EXTENDS = 32
+"""Longest chain of ``extends``."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses deep nesting while composing and keeps huge integers as text.
+
+    Python refuses to turn more than 4,300 digits into an int; the text then fails validation with
+    the key's name instead of escaping as a bare ValueError.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_yaml_int(self, node):
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_yaml_int)
+
+
+def _check_expansion(node) -> None:
+    """Refuse a composed document that expands (aliases followed) beyond MAX_NODES or MAX_DEPTH, or loops."""
+    memo: dict[int, tuple[int, int]] = {}   # id(node) -> (values it expands to, its height)
+    active: set[int] = set()
+
+    def too_deep(n):
+        return yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels (through "
+                                           "aliases)", n.start_mark)
+
+    def walk(n, depth: int) -> tuple[int, int]:
+        key = id(n)
+        if key in memo:
+            total, height = memo[key]
+            if depth + height > MAX_DEPTH:
+                raise too_deep(n)
+            return total, height
+        if depth > MAX_DEPTH:
+            raise too_deep(n)
+        if key in active:
+            raise yaml.composer.ComposerError(None, None, "an alias refers to its own anchor", n.start_mark)
+        active.add(key)
+        children = ([c for pair in n.value for c in pair] if isinstance(n, yaml.MappingNode)
+                    else n.value if isinstance(n, yaml.SequenceNode) else [])
+        total, height = 1, 0
+        for child in children:
+            t, h = walk(child, depth + 1)
+            total += t
+            height = max(height, h + 1)
+            if total > MAX_NODES:
+                raise yaml.composer.ComposerError(None, None, f"expands to more than {MAX_NODES:,} values "
+                                                  "(aliases repeated?)", n.start_mark)
+        active.discard(key)
+        memo[key] = (total, height)
+        return total, height
+
+    walk(node, 0)
+
+
+def _compose(text: str):
+    """(node, data) of one YAML document, composed and constructed as yaml.safe_load does, within the limits."""
+    loader = _BoundedLoader(text)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"{shown}:{mark.line + 1}" if mark is not None else shown
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(f"{where}: malformed YAML: {problem}") from None
+        if node is None:
+            return None, None
+        _check_expansion(node)
+        try:
+            return node, loader.construct_document(node)
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. a timestamp like 2024-13-45
+            raise yaml.constructor.ConstructorError(None, None, f"bad value: {' '.join(str(exc).split())}",
+                                                    node.start_mark) from None
     finally:
         loader.dispose()
+
+
+def _yaml_problem(exc: yaml.YAMLError, shown: str) -> ScenarioError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f"{shown}:{mark.line + 1}" if mark is not None else shown
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return ScenarioError(f"{where}: malformed YAML: {problem}")
+
+
+def _read_text(path: Path, shown: str) -> str:
+    """A scenario file's text: a regular file of at most MAX_FILE_BYTES of UTF-8."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise ScenarioError(f"{shown}: scenario file not found") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ScenarioError(f"{shown}: symbolic link loop") from None
+        raise ScenarioError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ScenarioError(f"{shown}: is a folder, not a scenario file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ScenarioError(f"{shown}: not a regular file")
+    too_big = f"{shown}: larger than {MAX_FILE_BYTES // 2**20} MiB, the limit for scenario files"
+    if st.st_size > MAX_FILE_BYTES:
+        raise ScenarioError(too_big)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(too_big)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{shown}: not UTF-8 text") from None
+
+
+def _read_yaml(path: Path, shown: str) -> tuple[dict, dict]:
+    """One file's mapping and the line of each of its keys. ``shown`` is the path used in messages."""
+    text = _read_text(path, shown)
+    # SafeLoader composes and constructs exactly as yaml.safe_load does; composing first keeps the node
+    # marks, so errors can point at a line.
+    try:
+        node, data = _compose(text)
+    except yaml.YAMLError as exc:
+        raise _yaml_problem(exc, shown) from None
     if data is None:
         # A truncated or unsaved file is a mistake more often than a request for the defaults.
         raise ScenarioError(f"{shown}: empty scenario file (write {{}} to ask for every default)")
@@ -131,15 +252,20 @@ def _shown(path: Path) -> str:
     """A path as the user would recognise it: relative to the working folder when possible."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):
         return str(path)
 
 
 def load_file(path: str | Path, _chain: tuple = ()) -> tuple[dict, dict]:
     """The raw merged mapping of a scenario file (``extends`` resolved) and each key's ``file:line``."""
     path = Path(path)
-    real = path.resolve()
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):  # a symbolic link loop (RuntimeError before Python 3.13)
+        raise ScenarioError(f"{path}: symbolic link loop") from None
     shown = _shown(path)
+    if len(_chain) >= MAX_EXTENDS:
+        raise ScenarioError(f"{shown}: extends: a chain of more than {MAX_EXTENDS} files")
     if real in _chain:
         cycle = " -> ".join(_shown(p) for p in _chain + (real,))
         raise ScenarioError(f"{shown}: extends cycle: {cycle}")
@@ -152,9 +278,11 @@ def load_file(path: str | Path, _chain: tuple = ()) -> tuple[dict, dict]:
     if not isinstance(base_ref, str) or not base_ref.strip():
         raise ScenarioError(f"{extends_at}: extends: must be a file path")
     base_path = path.parent / base_ref
-    if not base_path.exists() and len(Path(base_ref).parts) == 1:
+    missing = not base_path.exists() and not base_path.is_symlink()
+    if missing and len(Path(base_ref).parts) == 1:
         base_path = _shipped(base_ref) or base_path   # extends: baseline -> the shipped baseline
-    if not base_path.exists():
+        missing = not base_path.exists() and not base_path.is_symlink()
+    if missing:
         raise ScenarioError(f"{extends_at}: extends: {base_ref}: scenario file not found")
     base, base_lines = load_file(base_path, _chain + (real,))
     return _merge(base, data, base_lines, lines), base_lines
@@ -180,8 +308,10 @@ def parse_set(item: str) -> tuple[list[str], Any]:
     key = key.strip()
     if not sep or not key or any(not part for part in key.split(".")):
         raise ScenarioError(f"--set {item}: expected KEY.PATH=VALUE, e.g. --set run.duration=2d")
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(f"--set {key}: the value is longer than {MAX_FILE_BYTES // 2**20} MiB")
     try:
-        value = yaml.safe_load(text) if text.strip() else None
+        value = _compose(text)[1] if text.strip() else None
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError(f"--set {item}: malformed value: {problem}") from None
@@ -204,6 +334,11 @@ def _apply(data: dict, parts: list[str], value: Any, origin: str, lines: dict) -
         else:
             raise ScenarioError(f"{origin}: {'.'.join(parts[:depth])}: is a value, not a mapping")
         if last:
+            if isinstance(value, dict) and isinstance(node, dict) and isinstance(node.get(key), dict):
+                # A mapping merges key by key, as extends does: --set cluster={racks: 2} keeps cluster.nodes.
+                node[key] = _merge(node[key], value, lines, _all_paths(value, tuple(parts), origin), tuple(parts))
+                lines[tuple(parts)] = origin
+                return
             node[key] = value
         else:
             child = node[key] if (isinstance(node, list) or key in node) else None
@@ -216,6 +351,16 @@ def _apply(data: dict, parts: list[str], value: Any, origin: str, lines: dict) -
     lines[tuple(parts)] = origin
 
 
+def _all_paths(value: Any, prefix: tuple, origin: str) -> dict:
+    """``path -> origin`` for every key and list item inside a ``--set`` value."""
+    out = {}
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        out[prefix + (str(k),)] = origin
+        out.update(_all_paths(v, prefix + (str(k),), origin))
+    return out
+
+
 def apply_overrides(data: dict, sets: Iterable[str] | Mapping[str, Any] | None, lines: dict | None = None) -> dict:
     """Apply ``--set`` strings (or a mapping ``{"a.b": value}`` of already-typed values) to a raw mapping."""
     lines = {} if lines is None else lines
@@ -224,7 +369,8 @@ def apply_overrides(data: dict, sets: Iterable[str] | Mapping[str, Any] | None, 
     items = sets.items() if isinstance(sets, Mapping) else (parse_set(s) for s in sets)
     for key, value in items:
         parts = key.split(".") if isinstance(key, str) else list(key)
-        origin = f"--set {'.'.join(parts)}={value if not isinstance(value, str) else value}"
+        shown = value if not isinstance(value, str) or value.isprintable() else json.dumps(value)
+        origin = f"--set {'.'.join(parts)}={shown}"
         _apply(data, parts, value, origin, lines)
     return data
 

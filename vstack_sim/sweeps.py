@@ -38,7 +38,9 @@ import pandas as pd
 
 from . import stats
 from .config import Config
-from .results import AtomicFolder, ResultsError, build_manifest, dump_json, load_result, write_data
+from .folders import AtomicFolder
+from .manifest import build_manifest
+from .results import ResultsError, dump_json, load_result, write_data
 from .scenario import config_dict, to_yaml
 from .sweep_spec import RunSpec, SweepError, SweepSpec, load_sweep, make_sweep
 

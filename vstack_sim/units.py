@@ -50,6 +50,8 @@ def _plain_number(value, what: str) -> float:
 
 
 def _non_negative(x: float, text) -> float:
+    if not math.isfinite(x):  # "1e309s" parses to inf
+        raise ValueError(f"must be a finite number, got {text!r}")
     if x < 0:
         raise ValueError(f"must not be negative, got {text!r}")
     return x
@@ -61,6 +63,10 @@ def parse_size(value) -> int:
     Units are case-sensitive (``Mb`` would be megabits). String values are computed
     with exact fractions, so ``1.5TB`` is exactly 1,500,000,000,000.
     """
+    if type(value) is int:  # exact: through a float, 2**63 - 1 would become 2**63
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
     try:
         x = _plain_number(value, "size")
     except TypeError:

@@ -2,17 +2,23 @@
 
 Reading is where trust ends, so every fragment is checked before use:
 
-1. structure: pair index = ``fragment.index``, no duplicates, index in range, all
-   fragments claim the same chunk (size and checksum), all have the right length;
-   violations are caller bugs and raise ``ValueError``;
+1. structure: pair index = ``fragment.index``, no duplicates, index in range, the
+   right length for the chunk the fragment claims; violations are caller bugs and
+   raise ``ValueError``;
 2. each fragment's CRC32C against its stored checksum; rotten fragments are skipped;
-3. after decoding, the CRC32C of the result against the chunk checksum. If it does
-   not match (e.g. a fragment of another chunk with copied metadata), other
-   combinations of k valid fragments are tried (up to ``MAX_COMBINATIONS``); if
-   none matches, nothing is returned.
+3. fragments are grouped by the chunk they claim (size and checksum): the chunk is
+   decoded from the group of at least k that agree, and fragments of other chunks
+   among more than k are ignored (two groups of k are ambiguous and refused);
+4. after decoding, the CRC32C of the result against the chunk checksum, and the zero
+   padding of the last data shards (the chunk checksum does not cover it, and a
+   rebuilt parity fragment is computed from it). If either fails (e.g. a fragment
+   of another chunk with copied metadata, or edited padding with a recomputed CRC),
+   other combinations of k valid fragments are tried (up to ``MAX_COMBINATIONS``);
+   if none passes, nothing is returned.
 
-So ``reconstruct_chunk`` returns the original bytes or raises; it never returns
-wrong bytes.
+So ``reconstruct_chunk`` returns the original bytes or raises, and
+``reconstruct_fragment`` never rebuilds a fragment other than the encoded one,
+for any random corruption (CRC32C is no defence against deliberate forgery).
 """
 
 from __future__ import annotations
@@ -93,15 +99,31 @@ class FragmentManager:
             else:
                 corrupt.append(index)
         corrupt.sort()
-        if len(valid) < k:
+        groups: dict[tuple[int, str], list[int]] = {}
+        for index in valid:
+            f = fragments[index]
+            groups.setdefault((f.chunk_size, f.chunk_checksum), []).append(index)
+        claimed = {(f.chunk_size, f.chunk_checksum) for f in fragments.values()}
+        mixed = ""
+        if len(claimed) > 1:
+            mixed = "fragments of different chunks (" + ", ".join(
+                f"{sum(1 for f in fragments.values() if (f.chunk_size, f.chunk_checksum) == c)} of chunk "
+                f"{c[1]}/{c[0]} B" for c in sorted(claimed, key=lambda c: (c[1], c[0]))) + "); "
+        enough = [g for g in groups.values() if len(g) >= k]
+        if len(enough) > 1:  # the caller's chunk cannot be told from the other
+            raise ValueError(f"{mixed}ambiguous: at least {k} valid fragments agree on each of two chunks")
+        if not enough:
+            largest = max((len(g) for g in groups.values()), default=0)
             raise InsufficientFragmentsError(
-                f"cannot reconstruct chunk: {len(valid)} valid fragment(s), need {k} of {n}; "
+                f"cannot reconstruct chunk: {mixed}{largest} valid fragment(s), need {k} of {n}; "
                 f"corrupt fragment indices: {corrupt or 'none'}",
-                valid=len(valid),
+                valid=largest,
                 needed=k,
                 corrupt=tuple(corrupt),
             )
-        first = next(iter(fragments.values()))
+        agreeing = enough[0]
+        valid = {i: valid[i] for i in sorted(agreeing)}
+        first = fragments[agreeing[0]]
         chunk_size, chunk_checksum = first.chunk_size, first.chunk_checksum
 
         # First try: all valid fragments at once (the planner may use more than k to save work).
@@ -147,13 +169,27 @@ class FragmentManager:
         chunk = b"".join(pieces)
         if crc32c_hex(chunk) != chunk_checksum:
             return None
+        # The chunk checksum ends at the chunk's last byte; the rest of the last shards is zero padding.
+        # Given shards with edited padding would pass it and then yield wrong parity on a rebuild.
+        for j in range(k):
+            real = max(0, chunk_size - j * size)
+            if real < size and shards[j][real:].any():
+                return None
         return chunk, shards
+
+    def _check_size(self, fragment: Fragment) -> None:
+        k = self._coder.data_shards
+        expected = fragment_size(fragment.chunk_size, k)
+        if fragment.size != expected:
+            raise ValueError(
+                f"fragment {fragment.index} has {fragment.size} bytes, expected {expected} "
+                f"for a {fragment.chunk_size}-byte chunk with k={k}"
+            )
 
     def _validated(self, pairs) -> dict[int, Fragment]:
         coder = self._coder
         k, n = coder.data_shards, coder.total_shards
         fragments: dict[int, Fragment] = {}
-        reference: Fragment | None = None
         if isinstance(pairs, Mapping):
             pairs = pairs.items()
         for pair in pairs:
@@ -169,20 +205,7 @@ class FragmentManager:
                 raise ValueError(f"fragment index {index} out of range for {n} fragments (k={k}, m={n - k})")
             if index in fragments:
                 raise ValueError(f"duplicate fragment index {index}")
-            if reference is None:
-                reference = fragment
-            elif (fragment.chunk_size, fragment.chunk_checksum) != (reference.chunk_size, reference.chunk_checksum):
-                raise ValueError(
-                    f"fragments of different chunks: fragment {reference.index} has chunk "
-                    f"{reference.chunk_checksum}/{reference.chunk_size} B, fragment {index} has chunk "
-                    f"{fragment.chunk_checksum}/{fragment.chunk_size} B"
-                )
-            expected = fragment_size(fragment.chunk_size, k)
-            if fragment.size != expected:
-                raise ValueError(
-                    f"fragment {index} has {fragment.size} bytes, expected {expected} "
-                    f"for a {fragment.chunk_size}-byte chunk with k={k}"
-                )
+            self._check_size(fragment)
             fragments[index] = fragment
         if not fragments:
             raise InsufficientFragmentsError(

@@ -27,6 +27,14 @@ def _crc(data) -> str:
     return f"{google_crc32c.value(bytes(data)):08x}"
 
 
+def check_payload_budget(chunks: int, chunk_size: int) -> None:
+    """Refuse to carry more than MAX_PAYLOAD_BYTES of real chunk bytes (validate and run ask the same)."""
+    total = chunks * chunk_size
+    if total > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"codec.verify_payloads: the catalog holds {total:,} bytes; use a smaller "
+                         f"catalog.chunk_size or fewer videos (limit {MAX_PAYLOAD_BYTES:,})")
+
+
 class PayloadError(AssertionError):
     """The codec in the loop returned bytes that differ from the original: never expected."""
 
@@ -36,10 +44,7 @@ class PayloadStore:
 
     def __init__(self, world):
         self.w = world
-        total = world.catalog.chunks * world.chunk_size
-        if total > MAX_PAYLOAD_BYTES:
-            raise ValueError(f"codec.verify_payloads: the catalog holds {total:,} bytes; use a smaller "
-                             f"catalog.chunk_size or fewer videos (limit {MAX_PAYLOAD_BYTES:,})")
+        check_payload_budget(world.catalog.chunks, world.chunk_size)
         red = world.cfg.redundancy
         self.coder = ErasureCoder(data_shards=red.data_shards, parity_shards=red.parity_shards)
         self.fm = FragmentManager(self.coder)

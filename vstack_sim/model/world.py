@@ -31,6 +31,25 @@ NODE_EVENTS = ("down", "up", "declared", "replaced")
 INGEST_BATCH = 65536
 
 
+def _rows_that_fit(nodes: np.ndarray, slot_bytes: int, free: np.ndarray) -> int:
+    """How many leading rows of ``nodes`` (layouts, -1 = unplaceable) fit in ``free`` bytes per node."""
+    if not len(nodes):
+        return 0
+    rows = np.flatnonzero((nodes < 0).any(axis=1))
+    limit = int(rows[0]) if len(rows) else len(nodes)
+    flat = nodes[:limit].ravel()
+    if not len(flat):
+        return 0
+    # The k-th copy (in row order) placed on a node needs k x slot_bytes free there.
+    order = np.argsort(flat, kind="stable")
+    sorted_nodes = flat[order]
+    first = np.searchsorted(sorted_nodes, sorted_nodes, side="left")
+    rank = np.empty(len(flat), dtype=np.int64)
+    rank[order] = np.arange(len(flat)) - first + 1
+    over = np.flatnonzero(rank * slot_bytes > free[flat])
+    return min(limit, int(over[0]) // nodes.shape[1]) if len(over) else limit
+
+
 class Recovery:
     """An open recovery: the chunks of a declared-dead node not yet fully redundant or lost."""
 
@@ -101,11 +120,11 @@ class World:
 
     # -- ingest ------------------------------------------------------------------------------
     def ingest(self) -> None:
-        """Decide every video's mode with the real manager and place every chunk."""
+        """Decide every video's mode with the real manager and place every chunk within capacity."""
         cat = self.catalog
-        video_modes = self.manager.decide(self.video_view(cat.view_count, None), self.env.now)
-        self.video_mode = video_modes.astype(np.int8)
+        self.video_mode = self.initial_modes()
         self.state.mode[:] = self.video_mode[cat.chunk_video]
+        self.check_capacity(self.video_mode)
         for mode in (MODE_REPLICATION, MODE_ERASURE_CODING):
             chunks = np.flatnonzero(self.state.mode == mode)
             self.place_new_layouts(chunks, mode)
@@ -116,19 +135,55 @@ class World:
         return VideoView(ids=np.arange(cat.videos), view_counts=counts, current_modes=current_modes,
                          sizes=cat.chunks_per_video * self.chunk_size)
 
+    def initial_modes(self) -> np.ndarray:
+        """Every video's mode at ingest (int8 codes), decided by the real manager on the starting views."""
+        cat = self.catalog
+        return self.manager.decide(self.video_view(cat.view_count, None), self.env.now).astype(np.int8)
+
+    def ingest_bytes(self, video_modes: np.ndarray) -> int:
+        """Physical bytes of the catalog as ingested in ``video_modes`` (the ledger's arithmetic)."""
+        chunk_modes = video_modes[self.catalog.chunk_video]
+        return int(self.ledger.overhead_from_modes(chunk_modes, self.chunk_size)["total_physical_bytes"])
+
+    def check_capacity(self, video_modes: np.ndarray, placed: int | None = None) -> None:
+        """Refuse a catalog the cluster cannot hold (``validate`` asks this too, via vstack_sim.limits).
+
+        ``placed`` is given when placement itself ran out of room (rack spreading, fragmentation).
+        """
+        cfg = self.cfg.cluster
+        needed = self.ingest_bytes(video_modes)
+        total = int(self.cluster.capacity.sum())
+        if needed <= total and placed is None:
+            return
+        msg = (f"cluster.node_capacity: the catalog needs {needed:,} bytes at ingest ({self.catalog.chunks:,} "
+               f"chunks as drawn), the cluster holds {cfg.nodes} x {cfg.node_capacity:,} = {total:,} bytes")
+        if placed is not None:
+            msg += f"; placement ran out of room after {placed:,} bytes (copies of a chunk need distinct nodes)"
+        raise ValueError(msg)
+
     def place_new_layouts(self, chunks: np.ndarray, mode: int) -> None:
-        """Place fresh layouts of ``mode`` for ``chunks`` in batches, rebalancing by free space."""
+        """Place fresh layouts of ``mode`` for ``chunks`` in batches, rebalancing by free space.
+
+        A batch is drawn against the free space before it, so it is cut at the first layout that
+        would overfill a node; the rest is drawn again against the space then left.
+        """
         width = int(self.state.mode_width[mode])
         slot_bytes = int(self.state.mode_slot_bytes[mode])
         cl = self.cluster
-        for start in range(0, len(chunks), INGEST_BATCH):
-            batch = chunks[start:start + INGEST_BATCH]
+        start, size = 0, INGEST_BATCH
+        while start < len(chunks):
+            batch = chunks[start:start + size]
             nodes = self.placement.fresh(len(batch), width, slot_bytes)
             if (nodes < 0).any():
                 raise ValueError("cluster: not enough eligible nodes or space to place the catalog")
-            self.state.place(batch, nodes, cl.up)
-            cl.disks.assign_fresh(batch, nodes, slot_bytes)
-            cl.used += np.bincount(nodes.ravel(), minlength=cl.n_nodes) * slot_bytes
+            fits = _rows_that_fit(nodes, slot_bytes, cl.capacity - cl.used)
+            if fits == 0:
+                self.check_capacity(self.video_mode, placed=int(cl.used.sum()))
+            self.state.place(batch[:fits], nodes[:fits], cl.up)
+            cl.disks.assign_fresh(batch[:fits], nodes[:fits], slot_bytes)
+            cl.used += np.bincount(nodes[:fits].ravel(), minlength=cl.n_nodes) * slot_bytes
+            start += fits
+            size = INGEST_BATCH if fits == len(batch) else max(1, fits)
 
     # -- node events ---------------------------------------------------------------------------
     def fail_node(self, node: int, kind: str, source: str, duration: float) -> simpy.Event | None:

@@ -1,0 +1,86 @@
+"""Up-front resource checks: huge or never-ending setups are refused in one line, before allocating."""
+
+from __future__ import annotations
+
+import pytest
+
+from vstack_sim.config import Config
+from vstack_sim.limits import MAX_EVENTS, ResourceError, check, estimate
+from vstack_sim.scenario import load_scenario
+
+GIB = 2**30
+MACHINE = 8 * GIB   # the checks take the machine's memory as an argument, so the tests do not depend on it
+
+
+def refused(sets: list[str], memory: int = MACHINE) -> str:
+    config = load_scenario(None, sets)
+    with pytest.raises(ResourceError) as info:
+        check(config, memory=memory)
+    check(config, allow_huge=True, memory=memory)  # the flag lifts the estimate limits
+    return str(info.value)
+
+
+def test_the_default_and_shipped_sizes_pass():
+    est = check(Config(), memory=MACHINE)
+    assert est.events < MAX_EVENTS / 100 and est.memory_bytes < GIB
+
+
+@pytest.mark.parametrize("sets, key, what", [
+    (["catalog.videos=1000000000", "catalog.chunks_per_video=1", "cluster.node_capacity=1PB"], "catalog.videos",
+     "memory"),
+    (["cluster.io_slots=1000000000"], "cluster.io_slots", "memory"),
+    (["outputs.timeline_interval=1us", "run.duration=365d"], "outputs.timeline_interval", "events"),
+    (["migration.popularity_measure=windowed", "migration.window_resolution=1ms"], "migration.window_resolution",
+     "memory"),
+    (["run.duration=1000000000000d", "failures.node_mttf=0", "workload.view_rate=0"], "outputs.timeline_interval", "events"),
+    (["workload.view_rate=1000/s", "run.duration=365d"], "workload.view_rate", "events"),
+])
+def test_huge_setups_name_the_key_the_estimate_and_the_limit(sets, key, what):
+    message = refused(sets)
+    assert message.startswith(key + ":") and "--allow-huge" in message
+    if what == "memory":
+        assert "GiB of memory" in message and "over the limit of 4.0 GiB" in message
+    else:  # so many events also need memory for their records: either limit may be the first to say no
+        assert ("simulation events" in message and "over the limit of 1e+09" in message) or "GiB of memory" in message
+
+
+@pytest.mark.parametrize("sets, fragment", [
+    (["catalog.videos=100000000", "catalog.chunks_per_video=100", "cluster.node_capacity=1PB", "cluster.nodes=100"],
+     "chunk ids"),
+    (["redundancy.policy=replication", "redundancy.replication_factor=40000", "cluster.nodes=40000",
+      "cluster.racks=1", "catalog.videos=1", "catalog.chunks_per_video=1"], "per-chunk counters"),
+    (["catalog.chunk_size=4611686018427387904", "catalog.videos=1", "catalog.chunks_per_video=1",
+      "cluster.node_capacity=9223372036854775807"], "byte counters"),
+])
+def test_setups_the_arrays_cannot_represent_are_refused_even_with_allow_huge(sets, fragment):
+    config = load_scenario(None, sets)
+    with pytest.raises(ResourceError, match=fragment):
+        check(config, allow_huge=True, memory=MACHINE)
+
+
+def test_stop_at_first_loss_without_a_failure_source_never_ends():
+    config = load_scenario(None, ["run.stop_at_first_loss=true", "failures.node_mttf=0"])
+    with pytest.raises(ResourceError, match="no loss can end the run"):
+        check(config, allow_huge=True, memory=MACHINE)
+
+
+def test_payload_limit_uses_the_drawn_chunk_counts_like_run():
+    # lognormal counts: the expected total fits the payload budget, the drawn one need not
+    sets = ["codec.verify_payloads=true", "catalog.chunk_size=1MiB", "catalog.videos=20",
+            "catalog.chunk_count_distribution=lognormal", "catalog.chunk_count_sigma=2"]
+    for seed in range(30):
+        config = load_scenario(None, sets + [f"catalog.chunks_per_video={25}"], seed=seed)
+        from vstack_sim.model.catalog import build_catalog
+        from vstack_sim.model.streams import RandomStreams
+
+        drawn = build_catalog(config.catalog, 1000, RandomStreams(seed).catalog).chunks
+        if drawn * 2**20 > 512 * 2**20:
+            with pytest.raises(ValueError, match="codec.verify_payloads"):
+                check(config, memory=MACHINE)
+            return
+    pytest.fail("no seed drew a catalog over the payload limit")
+
+
+def test_estimate_grows_with_what_it_counts():
+    small, big = estimate(Config()), estimate(load_scenario(None, ["workload.view_rate=1/s"]))
+    assert big.events > 10 * small.events and big.memory_bytes > small.memory_bytes

@@ -1,0 +1,238 @@
+"""Up-front resource checks: refuse, before anything is allocated, a run that cannot fit or cannot end.
+
+:func:`estimate` gives a scenario's expected peak memory (bytes) and number of
+simulation events, from the sizes of the model's arrays and tables and the
+rates of its processes. :func:`check` refuses a setup whose estimate is above
+:data:`MAX_EVENTS` events or half of this machine's memory, unless the user
+says ``--allow-huge``; ``vstack-sim run`` and ``vstack-sim validate`` both call
+it, so validate accepts exactly what run accepts. Some limits hold whatever the
+flag says, because the model's arrays could not represent the setup
+(:data:`HARD_LIMITS`) and numbers would silently wrap.
+
+The estimates are deliberately rough (a factor of two either way); they exist to
+turn "the machine swaps for an hour" or "the run never ends" into one line.
+docs/limits.md states the limits for users.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+from .codec import fragment_size
+from .config import Config
+
+MAX_EVENTS = 10**9
+"""Most simulation events a run may be expected to take without --allow-huge (about an hour of wall time)."""
+
+MAX_MEMORY_FRACTION = 0.5
+"""Largest share of the machine's physical memory a run's estimated peak may take without --allow-huge."""
+
+INT16_MAX = 2**15 - 1
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+HARD_LIMITS = {
+    "slots per chunk (replicas or data + parity fragments)": INT16_MAX,  # per-chunk counters are int16
+    "cluster.nodes": INT32_MAX,                                           # slot -> node ids are int32
+    "chunks": INT32_MAX,                                                  # chunk ids are int32
+    "bytes": 2**62,                                                       # byte counters are int64
+}
+
+# Bytes per element, from the model's arrays and tables (vstack_sim/model): per chunk, per slot of a
+# chunk, per video, per read and view (records plus their DataFrame at the end), per timeline sample.
+_PER_CHUNK = 8 + 24 + 16          # state counters, unavailability clock, catalog ids (+ temporaries)
+_PER_SLOT = 6 + 8                 # slot_node int32, slot_live, job; placement temporaries
+_PER_VIDEO = 96                   # catalog, video_stats, migration flags, the videos table
+_PER_READ = 160                   # 59 B of record, its DataFrame and the summary's arrays
+_PER_VIEW = 120
+_PER_SAMPLE = 1200                # one timeline row (a dict of ~20 numbers)
+_PER_IO_SLOT = 8                  # a list entry of a node's disk queue
+_BASE = 300 * 2**20               # the interpreter, NumPy, pandas, matplotlib for the figures
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A run's expected peak memory and event count, with the largest contributions named."""
+
+    memory_bytes: int
+    events: int
+    memory_parts: dict
+    event_parts: dict
+
+    def biggest(self, parts: dict) -> str:
+        return max(parts, key=parts.get) if parts else ""
+
+
+def machine_memory() -> int:
+    """Physical memory of this machine in bytes (0 if unknown)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def _width(config: Config) -> int:
+    red = config.redundancy
+    return max(red.replication_factor if "replication" in config.assignable_modes() else 0,
+               red.data_shards + red.parity_shards if "erasure_coding" in config.assignable_modes() else 0)
+
+
+def estimate(config: Config) -> Estimate:
+    """Expected peak memory and event count of a run of ``config``."""
+    cat, cl, red, wl = config.catalog, config.cluster, config.redundancy, config.workload
+    mig, fl, out = config.migration, config.failures, config.outputs
+    horizon = config.run.duration
+    chunks = config.expected_chunks()
+    width = _width(config)
+
+    views = wl.view_rate * horizon + sum(fc.view_rate * min(fc.duration, horizon) for fc in wl.flash_crowds)
+    views += len(wl.scheduled_views)
+    reads = views * max(1.0, cat.chunks_per_video * wl.watch_fraction)
+    samples = horizon / out.timeline_interval + 2
+    checks = horizon / mig.check_interval if mig.check_interval > 0 else 0.0
+    # Node failures lose about chunks x width / nodes slots each; each slot is a repair with a few events.
+    node_failures = cl.nodes * horizon / fl.node_mttf if fl.node_mttf > 0 else 0.0
+    rack_outages = cl.racks * horizon / fl.rack_mttf if fl.rack_mttf > 0 else 0.0
+    failures = node_failures + rack_outages * cl.nodes / cl.racks + len(fl.scheduled)
+    repairs = failures * chunks * width / cl.nodes
+    buckets = (math.ceil(mig.window / mig.window_resolution) + 1
+               if mig.popularity_measure == "windowed" else 0)
+    event_parts = {
+        "chunk reads": 3.0 * reads, "views": 2.0 * views, "timeline samples": samples,
+        "popularity checks": checks * max(1.0, cat.videos / 1e4),  # a check is vectorised over the videos
+        "repairs": 4.0 * repairs, "failures": 6.0 * failures,
+        "popularity window buckets": (horizon / mig.window_resolution if buckets else 0.0),
+    }
+    payload = 0
+    if config.codec.verify_payloads:
+        per_chunk = max(red.replication_factor * cat.chunk_size,
+                        fragment_size(cat.chunk_size, red.data_shards) * (red.data_shards + red.parity_shards))
+        payload = chunks * (cat.chunk_size + per_chunk)
+    memory_parts = {
+        "chunk state": chunks * (_PER_CHUNK + width * _PER_SLOT),
+        "videos": cat.videos * _PER_VIDEO,
+        "reads table": reads * _PER_READ + views * _PER_VIEW,
+        "storage timeline": samples * _PER_SAMPLE,
+        "popularity window": buckets * cat.videos * 8,
+        "disk queues": cl.nodes * cl.io_slots * _PER_IO_SLOT,
+        "payload bytes": payload,
+        "base": _BASE,
+    }
+    return Estimate(int(min(sum(memory_parts.values()), 2**80)), int(min(sum(event_parts.values()), 2**80)),
+                    memory_parts, event_parts)
+
+
+class ResourceError(ValueError):
+    """A setup refused before it runs; the message is one line with the estimate and the limit."""
+
+
+def _hard_checks(config: Config) -> None:
+    red, cat = config.redundancy, config.catalog
+    width = _width(config)
+    if width > HARD_LIMITS["slots per chunk (replicas or data + parity fragments)"]:
+        key = "redundancy.replication_factor" if red.replication_factor >= width else "redundancy.data_shards"
+        raise ResourceError(f"{key}: {width:,} slots per chunk; the model's per-chunk counters hold at most "
+                            f"{INT16_MAX:,}")
+    if config.cluster.nodes > HARD_LIMITS["cluster.nodes"]:
+        raise ResourceError(f"cluster.nodes: {config.cluster.nodes:,} nodes; node ids hold at most {INT32_MAX:,}")
+    chunks = config.expected_chunks()
+    if chunks > HARD_LIMITS["chunks"]:
+        raise ResourceError(f"catalog.videos: {cat.videos:,} videos x {cat.chunks_per_video:,} chunks = {chunks:,} "
+                            f"chunks; chunk ids hold at most {INT32_MAX:,}")
+    physical = chunks * width * max(cat.chunk_size, fragment_size(cat.chunk_size, red.data_shards))
+    total_capacity = config.cluster.nodes * config.cluster.node_capacity
+    for what, value, key in (("the catalog's physical bytes", physical, "catalog.chunk_size"),
+                             ("the cluster's capacity", total_capacity, "cluster.node_capacity")):
+        if value > HARD_LIMITS["bytes"]:
+            raise ResourceError(f"{key}: {what} ({value:.3g} bytes) exceed the model's byte counters "
+                                f"(at most 2^62 bytes)")
+
+
+def _never_ends(config: Config) -> str | None:
+    fl = config.failures
+    if config.run.stop_at_first_loss and fl.node_mttf == 0 and fl.rack_mttf == 0 and not fl.scheduled:
+        return ("run.stop_at_first_loss: no failure source (failures.node_mttf, failures.rack_mttf and "
+                "failures.scheduled are all off), so no loss can end the run")
+    return None
+
+
+def _check_payloads(config: Config) -> None:
+    """The payload store's own limit, on the catalog's actual chunk count (drawn when lognormal)."""
+    from .model.payloads import check_payload_budget
+
+    chunks = config.expected_chunks()
+    if config.catalog.chunk_count_distribution != "fixed" and chunks <= 10**7:
+        from .model.catalog import build_catalog
+        from .model.streams import RandomStreams
+
+        catalog = build_catalog(config.catalog, config.redundancy.popularity_threshold,
+                                RandomStreams(config.run.seed).catalog)
+        chunks = catalog.chunks
+    check_payload_budget(chunks, config.catalog.chunk_size)
+
+
+def check(config: Config, allow_huge: bool = False, memory: int | None = None) -> Estimate:
+    """Refuse (:class:`ResourceError`) a setup that cannot fit or cannot end; returns the estimate.
+
+    ``allow_huge`` lifts the memory and event limits, never the hard ones. ``memory`` is the machine's
+    memory in bytes (default: this machine's).
+    """
+    _hard_checks(config)
+    reason = _never_ends(config)
+    if reason:
+        raise ResourceError(reason)
+    est = estimate(config)
+    if config.codec.verify_payloads:
+        _check_payloads(config)
+    if allow_huge:
+        _check_capacity(config)
+        return est
+    memory = machine_memory() if memory is None else memory
+    limit = int(memory * MAX_MEMORY_FRACTION)
+    if memory and est.memory_bytes > limit:
+        part = est.biggest(est.memory_parts)
+        raise ResourceError(f"{_MEMORY_KEYS.get(part, 'catalog.videos')}: the run would need about "
+                            f"{_gib(est.memory_bytes)} of memory (mostly {part}, over {_span(config)}), over the limit of {_gib(limit)} "
+                            f"(half of this machine's); make it smaller or pass --allow-huge")
+    if est.events > MAX_EVENTS:
+        part = est.biggest(est.event_parts)
+        raise ResourceError(f"{_EVENT_KEYS.get(part, 'run.duration')}: the run would take about {est.events:.2g} "
+                            f"simulation events (mostly {part}), over the limit of {MAX_EVENTS:.0e}; shorten it or "
+                            "pass --allow-huge")
+    _check_capacity(config)
+    return est
+
+
+def _check_capacity(config: Config) -> None:
+    """The catalog as drawn and decided at ingest must fit the cluster: the world's own check."""
+    if config.catalog.chunk_count_distribution == "fixed" and not config.redundancy.overrides:
+        return  # Config already checked the exact count against the most expensive mode
+    from .model.world import World
+
+    world = World(config)
+    world.check_capacity(world.initial_modes())
+
+
+_EVENT_KEYS = {
+    "chunk reads": "workload.view_rate", "views": "workload.view_rate", "timeline samples": "outputs.timeline_interval",
+    "popularity checks": "migration.check_interval", "repairs": "failures.node_mttf", "failures": "failures.node_mttf",
+    "popularity window buckets": "migration.window_resolution",
+}
+
+_MEMORY_KEYS = {
+    "chunk state": "catalog.videos", "videos": "catalog.videos", "reads table": "workload.view_rate",
+    "storage timeline": "outputs.timeline_interval", "popularity window": "migration.window_resolution",
+    "disk queues": "cluster.io_slots", "payload bytes": "codec.verify_payloads",
+}
+
+
+def _span(config: Config) -> str:
+    from .units import format_duration
+
+    return f"{format_duration(config.run.duration)} simulated"
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:,.1f} GiB"
