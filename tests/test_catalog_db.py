@@ -13,7 +13,7 @@ from helpers import config, fail
 from vstack_sim.catalog_db import CATALOG_FILE, EPOCH, iso_times, node_url, write_catalog
 from vstack_sim.cli import main
 from vstack_sim.codec import ErasureCoder
-from vstack_sim.results import run_to_folder
+from vstack_sim.runner import run_to_folder
 from vstack_sim.simulation import Simulation
 
 # 20 videos x 4 chunks on 8 nodes: node 2 fails for good at 1 h (its copies are rebuilt), node 5 goes down

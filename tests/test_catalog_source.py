@@ -11,7 +11,7 @@ import pytest
 from helpers import config
 from vstack_sim.catalog_source import load_videos_csv
 from vstack_sim.cli import main
-from vstack_sim.results import run_to_folder
+from vstack_sim.runner import run_to_folder
 from vstack_sim.scenario import SCENARIO_DIR, ScenarioError, load_scenario
 from vstack_sim.simulation import Simulation
 

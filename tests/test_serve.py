@@ -19,7 +19,7 @@ import pytest
 
 from helpers import config
 from vstack_sim.redundancy import RedundancyManager
-from vstack_sim.results import run_to_folder
+from vstack_sim.runner import run_to_folder
 
 START_TIMEOUT = 60.0
 
