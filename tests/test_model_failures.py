@@ -1,8 +1,12 @@
 """Small deterministic models with scheduled failures: the event logs the issue asks for."""
 
+import math
+
 import numpy as np
+import pytest
 
 from helpers import config, fail, layout, one_stripe
+from vstack_sim.model.failures import equilibrium_residual_weibull
 from vstack_sim.simulation import simulate
 
 DAY = 86400.0
@@ -182,3 +186,56 @@ def test_chunk_seconds_at_reduced_redundancy_by_missing_slots_and_peak_one_failu
     assert d["peak_chunks_one_failure_from_loss"] == 1 and d["peak_chunks_one_failure_from_loss_s"] == DAY + 60
     tl = r.storage_timeline
     assert tl["reduced_redundancy_chunks"].max() == 1 and tl["reduced_redundancy_chunks"].iloc[-1] == 0
+
+
+# -- stationary start -------------------------------------------------------------------------------
+
+def weibull_first_week(shape: float, start_new: bool, nodes: int = 2000, seed: int = 3):
+    """Failures in the first week of ``nodes`` Weibull nodes (mean 30 d); each fails at most once (the
+    replacement takes 30 d), so the count is Binomial(nodes, P(first failure <= 7 d))."""
+    cfg = config({"run": {"duration": "7d", "seed": seed},
+                  "catalog": {"videos": 1, "chunks_per_video": 1, "chunk_size": 4096, "hot_fraction": 0},
+                  "cluster": {"nodes": nodes, "racks": 4},
+                  "failures": {"node_mttf": "30d", "ttf_distribution": "weibull", "weibull_shape": shape,
+                               "permanent_fraction": 1.0, "replacement_delay": "30d", "start_new": start_new}})
+    return len(simulate(cfg).failures)
+
+
+def weibull_cdf_and_equilibrium_cdf(shape: float, mean: float, t: float) -> tuple[float, float]:
+    """F(t) in closed form and F_e(t) = (1/mean) int_0^t S(u) du by the trapezoid rule on 10^6 points."""
+    scale = mean / math.gamma(1 + 1 / shape)
+    u = np.linspace(0.0, t, 1_000_001)
+    s = np.exp(-(u / scale) ** shape)
+    integral = float(((s[1:] + s[:-1]) / 2 * np.diff(u)).sum())
+    return 1 - math.exp(-(t / scale) ** shape), integral / mean
+
+
+@pytest.mark.parametrize("shape", [0.7, 3.0])
+def test_first_week_failures_of_weibull_nodes_match_the_stationary_expectation(shape):
+    # Stationary: each node fails in the first week with probability F_e(7 d); start_new: F(7 d). For
+    # shape 3 these are 0.233 and 0.009, for shape 0.7 0.183 and 0.347, so either mistake is far outside
+    # the tolerance of 4 binomial standard deviations (false alarm rate 6e-5 per check).
+    n = 2000
+    f, fe = weibull_cdf_and_equilibrium_cdf(shape, 30 * DAY, 7 * DAY)
+    for start_new, p in ((False, fe), (True, f)):
+        count = weibull_first_week(shape, start_new, n)
+        sd = math.sqrt(n * p * (1 - p))
+        assert abs(count - n * p) <= 4 * sd, (start_new, count, n * p, sd)
+
+
+def test_equilibrium_residual_life_has_the_renewal_theory_mean():
+    # The residual life at equilibrium age has mean E[X^2] / (2 E[X]) = scale x G(1 + 2/c) / (2 G(1 + 1/c)).
+    rng = np.random.default_rng(5)
+    for shape in (0.7, 1.12, 3.0):
+        scale = 30 * DAY / math.gamma(1 + 1 / shape)
+        draws = np.array([equilibrium_residual_weibull(rng, scale, shape) for _ in range(40000)])
+        expected = scale * math.gamma(1 + 2 / shape) / (2 * math.gamma(1 + 1 / shape))
+        se = draws.std() / math.sqrt(len(draws))
+        assert abs(draws.mean() - expected) <= 4 * se, shape
+
+
+def test_exponential_nodes_draw_the_same_failures_whether_started_new_or_not():
+    base = {"run": {"duration": "10d"}, "catalog": {"videos": 5, "chunks_per_video": 2, "chunk_size": 4096},
+            "failures": {"node_mttf": "5d"}}
+    a, b = simulate(config(base)), simulate(config(base, {"failures": {"start_new": True}}))
+    assert len(a.failures) > 10 and a.summary == b.summary

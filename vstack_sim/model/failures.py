@@ -8,6 +8,16 @@ the next failure starts when the node (or its replacement) is back. A failure
 is permanent with probability ``permanent_fraction``: the data is destroyed
 and an empty replacement joins after ``replacement_delay``. Otherwise the
 node returns with its data after an exponential downtime.
+
+**Stationary start.** A cluster in production is not a batch of new nodes: its
+nodes have run for a while. Unless ``start_new``, a node's first time to failure
+is its *residual* life at an equilibrium age, drawn from the stationary excess
+distribution F_e(x) = (1/mu) int_0^x S(u) du of its lifetime (S the survival
+function, mu the mean), so failures come at the stationary rate 1/mu from the
+first day on. For Weibull(shape c, scale lam), F_e(x) = P(1/c, (x/lam)^c), the
+regularised lower incomplete gamma function, so lam x G^(1/c) with
+G ~ Gamma(1/c, 1) is an exact draw. Exponential lifetimes are memoryless: their
+residual life is the lifetime itself, so nothing changes for them.
 """
 
 from __future__ import annotations
@@ -15,6 +25,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+
+def equilibrium_residual_weibull(rng: np.random.Generator, scale: float, shape: float) -> float:
+    """A residual lifetime at equilibrium age of Weibull(shape, scale): scale x G^(1/shape), G ~ Gamma(1/shape)."""
+    return float(scale * rng.gamma(1.0 / shape) ** (1.0 / shape))
 
 
 class FailureProcesses:
@@ -46,6 +61,12 @@ class FailureProcesses:
         """Carry out one ScheduledFailure-shaped event at its time (replayed traces use this)."""
         self.w.env.process(self._scheduled(f))
 
+    def first_time_to_failure(self, rng: np.random.Generator) -> float:
+        """Time to a node's first failure: a residual life at equilibrium age unless ``start_new``."""
+        if self.cfg.ttf_distribution == "weibull" and not self.cfg.start_new:
+            return equilibrium_residual_weibull(rng, self.weibull_scale, self.cfg.weibull_shape)
+        return self.time_to_failure(rng)
+
     def time_to_failure(self, rng: np.random.Generator) -> float:
         if self.cfg.ttf_distribution == "weibull":
             return float(self.weibull_scale * rng.weibull(self.cfg.weibull_shape))
@@ -59,8 +80,9 @@ class FailureProcesses:
 
     def _node(self, node: int):
         env, rng = self.w.env, self.node_rng[node]
+        ttf = self.first_time_to_failure(rng)
         while True:
-            yield env.timeout(self.time_to_failure(rng))
+            yield env.timeout(ttf)
             kind = "permanent" if rng.random() < self.cfg.permanent_fraction else "transient"
             downtime = self._downtime(rng, kind)
             back = self.w.fail_node(node, kind, "random", downtime)
@@ -68,6 +90,7 @@ class FailureProcesses:
                 yield back
             else:   # already down for another reason: the clock restarts when it is back
                 yield self.w.node_back[node]
+            ttf = self.time_to_failure(rng)    # the next lifetime starts when the node is back
 
     def _rack(self, rack: int):
         env, rng = self.w.env, self.rack_rng[rack]
