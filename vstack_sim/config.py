@@ -271,6 +271,10 @@ class FailuresConfig(_Section):
     """CSV failure log to replay (columns time, node or rack, kind, duration), in addition to scheduled; a relative path is relative to the scenario file."""
     start_new: bool = False
     """Every node starts brand new (age 0); default: Weibull nodes start at an equilibrium age, so the first failures come at the stationary rate (exponential lifetimes are memoryless, so nothing changes for them)."""
+    rack_outage_repair: Literal["rebuild", "wait"] = "rebuild"
+    """When every node of a rack is down: rebuild (declare each node after detection_timeout, as for any node) or wait (no re-replication while the whole rack is down, like Ceph's mon_osd_down_out_subtree_limit, until rack_wait_timeout)."""
+    rack_wait_timeout: Seconds = Field(86400.0, ge=0)
+    """Under rack_outage_repair: wait, how long after the whole rack went down its nodes are declared dead and rebuilt anyway."""
 
 
 class RepairConfig(_Section):

@@ -20,6 +20,7 @@ from ..redundancy import MODE_ERASURE_CODING, MODE_REPLICATION, RedundancyManage
 from .catalog import build_catalog
 from .cluster import Cluster
 from .placement import Placement
+from .rackpolicy import RackOutagePolicy
 from .records import Table
 from .state import JOB_NONE, JOB_PENDING, ChunkState
 from .streams import RandomStreams
@@ -117,6 +118,7 @@ class World:
         self.node_events = Table("node_events", {"time_s": "f", "node": "i", "rack": "i", "event": NODE_EVENTS})
         self.transient_failures = 0
         self.placement = Placement(self.cluster, self.rng.placement)
+        self.rack_policy = RackOutagePolicy(self)
 
     # -- ingest ------------------------------------------------------------------------------
     def ingest(self) -> None:
@@ -203,6 +205,7 @@ class World:
         cl.failure_id[node] = fid
         self.last_failure[node] = fid
         self.down_count[node] += 1
+        self.rack_policy.node_down(node)
         affected = self.state.node_down(node, t)
         self.repair.target_failed(node)
         self.repair.source_failed(node)
@@ -250,7 +253,8 @@ class World:
     def _detected(self, node: int, fid: int) -> None:
         cl = self.cluster
         if cl.failure_id[node] == fid and cl.failed[node] and not cl.dead[node]:
-            self.declare(node, fid)
+            if not self.rack_policy.defer(node, fid):
+                self.declare(node, fid)
 
     def declare(self, node: int, fid: int) -> None:
         """The node is declared dead: each of its slots becomes a repair job."""
@@ -298,6 +302,7 @@ class World:
             if was_dead:
                 self.repair.cancel_pending_on(node)
         self.repair.node_changed()
+        self.rack_policy.node_up(node)
         back.succeed()
 
     def count_stale_dropped(self, node: int) -> None:
