@@ -125,9 +125,9 @@ class CheckedSimulation(Simulation):
         live = st.slot_has_data & (st.slot_node >= 0)
         slot_bytes = np.broadcast_to(st.mode_slot_bytes[st.mode][:, None], live.shape)
         held = np.bincount(st.slot_node[live], weights=slot_bytes[live], minlength=cl.n_nodes)
-        expected = held.astype(np.int64) + w.stale_bytes + cl.reserved
+        expected = held.astype(np.int64) + w.stale_bytes + cl.reserved + cl.repairing
         assert (cl.used == expected).all(), (t, np.flatnonzero(cl.used != expected))
-        assert int(cl.used.sum()) == w.held_bytes()
+        assert int(cl.used.sum()) == w.held_bytes() + int(cl.repairing.sum())
         assert int(cl.reserved.sum()) == w.conversion_bytes
         self.samples = getattr(self, "samples", 0) + 1
 

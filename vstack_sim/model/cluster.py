@@ -30,6 +30,7 @@ class Cluster:
         self.capacity = self.disks.node_capacity()           # the sum of each node's disks
         self.used = np.zeros(n, dtype=np.int64)          # bytes held (live slots, stale copies) + reserved
         self.reserved = np.zeros(n, dtype=np.int64)      # bytes of conversion writes under way to the node
+        self.repairing = np.zeros(n, dtype=np.int64)     # bytes of repair writes under way to the node
         self.up = np.ones(n, dtype=bool)                  # serving requests
         self.dead = np.zeros(n, dtype=bool)               # declared dead, awaiting return or replacement
         self.failed = np.zeros(n, dtype=bool)             # down (failed, not yet back), declared or not

@@ -219,6 +219,10 @@ class Placement:
         cl = self.cluster
         return place_fresh(self.rng, rows, width, self.weights(slot_bytes), cl.node_rack, cl.n_racks)
 
+    def forget_samplers(self) -> None:
+        """Drop the cached samplers: the next one is built from the free space now."""
+        self._samplers.clear()
+
     def sampler(self, slot_bytes: int) -> NodeSampler:
         """A sampler for one replacement slot of ``slot_bytes``, over current weights; rebuilt when
         nodes change state or every REFRESH_PLACEMENTS uses (free space drifts slowly; a node within

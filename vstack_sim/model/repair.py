@@ -204,8 +204,15 @@ class RepairScheduler:
             jobs = st.job[c, :width].tolist()
             held = [n for j, n in enumerate(st.slot_node[c, :width].tolist()) if jobs[j] == JOB_NONE and j != s]
             held.extend(self.chunk_targets.get(c, ()))
-            sampler = w.placement.sampler(int(st.mode_slot_bytes[mode]))
+            slot_bytes = int(st.mode_slot_bytes[mode])
+            sampler = w.placement.sampler(slot_bytes)
             target = sampler.draw(w.rng.placement, held, width, self.full_targets)
+            if target >= 0 and w.cluster.capacity[target] - w.cluster.used[target] < slot_bytes:
+                # The cached weights predate other reservations (conversions, the other slot size):
+                # draw again from the free space now, so a repair never overfills its target.
+                w.placement.forget_samplers()
+                sampler = w.placement.sampler(slot_bytes)
+                target = sampler.draw(w.rng.placement, held, width, self.full_targets)
             if target < 0:
                 if self.full_targets and sampler.draw(w.rng.placement, held, width) >= 0:
                     deferred.append(entry)  # a node could take it once one of its streams frees
@@ -242,6 +249,10 @@ class RepairScheduler:
         job = Job(self._job_ids, c, s, mode, target, int(w.epoch[target]), int(st.job_failure[c, s]), t,
                   slot_bytes, sources, marks)
         self._take_streams(job)
+        # The rebuilt slot's bytes are taken on the target from the start, as conversions do, so that
+        # placements meanwhile see them; _release_target gives them back and _finish takes them for good.
+        w.cluster.repairing[target] += slot_bytes
+        w.cluster.used[target] += slot_bytes
         self.running_to.setdefault(target, {})[job.id] = job
         self.chunk_targets.setdefault(c, []).append(target)
         if self.exponential:
@@ -285,6 +296,9 @@ class RepairScheduler:
 
     def _release_target(self, job: Job) -> None:
         target = job.target
+        cl = self.w.cluster
+        cl.repairing[target] -= job.slot_bytes
+        cl.used[target] -= job.slot_bytes
         self.receiving[target] -= 1
         self.full_targets.discard(target)
         self.running -= 1

@@ -240,7 +240,8 @@ class World:
     def destroy_node_data(self, node: int) -> None:
         t = self.env.now
         lost = self.state.destroy(node, t)
-        self.cluster.used[node] = self.cluster.reserved[node]   # conversions under way release theirs
+        # writes under way (conversions, repairs) release their bytes when they end
+        self.cluster.used[node] = self.cluster.reserved[node] + self.cluster.repairing[node]
         self.cluster.disks.clear_node(node)
         self.epoch[node] += 1
         self.stale_slots[node] = 0
