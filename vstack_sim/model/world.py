@@ -176,8 +176,6 @@ class World:
         while start < len(chunks):
             batch = chunks[start:start + size]
             nodes = self.placement.fresh(len(batch), width, slot_bytes)
-            if (nodes < 0).any():
-                raise ValueError("cluster: not enough eligible nodes or space to place the catalog")
             fits = _rows_that_fit(nodes, slot_bytes, cl.capacity - cl.used)
             if fits == 0:
                 self.check_capacity(self.video_mode, placed=int(cl.used.sum()))
