@@ -24,6 +24,8 @@ import math
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from ..stats import gammainc
+
 DISTRIBUTIONS = ("deterministic", "lognormal", "gamma")
 BLOCK = 1 << 16
 
@@ -221,7 +223,7 @@ class PositioningTimes:
             return np.where(x > 0, 0.5 * (1.0 + erf(z / (sigma * math.sqrt(2.0))).astype(np.float64)), 0.0)
         shape = 1.0 / (self.cv * self.cv)
         scale = self.mean / shape
-        f = np.frompyfunc(lambda v: _gamma_p(shape, v / scale), 1, 1)
+        f = np.frompyfunc(lambda v: gammainc(shape, v / scale), 1, 1)
         return f(np.maximum(x, 0.0)).astype(np.float64)
 
     def upper(self) -> float:
@@ -236,37 +238,3 @@ class PositioningTimes:
 
     def __repr__(self) -> str:
         return f"PositioningTimes({self.kind}, mean={self.mean}, cv={self.cv})"
-
-
-def _gamma_p(a: float, x: float) -> float:
-    """Regularised lower incomplete gamma P(a, x): series for x < a + 1, continued fraction beyond."""
-    if x <= 0.0:
-        return 0.0
-    lg = a * math.log(x) - x - math.lgamma(a)
-    if x < a + 1.0:
-        term = total = 1.0 / a
-        ap = a
-        for _ in range(10_000):
-            ap += 1.0
-            term *= x / ap
-            total += term
-            if abs(term) < abs(total) * 1e-15:
-                break
-        return total * math.exp(lg)
-    b = x + 1.0 - a
-    c = 1.0 / 1e-300
-    d = 1.0 / b
-    h = d
-    for i in range(1, 10_000):
-        an = -i * (i - a)
-        b += 2.0
-        d = an * d + b
-        d = 1e-300 if abs(d) < 1e-300 else d
-        c = b + an / c
-        c = 1e-300 if abs(c) < 1e-300 else c
-        d = 1.0 / d
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-15:
-            break
-    return 1.0 - math.exp(lg) * h
