@@ -1,19 +1,21 @@
 """Background I/O rounds: timing of the read -> move -> write pipeline, and interleaving with reads."""
 
+import numpy as np
 import pytest
 import simpy
 
 from vstack_sim.config import ClusterConfig
-from vstack_sim.model.background import BackgroundJob
-from vstack_sim.model.cluster import Cluster
+from vstack_sim.model.background import DEPTH, BackgroundJob
+from vstack_sim.model.disks import Disks
 
 LAT = 0.004
 BW = 50e6
 
 
 def disks(nodes=3):
-    """Real next-free-time disk queues, one I/O slot each: service = LAT + bytes / BW."""
-    return Cluster(ClusterConfig(nodes=nodes, racks=1, io_slots=1, request_latency=LAT, disk_bandwidth=BW))
+    """Real next-free-time disk queues, one disk of one I/O slot per node: service = LAT + bytes / BW."""
+    cfg = ClusterConfig(nodes=nodes, racks=1, device="custom", io_slots=1, request_latency=LAT, disk_bandwidth=BW)
+    return Disks(cfg, nodes, np.random.default_rng(0))
 
 
 def job(env, cl, rounds, unit, move_s, log, check=None):
@@ -103,3 +105,32 @@ def test_a_cancelled_job_does_nothing_more():
 def test_rounds_must_be_positive():
     with pytest.raises(ValueError, match="rounds"):
         BackgroundJob(simpy.Environment(), 0, None, None, None, None)
+
+
+def test_a_slow_target_throttles_the_reads_instead_of_collecting_writes():
+    # The write stage is three requests per round (three times the read stage): reads are held back so
+    # that at most DEPTH rounds are in flight, and the makespan is still sum + (W - 1) x the write stage.
+    env, cl = simpy.Environment(), disks()
+    unit, rounds = 1_000_000, 20
+    reads, writes = [], []
+
+    def read(t):
+        begin, end = cl.submit(0, t, unit)
+        reads.append(t)
+        return begin, end
+
+    def write(t):
+        end = max(cl.submit(1, t, unit)[1] for _ in range(3))
+        writes.append((t, end))
+        return end
+
+    log = []
+    BackgroundJob(env, rounds, read, lambda t: t, write, lambda a, b: log.append(b)).start()
+    env.run()
+    s = service(unit)
+    assert log == [pytest.approx(s + 3 * s + (rounds - 1) * 3 * s, rel=1e-12)]
+    for i, t in enumerate(reads):
+        in_flight = sum(1 for j, (_, end) in enumerate(writes) if j < i and end > t) + \
+            sum(1 for j in range(i) if j >= len(writes) or writes[j][0] > t)
+        assert in_flight <= DEPTH - 1, i
+    assert max(reads[i + 1] - reads[i] for i in range(rounds - 1)) > s      # held back

@@ -130,6 +130,8 @@ class CatalogConfig(_Section):
                                  f"leave catalog.videos out")
             data = {**data, "videos": rows}
         return data
+    chunk_weight: int = Field(1, ge=1)
+    """W: each simulated chunk stands for W chunks with its placement and mode (like a Ceph placement group); storage, repair, conversion and losses count W, and background I/O goes out as W chunk-sized requests; views read the simulated chunks only (docs/production-scale.md)."""
 
 
 class ClusterConfig(_Section):
@@ -409,7 +411,7 @@ class Config(_Section):
             raise ValueError(f"redundancy.data_shards: RS({red.data_shards},{red.parity_shards}) needs {width} "
                              f"distinct nodes, cluster.nodes is {cl.nodes}")
         per_chunk = max(self._physical_per_chunk(m) for m in modes)
-        needed = self.expected_chunks() * per_chunk
+        needed = self.expected_chunks() * cat.chunk_weight * per_chunk
         if needed > cl.nodes * cl.node_capacity:
             raise ValueError(f"cluster.node_capacity: the catalog needs about {needed:,} bytes, the cluster holds "
                              f"{cl.nodes} x {cl.node_capacity:,} bytes")
@@ -429,6 +431,9 @@ class Config(_Section):
                 raise ValueError(f"redundancy.overrides: video {vid} does not exist ({units.plural(cat.videos, 'video')})")
         if self.workload.late_binding_extra > red.parity_shards:
             raise ValueError("workload.late_binding_extra: cannot exceed redundancy.parity_shards")
+        if cat.chunk_weight > 1 and self.codec.verify_payloads:
+            raise ValueError("catalog.chunk_weight: codec.verify_payloads carries the bytes of each simulated "
+                             "chunk, so it needs chunk_weight 1")
         return self
 
     def assignable_modes(self) -> set[str]:

@@ -179,8 +179,8 @@ class Simulation:
     def _sample(self, t: float) -> None:
         w = self.world
         row = {"time_s": t, **w.storage_overhead(), "held_bytes": w.held_bytes(), **w.state.counts(),
-               "nodes_up": w.cluster.nodes_up(), "reduced_redundancy_chunks": w.state.n_short,
-               "one_failure_from_loss_chunks": w.state.n_critical}
+               "nodes_up": w.cluster.nodes_up(), "reduced_redundancy_chunks": w.state.n_short * w.weight,
+               "one_failure_from_loss_chunks": w.state.n_critical * w.weight}
         if self.timeline and self.timeline[-1]["time_s"] == t:
             self.timeline[-1] = row
         else:

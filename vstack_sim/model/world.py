@@ -87,8 +87,9 @@ class World:
             self.catalog.chunks,
             mode_width=tuple(m.slots_per_chunk(x) for x in modes),
             mode_need=tuple(m.min_slots_to_read(x) for x in modes),
-            mode_slot_bytes=tuple(m.slot_bytes(x) for x in modes))
+            mode_slot_bytes=tuple(m.slot_bytes(x) for x in modes), weight=config.catalog.chunk_weight)
         self.cluster.disks.attach(self.catalog.chunks, self.state.width)
+        self.weight = config.catalog.chunk_weight
         self.k = red.data_shards
         self.chunk_size = config.catalog.chunk_size
         self.fragment_bytes = m.fragment_size()
@@ -114,7 +115,7 @@ class World:
             "source": FAILURE_SOURCES, "declared": "b", "declared_s": "f", "back_s": "f",
             "recovery_end_s": "f", "recovery_time_s": "f", "chunks_affected": "i", "stale_slots_dropped": "i",
             "detection_s": "f", "repair_s": "f", "censored": "b"})
-        self.losses = Table("losses", {"time_s": "f", "chunk_id": "i", "video_id": "i", "bytes": "i"})
+        self.losses = Table("losses", {"time_s": "f", "chunk_id": "i", "video_id": "i", "chunks": "i", "bytes": "i"})
         self.node_events = Table("node_events", {"time_s": "f", "node": "i", "rack": "i", "event": NODE_EVENTS})
         self.transient_failures = 0
         self.placement = Placement(self.cluster, self.rng.placement)
@@ -145,7 +146,8 @@ class World:
     def ingest_bytes(self, video_modes: np.ndarray) -> int:
         """Physical bytes of the catalog as ingested in ``video_modes`` (the ledger's arithmetic)."""
         chunk_modes = video_modes[self.catalog.chunk_video]
-        return int(self.ledger.overhead_from_modes(chunk_modes, self.chunk_size)["total_physical_bytes"])
+        overhead = self.ledger.overhead_from_modes(chunk_modes, self.chunk_size, weight=self.weight)
+        return int(overhead["total_physical_bytes"])
 
     def check_capacity(self, video_modes: np.ndarray, placed: int | None = None) -> None:
         """Refuse a catalog the cluster cannot hold (``validate`` asks this too, via vstack_sim.limits).
@@ -157,7 +159,7 @@ class World:
         total = int(self.cluster.capacity.sum())
         if needed <= total and placed is None:
             return
-        msg = (f"cluster.node_capacity: the catalog needs {needed:,} bytes at ingest ({self.catalog.chunks:,} "
+        msg = (f"cluster.node_capacity: the catalog needs {needed:,} bytes at ingest ({self.catalog.chunks * self.weight:,} "
                f"chunks as drawn), the cluster holds {cfg.nodes} x {cfg.node_capacity:,} = {total:,} bytes")
         if placed is not None:
             msg += f"; placement ran out of room after {placed:,} bytes (copies of a chunk need distinct nodes)"
@@ -267,7 +269,7 @@ class World:
         c, s = st.slots_on(node)
         keep = ~st.lost[c] & (st.job[c, s] == JOB_NONE)
         c, s = c[keep], s[keep]
-        self.failures.set("chunks_affected", fid, len(c))
+        self.failures.set("chunks_affected", fid, len(c) * self.weight)
         t_fail = self.failures.get("time_s", fid)
         if len(c) == 0:
             self._close_recovery(fid, t_fail, t_fail)
@@ -316,8 +318,8 @@ class World:
     def lose(self, chunks: np.ndarray) -> None:
         """Record lost chunks; they are never repaired."""
         t, st, cat = self.env.now, self.state, self.catalog
-        for c in chunks.tolist():
-            self.losses.append(t, c, int(cat.chunk_video[c]), self.chunk_size)
+        for c in chunks.tolist():   # a simulated chunk is W chunks: all lost together
+            self.losses.append(t, c, int(cat.chunk_video[c]), self.weight, self.chunk_size * self.weight)
         st.mark_lost(chunks, t)
         pending = st.job[chunks] == JOB_PENDING
         st.job[chunks] = np.where(pending, JOB_NONE, st.job[chunks])
@@ -384,4 +386,4 @@ class World:
         """The ledger's /storage/overhead dict for the chunks' current modes."""
         st = self.state
         # A lost chunk is no longer stored: code -1 keeps it out of the ledger.
-        return self.ledger.overhead_from_modes(np.where(st.lost, -1, st.mode), self.chunk_size)
+        return self.ledger.overhead_from_modes(np.where(st.lost, -1, st.mode), self.chunk_size, weight=self.weight)
