@@ -410,8 +410,7 @@ class Config(_Section):
         if "erasure_coding" in modes and width > cl.nodes:
             raise ValueError(f"redundancy.data_shards: RS({red.data_shards},{red.parity_shards}) needs {width} "
                              f"distinct nodes, cluster.nodes is {cl.nodes}")
-        per_chunk = max(self._physical_per_chunk(m) for m in modes)
-        needed = self.expected_chunks() * cat.chunk_weight * per_chunk
+        needed = self.ingest_physical_bytes()
         if needed > cl.nodes * cl.node_capacity:
             raise ValueError(f"cluster.node_capacity: the catalog needs about {needed:,} bytes, the cluster holds "
                              f"{cl.nodes} x {cl.node_capacity:,} bytes")
@@ -444,6 +443,22 @@ class Config(_Section):
 
     def _physical_per_chunk(self, mode: str) -> int:
         return StorageLedger.for_settings(self.redundancy, self.catalog.chunk_size).physical_bytes_per_chunk(mode)
+
+    def ingest_physical_bytes(self) -> int:
+        """Physical bytes of the layout placed at ingest (about, when chunk counts are drawn).
+
+        Exact in mix when it is known before the run: one mode for a one-mode policy, and for
+        the adaptive policy with hot_fraction starting views, round(hot_fraction x videos) hot
+        videos replicated and the rest coded. Otherwise (total starting views, overrides) every
+        chunk is priced at the costlier assignable mode.
+        """
+        cat, red = self.catalog, self.redundancy
+        chunks = self.expected_chunks() * cat.chunk_weight
+        if red.policy == "adaptive" and cat.starting_views == "hot_fraction" and not red.overrides:
+            hot = round(cat.hot_fraction * cat.videos) * cat.chunks_per_video * cat.chunk_weight
+            return hot * self._physical_per_chunk("replication") + \
+                (chunks - hot) * self._physical_per_chunk("erasure_coding")
+        return chunks * max(self._physical_per_chunk(m) for m in self.assignable_modes())
 
     def expected_chunks(self) -> int:
         """Chunks in the catalog (the expectation when chunk counts are drawn; exact for a catalog.source)."""
