@@ -487,6 +487,35 @@ def migrations_over_time(run) -> Figure:
     return fig
 
 
+def read_p99_over_time(run, window: float = 60.0) -> Figure:
+    """Read latency p99 per minute over the run, with each rebuild shaded (repair interference)."""
+    from .interference import windowed_quantile   # pandas only; keeps the figure's logic in one place
+
+    reads = _table(run, "reads")
+    scale, xlabel = _time_axis(run)
+    fig, (ax,) = _new()
+    per = windowed_quantile(reads, window, 0.99) if not reads.empty else pd.DataFrame()
+    if per.empty:
+        _no_data(ax, "no reads")
+    else:
+        ax.step(per["time_s"] / scale, per["latency_ms"], where="post", color="tab:blue", lw=1.0,
+                label=f"p99 per {window:g} s window")
+        repairs, failures = _table(run, "repairs"), _table(run, "failures")
+        if not repairs.empty:
+            for fid, rows in repairs.groupby("failure_id"):
+                ax.axvspan(rows["start_s"].min() / scale, rows["end_s"].max() / scale, color="tab:red",
+                           alpha=0.12, lw=0, label="rebuild" if fid == repairs["failure_id"].min() else None)
+        if not failures.empty:
+            for t in failures["time_s"]:
+                ax.axvline(t / scale, color="tab:red", lw=0.8, ls="--")
+        ax.set_ylim(0, float(per["latency_ms"].max()) * 1.15)
+        ax.legend(fontsize=9, loc="upper right")
+    ax.set_xlabel(xlabel + " (dashed: failures)")
+    ax.set_ylabel("read latency p99 (ms)")
+    _title(fig, run, "Read p99 over time")
+    return fig
+
+
 FIGURES = {
     "storage_by_mode": storage_by_mode,
     "storage_over_time": storage_over_time,
@@ -499,5 +528,6 @@ FIGURES = {
     "node_timeline": node_timeline,
     "popularity": popularity,
     "migrations_over_time": migrations_over_time,
+    "read_p99_over_time": read_p99_over_time,
 }
 """Every figure by file name (``figures/<name>.png``), in report order."""
