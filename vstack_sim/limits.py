@@ -141,7 +141,7 @@ def _hard_checks(config: Config) -> None:
     if chunks > HARD_LIMITS["chunks"]:
         raise ResourceError(f"catalog.videos: {cat.videos:,} videos x {cat.chunks_per_video:,} chunks = {chunks:,} "
                             f"chunks; chunk ids hold at most {INT32_MAX:,}")
-    physical = chunks * width * max(cat.chunk_size, fragment_size(cat.chunk_size, red.data_shards))
+    physical = chunks * cat.chunk_weight * width * max(cat.chunk_size, fragment_size(cat.chunk_size, red.data_shards))
     total_capacity = config.cluster.nodes * config.cluster.node_capacity
     for what, value, key in (("the catalog's physical bytes", physical, "catalog.chunk_size"),
                              ("the cluster's capacity", total_capacity, "cluster.node_capacity")):
