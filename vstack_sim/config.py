@@ -229,18 +229,24 @@ class ScheduledFailure(_Section):
     at: Seconds
     """When the failure happens."""
     node: int | None = Field(None, ge=0)
-    """The node that fails (give node or rack, not both)."""
+    """The node that fails (give node or rack, not both), or the node whose disk fails."""
     rack: int | None = Field(None, ge=0)
     """The rack whose nodes all fail at once."""
+    disk: int | None = Field(None, ge=0)
+    """With node: that node's disk (0 .. cluster.disks_per_node - 1) fails instead, losing its slots; the node stays up."""
     kind: Literal["transient", "permanent"] = "transient"
-    """transient: back with its data after `duration`; permanent: data lost, empty replacement after `duration`."""
+    """transient: back with its data after `duration`; permanent: data lost, empty replacement after `duration` (a disk failure is always permanent)."""
     duration: Seconds | None = None
-    """Downtime (transient) or replacement delay (permanent); default failures.transient_downtime / failures.replacement_delay."""
+    """Downtime (transient) or replacement delay (permanent); default failures.transient_downtime / failures.replacement_delay (failures.disk_replacement_delay for a disk)."""
 
     @model_validator(mode="after")
     def _one_target(self):
         if (self.node is None) == (self.rack is None):
             raise ValueError("give exactly one of node or rack")
+        if self.disk is not None and self.node is None:
+            raise ValueError("disk: give the node whose disk fails")
+        if self.disk is not None and self.kind == "transient" and "kind" in self.model_fields_set:
+            raise ValueError("kind: a disk failure loses the disk's data, so it is permanent")
         return self
 
 
@@ -277,6 +283,14 @@ class FailuresConfig(_Section):
     """When every node of a rack is down: rebuild (declare each node after detection_timeout, as for any node) or wait (no re-replication while the whole rack is down, like Ceph's mon_osd_down_out_subtree_limit, until rack_wait_timeout)."""
     rack_wait_timeout: Seconds = Field(86400.0, ge=0)
     """Under rack_outage_repair: wait, how long after the whole rack went down its nodes are declared dead and rebuilt anyway."""
+    disk_mttf: Seconds = Field(0.0, ge=0)
+    """Mean time to failure of each disk (0 = disks fail only with their node). A failed disk loses its slots, its node stays up; SimEDC's Weibull(1.12, 87,600 h) has a mean of 83,900 h."""
+    disk_ttf_distribution: Literal["exponential", "weibull"] = "exponential"
+    """Distribution of a disk's time to failure; Weibull's scale is set so that its mean is disk_mttf."""
+    disk_weibull_shape: float = Field(1.12, gt=0)
+    """Weibull shape of disk lifetimes (1.12: SimEDC's, from field data)."""
+    disk_replacement_delay: Seconds = Field(86400.0, ge=0)
+    """Time from a disk failure until an empty disk takes its place in the node."""
 
 
 class RepairConfig(_Section):
@@ -417,6 +431,9 @@ class Config(_Section):
         for i, f in enumerate(self.failures.scheduled):
             if f.node is not None and f.node >= cl.nodes:
                 raise ValueError(f"failures.scheduled.{i}.node: node {f.node} does not exist ({units.plural(cl.nodes, 'node')})")
+            if f.disk is not None and f.disk >= cl.disks_per_node:
+                raise ValueError(f"failures.scheduled.{i}.disk: disk {f.disk} does not exist "
+                                 f"({units.plural(cl.disks_per_node, 'disk')} a node)")
             if f.rack is not None and f.rack >= cl.racks:
                 raise ValueError(f"failures.scheduled.{i}.rack: rack {f.rack} does not exist ({units.plural(cl.racks, 'rack')})")
         for i, fc in enumerate(self.workload.flash_crowds):

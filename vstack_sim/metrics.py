@@ -74,6 +74,16 @@ def time_weighted_mean(times: np.ndarray, values: np.ndarray, t_end: float) -> f
     return float((values * spans).sum() / total)
 
 
+def _recovery_split(declared: pd.DataFrame) -> dict:
+    """Declared failures of one component: how many, and detection, repair and total times of those
+    whose recovery finished (the censored ones are counted apart)."""
+    done = declared[~declared["censored"]]
+    return {"declared": int(len(declared)), "censored": int(declared["censored"].sum()),
+            "detection_s": time_stats(done["detection_s"].to_numpy(dtype=np.float64)),
+            "repair_s": time_stats(done["repair_s"].to_numpy(dtype=np.float64)),
+            "total_s": time_stats(done["recovery_time_s"].to_numpy(dtype=np.float64))}
+
+
 def build_summary(sim, tables: dict) -> dict:
     w = sim.world
     cfg = sim.config
@@ -125,7 +135,8 @@ def build_summary(sim, tables: dict) -> dict:
             "bytes_served": int(w.catalog.total_bytes_served.sum()),
         },
         "recovery": {
-            "node_failures": int(len(declared)),
+            "node_failures": int(np.count_nonzero(declared["component"] == "node")),
+            "disk_failures": int(np.count_nonzero(failures["component"] == "disk")),
             "transient_failures": int(w.transient_failures),
             "repairs": int(len(repairs)) * w.weight,
             "time_s": time_stats(rec_times),
@@ -135,6 +146,9 @@ def build_summary(sim, tables: dict) -> dict:
             "detection_s": time_stats(done["detection_s"].to_numpy(dtype=np.float64)),
             "repair_s": time_stats(done["repair_s"].to_numpy(dtype=np.float64)),
             "total_s": time_stats(rec_times),
+            # The same split for node failures and for disk failures apart (all above: both).
+            "by_component": {part: _recovery_split(declared[declared["component"] == part])
+                             for part in ("node", "disk")},
             "censored": int(len(censored)),
             "censored_recoveries": [
                 {"failure_id": int(f), "detection_s": _r(d), "repair_s": _r(r), "total_s": _r(x)}

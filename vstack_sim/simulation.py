@@ -20,6 +20,7 @@ import numpy as np
 
 from .config import Config
 from .metrics import build_summary, read_latency_summary, timeline_table
+from .model.disk_failures import DiskFailures
 from .model.failures import FailureProcesses
 from .model.migration import Migrator
 from .model.reads import ReadPath
@@ -89,6 +90,7 @@ class Simulation:
         self.workload = Workload(w, self.reads)
         self.migrator = Migrator(w)
         self.failures = FailureProcesses(w)
+        w.disk_failures = DiskFailures(w)
         self.storage_initial = w.storage_overhead()
         self.timeline = []
         self.timings["build_s"] = time.perf_counter() - t0
@@ -97,6 +99,7 @@ class Simulation:
     def start(self) -> "Simulation":
         env = self.world.env
         self.failures.start()
+        self.world.disk_failures.start()
         if self.config.failures.trace is not None:
             from .model.failure_trace import replay_trace
 

@@ -177,8 +177,8 @@ class Migrator:
                     continue
                 if outcome == "lost":                  # lost while it was read or written: the losses table stands
                     break
-                epochs, data, read_bytes, disks = outcome
-                self._commit(c, target, nodes, epochs, data, disks)
+                epochs, data, read_bytes, disks, disk_marks = outcome
+                self._commit(c, target, nodes, epochs, data, disks, disk_marks)
                 moved_read += read_bytes
                 moved_written += write_bytes
                 converted += st.weight
@@ -204,8 +204,9 @@ class Migrator:
 
     def _convert_chunk(self, c: int, source: int, target: int, nodes: np.ndarray):
         """Read chunk ``c``, encode or decode it, and write its new layout to ``nodes``, as W rounds of
-        chunk-sized requests (model/background.py). Returns (epochs, payload, bytes read) when every
-        round is written, or "unavailable", "again" (a source failed: read again) or "lost"."""
+        chunk-sized requests (model/background.py). Returns (epochs, payload, bytes read, disks, their
+        failure counts) when every round is written, or "unavailable", "again" (a source failed: read
+        again) or "lost"."""
         w = self.w
         env, st, cl, t = w.env, w.state, w.cluster, w.env.now
         mode = int(st.mode[c])
@@ -218,7 +219,7 @@ class Migrator:
         preferred = sorted(usable, key=lambda j: cl.slot_wait(c, j, t)) if mode == MODE_REPLICATION else None
         chosen = choose(mode, usable, need, preferred=preferred)
         sources = [(j, old[j]) for j in chosen]
-        marks = w.down_count[[n for _, n in sources]].copy()
+        marks = w.source_marks(c, sources)
         unit = int(st.mode_request_bytes[mode])
         round_read = unit * len(chosen)
         write_unit = int(st.mode_request_bytes[target])
@@ -230,7 +231,7 @@ class Migrator:
         def failed() -> str | None:
             if st.lost[c]:
                 return "lost"
-            if (w.down_count[[n for _, n in sources]] != marks).any():
+            if (w.source_marks(c, sources) != marks).any():
                 return "again"
             return None
 
@@ -260,6 +261,7 @@ class Migrator:
                 kept["data"] = w.payloads.chunk_bytes(c, source, chosen) if w.payloads else None
             if not disks:                                  # every round goes to the same disk of each node
                 disks.extend(cl.disks.pick(node) for node in nodes.tolist())
+                kept["disk_marks"] = cl.disks.failures[disks]
             done = now
             for disk in disks:
                 done = max(done, cl.disks.submit(disk, now, write_unit)[1])
@@ -275,7 +277,7 @@ class Migrator:
         def done(_first, _end):
             outcome.succeed("lost" if st.lost[c] else
                             (kept["epochs"], kept["data"], int(st.mode_slot_bytes[mode]) * len(chosen),
-                             np.array(disks)))
+                             np.array(disks), kept["disk_marks"]))
 
         job = BackgroundJob(env, st.weight, read, move, write, done, check).start()
         return (yield outcome)
@@ -287,8 +289,10 @@ class Migrator:
         nodes = w.placement.fresh(1, width, slot_bytes)[0]
         return None if nodes[0] < 0 else nodes
 
-    def _commit(self, c: int, target: int, nodes: np.ndarray, epochs: np.ndarray, data, disks: np.ndarray) -> None:
-        """The new layout is complete: it replaces the old one, which is dropped."""
+    def _commit(self, c: int, target: int, nodes: np.ndarray, epochs: np.ndarray, data, disks: np.ndarray,
+                disk_marks: np.ndarray) -> None:
+        """The new layout is complete: it replaces the old one, which is dropped. A slot written to a
+        node whose data was destroyed meanwhile, or to a disk that failed meanwhile, is not live."""
         w = self.w
         st, cl, t = w.state, w.cluster, w.env.now
         old_mode = int(st.mode[c])
@@ -301,7 +305,7 @@ class Migrator:
         # Jobs on the old layout are moot: cancel waiting ones; running ones see it when they finish.
         st.job[c, :] = JOB_NONE
         st.missing[c] = 0
-        live = w.epoch[nodes] == epochs
+        live = (w.epoch[nodes] == epochs) & (cl.disks.failures[disks] == disk_marks)
         cl.disks.replace_layout(c, old_live.copy(), int(st.mode_slot_bytes[old_mode]), disks, live,
                                 int(st.mode_slot_bytes[target]))
         st.replace_layout(c, target, nodes, live, cl.up, t)

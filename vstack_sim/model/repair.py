@@ -262,7 +262,7 @@ class RepairScheduler:
         self.running += 1
         slot_bytes = int(st.mode_slot_bytes[mode])
         self._job_ids += 1
-        marks = w.down_count[[n for _, n in sources]].copy()
+        marks = w.source_marks(c, sources)
         job = Job(self._job_ids, c, s, mode, target, int(w.epoch[target]), int(st.job_failure[c, s]), t,
                   slot_bytes, sources, marks)
         self._take_streams(job)
@@ -404,6 +404,26 @@ class RepairScheduler:
         if jobs:
             self.dispatch()
 
+    def disk_failed(self, disk: int) -> None:
+        """A disk failed under running jobs: those still reading one of its slots, or writing to it, start
+        again now (in the exponential time model a job reads and writes when it ends, so nothing fails)."""
+        if self.exponential:
+            return
+        dk = self.w.cluster.disks
+        node = int(dk.disk_node[disk])
+        jobs = {j.id: j for j in self.reading_from.get(node, {}).values()
+                if any(dk.slot_disk[j.chunk, s] == disk for s, _ in j.sources)}
+        jobs.update((j.id, j) for j in self.running_to.get(node, {}).values() if self._write_disk.get(j.id) == disk)
+        for job in jobs.values():
+            self._release_sources(job)
+            self._release_target(job)
+            self._write_disk.pop(job.id, None)
+            self._write_end.pop(job.id, None)
+            job.stop()
+            self._retry(job)
+        if jobs:
+            self.dispatch()
+
     def _forget_target(self, c: int, target: int) -> None:
         targets = self.chunk_targets[c]
         targets.remove(target)
@@ -411,8 +431,8 @@ class RepairScheduler:
             del self.chunk_targets[c]
 
     def _sources_intact(self, job: Job) -> bool:
-        """No source failed (down or destroyed) since the job started, so every read completed."""
-        return not (self.w.down_count[[n for _, n in job.sources]] != job.marks).any()
+        """No source (node or disk) failed since the job started, so every read completed."""
+        return not (self.w.source_marks(job.chunk, job.sources) != job.marks).any()
 
     def _begin_write(self, job: Job) -> None:
         """Pipelined: the write enters the target's queue while the data still streams in."""

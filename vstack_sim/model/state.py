@@ -208,12 +208,19 @@ class ChunkState:
 
     def destroy(self, node: int, t: float) -> np.ndarray:
         """The node's data is gone (it must already be down). Returns chunks newly lost."""
-        c, s = self.slots_on(node)
+        return self.destroy_slots(*self.slots_on(node), available=False, t=t)
+
+    def destroy_slots(self, c: np.ndarray, s: np.ndarray, available: bool, t: float) -> np.ndarray:
+        """These slots' data is gone (at most one slot per chunk: the slots of one node or one disk);
+        ``available``: they were being served (their node is up), so availability drops too.
+        Returns chunks newly lost."""
         keep = self.slot_has_data[c, s]
         c, s = c[keep], s[keep]
         counted = self._leave(np.unique(c), t)
         self.slot_has_data[c, s] = False
         self.exist[c] -= 1
+        if available:
+            self._shift_avail_core(c, -1, t)
         self._enter(counted, t)
         modes = self.mode[c]
         for m in (0, 1):

@@ -28,6 +28,7 @@ from .streams import RandomStreams
 MODES = ("replication", "erasure_coding")
 FAILURE_KINDS = ("transient", "permanent")
 FAILURE_SOURCES = ("random", "rack", "scheduled")
+COMPONENTS = ("node", "disk")
 NODE_EVENTS = ("down", "up", "declared", "replaced")
 INGEST_BATCH = 65536
 
@@ -108,13 +109,15 @@ class World:
         self.recoveries: list[Recovery] = []
         self.on_chunks_redundant = []                   # hooks: payload store, migration
         self.on_node_failed = []                        # hooks called with a node that just went down: reads
+        self.on_disk_failed = []                        # hooks called with a disk that just failed: reads
         self.repair = None                              # set by the simulation (RepairScheduler)
+        self.disk_failures = None                       # set by the simulation (DiskFailures)
         self.payloads = None                            # set when verify_payloads is on
         self.failures = Table("failures", {
             "failure_id": "i", "time_s": "f", "node": "i", "rack": "i", "kind": FAILURE_KINDS,
             "source": FAILURE_SOURCES, "declared": "b", "declared_s": "f", "back_s": "f",
             "recovery_end_s": "f", "recovery_time_s": "f", "chunks_affected": "i", "stale_slots_dropped": "i",
-            "detection_s": "f", "repair_s": "f", "censored": "b"})
+            "detection_s": "f", "repair_s": "f", "censored": "b", "component": COMPONENTS, "disk": "i"})
         self.losses = Table("losses", {"time_s": "f", "chunk_id": "i", "video_id": "i", "chunks": "i", "bytes": "i"})
         self.node_events = Table("node_events", {"time_s": "f", "node": "i", "rack": "i", "event": NODE_EVENTS})
         self.transient_failures = 0
@@ -197,7 +200,7 @@ class World:
         fid = len(self.failures)
         self.failures.append(fid, t, node, int(cl.node_rack[node]), FAILURE_KINDS.index(kind),
                              FAILURE_SOURCES.index(source), False, np.nan, np.nan, np.nan, np.nan, 0, 0,
-                             np.nan, np.nan, False)
+                             np.nan, np.nan, False, 0, -1)
         self.node_events.append(t, node, int(cl.node_rack[node]), 0)
         cl.version += 1
         cl.up[node] = False
@@ -266,7 +269,12 @@ class World:
         self.failures.set("declared_s", fid, t)
         self.failures.set("detection_s", fid, t - self.failures.get("time_s", fid))
         self.node_events.append(t, node, int(self.cluster.node_rack[node]), 2)
-        c, s = st.slots_on(node)
+        self.declare_slots(fid, *st.slots_on(node))
+
+    def declare_slots(self, fid: int, c: np.ndarray, s: np.ndarray) -> None:
+        """Failure ``fid`` is declared: these slots (of a dead node or a failed disk) become repair jobs,
+        except those of lost chunks or already queued; its recovery lasts until they are all rebuilt."""
+        st = self.state
         keep = ~st.lost[c] & (st.job[c, s] == JOB_NONE)
         c, s = c[keep], s[keep]
         self.failures.set("chunks_affected", fid, len(c) * self.weight)
@@ -305,6 +313,13 @@ class World:
         self.repair.node_changed()
         self.rack_policy.node_up(node)
         back.succeed()
+
+    def source_marks(self, chunk: int, sources) -> np.ndarray:
+        """The failure counts of the sources' nodes and disks now, for [(slot, node)] of ``chunk``: a
+        read started now completed if the marks have not changed by the time its data is due."""
+        nodes = [n for _, n in sources]
+        disks = self.cluster.disks.slot_disk[chunk, [j for j, _ in sources]]
+        return self.down_count[nodes] + self.cluster.disks.failures[disks]
 
     def count_stale_dropped(self, node: int) -> None:
         """Count, on the node's last failure, a stale copy dropped at once (its node is up again).
