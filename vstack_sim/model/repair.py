@@ -245,14 +245,17 @@ class RepairScheduler:
         """Live slots on up nodes with a free source stream, least queued first (1 replica or k fragments)."""
         st, cl = self.w.state, self.w.cluster
         width = int(st.mode_width[mode])
+        need = int(st.mode_need[mode])
         live = st.slot_has_data[c, :width].tolist()
         up = cl.up
         cap, serving = self.source_streams, self.serving
-        cands = [(cl.slot_wait(c, j, t), j, n) for j, n in enumerate(st.slot_node[c, :width].tolist())
-                 if j != s and live[j] and up[n] and (cap == 0 or serving[n] < cap)]
-        cands.sort()
+        usable = [(j, n) for j, n in enumerate(st.slot_node[c, :width].tolist())
+                  if j != s and live[j] and up[n] and (cap == 0 or serving[n] < cap)]
+        if len(usable) < need:
+            return []                  # too few with a free stream (the common case under the caps): wait
+        cands = sorted((cl.slot_wait(c, j, t), j, n) for j, n in usable)
         node_of = {j: n for _, j, n in cands}
-        chosen = choose(mode, node_of, int(st.mode_need[mode]), preferred=[j for _, j, _ in cands])
+        chosen = choose(mode, node_of, need, preferred=[j for _, j, _ in cands])
         return [(j, node_of[j]) for j in chosen]
 
     def _start(self, c: int, s: int, mode: int, target: int, sources) -> None:
