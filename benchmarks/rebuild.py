@@ -1,7 +1,7 @@
 """Speed of a production-scale rebuild, and the interference it causes (issue: production scale).
 
 Target: scenarios/rebuild-interference.yaml (40 single-HDD nodes of 16 TB at 70 % fill, one permanent
-node failure rebuilt for about 6 h of simulated time) runs in at most 2 minutes. It also prints what
+node failure rebuilt for about 3.8 h of simulated time) runs in at most 2 minutes. It also prints what
 the scenario shows: the rebuild's duration against the arithmetic at the top of the file, and read p99
 during the rebuild over p99 before it, with the block-bootstrap 95 % interval over 1-minute windows.
 
@@ -27,9 +27,9 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     args = ap.parse_args()
     cfg = vstack_sim.load_scenario(SCENARIO, overrides=dict(s.split("=", 1) for s in args.set))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     r = vstack_sim.simulate(cfg)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     s = r.summary
     fill = s["storage_initial"]["total_physical_bytes"] / (cfg.cluster.nodes * cfg.cluster.node_capacity)
     rep = r.repairs
@@ -37,7 +37,7 @@ def main() -> None:
     fail_at = float(r.failures["time_s"].min())
     out = p99_ratio(r.reads, (0.0, fail_at), (start, end))
     print(f"{cfg.name}: simulate() {wall:.1f} s (target <= {TARGET_S:.0f} s) -> "
-          f"{'MET' if wall <= TARGET_S else 'MISSED'}; build {r.timings['build_s']:.1f} s, "
+          f"{'MET' if wall <= TARGET_S else 'MISSED'} ({cpu:.1f} s CPU); build {r.timings['build_s']:.1f} s, "
           f"run {r.timings['run_s']:.1f} s, collect {r.timings['collect_s']:.1f} s; peak RSS "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     print(f"  {cfg.cluster.nodes} nodes x {cfg.cluster.node_capacity / 1e12:.0f} TB at {100 * fill:.1f} % fill, "
