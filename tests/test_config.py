@@ -57,3 +57,14 @@ def test_zero_means_off_where_allowed():
 def test_config_is_frozen():
     with pytest.raises(ValidationError):
         Config().run.seed = 3
+
+
+def test_ingest_bytes_of_the_capacity_check_equal_the_ledger_at_ingest():
+    from vstack_sim.simulation import Simulation
+
+    for weight, policy in ((1, "adaptive"), (7, "adaptive"), (1, "erasure_coding")):
+        data = {"catalog": {"videos": 120, "chunks_per_video": 4, "chunk_weight": weight},
+                "redundancy": {"policy": policy}, "workload": {"view_rate": 0}}
+        cfg = Config.model_validate(data)
+        start = Simulation(cfg).build().storage_initial
+        assert cfg.ingest_physical_bytes() == start["total_physical_bytes"], (weight, policy)

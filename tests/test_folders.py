@@ -15,6 +15,7 @@ from vstack_sim.folders import (
     LOCK_NAME,
     AtomicFolder,
     FolderError,
+    TargetTaken,
     check_target,
     clean_stale_tmp,
     is_results_folder,
@@ -102,10 +103,14 @@ def test_force_rechecks_at_the_rename_and_keeps_a_folder_made_meanwhile(tmp_path
         (out / "precious.txt").write_text("made while the run was going")
         return fake_simulate(config, progress)
 
-    final = run_to_folder(fake_result.config, out=out, force=True, simulate=meanwhile, echo=said.append)
+    with pytest.raises(TargetTaken) as caught:
+        run_to_folder(fake_result.config, out=out, force=True, simulate=meanwhile, echo=said.append)
+    final = caught.value.final
     assert (out / "precious.txt").read_text() == "made while the run was going"
     assert final == tmp_path / "out-1" and is_results_folder(final)
-    assert len(said) == 1 and "not a results folder" in said[0] and said[0].endswith("wrote " + str(final))
+    message = str(caught.value)
+    assert "not a results folder" in message and message.endswith(f"this run's results are in {final}")
+    assert "\n" not in message and str(out) in message and said == []
     assert names(tmp_path) == ["out", "out-1"]
 
 
@@ -115,8 +120,9 @@ def test_force_keeps_a_results_folder_that_gained_a_file_during_the_run(tmp_path
         (results_folder / "notes.md").write_text("my notes")
         return fake_simulate(config, progress)
 
-    final = run_to_folder(fake_result.config, out=results_folder, force=True, simulate=meanwhile, echo=lambda _: None)
-    assert (results_folder / "notes.md").read_text() == "my notes" and final.name == "out-1"
+    with pytest.raises(TargetTaken) as caught:
+        run_to_folder(fake_result.config, out=results_folder, force=True, simulate=meanwhile, echo=lambda _: None)
+    assert (results_folder / "notes.md").read_text() == "my notes" and caught.value.final.name == "out-1"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp")]
 
 
@@ -128,8 +134,10 @@ def test_explicit_out_taken_meanwhile_without_force_is_kept(tmp_path, fake_resul
         (out / "x").write_text("theirs")
         return fake_simulate(config, progress)
 
-    final = run_to_folder(fake_result.config, out=out, simulate=meanwhile, echo=lambda _: None)
-    assert (out / "x").read_text() == "theirs" and final == tmp_path / "out-1"
+    with pytest.raises(TargetTaken, match="created by something else while this run went on") as caught:
+        run_to_folder(fake_result.config, out=out, simulate=meanwhile, echo=lambda _: None)
+    assert (out / "x").read_text() == "theirs" and caught.value.final == tmp_path / "out-1"
+    assert is_results_folder(caught.value.final)
 
 
 def test_without_fallback_a_target_taken_meanwhile_is_an_error_and_kept(tmp_path):

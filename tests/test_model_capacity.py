@@ -116,3 +116,31 @@ def test_ingest_never_overfills_a_node_or_refuses_naming_the_capacity(seed, sigm
         return
     assert (built.cluster.used <= built.cluster.capacity).all()
     assert int(built.cluster.used.sum()) == built.ingest_bytes(built.video_mode)
+
+
+def test_a_conversion_that_does_not_fit_waits_and_goes_ahead_once_it_fits():
+    # Video 0 (coded) turns hot; its replicated layout needs a whole chunk on 3 nodes. While every
+    # node has less room than that, the conversion waits (retrying) instead of overfilling a node; it
+    # goes ahead once room appears.
+    from vstack_sim.model.migration import RETRY_UNAVAILABLE_S
+    from vstack_sim.redundancy import MODE_ERASURE_CODING, MODE_REPLICATION
+
+    size = 3000
+    cfg = config({"run": {"duration": "1d"},
+                  "catalog": {"videos": 4, "chunks_per_video": 2, "chunk_size": size, "hot_fraction": 0.0},
+                  "cluster": {"nodes": 6, "racks": 3, "node_capacity": 100_000}})
+    sim = Simulation(cfg).build().start()
+    w = sim.world
+    cl = w.cluster
+    hog = cl.capacity - cl.used - (size - 1)          # leave each node one byte short of a replica
+    cl.used += hog
+    w.catalog.view_count[0] = 10**6
+    assert list(sim.migrator.check()) == [0]
+    w.env.run(until=10 * RETRY_UNAVAILABLE_S)
+    assert len(sim.migrator.table) == 0 and w.video_mode[0] == MODE_ERASURE_CODING
+    assert (w.state.mode[:2] == MODE_ERASURE_CODING).all()
+    assert (cl.used <= cl.capacity).all() and (cl.reserved == 0).all()
+    cl.used -= hog
+    w.env.run(until=12 * RETRY_UNAVAILABLE_S)
+    assert len(sim.migrator.table) == 1 and w.video_mode[0] == MODE_REPLICATION
+    assert (w.state.mode[:2] == MODE_REPLICATION).all() and (cl.used <= cl.capacity).all()

@@ -163,7 +163,9 @@ def end_state_of(sim) -> EndState:
             "popularity_threshold": str(red.popularity_threshold), "hysteresis": repr(red.hysteresis),
             "replication_factor": str(red.replication_factor), "data_shards": str(red.data_shards),
             "parity_shards": str(red.parity_shards), "chunk_size": str(cfg.catalog.chunk_size),
-            "catalog_source": cfg.catalog.source or ""}
+            "catalog_source": cfg.catalog.source or "",
+            # With W > 1 each row stands for W chunks of identical placement: multiply counts and bytes by W.
+            "chunk_weight": str(cfg.catalog.chunk_weight)}
     return EndState(
         manager=w.manager, chunk_size=w.chunk_size, slot_node=st.slot_node, slot_live=st.slot_has_data,
         mode=st.mode, lost=st.lost, layout_time=st.layout_time, mode_width=st.mode_width,

@@ -130,6 +130,8 @@ class CatalogConfig(_Section):
                                  f"leave catalog.videos out")
             data = {**data, "videos": rows}
         return data
+    chunk_weight: int = Field(1, ge=1)
+    """W: each simulated chunk stands for W chunks with its placement and mode (like a Ceph placement group); storage, repair, conversion and losses count W, and background I/O goes out as W chunk-sized requests; views read the simulated chunks only (docs/production-scale.md)."""
 
 
 class ClusterConfig(_Section):
@@ -227,18 +229,24 @@ class ScheduledFailure(_Section):
     at: Seconds
     """When the failure happens."""
     node: int | None = Field(None, ge=0)
-    """The node that fails (give node or rack, not both)."""
+    """The node that fails (give node or rack, not both), or the node whose disk fails."""
     rack: int | None = Field(None, ge=0)
     """The rack whose nodes all fail at once."""
+    disk: int | None = Field(None, ge=0)
+    """With node: that node's disk (0 .. cluster.disks_per_node - 1) fails instead, losing its slots; the node stays up."""
     kind: Literal["transient", "permanent"] = "transient"
-    """transient: back with its data after `duration`; permanent: data lost, empty replacement after `duration`."""
+    """transient: back with its data after `duration`; permanent: data lost, empty replacement after `duration` (a disk failure is always permanent)."""
     duration: Seconds | None = None
-    """Downtime (transient) or replacement delay (permanent); default failures.transient_downtime / failures.replacement_delay."""
+    """Downtime (transient) or replacement delay (permanent); default failures.transient_downtime / failures.replacement_delay (failures.disk_replacement_delay for a disk)."""
 
     @model_validator(mode="after")
     def _one_target(self):
         if (self.node is None) == (self.rack is None):
             raise ValueError("give exactly one of node or rack")
+        if self.disk is not None and self.node is None:
+            raise ValueError("disk: give the node whose disk fails")
+        if self.disk is not None and self.kind == "transient" and "kind" in self.model_fields_set:
+            raise ValueError("kind: a disk failure loses the disk's data, so it is permanent")
         return self
 
 
@@ -275,6 +283,14 @@ class FailuresConfig(_Section):
     """When every node of a rack is down: rebuild (declare each node after detection_timeout, as for any node) or wait (no re-replication while the whole rack is down, like Ceph's mon_osd_down_out_subtree_limit, until rack_wait_timeout)."""
     rack_wait_timeout: Seconds = Field(86400.0, ge=0)
     """Under rack_outage_repair: wait, how long after the whole rack went down its nodes are declared dead and rebuilt anyway."""
+    disk_mttf: Seconds = Field(0.0, ge=0)
+    """Mean time to failure of each disk (0 = disks fail only with their node). A failed disk loses its slots, its node stays up; SimEDC's Weibull(1.12, 87,600 h) has a mean of 83,900 h."""
+    disk_ttf_distribution: Literal["exponential", "weibull"] = "exponential"
+    """Distribution of a disk's time to failure; Weibull's scale is set so that its mean is disk_mttf."""
+    disk_weibull_shape: float = Field(1.12, gt=0)
+    """Weibull shape of disk lifetimes (1.12: SimEDC's, from field data)."""
+    disk_replacement_delay: Seconds = Field(86400.0, ge=0)
+    """Time from a disk failure until an empty disk takes its place in the node."""
 
 
 class RepairConfig(_Section):
@@ -408,14 +424,16 @@ class Config(_Section):
         if "erasure_coding" in modes and width > cl.nodes:
             raise ValueError(f"redundancy.data_shards: RS({red.data_shards},{red.parity_shards}) needs {width} "
                              f"distinct nodes, cluster.nodes is {cl.nodes}")
-        per_chunk = max(self._physical_per_chunk(m) for m in modes)
-        needed = self.expected_chunks() * per_chunk
+        needed = self.ingest_physical_bytes()
         if needed > cl.nodes * cl.node_capacity:
             raise ValueError(f"cluster.node_capacity: the catalog needs about {needed:,} bytes, the cluster holds "
                              f"{cl.nodes} x {cl.node_capacity:,} bytes")
         for i, f in enumerate(self.failures.scheduled):
             if f.node is not None and f.node >= cl.nodes:
                 raise ValueError(f"failures.scheduled.{i}.node: node {f.node} does not exist ({units.plural(cl.nodes, 'node')})")
+            if f.disk is not None and f.disk >= cl.disks_per_node:
+                raise ValueError(f"failures.scheduled.{i}.disk: disk {f.disk} does not exist "
+                                 f"({units.plural(cl.disks_per_node, 'disk')} a node)")
             if f.rack is not None and f.rack >= cl.racks:
                 raise ValueError(f"failures.scheduled.{i}.rack: rack {f.rack} does not exist ({units.plural(cl.racks, 'rack')})")
         for i, fc in enumerate(self.workload.flash_crowds):
@@ -429,6 +447,9 @@ class Config(_Section):
                 raise ValueError(f"redundancy.overrides: video {vid} does not exist ({units.plural(cat.videos, 'video')})")
         if self.workload.late_binding_extra > red.parity_shards:
             raise ValueError("workload.late_binding_extra: cannot exceed redundancy.parity_shards")
+        if cat.chunk_weight > 1 and self.codec.verify_payloads:
+            raise ValueError("catalog.chunk_weight: codec.verify_payloads carries the bytes of each simulated "
+                             "chunk, so it needs chunk_weight 1")
         return self
 
     def assignable_modes(self) -> set[str]:
@@ -439,6 +460,22 @@ class Config(_Section):
 
     def _physical_per_chunk(self, mode: str) -> int:
         return StorageLedger.for_settings(self.redundancy, self.catalog.chunk_size).physical_bytes_per_chunk(mode)
+
+    def ingest_physical_bytes(self) -> int:
+        """Physical bytes of the layout placed at ingest (about, when chunk counts are drawn).
+
+        Exact in mix when it is known before the run: one mode for a one-mode policy, and for
+        the adaptive policy with hot_fraction starting views, round(hot_fraction x videos) hot
+        videos replicated and the rest coded. Otherwise (total starting views, overrides) every
+        chunk is priced at the costlier assignable mode.
+        """
+        cat, red = self.catalog, self.redundancy
+        chunks = self.expected_chunks() * cat.chunk_weight
+        if red.policy == "adaptive" and cat.starting_views == "hot_fraction" and not red.overrides:
+            hot = round(cat.hot_fraction * cat.videos) * cat.chunks_per_video * cat.chunk_weight
+            return hot * self._physical_per_chunk("replication") + \
+                (chunks - hot) * self._physical_per_chunk("erasure_coding")
+        return chunks * max(self._physical_per_chunk(m) for m in self.assignable_modes())
 
     def expected_chunks(self) -> int:
         """Chunks in the catalog (the expectation when chunk counts are drawn; exact for a catalog.source)."""

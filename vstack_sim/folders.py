@@ -56,6 +56,15 @@ class FolderError(ResultsError):
     """A results folder that cannot be written where asked; the message is one line naming the path."""
 
 
+class TargetTaken(FolderError):
+    """The run finished, but the folder asked for was taken (or could not be replaced) meanwhile: the
+    results were kept under the next free name, ``final``, and the message names both paths."""
+
+    def __init__(self, message: str, final: Path):
+        super().__init__(message)
+        self.final = final
+
+
 # --------------------------------------------------------------------------- what --force may replace
 
 def why_not_replaceable(folder: Path) -> str | None:

@@ -180,15 +180,17 @@ class StorageLedger:
             "erasure_overhead_bytes": ec_bytes,
         }
 
-    def overhead_from_modes(self, mode_codes, chunk_size: int | None = None) -> dict:
+    def overhead_from_modes(self, mode_codes, chunk_size: int | None = None, weight: int = 1) -> dict:
         """:meth:`overhead` from an array of per-chunk mode codes.
 
         Codes other than ``MODE_REPLICATION`` and ``MODE_ERASURE_CODING``
-        (say -1 for a lost or absent chunk) are not counted.
+        (say -1 for a lost or absent chunk) are not counted. Each code stands
+        for ``weight`` chunks of that mode (a simulator's chunk weight).
         """
+        weight = _count("weight", weight)
         codes = np.asarray(mode_codes)
         return self.overhead(
-            int(np.count_nonzero(codes == MODE_REPLICATION)),
-            int(np.count_nonzero(codes == MODE_ERASURE_CODING)),
+            int(np.count_nonzero(codes == MODE_REPLICATION)) * weight,
+            int(np.count_nonzero(codes == MODE_ERASURE_CODING)) * weight,
             chunk_size,
         )

@@ -96,13 +96,17 @@ def estimate(config: Config) -> Estimate:
     node_failures = cl.nodes * horizon / fl.node_mttf if fl.node_mttf > 0 else 0.0
     rack_outages = cl.racks * horizon / fl.rack_mttf if fl.rack_mttf > 0 else 0.0
     failures = node_failures + rack_outages * cl.nodes / cl.racks + len(fl.scheduled)
-    repairs = failures * chunks * width / cl.nodes
+    # A disk failure loses 1 / disks_per_node of a node's slots; with chunk_weight W each job runs W rounds.
+    disk_failures = cl.nodes * cl.disks_per_node * horizon / fl.disk_mttf if fl.disk_mttf > 0 else 0.0
+    repairs = (failures + disk_failures / cl.disks_per_node) * chunks * width / cl.nodes
+    rounds = 1.0 if cat.chunk_weight == 1 else 2.0 * cat.chunk_weight
     buckets = (math.ceil(mig.window / mig.window_resolution) + 1
                if mig.popularity_measure == "windowed" else 0)
     event_parts = {
         "chunk reads": 3.0 * reads, "views": 2.0 * views, "timeline samples": samples,
         "popularity checks": checks * max(1.0, cat.videos / 1e4),  # a check is vectorised over the videos
-        "repairs": 4.0 * repairs, "failures": 6.0 * failures,
+        "repairs": 4.0 * repairs * rounds, "failures": 6.0 * failures,
+        "disk failures": 6.0 * disk_failures,
         "popularity window buckets": (horizon / mig.window_resolution if buckets else 0.0),
     }
     payload = 0
@@ -141,7 +145,7 @@ def _hard_checks(config: Config) -> None:
     if chunks > HARD_LIMITS["chunks"]:
         raise ResourceError(f"catalog.videos: {cat.videos:,} videos x {cat.chunks_per_video:,} chunks = {chunks:,} "
                             f"chunks; chunk ids hold at most {INT32_MAX:,}")
-    physical = chunks * width * max(cat.chunk_size, fragment_size(cat.chunk_size, red.data_shards))
+    physical = chunks * cat.chunk_weight * width * max(cat.chunk_size, fragment_size(cat.chunk_size, red.data_shards))
     total_capacity = config.cluster.nodes * config.cluster.node_capacity
     for what, value, key in (("the catalog's physical bytes", physical, "catalog.chunk_size"),
                              ("the cluster's capacity", total_capacity, "cluster.node_capacity")):
@@ -152,9 +156,10 @@ def _hard_checks(config: Config) -> None:
 
 def _never_ends(config: Config) -> str | None:
     fl = config.failures
-    if config.run.stop_at_first_loss and fl.node_mttf == 0 and fl.rack_mttf == 0 and not fl.scheduled:
-        return ("run.stop_at_first_loss: no failure source (failures.node_mttf, failures.rack_mttf and "
-                "failures.scheduled are all off), so no loss can end the run")
+    if (config.run.stop_at_first_loss and fl.node_mttf == 0 and fl.rack_mttf == 0 and fl.disk_mttf == 0
+            and not fl.scheduled and fl.trace is None):
+        return ("run.stop_at_first_loss: no failure source (failures.node_mttf, failures.rack_mttf, "
+                "failures.disk_mttf, failures.scheduled and failures.trace are all off), so no loss can end the run")
     return None
 
 
@@ -218,6 +223,7 @@ def _check_capacity(config: Config) -> None:
 _EVENT_KEYS = {
     "chunk reads": "workload.view_rate", "views": "workload.view_rate", "timeline samples": "outputs.timeline_interval",
     "popularity checks": "migration.check_interval", "repairs": "failures.node_mttf", "failures": "failures.node_mttf",
+    "disk failures": "failures.disk_mttf",
     "popularity window buckets": "migration.window_resolution",
 }
 

@@ -2,7 +2,9 @@
 
 Every number in ``summary.json`` is computed here from the model's records
 (all reads, not the sampled table) and rounded to fixed decimals, so the same
-config and seed give a byte-identical summary.
+config and seed give a byte-identical summary. Chunk counts and bytes are real
+chunks: with ``catalog.chunk_weight`` W, each simulated chunk counts W (the
+tables keep one row per simulated chunk or job, with its bytes already x W).
 """
 
 from __future__ import annotations
@@ -72,6 +74,16 @@ def time_weighted_mean(times: np.ndarray, values: np.ndarray, t_end: float) -> f
     return float((values * spans).sum() / total)
 
 
+def _recovery_split(declared: pd.DataFrame) -> dict:
+    """Declared failures of one component: how many, and detection, repair and total times of those
+    whose recovery finished (the censored ones are counted apart)."""
+    done = declared[~declared["censored"]]
+    return {"declared": int(len(declared)), "censored": int(declared["censored"].sum()),
+            "detection_s": time_stats(done["detection_s"].to_numpy(dtype=np.float64)),
+            "repair_s": time_stats(done["repair_s"].to_numpy(dtype=np.float64)),
+            "total_s": time_stats(done["recovery_time_s"].to_numpy(dtype=np.float64))}
+
+
 def build_summary(sim, tables: dict) -> dict:
     w = sim.world
     cfg = sim.config
@@ -94,7 +106,8 @@ def build_summary(sim, tables: dict) -> dict:
             "name": cfg.name, "seed": cfg.run.seed, "policy": cfg.redundancy.policy,
             "duration_s": _r(cfg.run.duration), "ended_s": _r(sim.end_time),
             "stopped_at_first_loss": bool(cfg.run.stop_at_first_loss and len(losses) > 0),
-            "videos": w.catalog.videos, "chunks": w.catalog.chunks, "nodes": w.cluster.n_nodes,
+            "videos": w.catalog.videos, "chunks": w.catalog.chunks * w.weight, "chunk_weight": w.weight,
+            "nodes": w.cluster.n_nodes,
         },
         "storage": w.storage_overhead(),
         "storage_initial": sim.storage_initial,
@@ -122,9 +135,10 @@ def build_summary(sim, tables: dict) -> dict:
             "bytes_served": int(w.catalog.total_bytes_served.sum()),
         },
         "recovery": {
-            "node_failures": int(len(declared)),
+            "node_failures": int(np.count_nonzero(declared["component"] == "node")),
+            "disk_failures": int(np.count_nonzero(failures["component"] == "disk")),
             "transient_failures": int(w.transient_failures),
-            "repairs": int(len(repairs)),
+            "repairs": int(len(repairs)) * w.weight,
             "time_s": time_stats(rec_times),
             "unfinished": int(len(censored)),
             # Per declared failure: detection (failure to declaration), repair (declaration to fully
@@ -132,6 +146,9 @@ def build_summary(sim, tables: dict) -> dict:
             "detection_s": time_stats(done["detection_s"].to_numpy(dtype=np.float64)),
             "repair_s": time_stats(done["repair_s"].to_numpy(dtype=np.float64)),
             "total_s": time_stats(rec_times),
+            # The same split for node failures and for disk failures apart (all above: both).
+            "by_component": {part: _recovery_split(declared[declared["component"] == part])
+                             for part in ("node", "disk")},
             "censored": int(len(censored)),
             "censored_recoveries": [
                 {"failure_id": int(f), "detection_s": _r(d), "repair_s": _r(r), "total_s": _r(x)}
@@ -142,16 +159,16 @@ def build_summary(sim, tables: dict) -> dict:
             "stale_slots_dropped": int(failures["stale_slots_dropped"].sum()),
         },
         "durability": {
-            "chunks_lost": int(len(losses)),
+            "chunks_lost": int(losses["chunks"].sum()),
             "bytes_lost": int(losses["bytes"].sum()),
-            "unavailable_chunk_seconds": _r(w.state.unavailable_seconds, 3),
+            "unavailable_chunk_seconds": _r(w.state.unavailable_seconds * w.weight, 3),
             "first_loss_s": _r(losses["time_s"].min()) if len(losses) else None,
             # Chunk-seconds spent with 1, 2, ... slots not available, per mode (lost chunks excluded).
             "reduced_redundancy_chunk_seconds": {
-                mode: {str(d): _r(w.state.by_missing_seconds[code, d], 3)
+                mode: {str(d): _r(w.state.by_missing_seconds[code, d] * w.weight, 3)
                        for d in range(1, int(w.state.mode_width[code]) + 1)}
                 for code, mode in enumerate(("replication", "erasure_coding"))},
-            "peak_chunks_one_failure_from_loss": int(w.state.peak_critical),
+            "peak_chunks_one_failure_from_loss": int(w.state.peak_critical) * w.weight,
             "peak_chunks_one_failure_from_loss_s": _r(w.state.peak_critical_s) if w.state.peak_critical else None,
         },
         "migrations": {

@@ -233,20 +233,38 @@ def _duration_unit(seconds: float) -> tuple[float, str]:
     return 1.0, "seconds"
 
 
+def _component(failures) -> np.ndarray:
+    """Each failure's component, node or disk (tables from before disk failures: all nodes)."""
+    if "component" in failures:
+        return failures["component"].astype(str).to_numpy()
+    return np.full(len(failures), "node")
+
+
+COMPONENT_COLORS = {"node": "tab:red", "disk": "tab:purple"}
+
+
 def recovery_times(run) -> Figure:
-    """Distribution of recovery times of declared node failures (failure to full redundancy), each failure a dot."""
+    """Distribution of recovery times of declared failures (failure to full redundancy), node and disk
+    failures apart, each failure a dot."""
     failures = _table(run, "failures")
     fig, (ax,) = _new()
     if not failures.empty and "censored" in failures:
         failures = failures[~failures["censored"].astype(bool)]   # open at the end: see recovery_split
-    seconds = failures["recovery_time_s"].dropna().to_numpy(dtype=float) if not failures.empty else np.array([])
+    if not failures.empty:
+        failures = failures[failures["recovery_time_s"].notna()]
+    seconds = failures["recovery_time_s"].to_numpy(dtype=float) if not failures.empty else np.array([])
     if len(seconds):
         factor, unit = _duration_unit(float(seconds.max()))
-        values = np.sort(seconds) / factor
-        _ecdf(ax, values, "declared failures", color="tab:red")
-        # One dot per failure, so a single failure (a step of zero width) is still drawn.
-        ax.plot(values, np.arange(1, len(values) + 1) / len(values), "o", color="tab:red", markersize=4)
-        ax.set_xlim(0, float(values.max()) * 1.1 or 1.0)
+        parts = _component(failures)
+        for part, color in COMPONENT_COLORS.items():
+            mine = seconds[parts == part]
+            if not len(mine):
+                continue
+            values = np.sort(mine) / factor
+            _ecdf(ax, values, f"{part} failures", color=color)
+            # One dot per failure, so a single failure (a step of zero width) is still drawn.
+            ax.plot(values, np.arange(1, len(values) + 1) / len(values), "o", color=color, markersize=4)
+        ax.set_xlim(0, float(seconds.max()) / factor * 1.1 or 1.0)
         ax.ticklabel_format(axis="x", useOffset=False, style="plain")
         ax.text(0.02, 0.95, f"mean {format_duration(seconds.mean())}, max {format_duration(seconds.max())}",
                 transform=ax.transAxes, va="top", fontsize=9)
@@ -280,12 +298,18 @@ def recovery_split(run) -> Figure:
         y = np.arange(len(declared))
         hours = 3600.0
         ax.barh(y, detection / hours, color="tab:gray", label="detection")
-        ax.barh(y[~censored], repair[~censored] / hours, left=detection[~censored] / hours, color="tab:red",
-                label="repair")
+        disk = _component(declared) == "disk"
+        for part, mask in (("node", ~disk), ("disk", disk)):
+            rows = ~censored & mask
+            if rows.any():
+                ax.barh(y[rows], repair[rows] / hours, left=detection[rows] / hours,
+                        color=COMPONENT_COLORS[part], label=f"repair after a {part} failure")
         if censored.any():
             ax.barh(y[censored], repair[censored] / hours, left=detection[censored] / hours, color="white",
                     edgecolor="tab:red", hatch="//", label=f"repair, open at the end ({int(censored.sum())})")
-        ax.set_yticks(y, [f"#{int(f)} node {int(n)}" for f, n in zip(declared["failure_id"], declared["node"])],
+        disks = declared["disk"].to_numpy() if "disk" in declared else np.full(len(declared), -1)
+        ax.set_yticks(y, [f"#{int(f)} node {int(n)}" + (f" disk {int(d)}" if is_disk else "")
+                          for f, n, d, is_disk in zip(declared["failure_id"], declared["node"], disks, disk)],
                       fontsize=8 if len(y) <= 30 else 5)
         if len(y) > 60:
             ax.set_yticks([])
@@ -487,6 +511,35 @@ def migrations_over_time(run) -> Figure:
     return fig
 
 
+def read_p99_over_time(run, window: float = 60.0) -> Figure:
+    """Read latency p99 per minute over the run, with each rebuild shaded (repair interference)."""
+    from .interference import windowed_quantile   # pandas only; keeps the figure's logic in one place
+
+    reads = _table(run, "reads")
+    scale, xlabel = _time_axis(run)
+    fig, (ax,) = _new()
+    per = windowed_quantile(reads, window, 0.99) if not reads.empty else pd.DataFrame()
+    if per.empty:
+        _no_data(ax, "no reads")
+    else:
+        ax.step(per["time_s"] / scale, per["latency_ms"], where="post", color="tab:blue", lw=1.0,
+                label=f"p99 per {window:g} s window")
+        repairs, failures = _table(run, "repairs"), _table(run, "failures")
+        if not repairs.empty:
+            for fid, rows in repairs.groupby("failure_id"):
+                ax.axvspan(rows["start_s"].min() / scale, rows["end_s"].max() / scale, color="tab:red",
+                           alpha=0.12, lw=0, label="rebuild" if fid == repairs["failure_id"].min() else None)
+        if not failures.empty:
+            for t in failures["time_s"]:
+                ax.axvline(t / scale, color="tab:red", lw=0.8, ls="--")
+        ax.set_ylim(0, float(per["latency_ms"].max()) * 1.15)
+        ax.legend(fontsize=9, loc="upper right")
+    ax.set_xlabel(xlabel + " (dashed: failures)")
+    ax.set_ylabel("read latency p99 (ms)")
+    _title(fig, run, "Read p99 over time")
+    return fig
+
+
 FIGURES = {
     "storage_by_mode": storage_by_mode,
     "storage_over_time": storage_over_time,
@@ -499,5 +552,6 @@ FIGURES = {
     "node_timeline": node_timeline,
     "popularity": popularity,
     "migrations_over_time": migrations_over_time,
+    "read_p99_over_time": read_p99_over_time,
 }
 """Every figure by file name (``figures/<name>.png``), in report order."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import limits, report
 from .config import Config
-from .folders import AtomicFolder, check_target, next_free, signals_as_interrupt
+from .folders import AtomicFolder, TargetTaken, check_target, next_free, signals_as_interrupt
 from .manifest import build_manifest
 from .results import dump_json, write_data
 
@@ -59,7 +59,9 @@ def run_to_folder(config: Config, out: str | Path | None = None, force: bool = F
     """Simulate ``config`` and write its results folder; returns the folder.
 
     ``out`` None means ``<root>/<scenario name>``, or the next free ``-<n>`` name (said through ``echo``).
-    An explicit ``out`` that exists is an error unless ``force``. ``argv`` is recorded in the manifest.
+    An explicit ``out`` that exists is an error unless ``force``; one taken (or, with ``force``, made
+    unreplaceable) while the run went on raises :class:`~vstack_sim.folders.TargetTaken` once the results
+    are safe under the next free name. ``argv`` is recorded in the manifest.
     ``allow_huge`` lifts the up-front resource limits (:mod:`vstack_sim.limits`).
     """
     if simulate is None:
@@ -94,8 +96,11 @@ def run_to_folder(config: Config, out: str | Path | None = None, force: bool = F
             report.build_report(folder.tmp)
         except OSError as exc:  # e.g. a full disk: name the folder the user asked for, not the temporary one
             raise OSError(exc.errno, f"cannot write the results folder: {exc.strerror or exc}", str(target)) from None
-    if folder.refused:
-        echo(f"{folder.refused}; wrote {folder.final}")
-    elif folder.final != target:  # another run took the name while this one ran
+    if folder.final != target and auto:  # another run took the default name while this one ran
         echo(f"{target} was taken meanwhile; wrote {folder.final}")
+    elif folder.final != target:
+        # Something took the folder asked for while this run went on: nothing of theirs is touched and
+        # the run is not thrown away, but a caller that asked for this folder must hear it did not get it.
+        why = folder.refused or f"{target}: created by something else while this run went on"
+        raise TargetTaken(f"{why}; this run's results are in {folder.final}", folder.final)
     return folder.final

@@ -20,6 +20,7 @@ import numpy as np
 
 from .config import Config
 from .metrics import build_summary, read_latency_summary, timeline_table
+from .model.disk_failures import DiskFailures
 from .model.failures import FailureProcesses
 from .model.migration import Migrator
 from .model.reads import ReadPath
@@ -89,6 +90,7 @@ class Simulation:
         self.workload = Workload(w, self.reads)
         self.migrator = Migrator(w)
         self.failures = FailureProcesses(w)
+        w.disk_failures = DiskFailures(w)
         self.storage_initial = w.storage_overhead()
         self.timeline = []
         self.timings["build_s"] = time.perf_counter() - t0
@@ -97,6 +99,7 @@ class Simulation:
     def start(self) -> "Simulation":
         env = self.world.env
         self.failures.start()
+        self.world.disk_failures.start()
         if self.config.failures.trace is not None:
             from .model.failure_trace import replay_trace
 
@@ -179,8 +182,8 @@ class Simulation:
     def _sample(self, t: float) -> None:
         w = self.world
         row = {"time_s": t, **w.storage_overhead(), "held_bytes": w.held_bytes(), **w.state.counts(),
-               "nodes_up": w.cluster.nodes_up(), "reduced_redundancy_chunks": w.state.n_short,
-               "one_failure_from_loss_chunks": w.state.n_critical}
+               "nodes_up": w.cluster.nodes_up(), "reduced_redundancy_chunks": w.state.n_short * w.weight,
+               "one_failure_from_loss_chunks": w.state.n_critical * w.weight}
         if self.timeline and self.timeline[-1]["time_s"] == t:
             self.timeline[-1] = row
         else:

@@ -59,6 +59,19 @@ class Cluster:
         disk = self.disks.pick(node)
         return disk, self.disks.submit(disk, t, nbytes)[1]
 
+    def fail_disk(self, disk: int) -> int:
+        """A disk fails: its node loses the disk's bytes and capacity until it is replaced. Returns its node."""
+        node = int(self.disks.disk_node[disk])
+        self.used[node] -= self.disks.fail(disk)
+        self.capacity[node] -= self.disks.capacity[disk]
+        return node
+
+    def replace_disk(self, disk: int) -> None:
+        """An empty disk takes the failed one's place: the node has its capacity back."""
+        if self.disks.failed[disk]:
+            self.disks.replace(disk)
+            self.capacity[int(self.disks.disk_node[disk])] += self.disks.capacity[disk]
+
     def nodes_up(self) -> int:
         return int(self.up.sum())
 

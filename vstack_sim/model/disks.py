@@ -68,6 +68,8 @@ class Disks:
         self.positioning = PositioningTimes(cfg.positioning_time, cfg.request_latency, cfg.positioning_cv, rng)
         self._next_rr = np.zeros(n_nodes, dtype=np.int64)
         self.slot_disk = np.zeros((0, 0), dtype=np.int32)
+        self.failed = np.zeros(self.n_disks, dtype=bool)          # out of its node until replaced
+        self.failures = np.zeros(self.n_disks, dtype=np.int64)    # how often each disk has failed
 
     def attach(self, n_chunks: int, width: int) -> None:
         """Size the slot map for the chunk state."""
@@ -177,12 +179,33 @@ class Disks:
         np.add.at(self.used, disks, slot_bytes)
 
     def pick(self, node: int) -> int:
-        """The disk of ``node`` with the most free bytes (lowest index on ties)."""
+        """The working disk of ``node`` with the most free bytes (lowest index on ties)."""
         lo = node * self.per_node
         if self.per_node == 1:
             return lo
         free = self.capacity[lo:lo + self.per_node] - self.used[lo:lo + self.per_node]
+        if self.failed[lo:lo + self.per_node].any():
+            free = np.where(self.failed[lo:lo + self.per_node], np.iinfo(np.int64).min, free)
         return lo + int(np.argmax(free))
+
+    def slots_on(self, disk: int) -> tuple[np.ndarray, np.ndarray]:
+        """(chunks, slots) of every slot that names ``disk``: one vectorised scan."""
+        width = self.slot_disk.shape[1]
+        flat = np.flatnonzero(self.slot_disk.ravel() == disk)
+        return flat // width, flat % width
+
+    def fail(self, disk: int) -> int:
+        """The disk fails: its data is gone and it takes no writes. Returns the bytes it held."""
+        held = int(self.used[disk])
+        self.used[disk] = 0
+        self.failed[disk] = True
+        self.failures[disk] += 1
+        return held
+
+    def replace(self, disk: int) -> None:
+        """An empty disk takes the failed one's place."""
+        self.failed[disk] = False
+        self.used[disk] = 0
 
     def place_slot(self, chunk: int, slot: int, disk: int, nbytes: int, old_was_live: bool) -> None:
         """A rebuilt slot now lives on ``disk``; a live old copy's bytes leave its disk."""
@@ -202,7 +225,7 @@ class Disks:
         np.add.at(self.used, disks[live], new_bytes)
 
     def clear_node(self, node: int) -> None:
-        """The node's data is gone: its disks are empty."""
+        """The node's data is gone: its disks are empty (a failed one stays out until replaced)."""
         self.used[node * self.per_node:(node + 1) * self.per_node] = 0
 
     def __repr__(self) -> str:

@@ -1,4 +1,4 @@
-"""Failure processes: node failures, rack outages and scheduled failures.
+"""Failure processes: node failures, rack outages and scheduled failures (disks: :mod:`.disk_failures`).
 
 Each node has its own process and its own random stream (a child of the
 ``failures`` stream), so failure times do not depend on anything else in the
@@ -111,6 +111,10 @@ class FailureProcesses:
     def _scheduled(self, f):
         env = self.w.env
         yield env.timeout(f.at)
+        if f.disk is not None:
+            delay = self.cfg.disk_replacement_delay if f.duration is None else f.duration
+            self.w.disk_failures.fail(f.node * self.w.cluster.disks.per_node + f.disk, "scheduled", delay)
+            return
         if f.duration is not None:
             duration = f.duration
         elif f.kind == "permanent":

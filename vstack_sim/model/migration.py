@@ -23,6 +23,8 @@ layout is complete the old one serves reads, and both count in
 back to reading; a chunk lost while it converts stays lost (the losses table
 and the reads agree) and its new layout is dropped. A video being converted
 is not re-decided; a decision that flipped meanwhile is taken up at the next check.
+With ``catalog.chunk_weight`` W a chunk converts as W rounds of chunk-sized
+requests (:mod:`.background`); its sources are checked between rounds.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from collections import deque
 import numpy as np
 
 from ..redundancy import MODE_REPLICATION
+from .background import BackgroundJob
 from .kofn import choose, decode_time
 from .records import Table
 from .state import JOB_NONE, JOB_PENDING, JOB_RUNNING
@@ -153,7 +156,7 @@ class Migrator:
         source = int(w.video_mode[video])
         first = int(cat.first_chunk[video])
         n = int(cat.chunks_per_video[video])
-        slot_bytes = int(st.mode_slot_bytes[target])
+        slot_bytes = int(st.mode_slot_bytes[target])          # what a slot of the new layout holds (x W)
         write_bytes = slot_bytes * int(st.mode_width[target])
         moved_read = moved_written = converted = 0
         for c in range(first, first + n):
@@ -165,43 +168,20 @@ class Migrator:
                     yield env.timeout(RETRY_UNAVAILABLE_S)
                     continue
                 self._reserve(nodes, slot_bytes)
-                result = self._read_chunk(c)
-                if result is None:                     # unavailable now: try again later
-                    self._release(nodes, slot_bytes)
+                outcome = yield from self._convert_chunk(c, source, target, nodes)
+                self._release(nodes, slot_bytes)
+                if outcome == "unavailable":           # try again later
                     yield env.timeout(RETRY_UNAVAILABLE_S)
                     continue
-                ready, read_bytes, sources, marks = result
-                if source == MODE_REPLICATION:
-                    ready += w.chunk_size * self.encode_per_byte
-                else:
-                    ready += decode_time(source, [j for j, _ in sources], w.k, read_bytes, self.decode_per_byte)
-                ready += read_bytes * self.transfer_per_byte
-                yield env.timeout(ready - env.now)
-                if st.lost[c]:                         # lost while it was read: nothing to convert
-                    self._release(nodes, slot_bytes)
-                    break
-                if (w.down_count[[n for _, n in sources]] != marks).any():
-                    self._release(nodes, slot_bytes)   # a source failed before its read finished: read again
+                if outcome == "again":                 # a source failed before its read finished: read again
                     continue
-                data = w.payloads.chunk_bytes(c, source, [j for j, _ in sources]) if w.payloads else None
-                # The new layout crosses the network (the converter's rate, each target's link), then the disks.
-                yield env.timeout(max(write_bytes * self.transfer_per_byte, slot_bytes * self.net_per_byte)
-                                  + self.net_latency)
-                epochs = w.epoch[nodes].copy()
-                done = env.now
-                disks = []
-                for node in nodes.tolist():
-                    disk, finish = w.cluster.write_slot(node, env.now, slot_bytes)
-                    disks.append(disk)
-                    done = max(done, finish)
-                yield env.timeout(done - env.now)
-                self._release(nodes, slot_bytes)
-                if st.lost[c]:                         # lost while it was written: the losses table stands
+                if outcome == "lost":                  # lost while it was read or written: the losses table stands
                     break
-                self._commit(c, target, nodes, epochs, data, np.array(disks))
+                epochs, data, read_bytes, disks, disk_marks = outcome
+                self._commit(c, target, nodes, epochs, data, disks, disk_marks)
                 moved_read += read_bytes
                 moved_written += write_bytes
-                converted += 1
+                converted += st.weight
                 break
         self.bytes_read += moved_read
         self.bytes_written += moved_written
@@ -222,26 +202,85 @@ class Migrator:
         np.subtract.at(cl.used, nodes, slot_bytes)
         self.w.conversion_bytes -= slot_bytes * len(nodes)
 
-    def _read_chunk(self, c: int):
-        """Submit the source reads now; returns (data ready time, bytes read, [(slot, node)], the
-        sources' failure counts now)."""
+    def _convert_chunk(self, c: int, source: int, target: int, nodes: np.ndarray):
+        """Read chunk ``c``, encode or decode it, and write its new layout to ``nodes``, as W rounds of
+        chunk-sized requests (model/background.py). Returns (epochs, payload, bytes read, disks, their
+        failure counts) when every round is written, or "unavailable", "again" (a source failed: read
+        again) or "lost"."""
         w = self.w
-        st, cl, t = w.state, w.cluster, w.env.now
+        env, st, cl, t = w.env, w.state, w.cluster, w.env.now
         mode = int(st.mode[c])
         width = int(st.mode_width[mode])
-        nodes = st.slot_node[c, :width].tolist()
-        usable = [j for j in range(width) if st.slot_has_data[c, j] and cl.up[nodes[j]]]
+        old = st.slot_node[c, :width].tolist()
+        usable = [j for j in range(width) if st.slot_has_data[c, j] and cl.up[old[j]]]
         need = int(st.mode_need[mode])
         if len(usable) < need:
-            return None
+            return "unavailable"
         preferred = sorted(usable, key=lambda j: cl.slot_wait(c, j, t)) if mode == MODE_REPLICATION else None
         chosen = choose(mode, usable, need, preferred=preferred)
-        slot_bytes = int(st.mode_slot_bytes[mode])
-        ready = t
-        for j in chosen:
-            ready = max(ready, cl.read_slot(c, j, t, slot_bytes)[1])
-        sources = [(j, nodes[j]) for j in chosen]
-        return ready, slot_bytes * len(chosen), sources, w.down_count[[n for _, n in sources]].copy()
+        sources = [(j, old[j]) for j in chosen]
+        marks = w.source_marks(c, sources)
+        unit = int(st.mode_request_bytes[mode])
+        round_read = unit * len(chosen)
+        write_unit = int(st.mode_request_bytes[target])
+        round_write = write_unit * len(nodes)
+        outcome = env.event()
+        kept = {}
+        disks: list[int] = []
+
+        def failed() -> str | None:
+            if st.lost[c]:
+                return "lost"
+            if (w.source_marks(c, sources) != marks).any():
+                return "again"
+            return None
+
+        def read(now):
+            ready = now
+            for j in chosen:
+                ready = max(ready, cl.read_slot(c, j, now, unit)[1])
+            return now, ready
+
+        def move(ready):
+            if source == MODE_REPLICATION:
+                ready += w.chunk_size * self.encode_per_byte
+            else:
+                ready += decode_time(source, chosen, w.k, round_read, self.decode_per_byte)
+            ready += round_read * self.transfer_per_byte
+            # The round's new layout crosses the network (the converter's rate, each target's link).
+            return ready + max(round_write * self.transfer_per_byte, write_unit * self.net_per_byte) + self.net_latency
+
+        def write(now):
+            if job.written_rounds + 1 == job.rounds:      # the last round: the reads must all have finished
+                why = failed()
+                if why is not None:
+                    job.cancel()
+                    outcome.succeed(why)
+                    return now
+                kept["epochs"] = w.epoch[nodes].copy()
+                kept["data"] = w.payloads.chunk_bytes(c, source, chosen) if w.payloads else None
+            if not disks:                                  # every round goes to the same disk of each node
+                disks.extend(cl.disks.pick(node) for node in nodes.tolist())
+                kept["disk_marks"] = cl.disks.failures[disks]
+            done = now
+            for disk in disks:
+                done = max(done, cl.disks.submit(disk, now, write_unit)[1])
+            return done
+
+        def check(now):
+            why = failed()
+            if why is not None:
+                outcome.succeed(why)
+                return False
+            return True
+
+        def done(_first, _end):
+            outcome.succeed("lost" if st.lost[c] else
+                            (kept["epochs"], kept["data"], int(st.mode_slot_bytes[mode]) * len(chosen),
+                             np.array(disks), kept["disk_marks"]))
+
+        job = BackgroundJob(env, st.weight, read, move, write, done, check).start()
+        return (yield outcome)
 
     def _place(self, target: int):
         w = self.w
@@ -250,8 +289,10 @@ class Migrator:
         nodes = w.placement.fresh(1, width, slot_bytes)[0]
         return None if nodes[0] < 0 else nodes
 
-    def _commit(self, c: int, target: int, nodes: np.ndarray, epochs: np.ndarray, data, disks: np.ndarray) -> None:
-        """The new layout is complete: it replaces the old one, which is dropped."""
+    def _commit(self, c: int, target: int, nodes: np.ndarray, epochs: np.ndarray, data, disks: np.ndarray,
+                disk_marks: np.ndarray) -> None:
+        """The new layout is complete: it replaces the old one, which is dropped. A slot written to a
+        node whose data was destroyed meanwhile, or to a disk that failed meanwhile, is not live."""
         w = self.w
         st, cl, t = w.state, w.cluster, w.env.now
         old_mode = int(st.mode[c])
@@ -264,7 +305,7 @@ class Migrator:
         # Jobs on the old layout are moot: cancel waiting ones; running ones see it when they finish.
         st.job[c, :] = JOB_NONE
         st.missing[c] = 0
-        live = w.epoch[nodes] == epochs
+        live = (w.epoch[nodes] == epochs) & (cl.disks.failures[disks] == disk_marks)
         cl.disks.replace_layout(c, old_live.copy(), int(st.mode_slot_bytes[old_mode]), disks, live,
                                 int(st.mode_slot_bytes[target]))
         st.replace_layout(c, target, nodes, live, cl.up, t)

@@ -73,8 +73,11 @@ class PayloadStore:
                 self.slots[(c, j)] = frag
 
     def destroy_node(self, node: int) -> None:
+        self.destroy_slots(*self.w.state.slots_on(node))
+
+    def destroy_slots(self, c: np.ndarray, s: np.ndarray) -> None:
+        """The bytes of these slots are gone (those the state no longer holds: a node's or a disk's)."""
         st = self.w.state
-        c, s = st.slots_on(node)
         for key in zip(c.tolist(), s.tolist()):
             if not st.slot_has_data[key]:
                 self.slots.pop(key, None)

@@ -77,6 +77,7 @@ class ReadPath:
         self.popularity = None    # set by the migrator: records each view for windowed counts
         self.failover_ms: list[float] = []   # per failed-over read: time lost to the node that failed
         world.on_node_failed.append(self.node_failed)
+        world.on_disk_failed.append(self.disk_failed)
 
     # -- wiring ---------------------------------------------------------------------------------
     def add_source(self, source) -> None:
@@ -354,10 +355,17 @@ class ReadPath:
         again (a small overcount of load); a piece counts as not yet received unless the read's
         last piece had left its NIC before the failure.
         """
+        self._requeue_reads_from(self.w.state.slot_node, node)
+
+    def disk_failed(self, disk: int) -> None:
+        """Reads whose pieces from ``disk`` have not left its node yet are requested again now (as for a node)."""
+        self._requeue_reads_from(self.w.cluster.disks.slot_disk, disk)
+
+    def _requeue_reads_from(self, where: np.ndarray, place: int) -> None:
+        """Reads in flight with a piece on ``place`` (a node or a disk: ``where`` maps (chunk, slot) to it)."""
         t = self.env.now
         if not self.active:
             return
-        node_of = self.w.state.slot_node
         first_chunk = self.w.catalog.first_chunk
         k = self.w.k
         hit = []
@@ -367,12 +375,12 @@ class ReadPath:
             c = int(first_chunk[v[0]]) + v[1] - 1
             spec = v[9]
             if spec == -1:
-                nodes = node_of[c, :k].tolist()
+                places = where[c, :k].tolist()
             elif isinstance(spec, tuple):
-                nodes = node_of[c, list(spec)].tolist()
+                places = where[c, list(spec)].tolist()
             else:
-                nodes = [int(node_of[c, spec])]
-            if node in nodes:
+                places = [int(where[c, spec])]
+            if place in places:
                 hit.append(vid)
         for vid in hit:
             v = self.active[vid]

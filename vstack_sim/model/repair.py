@@ -36,6 +36,14 @@ while the disks read, the transfer and the decode run from the first byte
 read, and the write enters the target's queue when the data still to come
 takes as long as writing it; the job ends when both the write and the last
 byte are done.
+
+With ``catalog.chunk_weight`` W > 1 a slot holds W chunks' worth of bytes. It
+is rebuilt as W rounds of chunk-sized requests (:mod:`.background`): a read
+from each source (its NIC overlapping the disk when pipelined), the move
+across the job's stream with the decode, and a write to one disk of the
+target, three rounds in flight at most, so views' reads interleave with the
+rebuild in the same queues and never wait behind a W-sized request. The job
+holds its streams for all W rounds.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ import math
 
 import numpy as np
 
+from .background import BackgroundJob
 from .kofn import choose, decode_time
 from .records import Table
 from .state import JOB_NONE, JOB_PENDING, JOB_RUNNING
@@ -56,7 +65,8 @@ class Job:
     """One running repair job."""
 
     __slots__ = ("id", "chunk", "slot", "mode", "target", "epoch", "failure_id", "start", "read_bytes",
-                 "slot_bytes", "sources", "marks", "serving", "transfer_start", "transfer_end", "fragment")
+                 "slot_bytes", "sources", "marks", "serving", "transfer_start", "transfer_end", "fragment",
+                 "background")
 
     def __init__(self, job_id, chunk, slot, mode, target, epoch, failure_id, start, slot_bytes, sources, marks):
         self.id = job_id                 # < 0 once aborted: its pending callbacks do nothing
@@ -68,6 +78,13 @@ class Job:
         self.serving = True              # holds its source streams
         self.transfer_start = self.transfer_end = start
         self.fragment = None             # the rebuilt bytes, when payloads are carried
+        self.background = None           # its W rounds of I/O when chunk_weight > 1 (model/background.py)
+
+    def stop(self) -> None:
+        """Abort: pending callbacks and rounds do nothing more."""
+        self.id = -1
+        if self.background is not None:
+            self.background.cancel()
 
 
 class RepairScheduler:
@@ -228,14 +245,17 @@ class RepairScheduler:
         """Live slots on up nodes with a free source stream, least queued first (1 replica or k fragments)."""
         st, cl = self.w.state, self.w.cluster
         width = int(st.mode_width[mode])
+        need = int(st.mode_need[mode])
         live = st.slot_has_data[c, :width].tolist()
         up = cl.up
         cap, serving = self.source_streams, self.serving
-        cands = [(cl.slot_wait(c, j, t), j, n) for j, n in enumerate(st.slot_node[c, :width].tolist())
-                 if j != s and live[j] and up[n] and (cap == 0 or serving[n] < cap)]
-        cands.sort()
+        usable = [(j, n) for j, n in enumerate(st.slot_node[c, :width].tolist())
+                  if j != s and live[j] and up[n] and (cap == 0 or serving[n] < cap)]
+        if len(usable) < need:
+            return []                  # too few with a free stream (the common case under the caps): wait
+        cands = sorted((cl.slot_wait(c, j, t), j, n) for j, n in usable)
         node_of = {j: n for _, j, n in cands}
-        chosen = choose(mode, node_of, int(st.mode_need[mode]), preferred=[j for _, j, _ in cands])
+        chosen = choose(mode, node_of, need, preferred=[j for _, j, _ in cands])
         return [(j, node_of[j]) for j in chosen]
 
     def _start(self, c: int, s: int, mode: int, target: int, sources) -> None:
@@ -245,7 +265,7 @@ class RepairScheduler:
         self.running += 1
         slot_bytes = int(st.mode_slot_bytes[mode])
         self._job_ids += 1
-        marks = w.down_count[[n for _, n in sources]].copy()
+        marks = w.source_marks(c, sources)
         job = Job(self._job_ids, c, s, mode, target, int(w.epoch[target]), int(st.job_failure[c, s]), t,
                   slot_bytes, sources, marks)
         self._take_streams(job)
@@ -259,6 +279,9 @@ class RepairScheduler:
             delay = self.rng.exponential(self.mttr)
             job.transfer_end = t + delay
             env.timeout(delay).callbacks.append(lambda _e: self._finish(job, t + delay))
+            return
+        if st.weight > 1:
+            self._start_rounds(job)
             return
         first_start, last_finish = math.inf, t
         for j, _ in sources:
@@ -277,6 +300,51 @@ class RepairScheduler:
             job.transfer_end = last_finish + job.read_bytes / self.stream_rate
             arrive = job.transfer_end + rebuild
         env.timeout(arrive - t).callbacks.append(lambda _e: self._write(job))
+
+    def _start_rounds(self, job: Job) -> None:
+        """W > 1: W rounds of one chunk-sized read per source and one write to the target's disk."""
+        w, st = self.w, self.w.state
+        cl, c, s, mode = w.cluster, job.chunk, job.slot, job.mode
+        unit = int(st.mode_request_bytes[mode])
+        round_bytes = unit * len(job.sources)
+        slots = [j for j, _ in job.sources]
+
+        def read(now):
+            first_start, last_finish = math.inf, now
+            for j in slots:
+                begin, end = cl.read_slot(c, j, now, unit, self.pipelined)
+                first_start = min(first_start, begin)
+                last_finish = max(last_finish, end)
+            return first_start, last_finish
+
+        def move(ready):
+            job.transfer_end = ready + round_bytes / self.stream_rate
+            return job.transfer_end + decode_time(mode, slots, self.w.k, round_bytes, self.decode_per_byte,
+                                                  rebuild=True)
+
+        def write(now):
+            if bg.written_rounds + 1 == bg.rounds and not self._rebuilt(job):
+                return now                           # the last round: a source failed, the job went back
+            if not cl.up[job.target]:
+                return now
+            disk = self._write_disk.get(job.id)
+            if disk is None:                         # every round goes to the same disk of the target
+                disk = self._write_disk[job.id] = cl.disks.pick(job.target)
+            return cl.disks.submit(disk, now, unit)[1]
+
+        def check(now):
+            if st.job[c, s] != JOB_RUNNING or st.lost[c]:
+                self._finish(job, now)               # cancelled meanwhile: stop now, not after W rounds
+                return False
+            return True
+
+        def done(_first, end):
+            if job.id >= 0:
+                self._finish(job, end)
+
+        bg = job.background = BackgroundJob(w.env, st.weight, read, move, write, done, check, self.dispatch)
+        bg.start()
+        job.transfer_start = bg.first_start
 
     def _take_streams(self, job: Job) -> None:
         target = job.target
@@ -319,7 +387,7 @@ class RepairScheduler:
         for job in jobs:
             self._release_sources(job)
             self._release_target(job)
-            job.id = -1
+            job.stop()
             self._retry(job)
         self.running_to.pop(node, None)
         if jobs:
@@ -334,7 +402,27 @@ class RepairScheduler:
         for job in jobs:
             self._release_sources(job)
             self._release_target(job)
-            job.id = -1
+            job.stop()
+            self._retry(job)
+        if jobs:
+            self.dispatch()
+
+    def disk_failed(self, disk: int) -> None:
+        """A disk failed under running jobs: those still reading one of its slots, or writing to it, start
+        again now (in the exponential time model a job reads and writes when it ends, so nothing fails)."""
+        if self.exponential:
+            return
+        dk = self.w.cluster.disks
+        node = int(dk.disk_node[disk])
+        jobs = {j.id: j for j in self.reading_from.get(node, {}).values()
+                if any(dk.slot_disk[j.chunk, s] == disk for s, _ in j.sources)}
+        jobs.update((j.id, j) for j in self.running_to.get(node, {}).values() if self._write_disk.get(j.id) == disk)
+        for job in jobs.values():
+            self._release_sources(job)
+            self._release_target(job)
+            self._write_disk.pop(job.id, None)
+            self._write_end.pop(job.id, None)
+            job.stop()
             self._retry(job)
         if jobs:
             self.dispatch()
@@ -346,8 +434,8 @@ class RepairScheduler:
             del self.chunk_targets[c]
 
     def _sources_intact(self, job: Job) -> bool:
-        """No source failed (down or destroyed) since the job started, so every read completed."""
-        return not (self.w.down_count[[n for _, n in job.sources]] != job.marks).any()
+        """No source (node or disk) failed since the job started, so every read completed."""
+        return not (self.w.source_marks(job.chunk, job.sources) != job.marks).any()
 
     def _begin_write(self, job: Job) -> None:
         """Pipelined: the write enters the target's queue while the data still streams in."""
@@ -358,21 +446,29 @@ class RepairScheduler:
             self._write_disk[job.id], self._write_end[job.id] = w.cluster.write_slot(
                 job.target, w.env.now, job.slot_bytes)
 
+    def _rebuilt(self, job: Job) -> bool:
+        """The job's data has all arrived: free its sources; False (and the job queued again) if a read
+        did not finish because its source failed; else rebuild the payload, when payloads are carried."""
+        w = self.w
+        self._release_sources(job)
+        st = w.state
+        if st.job[job.chunk, job.slot] == JOB_RUNNING and not st.lost[job.chunk] and not self._sources_intact(job):
+            self._release_target(job)    # a read did not finish: start again from other sources
+            job.stop()
+            self._retry(job)
+            self.dispatch()
+            return False
+        if w.payloads is not None and st.job[job.chunk, job.slot] == JOB_RUNNING and not st.lost[job.chunk]:
+            job.fragment = w.payloads.rebuild_slot(job.chunk, job.slot, job.mode, job.sources)
+        return True
+
     def _write(self, job: Job) -> None:
         if job.id < 0:
             return
         w = self.w
         t = w.env.now
-        self._release_sources(job)
-        st = w.state
-        if st.job[job.chunk, job.slot] == JOB_RUNNING and not st.lost[job.chunk] and not self._sources_intact(job):
-            self._release_target(job)    # a read did not finish: start again from other sources
-            job.id = -1
-            self._retry(job)
-            self.dispatch()
+        if not self._rebuilt(job):
             return
-        if w.payloads is not None and st.job[job.chunk, job.slot] == JOB_RUNNING and not st.lost[job.chunk]:
-            job.fragment = w.payloads.rebuild_slot(job.chunk, job.slot, job.mode, job.sources)
         if self.pipelined:                # the write began already; it ends no earlier than its data
             end = max(self._write_end.pop(job.id, t), t)
         elif w.cluster.up[job.target]:

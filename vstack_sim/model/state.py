@@ -10,6 +10,11 @@ node event touches only that node's slots, found with one vectorised query:
 * ``avail``: slots whose data sits on a node that is up;
 * ``missing``: slots waiting for or undergoing a rebuild.
 
+With ``catalog.chunk_weight`` W, each row stands for W chunks that share its
+layout: ``mode_slot_bytes`` are the bytes one simulated slot holds (W slots'
+worth), ``mode_request_bytes`` those of one real slot, the size of one I/O
+request; ``counts`` and the byte totals count real chunks.
+
 A chunk is **lost** when ``exist < need`` and **unavailable** while not lost
 with ``avail < need`` (``need`` is 1 replica or k fragments). Unavailability is
 integrated over time as chunk-seconds, whether anyone reads the chunk or not.
@@ -35,11 +40,15 @@ class ChunkState:
     """Slot layout and availability counters of every chunk."""
 
     def __init__(self, n_chunks: int, mode_width: tuple[int, int], mode_need: tuple[int, int],
-                 mode_slot_bytes: tuple[int, int]):
+                 mode_slot_bytes: tuple[int, int], weight: int = 1):
+        if weight < 1:
+            raise ValueError(f"weight: must be >= 1, got {weight}")
         self.n_chunks = n_chunks
+        self.weight = int(weight)
         self.mode_width = np.asarray(mode_width, dtype=np.int16)
         self.mode_need = np.asarray(mode_need, dtype=np.int16)
-        self.mode_slot_bytes = np.asarray(mode_slot_bytes, dtype=np.int64)
+        self.mode_request_bytes = np.asarray(mode_slot_bytes, dtype=np.int64)
+        self.mode_slot_bytes = self.mode_request_bytes * self.weight
         self.width = int(self.mode_width.max())
         shape = (n_chunks, self.width)
         self.slot_node = np.full(shape, -1, dtype=np.int32)
@@ -78,10 +87,11 @@ class ChunkState:
         return self.mode_need[self.mode[chunks]]
 
     def counts(self) -> dict[str, int]:
-        """Live (fully redundant and up), degraded, unavailable and lost chunk counts."""
+        """Live (fully redundant and up), degraded, unavailable and lost chunk counts (real chunks: x W)."""
         live = self.n_chunks - self.n_lost - self.n_short
-        return {"live_chunks": live, "degraded_chunks": self.n_short - self.n_unavailable,
-                "unavailable_chunks": self.n_unavailable, "lost_chunks": self.n_lost}
+        w = self.weight
+        return {"live_chunks": live * w, "degraded_chunks": (self.n_short - self.n_unavailable) * w,
+                "unavailable_chunks": self.n_unavailable * w, "lost_chunks": self.n_lost * w}
 
     def held_slot_bytes(self) -> int:
         """Bytes of slots whose data exists (nominal layout, before stale copies and conversions)."""
@@ -198,12 +208,19 @@ class ChunkState:
 
     def destroy(self, node: int, t: float) -> np.ndarray:
         """The node's data is gone (it must already be down). Returns chunks newly lost."""
-        c, s = self.slots_on(node)
+        return self.destroy_slots(*self.slots_on(node), available=False, t=t)
+
+    def destroy_slots(self, c: np.ndarray, s: np.ndarray, available: bool, t: float) -> np.ndarray:
+        """These slots' data is gone (at most one slot per chunk: the slots of one node or one disk);
+        ``available``: they were being served (their node is up), so availability drops too.
+        Returns chunks newly lost."""
         keep = self.slot_has_data[c, s]
         c, s = c[keep], s[keep]
         counted = self._leave(np.unique(c), t)
         self.slot_has_data[c, s] = False
         self.exist[c] -= 1
+        if available:
+            self._shift_avail_core(c, -1, t)
         self._enter(counted, t)
         modes = self.mode[c]
         for m in (0, 1):

@@ -28,6 +28,7 @@ from .streams import RandomStreams
 MODES = ("replication", "erasure_coding")
 FAILURE_KINDS = ("transient", "permanent")
 FAILURE_SOURCES = ("random", "rack", "scheduled")
+COMPONENTS = ("node", "disk")
 NODE_EVENTS = ("down", "up", "declared", "replaced")
 INGEST_BATCH = 65536
 
@@ -87,8 +88,9 @@ class World:
             self.catalog.chunks,
             mode_width=tuple(m.slots_per_chunk(x) for x in modes),
             mode_need=tuple(m.min_slots_to_read(x) for x in modes),
-            mode_slot_bytes=tuple(m.slot_bytes(x) for x in modes))
+            mode_slot_bytes=tuple(m.slot_bytes(x) for x in modes), weight=config.catalog.chunk_weight)
         self.cluster.disks.attach(self.catalog.chunks, self.state.width)
+        self.weight = config.catalog.chunk_weight
         self.k = red.data_shards
         self.chunk_size = config.catalog.chunk_size
         self.fragment_bytes = m.fragment_size()
@@ -107,14 +109,16 @@ class World:
         self.recoveries: list[Recovery] = []
         self.on_chunks_redundant = []                   # hooks: payload store, migration
         self.on_node_failed = []                        # hooks called with a node that just went down: reads
+        self.on_disk_failed = []                        # hooks called with a disk that just failed: reads
         self.repair = None                              # set by the simulation (RepairScheduler)
+        self.disk_failures = None                       # set by the simulation (DiskFailures)
         self.payloads = None                            # set when verify_payloads is on
         self.failures = Table("failures", {
             "failure_id": "i", "time_s": "f", "node": "i", "rack": "i", "kind": FAILURE_KINDS,
             "source": FAILURE_SOURCES, "declared": "b", "declared_s": "f", "back_s": "f",
             "recovery_end_s": "f", "recovery_time_s": "f", "chunks_affected": "i", "stale_slots_dropped": "i",
-            "detection_s": "f", "repair_s": "f", "censored": "b"})
-        self.losses = Table("losses", {"time_s": "f", "chunk_id": "i", "video_id": "i", "bytes": "i"})
+            "detection_s": "f", "repair_s": "f", "censored": "b", "component": COMPONENTS, "disk": "i"})
+        self.losses = Table("losses", {"time_s": "f", "chunk_id": "i", "video_id": "i", "chunks": "i", "bytes": "i"})
         self.node_events = Table("node_events", {"time_s": "f", "node": "i", "rack": "i", "event": NODE_EVENTS})
         self.transient_failures = 0
         self.placement = Placement(self.cluster, self.rng.placement)
@@ -145,7 +149,8 @@ class World:
     def ingest_bytes(self, video_modes: np.ndarray) -> int:
         """Physical bytes of the catalog as ingested in ``video_modes`` (the ledger's arithmetic)."""
         chunk_modes = video_modes[self.catalog.chunk_video]
-        return int(self.ledger.overhead_from_modes(chunk_modes, self.chunk_size)["total_physical_bytes"])
+        overhead = self.ledger.overhead_from_modes(chunk_modes, self.chunk_size, weight=self.weight)
+        return int(overhead["total_physical_bytes"])
 
     def check_capacity(self, video_modes: np.ndarray, placed: int | None = None) -> None:
         """Refuse a catalog the cluster cannot hold (``validate`` asks this too, via vstack_sim.limits).
@@ -157,7 +162,7 @@ class World:
         total = int(self.cluster.capacity.sum())
         if needed <= total and placed is None:
             return
-        msg = (f"cluster.node_capacity: the catalog needs {needed:,} bytes at ingest ({self.catalog.chunks:,} "
+        msg = (f"cluster.node_capacity: the catalog needs {needed:,} bytes at ingest ({self.catalog.chunks * self.weight:,} "
                f"chunks as drawn), the cluster holds {cfg.nodes} x {cfg.node_capacity:,} = {total:,} bytes")
         if placed is not None:
             msg += f"; placement ran out of room after {placed:,} bytes (copies of a chunk need distinct nodes)"
@@ -195,7 +200,7 @@ class World:
         fid = len(self.failures)
         self.failures.append(fid, t, node, int(cl.node_rack[node]), FAILURE_KINDS.index(kind),
                              FAILURE_SOURCES.index(source), False, np.nan, np.nan, np.nan, np.nan, 0, 0,
-                             np.nan, np.nan, False)
+                             np.nan, np.nan, False, 0, -1)
         self.node_events.append(t, node, int(cl.node_rack[node]), 0)
         cl.version += 1
         cl.up[node] = False
@@ -264,10 +269,15 @@ class World:
         self.failures.set("declared_s", fid, t)
         self.failures.set("detection_s", fid, t - self.failures.get("time_s", fid))
         self.node_events.append(t, node, int(self.cluster.node_rack[node]), 2)
-        c, s = st.slots_on(node)
+        self.declare_slots(fid, *st.slots_on(node))
+
+    def declare_slots(self, fid: int, c: np.ndarray, s: np.ndarray) -> None:
+        """Failure ``fid`` is declared: these slots (of a dead node or a failed disk) become repair jobs,
+        except those of lost chunks or already queued; its recovery lasts until they are all rebuilt."""
+        st = self.state
         keep = ~st.lost[c] & (st.job[c, s] == JOB_NONE)
         c, s = c[keep], s[keep]
-        self.failures.set("chunks_affected", fid, len(c))
+        self.failures.set("chunks_affected", fid, len(c) * self.weight)
         t_fail = self.failures.get("time_s", fid)
         if len(c) == 0:
             self._close_recovery(fid, t_fail, t_fail)
@@ -304,6 +314,13 @@ class World:
         self.rack_policy.node_up(node)
         back.succeed()
 
+    def source_marks(self, chunk: int, sources) -> np.ndarray:
+        """The failure counts of the sources' nodes and disks now, for [(slot, node)] of ``chunk``: a
+        read started now completed if the marks have not changed by the time its data is due."""
+        nodes = [n for _, n in sources]
+        disks = self.cluster.disks.slot_disk[chunk, [j for j, _ in sources]]
+        return self.down_count[nodes] + self.cluster.disks.failures[disks]
+
     def count_stale_dropped(self, node: int) -> None:
         """Count, on the node's last failure, a stale copy dropped at once (its node is up again).
 
@@ -316,8 +333,8 @@ class World:
     def lose(self, chunks: np.ndarray) -> None:
         """Record lost chunks; they are never repaired."""
         t, st, cat = self.env.now, self.state, self.catalog
-        for c in chunks.tolist():
-            self.losses.append(t, c, int(cat.chunk_video[c]), self.chunk_size)
+        for c in chunks.tolist():   # a simulated chunk is W chunks: all lost together
+            self.losses.append(t, c, int(cat.chunk_video[c]), self.weight, self.chunk_size * self.weight)
         st.mark_lost(chunks, t)
         pending = st.job[chunks] == JOB_PENDING
         st.job[chunks] = np.where(pending, JOB_NONE, st.job[chunks])
@@ -384,4 +401,4 @@ class World:
         """The ledger's /storage/overhead dict for the chunks' current modes."""
         st = self.state
         # A lost chunk is no longer stored: code -1 keeps it out of the ledger.
-        return self.ledger.overhead_from_modes(np.where(st.lost, -1, st.mode), self.chunk_size)
+        return self.ledger.overhead_from_modes(np.where(st.lost, -1, st.mode), self.chunk_size, weight=self.weight)
