@@ -198,12 +198,20 @@ class RepairScheduler:
         w, st, heap = self.w, self.w.state, self.heap
         deferred = []
         t = w.env.now
-        while heap and len(deferred) < DEFER_LIMIT and not self._targets_exhausted():
+        # Scalar reads through memoryviews: a dispatch passes over up to DEFER_LIMIT jobs, so per-job
+        # numpy indexing would dominate it.
+        views = self._views()
+        job_mv, lost_mv, avail_mv, mode_mv, row = views[0], views[1], views[2], views[3], views[6]
+        need_of = [int(x) for x in st.mode_need]
+        exhausted = self._targets_exhausted()
+        while heap and len(deferred) < DEFER_LIMIT and not exhausted:
             entry = heapq.heappop(heap)
             surplus, _, c, s = entry
-            if st.job[c, s] != JOB_PENDING or st.lost[c]:
+            if job_mv[c * row + s] != JOB_PENDING or lost_mv[c]:
                 continue
-            current = int(st.avail[c]) - int(st.mode_need[st.mode[c]])
+            mode = mode_mv[c]
+            need = need_of[mode]
+            current = avail_mv[c] - need
             if current > surplus:          # less endangered than when queued: requeue in order
                 self._seq += 1
                 heapq.heappush(heap, (current, self._seq, c, s))
@@ -211,9 +219,8 @@ class RepairScheduler:
             if current < 0:                # too few sources up: wait for a node to return
                 self.blocked.append((c, s))
                 continue
-            mode = int(st.mode[c])
-            sources = self._sources(c, s, mode, t)
-            if len(sources) < int(st.mode_need[mode]):
+            sources = self._sources(c, s, mode, t, views)
+            if len(sources) < need:
                 deferred.append(entry)     # enough sources up, too few with a free stream
                 continue
             width = int(st.mode_width[mode])
@@ -237,20 +244,32 @@ class RepairScheduler:
                     self.blocked.append((c, s))   # no eligible node: wait until one joins
                 continue
             self._start(c, s, mode, target, sources)
+            exhausted = self._targets_exhausted()
         for entry in deferred:
             heapq.heappush(heap, entry)
 
+    def _views(self) -> tuple:
+        """Flat memoryviews of the state arrays dispatch reads (made anew per dispatch: cheap, and never stale)."""
+        st, cl = self.w.state, self.w.cluster
+        return (memoryview(st.job.reshape(-1)), memoryview(st.lost), memoryview(st.avail), memoryview(st.mode),
+                memoryview(st.slot_node.reshape(-1)), memoryview(st.slot_has_data.reshape(-1)), st.width,
+                memoryview(cl.up), memoryview(self.serving))
+
     # -- execution ----------------------------------------------------------------------------------
-    def _sources(self, c: int, s: int, mode: int, t: float) -> list[tuple[int, int]]:
+    def _sources(self, c: int, s: int, mode: int, t: float, views: tuple | None = None) -> list[tuple[int, int]]:
         """Live slots on up nodes with a free source stream, least queued first (1 replica or k fragments)."""
         st, cl = self.w.state, self.w.cluster
+        _, _, _, _, node_mv, live_mv, row, up, serving = views or self._views()
         width = int(st.mode_width[mode])
         need = int(st.mode_need[mode])
-        live = st.slot_has_data[c, :width].tolist()
-        up = cl.up
-        cap, serving = self.source_streams, self.serving
-        usable = [(j, n) for j, n in enumerate(st.slot_node[c, :width].tolist())
-                  if j != s and live[j] and up[n] and (cap == 0 or serving[n] < cap)]
+        cap = self.source_streams
+        base = c * row
+        usable = []
+        for j in range(width):
+            if j != s and live_mv[base + j]:
+                n = node_mv[base + j]
+                if up[n] and (cap == 0 or serving[n] < cap):
+                    usable.append((j, n))
         if len(usable) < need:
             return []                  # too few with a free stream (the common case under the caps): wait
         cands = sorted((cl.slot_wait(c, j, t), j, n) for j, n in usable)
