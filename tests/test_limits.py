@@ -34,6 +34,9 @@ def test_the_default_and_shipped_sizes_pass():
      "memory"),
     (["run.duration=1000000000000d", "failures.node_mttf=0", "workload.view_rate=0"], "outputs.timeline_interval", "events"),
     (["workload.view_rate=1000/s", "run.duration=365d"], "workload.view_rate", "events"),
+    (["failures.disk_mttf=1ms"], "failures.disk_mttf", "events"),
+    (["catalog.chunk_weight=100000", "cluster.node_capacity=1PB", "failures.node_mttf=1h"], "failures.node_mttf",
+     "events"),
 ])
 def test_huge_setups_name_the_key_the_estimate_and_the_limit(sets, key, what):
     message = refused(sets)

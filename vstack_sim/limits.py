@@ -98,7 +98,8 @@ def estimate(config: Config) -> Estimate:
     failures = node_failures + rack_outages * cl.nodes / cl.racks + len(fl.scheduled)
     # A disk failure loses 1 / disks_per_node of a node's slots; with chunk_weight W each job runs W rounds.
     disk_failures = cl.nodes * cl.disks_per_node * horizon / fl.disk_mttf if fl.disk_mttf > 0 else 0.0
-    repairs = (failures + disk_failures / cl.disks_per_node) * chunks * width / cl.nodes
+    repairs = failures * chunks * width / cl.nodes
+    disk_repairs = disk_failures / cl.disks_per_node * chunks * width / cl.nodes
     rounds = 1.0 if cat.chunk_weight == 1 else 2.0 * cat.chunk_weight
     buckets = (math.ceil(mig.window / mig.window_resolution) + 1
                if mig.popularity_measure == "windowed" else 0)
@@ -106,7 +107,7 @@ def estimate(config: Config) -> Estimate:
         "chunk reads": 3.0 * reads, "views": 2.0 * views, "timeline samples": samples,
         "popularity checks": checks * max(1.0, cat.videos / 1e4),  # a check is vectorised over the videos
         "repairs": 4.0 * repairs * rounds, "failures": 6.0 * failures,
-        "disk failures": 6.0 * disk_failures,
+        "disk repairs": 4.0 * disk_repairs * rounds, "disk failures": 6.0 * disk_failures,
         "popularity window buckets": (horizon / mig.window_resolution if buckets else 0.0),
     }
     payload = 0
@@ -223,7 +224,7 @@ def _check_capacity(config: Config) -> None:
 _EVENT_KEYS = {
     "chunk reads": "workload.view_rate", "views": "workload.view_rate", "timeline samples": "outputs.timeline_interval",
     "popularity checks": "migration.check_interval", "repairs": "failures.node_mttf", "failures": "failures.node_mttf",
-    "disk failures": "failures.disk_mttf",
+    "disk failures": "failures.disk_mttf", "disk repairs": "failures.disk_mttf",
     "popularity window buckets": "migration.window_resolution",
 }
 
