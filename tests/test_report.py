@@ -135,3 +135,21 @@ def test_description_is_inert_in_report_md_and_cannot_leave_or_open_a_fence(tmp_
     fences = [line for line in md.splitlines() if line.startswith("```")]
     assert all(line.startswith("````") for line in fences[2:4])  # the resolved scenario holds ``` itself
     assert "<script>" not in (folder / "report.html").read_text()
+
+
+def test_the_printed_recovery_line_counts_the_disk_failures_its_times_cover(fake_result):
+    from vstack_sim.report import format_summary
+
+    summary = fake_result.summary
+    assert "(1 declared failure)" in format_summary(summary)
+    summary["recovery"]["by_component"] = {"node": {"declared": 1}, "disk": {"declared": 37}}
+    assert "(1 node and 37 disk failures declared)" in format_summary(summary)
+    summary["recovery"]["disk_failures"] = 37
+    assert conclusion_line(fake_result).startswith("Failures: 1 node and 37 disk failures declared")
+    assert ("Disk failures", "37", "") in key_numbers(fake_result)
+
+
+def conclusion_line(run) -> str:
+    from vstack_sim.report import conclusion
+
+    return conclusion(run)[2]

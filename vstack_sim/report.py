@@ -80,6 +80,7 @@ def key_numbers(run) -> list[tuple[str, str, str]]:
     t = rec["time_s"]
     rows += [
         ("Node failures declared / transient", f"{rec['node_failures']:,} / {rec['transient_failures']:,}", ""),
+        ("Disk failures", f"{rec.get('disk_failures', 0):,}", ""),
         ("Recovery time mean / p95 / max",
          " / ".join("n/a" if _stat(t, k) is None else format_duration(t[k]) for k in ("mean", "p95", "max")), ""),
         ("Repair traffic read / written",
@@ -95,6 +96,16 @@ def key_numbers(run) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _declared(recovery: dict, label: str = "declared failure") -> str:
+    """The declared failures the recovery times cover: node failures (``label``), and disk failures
+    when there are any."""
+    nodes = recovery["node_failures"]
+    disks = recovery.get("by_component", {}).get("disk", {}).get("declared", 0)
+    if not disks:
+        return plural(nodes, label)
+    return f"{nodes:,} node and {plural(disks, 'disk failure')} declared"
+
+
 def format_summary(summary: dict, title: str = "") -> str:
     """The short table ``vstack-sim run`` prints: savings, read latency, recovery, losses, migrations."""
     lat = summary["reads"]["latency_ms"]
@@ -108,7 +119,7 @@ def format_summary(summary: dict, title: str = "") -> str:
                         ("degraded", "  degraded")):
         lines.append(f"{label:<26}{_ms(_stat(lat.get(kind), 'p50')):>14}{_ms(_stat(lat.get(kind), 'p99')):>14}")
     rec = "n/a" if _stat(t, "mean") is None else f"{format_duration(t['mean'])} mean, {format_duration(t['max'])} max"
-    lines.append(f"{'recovery time':<26}{rec} ({plural(summary['recovery']['node_failures'], 'declared failure')})")
+    lines.append(f"{'recovery time':<26}{rec} ({_declared(summary['recovery'])})")
     lines.append(f"{'chunks lost':<26}{summary['durability']['chunks_lost']:,}")
     m = summary["migrations"]
     lines.append(f"{'migrations':<26}{m['to_replication']:,} to replication, {m['to_erasure_coding']:,} to EC")
@@ -139,7 +150,7 @@ def conclusion(run) -> list[str]:
     timing = ("" if _stat(t, "mean") is None else
               f", recovered in {format_duration(t['mean'])} on average ({format_duration(t['max'])} at most)")
     lost = s["durability"]["chunks_lost"]
-    recovery = (f"Failures: {plural(rec['node_failures'], 'declared node failure')}{timing}; "
+    recovery = (f"Failures: {_declared(rec, 'declared node failure')}{timing}; "
                 f"{plural(lost, 'chunk')} lost.")
     return [storage, reads, recovery]
 
