@@ -314,7 +314,7 @@ def recovery_split(run) -> Figure:
         if len(y) > 60:
             ax.set_yticks([])
         ax.invert_yaxis()
-        ax.legend(fontsize=9, loc="lower right")
+        ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))   # beside the bars, never over one
     ax.set_xlabel("time since the failure (hours)")
     ax.set_ylabel("declared failure")
     _title(fig, run, "Recovery: detection and repair")
