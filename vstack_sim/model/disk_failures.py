@@ -95,7 +95,8 @@ class DiskFailures:
                           np.nan, np.nan, False, COMPONENTS.index("disk"), disk)
         self.count += 1
         c, s = cl.disks.slots_on(disk)
-        c, s = c[st.slot_has_data[c, s]], s[st.slot_has_data[c, s]]
+        held = st.slot_has_data[c, s]
+        c, s = c[held], s[held]
         cl.fail_disk(disk)
         w.placement.forget_samplers()              # the node's free space changed
         affected = np.unique(c)
@@ -116,10 +117,7 @@ class DiskFailures:
     def _declare(self, disk: int, fid: int) -> None:
         """Detection: the disk's lost slots become repair jobs (those its node's own failure has not queued)."""
         w = self.w
-        st, t = w.state, w.env.now
-        w.failures.set("declared", fid, True)
-        w.failures.set("declared_s", fid, t)
-        w.failures.set("detection_s", fid, t - w.failures.get("time_s", fid))
+        st = w.state
         c, s = w.cluster.disks.slots_on(disk)
         gone = ~st.slot_has_data[c, s]
         w.declare_slots(fid, c[gone], s[gone])

@@ -402,29 +402,15 @@ class RepairScheduler:
 
     def target_failed(self, node: int) -> None:
         """The node receiving these jobs went down: their writes fail, so they go back to the queue now."""
-        jobs = list(self.running_to.get(node, {}).values())
-        for job in jobs:
-            self._release_sources(job)
-            self._release_target(job)
-            job.stop()
-            self._retry(job)
+        self._restart(list(self.running_to.get(node, {}).values()))
         self.running_to.pop(node, None)
-        if jobs:
-            self.dispatch()
 
     def source_failed(self, node: int) -> None:
         """A node some jobs still read from went down: their reads fail, so they start again now
         from other sources (in the exponential time model a job reads when it ends, so nothing fails)."""
         if self.exponential:
             return
-        jobs = list(self.reading_from.get(node, {}).values())
-        for job in jobs:
-            self._release_sources(job)
-            self._release_target(job)
-            job.stop()
-            self._retry(job)
-        if jobs:
-            self.dispatch()
+        self._restart(list(self.reading_from.get(node, {}).values()))
 
     def disk_failed(self, disk: int) -> None:
         """A disk failed under running jobs: those still reading one of its slots, or writing to it, start
@@ -436,7 +422,11 @@ class RepairScheduler:
         jobs = {j.id: j for j in self.reading_from.get(node, {}).values()
                 if any(dk.slot_disk[j.chunk, s] == disk for s, _ in j.sources)}
         jobs.update((j.id, j) for j in self.running_to.get(node, {}).values() if self._write_disk.get(j.id) == disk)
-        for job in jobs.values():
+        self._restart(list(jobs.values()))
+
+    def _restart(self, jobs: list[Job]) -> None:
+        """These running jobs' reads or writes failed: free their streams and queue them again now."""
+        for job in jobs:
             self._release_sources(job)
             self._release_target(job)
             self._write_disk.pop(job.id, None)

@@ -265,16 +265,16 @@ class World:
         t, st = self.env.now, self.state
         self.cluster.dead[node] = True
         self.cluster.version += 1
-        self.failures.set("declared", fid, True)
-        self.failures.set("declared_s", fid, t)
-        self.failures.set("detection_s", fid, t - self.failures.get("time_s", fid))
         self.node_events.append(t, node, int(self.cluster.node_rack[node]), 2)
         self.declare_slots(fid, *st.slots_on(node))
 
     def declare_slots(self, fid: int, c: np.ndarray, s: np.ndarray) -> None:
-        """Failure ``fid`` is declared: these slots (of a dead node or a failed disk) become repair jobs,
-        except those of lost chunks or already queued; its recovery lasts until they are all rebuilt."""
-        st = self.state
+        """Failure ``fid`` is declared now: these slots (of a dead node or a failed disk) become repair
+        jobs, except those of lost chunks or already queued; its recovery lasts until they are all rebuilt."""
+        st, t = self.state, self.env.now
+        self.failures.set("declared", fid, True)
+        self.failures.set("declared_s", fid, t)
+        self.failures.set("detection_s", fid, t - self.failures.get("time_s", fid))
         keep = ~st.lost[c] & (st.job[c, s] == JOB_NONE)
         c, s = c[keep], s[keep]
         self.failures.set("chunks_affected", fid, len(c) * self.weight)
