@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vstack_sim import catalog_source
+from vstack_sim.scenario import catalog_source
 
 
 def main() -> None:

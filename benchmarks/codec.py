@@ -1,6 +1,6 @@
 """Encode/decode throughput of the Reed-Solomon codec beside reedsolo, zfec and pyeclib.
 
-A thin wrapper over :func:`vstack_sim.bench.codec_benchmark` (also behind
+A thin wrapper over :func:`vstack_sim.system.codec.bench.codec_benchmark` (also behind
 ``vstack-sim bench codec``); the figures it prints are the simulator's default codec
 rates (encode, and decode with fragments lost).
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from vstack_sim.bench import codec_benchmark, format_codec_table
+from vstack_sim.system.codec.bench import codec_benchmark, format_codec_table
 
 
 def main() -> None:

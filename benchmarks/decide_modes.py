@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from vstack_sim.redundancy import RedundancyManager
+from vstack_sim.system.manager import RedundancyManager
 
 
 def _time(func, repeats: int) -> tuple[float, float]:

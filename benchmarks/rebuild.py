@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import vstack_sim
-from vstack_sim.interference import p99_ratio
+from vstack_sim.analysis.interference import p99_ratio
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "rebuild-interference.yaml"
 TARGET_S = 120.0

@@ -24,15 +24,15 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from vstack_sim.config import Config
-from vstack_sim.results import run_to_folder
+from vstack_sim.scenario.schema import Config
+from vstack_sim.results.store import run_to_folder
 
 QUIET_SEED = {"name": "seed-serve", "run": {"duration": 60}, "failures": {"node_mttf": 0},
               "workload": {"view_rate": 0}, "migration": {"check_interval": 0}}
 
 
 def start(folder: Path):
-    proc = subprocess.Popen([sys.executable, "-m", "vstack_sim.cli", "serve", str(folder), "--port", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "vstack_sim.cli.main", "serve", str(folder), "--port", "0"],
                             stderr=subprocess.PIPE, text=True)
     line = proc.stderr.readline()
     if " on http://" not in line:

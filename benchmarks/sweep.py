@@ -18,10 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from vstack_sim import executors
-from vstack_sim.config import Config
-from vstack_sim.sweep_spec import make_sweep
-from vstack_sim.sweeps import run_sweep
+from vstack_sim.experiments import executors
+from vstack_sim.scenario.schema import Config
+from vstack_sim.experiments.sweep_spec import make_sweep
+from vstack_sim.experiments.sweeps import run_sweep
 
 
 def base(duration: str) -> Config:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vstack_sim.config import Config
+from vstack_sim.scenario.schema import Config
 
 
 @dataclass

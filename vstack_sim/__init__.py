@@ -2,10 +2,10 @@
 
 Two layers, one direction (see docs/model.md):
 
-* the real system: :mod:`vstack_sim.codec` (GF(2^8) Reed-Solomon),
-  :mod:`vstack_sim.redundancy` (mode selection) and :mod:`vstack_sim.ledger`
+* the real system: :mod:`vstack_sim.system.codec` (GF(2^8) Reed-Solomon),
+  :mod:`vstack_sim.system.manager` (mode selection) and :mod:`vstack_sim.system.ledger`
   (storage accounting). None of these import SimPy.
-* the simulated world (:mod:`vstack_sim.model`, :mod:`vstack_sim.simulation`)
+* the simulated world (:mod:`vstack_sim.model`, :mod:`vstack_sim.model.simulation`)
   drives the real system inside a SimPy clock.
 
 Names are imported lazily so that ``vstack-sim efficiency`` does not pay for
@@ -19,7 +19,7 @@ import importlib
 
 
 def _version() -> str:
-    from .buildinfo import version   # the version setuptools-scm fixed when the package was built
+    from vstack_sim.results.buildinfo import version   # the version setuptools-scm fixed when the package was built
 
     return version()
 
@@ -27,23 +27,23 @@ def _version() -> str:
 __version__ = _version()
 
 _EXPORTS = {
-    "ErasureCoder": "vstack_sim.codec",
-    "Fragment": "vstack_sim.codec",
-    "FragmentManager": "vstack_sim.codec",
-    "InsufficientFragmentsError": "vstack_sim.codec",
-    "RedundancyMode": "vstack_sim.redundancy",
-    "RedundancyManager": "vstack_sim.redundancy",
-    "StorageLedger": "vstack_sim.ledger",
-    "Config": "vstack_sim.config",
-    "simulate": "vstack_sim.simulation",
-    "Result": "vstack_sim.simulation",
-    "load_scenario": "vstack_sim.scenario",
-    "load_result": "vstack_sim.results",
-    "sweep": "vstack_sim.sweeps",
-    "Sweep": "vstack_sim.sweeps",
-    "load_sweep": "vstack_sim.sweep_spec",
-    "compare": "vstack_sim.comparison",
-    "Comparison": "vstack_sim.comparison",
+    "ErasureCoder": "vstack_sim.system.codec",
+    "Fragment": "vstack_sim.system.codec",
+    "FragmentManager": "vstack_sim.system.codec",
+    "InsufficientFragmentsError": "vstack_sim.system.codec",
+    "RedundancyMode": "vstack_sim.system.manager",
+    "RedundancyManager": "vstack_sim.system.manager",
+    "StorageLedger": "vstack_sim.system.ledger",
+    "Config": "vstack_sim.scenario.schema",
+    "simulate": "vstack_sim.model.simulation",
+    "Result": "vstack_sim.model.simulation",
+    "load_scenario": "vstack_sim.scenario.files",
+    "load_result": "vstack_sim.results.store",
+    "sweep": "vstack_sim.experiments.sweeps",
+    "Sweep": "vstack_sim.experiments.sweeps",
+    "load_sweep": "vstack_sim.experiments.sweep_spec",
+    "compare": "vstack_sim.experiments.comparison",
+    "Comparison": "vstack_sim.experiments.comparison",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

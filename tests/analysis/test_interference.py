@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vstack_sim.interference import p99_ratio, windowed_quantile
+from vstack_sim.analysis.interference import p99_ratio, windowed_quantile
 
 
 def synthetic(n_windows=120, per_window=200, scale=1.0, start=0.0, seed=0, window_sd=0.3):

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from vstack_sim import stats
+from vstack_sim.analysis import stats
 
 
 @pytest.mark.parametrize("p,df,table", [(0.975, 1, 12.7062047362), (0.975, 4, 2.7764451052),

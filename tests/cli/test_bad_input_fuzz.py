@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, BeforeValidator
 
-from vstack_sim import units
-from vstack_sim.cli import main
-from vstack_sim.config import Config
+from vstack_sim.scenario import units
+from vstack_sim.cli.main import main
+from vstack_sim.scenario.schema import Config
 
 CASE_TIMEOUT_S = 20
 FUZZ = settings(derandomize=True, deadline=None, database=None,
@@ -243,7 +243,7 @@ def test_validate_exits_0_or_2_with_one_line(workdir, doc):
 def test_tiny_runs_exit_0_with_a_complete_folder_or_2_with_one_line_and_nothing_left(workdir, doc):
     import shutil
 
-    from vstack_sim.folders import is_results_folder
+    from vstack_sim.results.folders import is_results_folder
 
     path = write_text(workdir, doc if isinstance(doc, str) else dump(doc))
     code, out, err = run_main(["run", str(path), "--quiet", "--out", "out"])
@@ -277,7 +277,7 @@ def test_set_overrides_exit_0_or_2_with_one_line(workdir, key, value):
 ])
 def test_hostile_files_in_a_real_subprocess(workdir, text, fragment):
     path = write_text(workdir, text)
-    proc = subprocess.run([sys.executable, "-m", "vstack_sim.cli", "run", str(path), "--quiet"], cwd=workdir,
+    proc = subprocess.run([sys.executable, "-m", "vstack_sim.cli.main", "run", str(path), "--quiet"], cwd=workdir,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("vstack-sim: error: ") and fragment in proc.stderr

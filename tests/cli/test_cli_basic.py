@@ -9,7 +9,7 @@ import types
 
 import pytest
 
-from vstack_sim.cli import build_parser, main, parse_size
+from vstack_sim.cli.main import build_parser, main, parse_size
 
 MIB = 2**20
 
@@ -115,11 +115,11 @@ def test_efficiency_chunk_size_changes_rounding(capsys):
 
 def test_bench_codec_passes_options_and_prints_table(capsys, monkeypatch):
     calls = []
-    fake = types.ModuleType("vstack_sim.bench")
+    fake = types.ModuleType("vstack_sim.system.codec.bench")
     fake.codec_benchmark = lambda **kw: calls.append(kw) or [{"row": 1}]
     fake.format_codec_table = lambda rows: f"TABLE {rows}"
     fake.missing_peers = lambda rows: []
-    monkeypatch.setitem(sys.modules, "vstack_sim.bench", fake)
+    monkeypatch.setitem(sys.modules, "vstack_sim.system.codec.bench", fake)
     import vstack_sim
 
     monkeypatch.setattr(vstack_sim, "bench", fake, raising=False)
@@ -143,7 +143,7 @@ def test_bench_codec_without_the_peers_says_how_to_install_them_in_one_line(caps
 
 
 def test_bench_table_shows_a_decode_that_returns_its_inputs_as_such():
-    from vstack_sim.bench import format_codec_table
+    from vstack_sim.system.codec.bench import format_codec_table
 
     rows = [{"codec": "zfec", "operation": "decode, no loss", "chunk_size": 1, "mb_per_s": 2_182_260.0,
              "ms_per_chunk": 1e-6, "note": "hands back the k input shares, no work", "returns_inputs": True},
@@ -194,11 +194,11 @@ def test_help_exits_0(capsys):
 def test_console_script_subprocess():
     # The real process: exit code and stderr as a shell user sees them.
     ok = subprocess.run(
-        [sys.executable, "-m", "vstack_sim.cli", "efficiency"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "vstack_sim.cli.main", "efficiency"], capture_output=True, text=True, check=False
     )
     assert ok.returncode == 0 and json.loads(ok.stdout)["efficiency"]["storage_savings_percent"] == 44.4
     bad = subprocess.run(
-        [sys.executable, "-m", "vstack_sim.cli", "recommend", "v", "--views", "-5"],
+        [sys.executable, "-m", "vstack_sim.cli.main", "recommend", "v", "--views", "-5"],
         capture_output=True, text=True, check=False,
     )
     assert bad.returncode == 2 and bad.stdout == ""
@@ -206,7 +206,7 @@ def test_console_script_subprocess():
 
 
 def test_cli_import_is_light():
-    code = "import sys, vstack_sim.cli; print(sorted(m for m in ('numpy', 'pandas', 'simpy', 'matplotlib') if m in sys.modules))"
+    code = "import sys, vstack_sim.cli.main; print(sorted(m for m in ('numpy', 'pandas', 'simpy', 'matplotlib') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

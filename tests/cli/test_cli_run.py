@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vstack_sim import plots
-from vstack_sim.cli import main
-from vstack_sim.scenario import schema_markdown
+from vstack_sim.results import plots
+from vstack_sim.cli.main import main
+from vstack_sim.scenario.files import schema_markdown
 
 SMALL = """\
 # A small scenario for CLI tests: 40 videos of 10 chunks, half a day, one permanent failure.
@@ -183,7 +183,7 @@ def test_bad_arguments_exit_2_with_one_line_and_no_folder(argv, fragment, tmp_pa
 
 def test_bad_input_in_a_subprocess_prints_no_traceback(tmp_path):
     (tmp_path / "bad.yaml").write_text("cluster:\n  nodez: 3\n")
-    proc = subprocess.run([sys.executable, "-m", "vstack_sim.cli", "run", "bad.yaml"], cwd=tmp_path,
+    proc = subprocess.run([sys.executable, "-m", "vstack_sim.cli.main", "run", "bad.yaml"], cwd=tmp_path,
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr == "vstack-sim: error: bad.yaml:2: cluster.nodez: unknown key (did you mean 'nodes'?)\n"
@@ -278,7 +278,7 @@ def _default_sigint() -> None:
 
 def _start_run(cwd: Path, *extra) -> subprocess.Popen:
     """A long real run; returns once its temporary folder exists (the simulation is under way)."""
-    proc = subprocess.Popen([sys.executable, "-m", "vstack_sim.cli", "run", "small.yaml", "--quiet",
+    proc = subprocess.Popen([sys.executable, "-m", "vstack_sim.cli.main", "run", "small.yaml", "--quiet",
                              "--set", "run.duration=3650d", "--set", "workload.view_rate=1/s", "--allow-huge", *extra],
                             cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=_default_sigint)
@@ -317,7 +317,7 @@ def test_validate_shows_the_units_the_user_wrote_beside_base_units(tmp_path, cap
     assert code == 0, err
     assert "duration: 604800.0  # 7d" in out and "chunk_size: 2097152  # 2MiB" in out
     assert "disk_bandwidth: 100000000.0  # 100MB/s" in out and "at: 259200.0  # 3d" in out
-    from vstack_sim.scenario import load_scenario
+    from vstack_sim.scenario.files import load_scenario
 
     again = tmp_path / "again.yaml"
     again.write_text(out)
@@ -360,13 +360,13 @@ def test_report_of_broken_folders_is_one_line_naming_the_path(small, capsys):
 
 
 def test_run_into_a_closed_pipe_exits_quietly_with_the_folder_complete(small):
-    proc = subprocess.Popen([sys.executable, "-m", "vstack_sim.cli", "run", "small.yaml", "--quiet", "--out", "o",
+    proc = subprocess.Popen([sys.executable, "-m", "vstack_sim.cli.main", "run", "small.yaml", "--quiet", "--out", "o",
                              "--set", "run.duration=1h"], cwd=small.parent, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     proc.stdout.close()  # like `| head` that has already gone
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0 and err == b""
-    from vstack_sim.folders import is_results_folder
+    from vstack_sim.results.folders import is_results_folder
 
     assert is_results_folder(small.parent / "o") and (small.parent / "o" / "report.html").is_file()
 
@@ -389,7 +389,7 @@ def test_validate_refuses_what_run_refuses(small, capsys, sets, fragment):
 def test_a_full_disk_exits_1_with_one_line_naming_the_folder(small, capsys, monkeypatch):
     import errno
 
-    from vstack_sim import runner
+    from vstack_sim.results import runner
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", "results/.tmp-small-1-ab/tables/reads.csv")

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from vstack_sim.cli import main
-from vstack_sim.executors import SerialExecutor
-from vstack_sim.sweep_spec import load_sweep
-from vstack_sim.sweeps import run_sweep
+from vstack_sim.cli.main import main
+from vstack_sim.experiments.executors import SerialExecutor
+from vstack_sim.experiments.sweep_spec import load_sweep
+from vstack_sim.experiments.sweeps import run_sweep
 
-from sweep_helpers import write_base, write_sweep
+from tests.sweep_builders import write_base, write_sweep
 
 SWEEP = "base: base.yaml\ngrid:\n  redundancy.policy: [adaptive, erasure_coding]\nreplications: {reps}\n"
 
@@ -92,7 +92,7 @@ def test_resume_refuses_a_changed_sweep_file_or_base(tmp_path, monkeypatch, caps
 
 
 def _sweep_cmd(*args):
-    return [sys.executable, "-c", "import sys; from vstack_sim.cli import main; sys.exit(main(sys.argv[1:]))", *args]
+    return [sys.executable, "-c", "import sys; from vstack_sim.cli.main import main; sys.exit(main(sys.argv[1:]))", *args]
 
 
 def test_resume_after_sigkill_keeps_finished_runs_and_ends_like_an_uninterrupted_sweep(tmp_path):

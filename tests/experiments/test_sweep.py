@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 
 import vstack_sim
-from vstack_sim import stats
-from vstack_sim.executors import SerialExecutor
-from vstack_sim.sweeps import Sweep
-from vstack_sim.sweep_spec import SweepError
-from vstack_sim.theory import stripe_mttdl
+from vstack_sim.analysis import stats
+from vstack_sim.experiments.executors import SerialExecutor
+from vstack_sim.experiments.sweeps import Sweep
+from vstack_sim.experiments.sweep_spec import SweepError
+from vstack_sim.analysis.theory import stripe_mttdl
 
-from sweep_helpers import write_base
+from tests.sweep_builders import write_base
 
 POLICIES = {"redundancy.policy": ["adaptive", "replication", "erasure_coding"]}
 
@@ -83,7 +83,7 @@ def test_a_sweep_folder_reads_back_and_each_run_reproduces_alone(policies, tmp_p
     pd.testing.assert_frame_equal(loaded.points, pd.read_csv(policies.path / "points.csv"))
     folder = policies.path / "runs" / policies.runs["folder"][1]
     rerun = vstack_sim.simulate(vstack_sim.load_scenario(folder / "scenario.yaml"))
-    from vstack_sim.results import dump_json
+    from vstack_sim.results.store import dump_json
     assert dump_json(rerun.summary) == (folder / "summary.json").read_text()
     assert not (folder / "figures").exists() and (folder / "report.html").is_file()  # outputs.figures: false
     manifest = json.loads((folder / "manifest.json").read_text())

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import simpy
 
-from vstack_sim.config import ClusterConfig
+from vstack_sim.scenario.schema import ClusterConfig
 from vstack_sim.model.background import DEPTH, BackgroundJob
 from vstack_sim.model.disks import Disks
 

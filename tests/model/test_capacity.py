@@ -7,10 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import config
-from vstack_sim.limits import check
+from tests.builders import config
+from vstack_sim.scenario.limits import check
 from vstack_sim.model.world import World, _rows_that_fit
-from vstack_sim.simulation import Simulation
+from vstack_sim.model.simulation import Simulation
 
 
 def tight(layers: dict, fill: float) -> dict:
@@ -123,7 +123,7 @@ def test_a_conversion_that_does_not_fit_waits_and_goes_ahead_once_it_fits():
     # node has less room than that, the conversion waits (retrying) instead of overfilling a node; it
     # goes ahead once room appears.
     from vstack_sim.model.migration import RETRY_UNAVAILABLE_S
-    from vstack_sim.redundancy import MODE_ERASURE_CODING, MODE_REPLICATION
+    from vstack_sim.system.manager import MODE_ERASURE_CODING, MODE_REPLICATION
 
     size = 3000
     cfg = config({"run": {"duration": "1d"},

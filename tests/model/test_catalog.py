@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from vstack_sim.config import CatalogConfig
+from vstack_sim.scenario.schema import CatalogConfig
 from vstack_sim.model.catalog import build_catalog, hot_fraction_views, total_views_split, zipf_weights
 
 

@@ -4,9 +4,9 @@ out as W chunk-sized requests, so recovery takes what the pipeline arithmetic sa
 import numpy as np
 import pytest
 
-from helpers import config, fail, layout, one_stripe
-from vstack_sim.config import Config
-from vstack_sim.simulation import Simulation, simulate
+from tests.builders import config, fail, layout, one_stripe
+from vstack_sim.scenario.schema import Config
+from vstack_sim.model.simulation import Simulation, simulate
 
 DAY = 86400.0
 S = 2 * 2**20

@@ -8,12 +8,12 @@ import math
 import numpy as np
 import pytest
 
-from helpers import config, fail, layout, one_stripe
-from test_model_capacity import run_checking_capacity, tight
-from test_model_repair import concurrency
-from vstack_sim import plots
-from vstack_sim.simulation import Simulation, simulate
-from vstack_sim.stats import gammainc
+from tests.builders import config, fail, layout, one_stripe
+from tests.model.test_capacity import run_checking_capacity, tight
+from tests.model.test_repair import concurrency
+from vstack_sim.results import plots
+from vstack_sim.model.simulation import Simulation, simulate
+from vstack_sim.analysis.stats import gammainc
 
 DAY = 86400.0
 

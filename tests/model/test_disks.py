@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from helpers import config, fail
-from vstack_sim.config import ClusterConfig
+from tests.builders import config, fail
+from vstack_sim.scenario.schema import ClusterConfig
 from vstack_sim.model.disks import Disks
-from vstack_sim.simulation import Simulation, simulate
+from vstack_sim.model.simulation import Simulation, simulate
 
 S = 2 * 2**20
 

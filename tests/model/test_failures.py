@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from helpers import config, fail, layout, one_stripe
+from tests.builders import config, fail, layout, one_stripe
 from vstack_sim.model.failures import equilibrium_residual_weibull
-from vstack_sim.simulation import simulate
+from vstack_sim.model.simulation import simulate
 
 DAY = 86400.0
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from vstack_sim import load_scenario, simulate
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 # Shortened runs: overrides applied to each shipped file.
 SHORT = {

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from helpers import config, fail, layout, one_stripe
-from vstack_sim.simulation import Simulation, simulate
+from tests.builders import config, fail, layout, one_stripe
+from vstack_sim.model.simulation import Simulation, simulate
 
 S = 2 * 2**20
 F = 699_051

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from helpers import config
-from vstack_sim.simulation import simulate
+from tests.builders import config
+from vstack_sim.model.simulation import simulate
 
 DAY = 86400.0
 H = 3600.0

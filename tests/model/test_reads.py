@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import simpy
 
-from helpers import config, fail, layout, one_stripe
-from vstack_sim.simulation import simulate
+from tests.builders import config, fail, layout, one_stripe
+from vstack_sim.model.simulation import simulate
 
 S = 2 * 2**20
 F = 699_051
@@ -212,7 +212,7 @@ def test_fast_disk_queues_match_a_simpy_resource_model_on_a_contended_workload()
 
 
 def layout_all(cfg):
-    from vstack_sim.simulation import Simulation
+    from vstack_sim.model.simulation import Simulation
     return Simulation(cfg).build().world.state.slot_node[:, 0]
 
 

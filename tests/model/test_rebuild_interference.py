@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vstack_sim import load_scenario, plots, simulate
-from vstack_sim.codec.fragment import fragment_size
-from vstack_sim.interference import p99_ratio
+from vstack_sim import load_scenario, simulate
+from vstack_sim.results import plots
+from vstack_sim.system.codec.fragment import fragment_size
+from vstack_sim.analysis.interference import p99_ratio
 
-SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "rebuild-interference.yaml"
+SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "rebuild-interference.yaml"
 W = 5
 SHORT = {"catalog.chunk_weight": W, "run.duration": "1.3h"}
 FAIL, DECLARED = 30 * 60.0, 45 * 60.0

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import config, fail, frames_equal, layout, one_stripe
-from vstack_sim.simulation import Simulation, simulate
+from tests.builders import config, fail, frames_equal, layout, one_stripe
+from vstack_sim.model.simulation import Simulation, simulate
 
 DAY = 86400.0
 CHUNK = 2 * 2**20

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers import config
+from tests.builders import config
 from vstack_sim import simulate
 
 SMALL = {

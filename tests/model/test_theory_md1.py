@@ -6,9 +6,9 @@ Mean latency through simulate() must match Pollaczek-Khinchine,
 
 import pytest
 
-from helpers import config
-from vstack_sim.simulation import simulate
-from vstack_sim.theory import md1_mean_sojourn
+from tests.builders import config
+from vstack_sim.model.simulation import simulate
+from vstack_sim.analysis.theory import md1_mean_sojourn
 
 S = 2 * 2**20
 SERVICE = 0.004 + S / 50e6

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from helpers import config
+from tests.builders import config
 from vstack_sim.model.failures import FailureProcesses
-from vstack_sim.simulation import Simulation, simulate
+from vstack_sim.model.simulation import Simulation, simulate
 
 DAY = 86400.0
 

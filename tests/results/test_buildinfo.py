@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from vstack_sim import buildinfo
+from vstack_sim.results import buildinfo
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_commit_from_node_strips_the_git_prefix():

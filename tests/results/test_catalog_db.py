@@ -9,12 +9,12 @@ import google_crc32c
 import numpy as np
 import pytest
 
-from helpers import config, fail
-from vstack_sim.catalog_db import CATALOG_FILE, EPOCH, iso_times, node_url, write_catalog
-from vstack_sim.cli import main
-from vstack_sim.codec import ErasureCoder
-from vstack_sim.runner import run_to_folder
-from vstack_sim.simulation import Simulation
+from tests.builders import config, fail
+from vstack_sim.results.catalog_db import CATALOG_FILE, EPOCH, iso_times, node_url, write_catalog
+from vstack_sim.cli.main import main
+from vstack_sim.system.codec import ErasureCoder
+from vstack_sim.results.runner import run_to_folder
+from vstack_sim.model.simulation import Simulation
 
 # 20 videos x 4 chunks on 8 nodes: node 2 fails for good at 1 h (its copies are rebuilt), node 5 goes down
 # at 1 d for 10 d (declared dead, rebuilt elsewhere: its old copies are stale at the end of day 2).
@@ -199,7 +199,7 @@ def test_lost_chunks_have_lost_rows(tmp_path):
 
 
 def test_batches_write_the_same_rows(verified, tmp_path, monkeypatch):
-    import vstack_sim.catalog_db as catalog_db
+    import vstack_sim.results.catalog_db as catalog_db
 
     _, result, conn = verified
     monkeypatch.setattr(catalog_db, "BATCH", 7)     # 80 chunks, 20 videos: many batches and a ragged last one

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from vstack_sim.folders import (
+from vstack_sim.results.folders import (
     LOCK_NAME,
     AtomicFolder,
     FolderError,
@@ -22,7 +22,7 @@ from vstack_sim.folders import (
     next_free,
     why_not_replaceable,
 )
-from vstack_sim.runner import choose_target, run_to_folder
+from vstack_sim.results.runner import choose_target, run_to_folder
 
 TESTS = Path(__file__).resolve().parent
 
@@ -208,7 +208,7 @@ def test_proc_is_refused_with_one_line():
 _HOLD = """
 import sys, time
 sys.path.insert(0, {tests!r})
-from vstack_sim.folders import AtomicFolder
+from vstack_sim.results.folders import AtomicFolder
 with AtomicFolder({target!r}) as folder:
     print(folder.tmp, flush=True)
     time.sleep(60)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from vstack_sim import plots
-from conftest import make_fake_result
+from vstack_sim.results import plots
+from tests.conftest import make_fake_result
 
 
 def png_bytes(fig) -> bytes:
@@ -163,7 +163,7 @@ def test_migrations_count_by_direction(fake_result):
 
 
 def test_works_on_a_folder_read_back(tmp_path, fake_result):
-    from vstack_sim.results import load_result, write_data
+    from vstack_sim.results.store import load_result, write_data
 
     write_data(tmp_path, fake_result.config, fake_result.summary, fake_result.tables, {})
     loaded = load_result(tmp_path)

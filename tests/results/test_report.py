@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 import re
 
-from vstack_sim.config import Config
-from vstack_sim.report import build_report, format_summary, key_numbers
-from vstack_sim.runner import run_to_folder
-from conftest import make_fake_result
+from vstack_sim.scenario.schema import Config
+from vstack_sim.results.report import build_report, format_summary, key_numbers
+from vstack_sim.results.runner import run_to_folder
+from tests.conftest import make_fake_result
 
 
 def snapshot(folder):
@@ -81,8 +81,8 @@ def test_format_summary_without_reads_of_a_kind(fake_result):
 
 
 def test_report_opens_with_a_three_line_conclusion_from_the_ledger(tmp_path, fake_result, fake_simulate):
-    from vstack_sim.report import conclusion
-    from vstack_sim.units import format_bytes
+    from vstack_sim.results.report import conclusion
+    from vstack_sim.scenario.units import format_bytes
 
     lines = conclusion(fake_result)
     size = fake_result.config.catalog.chunk_size
@@ -101,7 +101,7 @@ def test_report_opens_with_a_three_line_conclusion_from_the_ledger(tmp_path, fak
 
 
 def test_report_says_whether_the_reads_table_is_a_sample(fake_result):
-    from vstack_sim.report import reads_note
+    from vstack_sim.results.report import reads_note
 
     assert reads_note(fake_result).startswith("tables/reads.csv holds every one of the run's 60 chunk reads")
     fake_result.summary["reads"]["count"] = 6000
@@ -109,7 +109,7 @@ def test_report_says_whether_the_reads_table_is_a_sample(fake_result):
 
 
 def test_plurals():
-    from vstack_sim.report import plural
+    from vstack_sim.results.report import plural
 
     assert plural(1, "declared failure") == "1 declared failure"
     assert plural(2, "declared failure") == "2 declared failures"
@@ -121,7 +121,7 @@ HOSTILE = "Title\n```\n# heading\n    indented <script>alert(1)</script> [link](
 
 
 def test_description_is_inert_in_report_md_and_cannot_leave_or_open_a_fence(tmp_path, fake_simulate):
-    from vstack_sim.report import markdown_text
+    from vstack_sim.results.report import markdown_text
 
     base = make_fake_result().config
     config = Config.model_validate({**base.model_dump(), "description": HOSTILE})
@@ -138,7 +138,7 @@ def test_description_is_inert_in_report_md_and_cannot_leave_or_open_a_fence(tmp_
 
 
 def test_the_printed_recovery_line_counts_the_disk_failures_its_times_cover(fake_result):
-    from vstack_sim.report import format_summary
+    from vstack_sim.results.report import format_summary
 
     summary = fake_result.summary
     assert "(1 declared failure)" in format_summary(summary)
@@ -150,6 +150,6 @@ def test_the_printed_recovery_line_counts_the_disk_failures_its_times_cover(fake
 
 
 def conclusion_line(run) -> str:
-    from vstack_sim.report import conclusion
+    from vstack_sim.results.report import conclusion
 
     return conclusion(run)[2]

@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vstack_sim import load_result, plots
-from vstack_sim.manifest import build_manifest
-from vstack_sim.results import TABLES, ResultsError, dump_json, read_table, write_data, write_table
-from vstack_sim.runner import run_to_folder
-from vstack_sim.scenario import config_sha256, to_yaml
+from vstack_sim import load_result
+from vstack_sim.results import plots
+from vstack_sim.results.manifest import build_manifest
+from vstack_sim.results.store import TABLES, ResultsError, dump_json, read_table, write_data, write_table
+from vstack_sim.results.runner import run_to_folder
+from vstack_sim.scenario.files import config_sha256, to_yaml
 
 TESTS = Path(__file__).resolve().parent
 
@@ -57,7 +58,7 @@ def test_manifest_git_commit_is_the_build_record_not_the_working_folders_reposit
                                                                                    fake_simulate, monkeypatch):
     import subprocess
 
-    from vstack_sim.buildinfo import build_info
+    from vstack_sim.results.buildinfo import build_info
 
     other = tmp_path / "someone-elses-repo"
     other.mkdir()
@@ -99,7 +100,7 @@ def test_a_full_disk_names_the_results_folder_and_leaves_nothing(tmp_path, fake_
                                                                  monkeypatch):
     import errno
 
-    from vstack_sim import runner
+    from vstack_sim.results import runner
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", "/somewhere/.tmp-x/tables/reads.csv")
@@ -143,7 +144,7 @@ def test_tables_round_trip_with_empty_text_and_nan(tmp_path, fake_result):
 
 
 def test_csv_and_json_are_byte_stable(tmp_path, fake_result):
-    from conftest import make_fake_result
+    from tests.conftest import make_fake_result
 
     write_data(tmp_path / "a", fake_result.config, fake_result.summary, fake_result.tables, {})
     other = make_fake_result()
@@ -189,8 +190,8 @@ def test_build_manifest_without_argv_uses_sys_argv(fake_result):
 _SLOW_RUN = """
 import sys, time
 sys.path.insert(0, {tests!r})
-from conftest import make_fake_result
-from vstack_sim.runner import run_to_folder
+from tests.conftest import make_fake_result
+from vstack_sim.results.runner import run_to_folder
 
 def slow(config, progress=None):
     print("started", flush=True)
@@ -238,7 +239,7 @@ def test_killed_process_leftover_is_removed_by_the_next_run(tmp_path, fake_resul
 
 
 def test_committed_example_is_a_small_complete_results_folder():
-    example = TESTS.parent / "results" / "example-seed"
+    example = TESTS.parents[1] / "results" / "example-seed"
     size = sum(p.stat().st_size for p in example.rglob("*") if p.is_file())
     assert size <= 5 * 2**20
     loaded = load_result(example)

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import config
-from vstack_sim.catalog_source import load_videos_csv
-from vstack_sim.cli import main
-from vstack_sim.runner import run_to_folder
-from vstack_sim.scenario import SCENARIO_DIR, ScenarioError, load_scenario
-from vstack_sim.simulation import Simulation
+from tests.builders import config
+from vstack_sim.scenario.catalog_source import load_videos_csv
+from vstack_sim.cli.main import main
+from vstack_sim.results.runner import run_to_folder
+from vstack_sim.scenario.files import SCENARIO_DIR, ScenarioError, load_scenario
+from vstack_sim.model.simulation import Simulation
 
 
 def write(tmp_path: Path, text: str, name: str = "videos.csv") -> Path:

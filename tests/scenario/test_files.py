@@ -8,8 +8,8 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from vstack_sim.config import Config
-from vstack_sim.scenario import (
+from vstack_sim.scenario.schema import Config
+from vstack_sim.scenario.files import (
     ScenarioError,
     canonical_json,
     config_sha256,
@@ -21,7 +21,7 @@ from vstack_sim.scenario import (
     to_yaml,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

@@ -3,8 +3,8 @@
 import pytest
 from pydantic import ValidationError
 
-from vstack_sim.config import Config, validation_error_line
-from vstack_sim.units import parse_duration, parse_frequency, parse_rate, parse_size
+from vstack_sim.scenario.schema import Config, validation_error_line
+from vstack_sim.scenario.units import parse_duration, parse_frequency, parse_rate, parse_size
 
 
 def test_units_convert_to_base_units():
@@ -60,7 +60,7 @@ def test_config_is_frozen():
 
 
 def test_ingest_bytes_of_the_capacity_check_equal_the_ledger_at_ingest():
-    from vstack_sim.simulation import Simulation
+    from vstack_sim.model.simulation import Simulation
 
     for weight, policy in ((1, "adaptive"), (7, "adaptive"), (1, "erasure_coding")):
         data = {"catalog": {"videos": 120, "chunks_per_video": 4, "chunk_weight": weight},

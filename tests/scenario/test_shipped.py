@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vstack_sim.shipped import _one_line, _short_duration, shipped_table
+from vstack_sim.scenario.shipped import _one_line, _short_duration, shipped_table
 
 
 def test_every_shipped_scenario_has_a_row_with_its_duration():

@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import config
-from vstack_sim.redundancy import RedundancyManager
-from vstack_sim.runner import run_to_folder
+from tests.builders import config
+from vstack_sim.system.manager import RedundancyManager
+from vstack_sim.results.runner import run_to_folder
 
 START_TIMEOUT = 60.0
 
@@ -29,7 +29,7 @@ class Server:
 
     def __init__(self, folder: Path, *args: str, env: dict | None = None):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "vstack_sim.cli", "serve", str(folder), "--port", "0", *args],
+            [sys.executable, "-m", "vstack_sim.cli.main", "serve", str(folder), "--port", "0", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, **(env or {})}, start_new_session=True)
         self.lines: queue.Queue = queue.Queue()
@@ -228,7 +228,7 @@ def test_eight_threads_of_overrides_and_reads(server, fresh):
 
 def test_folder_without_catalog_exits_2_with_how_to_build_it(fresh):
     (fresh / "catalog.sqlite").unlink()
-    proc = subprocess.run([sys.executable, "-m", "vstack_sim.cli", "serve", str(fresh), "--port", "0"],
+    proc = subprocess.run([sys.executable, "-m", "vstack_sim.cli.main", "serve", str(fresh), "--port", "0"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr

@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 import reedsolo
 
-from vstack_sim.codec.checksum import crc32c_hex
-from vstack_sim.codec import (
+from vstack_sim.system.codec.checksum import crc32c_hex
+from vstack_sim.system.codec import (
     ErasureCoder,
     Fragment,
     FragmentManager,
     InsufficientFragmentsError,
     fragment_size,
 )
-from vstack_sim.codec import gf
+from vstack_sim.system.codec import gf
 
 MiB = 2**20
 
@@ -378,7 +378,7 @@ def test_two_mebibyte_chunk_round_trip_with_two_data_fragments_lost():
 
 
 def test_codec_benchmark_smoke():
-    from vstack_sim.bench import OPERATIONS, codec_benchmark, format_codec_table
+    from vstack_sim.system.codec.bench import OPERATIONS, codec_benchmark, format_codec_table
 
     rows = codec_benchmark(chunk_size=8192, repeats=1, peers=False)
     for codec in ("vstack_sim numpy", "vstack_sim reedsolo", "replication x3"):
@@ -404,8 +404,8 @@ def test_codec_benchmark_smoke():
 
 def _codec_errors():
     """One instance of every exception class the codec package defines."""
-    from vstack_sim.codec import coder, fragment, manager
-    from vstack_sim.codec.coder import DecodeFailure
+    from vstack_sim.system.codec import coder, fragment, manager
+    from vstack_sim.system.codec.coder import DecodeFailure
 
     made = {InsufficientFragmentsError: InsufficientFragmentsError("2 of 3 fragments valid", valid=2, needed=3,
                                                                     corrupt=(1, 4)),

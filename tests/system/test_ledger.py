@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from vstack_sim.ledger import (
+from vstack_sim.system.ledger import (
     CHUNK_FRAGMENTS_COLUMNS,
     OVERHEAD_KEYS,
     VIDEO_STATS_COLUMNS,
@@ -15,7 +15,7 @@ from vstack_sim.ledger import (
     StorageLedger,
     VideoStatsRecord,
 )
-from vstack_sim.redundancy import MODE_ERASURE_CODING, MODE_REPLICATION, RedundancyManager
+from vstack_sim.system.manager import MODE_ERASURE_CODING, MODE_REPLICATION, RedundancyManager
 
 MIB = 2**20
 
@@ -177,7 +177,7 @@ def test_table_record_shapes_match_the_seed_schema():
 
 
 def test_config_checks_report_and_plots_get_per_chunk_bytes_and_savings_from_the_ledger():
-    from vstack_sim.config import Config
+    from vstack_sim.scenario.schema import Config
 
     cfg = Config()
     ledger = StorageLedger.for_settings(cfg.redundancy, cfg.catalog.chunk_size)

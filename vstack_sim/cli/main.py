@@ -24,7 +24,7 @@ import sys
 from typing import NoReturn, Sequence
 
 from vstack_sim import __version__
-from vstack_sim.units import parse_size
+from vstack_sim.scenario.units import parse_size
 
 PROG = "vstack-sim"
 
@@ -94,7 +94,7 @@ def _print_json(obj) -> None:
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
-    from vstack_sim.redundancy import RedundancyManager
+    from vstack_sim.system.manager import RedundancyManager
 
     manager = RedundancyManager(popularity_threshold=args.threshold)
     _print_json(manager.recommend(args.video_id, args.views))
@@ -131,7 +131,7 @@ _EFFICIENCY_FLAGS = {
 
 
 def _cmd_efficiency(args: argparse.Namespace) -> int:
-    from vstack_sim.redundancy import RedundancyManager
+    from vstack_sim.system.manager import RedundancyManager
 
     try:
         manager = RedundancyManager(
@@ -174,7 +174,7 @@ def _add_efficiency(subparsers) -> None:
 
 def _cmd_bench_codec(args: argparse.Namespace) -> int:
     # Imported here: the benchmark pulls in the codec and its optional peers.
-    from vstack_sim import bench
+    from vstack_sim.system.codec import bench
 
     rows = bench.codec_benchmark(chunk_size=args.chunk_size, repeats=args.repeats, peers=args.peers)
     print(bench.format_codec_table(rows))
@@ -222,21 +222,21 @@ def _add_scenario_options(p) -> None:
 
 def _resolve_checked(args: argparse.Namespace):
     """The scenario with every check ``run`` makes before it allocates (``validate`` makes the same)."""
-    from vstack_sim import limits, scenario
+    from vstack_sim.scenario import limits, files
 
-    config = scenario.resolve(args.scenario, args.sets, args.seed)
+    config = files.resolve(args.scenario, args.sets, args.seed)
     limits.check(config, allow_huge=args.allow_huge)
     return config
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from vstack_sim import report, results, runner
+    from vstack_sim.results import report, store, runner
 
     config = _resolve_checked(args)
     note = lambda line: print(f"{PROG}: {line}", file=sys.stderr)  # noqa: E731
     folder = runner.run_to_folder(config, out=args.out, force=args.force, quiet=args.quiet, argv=args.argv,
                                   echo=note, allow_huge=args.allow_huge)
-    loaded = results.load_result(folder)
+    loaded = store.load_result(folder)
     print(report.format_summary(loaded.summary, title=f"{config.name}: random seed {config.run.seed}"))
     print(f"results: {folder}")
     return 0
@@ -259,10 +259,10 @@ def _add_run(subparsers) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from vstack_sim import scenario
+    from vstack_sim.scenario import files
 
     _resolve_checked(args)  # the checks run makes; the text below shows the values as the user wrote them
-    print(scenario.resolve_as_written(args.scenario, args.sets, args.seed), end="")
+    print(files.resolve_as_written(args.scenario, args.sets, args.seed), end="")
     return 0
 
 
@@ -279,7 +279,7 @@ def _add_validate(subparsers) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from vstack_sim import report
+    from vstack_sim.results import report
 
     print(report.build_report(args.result_dir))
     return 0
@@ -296,12 +296,12 @@ def _add_report(subparsers) -> None:
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
-    from vstack_sim import scenario
+    from vstack_sim.scenario import files
 
     if args.schema:
-        print(scenario.schema_markdown(), end="")
+        print(files.schema_markdown(), end="")
     else:
-        from vstack_sim import shipped
+        from vstack_sim.scenario import shipped
 
         print(shipped.format_shipped_table(shipped.shipped_table()))
     return 0
@@ -323,10 +323,11 @@ def _add_scenario(subparsers) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from vstack_sim import comparison as compare
-    from vstack_sim import executors, folders, runner
-    from vstack_sim.sweeps import check_out, run_sweep
-    from vstack_sim.sweep_spec import load_sweep
+    from vstack_sim.experiments import comparison as compare
+    from vstack_sim.experiments import executors
+    from vstack_sim.results import folders, runner
+    from vstack_sim.experiments.sweeps import check_out, run_sweep
+    from vstack_sim.experiments.sweep_spec import load_sweep
 
     from pathlib import Path
 
@@ -380,8 +381,8 @@ def _add_sweep(subparsers) -> None:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from vstack_sim import folders, runner
-    from vstack_sim.comparison import compare
+    from vstack_sim.results import folders, runner
+    from vstack_sim.experiments.comparison import compare
 
     comparison = compare(*args.result_dirs)
     out = args.out
@@ -409,7 +410,7 @@ def _add_compare(subparsers) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from vstack_sim import demos
+    from vstack_sim.system import demos
 
     if args.target == "storage":
         print(demos.format_tables(demos.storage_savings(), demos.STORAGE_TITLES))
@@ -447,7 +448,7 @@ def _add_demo(subparsers) -> None:
 
 
 def _cmd_catalog(args: argparse.Namespace) -> int:
-    from vstack_sim import catalog_db
+    from vstack_sim.results import catalog_db
 
     print(catalog_db.build_catalog_for_folder(args.result_dir))
     return 0
@@ -471,9 +472,9 @@ def _port(text: str) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from vstack_sim import serve
+    from vstack_sim.service import app
 
-    return serve.serve(args.result_dir, host=args.host, port=args.port)
+    return app.serve(args.result_dir, host=args.host, port=args.port)
 
 
 def _add_serve(subparsers) -> None:

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import stats
-from .units import format_bytes, format_duration
+from vstack_sim.analysis import stats
+from vstack_sim.scenario.units import format_bytes, format_duration
 
 KEY_METRICS = (
     ("storage.storage_savings_percent", "storage savings at the end", "pct"),
@@ -165,7 +165,7 @@ class Group:
         return [int(s) for s in self.rows["run.seed"]] if "run.seed" in self.rows else []
 
     def interval(self, metric: str, level: float = 0.95) -> stats.Interval:
-        from .sweeps import metric_interval
+        from vstack_sim.experiments.sweeps import metric_interval
 
         return metric_interval(self.rows, metric, self.stop_at_first_loss, level)
 
@@ -176,7 +176,7 @@ class Group:
 
 
 def _flat_row(summary: dict) -> dict:
-    from .sweeps import summary_row
+    from vstack_sim.experiments.sweeps import summary_row
 
     return summary_row(summary)
 
@@ -193,8 +193,8 @@ def groups_of_sweep(sweep) -> list[Group]:
 
 
 def _groups(item, label: str | None) -> list[Group]:
-    from .results import LoadedResult, ResultsError, load_result
-    from .sweeps import Sweep
+    from vstack_sim.results.store import LoadedResult, ResultsError, load_result
+    from vstack_sim.experiments.sweeps import Sweep
 
     if isinstance(item, Sweep):
         groups = groups_of_sweep(item)
@@ -281,9 +281,9 @@ class Comparison:
 
     def write(self, out: str | Path) -> Path:
         """``comparison.csv``, ``differences.csv`` and a self-contained ``report.html`` in ``out``."""
-        from . import sweep_report
-        from .folders import AtomicFolder
-        from .results import write_table
+        from vstack_sim.experiments import sweep_report
+        from vstack_sim.results.folders import AtomicFolder
+        from vstack_sim.results.store import write_table
 
         with AtomicFolder(Path(out)) as folder:
             write_table(self.table, folder.tmp / "comparison.csv")

@@ -70,7 +70,7 @@ def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
-        ctx.set_forkserver_preload(["vstack_sim.sweeps"])  # workers fork with the simulator imported
+        ctx.set_forkserver_preload(["vstack_sim.experiments.sweeps"])  # workers fork with the simulator imported
     return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=ctx)
 
 

@@ -1,7 +1,7 @@
 """Figures and the self-contained ``report.html`` of a sweep folder and of a comparison.
 
 Each figure function returns a matplotlib Figure (built without pyplot, as in
-:mod:`vstack_sim.plots`, and saved without metadata so the PNGs are
+:mod:`vstack_sim.results.plots`, and saved without metadata so the PNGs are
 byte-stable):
 
 * :func:`metric_vs_parameter`: a metric's mean against one grid key with its
@@ -12,7 +12,7 @@ byte-stable):
 * :func:`pareto`: storage savings against read p99 and against durability
   across points, with error bars both ways and the non-dominated points joined;
 * :func:`mttdl_vs_parameter`: MTTDL with its exponential interval and, where a
-  point is the birth-death chain (:func:`vstack_sim.theory.stripe_mttdl`), the
+  point is the birth-death chain (:func:`vstack_sim.analysis.theory.stripe_mttdl`), the
   exact chain on the same axes.
 """
 
@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .comparison import KEY_METRICS, LABELS, Group, format_interval, groups_of_sweep, paired_table
-from .plots import _ecdf, _latency_scale, _new, _no_data, save_figure
+from vstack_sim.experiments.comparison import KEY_METRICS, LABELS, Group, format_interval, groups_of_sweep, paired_table
+from vstack_sim.results.plots import _ecdf, _latency_scale, _new, _no_data, save_figure
 
 _CSS = ("body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#222}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}"
@@ -43,7 +43,7 @@ MAX_CDF_ROWS = 20_000
 
 def _axis_label(key: str) -> str:
     """The key with its base unit, e.g. ``failures.node_mttf (seconds)``."""
-    from .scenario import schema_rows
+    from vstack_sim.scenario.files import schema_rows
 
     unit = next((r["unit"] for r in schema_rows() if r["key"] == key), "")
     return f"{key} ({unit})" if unit else key
@@ -51,7 +51,7 @@ def _axis_label(key: str) -> str:
 
 def _metric_label(metric: str) -> str:
     """A metric's label with its unit, e.g. ``read p99, all reads (ms)``."""
-    from .comparison import UNITS
+    from vstack_sim.experiments.comparison import UNITS
 
     unit = {"pct": "%", "ms": "ms", "s": "s", "bytes": "bytes"}.get(UNITS.get(metric, ""), "")
     label = LABELS.get(metric, metric)
@@ -189,7 +189,7 @@ def pareto(groups: list[Group], title: str = ""):
 
 def mttdl_vs_parameter(sweep, key: str | None = None):
     """MTTDL per point with its exponential 95 % interval, and the exact chain where a point is that chain."""
-    from .theory import stripe_mttdl
+    from vstack_sim.analysis.theory import stripe_mttdl
 
     spec = sweep.spec
     rows = sweep.points[sweep.points["metric"] == "durability.mttdl_s"]
@@ -248,7 +248,7 @@ def sweep_figures(sweep) -> dict:
 
 def _paired_html(sweep, metrics: list[str]) -> str:
     """One table: a row per metric and compared point, the difference with its interval."""
-    from .comparison import format_difference
+    from vstack_sim.experiments.comparison import format_difference
 
     e = html.escape
     by = sweep.spec.compare.by

@@ -1,8 +1,8 @@
 """Sweeps: a grid of scenarios x replications, run on any executor, with intervals and paired comparisons.
 
 ``vstack_sim.sweep(base, grid=..., zip=..., replications=..., executor=..., out=...)``
-expands the grid (:mod:`vstack_sim.sweep_spec`), validates every point, runs
-every (point, replication) on the executor (:mod:`vstack_sim.executors`) and
+expands the grid (:mod:`vstack_sim.experiments.sweep_spec`), validates every point, runs
+every (point, replication) on the executor (:mod:`vstack_sim.experiments.executors`) and
 returns a :class:`Sweep`:
 
 * ``Sweep.runs``: one row per run: point, replication, seed, folder, the grid
@@ -36,13 +36,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import stats
-from .config import Config
-from .folders import AtomicFolder
-from .manifest import build_manifest
-from .results import ResultsError, dump_json, load_result, write_data
-from .scenario import config_dict, to_yaml
-from .sweep_spec import RunSpec, SweepError, SweepSpec, load_sweep, make_sweep
+from vstack_sim.analysis import stats
+from vstack_sim.scenario.schema import Config
+from vstack_sim.results.folders import AtomicFolder
+from vstack_sim.results.manifest import build_manifest
+from vstack_sim.results.store import ResultsError, dump_json, load_result, write_data
+from vstack_sim.scenario.files import config_dict, to_yaml
+from vstack_sim.experiments.sweep_spec import RunSpec, SweepError, SweepSpec, load_sweep, make_sweep
 
 RUN_COLUMNS = ("point", "replication", "seed", "folder")
 """The bookkeeping columns that start every row of runs.csv."""
@@ -55,8 +55,8 @@ ANY_LOSS = "durability.any_loss"
 def execute_run(task: dict) -> dict:
     """Simulate one run; with ``task["target"]`` also build its results folder in a scratch folder
     and return the files (the client writes them), so workers need no shared filesystem."""
-    from . import report
-    from .simulation import simulate
+    from vstack_sim.results import report
+    from vstack_sim.model.simulation import simulate
 
     config: Config = task["config"]
     t0 = time.perf_counter()
@@ -219,7 +219,7 @@ class Sweep:
 
     def compare(self, metric: str, by: str | None = None, baseline=None, level: float = 0.95) -> pd.DataFrame:
         """Paired differences ``metric(value) - metric(baseline)`` per replication, with a t-interval."""
-        from .comparison import paired_table
+        from vstack_sim.experiments.comparison import paired_table
 
         return paired_table(self, metric, by, baseline, level)
 
@@ -281,7 +281,7 @@ def run_sweep(spec: SweepSpec, executor=None, out: str | Path | None = None, res
               progress: bool | None = None, argv: Sequence[str] | None = None,
               on_start: Callable[[str], None] | None = None) -> Sweep:
     """Run a validated :class:`SweepSpec`; see :func:`sweep`."""
-    from .executors import map_batched, process_pool
+    from vstack_sim.experiments.executors import map_batched, process_pool
 
     runs = spec.runs()
     folder = Path(out) if out is not None else None
@@ -337,8 +337,8 @@ def run_sweep(spec: SweepSpec, executor=None, out: str | Path | None = None, res
 
 
 def _finish_folder(result: Sweep, wall_s: float) -> None:
-    from . import sweep_report
-    from .results import write_table
+    from vstack_sim.experiments import sweep_report
+    from vstack_sim.results.store import write_table
 
     folder = result.path
     write_table(result.runs, folder / "runs.csv")

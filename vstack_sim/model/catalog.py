@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import CatalogConfig
+from vstack_sim.scenario.schema import CatalogConfig
 
 
 def zipf_weights(n: int, alpha: float) -> np.ndarray:
@@ -118,7 +118,7 @@ def build_catalog(cfg: CatalogConfig, threshold: int, rng: np.random.Generator) 
 
 def _catalog_from_source(cfg: CatalogConfig) -> Catalog:
     """The catalog of a ``catalog.source`` file: its lengths and views; popularity in proportion to views."""
-    from ..catalog_source import load_videos_csv
+    from vstack_sim.scenario.catalog_source import load_videos_csv
 
     src = load_videos_csv(cfg.source)
     counts = src.chunk_counts(cfg.chunk_size).astype(np.int64)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import ClusterConfig
-from .disks import Disks
+from vstack_sim.scenario.schema import ClusterConfig
+from vstack_sim.model.disks import Disks
 
 
 class Cluster:

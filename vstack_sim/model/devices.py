@@ -24,7 +24,7 @@ import math
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from ..stats import gammainc
+from vstack_sim.analysis.stats import gammainc
 
 DISTRIBUTIONS = ("deterministic", "lognormal", "gamma")
 BLOCK = 1 << 16
@@ -212,7 +212,7 @@ class PositioningTimes:
         return m, var + m * m
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
-        """P(X <= x), for the numerical integrals in :mod:`vstack_sim.theory`."""
+        """P(X <= x), for the numerical integrals in :mod:`vstack_sim.analysis.theory`."""
         x = np.asarray(x, dtype=np.float64)
         if self.deterministic:
             return (x >= self.mean).astype(np.float64)

@@ -34,8 +34,8 @@ import math
 
 import numpy as np
 
-from .failures import equilibrium_residual_weibull
-from .world import COMPONENTS, FAILURE_KINDS, FAILURE_SOURCES
+from vstack_sim.model.failures import equilibrium_residual_weibull
+from vstack_sim.model.world import COMPONENTS, FAILURE_KINDS, FAILURE_SOURCES
 
 
 class DiskFailures:

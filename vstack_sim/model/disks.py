@@ -37,8 +37,8 @@ from bisect import bisect_right
 
 import numpy as np
 
-from ..config import ClusterConfig
-from .devices import PositioningTimes
+from vstack_sim.scenario.schema import ClusterConfig
+from vstack_sim.model.devices import PositioningTimes
 
 
 class Disks:

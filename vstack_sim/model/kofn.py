@@ -2,17 +2,17 @@
 repair and conversion.
 
 A replicated chunk needs 1 replica and never decodes. An erasure-coded chunk
-needs k fragments; the codec says which to prefer (:func:`~vstack_sim.codec.systematic_order`:
+needs k fragments; the codec says which to prefer (:func:`~vstack_sim.system.codec.systematic_order`:
 data fragments first) and when the chunk must be decoded
-(:func:`~vstack_sim.codec.needs_decode`: a parity fragment among those used).
+(:func:`~vstack_sim.system.codec.needs_decode`: a parity fragment among those used).
 Rebuilding a fragment (repair) always runs the decoder over the k fragments read.
 Decode time is bytes read / decode throughput.
 """
 
 from __future__ import annotations
 
-from ..codec import needs_decode, systematic_order
-from ..redundancy import MODE_REPLICATION
+from vstack_sim.system.codec import needs_decode, systematic_order
+from vstack_sim.system.manager import MODE_REPLICATION
 
 
 def choose(mode: int, usable, need: int, *, extra: int = 0, preferred=None) -> list[int]:

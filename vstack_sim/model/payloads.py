@@ -17,8 +17,8 @@ from __future__ import annotations
 import google_crc32c
 import numpy as np
 
-from ..codec import ErasureCoder, Fragment, FragmentManager, InsufficientFragmentsError
-from ..redundancy import MODE_REPLICATION
+from vstack_sim.system.codec import ErasureCoder, Fragment, FragmentManager, InsufficientFragmentsError
+from vstack_sim.system.manager import MODE_REPLICATION
 
 MAX_PAYLOAD_BYTES = 512 * 2**20
 

@@ -34,10 +34,10 @@ from __future__ import annotations
 import heapq
 import numpy as np
 
-from ..codec import needs_decode
-from ..redundancy import MODE_REPLICATION
-from .kofn import choose, decode_time
-from .records import Table
+from vstack_sim.system.codec import needs_decode
+from vstack_sim.system.manager import MODE_REPLICATION
+from vstack_sim.model.kofn import choose, decode_time
+from vstack_sim.model.records import Table
 
 KINDS = ("replication", "erasure_coding", "degraded", "failed")
 REASONS = ("none", "unavailable", "lost")

@@ -53,10 +53,10 @@ import math
 
 import numpy as np
 
-from .background import BackgroundJob
-from .kofn import choose, decode_time
-from .records import Table
-from .state import JOB_NONE, JOB_PENDING, JOB_RUNNING
+from vstack_sim.model.background import BackgroundJob
+from vstack_sim.model.kofn import choose, decode_time
+from vstack_sim.model.records import Table
+from vstack_sim.model.state import JOB_NONE, JOB_PENDING, JOB_RUNNING
 
 DEFER_LIMIT = 64
 

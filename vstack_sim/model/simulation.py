@@ -18,15 +18,15 @@ from typing import Callable
 
 import numpy as np
 
-from .config import Config
-from .metrics import build_summary, read_latency_summary, timeline_table
-from .model.disk_failures import DiskFailures
-from .model.failures import FailureProcesses
-from .model.migration import Migrator
-from .model.reads import ReadPath
-from .model.repair import RepairScheduler
-from .model.workload import Workload
-from .model.world import MODES, World
+from vstack_sim.scenario.schema import Config
+from vstack_sim.model.metrics import build_summary, read_latency_summary, timeline_table
+from vstack_sim.model.disk_failures import DiskFailures
+from vstack_sim.model.failures import FailureProcesses
+from vstack_sim.model.migration import Migrator
+from vstack_sim.model.reads import ReadPath
+from vstack_sim.model.repair import RepairScheduler
+from vstack_sim.model.workload import Workload
+from vstack_sim.model.world import MODES, World
 
 TABLE_NAMES = ("reads", "views", "failures", "repairs", "migrations", "storage_timeline", "losses",
                "videos", "node_events")
@@ -80,7 +80,7 @@ class Simulation:
         w = self.world = World(self.config)
         w.repair = RepairScheduler(w)
         if self.config.codec.verify_payloads:
-            from .model.payloads import PayloadStore   # needs the codec only when bytes are carried
+            from vstack_sim.model.payloads import PayloadStore   # needs the codec only when bytes are carried
 
             w.payloads = PayloadStore(w)
         w.ingest()
@@ -101,7 +101,7 @@ class Simulation:
         self.failures.start()
         self.world.disk_failures.start()
         if self.config.failures.trace is not None:
-            from .model.failure_trace import replay_trace
+            from vstack_sim.scenario.failure_trace import replay_trace
 
             cl = self.world.cluster
             replay_trace(self.failures, self.config.failures.trace, cl.n_nodes, cl.n_racks)
@@ -167,7 +167,7 @@ class Simulation:
         self.timings["collect_s"] = time.perf_counter() - t0
         end_state = None
         if self.config.outputs.catalog:
-            from .catalog_db import end_state_of
+            from vstack_sim.results.catalog_db import end_state_of
 
             end_state = end_state_of(self)
         return Result(config=self.config, summary=summary, tables=tables, timings=dict(self.timings),
@@ -206,5 +206,5 @@ class Simulation:
 def simulate(config: Config, progress: Callable[[float, float], None] | None = None) -> Result:
     """Run one scenario and return its :class:`Result` (summary, tables, config)."""
     if not isinstance(config, Config):
-        raise TypeError(f"config must be a vstack_sim.config.Config, got {type(config).__name__}")
+        raise TypeError(f"config must be a vstack_sim.scenario.schema.Config, got {type(config).__name__}")
     return Simulation(config, progress).build().start().run().finalize().collect()

@@ -14,16 +14,16 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from ..config import Config
-from ..ledger import StorageLedger
-from ..redundancy import MODE_ERASURE_CODING, MODE_REPLICATION, RedundancyManager, VideoView
-from .catalog import build_catalog
-from .cluster import Cluster
-from .placement import Placement
-from .rackpolicy import RackOutagePolicy
-from .records import Table
-from .state import JOB_NONE, JOB_PENDING, ChunkState
-from .streams import RandomStreams
+from vstack_sim.scenario.schema import Config
+from vstack_sim.system.ledger import StorageLedger
+from vstack_sim.system.manager import MODE_ERASURE_CODING, MODE_REPLICATION, RedundancyManager, VideoView
+from vstack_sim.model.catalog import build_catalog
+from vstack_sim.model.cluster import Cluster
+from vstack_sim.model.placement import Placement
+from vstack_sim.model.rackpolicy import RackOutagePolicy
+from vstack_sim.model.records import Table
+from vstack_sim.model.state import JOB_NONE, JOB_PENDING, ChunkState
+from vstack_sim.model.streams import RandomStreams
 
 MODES = ("replication", "erasure_coding")
 FAILURE_KINDS = ("transient", "permanent")
@@ -153,7 +153,7 @@ class World:
         return int(overhead["total_physical_bytes"])
 
     def check_capacity(self, video_modes: np.ndarray, placed: int | None = None) -> None:
-        """Refuse a catalog the cluster cannot hold (``validate`` asks this too, via vstack_sim.limits).
+        """Refuse a catalog the cluster cannot hold (``validate`` asks this too, via vstack_sim.scenario.limits).
 
         ``placed`` is given when placement itself ran out of room (rack spreading, fragmentation).
         """

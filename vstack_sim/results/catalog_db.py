@@ -40,7 +40,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .redundancy import MODE_REPLICATION, RedundancyManager
+from vstack_sim.system.manager import MODE_REPLICATION, RedundancyManager
 
 __all__ = ["CATALOG_FILE", "EPOCH", "EndState", "end_state_of", "write_catalog", "node_url", "iso_times",
            "SCHEMA", "build_catalog_for_folder"]
@@ -152,7 +152,7 @@ class EndState:
 
 
 def end_state_of(sim) -> EndState:
-    """The :class:`EndState` of a finished :class:`~vstack_sim.simulation.Simulation`."""
+    """The :class:`EndState` of a finished :class:`~vstack_sim.model.simulation.Simulation`."""
     w, cfg = sim.world, sim.config
     st, cat = w.state, w.catalog
     checksums = None
@@ -348,17 +348,17 @@ def build_catalog_for_folder(folder: str | Path) -> Path:
     is run again to reach the same end state; the run's own summary.json must come out byte for byte,
     or nothing is written. The rebuild times, stale copies and video stats come from the folder's tables.
     """
-    from . import results
-    from .simulation import Simulation
+    from vstack_sim.results import store
+    from vstack_sim.model.simulation import Simulation
 
     folder = Path(folder)
-    loaded = results.load_result(folder)
+    loaded = store.load_result(folder)
     target = folder / CATALOG_FILE
     if target.exists():
         raise ValueError(f"{target}: already exists")
     sim = Simulation(loaded.config).build().start().run().finalize()
     result = sim.collect()
-    if results.dump_json(result.summary) != (folder / "summary.json").read_text(encoding="utf-8"):
+    if store.dump_json(result.summary) != (folder / "summary.json").read_text(encoding="utf-8"):
         raise ValueError(f"{folder}: running its scenario again does not reproduce its summary.json "
                          f"(made by another version?); cannot rebuild its catalog")
     tables = {name: loaded.tables[name] for name in ("videos", "repairs", "failures")}

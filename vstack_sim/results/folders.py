@@ -36,8 +36,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from .manifest import RESULTS_FORMAT
-from .results import ResultsError
+from vstack_sim.results.manifest import RESULTS_FORMAT
+from vstack_sim.results.store import ResultsError
 
 LOCK_NAME = ".vstack-sim-run.lock"
 """The lock file a live run holds inside its temporary folder."""

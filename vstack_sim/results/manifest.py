@@ -2,10 +2,10 @@
 
 ``manifest.json`` records the versions of the package and its dependencies,
 Python and the platform, the git commit the package was built from
-(:mod:`vstack_sim.buildinfo`), the seed, the SHA-256 of the resolved
+(:mod:`vstack_sim.results.buildinfo`), the seed, the SHA-256 of the resolved
 scenario, the command line and wall-clock timings. Its ``format``
 key says that the folder is a vstack-sim results folder: ``--force`` replaces
-only folders that carry it (:mod:`vstack_sim.folders`).
+only folders that carry it (:mod:`vstack_sim.results.folders`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 
-from .buildinfo import build_info
-from .config import Config
-from .scenario import config_sha256
+from vstack_sim.results.buildinfo import build_info
+from vstack_sim.scenario.schema import Config
+from vstack_sim.scenario.files import config_sha256
 
 RESULTS_FORMAT = "vstack-sim results folder"
 """The manifest's ``format``: what marks a folder as one that ``--force`` may replace."""

@@ -1,7 +1,7 @@
 """One function per figure; each takes a run and returns a matplotlib Figure.
 
 A "run" is a simulation ``Result`` or a results folder read back with
-:func:`vstack_sim.results.load_result`: anything with ``.config``,
+:func:`vstack_sim.results.store.load_result`: anything with ``.config``,
 ``.summary`` and ``.tables`` (name -> DataFrame, columns as in docs/results.md).
 ``vstack-sim run`` draws its figures from the tables it has just written, with
 these same functions, so a notebook, ``run`` and ``report`` agree.
@@ -28,8 +28,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from .ledger import StorageLedger  # noqa: E402
-from .units import format_bytes, format_duration  # noqa: E402
+from vstack_sim.system.ledger import StorageLedger  # noqa: E402
+from vstack_sim.scenario.units import format_bytes, format_duration  # noqa: E402
 
 FIGSIZE = (8.0, 4.5)
 DPI = 100
@@ -513,7 +513,7 @@ def migrations_over_time(run) -> Figure:
 
 def read_p99_over_time(run, window: float = 60.0) -> Figure:
     """Read latency p99 per minute over the run, with each rebuild shaded (repair interference)."""
-    from .interference import windowed_quantile   # pandas only; keeps the figure's logic in one place
+    from vstack_sim.analysis.interference import windowed_quantile   # pandas only; keeps the figure's logic in one place
 
     reads = _table(run, "reads")
     scale, xlabel = _time_axis(run)

@@ -1,7 +1,7 @@
 """Reports from a results folder: ``report.md``, a self-contained ``report.html`` and the figures.
 
-:func:`build_report` reads a folder back (:func:`vstack_sim.results.load_result`),
-draws every figure of :mod:`vstack_sim.plots` into ``figures/`` and writes both
+:func:`build_report` reads a folder back (:func:`vstack_sim.results.store.load_result`),
+draws every figure of :mod:`vstack_sim.results.plots` into ``figures/`` and writes both
 reports. ``vstack-sim run`` calls it on the folder it has just written, and
 ``vstack-sim report RESULT_DIR`` calls it again, so the two give the same bytes.
 
@@ -21,8 +21,8 @@ import os
 import re
 from pathlib import Path
 
-from .results import ResultsError, load_result
-from .units import format_bytes, format_duration, plural
+from vstack_sim.results.store import ResultsError, load_result
+from vstack_sim.scenario.units import format_bytes, format_duration, plural
 
 
 def _is_seed_shaped(config) -> bool:
@@ -47,7 +47,7 @@ def _stat(block, key):
 
 def key_numbers(run) -> list[tuple[str, str, str]]:
     """(what, ours, the V-Stack design's claim or "") rows for the report."""
-    from .plots import storage_baselines
+    from vstack_sim.results.plots import storage_baselines
 
     s, cfg = run.summary, run.config
     red = cfg.redundancy
@@ -129,7 +129,7 @@ def format_summary(summary: dict, title: str = "") -> str:
 def conclusion(run) -> list[str]:
     """Three lines: storage saved at start and end (with all-replication and all-EC of the same chunks,
     from the ledger), read p99 by kind, recovery time and chunks lost."""
-    from .plots import storage_baselines
+    from vstack_sim.results.plots import storage_baselines
 
     s = run.summary
     base = storage_baselines(run)
@@ -172,8 +172,8 @@ def reproduce_command(run) -> str:
 
 
 def draw_figures(run, folder: Path) -> list[str]:
-    """Every figure of :mod:`vstack_sim.plots` as ``folder/figures/<name>.png``; returns the names."""
-    from . import plots
+    """Every figure of :mod:`vstack_sim.results.plots` as ``folder/figures/<name>.png``; returns the names."""
+    from vstack_sim.results import plots
 
     (folder / "figures").mkdir(exist_ok=True)
     for name, draw in plots.FIGURES.items():
@@ -195,7 +195,7 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def _figure_caption(name: str) -> str:
-    from . import plots
+    from vstack_sim.results import plots
 
     return (plots.FIGURES[name].__doc__ or name).strip().splitlines()[0]
 

@@ -1,10 +1,10 @@
 """Running a scenario into a results folder: what ``vstack-sim run`` does.
 
 :func:`run_to_folder` checks the target, simulates, writes the data part of
-the folder (:mod:`vstack_sim.results`), its manifest (:mod:`vstack_sim.manifest`)
+the folder (:mod:`vstack_sim.results.store`), its manifest (:mod:`vstack_sim.results.manifest`)
 and then the figures and reports drawn from the tables read back, with the same
-code as ``vstack-sim report`` (:func:`vstack_sim.report.build_report`), all
-inside an atomic folder (:mod:`vstack_sim.folders`).
+code as ``vstack-sim report`` (:func:`vstack_sim.results.report.build_report`), all
+inside an atomic folder (:mod:`vstack_sim.results.folders`).
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import limits, report
-from .config import Config
-from .folders import AtomicFolder, TargetTaken, check_target, next_free, signals_as_interrupt
-from .manifest import build_manifest
-from .results import dump_json, write_data
+from vstack_sim.scenario import limits
+from vstack_sim.results import report
+from vstack_sim.scenario.schema import Config
+from vstack_sim.results.folders import AtomicFolder, TargetTaken, check_target, next_free, signals_as_interrupt
+from vstack_sim.results.manifest import build_manifest
+from vstack_sim.results.store import dump_json, write_data
 
 DEFAULT_ROOT = Path("results")
 
@@ -60,12 +61,12 @@ def run_to_folder(config: Config, out: str | Path | None = None, force: bool = F
 
     ``out`` None means ``<root>/<scenario name>``, or the next free ``-<n>`` name (said through ``echo``).
     An explicit ``out`` that exists is an error unless ``force``; one taken (or, with ``force``, made
-    unreplaceable) while the run went on raises :class:`~vstack_sim.folders.TargetTaken` once the results
+    unreplaceable) while the run went on raises :class:`~vstack_sim.results.folders.TargetTaken` once the results
     are safe under the next free name. ``argv`` is recorded in the manifest.
-    ``allow_huge`` lifts the up-front resource limits (:mod:`vstack_sim.limits`).
+    ``allow_huge`` lifts the up-front resource limits (:mod:`vstack_sim.scenario.limits`).
     """
     if simulate is None:
-        from .simulation import simulate
+        from vstack_sim.model.simulation import simulate
     limits.check(config, allow_huge=allow_huge)
     echo = echo or (lambda line: print(line, file=sys.stderr))
     target, auto = choose_target(config, out, force, root)
@@ -87,7 +88,7 @@ def run_to_folder(config: Config, out: str | Path | None = None, force: bool = F
             write_data(folder.tmp, result.config, result.summary, result.tables, manifest)
             end_state = getattr(result, "catalog", None)
             if end_state is not None and config.outputs.catalog:
-                from .catalog_db import CATALOG_FILE, write_catalog
+                from vstack_sim.results.catalog_db import CATALOG_FILE, write_catalog
 
                 write_catalog(folder.tmp / CATALOG_FILE, end_state, result.tables)
             manifest["timings_s"]["write"] = round(time.perf_counter() - write_start, 3)

@@ -5,9 +5,9 @@ A run's folder holds ``scenario.yaml`` (resolved), ``summary.json``,
 ``manifest.json``. This module writes and reads the data part;
 :func:`load_result` reads a folder back into an object shaped like a
 ``Result``: ``.config``, ``.summary``, ``.tables`` and ``.reads`` etc.
-Writing a folder atomically is :mod:`vstack_sim.folders`, the manifest
-:mod:`vstack_sim.manifest`, and running a scenario into a folder
-:mod:`vstack_sim.runner`.
+Writing a folder atomically is :mod:`vstack_sim.results.folders`, the manifest
+:mod:`vstack_sim.results.manifest`, and running a scenario into a folder
+:mod:`vstack_sim.results.runner`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .config import Config
-from .scenario import load_scenario, to_yaml
+from vstack_sim.scenario.schema import Config
+from vstack_sim.scenario.files import load_scenario, to_yaml
 
 TABLES = ("reads", "views", "failures", "repairs", "migrations", "storage_timeline", "losses", "videos",
           "node_events")
@@ -120,7 +120,7 @@ class LoadedResult:
 
     def read_latency_summary(self):
         """Read latency by kind over every read of the run, from summary.json (exact, all reads)."""
-        from .metrics import read_latency_summary
+        from vstack_sim.model.metrics import read_latency_summary
 
         return read_latency_summary(self.summary)
 

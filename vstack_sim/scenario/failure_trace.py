@@ -7,7 +7,7 @@ start), ``node`` or ``rack`` (exactly one of them on each line), ``kind``
 (optional: downtime, or replacement delay of a permanent failure; empty means
 the scenario's ``failures.transient_downtime`` / ``failures.replacement_delay``).
 
-Each line becomes a :class:`~vstack_sim.config.ScheduledFailure`, so a replayed
+Each line becomes a :class:`~vstack_sim.scenario.schema.ScheduledFailure`, so a replayed
 event is carried out exactly like a scheduled one. Every problem is a
 ``ValueError`` naming the file and line, e.g. ``failures.trace: events.csv
 line 4: node 25 does not exist (20 nodes)``. A log is small (one line per
@@ -33,7 +33,7 @@ def _fail(path, line: int, message: str):
 
 @functools.lru_cache(maxsize=8)
 def _load(path: str, _mtime_ns: int, _size: int, nodes: int, racks: int) -> tuple:
-    from ..config import ScheduledFailure, validation_error_line
+    from vstack_sim.scenario.schema import ScheduledFailure, validation_error_line
 
     try:
         with open(path, newline="", encoding="utf-8") as fh:

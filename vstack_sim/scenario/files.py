@@ -1,6 +1,6 @@
 """Scenario files: YAML read with ``yaml.safe_load`` semantics and validated by the schema.
 
-A scenario file is a mapping of the keys of :class:`vstack_sim.config.Config`.
+A scenario file is a mapping of the keys of :class:`vstack_sim.scenario.schema.Config`.
 It may ``extends:`` another file (path relative to the extending file): the
 base is loaded first and the file's own keys are deep-merged over it
 (mappings merge key by key; lists and scalars replace). Command-line
@@ -36,13 +36,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
-from . import units
-from .config import Config, validation_error_line
+from vstack_sim.scenario import units
+from vstack_sim.scenario.schema import Config, validation_error_line
 
-_HERE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent
 # Installed: vstack_sim/scenarios (package data); in a checkout: the repository's scenarios/.
-SCENARIO_DIR = next((d for d in (_HERE / "scenarios", _HERE.parent / "scenarios") if d.is_dir()),
-                    _HERE.parent / "scenarios")
+SCENARIO_DIR = next((d for d in (_PACKAGE / "scenarios", _PACKAGE.parent / "scenarios") if d.is_dir()),
+                    _PACKAGE.parent / "scenarios")
 """The shipped scenarios (a source checkout's ``scenarios/`` folder)."""
 
 

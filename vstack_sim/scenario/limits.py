@@ -20,8 +20,8 @@ import math
 import os
 from dataclasses import dataclass
 
-from .codec import fragment_size
-from .config import Config
+from vstack_sim.system.codec import fragment_size
+from vstack_sim.scenario.schema import Config
 
 MAX_EVENTS = 10**9
 """Most simulation events a run may be expected to take without --allow-huge (about an hour of wall time)."""
@@ -166,12 +166,12 @@ def _never_ends(config: Config) -> str | None:
 
 def _check_payloads(config: Config) -> None:
     """The payload store's own limit, on the catalog's actual chunk count (drawn when lognormal)."""
-    from .model.payloads import check_payload_budget
+    from vstack_sim.model.payloads import check_payload_budget
 
     chunks = config.expected_chunks()
     if config.catalog.chunk_count_distribution != "fixed" and chunks <= 10**7:
-        from .model.catalog import build_catalog
-        from .model.streams import RandomStreams
+        from vstack_sim.model.catalog import build_catalog
+        from vstack_sim.model.streams import RandomStreams
 
         catalog = build_catalog(config.catalog, config.redundancy.popularity_threshold,
                                 RandomStreams(config.run.seed).catalog)
@@ -215,7 +215,7 @@ def _check_capacity(config: Config) -> None:
     """The catalog as drawn and decided at ingest must fit the cluster: the world's own check."""
     if config.catalog.chunk_count_distribution == "fixed" and not config.redundancy.overrides:
         return  # Config already checked the exact count against the most expensive mode
-    from .model.world import World
+    from vstack_sim.model.world import World
 
     world = World(config)
     world.check_capacity(world.initial_modes())
@@ -236,7 +236,7 @@ _MEMORY_KEYS = {
 
 
 def _span(config: Config) -> str:
-    from .units import format_duration
+    from vstack_sim.scenario.units import format_duration
 
     return f"{format_duration(config.run.duration)} simulated"
 

@@ -7,7 +7,7 @@ Every default of the model lives here and nowhere else: model code reads
 
 Fields with units accept plain numbers in base units (bytes, seconds, bytes/s,
 events/s) or strings such as ``2MiB``, ``30d``, ``200MB/s`` and ``10/min``
-(:mod:`vstack_sim.units`). Zero means "off" where a field says so.
+(:mod:`vstack_sim.scenario.units`). Zero means "off" where a field says so.
 
 ``Config()`` is the embedded default scenario: the V-Stack design's catalog (1,000
 videos x 50 chunks of 2 MiB, 5 % hot) on a small cluster with failures.
@@ -22,11 +22,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import units
-from .ledger import StorageLedger
-from .redundancy import make_policy
-from .model.devices import fill_profile
-from .units import parse_duration, parse_frequency, parse_rate, parse_size
+from vstack_sim.scenario import units
+from vstack_sim.system.ledger import StorageLedger
+from vstack_sim.system.manager import make_policy
+from vstack_sim.model.devices import fill_profile
+from vstack_sim.scenario.units import parse_duration, parse_frequency, parse_rate, parse_size
 
 Bytes = Annotated[int, BeforeValidator(parse_size)]
 """A size in bytes; accepts ``2MiB``, ``1.5TB`` or a plain integer."""
@@ -122,7 +122,7 @@ class CatalogConfig(_Section):
     def _videos_from_source(cls, data):
         # The file decides how many videos there are, so every size check downstream counts its rows.
         if isinstance(data, dict) and data.get("source") is not None:
-            from .catalog_source import load_videos_csv
+            from vstack_sim.scenario.catalog_source import load_videos_csv
 
             rows = load_videos_csv(data["source"]).videos
             if data.get("videos") is not None and data["videos"] != rows:
@@ -480,7 +480,7 @@ class Config(_Section):
     def expected_chunks(self) -> int:
         """Chunks in the catalog (the expectation when chunk counts are drawn; exact for a catalog.source)."""
         if self.catalog.source is not None:
-            from .catalog_source import load_videos_csv
+            from vstack_sim.scenario.catalog_source import load_videos_csv
 
             return int(load_videos_csv(self.catalog.source).chunk_counts(self.catalog.chunk_size).sum())
         return self.catalog.videos * self.catalog.chunks_per_video
@@ -489,7 +489,7 @@ class Config(_Section):
     def _trace_fits(self):
         # The trace is read (cached) here so that a bad line is a validation error before anything runs.
         if self.failures.trace is not None:
-            from .model.failure_trace import load_trace
+            from vstack_sim.scenario.failure_trace import load_trace
 
             load_trace(self.failures.trace, self.cluster.nodes, self.cluster.racks)
         return self

@@ -3,12 +3,12 @@
 Each row is a shipped scenario's name (what ``vstack-sim run NAME`` takes), its
 simulated duration and the first clause of its description, so the list fits
 a terminal. Finding a shipped scenario by name is
-:func:`vstack_sim.scenario.find_scenario`.
+:func:`vstack_sim.scenario.files.find_scenario`.
 """
 
 from __future__ import annotations
 
-from .scenario import load_scenario, shipped_scenarios
+from vstack_sim.scenario.files import load_scenario, shipped_scenarios
 
 
 def _one_line(text: str, limit: int = 90) -> str:

@@ -35,9 +35,9 @@ import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from .catalog_db import CATALOG_FILE
-from .ledger import StorageLedger
-from .redundancy import RedundancyManager, RedundancyMode
+from vstack_sim.results.catalog_db import CATALOG_FILE
+from vstack_sim.system.ledger import StorageLedger
+from vstack_sim.system.manager import RedundancyManager, RedundancyMode
 
 __all__ = ["STATE_FILE", "ServeError", "CatalogService", "create_app", "serve"]
 

@@ -10,7 +10,7 @@ one function that returns pandas DataFrames by name:
   each video gets and the real :class:`StorageLedger` what the mix costs; it
   never does storage arithmetic of its own;
 * :func:`codec_benchmark` times the real :class:`ErasureCoder` and
-  :class:`FragmentManager` (through :mod:`vstack_sim.bench`), and decodes a
+  :class:`FragmentManager` (through :mod:`vstack_sim.system.codec.bench`), and decodes a
   chunk for every pair of lost fragments.
 
 ``notebooks/02-seed-storage-savings.ipynb`` and ``03-codec-benchmark.ipynb``
@@ -25,8 +25,8 @@ import time
 
 import numpy as np
 
-from .ledger import StorageLedger
-from .redundancy import RedundancyManager
+from vstack_sim.system.ledger import StorageLedger
+from vstack_sim.system.manager import RedundancyManager
 
 MIB = 2**20
 CHUNK_SIZE = 2 * MIB
@@ -170,14 +170,14 @@ def codec_benchmark(chunk_size: int = CHUNK_SIZE, repeats: int = 5, peers: bool 
 
     * ``throughput``: encode and decode with 0, 1 and 2 fragments lost, for the codec, its reedsolo
       backend, replication (a checksummed copy) and zfec / pyeclib where installed
-      (:func:`vstack_sim.bench.codec_benchmark`);
+      (:func:`vstack_sim.system.codec.bench.codec_benchmark`);
     * ``lost_pairs``: the time to decode a chunk with each pair of the five RS(3,2) fragments lost,
       from the three left, checked byte for byte.
     """
     import pandas as pd
 
-    from . import bench
-    from .codec import ErasureCoder, FragmentManager
+    from vstack_sim.system.codec import bench
+    from vstack_sim.system.codec import ErasureCoder, FragmentManager
 
     rows = bench.codec_benchmark(chunk_size=chunk_size, repeats=repeats, peers=peers)
     throughput = pd.DataFrame([{

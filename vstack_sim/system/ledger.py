@@ -6,7 +6,7 @@ chunks are in each mode, the logical bytes, the physical bytes of the
 coded chunk) and the savings against storing the same chunks all replicated.
 
 It holds no arithmetic of its own: every per-chunk figure comes from the
-:class:`~vstack_sim.redundancy.RedundancyManager`'s geometry, so the ledger,
+:class:`~vstack_sim.system.manager.RedundancyManager`'s geometry, so the ledger,
 the simulator and the efficiency endpoint cannot disagree. The seed's own
 example figures are off (it mixes decimal GB with binary chunk sizes and
 rounds 5/3 to 1.67); see ``tests/test_ledger.py`` for both side by side.
@@ -21,7 +21,7 @@ from typing import TypedDict
 
 import numpy as np
 
-from vstack_sim.redundancy import (
+from vstack_sim.system.manager import (
     MODE_ERASURE_CODING,
     MODE_REPLICATION,
     RedundancyManager,

@@ -44,7 +44,7 @@ from typing import Any, Hashable, Mapping
 
 import numpy as np
 
-from vstack_sim.codec import fragment_size as _codec_fragment_size
+from vstack_sim.system.codec import fragment_size as _codec_fragment_size
 
 __all__ = [
     "RedundancyMode",

@@ -30,7 +30,7 @@ from typing import Callable
 
 import numpy as np
 
-from .codec import ErasureCoder, Fragment, FragmentManager, fragment_size
+from vstack_sim.system.codec import ErasureCoder, Fragment, FragmentManager, fragment_size
 
 OPERATIONS = ("encode", "decode, no loss", "decode, 1 lost", "decode, 2 lost")
 REFERENCE_PIECE = 6 * 1024
@@ -110,7 +110,7 @@ def _ours(backend: str, chunk: bytes, k: int, m: int, repeats: int) -> dict[str,
 
 
 def _replication(chunk: bytes, repeats: int) -> dict[str, float]:
-    from .codec.checksum import crc32c_hex
+    from vstack_sim.system.codec.checksum import crc32c_hex
 
     checksum = crc32c_hex(chunk)
     encode = _median_seconds(lambda: crc32c_hex(chunk), repeats)

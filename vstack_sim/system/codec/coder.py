@@ -7,7 +7,7 @@ Any k of the k + m fragments give the chunk back.
 
 Two backends compute the same bytes:
 
-* ``"numpy"`` (default): whole shards at once with :mod:`vstack_sim.codec.kernel`;
+* ``"numpy"`` (default): whole shards at once with :mod:`vstack_sim.system.codec.kernel`;
   data fragments are zero-copy views of the chunk, parity fragments share one
   allocation, the lookup tables and per-erasure-pattern plans are cached;
 * ``"reedsolo"``: the reference, one codeword (one byte column) at a time through
@@ -23,9 +23,9 @@ from itertools import combinations, islice
 
 import numpy as np
 
-from . import gf, kernel
-from .checksum import address_of, crc32c_at, crc32c_hex
-from .fragment import Fragment, fragment_size
+from vstack_sim.system.codec import gf, kernel
+from vstack_sim.system.codec.checksum import address_of, crc32c_at, crc32c_hex
+from vstack_sim.system.codec.fragment import Fragment, fragment_size
 
 BACKENDS = ("numpy", "reedsolo")
 

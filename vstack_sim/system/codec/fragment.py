@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .checksum import crc32c_hex, is_hex_checksum
+from vstack_sim.system.codec.checksum import crc32c_hex, is_hex_checksum
 
 
 def fragment_size(chunk_size: int, data_shards: int) -> int:

@@ -9,7 +9,7 @@ remainder symbols of ``msg(x) * x^m mod g(x)``, highest degree first.
 Encoding is linear, so the m parity symbols of a codeword are a fixed m x k matrix
 applied to the message: :func:`parity_matrix` computes it once, by running the same
 polynomial division on unit vectors. Everything here is scalar pure Python; the bulk
-work on whole shards lives in :mod:`vstack_sim.codec.kernel`.
+work on whole shards lives in :mod:`vstack_sim.system.codec.kernel`.
 """
 
 from __future__ import annotations

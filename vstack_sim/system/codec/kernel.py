@@ -32,7 +32,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import gf
+from vstack_sim.system.codec import gf
 
 # Costs in passes over one shard, measured on the machine kind this was tuned on:
 # an elementwise op ~18 us per 700 KB, a 16-bit table lookup ~250 us.

@@ -28,9 +28,9 @@ from itertools import combinations, islice
 
 import numpy as np
 
-from .checksum import crc32c_hex
-from .coder import DecodeFailure, ErasureCoder
-from .fragment import Fragment, InsufficientFragmentsError, fragment_size
+from vstack_sim.system.codec.checksum import crc32c_hex
+from vstack_sim.system.codec.coder import DecodeFailure, ErasureCoder
+from vstack_sim.system.codec.fragment import Fragment, InsufficientFragmentsError, fragment_size
 
 # When the decoded bytes miss the chunk checksum, at most this many other k-subsets are tried.
 MAX_COMBINATIONS = 5000

@@ -1,0 +1,2 @@
+"""The V-Stack metadata service over a run's ``catalog.sqlite`` (``vstack-sim serve``).
+"""
