@@ -8,8 +8,8 @@ import subprocess
 import sys
 import time
 
-from vstack_sim.scenario.schema import Config
 from vstack_sim.model.simulation import simulate
+from vstack_sim.scenario.schema import Config
 
 
 def measure(config_dict: dict) -> dict:

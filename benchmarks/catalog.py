@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from vstack_sim.model.simulation import simulate
 from vstack_sim.results.catalog_db import write_catalog
 from vstack_sim.scenario.schema import Config
-from vstack_sim.model.simulation import simulate
 
 SEED_QUIET = {"name": "seed-catalog", "run": {"duration": 60}, "failures": {"node_mttf": 0},
               "workload": {"view_rate": 0}, "migration": {"check_interval": 0}}

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import argparse
 
-from vstack_sim.scenario.schema import Config
 from vstack_sim.model.simulation import simulate
+from vstack_sim.scenario.schema import Config
 
 NODES, CHUNKS_PER_VIDEO = 6, 10
 LOADS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)

@@ -24,8 +24,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from vstack_sim.scenario.schema import Config
 from vstack_sim.results.store import run_to_folder
+from vstack_sim.scenario.schema import Config
 
 QUIET_SEED = {"name": "seed-serve", "run": {"duration": 60}, "failures": {"node_mttf": 0},
               "workload": {"view_rate": 0}, "migration": {"check_interval": 0}}

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 from vstack_sim.experiments import executors
-from vstack_sim.scenario.schema import Config
 from vstack_sim.experiments.sweep_spec import make_sweep
 from vstack_sim.experiments.sweeps import run_sweep
+from vstack_sim.scenario.schema import Config
 
 
 def base(duration: str) -> Config:

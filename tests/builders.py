@@ -6,8 +6,8 @@ import copy
 
 import numpy as np
 
-from vstack_sim.scenario.schema import Config
 from vstack_sim.model.simulation import Simulation
+from vstack_sim.scenario.schema import Config
 
 QUIET = {
     # The hand-computed tests use the plain device (one disk, fixed service); tests of devices set their own.

@@ -17,9 +17,8 @@ from __future__ import annotations
 import importlib
 
 
-
 def _version() -> str:
-    from vstack_sim.results.buildinfo import version   # the version setuptools-scm fixed when the package was built
+    from vstack_sim.results.buildinfo import version  # the version setuptools-scm fixed when the package was built
 
     return version()
 
@@ -31,7 +30,7 @@ _EXPORTS = {
     "Fragment": "vstack_sim.system.codec",
     "FragmentManager": "vstack_sim.system.codec",
     "InsufficientFragmentsError": "vstack_sim.system.codec",
-    "RedundancyMode": "vstack_sim.system.manager",
+    "RedundancyMode": "vstack_sim.system.modes",
     "RedundancyManager": "vstack_sim.system.manager",
     "StorageLedger": "vstack_sim.system.ledger",
     "Config": "vstack_sim.scenario.schema",

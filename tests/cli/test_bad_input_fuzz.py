@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, BeforeValidator
 
-from vstack_sim.scenario import units
 from vstack_sim.cli.main import main
+from vstack_sim.scenario import units
 from vstack_sim.scenario.schema import Config
 
 CASE_TIMEOUT_S = 20

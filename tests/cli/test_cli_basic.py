@@ -9,7 +9,8 @@ import types
 
 import pytest
 
-from vstack_sim.cli.main import build_parser, main, parse_size
+from vstack_sim.cli.main import build_parser, main
+from vstack_sim.scenario.units import parse_size
 
 MIB = 2**20
 

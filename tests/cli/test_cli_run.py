@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vstack_sim.results import plots
 from vstack_sim.cli.main import main
-from vstack_sim.scenario.files import schema_markdown
+from vstack_sim.results import plots
+from vstack_sim.scenario.reference import schema_markdown
 
 SMALL = """\
 # A small scenario for CLI tests: 40 videos of 10 chunks, half a day, one permanent failure.

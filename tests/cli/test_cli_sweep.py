@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.sweep_builders import write_base, write_sweep
 from vstack_sim.cli.main import main
 from vstack_sim.experiments.executors import SerialExecutor
 from vstack_sim.experiments.sweep_spec import load_sweep
 from vstack_sim.experiments.sweeps import run_sweep
-
-from tests.sweep_builders import write_base, write_sweep
 
 SWEEP = "base: base.yaml\ngrid:\n  redundancy.policy: [adaptive, erasure_coding]\nreplications: {reps}\n"
 

@@ -6,11 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.sweep_builders import write_base, write_sweep
 from vstack_sim.experiments import executors
 from vstack_sim.experiments.sweep_spec import load_sweep
 from vstack_sim.experiments.sweeps import run_sweep
-
-from tests.sweep_builders import write_base, write_sweep
 
 SWEEP = "base: base.yaml\ngrid:\n  redundancy.policy: [adaptive, erasure_coding]\nreplications: 2\n"
 

@@ -7,13 +7,12 @@ import pandas as pd
 import pytest
 
 import vstack_sim
-from vstack_sim.analysis import stats
-from vstack_sim.experiments.executors import SerialExecutor
-from vstack_sim.experiments.sweeps import Sweep
-from vstack_sim.experiments.sweep_spec import SweepError
-from vstack_sim.analysis.theory import stripe_mttdl
-
 from tests.sweep_builders import write_base
+from vstack_sim.analysis import stats
+from vstack_sim.analysis.theory import stripe_mttdl
+from vstack_sim.experiments.executors import SerialExecutor
+from vstack_sim.experiments.sweep_spec import SweepError
+from vstack_sim.experiments.sweeps import Sweep
 
 POLICIES = {"redundancy.policy": ["adaptive", "replication", "erasure_coding"]}
 

@@ -5,12 +5,11 @@ import numpy as np
 import pytest
 
 import vstack_sim
-from vstack_sim.experiments import sweep_report
-from vstack_sim.experiments.comparison import groups_of_sweep
-from vstack_sim.experiments.executors import SerialExecutor
-from vstack_sim.analysis.theory import stripe_mttdl
-
 from tests.sweep_builders import write_base
+from vstack_sim.analysis.theory import stripe_mttdl
+from vstack_sim.experiments import sweep_report
+from vstack_sim.experiments.executors import SerialExecutor
+from vstack_sim.experiments.intervals import groups_of_sweep
 
 
 @pytest.fixture(scope="module")

@@ -2,11 +2,10 @@
 
 import pytest
 
-from vstack_sim.scenario.schema import Config
-from vstack_sim.scenario.files import ScenarioError
-from vstack_sim.experiments.sweep_spec import SweepError, load_sweep, make_sweep
-
 from tests.sweep_builders import write_base, write_sweep
+from vstack_sim.experiments.sweep_spec import SweepError, load_sweep, make_sweep
+from vstack_sim.scenario.reading import ScenarioError
+from vstack_sim.scenario.schema import Config
 
 
 def test_grid_is_the_cartesian_product_with_the_zip_as_one_more_axis(tmp_path):
@@ -109,15 +108,15 @@ def test_resolved_sweep_round_trips_with_the_same_fingerprint(tmp_path):
     out = tmp_path / "resolved"
     out.mkdir()
     (out / "sweep.yaml").write_text(spec.to_yaml())
-    from vstack_sim.scenario.files import to_yaml
+    from vstack_sim.scenario.emit import to_yaml
     (out / "base.yaml").write_text(to_yaml(spec.base))
     again = load_sweep(out / "sweep.yaml")
     assert again.fingerprint() == spec.fingerprint() and again.seeds() == spec.seeds()
 
 
 def test_shipped_sweeps_validate():
-    from vstack_sim.scenario.files import SCENARIO_DIR
     from vstack_sim.analysis.theory import stripe_mttdl
+    from vstack_sim.scenario.reading import SCENARIO_DIR
 
     shipped = {p.stem: load_sweep(p) for p in sorted((SCENARIO_DIR / "sweeps").glob("*.yaml"))}
     assert set(shipped) == {"policies", "threshold", "mttdl"}

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import simpy
 
-from vstack_sim.scenario.schema import ClusterConfig
 from vstack_sim.model.background import DEPTH, BackgroundJob
 from vstack_sim.model.disks import Disks
+from vstack_sim.scenario.schema import ClusterConfig
 
 LAT = 0.004
 BW = 50e6

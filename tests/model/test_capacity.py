@@ -8,9 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.builders import config
-from vstack_sim.scenario.limits import check
-from vstack_sim.model.world import World, _rows_that_fit
+from vstack_sim.model.cluster import rows_that_fit
+from vstack_sim.model.preflight import check
 from vstack_sim.model.simulation import Simulation
+from vstack_sim.model.world import World
 
 
 def tight(layers: dict, fill: float) -> dict:
@@ -91,10 +92,10 @@ def test_ingest_fills_a_cluster_to_the_brim_without_overfilling_a_node():
 
 def test_rows_that_fit_cuts_at_the_first_overfilled_node():
     nodes = np.array([[0, 1], [0, 2], [0, 1], [1, 2]])
-    assert _rows_that_fit(nodes, 10, np.array([30, 30, 30])) == 4
-    assert _rows_that_fit(nodes, 10, np.array([20, 30, 30])) == 2     # the third row puts 30 on node 0
-    assert _rows_that_fit(nodes, 10, np.array([30, 10, 30])) == 2     # the third row puts 20 on node 1
-    assert _rows_that_fit(np.array([[0, 1], [-1, -1]]), 10, np.array([30, 30])) == 1
+    assert rows_that_fit(nodes, 10, np.array([30, 30, 30])) == 4
+    assert rows_that_fit(nodes, 10, np.array([20, 30, 30])) == 2     # the third row puts 30 on node 0
+    assert rows_that_fit(nodes, 10, np.array([30, 10, 30])) == 2     # the third row puts 20 on node 1
+    assert rows_that_fit(np.array([[0, 1], [-1, -1]]), 10, np.array([30, 30])) == 1
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, database=None)
@@ -123,7 +124,7 @@ def test_a_conversion_that_does_not_fit_waits_and_goes_ahead_once_it_fits():
     # node has less room than that, the conversion waits (retrying) instead of overfilling a node; it
     # goes ahead once room appears.
     from vstack_sim.model.migration import RETRY_UNAVAILABLE_S
-    from vstack_sim.system.manager import MODE_ERASURE_CODING, MODE_REPLICATION
+    from vstack_sim.system.modes import MODE_ERASURE_CODING, MODE_REPLICATION
 
     size = 3000
     cfg = config({"run": {"duration": "1d"},

@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from vstack_sim.scenario.schema import CatalogConfig
 from vstack_sim.model.catalog import build_catalog, hot_fraction_views, total_views_split, zipf_weights
+from vstack_sim.scenario.schema import CatalogConfig
 
 
 @given(st.integers(1, 5000), st.floats(0, 3))

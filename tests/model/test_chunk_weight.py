@@ -1,12 +1,11 @@
 """catalog.chunk_weight W: storage, repair, conversion and losses scale exactly by W; background I/O goes
 out as W chunk-sized requests, so recovery takes what the pipeline arithmetic says."""
 
-import numpy as np
 import pytest
 
 from tests.builders import config, fail, layout, one_stripe
-from vstack_sim.scenario.schema import Config
 from vstack_sim.model.simulation import Simulation, simulate
+from vstack_sim.scenario.schema import Config
 
 DAY = 86400.0
 S = 2 * 2**20

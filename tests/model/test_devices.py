@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
+from vstack_sim.model.devices import PositioningTimes
+from vstack_sim.scenario.devices import PROFILE_KEYS, PROFILES
 from vstack_sim.scenario.schema import Config
-from vstack_sim.model.devices import PROFILE_KEYS, PROFILES, PositioningTimes
 
 
 def cluster(**keys):
@@ -90,7 +91,7 @@ def test_bad_positioning_arguments_are_refused_naming_them(args, name):
 def test_bad_device_keys_name_the_key():
     from pydantic import ValidationError
 
-    from vstack_sim.scenario.schema import validation_error_line
+    from vstack_sim.scenario.sections import validation_error_line
 
     for bad, key in [({"device": "tape"}, "cluster.device"), ({"positioning_time": "pareto"}, "cluster.positioning_time"),
                      ({"disks_per_node": 0}, "cluster.disks_per_node"), ({"positioning_cv": -1}, "cluster.positioning_cv")]:

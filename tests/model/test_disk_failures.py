@@ -11,9 +11,9 @@ import pytest
 from tests.builders import config, fail, layout, one_stripe
 from tests.model.test_capacity import run_checking_capacity, tight
 from tests.model.test_repair import concurrency
-from vstack_sim.results import plots
-from vstack_sim.model.simulation import Simulation, simulate
 from vstack_sim.analysis.stats import gammainc
+from vstack_sim.model.simulation import Simulation, simulate
+from vstack_sim.results import plots
 
 DAY = 86400.0
 

@@ -16,7 +16,6 @@ import functools
 import math
 from pathlib import Path
 
-
 from vstack_sim import load_scenario, simulate
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

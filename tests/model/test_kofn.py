@@ -1,8 +1,9 @@
 """The one k-of-n rule: which slots reads, repairs and conversions use, and what decoding costs."""
 
-from vstack_sim.system.codec import needs_decode, systematic_order
 from vstack_sim.model.kofn import choose, decode_time
-from vstack_sim.system.manager import MODE_ERASURE_CODING as EC, MODE_REPLICATION as REP
+from vstack_sim.system.codec import needs_decode, systematic_order
+from vstack_sim.system.modes import MODE_ERASURE_CODING as EC
+from vstack_sim.system.modes import MODE_REPLICATION as REP
 
 
 def test_coded_chunks_are_read_data_fragments_first_and_decode_only_with_parity():

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from vstack_sim import load_scenario, simulate
+from vstack_sim.analysis.interference import p99_ratio
 from vstack_sim.results import plots
 from vstack_sim.system.codec.fragment import fragment_size
-from vstack_sim.analysis.interference import p99_ratio
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "rebuild-interference.yaml"
 W = 5

@@ -7,8 +7,8 @@ Mean latency through simulate() must match Pollaczek-Khinchine,
 import pytest
 
 from tests.builders import config
-from vstack_sim.model.simulation import simulate
 from vstack_sim.analysis.theory import md1_mean_sojourn
+from vstack_sim.model.simulation import simulate
 
 S = 2 * 2**20
 SERVICE = 0.004 + S / 50e6

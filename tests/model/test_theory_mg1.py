@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from tests.builders import config
+from vstack_sim.analysis.theory import expected_max, mg1_mean_sojourn
 from vstack_sim.model.devices import PositioningTimes
 from vstack_sim.model.simulation import simulate
-from vstack_sim.analysis.theory import expected_max, mg1_mean_sojourn
 
 CHUNK = 64 * 1024
 DISK_BW, NIC_BW, CLIENT_BW, NET_LAT = 200e6, 1.25e9, 1.25e8, 0.0005

@@ -14,9 +14,9 @@ import math
 import numpy as np
 import pytest
 
-from vstack_sim.scenario.schema import Config
-from vstack_sim.model.simulation import simulate
 from vstack_sim.analysis.theory import mttdl, ttdl_std
+from vstack_sim.model.simulation import simulate
+from vstack_sim.scenario.schema import Config
 
 MTTR = 3600.0
 RUNS = 300

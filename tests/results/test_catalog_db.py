@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from tests.builders import config, fail
-from vstack_sim.results.catalog_db import CATALOG_FILE, EPOCH, iso_times, node_url, write_catalog
 from vstack_sim.cli.main import main
-from vstack_sim.system.codec import ErasureCoder
-from vstack_sim.results.runner import run_to_folder
 from vstack_sim.model.simulation import Simulation
+from vstack_sim.results.catalog_db import CATALOG_FILE, EPOCH, iso_times, node_url, write_catalog
+from vstack_sim.results.runner import run_to_folder
+from vstack_sim.system.codec import ErasureCoder
 
 # 20 videos x 4 chunks on 8 nodes: node 2 fails for good at 1 h (its copies are rebuilt), node 5 goes down
 # at 1 d for 10 d (declared dead, rebuilt elsewhere: its old copies are stale at the end of day 2).

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from vstack_sim.results import plots
 from tests.conftest import make_fake_result
+from vstack_sim.results import plots
 
 
 def png_bytes(fig) -> bytes:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 import re
 
-from vstack_sim.scenario.schema import Config
+from tests.conftest import make_fake_result
 from vstack_sim.results.report import build_report, format_summary, key_numbers
 from vstack_sim.results.runner import run_to_folder
-from tests.conftest import make_fake_result
+from vstack_sim.scenario.schema import Config
 
 
 def snapshot(folder):

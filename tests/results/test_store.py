@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,9 +15,9 @@ import pytest
 from vstack_sim import load_result
 from vstack_sim.results import plots
 from vstack_sim.results.manifest import build_manifest
-from vstack_sim.results.store import TABLES, ResultsError, dump_json, read_table, write_data, write_table
 from vstack_sim.results.runner import run_to_folder
-from vstack_sim.scenario.files import config_sha256, to_yaml
+from vstack_sim.results.store import TABLES, ResultsError, dump_json, read_table, write_data, write_table
+from vstack_sim.scenario.emit import config_sha256, to_yaml
 
 TESTS = Path(__file__).resolve().parent
 

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from tests.builders import config
-from vstack_sim.scenario.catalog_source import load_videos_csv
 from vstack_sim.cli.main import main
-from vstack_sim.results.runner import run_to_folder
-from vstack_sim.scenario.files import SCENARIO_DIR, ScenarioError, load_scenario
 from vstack_sim.model.simulation import Simulation
+from vstack_sim.results.runner import run_to_folder
+from vstack_sim.scenario.catalog_source import load_videos_csv
+from vstack_sim.scenario.files import load_scenario
+from vstack_sim.scenario.reading import SCENARIO_DIR, ScenarioError
 
 
 def write(tmp_path: Path, text: str, name: str = "videos.csv") -> Path:

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from tests.builders import config, fail
-from vstack_sim.scenario.failure_trace import load_trace
 from vstack_sim.model.simulation import simulate
+from vstack_sim.scenario.failure_trace import load_trace
 
 BASE = {"run": {"duration": "3d"}, "catalog": {"videos": 10, "chunks_per_video": 3, "chunk_size": 3000},
         "cluster": {"nodes": 8, "racks": 4}}

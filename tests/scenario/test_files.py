@@ -8,18 +8,12 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
+from vstack_sim.scenario.emit import canonical_json, config_sha256, to_yaml
+from vstack_sim.scenario.files import load_scenario
+from vstack_sim.scenario.overrides import parse_set
+from vstack_sim.scenario.reading import ScenarioError, shipped_scenarios
+from vstack_sim.scenario.reference import schema_markdown, schema_rows
 from vstack_sim.scenario.schema import Config
-from vstack_sim.scenario.files import (
-    ScenarioError,
-    canonical_json,
-    config_sha256,
-    load_scenario,
-    parse_set,
-    schema_markdown,
-    schema_rows,
-    shipped_scenarios,
-    to_yaml,
-)
 
 REPO = Path(__file__).resolve().parents[2]
 

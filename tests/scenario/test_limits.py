@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from vstack_sim.scenario.schema import Config
-from vstack_sim.scenario.limits import MAX_EVENTS, ResourceError, check, estimate
 from vstack_sim.scenario.files import load_scenario
+from vstack_sim.scenario.limits import MAX_EVENTS, ResourceError, check, estimate
+from vstack_sim.scenario.schema import Config
 
 GIB = 2**30
 MACHINE = 8 * GIB   # the checks take the machine's memory as an argument, so the tests do not depend on it

@@ -3,7 +3,8 @@
 import pytest
 from pydantic import ValidationError
 
-from vstack_sim.scenario.schema import Config, validation_error_line
+from vstack_sim.scenario.schema import Config
+from vstack_sim.scenario.sections import validation_error_line
 from vstack_sim.scenario.units import parse_duration, parse_frequency, parse_rate, parse_size
 
 

@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from tests.builders import config
-from vstack_sim.system.manager import RedundancyManager
 from vstack_sim.results.runner import run_to_folder
+from vstack_sim.system.manager import RedundancyManager
 
 START_TIMEOUT = 60.0
 

@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 import reedsolo
 
-from vstack_sim.system.codec.checksum import crc32c_hex
 from vstack_sim.system.codec import (
     ErasureCoder,
     Fragment,
     FragmentManager,
     InsufficientFragmentsError,
     fragment_size,
+    gf,
 )
-from vstack_sim.system.codec import gf
+from vstack_sim.system.codec.checksum import crc32c_hex
 
 MiB = 2**20
 

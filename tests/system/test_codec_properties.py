@@ -10,9 +10,9 @@ import numpy as np
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests.system.test_codec import as_read_from_disk
 from vstack_sim.system.codec import ErasureCoder, Fragment, FragmentManager, InsufficientFragmentsError, gf, kernel
 from vstack_sim.system.codec.checksum import crc32c_hex
-from tests.system.test_codec import as_read_from_disk
 
 MiB = 2**20
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from vstack_sim.system import demos
 from vstack_sim.cli.main import main
+from vstack_sim.system import demos
 
 MIB = 2**20
 FRAG = 699_051          # ceil(2 MiB / 3)

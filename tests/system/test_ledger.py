@@ -15,7 +15,8 @@ from vstack_sim.system.ledger import (
     StorageLedger,
     VideoStatsRecord,
 )
-from vstack_sim.system.manager import MODE_ERASURE_CODING, MODE_REPLICATION, RedundancyManager
+from vstack_sim.system.manager import RedundancyManager
+from vstack_sim.system.modes import MODE_ERASURE_CODING, MODE_REPLICATION
 
 MIB = 2**20
 

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from vstack_sim.system.manager import (
+from vstack_sim.system.manager import RedundancyManager
+from vstack_sim.system.modes import (
     MODE_ERASURE_CODING,
     MODE_REPLICATION,
-    RedundancyManager,
     RedundancyMode,
     mode_code,
     mode_from_code,
@@ -374,7 +374,8 @@ def test_efficiency_for_r2_rs63_1mib():
 
 
 def test_a_new_policy_is_a_subclass_that_the_manager_holds_with_the_overrides():
-    from vstack_sim.system.manager import Policy, RedundancyMode, VideoView
+    from vstack_sim.system.modes import RedundancyMode
+    from vstack_sim.system.policies import Policy, VideoView
 
     class ShortVideosReplicated(Policy):
         """Replicate videos of at most 4 MiB whatever their views (a newcomer's policy)."""
@@ -398,7 +399,7 @@ def test_a_new_policy_is_a_subclass_that_the_manager_holds_with_the_overrides():
 @pytest.mark.parametrize("name,modes", [("adaptive", {"replication", "erasure_coding"}),
                                         ("replication", {"replication"}), ("erasure_coding", {"erasure_coding"})])
 def test_the_three_shipped_policies_say_which_modes_they_assign(name, modes):
-    from vstack_sim.system.manager import make_policy
+    from vstack_sim.system.policies import make_policy
 
     assert {m.value for m in make_policy(name, 1000).modes()} == modes
     assert RedundancyManager(policy=name).policy == name

@@ -26,8 +26,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vstack_sim.experiments.comparison import KEY_METRICS, LABELS, Group, format_interval, groups_of_sweep, paired_table
-from vstack_sim.results.plots import _ecdf, _latency_scale, _new, _no_data, save_figure
+from vstack_sim.experiments.intervals import (
+    KEY_METRICS,
+    LABELS,
+    UNITS,
+    Group,
+    format_difference,
+    format_interval,
+    groups_of_sweep,
+    paired_table,
+)
+from vstack_sim.results.plots.common import ecdf, latency_scale, new_figure, no_data, save_figure
 
 _CSS = ("body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#222}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}"
@@ -43,7 +52,7 @@ MAX_CDF_ROWS = 20_000
 
 def _axis_label(key: str) -> str:
     """The key with its base unit, e.g. ``failures.node_mttf (seconds)``."""
-    from vstack_sim.scenario.files import schema_rows
+    from vstack_sim.scenario.reference import schema_rows
 
     unit = next((r["unit"] for r in schema_rows() if r["key"] == key), "")
     return f"{key} ({unit})" if unit else key
@@ -51,8 +60,6 @@ def _axis_label(key: str) -> str:
 
 def _metric_label(metric: str) -> str:
     """A metric's label with its unit, e.g. ``read p99, all reads (ms)``."""
-    from vstack_sim.experiments.comparison import UNITS
-
     unit = {"pct": "%", "ms": "ms", "s": "s", "bytes": "bytes"}.get(UNITS.get(metric, ""), "")
     label = LABELS.get(metric, metric)
     return f"{label} ({unit})" if unit else label
@@ -74,9 +81,9 @@ def metric_vs_parameter(sweep, metric: str, key: str | None = None):
     spec = sweep.spec
     key = key or spec.keys[0]
     rows = sweep.points[sweep.points["metric"] == metric]
-    fig, (ax,) = _new()
+    fig, (ax,) = new_figure()
     if rows.empty or not spec.keys:
-        _no_data(ax, f"no {metric}")
+        no_data(ax, f"no {metric}")
         return fig
     others = [k for k in spec.keys if k not in spec.axis_of(key)]
     xs_all, numeric = _x_values(sweep, key)
@@ -120,7 +127,7 @@ def _reads(folders: list) -> pd.DataFrame:
 
 def latency_cdfs(groups: list[Group], title: str = ""):
     """Overlaid CDFs of chunk read latency (successful reads, replications pooled), one line per group."""
-    fig, (ax,) = _new()
+    fig, (ax,) = new_figure()
     drawn = []
     for g in groups:
         reads = _reads(g.folders)
@@ -128,14 +135,14 @@ def latency_cdfs(groups: list[Group], title: str = ""):
         if len(values) > MAX_CDF_ROWS:
             values = np.sort(values)[np.linspace(0, len(values) - 1, MAX_CDF_ROWS).astype(int)]
         if len(values):
-            _ecdf(ax, values, g.label, linewidth=1.0)
+            ecdf(ax, values, g.label, linewidth=1.0)
             drawn.append(values)
     if drawn:
-        _latency_scale(ax, drawn)
+        latency_scale(ax, drawn)
         if len(drawn) <= 12:
             ax.legend(fontsize=7, loc="lower right")
     else:
-        _no_data(ax, "no reads tables")
+        no_data(ax, "no reads tables")
     ax.set_xlabel("chunk read latency (ms)")
     ax.set_ylabel("fraction of reads")
     ax.set_ylim(0, 1.02)
@@ -153,7 +160,7 @@ def _front(x: np.ndarray, y: np.ndarray) -> list[int]:
 
 def pareto(groups: list[Group], title: str = ""):
     """Storage savings against read p99 (top) and durability (bottom) per point, with 95 % intervals."""
-    fig, axes = _new(2, height=7.0)
+    fig, axes = new_figure(2, height=7.0)
     # The first durability measure that is not zero everywhere (a sweep without losses may still have
     # unavailable time); all zero is drawn too, and said.
     durability = next(((m, label) for m, label in DURABILITY
@@ -167,7 +174,7 @@ def pareto(groups: list[Group], title: str = ""):
         y = np.array([i.estimate for i in sy], dtype=float)
         ok = np.isfinite(x) & np.isfinite(y)
         if not ok.any():
-            _no_data(ax, f"no {ylabel}")
+            no_data(ax, f"no {ylabel}")
             continue
         for g, ix, iy in zip(groups, sx, sy):
             if not (np.isfinite(ix.estimate) and np.isfinite(iy.estimate)):
@@ -193,9 +200,9 @@ def mttdl_vs_parameter(sweep, key: str | None = None):
 
     spec = sweep.spec
     rows = sweep.points[sweep.points["metric"] == "durability.mttdl_s"]
-    fig, (ax,) = _new()
+    fig, (ax,) = new_figure()
     if rows.empty:
-        _no_data(ax, "no stop_at_first_loss points")
+        no_data(ax, "no stop_at_first_loss points")
         return fig
     numeric_keys = [k for k in spec.keys if _x_values(sweep, k)[1]]
     key = key or (numeric_keys[0] if numeric_keys else spec.keys[0])
@@ -248,8 +255,6 @@ def sweep_figures(sweep) -> dict:
 
 def _paired_html(sweep, metrics: list[str]) -> str:
     """One table: a row per metric and compared point, the difference with its interval."""
-    from vstack_sim.experiments.comparison import format_difference
-
     e = html.escape
     by = sweep.spec.compare.by
     rows, head = [], None

@@ -40,8 +40,12 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from vstack_sim.scenario import files
-from vstack_sim.scenario.schema import SAFE_NAME, Config, validation_error_line
+from vstack_sim.scenario.emit import config_dict, config_sha256, plain
+from vstack_sim.scenario.files import validate
+from vstack_sim.scenario.overrides import apply_overrides
+from vstack_sim.scenario.reading import ScenarioError, load_file, read_yaml, shown_path
+from vstack_sim.scenario.schema import SAFE_NAME, Config
+from vstack_sim.scenario.sections import validation_error_line
 
 MAX_RUNS = 1_000_000
 """A sweep with more runs than this is refused before anything is expanded."""
@@ -49,7 +53,7 @@ MAX_POINTS = 100_000
 """Every point's scenario is validated up front; more points than this is refused."""
 
 
-class SweepError(files.ScenarioError):
+class SweepError(ScenarioError):
     """A sweep that cannot be run as given; the message is one line."""
 
 
@@ -228,9 +232,9 @@ class SweepSpec:
             lines = dict(self.base_lines)
             for origin, values in (("set", self.overrides), ("grid", point.values)):
                 for key, value in values.items():
-                    files.apply_overrides(data, {key: value}, lines)
+                    apply_overrides(data, {key: value}, lines)
                     lines[tuple(key.split("."))] = self._line(origin, key, value)
-            self._configs[point.index] = files.validate(data, lines)
+            self._configs[point.index] = validate(data, lines)
         return self._configs[point.index]
 
     def _line(self, origin: str, key: str, value) -> str:
@@ -265,15 +269,15 @@ class SweepSpec:
     def to_yaml(self) -> str:
         header = ("# Resolved sweep: base.yaml is the resolved base scenario; the root seed is explicit.\n"
                   "# Rerun it with: vstack-sim sweep sweep.yaml\n")
-        return header + yaml.safe_dump(files._plain(self.document()), sort_keys=False, allow_unicode=True,
+        return header + yaml.safe_dump(plain(self.document()), sort_keys=False, allow_unicode=True,
                                        width=100)
 
     def fingerprint(self) -> dict:
         """SHA-256 of the sweep (without the base's path) and of the resolved base scenario."""
         doc = self.document(base_ref="")
-        text = json.dumps(files._plain(doc), sort_keys=True, separators=(",", ":"), default=str)
+        text = json.dumps(plain(doc), sort_keys=True, separators=(",", ":"), default=str)
         return {"sweep_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                "base_sha256": files.config_sha256(self.base)}
+                "base_sha256": config_sha256(self.base)}
 
 
 # --------------------------------------------------------------------------- building specs
@@ -346,14 +350,14 @@ def _build(doc: SweepFile, base: Config, base_data: dict, base_lines: dict, base
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read and validate a sweep file; every problem is a one-line :class:`SweepError`."""
     path = Path(path)
-    shown = files._shown(path)
+    shown = shown_path(path)
     if not path.exists():
         raise SweepError(f"{shown}: sweep file not found")
     if path.is_dir():
         raise SweepError(f"{shown}: is a folder, not a sweep file")
     try:
-        data, lines = files._read_yaml(path, shown)
-    except files.ScenarioError as exc:
+        data, lines = read_yaml(path, shown)
+    except ScenarioError as exc:
         raise SweepError(str(exc).replace("a scenario must", "a sweep file must")) from None
     if not data:
         raise SweepError(f"{shown}: empty sweep file (it needs at least base:)")
@@ -365,9 +369,9 @@ def load_sweep(path: str | Path) -> SweepSpec:
     base_at = _where(lines, ("base",)) or shown
     if not base_path.is_file():
         raise SweepError(f"{base_at}: base: {doc.base}: scenario file not found")
-    base_data, base_lines = files.load_file(base_path)
-    base = files.validate(copy.deepcopy(base_data), base_lines)
-    return _build(doc, base, base_data, base_lines, files._shown(base_path), path.stem, lines, shown)
+    base_data, base_lines = load_file(base_path)
+    base = validate(copy.deepcopy(base_data), base_lines)
+    return _build(doc, base, base_data, base_lines, shown_path(base_path), path.stem, lines, shown)
 
 
 def make_sweep(base: Config | str | Path, grid: dict | None = None, zip: dict | None = None,
@@ -375,11 +379,11 @@ def make_sweep(base: Config | str | Path, grid: dict | None = None, zip: dict | 
                name: str | None = None, description: str = "", compare: dict | None = None) -> SweepSpec:
     """A :class:`SweepSpec` from Python arguments (``base``: a Config or a scenario path)."""
     if isinstance(base, Config):
-        base_cfg, base_data, base_lines, label = base, files.config_dict(base), {}, f"<Config {base.name}>"
+        base_cfg, base_data, base_lines, label = base, config_dict(base), {}, f"<Config {base.name}>"
     elif isinstance(base, (str, Path)):
-        base_data, base_lines = files.load_file(base)
-        base_cfg = files.validate(copy.deepcopy(base_data), base_lines)
-        label = files._shown(Path(base))
+        base_data, base_lines = load_file(base)
+        base_cfg = validate(copy.deepcopy(base_data), base_lines)
+        label = shown_path(Path(base))
     else:
         raise TypeError(f"base must be a Config or a scenario path, got {type(base).__name__}")
     raw = {"name": name if name is not None else base_cfg.name, "description": description, "base": label,

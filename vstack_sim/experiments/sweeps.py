@@ -36,18 +36,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vstack_sim.analysis import stats
-from vstack_sim.scenario.schema import Config
+from vstack_sim.experiments.intervals import MTTDL, metric_interval, paired_table, summary_row
+from vstack_sim.experiments.sweep_spec import RunSpec, SweepError, SweepSpec, load_sweep, make_sweep
 from vstack_sim.results.folders import AtomicFolder
 from vstack_sim.results.manifest import build_manifest
 from vstack_sim.results.store import ResultsError, dump_json, load_result, write_data
-from vstack_sim.scenario.files import config_dict, to_yaml
-from vstack_sim.experiments.sweep_spec import RunSpec, SweepError, SweepSpec, load_sweep, make_sweep
+from vstack_sim.scenario.emit import config_dict, to_yaml
+from vstack_sim.scenario.schema import Config
 
 RUN_COLUMNS = ("point", "replication", "seed", "folder")
 """The bookkeeping columns that start every row of runs.csv."""
-MTTDL = "durability.mttdl_s"
-ANY_LOSS = "durability.any_loss"
 
 
 # --------------------------------------------------------------------------- one run, on a worker
@@ -55,8 +53,8 @@ ANY_LOSS = "durability.any_loss"
 def execute_run(task: dict) -> dict:
     """Simulate one run; with ``task["target"]`` also build its results folder in a scratch folder
     and return the files (the client writes them), so workers need no shared filesystem."""
-    from vstack_sim.results import report
     from vstack_sim.model.simulation import simulate
+    from vstack_sim.results import report
 
     config: Config = task["config"]
     t0 = time.perf_counter()
@@ -87,50 +85,11 @@ def _write_run(target: Path, files: dict) -> None:
 
 # --------------------------------------------------------------------------- tables
 
-def flatten(summary: dict, prefix: str = "") -> dict:
-    """A nested summary as ``{"reads.latency_ms.all.p99": 12.3, ...}``; lists become JSON text."""
-    out = {}
-    for key, value in summary.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(flatten(value, name + "."))
-        elif isinstance(value, list):
-            out[name] = json.dumps(value, sort_keys=True)
-        else:
-            out[name] = np.nan if value is None else value
-    return out
-
-
 def _config_value(config: Config, key: str):
     node = config_dict(config)
     for part in key.split("."):
         node = node[int(part)] if isinstance(node, list) or part not in node else node[part]
     return json.dumps(node, sort_keys=True) if isinstance(node, (dict, list)) else node
-
-
-def summary_row(summary: dict) -> dict:
-    """A run's summary as one row: flattened, plus ``durability.any_loss`` (a proportion across runs)."""
-    row = flatten(summary)
-    lost = row.get("durability.chunks_lost")
-    row[ANY_LOSS] = bool(lost > 0) if lost is not None and lost == lost else np.nan
-    return row
-
-
-def metric_interval(rows: pd.DataFrame, metric: str, stop_at_first_loss: bool, level: float = 0.95) -> stats.Interval:
-    """The interval of one metric over some runs: Wilson for true/false, exponential for MTTDL, else t."""
-    if metric == MTTDL:
-        if not stop_at_first_loss or "durability.chunks_lost" not in rows:
-            return stats.Interval(np.nan, np.nan, np.nan, 0, "exponential", level)
-        lost = rows["durability.chunks_lost"].to_numpy(dtype=np.float64) > 0
-        times = np.where(lost, rows["durability.first_loss_s"].to_numpy(dtype=np.float64),
-                         rows["run.ended_s"].to_numpy(dtype=np.float64))
-        return stats.mttdl_interval(times, lost, level)
-    if metric not in rows:
-        return stats.Interval(np.nan, np.nan, np.nan, 0, "t", level)
-    values = rows[metric].dropna()
-    if len(values) and all(isinstance(v, (bool, np.bool_)) for v in values):
-        return stats.wilson_interval(int(sum(bool(v) for v in values)), len(values), level)
-    return stats.mean_interval(pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64), level)
 
 
 def runs_frame(spec: SweepSpec, runs: Sequence[RunSpec], summaries: dict[int, dict]) -> pd.DataFrame:
@@ -219,8 +178,6 @@ class Sweep:
 
     def compare(self, metric: str, by: str | None = None, baseline=None, level: float = 0.95) -> pd.DataFrame:
         """Paired differences ``metric(value) - metric(baseline)`` per replication, with a t-interval."""
-        from vstack_sim.experiments.comparison import paired_table
-
         return paired_table(self, metric, by, baseline, level)
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from vstack_sim.scenario.schema import ClusterConfig
 from vstack_sim.model.disks import Disks
+from vstack_sim.scenario.schema import ClusterConfig
 
 
 class Cluster:
@@ -77,3 +77,22 @@ class Cluster:
 
     def __repr__(self) -> str:
         return f"Cluster(nodes={self.n_nodes}, racks={self.n_racks}, up={self.nodes_up()}, {self.disks!r})"
+
+
+def rows_that_fit(nodes: np.ndarray, slot_bytes: int, free: np.ndarray) -> int:
+    """How many leading rows of ``nodes`` (layouts, -1 = unplaceable) fit in ``free`` bytes per node."""
+    if not len(nodes):
+        return 0
+    rows = np.flatnonzero((nodes < 0).any(axis=1))
+    limit = int(rows[0]) if len(rows) else len(nodes)
+    flat = nodes[:limit].ravel()
+    if not len(flat):
+        return 0
+    # The k-th copy (in row order) placed on a node needs k x slot_bytes free there.
+    order = np.argsort(flat, kind="stable")
+    sorted_nodes = flat[order]
+    first = np.searchsorted(sorted_nodes, sorted_nodes, side="left")
+    rank = np.empty(len(flat), dtype=np.int64)
+    rank[order] = np.arange(len(flat)) - first + 1
+    over = np.flatnonzero(rank * slot_bytes > free[flat])
+    return min(limit, int(over[0]) // nodes.shape[1]) if len(over) else limit

@@ -37,8 +37,8 @@ from bisect import bisect_right
 
 import numpy as np
 
-from vstack_sim.scenario.schema import ClusterConfig
 from vstack_sim.model.devices import PositioningTimes
+from vstack_sim.scenario.schema import ClusterConfig
 
 
 class Disks:

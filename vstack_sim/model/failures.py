@@ -26,6 +26,8 @@ import math
 
 import numpy as np
 
+from vstack_sim.scenario.failure_trace import load_trace
+
 
 def equilibrium_residual_weibull(rng: np.random.Generator, scale: float, shape: float) -> float:
     """A residual lifetime at equilibrium age of Weibull(shape, scale): scale x G^(1/shape), G ~ Gamma(1/shape)."""
@@ -124,3 +126,11 @@ class FailureProcesses:
         nodes = [f.node] if f.node is not None else self.w.cluster.rack_nodes[f.rack].tolist()
         for n in nodes:
             self.w.fail_node(int(n), f.kind, "scheduled", duration)
+
+
+def replay_trace(failures, path, nodes: int, racks: int) -> int:
+    """Schedule every event of the log through ``failures`` (a FailureProcesses); returns how many."""
+    events = load_trace(path, nodes, racks)   # read and checked by the scenario layer
+    for event in sorted(events, key=lambda e: e.at):
+        failures.schedule(event)
+    return len(events)

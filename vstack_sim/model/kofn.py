@@ -12,7 +12,7 @@ Decode time is bytes read / decode throughput.
 from __future__ import annotations
 
 from vstack_sim.system.codec import needs_decode, systematic_order
-from vstack_sim.system.manager import MODE_REPLICATION
+from vstack_sim.system.modes import MODE_REPLICATION
 
 
 def choose(mode: int, usable, need: int, *, extra: int = 0, preferred=None) -> list[int]:

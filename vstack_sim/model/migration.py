@@ -34,11 +34,11 @@ from collections import deque
 
 import numpy as np
 
-from vstack_sim.system.manager import MODE_REPLICATION
 from vstack_sim.model.background import BackgroundJob
 from vstack_sim.model.kofn import choose, decode_time
 from vstack_sim.model.records import Table
-from vstack_sim.model.state import JOB_NONE, JOB_PENDING, JOB_RUNNING
+from vstack_sim.model.state import JOB_NONE
+from vstack_sim.system.modes import MODE_REPLICATION
 
 RETRY_UNAVAILABLE_S = 300.0
 

@@ -18,7 +18,7 @@ import google_crc32c
 import numpy as np
 
 from vstack_sim.system.codec import ErasureCoder, Fragment, FragmentManager, InsufficientFragmentsError
-from vstack_sim.system.manager import MODE_REPLICATION
+from vstack_sim.system.modes import MODE_REPLICATION
 
 MAX_PAYLOAD_BYTES = 512 * 2**20
 

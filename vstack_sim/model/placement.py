@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+
 def rack_cap(width: int, n_racks: int) -> int:
     """Most copies of one chunk allowed in one rack: ceil(n / R)."""
     return -(-width // n_racks)

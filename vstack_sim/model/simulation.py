@@ -18,15 +18,16 @@ from typing import Callable
 
 import numpy as np
 
-from vstack_sim.scenario.schema import Config
-from vstack_sim.model.metrics import build_summary, read_latency_summary, timeline_table
 from vstack_sim.model.disk_failures import DiskFailures
-from vstack_sim.model.failures import FailureProcesses
+from vstack_sim.model.end_state import end_state_of
+from vstack_sim.model.failures import FailureProcesses, replay_trace
+from vstack_sim.model.metrics import build_summary, read_latency_summary, timeline_table
 from vstack_sim.model.migration import Migrator
 from vstack_sim.model.reads import ReadPath
 from vstack_sim.model.repair import RepairScheduler
 from vstack_sim.model.workload import Workload
 from vstack_sim.model.world import MODES, World
+from vstack_sim.scenario.schema import Config
 
 TABLE_NAMES = ("reads", "views", "failures", "repairs", "migrations", "storage_timeline", "losses",
                "videos", "node_events")
@@ -41,7 +42,7 @@ class Result:
     tables: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
     audit: dict | None = None
-    catalog: object | None = None   # catalog_db.EndState when outputs.catalog is on
+    catalog: object | None = None   # model.end_state.EndState when outputs.catalog is on
 
     def __getattr__(self, name):
         tables = self.__dict__.get("tables", {})
@@ -80,7 +81,7 @@ class Simulation:
         w = self.world = World(self.config)
         w.repair = RepairScheduler(w)
         if self.config.codec.verify_payloads:
-            from vstack_sim.model.payloads import PayloadStore   # needs the codec only when bytes are carried
+            from vstack_sim.model.payloads import PayloadStore  # needs the codec only when bytes are carried
 
             w.payloads = PayloadStore(w)
         w.ingest()
@@ -101,8 +102,6 @@ class Simulation:
         self.failures.start()
         self.world.disk_failures.start()
         if self.config.failures.trace is not None:
-            from vstack_sim.scenario.failure_trace import replay_trace
-
             cl = self.world.cluster
             replay_trace(self.failures, self.config.failures.trace, cl.n_nodes, cl.n_racks)
         self.workload.start()
@@ -167,8 +166,6 @@ class Simulation:
         self.timings["collect_s"] = time.perf_counter() - t0
         end_state = None
         if self.config.outputs.catalog:
-            from vstack_sim.results.catalog_db import end_state_of
-
             end_state = end_state_of(self)
         return Result(config=self.config, summary=summary, tables=tables, timings=dict(self.timings),
                       audit=self.audit, catalog=end_state)

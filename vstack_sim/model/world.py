@@ -14,16 +14,18 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from vstack_sim.scenario.schema import Config
-from vstack_sim.system.ledger import StorageLedger
-from vstack_sim.system.manager import MODE_ERASURE_CODING, MODE_REPLICATION, RedundancyManager, VideoView
 from vstack_sim.model.catalog import build_catalog
-from vstack_sim.model.cluster import Cluster
+from vstack_sim.model.cluster import Cluster, rows_that_fit
 from vstack_sim.model.placement import Placement
 from vstack_sim.model.rackpolicy import RackOutagePolicy
 from vstack_sim.model.records import Table
 from vstack_sim.model.state import JOB_NONE, JOB_PENDING, ChunkState
 from vstack_sim.model.streams import RandomStreams
+from vstack_sim.scenario.schema import Config
+from vstack_sim.system.ledger import StorageLedger
+from vstack_sim.system.manager import RedundancyManager
+from vstack_sim.system.modes import MODE_ERASURE_CODING, MODE_REPLICATION
+from vstack_sim.system.policies import VideoView
 
 MODES = ("replication", "erasure_coding")
 FAILURE_KINDS = ("transient", "permanent")
@@ -31,25 +33,6 @@ FAILURE_SOURCES = ("random", "rack", "scheduled")
 COMPONENTS = ("node", "disk")
 NODE_EVENTS = ("down", "up", "declared", "replaced")
 INGEST_BATCH = 65536
-
-
-def _rows_that_fit(nodes: np.ndarray, slot_bytes: int, free: np.ndarray) -> int:
-    """How many leading rows of ``nodes`` (layouts, -1 = unplaceable) fit in ``free`` bytes per node."""
-    if not len(nodes):
-        return 0
-    rows = np.flatnonzero((nodes < 0).any(axis=1))
-    limit = int(rows[0]) if len(rows) else len(nodes)
-    flat = nodes[:limit].ravel()
-    if not len(flat):
-        return 0
-    # The k-th copy (in row order) placed on a node needs k x slot_bytes free there.
-    order = np.argsort(flat, kind="stable")
-    sorted_nodes = flat[order]
-    first = np.searchsorted(sorted_nodes, sorted_nodes, side="left")
-    rank = np.empty(len(flat), dtype=np.int64)
-    rank[order] = np.arange(len(flat)) - first + 1
-    over = np.flatnonzero(rank * slot_bytes > free[flat])
-    return min(limit, int(over[0]) // nodes.shape[1]) if len(over) else limit
 
 
 class Recovery:
@@ -181,7 +164,7 @@ class World:
         while start < len(chunks):
             batch = chunks[start:start + size]
             nodes = self.placement.fresh(len(batch), width, slot_bytes)
-            fits = _rows_that_fit(nodes, slot_bytes, cl.capacity - cl.used)
+            fits = rows_that_fit(nodes, slot_bytes, cl.capacity - cl.used)
             if fits == 0:
                 self.check_capacity(self.video_mode, placed=int(cl.used.sum()))
             self.state.place(batch[:fits], nodes[:fits], cl.up)

@@ -18,8 +18,8 @@ from importlib import metadata
 from pathlib import Path
 
 from vstack_sim.results.buildinfo import build_info
+from vstack_sim.scenario.emit import config_sha256
 from vstack_sim.scenario.schema import Config
-from vstack_sim.scenario.files import config_sha256
 
 RESULTS_FORMAT = "vstack-sim results folder"
 """The manifest's ``format``: what marks a folder as one that ``--force`` may replace."""

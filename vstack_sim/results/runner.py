@@ -14,12 +14,12 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from vstack_sim.scenario import limits
 from vstack_sim.results import report
-from vstack_sim.scenario.schema import Config
 from vstack_sim.results.folders import AtomicFolder, TargetTaken, check_target, next_free, signals_as_interrupt
 from vstack_sim.results.manifest import build_manifest
 from vstack_sim.results.store import dump_json, write_data
+from vstack_sim.scenario import limits
+from vstack_sim.scenario.schema import Config
 
 DEFAULT_ROOT = Path("results")
 

@@ -18,8 +18,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from vstack_sim.scenario.emit import to_yaml
+from vstack_sim.scenario.files import load_scenario
 from vstack_sim.scenario.schema import Config
-from vstack_sim.scenario.files import load_scenario, to_yaml
 
 TABLES = ("reads", "views", "failures", "repairs", "migrations", "storage_timeline", "losses", "videos",
           "node_events")

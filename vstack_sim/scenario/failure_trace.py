@@ -33,7 +33,7 @@ def _fail(path, line: int, message: str):
 
 @functools.lru_cache(maxsize=8)
 def _load(path: str, _mtime_ns: int, _size: int, nodes: int, racks: int) -> tuple:
-    from vstack_sim.scenario.schema import ScheduledFailure, validation_error_line
+    from vstack_sim.scenario.sections import ScheduledFailure, validation_error_line
 
     try:
         with open(path, newline="", encoding="utf-8") as fh:
@@ -93,11 +93,3 @@ def load_trace(path, nodes: int, racks: int) -> tuple:
     if not p.is_file():
         raise ValueError(f"{_KEY}: {path}: not a file")
     return _load(str(p), st.st_mtime_ns, st.st_size, int(nodes), int(racks))
-
-
-def replay_trace(failures, path, nodes: int, racks: int) -> int:
-    """Schedule every event of the log through ``failures`` (a FailureProcesses); returns how many."""
-    events = load_trace(path, nodes, racks)
-    for event in sorted(events, key=lambda e: e.at):
-        failures.schedule(event)
-    return len(events)

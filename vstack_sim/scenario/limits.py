@@ -4,8 +4,10 @@
 simulation events, from the sizes of the model's arrays and tables and the
 rates of its processes. :func:`check` refuses a setup whose estimate is above
 :data:`MAX_EVENTS` events or half of this machine's memory, unless the user
-says ``--allow-huge``; ``vstack-sim run`` and ``vstack-sim validate`` both call
-it, so validate accepts exactly what run accepts. Some limits hold whatever the
+says ``--allow-huge``. It works from the config alone: the checks that need the
+catalog as drawn (capacity, the payload budget) are the world's own, made once
+when a run builds its world, and by :mod:`vstack_sim.model.preflight` for
+``vstack-sim validate``, so validate accepts exactly what run accepts. Some limits hold whatever the
 flag says, because the model's arrays could not represent the setup
 (:data:`HARD_LIMITS`) and numbers would silently wrap.
 
@@ -20,8 +22,8 @@ import math
 import os
 from dataclasses import dataclass
 
-from vstack_sim.system.codec import fragment_size
 from vstack_sim.scenario.schema import Config
+from vstack_sim.system.codec import fragment_size
 
 MAX_EVENTS = 10**9
 """Most simulation events a run may be expected to take without --allow-huge (about an hour of wall time)."""
@@ -164,21 +166,6 @@ def _never_ends(config: Config) -> str | None:
     return None
 
 
-def _check_payloads(config: Config) -> None:
-    """The payload store's own limit, on the catalog's actual chunk count (drawn when lognormal)."""
-    from vstack_sim.model.payloads import check_payload_budget
-
-    chunks = config.expected_chunks()
-    if config.catalog.chunk_count_distribution != "fixed" and chunks <= 10**7:
-        from vstack_sim.model.catalog import build_catalog
-        from vstack_sim.model.streams import RandomStreams
-
-        catalog = build_catalog(config.catalog, config.redundancy.popularity_threshold,
-                                RandomStreams(config.run.seed).catalog)
-        chunks = catalog.chunks
-    check_payload_budget(chunks, config.catalog.chunk_size)
-
-
 def check(config: Config, allow_huge: bool = False, memory: int | None = None) -> Estimate:
     """Refuse (:class:`ResourceError`) a setup that cannot fit or cannot end; returns the estimate.
 
@@ -190,10 +177,7 @@ def check(config: Config, allow_huge: bool = False, memory: int | None = None) -
     if reason:
         raise ResourceError(reason)
     est = estimate(config)
-    if config.codec.verify_payloads:
-        _check_payloads(config)
     if allow_huge:
-        _check_capacity(config)
         return est
     memory = machine_memory() if memory is None else memory
     limit = int(memory * MAX_MEMORY_FRACTION)
@@ -207,18 +191,7 @@ def check(config: Config, allow_huge: bool = False, memory: int | None = None) -
         raise ResourceError(f"{_EVENT_KEYS.get(part, 'run.duration')}: the run would take about {est.events:.2g} "
                             f"simulation events (mostly {part}), over the limit of {MAX_EVENTS:.0e}; shorten it or "
                             "pass --allow-huge")
-    _check_capacity(config)
     return est
-
-
-def _check_capacity(config: Config) -> None:
-    """The catalog as drawn and decided at ingest must fit the cluster: the world's own check."""
-    if config.catalog.chunk_count_distribution == "fixed" and not config.redundancy.overrides:
-        return  # Config already checked the exact count against the most expensive mode
-    from vstack_sim.model.world import World
-
-    world = World(config)
-    world.check_capacity(world.initial_modes())
 
 
 _EVENT_KEYS = {

@@ -15,29 +15,26 @@ videos x 50 chunks of 2 MiB, 5 % hot) on a small cluster with failures.
 
 from __future__ import annotations
 
-import math
 import re
-import typing
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from vstack_sim.scenario import units
+from vstack_sim.scenario.devices import fill_profile
+from vstack_sim.scenario.sections import (
+    Bytes,
+    BytesPerSecond,
+    FlashCrowd,
+    ModeName,
+    PerSecond,
+    ScheduledFailure,
+    ScheduledView,
+    Seconds,
+    Section,
+)
 from vstack_sim.system.ledger import StorageLedger
-from vstack_sim.system.manager import make_policy
-from vstack_sim.model.devices import fill_profile
-from vstack_sim.scenario.units import parse_duration, parse_frequency, parse_rate, parse_size
-
-Bytes = Annotated[int, BeforeValidator(parse_size)]
-"""A size in bytes; accepts ``2MiB``, ``1.5TB`` or a plain integer."""
-Seconds = Annotated[float, BeforeValidator(parse_duration)]
-"""A duration in seconds; accepts ``30d``, ``15min``, ``500ms`` or a plain number."""
-BytesPerSecond = Annotated[float, BeforeValidator(parse_rate)]
-"""A byte rate; accepts ``200MB/s``, ``1Gbps`` or a plain number of bytes/s."""
-PerSecond = Annotated[float, BeforeValidator(parse_frequency)]
-"""An event rate; accepts ``2/s``, ``600/min``, ``3/h`` or a plain number per second."""
-
-ModeName = Literal["replication", "erasure_coding"]
+from vstack_sim.system.policies import make_policy
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -47,42 +44,8 @@ MEASURED_ENCODE_THROUGHPUT = 3.4e9
 MEASURED_DECODE_THROUGHPUT = 2.7e9
 
 
-def _numeric(annotation) -> bool:
-    """Whether a field holds a number (int or float, possibly with units or None), not a bool."""
-    if annotation is bool:
-        return False
-    if annotation in (int, float):
-        return True
-    return any(_numeric(arg) for arg in typing.get_args(annotation)
-               if arg is not type(None) and typing.get_origin(annotation) is not tuple
-               and typing.get_origin(annotation) is not dict)
 
-
-NUMBER_LIMIT = 2**63 - 1
-"""Largest magnitude of any integer setting (the model's arrays are 64-bit)."""
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True, validate_default=True)
-
-    @field_validator("*", mode="wrap")
-    @classmethod
-    def _strict_numbers(cls, value, handler, info):
-        # Numbers are numbers: YAML's yes/no are booleans, never 1/0, and inf, nan or a 5,000-digit
-        # integer are refused here, naming the key, rather than overflowing an array later.
-        numeric = _numeric(cls.model_fields[info.field_name].annotation)
-        if numeric and isinstance(value, bool):
-            raise ValueError(f"expected a number, got {str(value).lower()}")
-        result = handler(value)
-        if numeric and not isinstance(result, bool):
-            if isinstance(result, float) and not math.isfinite(result):
-                raise ValueError(f"must be a finite number, got {result}")
-            if isinstance(result, int) and abs(result) > NUMBER_LIMIT:
-                raise ValueError(f"must be at most 2^63 - 1, got a number of {result.bit_length()} bits")
-        return result
-
-
-class RunConfig(_Section):
+class RunConfig(Section):
     """How long to run and with which seed."""
 
     seed: int = Field(42, ge=0)
@@ -93,7 +56,7 @@ class RunConfig(_Section):
     """End the run at the first chunk loss (for MTTDL experiments: no run ends before its loss)."""
 
 
-class CatalogConfig(_Section):
+class CatalogConfig(Section):
     """The videos: how many, how long, and how popular."""
 
     videos: int = Field(1000, ge=1)
@@ -134,7 +97,7 @@ class CatalogConfig(_Section):
     """W: each simulated chunk stands for W chunks with its placement and mode (like a Ceph placement group); storage, repair, conversion and losses count W, and background I/O goes out as W chunk-sized requests; views read the simulated chunks only (docs/production-scale.md)."""
 
 
-class ClusterConfig(_Section):
+class ClusterConfig(Section):
     """Storage nodes, racks, disks and links."""
 
     nodes: int = Field(20, ge=1)
@@ -181,7 +144,7 @@ class ClusterConfig(_Section):
         return self
 
 
-class RedundancyConfig(_Section):
+class RedundancyConfig(Section):
     """The real RedundancyManager's settings."""
 
     policy: Literal["adaptive", "replication", "erasure_coding"] = "adaptive"
@@ -206,7 +169,7 @@ class RedundancyConfig(_Section):
         return self
 
 
-class MigrationConfig(_Section):
+class MigrationConfig(Section):
     """Periodic popularity checks and conversions between modes."""
 
     check_interval: Seconds = Field(3600.0, ge=0)
@@ -223,34 +186,7 @@ class MigrationConfig(_Section):
     """Videos converted at the same time; each converts its chunks one by one."""
 
 
-class ScheduledFailure(_Section):
-    """A failure at a fixed time, for deterministic scenarios and tests."""
-
-    at: Seconds
-    """When the failure happens."""
-    node: int | None = Field(None, ge=0)
-    """The node that fails (give node or rack, not both), or the node whose disk fails."""
-    rack: int | None = Field(None, ge=0)
-    """The rack whose nodes all fail at once."""
-    disk: int | None = Field(None, ge=0)
-    """With node: that node's disk (0 .. cluster.disks_per_node - 1) fails instead, losing its slots; the node stays up."""
-    kind: Literal["transient", "permanent"] = "transient"
-    """transient: back with its data after `duration`; permanent: data lost, empty replacement after `duration` (a disk failure is always permanent)."""
-    duration: Seconds | None = None
-    """Downtime (transient) or replacement delay (permanent); default failures.transient_downtime / failures.replacement_delay (failures.disk_replacement_delay for a disk)."""
-
-    @model_validator(mode="after")
-    def _one_target(self):
-        if (self.node is None) == (self.rack is None):
-            raise ValueError("give exactly one of node or rack")
-        if self.disk is not None and self.node is None:
-            raise ValueError("disk: give the node whose disk fails")
-        if self.disk is not None and self.kind == "transient" and "kind" in self.model_fields_set:
-            raise ValueError("kind: a disk failure loses the disk's data, so it is permanent")
-        return self
-
-
-class FailuresConfig(_Section):
+class FailuresConfig(Section):
     """Node and rack failures."""
 
     node_mttf: Seconds = Field(30 * 86400.0, ge=0)
@@ -293,7 +229,7 @@ class FailuresConfig(_Section):
     """Time from a disk failure until an empty disk takes its place in the node."""
 
 
-class RepairConfig(_Section):
+class RepairConfig(Section):
     """How lost slots are rebuilt."""
 
     streams_per_node: int = Field(2, ge=0)
@@ -310,7 +246,7 @@ class RepairConfig(_Section):
     """pipelined: a job's reads, transfer (and decode) and write overlap as the data streams (as HDFS and Ceph recovery do), so it takes about as long as its slowest stage; serial: read everything, then transfer, then write."""
 
 
-class CodecConfig(_Section):
+class CodecConfig(Section):
     """The real erasure codec in the loop."""
 
     encode_throughput: BytesPerSecond = Field(MEASURED_ENCODE_THROUGHPUT, gt=0)
@@ -321,29 +257,7 @@ class CodecConfig(_Section):
     """Carry real bytes: encode at ingest, really rebuild at repair, degraded reads and conversions, audit at the end."""
 
 
-class FlashCrowd(_Section):
-    """A video that goes viral for a while."""
-
-    video: int = Field(ge=0)
-    """The video id."""
-    start: Seconds
-    """When the crowd arrives."""
-    duration: Seconds = Field(gt=0)
-    """How long it stays."""
-    view_rate: PerSecond = Field(gt=0)
-    """Extra views per second of that video while it lasts."""
-
-
-class ScheduledView(_Section):
-    """A view at a fixed time, for deterministic scenarios and tests."""
-
-    at: Seconds
-    """When the view starts."""
-    video: int = Field(ge=0)
-    """The video watched (from its first chunk to its last)."""
-
-
-class WorkloadConfig(_Section):
+class WorkloadConfig(Section):
     """Viewers."""
 
     view_rate: PerSecond = Field(0.05, ge=0)
@@ -368,7 +282,7 @@ class WorkloadConfig(_Section):
     """EC-Cache late binding: request k + this many fragments and use the first k to arrive."""
 
 
-class OutputsConfig(_Section):
+class OutputsConfig(Section):
     """What a run records."""
 
     timeline_interval: Seconds = Field(3600.0, gt=0)
@@ -381,7 +295,7 @@ class OutputsConfig(_Section):
     """Write catalog.sqlite (the design's chunk_fragments, video_stats and chunks tables at the end of the run); off for huge runs, 'vstack-sim catalog' builds it later."""
 
 
-class Config(_Section):
+class Config(Section):
     """A whole scenario."""
 
     name: str = "default"
@@ -493,18 +407,3 @@ class Config(_Section):
 
             load_trace(self.failures.trace, self.cluster.nodes, self.cluster.racks)
         return self
-
-
-def validation_error_line(exc: ValidationError) -> str:
-    """One line naming the key path of the first problem, e.g. ``failures.node_mttf: must not be negative``."""
-    err = exc.errors(include_url=False)[0]
-    loc = ".".join(str(p) for p in err["loc"] if p not in ("function-after",))
-    msg = err["msg"]
-    for prefix in ("Value error, ", "Assertion failed, "):
-        if msg.startswith(prefix):
-            msg = msg[len(prefix):]
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key"
-    if loc and msg.startswith(f"{loc}."):   # a section's own check that already names its key
-        return msg
-    return f"{loc}: {msg}" if loc else msg

@@ -8,7 +8,8 @@ a terminal. Finding a shipped scenario by name is
 
 from __future__ import annotations
 
-from vstack_sim.scenario.files import load_scenario, shipped_scenarios
+from vstack_sim.scenario.files import load_scenario
+from vstack_sim.scenario.reading import shipped_scenarios
 
 
 def _one_line(text: str, limit: int = 90) -> str:

@@ -37,7 +37,8 @@ from pathlib import Path
 
 from vstack_sim.results.catalog_db import CATALOG_FILE
 from vstack_sim.system.ledger import StorageLedger
-from vstack_sim.system.manager import RedundancyManager, RedundancyMode
+from vstack_sim.system.manager import RedundancyManager
+from vstack_sim.system.modes import RedundancyMode
 
 __all__ = ["STATE_FILE", "ServeError", "CatalogService", "create_app", "serve"]
 
@@ -226,8 +227,8 @@ def serve(folder: str | Path, host: str = "127.0.0.1", port: int = 8080, echo=No
     """Run the service until SIGINT or SIGTERM; ``port`` 0 picks a free one (the line printed says which)."""
     echo = echo or (lambda line: print(line, file=sys.stderr, flush=True))
     try:
-        import uvicorn  # noqa: F401
         import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
     except ImportError:
         raise ServeError("vstack-sim serve needs the serve extra: pip install 'vstack-sim[serve]'") from None
     import uvicorn

@@ -176,8 +176,7 @@ def codec_benchmark(chunk_size: int = CHUNK_SIZE, repeats: int = 5, peers: bool 
     """
     import pandas as pd
 
-    from vstack_sim.system.codec import bench
-    from vstack_sim.system.codec import ErasureCoder, FragmentManager
+    from vstack_sim.system.codec import ErasureCoder, FragmentManager, bench
 
     rows = bench.codec_benchmark(chunk_size=chunk_size, repeats=repeats, peers=peers)
     throughput = pd.DataFrame([{

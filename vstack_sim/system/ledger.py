@@ -21,10 +21,10 @@ from typing import TypedDict
 
 import numpy as np
 
-from vstack_sim.system.manager import (
+from vstack_sim.system.manager import RedundancyManager
+from vstack_sim.system.modes import (
     MODE_ERASURE_CODING,
     MODE_REPLICATION,
-    RedundancyManager,
     RedundancyMode,
 )
 

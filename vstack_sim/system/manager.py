@@ -1,271 +1,57 @@
-"""Popularity-driven choice between full replication and Reed-Solomon coding.
+"""The redundancy manager: one policy, the manual overrides, the geometry of both modes and the
+seed's JSON shapes.
 
-The seed's rule: a video with more views than the popularity threshold
-(default 1000) is *hot* and kept as r full replicas of each chunk; every
-other video is *cold* and kept as RS(k, m) fragments, any k of the k + m
-recovering the chunk. A manual override per video wins over the rule.
-
-This module is the one place that rule lives, as a :class:`Policy` object:
-``decide(videos, now) -> modes`` over a :class:`VideoView` of the catalog
-(NumPy arrays of ids, view counts, current modes, sizes). The
-:class:`RedundancyManager` holds one policy and the manual overrides; its
+The :class:`RedundancyManager` holds one :class:`~vstack_sim.system.policies.Policy`
+and the manual overrides; a manual override per video wins over the policy. Its
 :meth:`~RedundancyManager.decide` is the one entry point: the seed's scalar
 call (:meth:`RedundancyManager.determine_redundancy_mode`), the batch call
 (:meth:`RedundancyManager.decide_modes`), ingest and the popularity checks all
 go through it, so a simulated cluster cannot drift from the real manager.
-``adaptive`` (:class:`ThresholdPolicy`), ``replication`` and
-``erasure_coding`` (:class:`FixedPolicy`) are three such policies; a new one
-subclasses :class:`Policy` and says which modes it can assign.
-
-Two additions the seed lists as future work are here too:
-
-* hysteresis ``h``: a replicated video returns to erasure coding only when
-  its count falls to or below ``threshold x (1 - h)``, so videos near the
-  threshold do not flap between modes at every popularity check;
-* policies that pin every video to one mode, so the all-replication and
-  all-EC baselines go through the same code as the adaptive one.
 
 The manager also owns the geometry of each mode (slots per chunk, fragment
 size, physical bytes, failures tolerated) and renders the seed's JSON shapes
-from it, so no figure is ever written in by hand.
+from it (:meth:`~RedundancyManager.recommend`, :meth:`~RedundancyManager.override`,
+:meth:`~RedundancyManager.efficiency`), so no figure is ever written in by hand.
+The modes are in :mod:`vstack_sim.system.modes`, the policies in
+:mod:`vstack_sim.system.policies`.
 """
 
 from __future__ import annotations
 
-import abc
-import dataclasses
-import enum
-import math
 import numbers
-import os
 import types
-from fractions import Fraction
-from typing import Any, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 
 import numpy as np
 
 from vstack_sim.system.codec import fragment_size as _codec_fragment_size
+from vstack_sim.system.modes import (
+    RedundancyMode,
+    check_int,
+    is_int,
+    mode_code,
+    mode_from_code,
+    parse_mode,
+)
+from vstack_sim.system.policies import (
+    Policy,
+    VideoView,
+    cold_threshold,
+    make_policy,
+    threshold_from_env,
+)
 
-__all__ = [
-    "RedundancyMode",
-    "RedundancyManager",
-    "Policy",
-    "ThresholdPolicy",
-    "FixedPolicy",
-    "VideoView",
-    "make_policy",
-    "MODE_REPLICATION",
-    "MODE_ERASURE_CODING",
-    "POLICIES",
-    "mode_code",
-    "mode_from_code",
-    "parse_mode",
-]
+__all__ = ["RedundancyManager"]
 
-#: Integer codes for modes in NumPy arrays (``int8``).
-MODE_REPLICATION = 0
-MODE_ERASURE_CODING = 1
-
-#: Policies a manager can follow: the threshold rule, or one mode for all.
-POLICIES = ("adaptive", "replication", "erasure_coding")
-
-_ENV_THRESHOLD = "POPULARITY_THRESHOLD"
-_DEFAULT_THRESHOLD = 1000
 # GF(2^8) codewords hold at most 255 symbols, one per fragment.
 _MAX_TOTAL_SHARDS = 255
 _MIB = 2**20
-
-
-class RedundancyMode(enum.StrEnum):
-    """How a video's chunks are stored. Its value is the seed's JSON string."""
-
-    REPLICATION = "replication"
-    ERASURE_CODING = "erasure_coding"
-
-
-_CODE_OF = {RedundancyMode.REPLICATION: MODE_REPLICATION, RedundancyMode.ERASURE_CODING: MODE_ERASURE_CODING}
-_MODE_OF = {code: mode for mode, code in _CODE_OF.items()}
-
-
-def _is_int(value: Any) -> bool:
-    # bool is an Integral, but True views or True shards are always a mistake.
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if not _is_int(value) or value < minimum:
-        raise ValueError(f"{name}: must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def mode_from_code(code: int) -> RedundancyMode:
-    """The mode whose array code is ``code`` (``MODE_REPLICATION`` or ``MODE_ERASURE_CODING``)."""
-    mode = _MODE_OF.get(int(code)) if _is_int(code) else None
-    if mode is None:
-        raise ValueError(
-            f"code: must be {MODE_REPLICATION} (replication) or {MODE_ERASURE_CODING} (erasure_coding), got {code!r}"
-        )
-    return mode
-
-
-def parse_mode(mode: RedundancyMode | str | int) -> RedundancyMode:
-    """A :class:`RedundancyMode` from the enum, its string (any case) or its array code."""
-    if isinstance(mode, RedundancyMode):
-        return mode
-    if isinstance(mode, str):
-        try:
-            return RedundancyMode(mode.strip().lower())
-        except ValueError:
-            pass
-    elif _is_int(mode) and int(mode) in _MODE_OF:
-        return _MODE_OF[int(mode)]
-    raise ValueError(f"mode: must be 'replication' or 'erasure_coding', got {mode!r}")
-
-
-def mode_code(mode: RedundancyMode | str | int) -> int:
-    """The array code of a mode given as enum, string or code."""
-    return _CODE_OF[parse_mode(mode)]
-
-
-def _threshold_from_env() -> int:
-    raw = os.environ.get(_ENV_THRESHOLD, "").strip()
-    if not raw:
-        return _DEFAULT_THRESHOLD
-    try:
-        value = int(raw, 10)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise ValueError(f"{_ENV_THRESHOLD}: must be a non-negative integer, got {raw!r}")
-    return value
 
 
 def _plain_id(video_id: Hashable) -> Hashable:
     # np.int64(7) and 7 hash alike, but storing plain Python values keeps
     # the override mapping printable and JSON-friendly.
     return video_id.item() if isinstance(video_id, np.generic) else video_id
-
-
-def cold_threshold(threshold: int, hysteresis: float) -> int:
-    """A replicated video goes back to EC at or below this many views: floor(T x (1 - h)).
-
-    Counts are integers, so "count <= T(1-h)" is "count <= floor(T(1-h))". The
-    Fraction of the decimal repr keeps 1000 x (1 - 0.2) at exactly 800 instead
-    of 799.99...; with h = 0 this is T itself.
-    """
-    return math.floor(threshold * (1 - Fraction(repr(float(hysteresis)))))
-
-
-@dataclasses.dataclass(frozen=True)
-class VideoView:
-    """What a policy sees of the catalog: parallel 1-D NumPy arrays, one entry per video.
-
-    ``ids`` video ids; ``view_counts`` the popularity measure; ``current_modes``
-    mode codes now (None at ingest, when there are none yet); ``sizes`` bytes
-    per video (None when unknown). Later fields (upload times, view history,
-    read rates) are added with a default of None, so existing policies keep working.
-    """
-
-    ids: np.ndarray
-    view_counts: np.ndarray
-    current_modes: np.ndarray | None = None
-    sizes: np.ndarray | None = None
-
-    @classmethod
-    def of(cls, ids, view_counts, current_modes=None, sizes=None) -> "VideoView":
-        """A checked view from array-likes (ValueError naming the argument on a bad one)."""
-        ids = np.asarray(ids)
-        counts = np.asarray(view_counts)
-        if ids.ndim != 1:
-            raise ValueError(f"video_ids: must be a 1-D array, got shape {ids.shape}")
-        if counts.shape != ids.shape:
-            raise ValueError(f"view_counts: shape {counts.shape} does not match video_ids shape {ids.shape}")
-        if counts.dtype.kind not in "iuf":
-            raise ValueError(f"view_counts: must be an array of numbers, got dtype {counts.dtype}")
-        if counts.size and counts.dtype.kind != "u":
-            if counts.dtype.kind == "f" and not np.isfinite(counts).all():
-                raise ValueError("view_counts: must be finite")
-            if counts.min() < 0:
-                raise ValueError(f"view_counts: must be non-negative, got {counts.min()}")
-        current = None
-        if current_modes is not None:
-            current = np.asarray(current_modes)
-            if current.shape != ids.shape:
-                raise ValueError(f"current_modes: shape {current.shape} does not match video_ids shape {ids.shape}")
-            if current.size and not np.isin(current, (MODE_REPLICATION, MODE_ERASURE_CODING)).all():
-                raise ValueError(f"current_modes: codes must be {MODE_REPLICATION} or {MODE_ERASURE_CODING}")
-        if sizes is not None:
-            sizes = np.asarray(sizes)
-            if sizes.shape != ids.shape:
-                raise ValueError(f"sizes: shape {sizes.shape} does not match video_ids shape {ids.shape}")
-        return cls(ids, counts, current, sizes)
-
-
-class Policy(abc.ABC):
-    """Decides each video's mode from a :class:`VideoView`. Subclass it to add a policy:
-
-    * ``name``: how scenarios and summaries call it;
-    * :meth:`modes`: every mode it can assign (config checks the cluster can hold them);
-    * :meth:`decide`: mode codes (``int8``, one per video) at simulated time ``now``.
-
-    Overrides are not the policy's business: the manager applies them on top.
-    """
-
-    name: str = "policy"
-
-    @abc.abstractmethod
-    def modes(self) -> frozenset[RedundancyMode]:
-        """Every mode this policy can give a video."""
-
-    @abc.abstractmethod
-    def decide(self, videos: VideoView, now: float) -> np.ndarray:
-        """Mode codes for ``videos`` at time ``now``."""
-
-
-class ThresholdPolicy(Policy):
-    """The seed's rule (``adaptive``): more than ``threshold`` views -> replication, else erasure
-    coding; with a current mode, a replicated video stays until it falls to the cold threshold."""
-
-    name = "adaptive"
-
-    def __init__(self, threshold: int, hysteresis: float = 0.0):
-        self.threshold = _check_int("popularity_threshold", threshold, 0)
-        self.cold_threshold = cold_threshold(threshold, hysteresis)
-
-    def modes(self) -> frozenset[RedundancyMode]:
-        return frozenset(RedundancyMode)
-
-    def decide(self, videos: VideoView, now: float) -> np.ndarray:
-        counts = videos.view_counts
-        replicate = counts > self.threshold
-        if videos.current_modes is not None:
-            replicate = replicate | ((videos.current_modes == MODE_REPLICATION) & (counts > self.cold_threshold))
-        return np.where(replicate, np.int8(MODE_REPLICATION), np.int8(MODE_ERASURE_CODING))
-
-
-class FixedPolicy(Policy):
-    """Every video in one mode: the all-replication and all-EC baselines."""
-
-    def __init__(self, mode: RedundancyMode | str | int):
-        self.mode = parse_mode(mode)
-        self.name = self.mode.value
-
-    def modes(self) -> frozenset[RedundancyMode]:
-        return frozenset({self.mode})
-
-    def decide(self, videos: VideoView, now: float) -> np.ndarray:
-        return np.full(videos.ids.shape, _CODE_OF[self.mode], dtype=np.int8)
-
-
-def make_policy(name: str | RedundancyMode, threshold: int = _DEFAULT_THRESHOLD, hysteresis: float = 0.0) -> Policy:
-    """The policy called ``name`` (one of :data:`POLICIES`) with these settings."""
-    key = name.value if isinstance(name, RedundancyMode) else name
-    if not isinstance(key, str) or key.strip().lower() not in POLICIES:
-        raise ValueError(f"policy: must be one of {', '.join(POLICIES)}, got {name!r}")
-    key = key.strip().lower()
-    if key == "adaptive":
-        return ThresholdPolicy(threshold, hysteresis)
-    return FixedPolicy(key)
 
 
 class RedundancyManager:
@@ -290,18 +76,18 @@ class RedundancyManager:
         policy: str = "adaptive",
     ) -> None:
         if popularity_threshold is None:
-            threshold = _threshold_from_env()
+            threshold = threshold_from_env()
         else:
-            threshold = _check_int("popularity_threshold", popularity_threshold, 0)
-        r = _check_int("replication_factor", replication_factor, 1)
-        k = _check_int("erasure_data_shards", erasure_data_shards, 1)
-        m = _check_int("erasure_parity_shards", erasure_parity_shards, 0)
+            threshold = check_int("popularity_threshold", popularity_threshold, 0)
+        r = check_int("replication_factor", replication_factor, 1)
+        k = check_int("erasure_data_shards", erasure_data_shards, 1)
+        m = check_int("erasure_parity_shards", erasure_parity_shards, 0)
         if k + m > _MAX_TOTAL_SHARDS:
             raise ValueError(
                 f"erasure_parity_shards: erasure_data_shards + erasure_parity_shards must be <= "
                 f"{_MAX_TOTAL_SHARDS} (GF(2^8) codeword length), got {k} + {m} = {k + m}"
             )
-        size = _check_int("chunk_size", chunk_size, 1)
+        size = check_int("chunk_size", chunk_size, 1)
         if (
             isinstance(hysteresis, (bool, np.bool_))
             or not isinstance(hysteresis, numbers.Real)
@@ -363,7 +149,7 @@ class RedundancyManager:
         return self._policy.name
 
     @property
-    def policy_object(self) -> "Policy":
+    def policy_object(self) -> Policy:
         """The :class:`Policy` that decides modes (overrides are applied on top by the manager)."""
         return self._policy
 
@@ -399,7 +185,7 @@ class RedundancyManager:
 
     # -- the rule ---------------------------------------------------------
 
-    def decide(self, videos: "VideoView", now: float = 0.0) -> np.ndarray:
+    def decide(self, videos: VideoView, now: float = 0.0) -> np.ndarray:
         """Mode codes (``int8``) for the videos of ``videos``: the policy's decision, then overrides.
 
         The one entry point of the mode decision: ingest, popularity checks and
@@ -426,7 +212,7 @@ class RedundancyManager:
         coding; an override wins. With ``current_mode`` given, hysteresis
         applies exactly as in :meth:`decide_modes`.
         """
-        if not _is_int(view_count) or view_count < 0:
+        if not is_int(view_count) or view_count < 0:
             raise ValueError(f"view_count: must be a non-negative integer, got {view_count!r}")
         mode = self._overrides.get(_plain_id(video_id))
         if mode is None:
@@ -461,13 +247,13 @@ class RedundancyManager:
                 return
             positions = np.flatnonzero(np.isin(ids, keys))
             for i in positions:
-                codes[i] = _CODE_OF[self._overrides[ids[i].item()]]
+                codes[i] = mode_code(self._overrides[ids[i].item()])
         else:
             # Object (or odd) dtypes: a Python pass; these come from notebooks, not the simulator.
             for i, vid in enumerate(ids.tolist()):
                 mode = self._overrides.get(vid)
                 if mode is not None:
-                    codes[i] = _CODE_OF[mode]
+                    codes[i] = mode_code(mode)
 
     # -- geometry ---------------------------------------------------------
 
@@ -490,7 +276,7 @@ class RedundancyManager:
 
     def resolve_chunk_size(self, chunk_size: int | None = None) -> int:
         """``chunk_size`` checked, or the configured chunk size when None."""
-        return self._chunk_size if chunk_size is None else _check_int("chunk_size", chunk_size, 1)
+        return self._chunk_size if chunk_size is None else check_int("chunk_size", chunk_size, 1)
 
     def slots_per_chunk(self, mode: RedundancyMode | str | int) -> int:
         """Nodes one chunk occupies: r replicas or k + m fragments."""

@@ -14,7 +14,13 @@ evaluation of shard combinations), :mod:`.checksum`, :mod:`.fragment`, :mod:`.co
 from __future__ import annotations
 
 from vstack_sim.system.codec.coder import BACKENDS, ErasureCoder
-from vstack_sim.system.codec.fragment import Fragment, InsufficientFragmentsError, fragment_size, needs_decode, systematic_order
+from vstack_sim.system.codec.fragment import (
+    Fragment,
+    InsufficientFragmentsError,
+    fragment_size,
+    needs_decode,
+    systematic_order,
+)
 from vstack_sim.system.codec.manager import FragmentManager
 
 __all__ = [

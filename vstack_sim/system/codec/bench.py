@@ -201,7 +201,7 @@ def codec_benchmark(
             else:
                 rows.append(_row(codec, operation, chunk_size, None, "not applicable: too few fragments"))
 
-    add(f"vstack_sim numpy", _ours("numpy", chunk, k, m, repeats), f"RS({k},{m}), CRC32C included")
+    add("vstack_sim numpy", _ours("numpy", chunk, k, m, repeats), f"RS({k},{m}), CRC32C included")
 
     piece = min(REFERENCE_PIECE, chunk_size)
     reference = _ours("reedsolo", chunk[:piece], k, m, min(repeats, 3))
