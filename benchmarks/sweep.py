@@ -66,10 +66,11 @@ def main() -> None:
         print(f"serial                      {serial:7.1f} s  ({serial / 8:.1f} s per run; it got "
               f"{100 * serial_cpu / serial:.0f} % of a core)")
         pool, _, csv_pool = timed(spec, tmp / "pool", workers=args.workers)
-        print(f"process pool, {args.workers} workers      {pool:7.1f} s  speed-up {serial / pool:.2f}x (target >= 1.7x)")
+        print(f"process pool, {args.workers} workers      {pool:7.1f} s  speed-up {serial / pool:.2f}x "
+              "(target >= 1.7x)")
         dask, _, csv_dask = timed(spec, tmp / "dask", local_cluster=args.workers)
-        print(f"LocalCluster, {args.workers} workers      {dask:7.1f} s  {100 * (dask / pool - 1):+.1f} % against the pool "
-              "(target within 15 %)")
+        print(f"LocalCluster, {args.workers} workers      {dask:7.1f} s  {100 * (dask / pool - 1):+.1f} % "
+              "against the pool (target within 15 %)")
         print("runs.csv identical:", csv == csv_pool == csv_dask)
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 

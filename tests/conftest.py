@@ -1,4 +1,5 @@
-"""Shared fixtures: a small hand-made run in the shape of a simulation Result (the table contract of docs/results.md)."""
+"""Shared fixtures: a small hand-made run in the shape of a simulation Result
+(the table contract of docs/results.md)."""
 
 from __future__ import annotations
 

@@ -49,7 +49,8 @@ def imports_of(path: Path, source: str | None = None) -> list[tuple[int, str, li
             names = [alias.name for alias in node.names]
             out.append((node.lineno, base, names))
             # `from vstack_sim.x import y` may import the module vstack_sim.x.y
-            out += [(node.lineno, f"{base}.{n}", []) for n in names if (PACKAGE.parent / f"{base}.{n}".replace(".", "/")).exists()
+            out += [(node.lineno, f"{base}.{n}", []) for n in names
+                    if (PACKAGE.parent / f"{base}.{n}".replace(".", "/")).exists()
                     or (PACKAGE.parent / (f"{base}.{n}".replace(".", "/") + ".py")).exists()]
     return out
 

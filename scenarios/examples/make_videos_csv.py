@@ -31,7 +31,7 @@ def main() -> None:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["video_id", "views", "bytes", "uploaded_at", "size_class"])
         for row in zip(ids, views.tolist(), size.tolist(), np.datetime_as_string(uploaded, unit="s").tolist(),
-                       size_class.tolist()):
+                       size_class.tolist(), strict=False):
             w.writerow([row[0], row[1], row[2], row[3] + "Z", row[4]])
     print(f"{out}: {N} videos, {int(views.sum()):,} views, {int((views > 1000).sum())} above 1000")
 

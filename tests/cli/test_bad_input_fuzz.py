@@ -143,7 +143,8 @@ def scenario_documents(draw) -> dict:
         doc["name"] = draw(st.one_of(HOSTILE, st.text(max_size=12)))
     # Run durations stay short whatever was drawn, unless the value is hostile (then it is refused).
     run = doc.get("run")
-    if isinstance(run, dict) and isinstance(run.get("duration"), (int, float)) and not isinstance(run["duration"], bool):
+    if (isinstance(run, dict) and isinstance(run.get("duration"), (int, float))
+            and not isinstance(run["duration"], bool)):
         if run["duration"] == run["duration"] and 0 <= run["duration"] < 1e6:
             run["duration"] = min(run["duration"], 7200)
     return doc
@@ -151,7 +152,7 @@ def scenario_documents(draw) -> dict:
 
 HOSTILE_TEXTS = st.sampled_from([
     "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n"
-                                                    for p, c in zip("abcdefg", "bcdefgh")) + "name: *h\n",
+                                                    for p, c in zip("abcdefg", "bcdefgh", strict=False)) + "name: *h\n",
     "catalog: " + "[" * 3000 + "]" * 3000 + "\n",
     "a: &a [*a]\n",
     "extends: /dev/zero\n",
@@ -271,7 +272,8 @@ def test_set_overrides_exit_0_or_2_with_one_line(workdir, key, value):
 @pytest.mark.parametrize("text, fragment", [
     ("catalog: {videos: " + "9" * 5000 + "}\n", "catalog.videos"),
     ("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n"
-                                                        for p, c in zip("abcdefgh", "bcdefghi")), "expands to more than"),
+                                                        for p, c in zip("abcdefgh", "bcdefghi", strict=False)),
+     "expands to more than"),
     ("extends: /dev/zero\n", "not a regular file"),
     ("name: \"evil\\n\"\n", "not a safe folder name"),
 ])

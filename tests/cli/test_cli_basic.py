@@ -207,7 +207,8 @@ def test_console_script_subprocess():
 
 
 def test_cli_import_is_light():
-    code = "import sys, vstack_sim.cli.main; print(sorted(m for m in ('numpy', 'pandas', 'simpy', 'matplotlib') if m in sys.modules))"
+    code = ("import sys, vstack_sim.cli.main; "
+            "print(sorted(m for m in ('numpy', 'pandas', 'simpy', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -106,7 +106,8 @@ def test_explicit_out_exists_needs_force(small, capsys):
     assert (small.parent / "o" / "summary.json").read_text() == "{}"
     (small.parent / "o" / "summary.json").unlink()
     for duration in ("2h", "1h"):  # a real results folder is
-        code, _, err = cli(capsys, "run", small, "--quiet", "--out", "o", "--force", "--set", f"run.duration={duration}")
+        code, _, err = cli(capsys, "run", small, "--quiet", "--out", "o", "--force",
+                           "--set", f"run.duration={duration}")
         assert code == 0, err
     assert json.loads((small.parent / "o" / "summary.json").read_text())["run"]["duration_s"] == 3600.0
     assert sorted(p.name for p in small.parent.iterdir()) == ["o", "small.yaml"]

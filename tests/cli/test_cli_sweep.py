@@ -91,7 +91,8 @@ def test_resume_refuses_a_changed_sweep_file_or_base(tmp_path, monkeypatch, caps
 
 
 def _sweep_cmd(*args):
-    return [sys.executable, "-c", "import sys; from vstack_sim.cli.main import main; sys.exit(main(sys.argv[1:]))", *args]
+    return [sys.executable, "-c", "import sys; from vstack_sim.cli.main import main; sys.exit(main(sys.argv[1:]))",
+            *args]
 
 
 def test_resume_after_sigkill_keeps_finished_runs_and_ends_like_an_uninterrupted_sweep(tmp_path):

@@ -34,7 +34,7 @@ def test_common_random_numbers_give_every_policy_the_same_failures_and_views(pol
         failures = [table(p, rep, "failures", ["time_s", "node", "kind", "source"]) for p in points]
         views = [table(p, rep, "views", ["time_s", "video_id"]) for p in points]
         assert len(failures[0]) > 0 and len(views[0]) > 10
-        for f, v in zip(failures[1:], views[1:]):
+        for f, v in zip(failures[1:], views[1:], strict=False):
             pd.testing.assert_frame_equal(f, failures[0])
             pd.testing.assert_frame_equal(v, views[0])
     # and the replications themselves differ

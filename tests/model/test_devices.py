@@ -93,8 +93,10 @@ def test_bad_device_keys_name_the_key():
 
     from vstack_sim.scenario.sections import validation_error_line
 
-    for bad, key in [({"device": "tape"}, "cluster.device"), ({"positioning_time": "pareto"}, "cluster.positioning_time"),
-                     ({"disks_per_node": 0}, "cluster.disks_per_node"), ({"positioning_cv": -1}, "cluster.positioning_cv")]:
+    for bad, key in [({"device": "tape"}, "cluster.device"),
+                     ({"positioning_time": "pareto"}, "cluster.positioning_time"),
+                     ({"disks_per_node": 0}, "cluster.disks_per_node"),
+                     ({"positioning_cv": -1}, "cluster.positioning_cv")]:
         with pytest.raises(ValidationError) as e:
             Config.model_validate({"cluster": bad})
         assert validation_error_line(e.value).startswith(key)

@@ -110,10 +110,10 @@ def test_nic_in_arrival_order_is_exactly_a_fifo_queue():
     arrive = np.cumsum(rng.exponential(1.0, 5000))
     size = rng.exponential(0.8, 5000)
     free, expected = 0.0, []
-    for a, y in zip(arrive, size):
+    for a, y in zip(arrive, size, strict=False):
         free = max(free, a) + y
         expected.append(free)
-    got = [d.reserve(0, a, y, a) for a, y in zip(arrive, size)]
+    got = [d.reserve(0, a, y, a) for a, y in zip(arrive, size, strict=False)]
     assert np.allclose(got, expected, rtol=0, atol=1e-9)
 
 

@@ -49,7 +49,8 @@ def test_wait_timeout_shorter_than_detection_changes_nothing():
 
 def test_when_one_node_of_the_rack_returns_the_others_are_declared_at_once():
     nodes = [2, 6, 10]
-    sched = [{"at": DAY, "node": n, "kind": "transient", "duration": d} for n, d in zip(nodes, ["1h", "3h", "3h"])]
+    sched = [{"at": DAY, "node": n, "kind": "transient", "duration": d}
+             for n, d in zip(nodes, ["1h", "3h", "3h"], strict=False)]
     r = simulate(rack_outage("wait", rack_wait_timeout="1d", scheduled=sched))
     f = r.failures.set_index("node")
     assert not f.loc[2, "declared"]                      # back before anything was declared

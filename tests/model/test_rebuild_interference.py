@@ -40,7 +40,10 @@ def stages():
     c = cfg()
     S, k = c.catalog.chunk_size, c.redundancy.data_shards
     F = fragment_size(S, k)
-    disk = lambda nbytes: c.cluster.request_latency + nbytes / c.cluster.disk_bandwidth
+
+    def disk(nbytes):
+        return c.cluster.request_latency + nbytes / c.cluster.disk_bandwidth
+
     stream = c.repair.bandwidth / c.repair.streams_per_node
     return {"replication": (disk(S), S / stream, disk(S)),
             "erasure_coding": (disk(F), k * F / stream + k * F / c.codec.decode_throughput, disk(F))}

@@ -12,7 +12,8 @@ from vstack_sim.model.simulation import simulate
 
 S = 2 * 2**20
 SERVICE = 0.004 + S / 50e6
-NETWORK = S / 1.25e9 + S / 1.25e8 + 0.0005    # NIC (never queues: one disk, one slot, slower than the NIC), client link, latency
+# NIC (never queues: one disk, one slot, slower than the NIC), client link, latency
+NETWORK = S / 1.25e9 + S / 1.25e8 + 0.0005
 
 
 @pytest.mark.parametrize("rho,reads", [(0.5, 300_000), (0.9, 1_000_000)])

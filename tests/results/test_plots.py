@@ -97,7 +97,8 @@ def test_repair_traffic_bins_keep_every_byte_and_the_burst_panel_shows_the_exact
     repairs = fake_result.tables["repairs"]
     assert len(x) == 400 and (rate * width).sum() == pytest.approx(repairs["bytes_read"].sum())
     # Jobs move their bytes evenly over [start, end]; all three overlap from 4700 s to 5000 s.
-    peak = sum(b / (e - s) for s, e, b in zip(repairs["start_s"], repairs["end_s"], repairs["bytes_read"]))
+    peak = sum(b / (e - s)
+               for s, e, b in zip(repairs["start_s"], repairs["end_s"], repairs["bytes_read"], strict=False))
     assert max(bottom.get_lines()[0].get_ydata()) * 1e6 == pytest.approx(peak)
     assert f"peak {peak / 1e6:,.0f} MB/s" in bottom.texts[0].get_text()
 

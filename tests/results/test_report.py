@@ -94,7 +94,8 @@ def test_report_opens_with_a_three_line_conclusion_from_the_ledger(tmp_path, fak
     assert "33.33 % saved at the start" in lines[0]
     p99 = fake_result.summary["reads"]["latency_ms"]["degraded"]["p99"]
     assert lines[1].startswith("Read latency p99:") and f"degraded {p99:,.2f} ms" in lines[1]
-    assert lines[2] == "Failures: 1 declared node failure, recovered in 1.50 h on average (1.50 h at most); 0 chunks lost."
+    assert lines[2] == ("Failures: 1 declared node failure, recovered in 1.50 h on average (1.50 h at most); "
+                        "0 chunks lost.")
     folder = run_to_folder(fake_result.config, out=tmp_path / "r", simulate=fake_simulate)
     md = (folder / "report.md").read_text().splitlines()
     assert md[2:5] == [f"- {line}" for line in lines]

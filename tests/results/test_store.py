@@ -154,7 +154,8 @@ def test_csv_and_json_are_byte_stable(tmp_path, fake_result):
 
 
 def test_dump_json_is_strict():
-    assert dump_json({"x": float("nan"), "y": np.int64(3), "z": (1, 2)}) == '{\n  "x": null,\n  "y": 3,\n  "z": [\n    1,\n    2\n  ]\n}\n'
+    assert dump_json({"x": float("nan"), "y": np.int64(3), "z": (1, 2)}) == (
+        '{\n  "x": null,\n  "y": 3,\n  "z": [\n    1,\n    2\n  ]\n}\n')
 
 
 def test_load_result_reads_back_like_a_result(tmp_path, fake_result, fake_simulate):
@@ -166,7 +167,7 @@ def test_load_result_reads_back_like_a_result(tmp_path, fake_result, fake_simula
     assert loaded.reads.shape == fake_result.tables["reads"].shape  # attribute shortcut
     assert loaded.manifest["seed"] == 3
     with pytest.raises(AttributeError):
-        loaded.nothing
+        _ = loaded.nothing
 
 
 def test_load_result_errors_are_one_line(tmp_path):

@@ -185,12 +185,14 @@ def test_unknown_key_in_a_list_item(tmp_path):
 def test_wrong_type(tmp_path):
     path = write(tmp_path, "s.yaml", "cluster:\n  nodes: many\n")
     message = error_of(path)
-    assert message.endswith("s.yaml:2: cluster.nodes: Input should be a valid integer, unable to parse string as an integer")
+    assert message.endswith("s.yaml:2: cluster.nodes: Input should be a valid integer, "
+                            "unable to parse string as an integer")
 
 
 def test_bad_unit(tmp_path):
     path = write(tmp_path, "s.yaml", "name: s\ncluster:\n  disk_bandwidth: 2MB/x\n")
-    assert error_of(path).endswith("s.yaml:3: cluster.disk_bandwidth: not a byte rate: '2MB/x' (use e.g. 200MB/s, 1Gbps)")
+    assert error_of(path).endswith("s.yaml:3: cluster.disk_bandwidth: not a byte rate: '2MB/x' "
+                                   "(use e.g. 200MB/s, 1Gbps)")
 
 
 @pytest.mark.parametrize("item, key", [
@@ -213,7 +215,8 @@ def test_zero_means_off_and_is_allowed(item):
 
 def test_stripe_wider_than_the_cluster_points_at_the_nodes_line(tmp_path):
     path = write(tmp_path, "s.yaml", "name: s\ncluster:\n  nodes: 4\n  racks: 2\n")
-    assert error_of(path).endswith("s.yaml:3: redundancy.data_shards: RS(3,2) needs 5 distinct nodes, cluster.nodes is 4")
+    assert error_of(path).endswith("s.yaml:3: redundancy.data_shards: RS(3,2) needs 5 distinct nodes, "
+                                   "cluster.nodes is 4")
 
 
 def test_stripe_only_matters_for_a_mode_the_policy_can_assign():
@@ -318,7 +321,7 @@ def test_shipped_scenarios_all_validate():
 # --------------------------------------------------------------------------- hostile files: one line, fast
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcdefgh", "bcdefghi")) + "name: *i\n"
+    f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=False)) + "name: *i\n"
 
 
 @pytest.mark.parametrize("text, fragment", [

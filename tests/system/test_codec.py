@@ -139,7 +139,8 @@ def test_mutable_input_is_copied_so_fragments_do_not_change_afterwards():
 
 def test_constructor_keeps_the_stored_checksum():
     f = ErasureCoder(3, 2).encode_chunk(random_bytes(100, 9))[1]
-    stale = Fragment(index=1, data=bytes(len(f.data)), checksum=f.checksum, chunk_size=100, chunk_checksum=f.chunk_checksum)
+    stale = Fragment(index=1, data=bytes(len(f.data)), checksum=f.checksum, chunk_size=100,
+                     chunk_checksum=f.chunk_checksum)
     assert stale.checksum == f.checksum
     assert not stale.verify()
     assert as_read_from_disk(f).verify()
@@ -237,9 +238,11 @@ def test_fragments_of_two_chunks_of_the_same_size_are_refused():
         (lambda f: [(0, f[0]), (0, f[0]), (1, f[1])], "duplicate fragment index 0"),
         (lambda f: [(0, f[0]), (1, f[2]), (3, f[3])], "pair index 1 disagrees with fragment.index 2"),
         (lambda f: [(0, f[0]), (1, f[1]), (5, dataclasses.replace(f[4], index=5))], "index 5 out of range"),
-        (lambda f: [(0, f[0]), (1, f[1]), (2, dataclasses.replace(f[2], data=bytes(f[2].data)[:-1]))], "has 33 bytes, expected 34"),
+        (lambda f: [(0, f[0]), (1, f[1]), (2, dataclasses.replace(f[2], data=bytes(f[2].data)[:-1]))],
+         "has 33 bytes, expected 34"),
         (lambda f: [(0, f[0]), (1, f[1]), (2, dataclasses.replace(f[2], chunk_size=99))], "has 34 bytes, expected 33"),
-        (lambda f: [(0, f[0]), (1, f[1]), (2, dataclasses.replace(f[2], chunk_checksum="00000000"))], "fragments of different chunks"),
+        (lambda f: [(0, f[0]), (1, f[1]), (2, dataclasses.replace(f[2], chunk_checksum="00000000"))],
+         "fragments of different chunks"),
         (lambda f: [(0, f[0]), (1, bytes(f[1].data))], r"expected \(index, Fragment\) pairs"),
     ],
 )

@@ -159,7 +159,7 @@ def test_kernel_rows_equal_scalar_field_arithmetic(coefs, size, seed):
     scratch.ensure(size)
     kernel.run(kernel.Program(len(inputs), ((0, plan),)), inputs, [out], scratch)
     expected = [0] * size
-    for c, x in zip(coefs, inputs):
+    for c, x in zip(coefs, inputs, strict=False):
         for i, v in enumerate(x):
             expected[i] ^= gf.mul(c, int(v))
     assert out.tolist() == expected

@@ -11,7 +11,7 @@ ALL_REP = 50_000 * 3 * 2 * MIB
 
 
 def test_the_designs_example_in_bytes():
-    example = dict(zip(*demos.storage_savings()["example"].T.values))
+    example = dict(zip(*demos.storage_savings()["example"].T.values, strict=False))
     assert example["chunks replicated / erasure coded"] == "2,500 / 47,500"
     assert example["adaptive: total bytes"] == f"{2_500 * 3 * 2 * MIB + 47_500 * 5 * FRAG:,}" == "181,753,252,500"
     assert example["saved vs all replication"] == "42.22 %"

@@ -138,7 +138,8 @@ def test_decide_modes_matches_scalar_rule_on_random_arrays():
         manager.set_manual_override(int(vid), rng.choice(["replication", "erasure_coding"]))
     codes = manager.decide_modes(ids, counts)
     assert codes.dtype == np.int8
-    expected = [mode_code(manager.determine_redundancy_mode(int(v), int(c))[0]) for v, c in zip(ids, counts)]
+    expected = [mode_code(manager.determine_redundancy_mode(int(v), int(c))[0])
+                for v, c in zip(ids, counts, strict=False)]
     assert codes.tolist() == expected
     # Both modes and at least one override against the rule actually occur.
     assert set(codes.tolist()) == {0, 1}
@@ -155,7 +156,7 @@ def test_decide_modes_with_hysteresis_matches_scalar_rule():
     codes = manager.decide_modes(ids, counts, current)
     expected = [
         mode_code(manager.determine_redundancy_mode(int(v), int(c), current_mode=int(m))[0])
-        for v, c, m in zip(ids, counts, current)
+        for v, c, m in zip(ids, counts, current, strict=False)
     ]
     assert codes.tolist() == expected
 
@@ -348,7 +349,6 @@ def test_efficiency_for_r2_rs63_1mib():
     size = 1_048_576
     fragment = 174_763  # ceil(1,048,576 / 6): 6 x 174,762 = 1,048,572, 4 bytes short
     ec_bytes = 9 * fragment  # 1,572,867
-    rep_bytes = 2 * size  # 2,097,152
     assert ec_bytes == 1_572_867
     manager = RedundancyManager(
         replication_factor=2, erasure_data_shards=6, erasure_parity_shards=3, chunk_size=size

@@ -17,7 +17,8 @@ def _add_scenario_options(p) -> None:
     """--set, --seed and --allow-huge, shared by run and validate."""
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override one scenario key, e.g. --set run.duration=2d (repeatable; values are YAML scalars)")
-    p.add_argument("--seed", type=non_negative_int, default=None, metavar="N", help="the random seed (replaces run.seed)")
+    p.add_argument("--seed", type=non_negative_int, default=None, metavar="N",
+                   help="the random seed (replaces run.seed)")
     p.add_argument("--allow-huge", action="store_true",
                    help="run setups beyond the up-front resource limits (see docs/limits.md)")
 
@@ -48,7 +49,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from vstack_sim.results import report, runner, store
 
     config = _resolve_checked(args)
-    note = lambda line: print(f"{PROG}: {line}", file=sys.stderr)
+
+    def note(line):
+        print(f"{PROG}: {line}", file=sys.stderr)
+
     folder = runner.run_to_folder(config, out=args.out, force=args.force, quiet=args.quiet, argv=args.argv,
                                   echo=note, allow_huge=args.allow_huge)
     loaded = store.load_result(folder)

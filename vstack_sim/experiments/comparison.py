@@ -94,9 +94,9 @@ class Comparison:
         """A side-by-side text table of the key numbers (``mean [lo, hi]`` where there are replications)."""
         labels = [g.label for g in self.groups]
         cells = [[LABELS[m]] + [format_interval(m, self._row(m, lab)) for lab in labels] for m in self.metrics]
-        head = ["metric"] + [f"{lab} (n={len(g.rows)})" for lab, g in zip(labels, self.groups)]
+        head = ["metric"] + [f"{lab} (n={len(g.rows)})" for lab, g in zip(labels, self.groups, strict=False)]
         widths = [max(len(str(r[i])) for r in cells + [head]) for i in range(len(head))]
-        line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+        line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)).rstrip()  # noqa: E731
         out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in cells]
         d = self.differences
         if len(self.groups) > 1 and len(d):

@@ -121,7 +121,7 @@ def paired_table(sweep, metric: str, by: str | None, baseline, level: float = 0.
         groups.setdefault(key, {})[json.dumps(point.values[by], sort_keys=True, default=str)] = point
     rows = []
     base_key = json.dumps(baseline, sort_keys=True, default=str)
-    for key, members in groups.items():
+    for _key, members in groups.items():
         base_point = members[base_key]
         base = runs[runs["point"] == base_point.name].set_index("replication")[metric].astype(float)
         for value in values:

@@ -93,7 +93,8 @@ def metric_vs_parameter(sweep, metric: str, key: str | None = None):
         x = part[key].to_numpy()
         xpos = x.astype(float) if numeric else np.array([cats.index(str(v)) for v in x], dtype=float)
         mean, lo, hi = (part[c].to_numpy(dtype=float) for c in ("mean", "lo", "hi"))
-        name = ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in zip(others, np.atleast_1d(label))) or None
+        name = ", ".join(f"{k.rsplit('.', 1)[-1]}={v}"
+                         for k, v in zip(others, np.atleast_1d(label), strict=False)) or None
         if numeric:
             line, = ax.plot(xpos, mean, marker="o", label=name)
             ax.fill_between(xpos, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
@@ -167,7 +168,7 @@ def pareto(groups: list[Group], title: str = ""):
                        if any(np.nansum(np.abs(g.values(m))) > 0 for g in groups)), None)
     if durability is None:
         durability = (DURABILITY[0][0], DURABILITY[0][1] + " (none in any run)")
-    for ax, (metric, ylabel) in zip(axes, ((P99, "read p99, all reads (ms)"), durability)):
+    for ax, (metric, ylabel) in zip(axes, ((P99, "read p99, all reads (ms)"), durability), strict=False):
         sx = [g.interval(SAVINGS) for g in groups]
         sy = [g.interval(metric) for g in groups]
         x = np.array([i.estimate for i in sx], dtype=float)
@@ -176,7 +177,7 @@ def pareto(groups: list[Group], title: str = ""):
         if not ok.any():
             no_data(ax, f"no {ylabel}")
             continue
-        for g, ix, iy in zip(groups, sx, sy):
+        for g, ix, iy in zip(groups, sx, sy, strict=False):
             if not (np.isfinite(ix.estimate) and np.isfinite(iy.estimate)):
                 continue
             xerr = [[ix.estimate - ix.lo], [ix.hi - ix.estimate]] if np.isfinite(ix.lo) else None
@@ -211,7 +212,8 @@ def mttdl_vs_parameter(sweep, key: str | None = None):
     for label, part in (rows.groupby(others, sort=False) if others else [("", rows)]):
         x = part[key].to_numpy(dtype=float)
         mean, lo, hi = (part[c].to_numpy(dtype=float) / 3600.0 for c in ("mean", "lo", "hi"))
-        name = ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in zip(others, np.atleast_1d(label))) or "simulated"
+        name = ", ".join(f"{k.rsplit('.', 1)[-1]}={v}"
+                         for k, v in zip(others, np.atleast_1d(label), strict=False)) or "simulated"
         err = np.vstack([mean - lo, np.where(np.isfinite(hi), hi, mean) - mean])
         bars = ax.errorbar(x, mean, yerr=err, fmt="o", capsize=4, label=f"{name}: simulated")
         exact = [stripe_mttdl(spec.point_config(points[p])) for p in part["point"]]

@@ -153,7 +153,7 @@ def build_summary(sim, tables: dict) -> dict:
             "censored_recoveries": [
                 {"failure_id": int(f), "detection_s": _r(d), "repair_s": _r(r), "total_s": _r(x)}
                 for f, d, r, x in zip(censored["failure_id"], censored["detection_s"], censored["repair_s"],
-                                      censored["recovery_time_s"])],
+                                      censored["recovery_time_s"], strict=False)],
             "repair_bytes_read": int(w.repair.bytes_read),
             "repair_bytes_written": int(w.repair.bytes_written),
             "stale_slots_dropped": int(failures["stale_slots_dropped"].sum()),

@@ -78,7 +78,7 @@ class PayloadStore:
     def destroy_slots(self, c: np.ndarray, s: np.ndarray) -> None:
         """The bytes of these slots are gone (those the state no longer holds: a node's or a disk's)."""
         st = self.w.state
-        for key in zip(c.tolist(), s.tolist()):
+        for key in zip(c.tolist(), s.tolist(), strict=False):
             if not st.slot_has_data[key]:
                 self.slots.pop(key, None)
 

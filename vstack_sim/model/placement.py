@@ -89,8 +89,8 @@ def place_fresh(rng: np.random.Generator, rows: int, width: int, weights: np.nda
     rack_end = np.searchsorted(rack_of_sorted, np.arange(n_racks), side="right")
     base = np.where(rack_start > 0, cum[np.maximum(rack_start - 1, 0)], 0.0)
     base[rack_start == 0] = 0.0
-    rack_weight = np.array([w_sorted[s:e].sum() for s, e in zip(rack_start, rack_end)])
-    eligible_in_rack = np.array([(w_sorted[s:e] > 0).sum() for s, e in zip(rack_start, rack_end)])
+    rack_weight = np.array([w_sorted[s:e].sum() for s, e in zip(rack_start, rack_end, strict=False)])
+    eligible_in_rack = np.array([(w_sorted[s:e] > 0).sum() for s, e in zip(rack_start, rack_end, strict=False)])
     room = np.minimum(cap, eligible_in_rack)
     if room.sum() < width:
         return np.full((rows, width), -1, dtype=np.int64)

@@ -318,15 +318,27 @@ class ReadPath(ReadFailover):
                     continue
                 latency += t - arrival[1]
             else:
-                c_time(t); c_view(vid); c_video(video); c_chunk(c); c_idx(idx); c_mode(mode); c_over(0)
+                c_time(t)
+                c_view(vid)
+                c_video(video)
+                c_chunk(c)
+                c_idx(idx)
+                c_mode(mode)
+                c_over(0)
                 if reason:
-                    c_kind(3); c_reason(reason); c_lat(float("nan")); c_bytes(0)
+                    c_kind(3)
+                    c_reason(reason)
+                    c_lat(float("nan"))
+                    c_bytes(0)
                     row += 1
                     if idx == 0:
                         self.startup[vid] = float("nan")
                     self._end_view(vid, failed=True)
                     continue
-                c_kind(kind); c_reason(0); c_lat(latency * 1000.0); c_bytes(nbytes)
+                c_kind(kind)
+                c_reason(0)
+                c_lat(latency * 1000.0)
+                c_bytes(nbytes)
                 served[video] += S
                 v[4] += 1
                 v[5] += S

@@ -29,7 +29,7 @@ class Table:
         self._appenders = [self._data[c].append for c in columns]
 
     def append(self, *row) -> None:
-        for add, value in zip(self._appenders, row):
+        for add, value in zip(self._appenders, row, strict=False):
             add(value)
 
     def appender(self, name: str):

@@ -21,7 +21,7 @@ class RandomStreams:
 
     def __init__(self, seed: int | np.random.SeedSequence):
         self.seed_sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-        self._children = dict(zip(STREAM_NAMES, self.seed_sequence.spawn(len(STREAM_NAMES))))
+        self._children = dict(zip(STREAM_NAMES, self.seed_sequence.spawn(len(STREAM_NAMES)), strict=False))
         for name, child in self._children.items():
             setattr(self, name, np.random.Generator(np.random.PCG64(child)))
 

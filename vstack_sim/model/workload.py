@@ -47,7 +47,7 @@ class ArrivalSource:
         counts = self.chunks_of[videos]
         watched = np.clip(np.ceil(fractions * counts - 1e-9), 1, counts).astype(np.int64)
         keep &= times < self.end
-        self._buf = list(zip(times[keep].tolist(), videos[keep].tolist(), watched[keep].tolist()))
+        self._buf = list(zip(times[keep].tolist(), videos[keep].tolist(), watched[keep].tolist(), strict=False))
         self._pos = 0
 
     def next(self):

@@ -145,8 +145,9 @@ class World:
         total = int(self.cluster.capacity.sum())
         if needed <= total and placed is None:
             return
-        msg = (f"cluster.node_capacity: the catalog needs {needed:,} bytes at ingest ({self.catalog.chunks * self.weight:,} "
-               f"chunks as drawn), the cluster holds {cfg.nodes} x {cfg.node_capacity:,} = {total:,} bytes")
+        msg = (f"cluster.node_capacity: the catalog needs {needed:,} bytes at ingest "
+               f"({self.catalog.chunks * self.weight:,} chunks as drawn), "
+               f"the cluster holds {cfg.nodes} x {cfg.node_capacity:,} = {total:,} bytes")
         if placed is not None:
             msg += f"; placement ran out of room after {placed:,} bytes (copies of a chunk need distinct nodes)"
         raise ValueError(msg)

@@ -140,7 +140,7 @@ def _batches(n: int):
 
 def _chunk_ids(end: EndState, a: int = 0, b: int | None = None) -> list[str]:
     keys = end.video_keys[end.chunk_video[a:b]]
-    return [f"{k}:{i}" for k, i in zip(keys.tolist(), end.chunk_index[a:b].tolist())]
+    return [f"{k}:{i}" for k, i in zip(keys.tolist(), end.chunk_index[a:b].tolist(), strict=False)]
 
 
 class _Repairs:
@@ -193,12 +193,12 @@ def _fragment_batches(end: EndState, repairs, failures):
         cl, jl = c_abs.tolist(), j.tolist()
         if end.checksums is not None:
             get = end.checksums.get
-            checks = [get((x, y), "") if ok else "" for x, y, ok in zip(cl, jl, active.tolist())]
+            checks = [get((x, y), "") if ok else "" for x, y, ok in zip(cl, jl, active.tolist(), strict=False)]
         else:
             checks = [""] * len(cl)
-        yield zip([f"{x}{p}{y}" for x, p, y in zip(ids.tolist(), prefix.tolist(), jl)], ids.tolist(), jl,
+        yield zip([f"{x}{p}{y}" for x, p, y in zip(ids.tolist(), prefix.tolist(), jl, strict=False)], ids.tolist(), jl,
                   urls[end.slot_node[c_abs, j]].tolist(), slot_bytes[end.mode[c_abs]].tolist(), checks,
-                  np.where(active, "active", "lost").tolist(), iso_times(created[c, j]).tolist())
+                  np.where(active, "active", "lost").tolist(), iso_times(created[c, j]).tolist(), strict=False)
 
     # Stale copies: slots rebuilt away from a node whose transient failure has not ended by the end of the run.
     if not len(failures) or not len(rep.chunk):
@@ -251,24 +251,24 @@ def write_catalog(path: str | Path, end: EndState, tables: Mapping) -> Path:
             for lo, hi in _batches(len(vid)):
                 conn.executemany("INSERT INTO video_stats VALUES (?,?,?,?)", zip(
                     keys[vid[lo:hi]].tolist(), views[lo:hi].tolist(), iso_times(last[lo:hi]).tolist(),
-                    served[lo:hi].tolist()))
+                    served[lo:hi].tolist(), strict=False))
             for lo, hi in _batches(len(keys)):
                 n = hi - lo
                 conn.executemany("INSERT INTO videos VALUES (?,?,?,?,?,?)", zip(
                     range(lo, hi), keys[lo:hi].tolist(), end.starting_views[lo:hi].tolist(),
                     end.chunks_per_video[lo:hi].tolist(),
                     end.uploaded_at[lo:hi].tolist() if end.uploaded_at is not None else [None] * n,
-                    end.size_class[lo:hi].tolist() if end.size_class is not None else [None] * n))
+                    end.size_class[lo:hi].tolist() if end.size_class is not None else [None] * n, strict=False))
             for lo, hi in _batches(len(end.mode)):
                 conn.executemany("INSERT INTO chunks (chunk_id, video_id, chunk_index, size_bytes, status, "
                                  "redundancy_mode) VALUES (?,?,?,?,?,?)", zip(
                                      _chunk_ids(end, lo, hi), keys[end.chunk_video[lo:hi]].tolist(),
                                      end.chunk_index[lo:hi].tolist(), [end.chunk_size] * (hi - lo),
                                      np.where(end.lost[lo:hi], "lost", "active").tolist(),
-                                     modes[end.mode[lo:hi]].tolist()))
+                                     modes[end.mode[lo:hi]].tolist(), strict=False))
             conn.executemany("INSERT INTO nodes VALUES (?,?,?,?)", [
                 (i, node_url(i, int(r)), int(r), "up" if up else "down")
-                for i, (r, up) in enumerate(zip(end.node_rack.tolist(), end.node_up.tolist()))])
+                for i, (r, up) in enumerate(zip(end.node_rack.tolist(), end.node_up.tolist(), strict=False))])
             meta = {
                 "schema_version": SCHEMA_VERSION,
                 "epoch": EPOCH,

@@ -82,8 +82,8 @@ def _integer_column(df, name: str, path: str, minimum: int, raw) -> np.ndarray:
     else:
         # Not all integers: find the first cell that is not one (text, a fraction, empty, too big), in the
         # file's own text (a float column would show 3 as 3.0).
-        text = pd.read_csv(path, usecols=[name], dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig",
-                           engine="c")[name].str.strip()
+        text = pd.read_csv(path, usecols=[name], dtype=str, keep_default_na=False, skip_blank_lines=False,
+                           encoding="utf-8-sig", engine="c")[name].str.strip()
         numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
         whole = text.str.fullmatch(r"[+-]?\d+").to_numpy(dtype=bool)
         bad = ~whole | ~np.isfinite(numbers) | (numbers < minimum) | (np.abs(numbers) >= 2**63)
@@ -147,7 +147,8 @@ def _load(path: str, _mtime_ns: int, _size: int) -> SourceCatalog:
         bad = (text != "").to_numpy() & parsed.isna().to_numpy()
         if bad.any():
             i = _first_bad(bad)
-            _fail(path, f"line {i + _FIRST_ROW_LINE}, column uploaded_at: not an ISO 8601 time: {raw('uploaded_at', i)!r}")
+            _fail(path, f"line {i + _FIRST_ROW_LINE}, column uploaded_at: "
+                        f"not an ISO 8601 time: {raw('uploaded_at', i)!r}")
         uploaded = text.to_numpy(dtype=object)
     size_class = df["size_class"].astype(str).str.strip().to_numpy(dtype=object) if "size_class" in df.columns else None
     return SourceCatalog(

@@ -57,7 +57,8 @@ class HddProfile(DeviceProfile):
     request_latency: float = 0.008
     """8 ms mean positioning: half a revolution at 7200 rpm is 4.17 ms (Exos X18 data sheet: average
     latency 4.16 ms) plus an average seek of about 4 ms; data-sheet full-stroke-random seeks are
-    8-8.5 ms, and Ruemmler and Wilkes show real workloads seek a fraction of that distance. Within the issue's 4-12 ms."""
+    8-8.5 ms, and Ruemmler and Wilkes show real workloads seek a fraction of that distance. Within the
+    issue's 4-12 ms."""
     positioning_time: str = "gamma"
     """gamma: a sum of two non-negative, light-tailed parts (seek and rotation)."""
     positioning_cv: float = 0.4

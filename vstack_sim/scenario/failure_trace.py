@@ -56,7 +56,7 @@ def _load(path: str, _mtime_ns: int, _size: int, nodes: int, racks: int) -> tupl
             continue   # blank lines are allowed
         if len(row) != len(header):
             _fail(path, number, f"{len(row)} fields, the header has {len(header)}")
-        cells = {h: c.strip() for h, c in zip(header, row)}
+        cells = {h: c.strip() for h, c in zip(header, row, strict=False)}
         item = {k: v for k, v in cells.items() if v != ""}
         for key in ("node", "rack"):
             if key in item:

@@ -184,7 +184,8 @@ def check(config: Config, allow_huge: bool = False, memory: int | None = None) -
     if memory and est.memory_bytes > limit:
         part = est.biggest(est.memory_parts)
         raise ResourceError(f"{_MEMORY_KEYS.get(part, 'catalog.videos')}: the run would need about "
-                            f"{_gib(est.memory_bytes)} of memory (mostly {part}, over {_span(config)}), over the limit of {_gib(limit)} "
+                            f"{_gib(est.memory_bytes)} of memory (mostly {part}, over {_span(config)}), "
+                            f"over the limit of {_gib(limit)} "
                             f"(half of this machine's); make it smaller or pass --allow-huge")
     if est.events > MAX_EVENTS:
         part = est.biggest(est.event_parts)

@@ -72,13 +72,16 @@ class CatalogConfig(Section):
     zipf_alpha: float = Field(1.0, ge=0)
     """Zipf exponent of popularity over rank; video 0 is rank 1, the most popular."""
     starting_views: Literal["hot_fraction", "total"] = "hot_fraction"
-    """How starting view counts are set: hot_fraction (Zipf scaled so that that fraction is above the threshold) or total (Zipf shares of total_views)."""
+    ("How starting view counts are set: hot_fraction (Zipf scaled so that that fraction is above the threshold) or "
+     "total (Zipf shares of total_views).")
     hot_fraction: float = Field(0.05, ge=0, le=1)
     """Fraction of videos above the popularity threshold at ingest (the V-Stack design's 5 %)."""
     total_views: int = Field(0, ge=0)
     """Total starting views split by Zipf share, when starting_views is total."""
     source: str | None = None
-    """CSV file of your own videos (video_id, views, chunks or bytes; optional uploaded_at, size_class) instead of the Zipf catalog; views during the run pick videos in proportion to the file's views. A relative path is relative to the scenario file; videos is set from the file."""
+    ("CSV file of your own videos (video_id, views, chunks or bytes; optional uploaded_at, size_class) instead of the "
+     "Zipf catalog; views during the run pick videos in proportion to the file's views. A relative path is relative to "
+     "the scenario file; videos is set from the file.")
 
     @model_validator(mode="before")
     @classmethod
@@ -94,7 +97,9 @@ class CatalogConfig(Section):
             data = {**data, "videos": rows}
         return data
     chunk_weight: int = Field(1, ge=1)
-    """W: each simulated chunk stands for W chunks with its placement and mode (like a Ceph placement group); storage, repair, conversion and losses count W, and background I/O goes out as W chunk-sized requests; views read the simulated chunks only (docs/production-scale.md)."""
+    ("W: each simulated chunk stands for W chunks with its placement and mode (like a Ceph placement group); storage, "
+     "repair, conversion and losses count W, and background I/O goes out as W chunk-sized requests; views read the "
+     "simulated chunks only (docs/production-scale.md).")
 
 
 class ClusterConfig(Section):
@@ -111,9 +116,11 @@ class ClusterConfig(Section):
     disk_bandwidth: BytesPerSecond = Field(50e6, gt=0)
     """Transfer rate of one I/O slot (bytes/s; default from cluster.device)."""
     request_latency: Seconds = Field(0.004, ge=0)
-    """Mean positioning time of a disk request (seek + rotation, or flash latency); service = positioning + bytes / disk_bandwidth (default from cluster.device)."""
+    ("Mean positioning time of a disk request (seek + rotation, or flash latency); service = positioning + bytes / "
+     "disk_bandwidth (default from cluster.device).")
     network_bandwidth: BytesPerSecond = Field(1.25e9, gt=0)
-    """Each node's NIC (default 10 Gbit/s): a FIFO egress queue for the bytes it sends (reads, repair and conversion sources); also caps the rate of one repair or conversion transfer into a node."""
+    ("Each node's NIC (default 10 Gbit/s): a FIFO egress queue for the bytes it sends (reads, repair and conversion "
+     "sources); also caps the rate of one repair or conversion transfer into a node.")
     client_bandwidth: BytesPerSecond = Field(1.25e8, gt=0)
     """The reader's link (default 1 Gbit/s); all bytes of one chunk read share it."""
     network_latency: Seconds = Field(0.0005, ge=0)
@@ -121,15 +128,21 @@ class ClusterConfig(Section):
     # Devices (vstack_sim.model.devices): a profile fills the keys below and io_slots,
     # disk_bandwidth and request_latency above, unless the scenario sets them itself.
     device: Literal["hdd", "ssd", "nvme", "custom"] = "hdd"
-    """Device profile: hdd, ssd or nvme (values and their sources in vstack_sim.model.devices), or custom (one disk per node, four 50 MB/s slots, 4 ms fixed positioning: the model before profiles). Keys set explicitly override the profile."""
+    ("Device profile: hdd, ssd or nvme (values and their sources in vstack_sim.model.devices), or custom (one disk per "
+     "node, four 50 MB/s slots, 4 ms fixed positioning: the model before profiles). Keys set explicitly override the "
+     "profile.")
     disks_per_node: int = Field(1, ge=1)
-    """Disks in each node, each its own FIFO queue of io_slots servers; a node's capacity (node_capacity) is split evenly over them (default from cluster.device)."""
+    ("Disks in each node, each its own FIFO queue of io_slots servers; a node's capacity (node_capacity) is split "
+     "evenly over them (default from cluster.device).")
     shared_disk_bandwidth: bool = False
-    """Transfers on one disk take turns at disk_bandwidth while positioning overlaps over the io_slots (flash behind one link); false: every slot transfers at disk_bandwidth in parallel (default from cluster.device)."""
+    ("Transfers on one disk take turns at disk_bandwidth while positioning overlaps over the io_slots (flash behind "
+     "one link); false: every slot transfers at disk_bandwidth in parallel (default from cluster.device).")
     positioning_time: Literal["deterministic", "lognormal", "gamma"] = "deterministic"
-    """Distribution of the per-request positioning time, with mean request_latency and coefficient of variation positioning_cv; the transfer part stays bytes / disk_bandwidth (default from cluster.device)."""
+    ("Distribution of the per-request positioning time, with mean request_latency and coefficient of variation "
+     "positioning_cv; the transfer part stays bytes / disk_bandwidth (default from cluster.device).")
     positioning_cv: float = Field(0.0, ge=0)
-    """Coefficient of variation (sd / mean) of the positioning time; 0 with any distribution is deterministic (default from cluster.device)."""
+    ("Coefficient of variation (sd / mean) of the positioning time; 0 with any distribution is deterministic (default "
+     "from cluster.device).")
 
     @model_validator(mode="before")
     @classmethod
@@ -175,7 +188,8 @@ class MigrationConfig(Section):
     check_interval: Seconds = Field(3600.0, ge=0)
     """Time between popularity checks (0 = never re-decide after ingest)."""
     popularity_measure: Literal["cumulative", "windowed"] = "cumulative"
-    """cumulative: all views, starting views included (the V-Stack design's rule); windowed: views in the last `window`."""
+    ("cumulative: all views, starting views included (the V-Stack design's rule); windowed: views in the last "
+     "`window`.")
     window: Seconds = Field(7 * 86400.0, gt=0)
     """Length W of the popularity window (windowed measure)."""
     window_resolution: Seconds = Field(3600.0, gt=0)
@@ -198,7 +212,8 @@ class FailuresConfig(Section):
     permanent_fraction: float = Field(0.2, ge=0, le=1)
     """Fraction of node failures that destroy the node's data."""
     transient_downtime: Seconds = Field(360.0, ge=0)
-    """Mean downtime of a transient failure (exponential); most come back before detection, as in Ford et al. (OSDI'10)."""
+    ("Mean downtime of a transient failure (exponential); most come back before detection, as in Ford et al. "
+     "(OSDI'10).")
     replacement_delay: Seconds = Field(4 * 3600.0, ge=0)
     """Time from a permanent failure until an empty replacement node joins."""
     rack_mttf: Seconds = Field(0.0, ge=0)
@@ -212,15 +227,21 @@ class FailuresConfig(Section):
     scheduled: tuple[ScheduledFailure, ...] = ()
     """Failures at fixed times (at, node or rack, kind, duration)."""
     trace: str | None = None
-    """CSV failure log to replay (columns time, node or rack, kind, duration), in addition to scheduled; a relative path is relative to the scenario file."""
+    ("CSV failure log to replay (columns time, node or rack, kind, duration), in addition to scheduled; a relative "
+     "path is relative to the scenario file.")
     start_new: bool = False
-    """Every node starts brand new (age 0); default: Weibull nodes start at an equilibrium age, so the first failures come at the stationary rate (exponential lifetimes are memoryless, so nothing changes for them)."""
+    ("Every node starts brand new (age 0); default: Weibull nodes start at an equilibrium age, so the first failures "
+     "come at the stationary rate (exponential lifetimes are memoryless, so nothing changes for them).")
     rack_outage_repair: Literal["rebuild", "wait"] = "rebuild"
-    """When every node of a rack is down: rebuild (declare each node after detection_timeout, as for any node) or wait (no re-replication while the whole rack is down, like Ceph's mon_osd_down_out_subtree_limit, until rack_wait_timeout)."""
+    ("When every node of a rack is down: rebuild (declare each node after detection_timeout, as for any node) or wait "
+     "(no re-replication while the whole rack is down, like Ceph's mon_osd_down_out_subtree_limit, until "
+     "rack_wait_timeout).")
     rack_wait_timeout: Seconds = Field(86400.0, ge=0)
-    """Under rack_outage_repair: wait, how long after the whole rack went down its nodes are declared dead and rebuilt anyway."""
+    ("Under rack_outage_repair: wait, how long after the whole rack went down its nodes are declared dead and rebuilt "
+     "anyway.")
     disk_mttf: Seconds = Field(0.0, ge=0)
-    """Mean time to failure of each disk (0 = disks fail only with their node). A failed disk loses its slots, its node stays up; SimEDC's Weibull(1.12, 87,600 h) has a mean of 83,900 h."""
+    ("Mean time to failure of each disk (0 = disks fail only with their node). A failed disk loses its slots, its node "
+     "stays up; SimEDC's Weibull(1.12, 87,600 h) has a mean of 83,900 h.")
     disk_ttf_distribution: Literal["exponential", "weibull"] = "exponential"
     """Distribution of a disk's time to failure; Weibull's scale is set so that its mean is disk_mttf."""
     disk_weibull_shape: float = Field(1.12, gt=0)
@@ -233,17 +254,20 @@ class RepairConfig(Section):
     """How lost slots are rebuilt."""
 
     streams_per_node: int = Field(2, ge=0)
-    """Repair jobs a node may receive at once, like Ceph's osd_max_backfills (0 = unlimited: fully parallel repair, no cap in either direction)."""
+    ("Repair jobs a node may receive at once, like Ceph's osd_max_backfills (0 = unlimited: fully parallel repair, no "
+     "cap in either direction).")
     source_streams_per_node: int | None = Field(None, ge=0)
     """Repair reads a node may serve at once (an EC repair reads k sources); unset = streams_per_node, 0 = unlimited."""
     bandwidth: BytesPerSecond = Field(100e6, ge=0)
     """Cap on each node's incoming repair traffic, shared by its streams (0 = no cap)."""
     time_model: Literal["io", "exponential"] = "io"
-    """io: a job's time comes from disk queues and transfers; exponential: Exp(mttr) per job (for validation against Markov models)."""
+    ("io: a job's time comes from disk queues and transfers; exponential: Exp(mttr) per job (for validation against "
+     "Markov models).")
     mttr: Seconds = Field(3600.0, gt=0)
     """Mean repair time of one job when time_model is exponential."""
     io_model: Literal["pipelined", "serial"] = "pipelined"
-    """pipelined: a job's reads, transfer (and decode) and write overlap as the data streams (as HDFS and Ceph recovery do), so it takes about as long as its slowest stage; serial: read everything, then transfer, then write."""
+    ("pipelined: a job's reads, transfer (and decode) and write overlap as the data streams (as HDFS and Ceph recovery "
+     "do), so it takes about as long as its slowest stage; serial: read everything, then transfer, then write.")
 
 
 class CodecConfig(Section):
@@ -254,7 +278,7 @@ class CodecConfig(Section):
     decode_throughput: BytesPerSecond = Field(MEASURED_DECODE_THROUGHPUT, gt=0)
     """Degraded decode speed (bytes read/s)."""
     verify_payloads: bool = False
-    """Carry real bytes: encode at ingest, really rebuild at repair, degraded reads and conversions, audit at the end."""
+    ("Carry real bytes: encode at ingest, really rebuild at repair, degraded reads and conversions, audit at the end.")
 
 
 class WorkloadConfig(Section):
@@ -277,7 +301,8 @@ class WorkloadConfig(Section):
     watch_fraction: float = Field(1.0, gt=0, le=1)
     """Fraction of a video watched (at least one chunk)."""
     chunk_playback_time: Seconds = Field(0.0, ge=0)
-    """Playback pacing: chunk i is requested no earlier than i x this after the view starts (0 = as soon as chunk i-1 arrives)."""
+    ("Playback pacing: chunk i is requested no earlier than i x this after the view starts (0 = as soon as chunk i-1 "
+     "arrives).")
     late_binding_extra: int = Field(0, ge=0)
     """EC-Cache late binding: request k + this many fragments and use the first k to arrive."""
 
@@ -292,7 +317,8 @@ class OutputsConfig(Section):
     figures: bool = True
     """Draw the figures of the results folder (false: summary, tables and reports only, e.g. in large sweeps)."""
     catalog: bool = True
-    """Write catalog.sqlite (the design's chunk_fragments, video_stats and chunks tables at the end of the run); off for huge runs, 'vstack-sim catalog' builds it later."""
+    ("Write catalog.sqlite (the design's chunk_fragments, video_stats and chunks tables at the end of the run); off "
+     "for huge runs, 'vstack-sim catalog' builds it later.")
 
 
 class Config(Section):
@@ -344,21 +370,26 @@ class Config(Section):
                              f"{cl.nodes} x {cl.node_capacity:,} bytes")
         for i, f in enumerate(self.failures.scheduled):
             if f.node is not None and f.node >= cl.nodes:
-                raise ValueError(f"failures.scheduled.{i}.node: node {f.node} does not exist ({units.plural(cl.nodes, 'node')})")
+                raise ValueError(f"failures.scheduled.{i}.node: node {f.node} does not exist "
+                                 f"({units.plural(cl.nodes, 'node')})")
             if f.disk is not None and f.disk >= cl.disks_per_node:
                 raise ValueError(f"failures.scheduled.{i}.disk: disk {f.disk} does not exist "
                                  f"({units.plural(cl.disks_per_node, 'disk')} a node)")
             if f.rack is not None and f.rack >= cl.racks:
-                raise ValueError(f"failures.scheduled.{i}.rack: rack {f.rack} does not exist ({units.plural(cl.racks, 'rack')})")
+                raise ValueError(f"failures.scheduled.{i}.rack: rack {f.rack} does not exist "
+                                 f"({units.plural(cl.racks, 'rack')})")
         for i, fc in enumerate(self.workload.flash_crowds):
             if fc.video >= cat.videos:
-                raise ValueError(f"workload.flash_crowds.{i}.video: video {fc.video} does not exist ({units.plural(cat.videos, 'video')})")
+                raise ValueError(f"workload.flash_crowds.{i}.video: video {fc.video} does not exist "
+                                 f"({units.plural(cat.videos, 'video')})")
         for i, sv in enumerate(self.workload.scheduled_views):
             if sv.video >= cat.videos:
-                raise ValueError(f"workload.scheduled_views.{i}.video: video {sv.video} does not exist ({units.plural(cat.videos, 'video')})")
+                raise ValueError(f"workload.scheduled_views.{i}.video: video {sv.video} does not exist "
+                                 f"({units.plural(cat.videos, 'video')})")
         for vid in red.overrides:
             if not 0 <= vid < cat.videos:
-                raise ValueError(f"redundancy.overrides: video {vid} does not exist ({units.plural(cat.videos, 'video')})")
+                raise ValueError(f"redundancy.overrides: video {vid} does not exist "
+                                 f"({units.plural(cat.videos, 'video')})")
         if self.workload.late_binding_extra > red.parity_shards:
             raise ValueError("workload.late_binding_extra: cannot exceed redundancy.parity_shards")
         if cat.chunk_weight > 1 and self.codec.verify_payloads:

@@ -72,11 +72,14 @@ class ScheduledFailure(Section):
     rack: int | None = Field(None, ge=0)
     """The rack whose nodes all fail at once."""
     disk: int | None = Field(None, ge=0)
-    """With node: that node's disk (0 .. cluster.disks_per_node - 1) fails instead, losing its slots; the node stays up."""
+    ("With node: that node's disk (0 .. cluster.disks_per_node - 1) fails instead, losing its slots; the node stays "
+     "up.")
     kind: Literal["transient", "permanent"] = "transient"
-    """transient: back with its data after `duration`; permanent: data lost, empty replacement after `duration` (a disk failure is always permanent)."""
+    ("transient: back with its data after `duration`; permanent: data lost, empty replacement after `duration` (a disk "
+     "failure is always permanent).")
     duration: Seconds | None = None
-    """Downtime (transient) or replacement delay (permanent); default failures.transient_downtime / failures.replacement_delay (failures.disk_replacement_delay for a disk)."""
+    ("Downtime (transient) or replacement delay (permanent); default failures.transient_downtime / "
+     "failures.replacement_delay (failures.disk_replacement_delay for a disk).")
 
     @model_validator(mode="after")
     def _one_target(self):

@@ -76,7 +76,7 @@ def parse_size(value) -> int:
         exact = Fraction(m.group(1)) * _SIZE_PREFIX[m.group(2) or ""]
         _non_negative(exact, value)
         if exact.denominator != 1:
-            raise ValueError(f"not a whole number of bytes: {value!r}")
+            raise ValueError(f"not a whole number of bytes: {value!r}") from None
         return int(exact)
     _non_negative(x, value)
     if x != int(x):

@@ -185,8 +185,10 @@ def create_app(folder: str | Path):
         answer = service.recommend(video_id)
         return not_found(video_id) if answer is None else answer
 
+    mode_query = Query(..., description="replication or erasure_coding")  # B008: built once, as a default would be
+
     @app.post("/redundancy/override/{video_id:path}", summary="Set a manual override")
-    async def set_override(video_id: str, mode: RedundancyMode = Query(..., description="replication or erasure_coding")):
+    async def set_override(video_id: str, mode: RedundancyMode = mode_query):
         if service.view_count(video_id) is None:
             return not_found(video_id)
         return service.set_override(video_id, mode)

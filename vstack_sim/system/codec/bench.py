@@ -65,10 +65,12 @@ def _median_seconds(run: Callable[[], object], repeats: int, prepare: Callable[[
     return statistics.median(times)
 
 
-def _row(codec: str, operation: str, chunk_size: int, seconds: float | None, note: str = "", rate_bytes: int | None = None) -> dict:
+def _row(codec: str, operation: str, chunk_size: int, seconds: float | None, note: str = "",
+         rate_bytes: int | None = None) -> dict:
     """A result row; ``rate_bytes`` is the bytes actually processed in ``seconds`` when extrapolating."""
     if seconds is None:
-        return {"codec": codec, "operation": operation, "chunk_size": chunk_size, "mb_per_s": None, "ms_per_chunk": None, "note": note}
+        return {"codec": codec, "operation": operation, "chunk_size": chunk_size, "mb_per_s": None,
+                "ms_per_chunk": None, "note": note}
     per_second = (rate_bytes or chunk_size) / seconds
     return {
         "codec": codec,
@@ -205,7 +207,8 @@ def codec_benchmark(
 
     piece = min(REFERENCE_PIECE, chunk_size)
     reference = _ours("reedsolo", chunk[:piece], k, m, min(repeats, 3))
-    note = f"one codeword at a time, extrapolated from {piece / 1024:g} KiB" if piece < chunk_size else "one codeword at a time"
+    note = (f"one codeword at a time, extrapolated from {piece / 1024:g} KiB" if piece < chunk_size
+            else "one codeword at a time")
     add("vstack_sim reedsolo", reference, note, rate_bytes=piece)
 
     add("replication x3", _replication(chunk, repeats), "CRC32C of one copy; replicas are the same bytes")
@@ -276,7 +279,8 @@ def format_codec_table(rows: list[dict]) -> str:
     widths = [max(len(line[i]) for line in [header] + body) for i in range(len(header))]
 
     def fmt(line):
-        cells = [cell.rjust(w) if i in numeric else cell.ljust(w) for i, (cell, w) in enumerate(zip(line, widths))]
+        cells = [cell.rjust(w) if i in numeric else cell.ljust(w)
+                 for i, (cell, w) in enumerate(zip(line, widths, strict=False))]
         return "  ".join(cells).rstrip()
 
     size = rows[0]["chunk_size"] if rows else 0

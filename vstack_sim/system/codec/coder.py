@@ -68,7 +68,7 @@ def _keep_freed_memory() -> None:
         return
     try:
         libc = ctypes.CDLL(None)
-        libc.gnu_get_libc_version  # glibc only: other allocators read mallopt differently or not at all
+        _ = libc.gnu_get_libc_version  # glibc only: other allocators read mallopt differently or not at all
         libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
         libc.mallopt(_M_TOP_PAD, _TOP_PAD_BYTES)
     except (OSError, AttributeError):
@@ -155,7 +155,7 @@ class _NumpyBackend:
         m_inv = gf.invert([[row[u] for u in unknown] for row in rows])
         for i, u in enumerate(unknown):
             coefs: dict[int, int] = {}
-            for a, r, row in zip(m_inv[i], chosen_parity, rows):
+            for a, r, row in zip(m_inv[i], chosen_parity, rows, strict=False):
                 if not a:
                     continue
                 coefs[slot[r]] = coefs.get(slot[r], 0) ^ a

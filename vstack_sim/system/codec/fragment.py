@@ -98,7 +98,8 @@ class Fragment:
     def _trusted(cls, index: int, data: memoryview, checksum: str, chunk_size: int, chunk_checksum: str) -> Fragment:
         """Construction without validation, for fields the encoder just computed (read-only byte views)."""
         self = object.__new__(cls)
-        for name, value in zip(("index", "data", "checksum", "chunk_size", "chunk_checksum"), (index, data, checksum, chunk_size, chunk_checksum)):
+        for name, value in zip(("index", "data", "checksum", "chunk_size", "chunk_checksum"),
+                               (index, data, checksum, chunk_size, chunk_checksum), strict=False):
             object.__setattr__(self, name, value)
         return self
 

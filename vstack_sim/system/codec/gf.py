@@ -105,7 +105,7 @@ def parity_matrix(k: int, m: int) -> tuple[tuple[int, ...], ...]:
         top = remainder[0]
         remainder = remainder[1:] + [0]
         if top:
-            remainder = [a ^ mul(top, b) for a, b in zip(remainder, tail)]
+            remainder = [a ^ mul(top, b) for a, b in zip(remainder, tail, strict=False)]
     return tuple(tuple(columns[j][r] for j in range(k)) for r in range(m))
 
 
@@ -132,5 +132,5 @@ def invert(matrix: list[list[int]]) -> list[list[int]]:
             factor = work[r][col]
             if r != col and factor:
                 row = work[r]
-                work[r] = [a ^ mul(factor, b) for a, b in zip(row, prow)]
+                work[r] = [a ^ mul(factor, b) for a, b in zip(row, prow, strict=False)]
     return [row[n:] for row in work]

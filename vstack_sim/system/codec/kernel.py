@@ -120,7 +120,7 @@ def plan_row(coefs: dict[int, int], candidates: int = 4) -> RowPlan:
         d_index, window = divmod(int(pick), len(_WINDOWS))
         d = int(scales[d_index])
         assign = []
-        for slot, j in zip(slots, range(len(slots))):
+        for slot, j in zip(slots, range(len(slots)), strict=False):
             c = int(scaled[j, d_index])
             if terms[c, window] * XOR_COST < GATHER_COST:
                 assign.append((slot, c, _window_options(c)[int(choice[c, window])]))

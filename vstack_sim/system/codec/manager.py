@@ -158,7 +158,7 @@ class FragmentManager:
                 coder._recover(avail, missing, outputs)
             except DecodeFailure:
                 return None
-            for j, out in zip(missing, outputs):
+            for j, out in zip(missing, outputs, strict=False):
                 shards[j] = out
         pieces = []
         for j, shard in enumerate(shards):
@@ -198,7 +198,8 @@ class FragmentManager:
             except (TypeError, ValueError):
                 raise ValueError(f"expected (index, Fragment) pairs, got {pair!r}") from None
             if not isinstance(fragment, Fragment):
-                raise ValueError(f"expected (index, Fragment) pairs, got a {type(fragment).__name__} at index {index!r}")
+                raise ValueError(f"expected (index, Fragment) pairs, got a {type(fragment).__name__} "
+                                 f"at index {index!r}")
             if type(index) is not int or index != fragment.index:
                 raise ValueError(f"pair index {index!r} disagrees with fragment.index {fragment.index}")
             if not 0 <= index < n:
