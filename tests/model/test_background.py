@@ -6,7 +6,7 @@ import simpy
 
 from vstack_sim.model.background import DEPTH, BackgroundJob
 from vstack_sim.model.disks import Disks
-from vstack_sim.scenario.schema import ClusterConfig
+from vstack_sim.scenario.cluster_schema import ClusterConfig
 
 LAT = 0.004
 BW = 50e6

@@ -5,7 +5,7 @@ import numpy as np
 from tests.builders import config, fail
 from vstack_sim.model.disks import Disks
 from vstack_sim.model.simulation import Simulation, simulate
-from vstack_sim.scenario.schema import ClusterConfig
+from vstack_sim.scenario.cluster_schema import ClusterConfig
 
 S = 2 * 2**20
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from vstack_sim.model.disks import Disks
-from vstack_sim.scenario.schema import ClusterConfig
+from vstack_sim.scenario.cluster_schema import ClusterConfig
 
 
 class Cluster:

@@ -38,7 +38,7 @@ from bisect import bisect_right
 import numpy as np
 
 from vstack_sim.model.devices import PositioningTimes
-from vstack_sim.scenario.schema import ClusterConfig
+from vstack_sim.scenario.cluster_schema import ClusterConfig
 
 
 class Disks:

@@ -14,9 +14,9 @@ from vstack_sim.scenario import limits
 from vstack_sim.scenario.schema import Config
 
 
-def check(config: Config, allow_huge: bool = False) -> limits.Estimate:
+def check(config: Config, allow_huge: bool = False, memory: int | None = None) -> limits.Estimate:
     """The config-only limits (:func:`vstack_sim.scenario.limits.check`), then the world's own checks."""
-    estimate = limits.check(config, allow_huge=allow_huge)
+    estimate = limits.check(config, allow_huge=allow_huge, memory=memory)
     drawn = config.catalog.chunk_count_distribution != "fixed" or bool(config.redundancy.overrides)
     if not drawn:  # the config already checked the exact count against the most expensive mode
         if config.codec.verify_payloads:

@@ -1,0 +1,146 @@
+"""The cluster's sections of the scenario schema: nodes, racks and devices (``cluster``), failures of nodes,
+racks and disks (``failures``) and the repair that follows (``repair``).
+
+Part of :class:`~vstack_sim.scenario.schema.Config`; kept in a module of their own because together they
+describe the machine and its faults, while :mod:`.schema` describes the workload and the policy.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from vstack_sim.scenario.devices import fill_profile
+from vstack_sim.scenario.sections import (
+    Bytes,
+    BytesPerSecond,
+    ScheduledFailure,
+    Seconds,
+    Section,
+)
+
+
+class ClusterConfig(Section):
+    """Storage nodes, racks, disks and links."""
+
+    nodes: int = Field(20, ge=1)
+    """Number of storage nodes N."""
+    racks: int = Field(4, ge=1)
+    """Number of racks (failure domains) R; node i is in rack i mod R."""
+    node_capacity: Bytes = Field(4 * 10**12, gt=0)
+    """Bytes each node can hold."""
+    io_slots: int = Field(4, ge=1)
+    """Parallel FIFO servers of each disk (default from cluster.device)."""
+    disk_bandwidth: BytesPerSecond = Field(50e6, gt=0)
+    """Transfer rate of one I/O slot (bytes/s; default from cluster.device)."""
+    request_latency: Seconds = Field(0.004, ge=0)
+    ("Mean positioning time of a disk request (seek + rotation, or flash latency); service = positioning + bytes / "
+     "disk_bandwidth (default from cluster.device).")
+    network_bandwidth: BytesPerSecond = Field(1.25e9, gt=0)
+    ("Each node's NIC (default 10 Gbit/s): a FIFO egress queue for the bytes it sends (reads, repair and conversion "
+     "sources); also caps the rate of one repair or conversion transfer into a node.")
+    client_bandwidth: BytesPerSecond = Field(1.25e8, gt=0)
+    """The reader's link (default 1 Gbit/s); all bytes of one chunk read share it."""
+    network_latency: Seconds = Field(0.0005, ge=0)
+    """Fixed network latency added to every chunk read."""
+    # Devices (vstack_sim.model.devices): a profile fills the keys below and io_slots,
+    # disk_bandwidth and request_latency above, unless the scenario sets them itself.
+    device: Literal["hdd", "ssd", "nvme", "custom"] = "hdd"
+    ("Device profile: hdd, ssd or nvme (values and their sources in vstack_sim.model.devices), or custom (one disk per "
+     "node, four 50 MB/s slots, 4 ms fixed positioning: the model before profiles). Keys set explicitly override the "
+     "profile.")
+    disks_per_node: int = Field(1, ge=1)
+    ("Disks in each node, each its own FIFO queue of io_slots servers; a node's capacity (node_capacity) is split "
+     "evenly over them (default from cluster.device).")
+    shared_disk_bandwidth: bool = False
+    ("Transfers on one disk take turns at disk_bandwidth while positioning overlaps over the io_slots (flash behind "
+     "one link); false: every slot transfers at disk_bandwidth in parallel (default from cluster.device).")
+    positioning_time: Literal["deterministic", "lognormal", "gamma"] = "deterministic"
+    ("Distribution of the per-request positioning time, with mean request_latency and coefficient of variation "
+     "positioning_cv; the transfer part stays bytes / disk_bandwidth (default from cluster.device).")
+    positioning_cv: float = Field(0.0, ge=0)
+    ("Coefficient of variation (sd / mean) of the positioning time; 0 with any distribution is deterministic (default "
+     "from cluster.device).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _device_profile(cls, data):
+        return fill_profile(data) if isinstance(data, dict) else data
+
+    @model_validator(mode="after")
+    def _disks_hold_data(self):
+        if self.node_capacity < self.disks_per_node:
+            raise ValueError(f"cluster.disks_per_node: {self.disks_per_node} disks cannot share "
+                             f"{self.node_capacity} bytes")
+        return self
+
+
+class FailuresConfig(Section):
+    """Node and rack failures."""
+
+    node_mttf: Seconds = Field(30 * 86400.0, ge=0)
+    """Mean time to failure of each node (0 = no random node failures)."""
+    ttf_distribution: Literal["exponential", "weibull"] = "exponential"
+    """Distribution of time to failure; Weibull's scale is set so that its mean is node_mttf."""
+    weibull_shape: float = Field(1.0, gt=0)
+    """Weibull shape (below 1: infant mortality, above 1: wear-out)."""
+    permanent_fraction: float = Field(0.2, ge=0, le=1)
+    """Fraction of node failures that destroy the node's data."""
+    transient_downtime: Seconds = Field(360.0, ge=0)
+    ("Mean downtime of a transient failure (exponential); most come back before detection, as in Ford et al. "
+     "(OSDI'10).")
+    replacement_delay: Seconds = Field(4 * 3600.0, ge=0)
+    """Time from a permanent failure until an empty replacement node joins."""
+    rack_mttf: Seconds = Field(0.0, ge=0)
+    """Mean time between outages of each rack (0 = none)."""
+    rack_downtime: Seconds = Field(3600.0, ge=0)
+    """Mean downtime of a rack outage (exponential)."""
+    rack_permanent: bool = False
+    """Rack outages destroy data (default: transient, nodes come back with their data)."""
+    detection_timeout: Seconds = Field(900.0, ge=0)
+    """Time before a down node is declared dead and repaired; a node back sooner is a transient failure."""
+    scheduled: tuple[ScheduledFailure, ...] = ()
+    """Failures at fixed times (at, node or rack, kind, duration)."""
+    trace: str | None = None
+    ("CSV failure log to replay (columns time, node or rack, kind, duration), in addition to scheduled; a relative "
+     "path is relative to the scenario file.")
+    start_new: bool = False
+    ("Every node starts brand new (age 0); default: Weibull nodes start at an equilibrium age, so the first failures "
+     "come at the stationary rate (exponential lifetimes are memoryless, so nothing changes for them).")
+    rack_outage_repair: Literal["rebuild", "wait"] = "rebuild"
+    ("When every node of a rack is down: rebuild (declare each node after detection_timeout, as for any node) or wait "
+     "(no re-replication while the whole rack is down, like Ceph's mon_osd_down_out_subtree_limit, until "
+     "rack_wait_timeout).")
+    rack_wait_timeout: Seconds = Field(86400.0, ge=0)
+    ("Under rack_outage_repair: wait, how long after the whole rack went down its nodes are declared dead and rebuilt "
+     "anyway.")
+    disk_mttf: Seconds = Field(0.0, ge=0)
+    ("Mean time to failure of each disk (0 = disks fail only with their node). A failed disk loses its slots, its node "
+     "stays up; SimEDC's Weibull(1.12, 87,600 h) has a mean of 83,900 h.")
+    disk_ttf_distribution: Literal["exponential", "weibull"] = "exponential"
+    """Distribution of a disk's time to failure; Weibull's scale is set so that its mean is disk_mttf."""
+    disk_weibull_shape: float = Field(1.12, gt=0)
+    """Weibull shape of disk lifetimes (1.12: SimEDC's, from field data)."""
+    disk_replacement_delay: Seconds = Field(86400.0, ge=0)
+    """Time from a disk failure until an empty disk takes its place in the node."""
+
+
+class RepairConfig(Section):
+    """How lost slots are rebuilt."""
+
+    streams_per_node: int = Field(2, ge=0)
+    ("Repair jobs a node may receive at once, like Ceph's osd_max_backfills (0 = unlimited: fully parallel repair, no "
+     "cap in either direction).")
+    source_streams_per_node: int | None = Field(None, ge=0)
+    """Repair reads a node may serve at once (an EC repair reads k sources); unset = streams_per_node, 0 = unlimited."""
+    bandwidth: BytesPerSecond = Field(100e6, ge=0)
+    """Cap on each node's incoming repair traffic, shared by its streams (0 = no cap)."""
+    time_model: Literal["io", "exponential"] = "io"
+    ("io: a job's time comes from disk queues and transfers; exponential: Exp(mttr) per job (for validation against "
+     "Markov models).")
+    mttr: Seconds = Field(3600.0, gt=0)
+    """Mean repair time of one job when time_model is exponential."""
+    io_model: Literal["pipelined", "serial"] = "pipelined"
+    ("pipelined: a job's reads, transfer (and decode) and write overlap as the data streams (as HDFS and Ceph recovery "
+     "do), so it takes about as long as its slowest stage; serial: read everything, then transfer, then write.")
