@@ -387,3 +387,14 @@ def test_numbers_are_strict_and_finite(item):
 
 def test_a_name_with_a_trailing_newline_is_not_safe():
     assert "not a safe folder name" in error_of(None, {"name": "evil\n"})
+
+
+@pytest.mark.parametrize("key, text, value", [
+    ("migration.conversion_rate", "0", 0.0), ("migration.conversion_rate", "2.5e6", 2.5e6),
+    ("workload.view_rate", "0.5", 0.5), ("run.duration", "3600", 3600.0), ("catalog.chunk_size", "4096", 4096)])
+def test_a_plain_number_as_text_is_base_units_from_a_mapping_as_from_set(key, text, value):
+    # One parser: `--set key=0` and overrides={"key": "0"} give the same Config (issue 19).
+    section, field = key.split(".")
+    from_mapping = load_scenario(overrides={key: text})
+    from_set = load_scenario(overrides=[f"{key}={text}"])
+    assert getattr(getattr(from_mapping, section), field) == value == getattr(getattr(from_set, section), field)

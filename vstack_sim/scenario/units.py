@@ -37,6 +37,8 @@ _SIZE_RE = re.compile(r"^\s*(-?[0-9]+(?:\.[0-9]*)?|-?\.[0-9]+)\s*([kKMGTP]i?)?B?
 _DURATION_RE = re.compile(rf"^\s*{_NUMBER}\s*([a-zµ]*)\s*$")
 _RATE_RE = re.compile(rf"^\s*{_NUMBER}\s*([kKMGTP]i?)?(B/s|Bps|bps|bit/s|b/s)\s*$")
 _FREQ_RE = re.compile(rf"^\s*{_NUMBER}\s*/\s*([a-zµ]+)\s*$")
+_PLAIN_RE = re.compile(rf"^\s*{_NUMBER}\s*$")
+"""A number written as text with no unit: base units, as a YAML number would be (``--set`` and a mapping agree)."""
 
 
 def _plain_number(value, what: str) -> float:
@@ -101,6 +103,8 @@ def parse_rate(value) -> float:
     try:
         x = _plain_number(value, "rate")
     except TypeError:
+        if plain := _PLAIN_RE.match(str(value)):
+            return _non_negative(float(plain.group(1)), value)
         m = _RATE_RE.match(str(value))
         if not m:
             raise ValueError(f"not a byte rate: {value!r} (use e.g. 200MB/s, 1Gbps)") from None
@@ -115,6 +119,8 @@ def parse_frequency(value) -> float:
     try:
         x = _plain_number(value, "frequency")
     except TypeError:
+        if plain := _PLAIN_RE.match(str(value)):
+            return _non_negative(float(plain.group(1)), value)
         m = _FREQ_RE.match(str(value))
         if not m or m.group(2) not in _DURATION_UNIT:
             raise ValueError(f"not a frequency: {value!r} (use e.g. 2.5/s, 600/min, 3/h)") from None
