@@ -65,3 +65,12 @@ def test_mttdl_figure_draws_the_exact_chain(tmp_path):
     chain = next(line for line in ax.lines if line.get_label().endswith("exact chain"))
     expected = [stripe_mttdl(swept.spec.point_config(p)) / 3600 for p in swept.spec.points()]
     assert np.allclose(chain.get_ydata(), expected)
+
+
+def test_key_metrics_name_disk_failures_beside_node_failures():
+    # A comparison of runs with disk failures shows them (issue 19: KEY_METRICS had no disk-failure row).
+    from vstack_sim.experiments.intervals import KEY_METRICS, LABELS
+
+    metrics = [m for m, _, _ in KEY_METRICS]
+    assert metrics.index("recovery.disk_failures") == metrics.index("recovery.node_failures") + 1
+    assert LABELS["recovery.disk_failures"] == "disk failures"

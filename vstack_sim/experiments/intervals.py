@@ -29,6 +29,7 @@ KEY_METRICS = (
     ("reads.startup_latency_ms.p99", "start-up latency p99", "ms"),
     ("reads.failed", "failed chunk reads", "count"),
     ("recovery.node_failures", "declared node failures", "count"),
+    ("recovery.disk_failures", "disk failures", "count"),
     ("recovery.time_s.mean", "recovery time, mean", "s"),
     ("recovery.repair_bytes_read", "bytes read by repairs", "bytes"),
     ("recovery.repair_bytes_written", "bytes repaired (written)", "bytes"),
