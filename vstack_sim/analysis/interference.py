@@ -1,8 +1,7 @@
 """Repair interference on reads: read latency quantiles per time window, and a block bootstrap.
 
 A rebuild competes with reads in the disk queues, so the read tail during a
-rebuild is the figure that matters (in f4, a 240 TB rebuild pushed read p99
-from 80 ms to 500 ms). Reads close in time share queue states, so they are not
+rebuild is the figure that matters. Reads close in time share queue states, so they are not
 independent draws. The interval for the ratio of two periods' p99 therefore
 comes from a **block bootstrap**: the blocks are the time windows (1 minute by
 default). Each replicate resamples each period's windows with replacement,
