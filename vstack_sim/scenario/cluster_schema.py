@@ -117,7 +117,7 @@ class FailuresConfig(Section):
      "anyway.")
     disk_mttf: Seconds = Field(0.0, ge=0)
     ("Mean time to failure of each disk (0 = disks fail only with their node). A failed disk loses its slots, its node "
-     "stays up; SimEDC's Weibull(1.12, 87,600 h) has a mean of 83,900 h.")
+     "stays up; SimEDC's Weibull(1.12, 87,600 h) has a mean of 84,038 h.")
     disk_ttf_distribution: Literal["exponential", "weibull"] = "exponential"
     """Distribution of a disk's time to failure; Weibull's scale is set so that its mean is disk_mttf."""
     disk_weibull_shape: float = Field(1.12, gt=0)
