@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.sweep_builders import write_base, write_sweep
+from tests.sweep_builders import TINY, write_base, write_sweep
 from vstack_sim.experiments import executors
 from vstack_sim.experiments.sweep_spec import load_sweep
 from vstack_sim.experiments.sweeps import run_sweep
@@ -90,3 +90,21 @@ def test_one_executor_choice_at_a_time():
     with pytest.raises(ValueError, match="one of"):
         with executors.open_executor(workers=2, local_cluster=2):
             pass
+
+
+def test_a_sweep_at_module_level_of_a_plain_script_says_in_one_line_what_to_do(tmp_path):
+    # Pool workers import the main script; without `if __name__ == "__main__":` they meet its sweep call.
+    # Today's answer: the workers leave quietly and the caller gets one line, not a page of multiprocessing text.
+    import subprocess
+    import sys
+
+    script = tmp_path / "plain.py"
+    script.write_text(
+        "import vstack_sim\n"
+        f"base = vstack_sim.Config.model_validate({TINY!r})\n"
+        "vstack_sim.sweep(base, grid={'catalog.videos': [12, 13]})\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("RuntimeError: a worker of the process pool exited abruptly") and "__main__" in last
+    assert "BrokenProcessPool" not in done.stderr and "forkserver" not in done.stderr

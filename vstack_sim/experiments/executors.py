@@ -26,6 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 
 TARGET_TASK_S = 0.1
 """Shortest task worth sending: Dask's per-task overhead is about 1 ms."""
@@ -67,6 +68,11 @@ def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
     """
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # This process is a pool worker re-running the caller's script (spawn and forkserver workers import
+        # the main module) and met the script's own sweep call: a worker must not start a pool. It leaves
+        # quietly; the caller's map_batched sees the pool break and says what to do in one line.
+        raise SystemExit(1)
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
@@ -136,6 +142,12 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
         pool.shutdown(wait=True)
 
 
+BROKEN_POOL = ("a worker of the process pool exited abruptly: killed, out of memory, or re-running a script that "
+               "calls vstack_sim.sweep at module level (workers import the main script: put the call under "
+               "`if __name__ == \"__main__\":`, or pass executor=\"serial\")")
+"""What a broken pool means, said once in one line instead of a page of multiprocessing text."""
+
+
 def run_batch(fn: Callable, items: list) -> list[tuple[object, float]]:
     """Run ``fn`` on each item in turn (on a worker); returns ``(result, seconds)`` pairs."""
     out = []
@@ -168,7 +180,11 @@ def map_batched(fn: Callable, items: Iterable, executor: Executor, on_result: Ca
             finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
             for future in finished:
                 inflight.pop(future)
-                for result, elapsed in future.result():
+                try:
+                    results = future.result()
+                except BrokenProcessPool:
+                    raise RuntimeError(BROKEN_POOL) from None
+                for result, elapsed in results:
                     seconds += elapsed
                     done_runs += 1
                     on_result(result)
