@@ -114,14 +114,18 @@ def test_unavailable_chunk_seconds_equal_the_overlap_of_three_downtimes():
     assert r.summary["durability"]["chunks_lost"] == 0
 
 
-def test_node_without_data_recovers_in_zero():
+def test_node_without_data_recovers_when_declared_with_a_repair_of_zero():
+    # Issue 19: an empty node's recovery is its detection (the timeout), then nothing to rebuild; it used to say 0.
     cfg = config({"catalog": {"videos": 1, "chunks_per_video": 1, "chunk_size": 3000, "hot_fraction": 0},
                   "cluster": {"nodes": 8, "racks": 8}})
     nodes = layout(cfg)
     empty = next(n for n in range(8) if n not in nodes)
     r = simulate(config(cfg.model_dump(), {"failures": {"scheduled": [fail(DAY, empty)]}}))
-    assert r.failures["recovery_time_s"].iloc[0] == 0.0
-    assert r.failures["chunks_affected"].iloc[0] == 0
+    row = r.failures.iloc[0]
+    detection = cfg.failures.detection_timeout
+    assert row["detection_s"] == detection and row["repair_s"] == 0.0
+    assert row["recovery_time_s"] == detection and row["recovery_end_s"] == DAY + detection
+    assert row["chunks_affected"] == 0
 
 
 def test_a_rack_outage_keeps_a_node_that_was_already_down_from_coming_back_early():
@@ -239,3 +243,15 @@ def test_exponential_nodes_draw_the_same_failures_whether_started_new_or_not():
             "failures": {"node_mttf": "5d"}}
     a, b = simulate(config(base)), simulate(config(base, {"failures": {"start_new": True}}))
     assert len(a.failures) > 10 and a.summary == b.summary
+
+
+def test_an_empty_disk_recovers_when_declared_with_a_repair_of_zero():
+    cfg = config({"catalog": {"videos": 1, "chunks_per_video": 1, "chunk_size": 3000, "hot_fraction": 0},
+                  "cluster": {"nodes": 8, "racks": 8}})
+    empty = next(n for n in range(8) if n not in layout(cfg))
+    disk_failure = {"at": DAY, "node": empty, "disk": 0}
+    r = simulate(config(cfg.model_dump(), {"failures": {"scheduled": [disk_failure]}}))
+    row = r.failures.iloc[0]
+    assert row["component"] == "disk"
+    assert row["detection_s"] == cfg.failures.detection_timeout and row["repair_s"] == 0.0
+    assert row["recovery_time_s"] == cfg.failures.detection_timeout

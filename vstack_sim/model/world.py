@@ -263,8 +263,8 @@ class World:
         c, s = c[keep], s[keep]
         self.failures.set("chunks_affected", fid, len(c) * self.weight)
         t_fail = self.failures.get("time_s", fid)
-        if len(c) == 0:
-            self._close_recovery(fid, t_fail, t_fail)
+        if len(c) == 0:  # nothing to rebuild: recovered when declared (detection, then a repair of 0)
+            self._close_recovery(fid, t_fail, t)
         else:
             self.recoveries.append(Recovery(fid, t_fail, st.n_chunks, np.unique(c)))
         self.repair.enqueue(c, s, fid)
