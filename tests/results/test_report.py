@@ -80,25 +80,24 @@ def test_format_summary_without_reads_of_a_kind(fake_result):
     assert "n/a" in text
 
 
-def test_report_opens_with_a_three_line_conclusion_from_the_ledger(tmp_path, fake_result, fake_simulate):
-    from vstack_sim.results.report import conclusion
+def test_report_opens_with_the_interpreted_conclusion_from_the_ledger(tmp_path, fake_result, fake_simulate):
+    from vstack_sim.results.conclusion import interpret
     from vstack_sim.scenario.units import format_bytes
 
-    lines = conclusion(fake_result)
+    lines = interpret(fake_result)
     size = fake_result.config.catalog.chunk_size
     frag = -(-size // 3)
-    assert len(lines) == 3
     # 12 chunks of 2 MiB: all replicated 12 x 3 x size, all RS(3,2) 12 x 5 x ceil(size / 3).
-    assert f"{format_bytes(36 * size)} all replicated" in lines[0]
-    assert f"{format_bytes(60 * frag)} all erasure coded" in lines[0]
-    assert "33.33 % saved at the start" in lines[0]
-    p99 = fake_result.summary["reads"]["latency_ms"]["degraded"]["p99"]
-    assert lines[1].startswith("Read latency p99:") and f"degraded {p99:,.2f} ms" in lines[1]
-    assert lines[2] == ("Failures: 1 declared node failure, recovered in 1.50 h on average (1.50 h at most); "
-                        "0 chunks lost.")
+    all_ec = 100 * (1 - 60 * frag / (36 * size))
+    assert lines[0].startswith("The adaptive policy saved 33.33 % of storage against all-replication at the start")
+    end = fake_result.summary["storage"]
+    assert f"({format_bytes(end['total_physical_bytes'])} for 12 chunks)" in lines[0]
+    assert f"all-EC would save {all_ec:.2f} %, {all_ec - end['storage_savings_percent']:.2f} points more" in lines[0]
+    assert lines[1].startswith("Replicated against erasure-coded reads: at p50 ")
+    assert lines[2].startswith("Recovery took 1.50 h on average. Nodes were ")
     folder = run_to_folder(fake_result.config, out=tmp_path / "r", simulate=fake_simulate)
     md = (folder / "report.md").read_text().splitlines()
-    assert md[2:5] == [f"- {line}" for line in lines]
+    assert md[2:4] == ["## Conclusion", ""] and md[4:4 + len(lines)] == [f"- {line}" for line in lines]
 
 
 def test_report_says_whether_the_reads_table_is_a_sample(fake_result):
@@ -146,11 +145,4 @@ def test_the_printed_recovery_line_counts_the_disk_failures_its_times_cover(fake
     summary["recovery"]["by_component"] = {"node": {"declared": 1}, "disk": {"declared": 37}}
     assert "(1 node and 37 disk failures declared)" in format_summary(summary)
     summary["recovery"]["disk_failures"] = 37
-    assert conclusion_line(fake_result).startswith("Failures: 1 node and 37 disk failures declared")
     assert ("Disk failures", "37", "") in key_numbers(fake_result)
-
-
-def conclusion_line(run) -> str:
-    from vstack_sim.results.report import conclusion
-
-    return conclusion(run)[2]

@@ -102,3 +102,43 @@ def p99_ratio(reads: pd.DataFrame, before: tuple[float, float], during: tuple[fl
     return {"ratio": qb / qa, "low": float(lo), "high": float(hi), "level": level, "q": q,
             "before_ms": qa, "during_ms": qb, "before_reads": a.n_reads, "during_reads": b.n_reads,
             "before_windows": a.n_blocks, "during_windows": b.n_blocks, "window_s": window, "n_boot": n_boot}
+
+
+def quantile_difference(reads: pd.DataFrame, kind_a: str, kind_b: str, q: float, window: float = 60.0,
+                        n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> dict | None:
+    """The q quantile of ``kind_b`` reads' latency minus that of ``kind_a``'s, with a block-bootstrap interval.
+
+    Both kinds share the time windows (the blocks): each replicate draws one multiplicity per window and
+    applies it to the reads of both kinds in it, so reads that met the same queues stay paired. Returns
+    ``diff``, ``low``, ``high`` (ms) and each kind's quantile and read count, or None when either kind has
+    no reads in ``reads`` (which may be the run's sampled reads table).
+    """
+    if not 0 < q < 1:
+        raise ValueError(f"q: must be in (0, 1), got {q}")
+    t, lat = _reads(reads, -np.inf, np.inf)
+    kinds = reads["kind"].to_numpy()[np.isfinite(reads["latency_ms"].to_numpy(dtype=np.float64))]
+    block_ids, block = np.unique(np.floor(t / window).astype(np.int64), return_inverse=True)
+    parts = []
+    for kind in (kind_a, kind_b):
+        pick = kinds == kind
+        if not pick.any():
+            return None
+        order = np.argsort(lat[pick], kind="stable")
+        parts.append((lat[pick][order], block[pick][order]))
+    n_blocks = len(block_ids)
+
+    def quantiles(multiplicity):
+        return [_weighted_quantile(v, np.ones(len(v)) if multiplicity is None else multiplicity[b], q)
+                for v, b in parts]
+
+    qa, qb = quantiles(None)
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(n_boot):
+        m = rng.multinomial(n_blocks, np.full(n_blocks, 1.0 / n_blocks)).astype(np.float64)
+        if all(m[b].sum() > 0 for _, b in parts):    # a replicate must hold reads of both kinds
+            a, b = quantiles(m)
+            diffs.append(b - a)
+    lo, hi = np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2]) if diffs else (np.nan, np.nan)
+    return {"diff": qb - qa, "low": float(lo), "high": float(hi), "level": level, "q": q,
+            "a_ms": qa, "b_ms": qb, "a_reads": len(parts[0][0]), "b_reads": len(parts[1][0])}

@@ -59,6 +59,27 @@ def time_stats(values: np.ndarray) -> dict | None:
     return {"mean": _r(values.mean()), "p50": _r(p50), "p95": _r(p95), "max": _r(values.max())}
 
 
+def failure_outcomes(failures: pd.DataFrame) -> dict:
+    """Node failures by outcome: permanent (data gone), transient but declared (rebuilt, then the node came
+    back and its copies were stale), and transient within the detection timeout (never declared)."""
+    node = failures[failures["component"] == "node"] if "component" in failures else failures
+    transient = node["kind"] == "transient"
+    declared = node["declared"].astype(bool)
+    return {"permanent": int(np.count_nonzero(node["kind"] == "permanent")),
+            "transient_declared": int(np.count_nonzero(transient & declared)),
+            "transient_undeclared": int(np.count_nonzero(transient & ~declared))}
+
+
+def wasted_repair(failures: pd.DataFrame, repairs: pd.DataFrame, weight: int) -> dict:
+    """Repair work done for failures whose node came back with its data: slots rebuilt, bytes read and written
+    for nothing (the returning copies were there all along; the model keeps the rebuilt ones)."""
+    returned = failures[(failures["kind"] == "transient") & failures["declared"].astype(bool)
+                        & np.isfinite(failures["back_s"].to_numpy(dtype=np.float64))]
+    done = repairs[repairs["failure_id"].isin(returned["failure_id"])]
+    return {"failures": int(len(returned)), "slots": int(len(done)) * weight,
+            "bytes_read": int(done["bytes_read"].sum()), "bytes_written": int(done["bytes_written"].sum())}
+
+
 def timeline_table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
@@ -157,6 +178,8 @@ def build_summary(sim, tables: dict) -> dict:
             "repair_bytes_read": int(w.repair.bytes_read),
             "repair_bytes_written": int(w.repair.bytes_written),
             "stale_slots_dropped": int(failures["stale_slots_dropped"].sum()),
+            "node_failure_outcomes": failure_outcomes(failures),
+            "wasted_repair": wasted_repair(failures, repairs, w.weight),
         },
         "durability": {
             "chunks_lost": int(losses["chunks"].sum()),

@@ -5,11 +5,11 @@ draws every figure of :mod:`vstack_sim.results.plots` into ``figures/`` and writ
 reports. ``vstack-sim run`` calls it on the folder it has just written, and
 ``vstack-sim report RESULT_DIR`` calls it again, so the two give the same bytes.
 
-The report opens with a three-line conclusion (:func:`conclusion`), then shows
-the key numbers with the V-Stack design's claims beside ours where they apply,
-the figures, the resolved scenario, the manifest and a one-line command that
-reproduces the run. :func:`format_summary` is the short table ``vstack-sim
-run`` prints at the end.
+The report opens with an interpreted conclusion and its caveats
+(:mod:`vstack_sim.results.conclusion`), then the key numbers with the V-Stack
+design's claims beside ours where they apply, then the figures, the resolved
+scenario, the manifest and a one-line command that reproduces the run.
+:func:`format_summary` is the short table ``vstack-sim run`` prints at the end.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import os
 import re
 from pathlib import Path
 
+from vstack_sim.results.conclusion import caveats, interpret
 from vstack_sim.results.store import ResultsError, load_result
 from vstack_sim.scenario.units import format_bytes, format_duration, plural
 
@@ -79,7 +80,7 @@ def key_numbers(run) -> list[tuple[str, str, str]]:
     rec = s["recovery"]
     t = rec["time_s"]
     rows += [
-        ("Node failures declared / transient", f"{rec['node_failures']:,} / {rec['transient_failures']:,}", ""),
+        *_failure_rows(rec),
         ("Disk failures", f"{rec.get('disk_failures', 0):,}", ""),
         ("Recovery time mean / p95 / max",
          " / ".join("n/a" if _stat(t, k) is None else format_duration(t[k]) for k in ("mean", "p95", "max")), ""),
@@ -93,6 +94,23 @@ def key_numbers(run) -> list[tuple[str, str, str]]:
     ]
     m = s["migrations"]
     rows.append(("Migrations to replication / to EC", f"{m['to_replication']:,} / {m['to_erasure_coding']:,}", ""))
+    return rows
+
+
+def _failure_rows(rec: dict) -> list[tuple[str, str, str]]:
+    """Node failures by outcome, and the repair work spent on nodes that came back, where the summary has them."""
+    outcomes = rec.get("node_failure_outcomes")
+    if outcomes is None:   # a folder from before outcomes were recorded
+        return [("Node failures declared / back before declared",
+                 f"{rec['node_failures']:,} / {rec['transient_failures']:,}", "")]
+    rows = [("Node failures: permanent / transient, declared / transient, back before declared",
+             f"{outcomes['permanent']:,} / {outcomes['transient_declared']:,} / "
+             f"{outcomes['transient_undeclared']:,}", "")]
+    wasted = rec.get("wasted_repair")
+    if wasted is not None:
+        rows.append(("Repair wasted on nodes that came back: slots / read / written",
+                     f"{wasted['slots']:,} / {format_bytes(wasted['bytes_read'])} / "
+                     f"{format_bytes(wasted['bytes_written'])}", ""))
     return rows
 
 
@@ -124,35 +142,6 @@ def format_summary(summary: dict, title: str = "") -> str:
     m = summary["migrations"]
     lines.append(f"{'migrations':<26}{m['to_replication']:,} to replication, {m['to_erasure_coding']:,} to EC")
     return "\n".join(lines)
-
-
-def conclusion(run) -> list[str]:
-    """Three lines: storage saved at start and end (with all-replication and all-EC of the same chunks,
-    from the ledger), read p99 by kind, recovery time and chunks lost."""
-    from vstack_sim.results.plots import storage_baselines
-
-    s = run.summary
-    base = storage_baselines(run)
-    start, end = s["storage_initial"], s["storage"]
-    storage = (f"Storage: {_pct(start['storage_savings_percent'])} saved at the start and "
-               f"{_pct(end['storage_savings_percent'])} at the end ({format_bytes(start['total_physical_bytes'])} "
-               f"and {format_bytes(end['total_physical_bytes'])}); the same {base['chunks']:,} chunks take "
-               f"{format_bytes(base['all_replication'])} all replicated and "
-               f"{format_bytes(base['all_erasure_coding'])} all erasure coded.")
-    lat = s["reads"]["latency_ms"]
-    parts = [f"{label} {_ms(_stat(lat.get(kind), 'p99'))}"
-             for kind, label in (("replication", "replicated"), ("erasure_coding", "erasure coded"),
-                                 ("degraded", "degraded")) if lat.get(kind)]
-    reads = (f"Read latency p99: {', '.join(parts)} (over all {plural(s['reads']['count'], 'chunk read')}, "
-             f"{s['reads']['failed']:,} failed)." if parts else
-             f"Reads: none succeeded ({plural(s['reads']['count'], 'chunk read')}).")
-    rec, t = s["recovery"], s["recovery"]["time_s"]
-    timing = ("" if _stat(t, "mean") is None else
-              f", recovered in {format_duration(t['mean'])} on average ({format_duration(t['max'])} at most)")
-    lost = s["durability"]["chunks_lost"]
-    recovery = (f"Failures: {_declared(rec, 'declared node failure')}{timing}; "
-                f"{plural(lost, 'chunk')} lost.")
-    return [storage, reads, recovery]
 
 
 def reads_note(run) -> str:
@@ -197,7 +186,8 @@ def _write_text(path: Path, text: str) -> None:
 def _figure_caption(name: str) -> str:
     from vstack_sim.results import plots
 
-    return (plots.FIGURES[name].__doc__ or name).strip().splitlines()[0]
+    # The docstring's first paragraph, whole: a wrapped first sentence is never cut at its line break.
+    return " ".join((plots.FIGURES[name].__doc__ or name).strip().split("\n\n")[0].split())
 
 
 _MD_SPECIAL = set("\\`*_{}[]()#+-.!|~:")
@@ -229,8 +219,12 @@ def fenced(text: str, lang: str = "") -> list[str]:
 
 def render_markdown(run, scenario_text: str, figures: list[str]) -> str:
     cfg = run.config
-    out = [f"# vstack-sim report: {cfg.name}", ""]
-    out += [f"- {line}" for line in conclusion(run)] + [""]
+    out = [f"# vstack-sim report: {cfg.name}", "", "## Conclusion", ""]
+    # The sentences are the package's own text around numbers (no user text), so they need no escaping.
+    out += [f"- {line}" for line in interpret(run)] + [""]
+    found = caveats(run)
+    if found:
+        out += ["Caveats:", ""] + [f"- {c.text} (`{c.rule}`)" for c in found] + [""]
     if cfg.description:
         out += [markdown_text(cfg.description), ""]
     out += [f"Random seed {cfg.run.seed}, {format_duration(cfg.run.duration)} simulated.", "",
@@ -256,7 +250,10 @@ def render_html(run, scenario_text: str, figures: list[str], folder: Path) -> st
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>vstack-sim report: {e(cfg.name)}</title><style>{_CSS}</style></head><body>",
            f"<h1>vstack-sim report: {e(cfg.name)}</h1>"]
-    out += ["<ul>"] + [f"<li>{e(line)}</li>" for line in conclusion(run)] + ["</ul>"]
+    out += ["<h2>Conclusion</h2><ul>"] + [f"<li>{e(line)}</li>" for line in interpret(run)] + ["</ul>"]
+    found = caveats(run)
+    if found:
+        out += ["<p>Caveats:</p><ul>"] + [f"<li>{e(c.text)} ({e(c.rule)})</li>" for c in found] + ["</ul>"]
     if cfg.description:
         out.append(f"<p>{e(cfg.description)}</p>")
     out += [f"<p>Random seed {cfg.run.seed}, {e(format_duration(cfg.run.duration))} simulated.</p>",

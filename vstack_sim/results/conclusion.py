@@ -1,0 +1,286 @@
+"""What a run's numbers mean: the interpreted conclusion at the top of every report, and its caveats.
+
+:func:`interpret` writes a few sentences computed from the results, never fixed text: what the policy
+saved against all-replication and all-EC, which read kind was faster at p50 and p99 (with a block-bootstrap
+interval) and why, what recovery time was made of, how node failures ended, and whether the run's failure
+rates could show a loss at all (the exact birth-death chain's expectation).
+
+:func:`caveats` applies the rules of :data:`RULES`, each a named test with a threshold that
+``docs/results.md`` lists; a caveat appears only when its rule fires on this run.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from vstack_sim.analysis.interference import quantile_difference
+from vstack_sim.analysis.theory import mttdl
+from vstack_sim.scenario.units import format_bytes, format_duration, plural
+
+LOW_FILL = 0.05
+"""Mean node fill at ingest below which rebuild times say little about production (docs/results.md)."""
+DETECTION_SHARE = 0.5
+"""Share of the mean recovery time spent detecting above which recovery is 'dominated by detection'."""
+FEW_READS = 1000
+"""Reads of a kind below which its p99 rests on too few reads to quote alone."""
+NOT_MEASURABLE = 0.1
+"""Expected chunks lost below which the run's losses are 'not measurable'."""
+
+KINDS = (("replication", "replicated"), ("erasure_coding", "erasure-coded"), ("degraded", "degraded"))
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """A rule that fired: ``rule`` is its name in docs/results.md, ``text`` what it says of this run."""
+
+    rule: str
+    text: str
+
+
+def _get(block, *keys):
+    for key in keys:
+        if not isinstance(block, dict):
+            return None
+        block = block.get(key)
+    return block
+
+
+def node_fill(run) -> float:
+    """Mean node fill at ingest: physical bytes over the cluster's capacity."""
+    cl = run.config.cluster
+    return run.summary["storage_initial"]["total_physical_bytes"] / (cl.nodes * cl.node_capacity)
+
+
+def _pct(x: float) -> str:
+    return f"{x:.2f} %"
+
+
+# --------------------------------------------------------------------------- the sentences
+
+def savings_sentence(run) -> str:
+    from vstack_sim.results.plots import storage_baselines
+
+    base = storage_baselines(run)
+    start, end = run.summary["storage_initial"], run.summary["storage"]
+    all_ec = 100.0 * (1.0 - base["all_erasure_coding"] / base["all_replication"])
+    policy = run.config.redundancy.policy
+    text = (f"The {policy} policy saved {_pct(start['storage_savings_percent'])} of storage against "
+            f"all-replication at the start and {_pct(end['storage_savings_percent'])} at the end "
+            f"({format_bytes(end['total_physical_bytes'])} for {base['chunks']:,} chunks)")
+    gap = all_ec - end["storage_savings_percent"]
+    if abs(gap) < 0.005:
+        return text + f"; all-EC saves the same {_pct(all_ec)}."
+    return text + f"; all-EC would save {_pct(all_ec)}, {abs(gap):.2f} points {'more' if gap > 0 else 'less'}."
+
+
+def _interval(d: dict) -> str:
+    if not math.isfinite(d["low"]):
+        return f"{abs(d['diff']):,.2f} ms"
+    lo, hi = sorted((abs(d["low"]), abs(d["high"]))) if d["low"] * d["high"] > 0 else (d["low"], d["high"])
+    return f"{abs(d['diff']):,.2f} ms [{lo:,.2f}, {hi:,.2f}]"
+
+
+def reads_sentence(run) -> str:
+    """Replicated against erasure-coded (normal) reads at p50 and p99, with 95 % block-bootstrap intervals."""
+    reads = run.tables.get("reads") if hasattr(run, "tables") else None
+    lat = run.summary["reads"]["latency_ms"]
+    if reads is None or not len(reads) or not lat.get("replication") or not lat.get("erasure_coding"):
+        have = [label for kind, label in KINDS if lat.get(kind)]
+        return (f"Only {' and '.join(have)} reads happened, so the read kinds cannot be compared."
+                if have else "No chunk read succeeded, so there is no read latency to compare.")
+    seed = run.config.run.seed
+    parts, slower_at = [], {}
+    for q, name in ((0.5, "p50"), (0.99, "p99")):
+        d = quantile_difference(reads, "replication", "erasure_coding", q, seed=seed)
+        if d is None:
+            continue
+        same = math.isfinite(d["low"]) and d["low"] <= 0 <= d["high"]
+        faster = "erasure-coded" if d["diff"] < 0 else "replicated"
+        # diff = quantile(erasure-coded) - quantile(replicated): positive when erasure-coded reads are slower
+        slower_at[name] = None if same else ("erasure-coded" if d["diff"] > 0 else "replicated")
+        parts.append(f"at {name} no different ({d['a_ms']:,.2f} against {d['b_ms']:,.2f} ms; the 95 % interval "
+                     f"of the difference holds 0)" if same else
+                     f"at {name} {faster} reads were faster by {_interval(d)}")
+    sample = " (from the reads table, a uniform sample)" if len(reads) < run.summary["reads"]["count"] else ""
+    return f"Replicated against erasure-coded reads{sample}: {'; '.join(parts)}. {_mechanism(slower_at)}"
+
+
+def _mechanism(slower_at: dict) -> str:
+    if slower_at.get("p99") == "erasure-coded":
+        return ("An erasure-coded read waits for the slowest of its k fragment reads, each paying a positioning, "
+                "so the busiest disk of k sets its tail.")
+    if slower_at.get("p50") == "replicated" or slower_at.get("p99") == "replicated":
+        return ("Erasure-coded reads fetch k fragments of 1/k of the chunk in parallel, so on lightly loaded disks "
+                "the slowest of k still finishes before one whole-chunk read; hot replicated videos also meet "
+                "more queueing on their few disks.")
+    return "Neither layout's mechanism (k parallel positionings against one whole-chunk read) dominates here."
+
+
+def recovery_sentence(run) -> str:
+    rec = run.summary["recovery"]
+    total = _get(rec, "time_s", "mean")
+    if total is None:
+        return "No failure was declared and recovered, so there is no recovery time to explain."
+    detection, repair = _get(rec, "detection_s", "mean"), _get(rec, "repair_s", "mean")
+    fill = node_fill(run)
+    text = f"Recovery took {format_duration(total)} on average"
+    if detection is not None and repair is not None:
+        text += (f": {format_duration(detection)} of detection (failures.detection_timeout) and "
+                 f"{format_duration(repair)} of repair")
+    text += f". Nodes were {100 * fill:.2f} % full at ingest"
+    if fill < LOW_FILL:
+        return text + (", so these rebuilds are far shorter than a production node's; catalog.chunk_weight "
+                       "fills nodes to production levels (docs/production-scale.md).")
+    return text + "."
+
+
+def failures_sentence(run) -> str | None:
+    rec = run.summary["recovery"]
+    outcomes, wasted = rec.get("node_failure_outcomes"), rec.get("wasted_repair")
+    if not outcomes:
+        return None
+    n = sum(outcomes.values())
+    if n == 0:
+        return None
+    were = "was" if outcomes["permanent"] == 1 else "were"
+    text = (f"Of {plural(n, 'node failure')}, {outcomes['permanent']:,} {were} permanent, "
+            f"{outcomes['transient_declared']:,} transient but declared (rebuilt, then the node came back) "
+            f"and {outcomes['transient_undeclared']:,} back within the detection timeout")
+    if wasted and wasted["slots"]:
+        text += (f"; repairs for nodes that came back rebuilt {wasted['slots']:,} slots for nothing "
+                 f"({format_bytes(wasted['bytes_read'])} read, {format_bytes(wasted['bytes_written'])} written)")
+    return text + "."
+
+
+def expected_losses(run) -> dict | None:
+    """Chunks expected lost over the run from the exact birth-death chain, per mode, or None without a hazard.
+
+    A slot's data-destroying hazard is permanent node failures (``permanent_fraction / node_mttf``) plus disk
+    failures (``1 / disk_mttf``); repair takes the run's mean recovery time (detection + repair), or the
+    detection timeout when none was measured. Failures are taken as independent and exponential, and the
+    expectation as chunks x duration / MTTDL, which holds while the duration is far below the MTTDL.
+    """
+    cfg = run.config
+    fl, red = cfg.failures, cfg.redundancy
+    lam = (fl.permanent_fraction / fl.node_mttf if fl.node_mttf > 0 else 0.0)
+    lam += 1.0 / fl.disk_mttf if fl.disk_mttf > 0 else 0.0
+    if lam <= 0:
+        return None
+    repair = _get(run.summary, "recovery", "time_s", "mean") or fl.detection_timeout
+    mu = 1.0 / repair if repair > 0 else 0.0
+    start = run.summary["storage_initial"]
+    duration = cfg.run.duration
+    expected = 0.0
+    for chunks, n, tolerated in ((start["replication_chunks"], red.replication_factor, red.replication_factor - 1),
+                                 (start["erasure_coded_chunks"], red.data_shards + red.parity_shards,
+                                  red.parity_shards)):
+        if chunks and n > tolerated >= 0:
+            expected += chunks * duration / mttdl(n, tolerated, lam, mu)
+    return {"expected": expected, "repair_s": repair, "hazard_per_s": lam}
+
+
+def losses_sentence(run) -> str:
+    lost = run.summary["durability"]["chunks_lost"]
+    est = expected_losses(run)
+    if est is None:
+        return (f"{plural(lost, 'chunk')} lost; no failure destroys data in this scenario (no permanent node or "
+                f"disk failures at random), so only scheduled failures could cause a loss.")
+    what = (f"the exact chain expects about {est['expected']:.2g} chunks lost over "
+            f"{format_duration(run.config.run.duration)} (independent failures, repair in "
+            f"{format_duration(est['repair_s'])})")
+    if est["expected"] < NOT_MEASURABLE and lost == 0:
+        return f"No chunk was lost, and losses are not measurable in this run: {what}."
+    return f"{plural(lost, 'chunk')} lost; {what}."
+
+
+def interpret(run) -> list[str]:
+    """The conclusion: a few sentences computed from the run's summary, tables and config."""
+    out = [savings_sentence(run), reads_sentence(run), recovery_sentence(run), failures_sentence(run),
+           losses_sentence(run)]
+    return [line for line in out if line]
+
+
+# --------------------------------------------------------------------------- caveats
+
+def _low_fill(run) -> str | None:
+    fill = node_fill(run)
+    if fill < LOW_FILL and _get(run.summary, "recovery", "time_s", "mean") is not None:
+        return (f"Nodes are {100 * fill:.2f} % full at ingest (under {100 * LOW_FILL:.0f} %): rebuild times are "
+                f"not those of production nodes; see catalog.chunk_weight.")
+    return None
+
+
+def _detection_dominated(run) -> str | None:
+    total = _get(run.summary, "recovery", "time_s", "mean")
+    detection = _get(run.summary, "recovery", "detection_s", "mean")
+    if total and detection is not None and detection >= DETECTION_SHARE * total:
+        return (f"Recovery is dominated by detection: {format_duration(detection)} of "
+                f"{format_duration(total)} on average is failures.detection_timeout, not repair.")
+    return None
+
+
+def _few_reads(run) -> str | None:
+    lat = run.summary["reads"]["latency_ms"]
+    few = [f"{label} ({lat[kind]['count']:,})" for kind, label in KINDS
+           if lat.get(kind) and lat[kind].get("count", FEW_READS) < FEW_READS]
+    if few:
+        return (f"Fewer than {FEW_READS:,} reads of a kind: {', '.join(few)}; their p99 rests on few reads.")
+    return None
+
+
+def late_events(config) -> list[str]:
+    """Scheduled events at or after the end of the run (they never happen)."""
+    end = config.run.duration
+    out = [f"a flash crowd on video {fc.video} at {format_duration(fc.start)}"
+           for fc in config.workload.flash_crowds if fc.start >= end]
+    out += [f"a view of video {v.video} at {format_duration(v.at)}" for v in config.workload.scheduled_views
+            if v.at >= end]
+    out += [f"a scheduled failure at {format_duration(f.at)}" for f in config.failures.scheduled if f.at >= end]
+    if config.failures.trace is not None:
+        from vstack_sim.scenario.failure_trace import load_trace
+
+        try:
+            events = load_trace(config.failures.trace, config.cluster.nodes, config.cluster.racks)
+        except ValueError:
+            events = ()
+        late = sum(1 for e in events if e.at >= end)
+        if late:
+            out.append(f"{plural(late, 'event')} of failures.trace")
+    return out
+
+
+def _late_events(run) -> str | None:
+    late = late_events(run.config)
+    if late:
+        return (f"Scheduled after the end of the run ({format_duration(run.config.run.duration)}), so never "
+                f"happened: {'; '.join(late)}.")
+    return None
+
+
+def _replica_oracle(run) -> str | None:
+    choice = getattr(getattr(run.config, "reads", None), "replica_choice", "oracle")   # today's only rule
+    if choice == "oracle" and _get(run.summary, "reads", "latency_ms", "replication"):
+        return ("Replicated reads go to the replica whose disk would serve them first, knowledge no client has: "
+                "their latency is an upper bound on what replication achieves.")
+    return None
+
+
+RULES = {
+    "low_fill": _low_fill,
+    "detection_dominated": _detection_dominated,
+    "few_reads": _few_reads,
+    "late_events": _late_events,
+    "replica_oracle": _replica_oracle,
+}
+"""Each caveat rule by name (docs/results.md gives each its threshold); a rule returns its text, or None."""
+
+
+def caveats(run) -> list[Caveat]:
+    """The caveats that apply to this run, in the order of :data:`RULES`."""
+    out = []
+    for name, rule in RULES.items():
+        text = rule(run)
+        if text:
+            out.append(Caveat(name, text))
+    return out
