@@ -80,8 +80,11 @@ def test_efficiency_defaults_print_seed_json(capsys):
             "storage_savings_percent": 44.4,
         },
         "mode_comparison": {
-            "replication": {"storage_per_chunk_mb": 6.0, "nodes_required": 3, "failures_tolerated": 2},
-            "erasure_coding": {"storage_per_chunk_mb": 3.33, "nodes_required": 5, "failures_tolerated": 2},
+            # the design's keys, plus *_mib and *_bytes that say what they hold (issue 23)
+            "replication": {"storage_per_chunk_mb": 6.0, "storage_per_chunk_mib": 6.0,
+                            "storage_per_chunk_bytes": 6 * MIB, "nodes_required": 3, "failures_tolerated": 2},
+            "erasure_coding": {"storage_per_chunk_mb": 3.33, "storage_per_chunk_mib": 3.33,
+                               "storage_per_chunk_bytes": 5 * 699_051, "nodes_required": 5, "failures_tolerated": 2},
         },
     }
 
@@ -100,8 +103,15 @@ def test_efficiency_custom_geometry(capsys):
         "storage_savings_percent": 25.0,
     }
     assert body["mode_comparison"]["erasure_coding"] == {
-        "storage_per_chunk_mb": 1.5, "nodes_required": 9, "failures_tolerated": 3,
+        "storage_per_chunk_mb": 1.5, "storage_per_chunk_mib": 1.5, "storage_per_chunk_bytes": 1_572_867,
+        "nodes_required": 9, "failures_tolerated": 3,
     }
+
+
+def test_a_bare_command_prints_the_help(capsys):
+    code, out, err = run(capsys)
+    assert code == 0 and err == ""
+    assert out.startswith("usage: vstack-sim") and "run" in out and "sweep" in out
 
 
 def test_efficiency_chunk_size_changes_rounding(capsys):
@@ -175,7 +185,6 @@ def test_bench_table_shows_a_decode_that_returns_its_inputs_as_such():
         (["efficiency", "--bogus"], ["--bogus"]),
         (["bench"], ["required"]),
         (["bench", "codec", "--repeats", "0"], ["--repeats"]),
-        ([], ["command is required"]),
     ],
 )
 def test_bad_input_is_one_line_exit_2(capsys, argv, fragments):

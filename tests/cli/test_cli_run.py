@@ -131,6 +131,7 @@ def test_progress_bar_only_on_a_terminal_and_not_with_quiet(small, capsys, monke
         args = ["run", str(small), "--set", "run.duration=2h", "--out", f"bar-{quiet}"] + (["--quiet"] if quiet else [])
         assert main(args) == 0
         assert ("simulated days" in stream.getvalue()) is expect_bar
+        assert ("ETA]" in stream.getvalue()) is expect_bar     # the bar says how long is left (issue 23)
 
 
 # --------------------------------------------------------------------------- bad input: exit 2, one line, no folder

@@ -33,9 +33,11 @@ def error_of(*args, **kw) -> str:
     return message
 
 
-def test_no_path_is_the_embedded_default():
-    assert load_scenario() == Config()
-    assert load_scenario().name == "default"
+def test_no_path_is_the_shipped_default_the_schemas_defaults_named_and_described():
+    default = load_scenario()
+    assert default.name == "default" and default.description.startswith("The V-Stack design's catalog")
+    assert default.model_dump(exclude={"description"}) == Config().model_dump(exclude={"description"})
+    assert load_scenario("default") == default
 
 
 def test_units_are_converted_at_load(tmp_path):

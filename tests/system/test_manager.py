@@ -338,8 +338,12 @@ def test_efficiency_matches_seed_example():
             "storage_savings_percent": 44.4,
         },
         "mode_comparison": {
-            "replication": {"storage_per_chunk_mb": 6.0, "nodes_required": 3, "failures_tolerated": 2},
-            "erasure_coding": {"storage_per_chunk_mb": 3.33, "nodes_required": 5, "failures_tolerated": 2},
+            # the design's *_mb key holds MiB; *_mib and *_bytes name what they hold (issue 23)
+            "replication": {"storage_per_chunk_mb": 6.0, "storage_per_chunk_mib": 6.0,
+                            "storage_per_chunk_bytes": 3 * 2 * 2**20, "nodes_required": 3, "failures_tolerated": 2},
+            "erasure_coding": {"storage_per_chunk_mb": 3.33, "storage_per_chunk_mib": 3.33,
+                               "storage_per_chunk_bytes": 5 * 699_051, "nodes_required": 5,
+                               "failures_tolerated": 2},
         },
     }
 
@@ -361,8 +365,10 @@ def test_efficiency_for_r2_rs63_1mib():
         "storage_savings_percent": 25.0,  # 1 - 1,572,867 / 2,097,152 = 24.99986 % -> 25.0
     }
     assert body["mode_comparison"] == {
-        "replication": {"storage_per_chunk_mb": 2.0, "nodes_required": 2, "failures_tolerated": 1},
-        "erasure_coding": {"storage_per_chunk_mb": 1.5, "nodes_required": 9, "failures_tolerated": 3},
+        "replication": {"storage_per_chunk_mb": 2.0, "storage_per_chunk_mib": 2.0, "storage_per_chunk_bytes": 2 * size,
+                        "nodes_required": 2, "failures_tolerated": 1},
+        "erasure_coding": {"storage_per_chunk_mb": 1.5, "storage_per_chunk_mib": 1.5, "storage_per_chunk_bytes": ec_bytes,
+                           "nodes_required": 9, "failures_tolerated": 3},
     }
     assert manager.recommend("v", 0)["config"] == {
         "mode": "erasure_coding",

@@ -33,9 +33,10 @@ from vstack_sim.cli import experiments, runs, service, system
 from vstack_sim.cli.common import PROG, CLIError, Parser, print_error
 
 
-def _no_command(commands: tuple[str, ...]):
+def _no_command(parser: argparse.ArgumentParser):
     def run(args: argparse.Namespace) -> int:
-        raise CLIError(f"a command is required ({', '.join(commands)}); see '{PROG} --help'")
+        parser.print_help()   # a bare `vstack-sim` asks what there is
+        return 0
 
     return run
 
@@ -53,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     experiments.add(subparsers)  # sweep, compare
     service.add(subparsers)  # catalog, serve
     system.add(subparsers)  # demo, recommend, efficiency, bench
-    parser.set_defaults(func=_no_command(tuple(subparsers.choices)))
+    parser.set_defaults(func=_no_command(parser))
     return parser
 
 

@@ -65,7 +65,7 @@ def _add_run(subparsers) -> None:
     p = subparsers.add_parser(
         "run",
         help="simulate a scenario and write a results folder with tables, figures and a report",
-        description="Simulate SCENARIO (a file or a shipped scenario's name; default: the embedded default "
+        description="Simulate SCENARIO (a file or a shipped scenario's name; default: the shipped default "
                     "scenario) and write results/<name>/.",
     )
     p.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO",

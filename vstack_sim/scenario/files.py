@@ -24,6 +24,10 @@ from vstack_sim.scenario.reading import ScenarioError, find_scenario, load_file
 from vstack_sim.scenario.schema import Config
 
 
+DEFAULT = "default"
+"""The shipped scenario that ``load_scenario(None)`` and a bare ``vstack-sim run`` load."""
+
+
 def validate(data: dict, lines: dict | None = None) -> Config:
     """A :class:`Config` from a raw mapping, or a one-line :class:`ScenarioError`."""
     try:
@@ -34,7 +38,8 @@ def validate(data: dict, lines: dict | None = None) -> Config:
 
 def load_scenario(path: str | Path | None = None, overrides: Iterable[str] | Mapping[str, Any] | None = None,
                   seed: int | None = None) -> Config:
-    """Load and validate a scenario file; ``None`` is the embedded default scenario (``Config()``).
+    """Load and validate a scenario file; ``None`` is the shipped ``default`` scenario (the schema's defaults,
+    named and described).
 
     ``path`` may also name a shipped scenario (``"baseline"``) when no such file exists.
 
@@ -46,7 +51,7 @@ def load_scenario(path: str | Path | None = None, overrides: Iterable[str] | Map
 
 def _load(path, overrides, seed) -> tuple[Config, dict]:
     """The validated Config and the raw mapping it came from (the values as written, units and all)."""
-    data, lines = ({}, {}) if path is None else load_file(find_scenario(path))
+    data, lines = load_file(find_scenario(DEFAULT if path is None else path))
     apply_overrides(data, overrides, lines)
     if seed is not None:
         apply_overrides(data, {"run.seed": seed}, lines)

@@ -337,8 +337,11 @@ class RedundancyManager:
         ec_bytes = self.physical_bytes_per_chunk(ec)
 
         def comparison(mode: RedundancyMode, physical: int) -> dict:
+            # The design's key says MB but holds MiB (kept for compatibility); the named keys say what they hold.
             return {
                 "storage_per_chunk_mb": round(physical / _MIB, 2),
+                "storage_per_chunk_mib": round(physical / _MIB, 2),
+                "storage_per_chunk_bytes": int(physical),
                 "nodes_required": self.slots_per_chunk(mode),
                 "failures_tolerated": self.failures_tolerated(mode),
             }
