@@ -6,10 +6,8 @@ from __future__ import annotations
 import copy
 
 from tests.builders import config, fail
-from tests.conftest import make_fake_result
 from vstack_sim.model.simulation import simulate
-from vstack_sim.results.conclusion import (DETECTION_SHARE, FEW_READS, LOW_FILL, RULES, caveats, interpret,
-                                           node_fill)
+from vstack_sim.results.conclusion import DETECTION_SHARE, FEW_READS, LOW_FILL, RULES, caveats, interpret, node_fill
 from vstack_sim.scenario.schema import Config
 
 DAY = 86400.0

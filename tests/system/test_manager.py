@@ -365,10 +365,10 @@ def test_efficiency_for_r2_rs63_1mib():
         "storage_savings_percent": 25.0,  # 1 - 1,572,867 / 2,097,152 = 24.99986 % -> 25.0
     }
     assert body["mode_comparison"] == {
-        "replication": {"storage_per_chunk_mb": 2.0, "storage_per_chunk_mib": 2.0, "storage_per_chunk_bytes": 2 * size,
-                        "nodes_required": 2, "failures_tolerated": 1},
-        "erasure_coding": {"storage_per_chunk_mb": 1.5, "storage_per_chunk_mib": 1.5, "storage_per_chunk_bytes": ec_bytes,
-                           "nodes_required": 9, "failures_tolerated": 3},
+        "replication": {"storage_per_chunk_mb": 2.0, "storage_per_chunk_mib": 2.0,
+                        "storage_per_chunk_bytes": 2 * size, "nodes_required": 2, "failures_tolerated": 1},
+        "erasure_coding": {"storage_per_chunk_mb": 1.5, "storage_per_chunk_mib": 1.5,
+                           "storage_per_chunk_bytes": ec_bytes, "nodes_required": 9, "failures_tolerated": 3},
     }
     assert manager.recommend("v", 0)["config"] == {
         "mode": "erasure_coding",
