@@ -44,7 +44,8 @@ def _progress_bar(config: Config, quiet: bool):
 
     total_days = config.run.duration / 86400.0
     bar = tqdm(total=round(total_days, 3), unit="d", desc=f"{config.name} (simulated days)", file=sys.stderr,
-               leave=False, bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.2f}/{total:.2f} d [{elapsed}<{remaining}, ETA]")
+               leave=False,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.2f}/{total:.2f} d [{elapsed}<{remaining}, ETA]")
 
     def progress(sim_time_s: float, duration_s: float) -> None:
         bar.n = round(min(sim_time_s, duration_s) / 86400.0, 3)

@@ -23,7 +23,6 @@ from vstack_sim.scenario.overrides import apply_overrides, error_line
 from vstack_sim.scenario.reading import ScenarioError, find_scenario, load_file
 from vstack_sim.scenario.schema import Config
 
-
 DEFAULT = "default"
 """The shipped scenario that ``load_scenario(None)`` and a bare ``vstack-sim run`` load."""
 
