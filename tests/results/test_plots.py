@@ -197,3 +197,33 @@ def test_reduced_redundancy_plots_the_timeline_counts(fake_result):
     line = fig.axes[0].get_lines()[0]
     tl = fake_result.tables["storage_timeline"]
     assert list(line.get_ydata()) == list(tl["degraded_chunks"] + tl["unavailable_chunks"])
+
+
+def test_read_latency_shows_the_tail_on_a_log_survival_axis_with_the_exact_quantiles(fake_result):
+    fig = plots.read_latency_cdf(fake_result)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_ylabel() == "fraction of reads at least this slow"
+    exact = fake_result.summary["reads"]["latency_ms"]
+    dots = [(line.get_xdata()[0], line.get_ydata()[0]) for line in ax.get_lines() if line.get_marker() == "o"]
+    for kind in plots.KIND_LABELS:
+        assert (exact[kind]["p99"], pytest.approx(0.01)) in [(x, pytest.approx(y)) for x, y in dots]
+    # A sampled table says the curves are a sample, and each label gives the kind's reads in the whole run.
+    fake_result.summary["reads"]["count"] = 6000
+    fake_result.summary["reads"]["latency_ms"]["degraded"]["count"] = 286
+    sampled = plots.read_latency_cdf(fake_result)
+    n = int((fake_result.tables["reads"]["kind"] == "degraded").sum())
+    assert f"degraded EC (n={n:,} of 286)" in [line.get_label() for line in sampled.axes[0].get_lines()]
+    assert "curves from a sample" in sampled._suptitle.get_text()
+
+
+def test_read_p99_windows_hold_1000_reads_and_the_longest_rebuild_is_drawn_up_close(fake_result):
+    from vstack_sim.results.plots.latency import MIN_READS_PER_WINDOW, p99_window
+
+    reads = fake_result.tables["reads"]
+    window = p99_window(fake_result, reads)
+    assert len(reads) * window / fake_result.config.run.duration >= MIN_READS_PER_WINDOW
+    assert len(reads) * (window - 60) / fake_result.config.run.duration < MIN_READS_PER_WINDOW
+    fig = plots.read_p99_over_time(fake_result)
+    top, close = fig.axes[:2]
+    assert [t.get_text() for t in top.get_legend().get_texts()][1:] == ["rebuild", "failure"]
+    assert close.get_ylabel() == "read latency (ms)" and any(p.get_label() == "rebuild" for p in close.patches)
