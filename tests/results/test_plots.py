@@ -227,3 +227,38 @@ def test_read_p99_windows_hold_1000_reads_and_the_longest_rebuild_is_drawn_up_cl
     top, close = fig.axes[:2]
     assert [t.get_text() for t in top.get_legend().get_texts()][1:] == ["rebuild", "failure"]
     assert close.get_ylabel() == "read latency (ms)" and any(p.get_label() == "rebuild" for p in close.patches)
+
+
+def test_every_figure_for_runs_with_and_without_failures_captions_legends_and_empty_figures():
+    from tests.builders import config, fail
+    from vstack_sim.model.simulation import simulate
+    from vstack_sim.results.plots.relevance import left_out
+    from vstack_sim.results.report import _figure_caption
+
+    base = {"run": {"duration": 2 * 86400}, "catalog": {"videos": 20, "chunks_per_video": 3, "chunk_size": "1MiB"},
+            "cluster": {"nodes": 8, "racks": 4}, "workload": {"view_rate": "0.05/s"}}
+    quiet = simulate(config(base))
+    failing = simulate(config(base, {"failures": {"scheduled": [fail(3600.0 * k, k) for k in range(1, 6)],
+                                                  "detection_timeout": "10min"}}))
+    assert {n for n in plots.FIGURES if left_out(n, quiet)} == {
+        "recovery_times", "recovery_split", "reduced_redundancy", "repair_traffic", "node_timeline",
+        "migrations_over_time"}
+    assert {n for n in plots.FIGURES if left_out(n, failing)} == {"migrations_over_time"}
+    for run in (quiet, failing):
+        for name, draw in plots.FIGURES.items():
+            fig = draw(run)                                   # every figure draws, with or without content
+            caption = _figure_caption(name)
+            assert caption.endswith((".", ")")) and "\n" not in caption, name
+            for ax in fig.axes:
+                legend = ax.get_legend()
+                if legend is None:
+                    continue
+                drawn = {h.get_label() for h in ax.get_lines() + ax.patches + ax.collections + ax.containers}
+                if name != "node_timeline":    # its legend uses proxy handles, checked below
+                    assert {t.get_text() for t in legend.get_texts()} <= drawn, name
+    legend = plots.node_timeline(failing).axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["down", "declared dead (repair starts)",
+                                                          "replaced by an empty node"]
+    # one unit for recovery times across the report's figures
+    split_unit = plots.recovery_split(failing).axes[0].get_xlabel().rsplit("(", 1)[1]
+    assert plots.recovery_times(failing).axes[0].get_xlabel().rsplit("(", 1)[1] == split_unit

@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 
 from vstack_sim.results.conclusion import caveats, interpret
+from vstack_sim.results.plots.relevance import FEW_RECOVERIES, finished_recoveries, left_out
 from vstack_sim.results.store import ResultsError, load_result
 from vstack_sim.scenario.units import format_bytes, format_duration, plural
 
@@ -84,6 +85,7 @@ def key_numbers(run) -> list[tuple[str, str, str]]:
         ("Disk failures", f"{rec.get('disk_failures', 0):,}", ""),
         ("Recovery time mean / p95 / max",
          " / ".join("n/a" if _stat(t, k) is None else format_duration(t[k]) for k in ("mean", "p95", "max")), ""),
+        *_each_recovery(run),
         ("Repair traffic read / written",
          f"{format_bytes(rec['repair_bytes_read'])} / {format_bytes(rec['repair_bytes_written'])}", ""),
     ]
@@ -95,6 +97,14 @@ def key_numbers(run) -> list[tuple[str, str, str]]:
     m = s["migrations"]
     rows.append(("Migrations to replication / to EC", f"{m['to_replication']:,} / {m['to_erasure_coding']:,}", ""))
     return rows
+
+
+def _each_recovery(run) -> list[tuple[str, str, str]]:
+    """A few recoveries are listed one by one: a distribution of three points says nothing more."""
+    times = finished_recoveries(run) if hasattr(run, "tables") else []
+    if 0 < len(times) <= FEW_RECOVERIES:
+        return [("Recovery times, each", ", ".join(format_duration(x) for x in times), "")]
+    return []
 
 
 def _failure_rows(rec: dict) -> list[tuple[str, str, str]]:
@@ -161,15 +171,27 @@ def reproduce_command(run) -> str:
 
 
 def draw_figures(run, folder: Path) -> list[str]:
-    """Every figure of :mod:`vstack_sim.results.plots` as ``folder/figures/<name>.png``; returns the names."""
+    """Every figure of :mod:`vstack_sim.results.plots` with something to show, as ``folder/figures/<name>.png``;
+    returns the names drawn (:func:`left_out_figures` gives the others and why)."""
     from vstack_sim.results import plots
 
     (folder / "figures").mkdir(exist_ok=True)
     for name, draw in plots.FIGURES.items():
         path = folder / "figures" / f"{name}.png"
+        if left_out(name, run):
+            if path.exists():   # drawn by an earlier report of this folder; its content is gone now
+                path.unlink()
+            continue
         plots.save_figure(draw(run), _partial(path))
         os.replace(_partial(path), path)
-    return list(plots.FIGURES)
+    return [name for name in plots.FIGURES if not left_out(name, run)]
+
+
+def left_out_figures(run) -> list[str]:
+    """One line per figure left out of the report, saying why."""
+    from vstack_sim.results import plots
+
+    return [f"{name}: {why}" for name in plots.FIGURES if (why := left_out(name, run))]
 
 
 def _partial(path: Path) -> Path:
@@ -232,6 +254,8 @@ def render_markdown(run, scenario_text: str, figures: list[str]) -> str:
             "| | This run | The V-Stack design says |", "|---|---|---|"]
     out += [f"| {a} | {b} | {c} |" for a, b, c in key_numbers(run)]
     out += ["", reads_note(run), "", "## Figures", ""]
+    if run.config.outputs.figures:
+        out += [f"Left out, with nothing to show: {line}." for line in left_out_figures(run)] + [""]
     for name in figures:
         out += [f"### {_figure_caption(name)}", "", f"![{name}](figures/{name}.png)", ""]
     out += ["## Scenario (resolved)", "", *fenced(scenario_text, "yaml"), "",
@@ -261,6 +285,8 @@ def render_html(run, scenario_text: str, figures: list[str], folder: Path) -> st
             "<h2>Key numbers</h2><table><tr><th></th><th>This run</th><th>The V-Stack design says</th></tr>"]
     out += [f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{e(c)}</td></tr>" for a, b, c in key_numbers(run)]
     out += ["</table>", f"<p>{e(reads_note(run))}</p>", "<h2>Figures</h2>"]
+    if run.config.outputs.figures:
+        out += [f"<p>Left out, with nothing to show: {e(line)}.</p>" for line in left_out_figures(run)]
     for name in figures:
         data = base64.b64encode((folder / "figures" / f"{name}.png").read_bytes()).decode("ascii")
         out += [f"<h3>{e(_figure_caption(name))}</h3>",

@@ -36,6 +36,14 @@ def _component(failures) -> np.ndarray:
 COMPONENT_COLORS = {"node": "tab:red", "disk": "tab:purple"}
 
 
+def recovery_unit(run) -> tuple[float, str]:
+    """One unit for every recovery figure of a run: the one its longest declared recovery reads best in."""
+    failures = table(run, "failures")
+    times = failures["recovery_time_s"].to_numpy(dtype=float) if "recovery_time_s" in failures else np.array([])
+    times = times[np.isfinite(times)]
+    return _duration_unit(float(times.max())) if len(times) else (3600.0, "hours")
+
+
 def recovery_times(run) -> Figure:
     """Distribution of recovery times of declared failures (failure to full redundancy), node and disk
     failures apart, each failure a dot."""
@@ -46,8 +54,8 @@ def recovery_times(run) -> Figure:
     if not failures.empty:
         failures = failures[failures["recovery_time_s"].notna()]
     seconds = failures["recovery_time_s"].to_numpy(dtype=float) if not failures.empty else np.array([])
+    factor, unit = recovery_unit(run)
     if len(seconds):
-        factor, unit = _duration_unit(float(seconds.max()))
         parts = _component(failures)
         for part, color in COMPONENT_COLORS.items():
             mine = seconds[parts == part]
@@ -63,7 +71,6 @@ def recovery_times(run) -> Figure:
                 transform=ax.transAxes, va="top", fontsize=9)
         ax.legend(fontsize=9, loc="lower right")
     else:
-        unit = "hours"
         no_data(ax, "no finished recoveries")
     ax.set_xlabel(f"recovery time ({unit})")
     ax.set_ylabel("fraction of failures")
@@ -90,7 +97,7 @@ def recovery_split(run) -> Figure:
                     else np.zeros(len(declared), bool))
         repair = np.nan_to_num(repair)
         y = np.arange(len(declared))
-        hours = 3600.0
+        hours, unit = recovery_unit(run)
         ax.barh(y, detection / hours, color="tab:gray", label="detection")
         disk = _component(declared) == "disk"
         for part, mask in (("node", ~disk), ("disk", disk)):
@@ -110,7 +117,7 @@ def recovery_split(run) -> Figure:
             ax.set_yticks([])
         ax.invert_yaxis()
         ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))   # beside the bars, never over one
-    ax.set_xlabel("time since the failure (hours)")
+    ax.set_xlabel(f"time since the failure ({recovery_unit(run)[1]})")
     ax.set_ylabel("declared failure")
     title(fig, run, "Recovery: detection and repair")
     return fig
@@ -165,8 +172,15 @@ def _binned(times: np.ndarray, rate: np.ndarray, edges: np.ndarray) -> np.ndarra
     return np.diff(at_edges) / np.diff(edges)
 
 
+def _bin_peaks(times: np.ndarray, rate: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """The highest rate of a step function within each bin, so a short burst keeps its height."""
+    first = np.clip(np.searchsorted(times, edges[:-1], side="right") - 1, 0, len(rate) - 1)
+    last = np.clip(np.searchsorted(times, edges[1:], side="left") - 1, 0, len(rate) - 1)
+    return np.array([rate[a:max(a, b) + 1].max() for a, b in zip(first, last, strict=True)])
+
+
 def repair_traffic(run) -> Figure:
-    """Repair traffic over the run (mean rate in 400 bins) and, below, its busiest burst at full resolution with the peak."""  # noqa: E501 (the report's caption)
+    """Repair traffic over the run (mean and peak rate in each of 400 bins, so no burst is hidden) and, below, its busiest burst at full resolution with each peak on its own line."""  # noqa: E501 (the report's caption)
     repairs = table(run, "repairs")
     scale, xlabel = time_axis(run)
     fig, (top, bottom) = new_figure(2, height=6.0)
@@ -182,7 +196,11 @@ def repair_traffic(run) -> Figure:
         for col, label in (("bytes_read", "read"), ("bytes_written", "written")):
             times, rate = _rate_steps(start_s, end_s, repairs[col].to_numpy(dtype=float))
             steps[label] = (times, rate)
-            top.step(edges[:-1] / scale, _binned(times, rate, edges) / 1e6, where="post", label=label)
+            (line,) = top.step(edges[:-1] / scale, _binned(times, rate, edges) / 1e6, where="post",
+                               label=f"{label}, mean per bin", ls="-" if label == "read" else "--")
+            # The peak within each bin as a light band above the mean: a short burst keeps its height.
+            top.fill_between(edges[:-1] / scale, 0, _bin_peaks(times, rate, edges) / 1e6, step="post",
+                             color=line.get_color(), alpha=0.2, lw=0, label=f"{label}, peak in bin")
         top.legend(fontsize=9)
         top.set_xlim(0, duration / scale)
         # The busiest burst: the stretch of non-zero read traffic around the peak, drawn exactly.
@@ -193,12 +211,17 @@ def repair_traffic(run) -> Figure:
         hi = times[idle[idle > peak].min()] if (idle > peak).any() else times[-1]
         width = max(hi - lo, 1.0)
         zscale, zunit = _duration_unit(width)
-        for label, (t, r) in steps.items():
+        peaks = []
+        for (label, (t, r)), marker in zip(steps.items(), ("v", "^"), strict=True):
             t0 = (t - lo) / zscale
-            bottom.step(np.r_[t0[0], t0], np.r_[0.0, r] / 1e6, where="post", label=label)
-        bottom.plot([(times[peak] - lo) / zscale], [rate[peak] / 1e6], "kv", markersize=6)
-        bottom.text(0.01, 0.97, f"peak {rate[peak] / 1e6:,.0f} MB/s read (▼)", transform=bottom.transAxes,
-                    fontsize=9, va="top")
+            (line,) = bottom.step(np.r_[t0[0], t0], np.r_[0.0, r] / 1e6, where="post", label=label,
+                                  ls="-" if label == "read" else "--")
+            inside = (t >= lo) & (t <= hi)
+            at = int(np.flatnonzero(inside)[np.argmax(r[inside])]) if inside.any() else int(np.argmax(r))
+            bottom.plot([(t[at] - lo) / zscale], [r[at] / 1e6], marker, color=line.get_color(), markersize=7,
+                        markeredgecolor="black", ls="none")
+            peaks.append(f"{r[at] / 1e6:,.0f} MB/s {label} ({'▼' if marker == 'v' else '▲'})")
+        bottom.text(0.01, 0.97, "peak " + ", ".join(peaks), transform=bottom.transAxes, fontsize=9, va="top")
         bottom.set_xlim(-0.05 * width / zscale, 1.05 * width / zscale)
         bottom.set_ylim(0, rate[peak] / 1e6 * 1.3 or 1.0)
         bottom.set_xlabel(f"{zunit} from the start of the busiest burst (at {format_duration(lo)}; "
@@ -206,7 +229,7 @@ def repair_traffic(run) -> Figure:
         bottom.set_ylabel("MB/s, exact")
         bottom.legend(fontsize=9, loc="upper right")
     top.set_xlabel(xlabel)
-    top.set_ylabel("repair traffic (MB/s,\nmean per bin)")
+    top.set_ylabel("repair traffic (MB/s)")
     if repairs.empty:
         bottom.set_xlabel("time in the busiest burst")
         bottom.set_ylabel("MB/s, exact")
@@ -244,11 +267,15 @@ def node_timeline(run) -> Figure:
         from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
 
-        handles = [Patch(color="tab:red", label="down"),
-                   Line2D([], [], marker="x", color="black", linestyle="none", label="declared dead (repair starts)"),
-                   Line2D([], [], marker="D", color="tab:blue", markeredgecolor="black", linestyle="none",
-                          label="replaced by an empty node")]
-        ax.legend(handles=handles, fontsize=8, loc="upper right", framealpha=0.9)
+        happened = set(events["event"].astype(str))
+        handles = [Patch(color="tab:red", label="down")]
+        if "declared" in happened:
+            handles.append(Line2D([], [], marker="x", color="black", linestyle="none",
+                                  label="declared dead (repair starts)"))
+        if "replaced" in happened:
+            handles.append(Line2D([], [], marker="D", color="tab:blue", markeredgecolor="black", linestyle="none",
+                                  label="replaced by an empty node"))
+        ax.legend(handles=handles, fontsize=8, loc="upper right", framealpha=0.9)   # only what is drawn
     ax.set_xlim(0, end / scale)
     ax.set_ylim(-0.7, nodes - 0.3)
     if nodes <= 24:
