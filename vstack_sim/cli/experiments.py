@@ -80,6 +80,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from vstack_sim.results import folders, runner
 
     comparison = compare(*args.result_dirs)
+    for line in comparison.warnings:   # runs that differ in more than what is compared
+        print(f"{PROG}: warning: {line}", file=sys.stderr)
     out = args.out
     if out is None:
         out = folders.next_free(runner.DEFAULT_ROOT / "compare")

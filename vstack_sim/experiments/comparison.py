@@ -17,19 +17,21 @@ Two entry points share one arithmetic:
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
 import pandas as pd
 
-from vstack_sim.analysis import stats
 from vstack_sim.experiments.intervals import (
     KEY_METRICS,
     LABELS,
     Group,
     format_difference,
     format_interval,
+    group_differences,
     groups_of_sweep,
     summary_row,
+    verdict,
 )
 
 
@@ -51,16 +53,78 @@ def _groups(item, label: str | None) -> list[Group]:
         else:
             run = load_result(folder)
             groups = [Group(label or folder.name, pd.DataFrame([summary_row(run.summary)]), [folder],
-                            run.config.run.stop_at_first_loss)]
+                            run.config.run.stop_at_first_loss, run.config)]
     elif isinstance(item, LoadedResult) or hasattr(item, "summary"):
         folder = getattr(item, "path", None)
         groups = [Group(label or item.config.name, pd.DataFrame([summary_row(item.summary)]),
-                        [folder] if folder is not None else [], item.config.run.stop_at_first_loss)]
+                        [folder] if folder is not None else [], item.config.run.stop_at_first_loss, item.config)]
     else:
         raise TypeError(f"cannot compare a {type(item).__name__}; give folders, Results or Sweeps")
     if label is not None and len(groups) == 1:
         groups[0].label = label
     return groups
+
+
+IGNORED_KEYS = ("name", "description", "run.seed")
+"""Scenario keys that differ between compared runs without changing what they measure."""
+
+
+def _flat_config(config) -> dict:
+    from vstack_sim.scenario.emit import config_dict
+
+    def walk(node, prefix=""):
+        for key, value in node.items():
+            if isinstance(value, dict):
+                yield from walk(value, f"{prefix}{key}.")
+            else:
+                yield f"{prefix}{key}", json.dumps(value, sort_keys=True, default=str)
+
+    return dict(walk(config_dict(config)))
+
+
+def config_differences(groups: list[Group]) -> list[str]:
+    """One line per scenario key whose value differs between groups, other than the keys compared on purpose
+    (a sweep's axes) and those in :data:`IGNORED_KEYS`."""
+    known = [(g.label, _flat_config(g.config)) for g in groups if g.config is not None]
+    if len(known) < 2:
+        return []
+    compared = {k for g in groups for k in g.compared}
+    keys = sorted(set().union(*(flat for _, flat in known)))
+    out = []
+    for key in keys:
+        if key in IGNORED_KEYS or key in compared or any(key.startswith(c + ".") for c in compared):
+            continue
+        values = {label: flat.get(key, "(unset)") for label, flat in known}
+        if len(set(values.values())) > 1:
+            shown = ", ".join(f"{v} ({label})" for label, v in values.items())
+            out.append(f"scenario key {key} differs: {shown if len(shown) <= 200 else shown[:197] + '...'}")
+    return out
+
+
+TERMINAL_WIDTH = 120
+"""Columns a terminal table may take; wider tables wrap into blocks of columns."""
+
+
+def text_table(head: list[str], rows: list[list[str]], width: int = TERMINAL_WIDTH) -> list[str]:
+    """Left-aligned columns; when they would pass ``width``, the first column repeats over blocks of the rest."""
+    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    blocks, block, used = [], [], widths[0]
+    for i in range(1, len(head)):
+        if block and used + 2 + widths[i] > width:
+            blocks.append(block)
+            block, used = [], widths[0]
+        block.append(i)
+        used += 2 + widths[i]
+    blocks.append(block)
+    out = []
+    for n, block in enumerate(blocks):
+        cols = [0, *block]
+
+        def line(r, cols=cols):
+            return "  ".join(str(r[i]).ljust(widths[i]) for i in cols).rstrip()
+
+        out += ([""] if n else []) + [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    return out
 
 
 class Comparison:
@@ -75,45 +139,35 @@ class Comparison:
         self.metrics = metrics
         self.table = pd.DataFrame([{"metric": m, "group": g.label, **g.interval(m, level).as_dict()}
                                    for m in metrics for g in groups])
-        rows = []
-        base = groups[0]
-        for g in groups[1:]:
-            paired = bool(base.seeds) and base.seeds == g.seeds
-            for m in metrics:
-                if m == "durability.mttdl_s":
-                    continue
-                a, b = g.values(m), base.values(m)
-                iv = stats.mean_interval(a - b, level) if paired else stats.difference_interval(a, b, level)
-                rows.append({"metric": m, "group": g.label, "baseline": base.label, "n": iv.n,
-                             "diff": iv.estimate, "lo": iv.lo, "hi": iv.hi,
-                             "method": "paired t" if paired else "welch"})
-        self.differences = pd.DataFrame(rows, columns=["metric", "group", "baseline", "n", "diff", "lo", "hi",
-                                                       "method"])
+        self.differences = group_differences(groups, metrics, level)
+        self.warnings = config_differences(groups)
 
-    def format(self) -> str:
-        """A side-by-side text table of the key numbers (``mean [lo, hi]`` where there are replications)."""
+    def verdict(self) -> list[str]:
+        """Which group wins on which metric against the first, with intervals, and where they do not differ."""
+        return verdict(self.differences)
+
+    def format(self, width: int = TERMINAL_WIDTH) -> str:
+        """The verdict, then side-by-side text tables of the key numbers (``mean [lo, hi]`` where there are
+        replications) and of the differences, wrapped into blocks of groups that fit ``width`` columns."""
         labels = [g.label for g in self.groups]
         cells = [[LABELS[m]] + [format_interval(m, self._row(m, lab)) for lab in labels] for m in self.metrics]
-        head = ["metric"] + [f"{lab} (n={len(g.rows)})" for lab, g in zip(labels, self.groups, strict=False)]
-        widths = [max(len(str(r[i])) for r in cells + [head]) for i in range(len(head))]
-        line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)).rstrip()  # noqa: E731
-        out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in cells]
+        head = ["metric"] + [f"{lab} (n={len(g.rows)})" for lab, g in zip(labels, self.groups, strict=True)]
+        out = [*self.verdict(), ""] if len(self.groups) > 1 else []
+        out += text_table(head, cells, width)
         d = self.differences
         if len(self.groups) > 1 and len(d):
             others = labels[1:]
             rows = []
             for m in self.metrics:
-                cells = []
+                diff_cells = []
                 for lab in others:
                     r = d[(d["metric"] == m) & (d["group"] == lab)]
-                    cells.append(format_difference(m, r.iloc[0]) if len(r) else "")
-                if any(c not in ("", "0", "n/a") for c in cells):
-                    rows.append([LABELS[m]] + cells)
+                    diff_cells.append(format_difference(m, r.iloc[0]) if len(r) else "")
+                if any(c not in ("", "0", "n/a") for c in diff_cells):
+                    rows.append([LABELS[m]] + diff_cells)
             methods = sorted(set(d["method"]))
-            head = [f"minus {labels[0]}"] + others
-            widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
             out += ["", f"differences ({', '.join(methods)}, {int(self.level * 100)} % intervals; rows that "
-                    "differ somewhere):", line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
+                    "differ somewhere):"] + text_table([f"minus {labels[0]}"] + others, rows, width)
         return "\n".join(out)
 
     def _row(self, metric: str, label: str):

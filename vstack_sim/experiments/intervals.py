@@ -82,6 +82,8 @@ def _signed(metric: str, value) -> str:
         return format_value(metric, value)
     if value == 0:
         return "0"
+    if UNITS.get(metric) == "pct":    # a difference of percentages is in points
+        return ("+" if value > 0 else "-") + f"{abs(value):.2f} points"
     return ("+" if value > 0 else "-") + format_value(metric, abs(value))
 
 
@@ -150,6 +152,10 @@ class Group:
     rows: pd.DataFrame
     folders: list = field(default_factory=list)
     stop_at_first_loss: bool = False
+    config: object | None = None
+    """The group's scenario (a sweep point's, or a run's), when known: comparisons warn where configs differ."""
+    compared: tuple = ()
+    """Scenario keys the groups differ in on purpose (a sweep's grid and zip keys)."""
 
     @property
     def seeds(self) -> list:
@@ -171,7 +177,65 @@ def groups_of_sweep(sweep) -> list[Group]:
         rows = sweep.runs[sweep.runs["point"] == point.name].reset_index(drop=True)
         folders = [sweep.path / "runs" / f for f in rows["folder"]] if sweep.path is not None else []
         label = point.name if len(sweep.spec.keys) else sweep.spec.name
-        out.append(Group(label, rows, folders, sweep.spec.point_config(point).run.stop_at_first_loss))
+        config = sweep.spec.point_config(point)
+        out.append(Group(label, rows, folders, config.run.stop_at_first_loss, config, tuple(sweep.spec.keys)))
+    return out
+
+
+def group_differences(groups: list[Group], metrics: list[str], level: float = 0.95) -> pd.DataFrame:
+    """Each group after the first minus the first, per metric: paired t when both ran the same seeds
+    (common random numbers), Welch's interval otherwise."""
+    rows = []
+    base = groups[0]
+    for g in groups[1:]:
+        paired = bool(base.seeds) and base.seeds == g.seeds
+        for m in metrics:
+            if m == MTTDL:
+                continue
+            a, b = g.values(m), base.values(m)
+            iv = stats.mean_interval(a - b, level) if paired else stats.difference_interval(a, b, level)
+            rows.append({"metric": m, "group": g.label, "baseline": base.label, "n": iv.n,
+                         "diff": iv.estimate, "lo": iv.lo, "hi": iv.hi,
+                         "method": "paired t" if paired else "welch"})
+    return pd.DataFrame(rows, columns=["metric", "group", "baseline", "n", "diff", "lo", "hi", "method"])
+
+
+VERDICT_METRICS = {
+    "storage_mean_savings_percent": ("storage savings", 1), "reads.latency_ms.all.p99": ("read p99", -1),
+    "reads.latency_ms.replication.p99": ("replicated read p99", -1),
+    "reads.latency_ms.erasure_coding.p99": ("EC read p99", -1), "durability.chunks_lost": ("chunks lost", -1),
+    "recovery.time_s.mean": ("recovery time", -1),
+}
+"""The metrics a verdict weighs, each with its name in the sentence and its better direction (+1: higher)."""
+
+
+def verdict(diffs: pd.DataFrame) -> list[str]:
+    """One sentence per group against the first: where it is better or worse with intervals, where the
+    interval holds 0 ("no different"), and "dominates" when it is better somewhere and worse nowhere."""
+    out = []
+    for (group, baseline), part in diffs.groupby(["group", "baseline"], sort=False):
+        better, worse, same = [], [], []
+        for metric, (name, sign) in VERDICT_METRICS.items():
+            row = part[part["metric"] == metric]
+            if not len(row) or not np.isfinite(row["diff"].iloc[0]):
+                continue
+            r = row.iloc[0]
+            shown = f"{name} {format_difference(metric, r)}"
+            if np.isfinite(r["lo"]) and r["lo"] <= 0 <= r["hi"] or r["diff"] == 0:
+                same.append(name)
+            elif sign * r["diff"] > 0:      # the interval excludes 0 (or there is one run a side)
+                better.append(shown)
+            else:
+                worse.append(shown)
+        if better and not worse:
+            head = f"{group} dominates {baseline} here: better on {', '.join(better)}"
+        elif better or worse:
+            head = f"{group} against {baseline}: " + "; ".join(
+                part for part in (f"better on {', '.join(better)}" if better else "",
+                                  f"worse on {', '.join(worse)}" if worse else "") if part)
+        else:
+            head = f"{group} against {baseline}: no difference on any weighed metric"
+        out.append(head + (f"; no different on {', '.join(same)}." if same and (better or worse) else "."))
     return out
 
 

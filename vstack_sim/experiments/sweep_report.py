@@ -328,14 +328,24 @@ def write_comparison_html(comparison, folder: Path) -> Path:
     labels = ", ".join(g.label for g in comparison.groups)
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>vstack-sim comparison</title><style>{_CSS}</style></head><body>",
-           "<h1>vstack-sim comparison</h1>", f"<p>{e(labels)}. Intervals are 95 % where there are replications.</p>",
-           "<h2>Key numbers</h2>", comparison.to_html_table()]
+           "<h1>vstack-sim comparison</h1>"]
+    out += ["<h2>Verdict</h2><ul>"] + [f"<li>{e(line)}</li>" for line in comparison.verdict()] + ["</ul>"]
+    if comparison.warnings:
+        out += ["<p>The compared runs differ in more than the compared keys:</p><ul>"]
+        out += [f"<li>{e(line)}</li>" for line in comparison.warnings] + ["</ul>"]
+    out += [f"<p>{e(labels)}. Intervals are 95 % where there are replications.</p>",
+            "<h2>Key numbers</h2>", comparison.to_html_table()]
     if len(comparison.differences):
-        diffs = comparison.differences.copy()
-        diffs["metric"] = diffs["metric"].map(LABELS)
+        d = comparison.differences
         out += [f"<h2>Differences against {e(comparison.groups[0].label)}</h2>",
-                "<p>Paired t when both ran the same seeds (common random numbers), Welch otherwise.</p>",
-                diffs.to_html(index=False, float_format=lambda v: f"{v:,.6g}")]
+                "<p>Paired t when both ran the same seeds (common random numbers), Welch otherwise; "
+                "differences of percentages in points.</p>",
+                "<table><tr><th>metric</th><th>group</th><th>n</th><th>difference [95 % interval]</th>"
+                "<th>method</th></tr>"]
+        out += [f"<tr><td>{e(LABELS.get(r['metric'], r['metric']))}</td><td>{e(str(r['group']))}</td>"
+                f"<td>{int(r['n'])}</td><td>{e(format_difference(r['metric'], r))}</td><td>{e(r['method'])}</td></tr>"
+                for _, r in d.iterrows()]
+        out.append("</table>")
     out.append("<h2>Figures</h2>")
     for name, fig in (("read_latency_cdfs", latency_cdfs(comparison.groups)), ("pareto", pareto(comparison.groups))):
         out += [f"<h3>{e(fig.texts[0].get_text())}</h3>", _img(fig, folder / "figures" / f"{name}.png")]
