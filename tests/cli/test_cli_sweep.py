@@ -2,6 +2,7 @@
 SIGKILL; the progress bar; the comparison report."""
 
 import fcntl
+import json
 import os
 import pty
 import signal
@@ -157,3 +158,29 @@ def _drain(fd, chunks):
         if not data:
             return
         chunks.append(data)
+
+
+def test_a_shipped_sweep_by_name_with_set_and_replications_opens_its_report_with_the_verdict(tmp_path, capsys):
+    # Issue 23: `vstack-sim sweep policies --replications 2 --set run.duration=6h`.
+    code = main(["sweep", "policies", "--replications", "2", "--set", "run.duration=6h", "--quiet",
+                 "--out", str(tmp_path / "pol")])
+    assert code == 0
+    md = (tmp_path / "pol" / "report.md").read_text(encoding="utf-8").splitlines()
+    assert md[:3] == ["# vstack-sim sweep: policies", "", "## Verdict"]
+    assert md[4].startswith("- p1-policy-replication against p0-policy-adaptive: ")
+    assert md[5].startswith("- p2-policy-erasure_coding dominates p0-policy-adaptive here: better on storage")
+    table = [line for line in md if line.startswith("|")]
+    assert table and max(len(line) for line in table) < 120
+    resolved = (tmp_path / "pol" / "sweep.yaml").read_text(encoding="utf-8")
+    assert "replications: 2" in resolved and "run.duration: 6h" in resolved
+    manifest = json.loads((tmp_path / "pol" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "complete"
+    assert '&quot;status&quot;: &quot;complete&quot;' in (tmp_path / "pol" / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_sweeps_base_may_name_a_shipped_scenario(tmp_path):
+    from vstack_sim.experiments.sweep_spec import load_sweep
+
+    path = write_sweep(tmp_path, "base: baseline\ngrid:\n  catalog.hot_fraction: [0.05, 0.1]\n")
+    spec = load_sweep(path)
+    assert spec.base.name == "baseline" and spec.n_points() == 2

@@ -23,7 +23,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from vstack_sim.experiments.sweeps import check_out, run_sweep
     from vstack_sim.results import folders, runner
 
-    spec = load_sweep(args.sweep_file)
+    spec = load_sweep(args.sweep_file, args.sets, args.replications)
     note = (lambda line: None) if args.quiet else (lambda line: print(f"{PROG}: {line}", file=sys.stderr))
     out = Path(args.out) if args.out is not None else None
     if out is None:
@@ -55,7 +55,13 @@ def _add_sweep(subparsers) -> None:
         description="Run SWEEP_FILE (a base scenario, a grid or zip of keys, replications) and write "
                     "results/<name>/: runs/, runs.csv, points.csv and report.html.",
     )
-    p.add_argument("sweep_file", metavar="SWEEP_FILE", help="sweep YAML file (e.g. scenarios/sweeps/policies.yaml)")
+    p.add_argument("sweep_file", metavar="SWEEP",
+                   help="sweep YAML file, or a shipped sweep's name (policies, mttdl, ...: scenarios/sweeps/)")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one key of the base scenario for every run, e.g. --set run.duration=6h "
+                        "(repeatable; added to the sweep's set:)")
+    p.add_argument("--replications", type=positive_int, default=None, metavar="N",
+                   help="runs per point (replaces the sweep file's replications)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=positive_int, default=None, metavar="N",
                        help="processes on this machine (default: the cores; 1 runs in-process)")

@@ -33,8 +33,10 @@ from vstack_sim.experiments.intervals import (
     Group,
     format_difference,
     format_interval,
+    group_differences,
     groups_of_sweep,
     paired_table,
+    verdict,
 )
 from vstack_sim.results.plots.common import ecdf, latency_scale, new_figure, no_data, save_figure
 
@@ -237,6 +239,67 @@ def _img(fig, path: Path) -> str:
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
 
 
+def _all_zero(points: pd.DataFrame, metric: str) -> bool:
+    """Every point's mean and interval of ``metric`` is 0 (or missing): a panel would draw an empty axis."""
+    rows = points[points["metric"] == metric][["mean", "lo", "hi"]].to_numpy(dtype=float)
+    return bool(np.all(np.nan_to_num(rows) == 0))
+
+
+def _plain_value(value) -> str:
+    """A grid value as a reader writes it: text unquoted, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+MARKDOWN_WIDTH = 120
+"""Characters a line of the sweep's report.md may take (an A4-wide page); wider tables split by points."""
+
+
+def key_table_markdown(sweep) -> list[str]:
+    """The key numbers as Markdown, metrics down and points across, split into tables of as many points as fit
+    in :data:`MARKDOWN_WIDTH` characters a line."""
+    spec = sweep.spec
+    shown = [m for m, _, _ in KEY_METRICS if m in set(sweep.points["metric"])]
+    points = list(spec.points())
+    cells = {}
+    for point in points:
+        rows = sweep.points[sweep.points["point"] == point.name].set_index("metric")
+        cells[point.name] = [format_interval(m, rows.loc[m]) for m in shown]
+    first = max([len("metric")] + [len(LABELS[m]) for m in shown])
+    out, block = [], []
+
+    def flush():
+        if not block:
+            return
+        widths = [first] + [max(len(p.name), *(len(c) for c in cells[p.name])) for p in block]
+        row = lambda items: "| " + " | ".join(s.ljust(w) for s, w in zip(items, widths, strict=True)) + " |"  # noqa: E731
+        out.extend([row(["metric"] + [p.name for p in block]), row(["-" * w for w in widths])]
+                   + [row([LABELS[m]] + [cells[p.name][i] for p in block]) for i, m in enumerate(shown)] + [""])
+
+    used = first + 4
+    for point in points:
+        width = max(len(point.name), *(len(c) for c in cells[point.name])) + 3
+        if block and used + width > MARKDOWN_WIDTH:
+            flush()
+            block, used = [], first + 4
+        block.append(point)
+        used += width
+    flush()
+    values = [f"- {p.name}: " + ", ".join(f"{k} = {_plain_value(p.values[k])}" for k in spec.keys) for p in points
+              if spec.keys]
+    return out + values
+
+
+def write_markdown(sweep, verdict_lines: list[str]) -> Path:
+    """``report.md``: the verdict, then the key numbers per point within an A4 page's width."""
+    spec = sweep.spec
+    out = [f"# vstack-sim sweep: {spec.name}", "", "## Verdict", ""] + [f"- {line}" for line in verdict_lines]
+    out += ["", f"{spec.n_points()} points x {spec.replications} replications; intervals are 95 %.", "",
+            "## Key numbers per point", ""] + key_table_markdown(sweep) + [""]
+    path = sweep.path / "report.md"
+    path.write_text("\n".join(out), encoding="utf-8")
+    return path
+
+
 def sweep_figures(sweep) -> dict:
     """name -> Figure for the sweep's report."""
     spec = sweep.spec
@@ -245,7 +308,7 @@ def sweep_figures(sweep) -> dict:
     present = set(sweep.points["metric"])
     for key in spec.keys:
         for metric in (SAVINGS, P99, "recovery.repair_bytes_read", "durability.unavailable_chunk_seconds"):
-            if metric in present:
+            if metric in present and not _all_zero(sweep.points, metric):
                 figs[f"{metric.replace('.', '_')}-vs-{key.replace('.', '_')}"] = metric_vs_parameter(sweep, metric, key)
     if sweep.path is not None:
         figs["read_latency_cdfs"] = latency_cdfs(groups, spec.name)
@@ -292,6 +355,11 @@ def build(sweep) -> Path:
     out.append(f"<p>{spec.n_points()} points x {spec.replications} replications on {e(spec.base_label)}; "
                f"root seed {spec.seed} (replication i has the same seed at every point). Intervals are 95 %: "
                "t for means, Wilson for proportions, exponential for MTTDL.</p>")
+    groups = groups_of_sweep(sweep)
+    metrics = [m for m, _, _ in KEY_METRICS if m in set(sweep.points["metric"])]
+    verdict_lines = (verdict(group_differences(groups, metrics)) if len(groups) > 1
+                     else ["One point: nothing to compare it with."])
+    out += ["<h2>Verdict</h2><ul>"] + [f"<li>{e(line)}</li>" for line in verdict_lines] + ["</ul>"]
     out.append(f"<p>Reproduce:</p><pre><code>vstack-sim sweep {e(folder.as_posix())}/sweep.yaml</code></pre>")
     out.append("<h2>Key numbers per point</h2><table><tr><th>point</th>"
                + "".join(f"<th>{e(k)}</th>" for k in spec.keys)
@@ -300,7 +368,7 @@ def build(sweep) -> Path:
     shown = [m for m, _, _ in KEY_METRICS if m in set(sweep.points["metric"])]
     for point in spec.points():
         rows = sweep.points[sweep.points["point"] == point.name].set_index("metric")
-        cells = "".join(f"<td>{e(json.dumps(point.values[k], default=str))}</td>" for k in spec.keys)
+        cells = "".join(f"<td>{e(_plain_value(point.values[k]))}</td>" for k in spec.keys)
         cells += "".join(f"<td>{e(format_interval(m, rows.loc[m]))}</td>" for m in shown)
         out.append(f"<tr><td>{e(point.name)}</td>{cells}</tr>")
     out.append("</table>")
@@ -318,6 +386,7 @@ def build(sweep) -> Path:
             "</body></html>", ""]
     path = folder / "report.html"
     path.write_text("\n".join(out), encoding="utf-8")
+    write_markdown(sweep, verdict_lines)
     return path
 
 

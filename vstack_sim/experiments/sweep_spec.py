@@ -32,6 +32,7 @@ import hashlib
 import itertools
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vstack_sim.scenario.emit import config_dict, config_sha256, plain
 from vstack_sim.scenario.files import validate
-from vstack_sim.scenario.overrides import apply_overrides
-from vstack_sim.scenario.reading import ScenarioError, load_file, read_yaml, shown_path
+from vstack_sim.scenario.overrides import apply_overrides, parse_set
+from vstack_sim.scenario.reading import SCENARIO_DIR, ScenarioError, load_file, read_yaml, shipped_path, shown_path
 from vstack_sim.scenario.schema import SAFE_NAME, Config
 from vstack_sim.scenario.sections import validation_error_line
 
@@ -347,12 +348,26 @@ def _build(doc: SweepFile, base: Config, base_data: dict, base_lines: dict, base
     return spec
 
 
-def load_sweep(path: str | Path) -> SweepSpec:
-    """Read and validate a sweep file; every problem is a one-line :class:`SweepError`."""
+def find_sweep(path: str | Path) -> Path:
+    """``path`` itself, or the shipped sweep it names (``policies``, ``policies.yaml``) when no such file exists."""
     path = Path(path)
+    if path.exists() or len(path.parts) != 1:
+        return path
+    shipped = SCENARIO_DIR / "sweeps" / (path.name if path.name.endswith(".yaml") else f"{path.name}.yaml")
+    return shipped if shipped.is_file() else path
+
+
+def load_sweep(path: str | Path, sets: Iterable[str] = (), replications: int | None = None) -> SweepSpec:
+    """Read and validate a sweep file (or a shipped sweep by name); every problem is a one-line :class:`SweepError`.
+
+    ``sets`` (``--set KEY=VALUE``) are added to the sweep's ``set:`` (applied to the base scenario, after the
+    file's own), and ``replications`` replaces the file's; both are recorded in the resolved sweep.yaml.
+    """
+    path = find_sweep(path)
     shown = shown_path(path)
     if not path.exists():
-        raise SweepError(f"{shown}: sweep file not found")
+        raise SweepError(f"{shown}: sweep file not found, nor a shipped sweep of that name "
+                         f"(scenarios/sweeps/)")
     if path.is_dir():
         raise SweepError(f"{shown}: is a folder, not a sweep file")
     try:
@@ -361,14 +376,31 @@ def load_sweep(path: str | Path) -> SweepSpec:
         raise SweepError(str(exc).replace("a scenario must", "a sweep file must")) from None
     if not data:
         raise SweepError(f"{shown}: empty sweep file (it needs at least base:)")
+    if sets or replications is not None:
+        data = dict(data)
+        extra = dict(data.get("set") or {}) if isinstance(data.get("set"), dict) else data.get("set")
+        for item in sets:
+            try:
+                parts, value = parse_set(item)
+            except ScenarioError as exc:
+                raise SweepError(str(exc)) from None
+            if isinstance(extra, dict):
+                extra[".".join(parts)] = value
+                lines[("set", ".".join(parts))] = f"--set {item}"
+        data["set"] = extra
+        if replications is not None:
+            data["replications"] = replications
+            lines[("replications",)] = f"--replications {replications}"
     try:
         doc = SweepFile.model_validate(data)
     except ValidationError as exc:
         raise _file_error(exc, lines, shown) from None
     base_path = path.parent / doc.base
     base_at = _where(lines, ("base",)) or shown
+    if not base_path.is_file() and len(Path(doc.base).parts) == 1:
+        base_path = shipped_path(doc.base) or base_path     # a shipped scenario's name, as extends: takes
     if not base_path.is_file():
-        raise SweepError(f"{base_at}: base: {doc.base}: scenario file not found")
+        raise SweepError(f"{base_at}: base: {doc.base}: scenario file not found, nor a shipped scenario")
     base_data, base_lines = load_file(base_path)
     base = validate(copy.deepcopy(base_data), base_lines)
     return _build(doc, base, base_data, base_lines, shown_path(base_path), path.stem, lines, shown)

@@ -300,11 +300,11 @@ def _finish_folder(result: Sweep, wall_s: float) -> None:
     folder = result.path
     write_table(result.runs, folder / "runs.csv")
     write_table(result.points, folder / "points.csv")
-    sweep_report.build(result)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     manifest["status"] = "complete"
     manifest["last_wall_time_s"] = round(wall_s, 3)
     (folder / "manifest.json").write_text(dump_json(manifest), encoding="utf-8")
+    sweep_report.build(result)       # after the manifest is final: the report embeds it
 
 
 def sweep(base: Config | str | Path, grid: dict | None = None, zip: dict | None = None, replications: int = 1,
