@@ -401,3 +401,13 @@ def test_a_full_disk_exits_1_with_one_line_naming_the_folder(small, capsys, monk
     assert code == 1 and out == ""
     assert err == "vstack-sim: error: o: cannot write the results folder: No space left on device\n"
     assert sorted(p.name for p in small.parent.iterdir()) == ["small.yaml"]
+
+
+def test_a_scheduled_event_after_the_end_of_the_run_is_a_warning_line(capsys):
+    # Issue 23: flash-crowd shortened to one day runs no flash crowd; the user hears it at once.
+    assert main(["validate", "flash-crowd", "--set", "run.duration=1d"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["vstack-sim: warning: a flash crowd on video 400 at 1.00 d is at or after run.duration "
+                   "(86400 s), so it never happens"]
+    assert main(["validate", "flash-crowd"]) == 0
+    assert capsys.readouterr().err == ""

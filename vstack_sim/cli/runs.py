@@ -39,6 +39,11 @@ def _resolve_checked(args: argparse.Namespace, draw_catalog: bool = False):
         preflight.check(config, allow_huge=args.allow_huge)
     else:
         limits.check(config, allow_huge=args.allow_huge)
+    from vstack_sim.results.conclusion import late_events
+
+    for event in late_events(config):   # never happens: say so before the run, as the report's caveats will
+        print(f"{PROG}: warning: {event} is at or after run.duration "
+              f"({config.run.duration:g} s), so it never happens", file=sys.stderr)
     return config
 
 
