@@ -57,3 +57,12 @@ def test_cli_demo_codec_runs(capsys):
     assert main(["demo", "codec", "--chunk-size", "3KiB", "--repeats", "1", "--no-peers"]) == 0
     out = capsys.readouterr().out
     assert "Decode with two fragments lost" in out and "3, 4" in out
+
+
+def test_printed_demo_tables_fit_120_columns_wider_ones_as_records():
+    # Issue 23: `vstack-sim demo storage` printed 189 columns.
+    from vstack_sim.system.demos import STORAGE_TITLES, format_tables, storage_savings
+
+    text = format_tables(storage_savings(), STORAGE_TITLES)
+    assert max(len(line) for line in text.splitlines()) <= 120
+    assert "  why: ceil(size / 3); 400 KB fragments hold no redundancy" in text.splitlines()

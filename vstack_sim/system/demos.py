@@ -214,12 +214,29 @@ def readable(df):
     return shown
 
 
-def format_tables(tables: dict, titles: dict | None = None) -> str:
-    """DataFrames as aligned plain text with a title each (see :func:`readable`)."""
+TERMINAL_WIDTH = 120
+"""Columns a printed table may take; a wider one is printed as one record per row instead."""
+
+
+def format_tables(tables: dict, titles: dict | None = None, width: int = TERMINAL_WIDTH) -> str:
+    """DataFrames as aligned plain text with a title each (see :func:`readable`); a table wider than ``width``
+    becomes records, one per row: its first column, then each other column indented and wrapped."""
+    import textwrap
+
     out = []
     for name, df in tables.items():
         title = (titles or {}).get(name, name)
-        out += [title, "-" * len(title), readable(df).to_string(index=False), ""]
+        shown = readable(df)
+        text = shown.to_string(index=False)
+        if max(len(line) for line in text.splitlines()) > width:
+            records = []
+            for _, row in shown.iterrows():
+                records.append(str(row.iloc[0]))
+                for column in shown.columns[1:]:
+                    records += textwrap.wrap(f"{column}: {row[column]}", width, initial_indent="  ",
+                                             subsequent_indent="    ")
+            text = "\n".join(records)
+        out += [title, "-" * len(title), text, ""]
     return "\n".join(out).rstrip("\n")
 
 
