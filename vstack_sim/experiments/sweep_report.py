@@ -289,6 +289,31 @@ def key_table_markdown(sweep) -> list[str]:
     return out + values
 
 
+HTML_POINTS_PER_TABLE = 4
+"""Points side by side in one HTML table of key numbers: more would not fit an A4-wide page."""
+
+
+def key_table_html(sweep) -> list[str]:
+    """The key numbers, metrics down and points across, in tables of at most :data:`HTML_POINTS_PER_TABLE` points;
+    each point's grid values head its column."""
+    e = html.escape
+    spec = sweep.spec
+    shown = [m for m, _, _ in KEY_METRICS if m in set(sweep.points["metric"])]
+    points = list(spec.points())
+    out = []
+    for start in range(0, len(points), HTML_POINTS_PER_TABLE):
+        block = points[start:start + HTML_POINTS_PER_TABLE]
+        head = "".join(f"<th>{e(p.name)}" + "".join(f"<br><small>{e(k.rsplit('.', 1)[-1])} = "
+                                                     f"{e(_plain_value(p.values[k]))}</small>" for k in spec.keys)
+                       + "</th>" for p in block)
+        out.append(f"<table><tr><th>metric</th>{head}</tr>")
+        rows = {p.name: sweep.points[sweep.points["point"] == p.name].set_index("metric") for p in block}
+        out += [f"<tr><td>{e(LABELS[m])}</td>" + "".join(f"<td>{e(format_interval(m, rows[p.name].loc[m]))}</td>"
+                                                         for p in block) + "</tr>" for m in shown]
+        out.append("</table>")
+    return out
+
+
 def write_markdown(sweep, verdict_lines: list[str]) -> Path:
     """``report.md``: the verdict, then the key numbers per point within an A4 page's width."""
     spec = sweep.spec
@@ -361,21 +386,12 @@ def build(sweep) -> Path:
                      else ["One point: nothing to compare it with."])
     out += ["<h2>Verdict</h2><ul>"] + [f"<li>{e(line)}</li>" for line in verdict_lines] + ["</ul>"]
     out.append(f"<p>Reproduce:</p><pre><code>vstack-sim sweep {e(folder.as_posix())}/sweep.yaml</code></pre>")
-    out.append("<h2>Key numbers per point</h2><table><tr><th>point</th>"
-               + "".join(f"<th>{e(k)}</th>" for k in spec.keys)
-               + "".join(f"<th>{e(label)}</th>" for m, label, _ in KEY_METRICS if m in set(sweep.points["metric"]))
-               + "</tr>")
-    shown = [m for m, _, _ in KEY_METRICS if m in set(sweep.points["metric"])]
-    for point in spec.points():
-        rows = sweep.points[sweep.points["point"] == point.name].set_index("metric")
-        cells = "".join(f"<td>{e(_plain_value(point.values[k]))}</td>" for k in spec.keys)
-        cells += "".join(f"<td>{e(format_interval(m, rows.loc[m]))}</td>" for m in shown)
-        out.append(f"<tr><td>{e(point.name)}</td>{cells}</tr>")
-    out.append("</table>")
+    out.append("<h2>Key numbers per point</h2>")
+    out += key_table_html(sweep)
     if spec.compare is not None:
         out.append(f"<h2>Paired differences against {e(spec.compare.by)} = {e(str(spec.compare.baseline))}</h2>")
         out.append("<p>Per replication (same seed), then a t-interval of the mean difference.</p>")
-        out.append(_paired_html(sweep, shown))
+        out.append(_paired_html(sweep, metrics))
     out.append("<h2>Figures</h2>")
     for name, fig in sweep_figures(sweep).items():
         title = fig.texts[0].get_text() if fig.texts else name
