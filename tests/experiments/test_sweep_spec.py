@@ -83,9 +83,11 @@ def test_bad_sweep_files_raise_one_line(tmp_path, monkeypatch, text, message):
 
 def test_missing_base_and_missing_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(SweepError, match=r"^s.yaml:1: base: nope.yaml: scenario file not found$"):
+    with pytest.raises(SweepError,
+                       match=r"^s.yaml:1: base: nope.yaml: scenario file not found, nor a shipped scenario$"):
         load_sweep(write_sweep(tmp_path, "base: nope.yaml\ngrid: {cluster.nodes: [7]}\n"))
-    with pytest.raises(SweepError, match="^gone.yaml: sweep file not found$"):
+    with pytest.raises(SweepError, match=r"^gone.yaml: sweep file not found, nor a shipped sweep of that name "
+                                         r"\(scenarios/sweeps/\)$"):
         load_sweep(tmp_path / "gone.yaml")
     with pytest.raises(SweepError, match="base: required"):
         load_sweep(write_sweep(tmp_path, "grid: {cluster.nodes: [7]}\n"))
