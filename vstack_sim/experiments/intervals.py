@@ -221,6 +221,8 @@ def verdict(diffs: pd.DataFrame) -> list[str]:
                 continue
             r = row.iloc[0]
             shown = f"{name} {format_difference(metric, r)}"
+            if not np.isfinite(r["lo"]):
+                shown += " (no interval: too few runs)"
             if np.isfinite(r["lo"]) and r["lo"] <= 0 <= r["hi"] or r["diff"] == 0:
                 same.append(name)
             elif sign * r["diff"] > 0:      # the interval excludes 0 (or there is one run a side)
