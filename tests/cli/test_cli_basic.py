@@ -258,3 +258,39 @@ def test_parse_size(text, expected):
 def test_parse_size_rejects(text):
     with pytest.raises(ValueError):
         parse_size(text)
+
+
+# -- one line, naming the key or the argument (issue 19, section 4) ------------------------------------
+
+BASELINE = str(__import__("pathlib").Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml")
+
+
+def test_validate_with_standard_output_closed_exits_0():
+    import os
+
+    proc = subprocess.run([sys.executable, "-m", "vstack_sim.cli.main", "validate", BASELINE],
+                          stderr=subprocess.PIPE, text=True, timeout=120, preexec_fn=lambda: os.close(1))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("sets, named", [
+    (["failures.ttf_distribution=weibull", "failures.weibull_shape=0.001"], "--set failures.weibull_shape=0.001"),
+    (["failures.disk_weibull_shape=1e-3"], "--set failures.disk_weibull_shape=1e-3"),
+    (["migration.popularity_measure=windowed", "migration.window_resolution=1e-300"],
+     "--set migration.window_resolution=1e-300"),
+    (["cluster.node_capacity=1"], "--set cluster.node_capacity=1"),
+])
+def test_an_impossible_set_is_one_line_naming_the_set(capsys, sets, named):
+    argv = ["validate", BASELINE]
+    for item in sets:
+        argv += ["--set", item]
+    code, out, err = run(capsys, *argv)
+    assert_one_line_error(code, out, err, named)
+    assert "baseline.yaml" not in err
+
+
+@pytest.mark.parametrize("target", [["bench", "codec"], ["demo", "codec"]])
+def test_a_codec_benchmark_refuses_a_huge_chunk_before_allocating(capsys, target):
+    code, out, err = run(capsys, *target, "--chunk-size", "1PB")
+    assert_one_line_error(code, out, err, "--chunk-size", "at most 1GiB", "1PB")

@@ -184,3 +184,40 @@ def test_a_sweeps_base_may_name_a_shipped_scenario(tmp_path):
     path = write_sweep(tmp_path, "base: baseline\ngrid:\n  catalog.hot_fraction: [0.05, 0.1]\n")
     spec = load_sweep(path)
     assert spec.base.name == "baseline" and spec.n_points() == 2
+
+
+def test_compare_and_resume_on_a_damaged_sweep_folder_are_one_line(tmp_path, monkeypatch, capsys):
+    write_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    write_sweep(tmp_path, SWEEP.format(reps=1))
+    assert main(["sweep", "s.yaml", "--workers", "1", "--quiet", "--out", "o"]) == 0
+    capsys.readouterr()
+    runs_csv = Path("o") / "runs.csv"   # as given on the command line
+    good = runs_csv.read_bytes()
+
+    def one_line(code: int, *fragments: str) -> None:
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+        for fragment in fragments:
+            assert fragment in err, err
+
+    lines = good.decode().splitlines(keepends=True)
+    runs_csv.write_text("".join(line.split(",", 1)[1] for line in lines))        # no point column
+    one_line(main(["compare", "o"]), str(runs_csv), "point")
+    runs_csv.write_bytes(b"")
+    one_line(main(["compare", "o"]), str(runs_csv))
+    runs_csv.write_bytes(lines[0].encode())                                        # the header, no runs
+    one_line(main(["compare", "o"]), str(runs_csv), "no runs")
+    runs_csv.write_bytes(b'point,replication\n"a,1\n\x00\xff\xfe')
+    one_line(main(["compare", "o"]), str(runs_csv))
+    runs_csv.write_bytes(good)
+
+    summary = Path("o") / "runs" / "p0-policy-adaptive-r0" / "summary.json"
+    summary.write_text(summary.read_text()[:40])
+    one_line(main(["sweep", "s.yaml", "--workers", "1", "--quiet", "--out", "o", "--resume"]), str(summary),
+             "broken JSON", "--resume again")
+    import shutil
+
+    shutil.rmtree(summary.parent)   # as the message says: that run is run again
+    assert main(["sweep", "s.yaml", "--workers", "1", "--quiet", "--out", "o", "--resume"]) == 0
+    assert runs_csv.read_bytes() == good

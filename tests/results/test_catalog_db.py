@@ -207,3 +207,42 @@ def test_batches_write_the_same_rows(verified, tmp_path, monkeypatch):
     for table in ("chunk_fragments", "video_stats", "chunks", "videos"):
         assert small.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() == \
             conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+
+
+def test_a_full_disk_while_writing_the_catalog_is_one_line(tmp_path, capsys, monkeypatch):
+    off = run_to_folder(config(LAYERS, {"outputs": {"catalog": False}}), out=tmp_path / "off", quiet=True)
+    real_connect = sqlite3.connect
+
+    def tiny_disk(*args, **kwargs):   # SQLite's own "database or disk is full" (SQLITE_FULL)
+        conn = real_connect(*args, **kwargs)
+        conn.execute("PRAGMA max_page_count=2")
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", tiny_disk)
+    assert main(["catalog", str(off)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert str(off / CATALOG_FILE) in err and "full" in err
+    assert sorted(p.name for p in off.iterdir() if p.name.startswith(".")) == []
+
+
+def test_sigterm_to_catalog_removes_its_temporary_file(tmp_path):
+    import subprocess
+    import sys
+
+    off = run_to_folder(config(LAYERS, {"outputs": {"catalog": False}}), out=tmp_path / "off", quiet=True)
+    # SIGTERM arrives while the temporary catalog is being written (on its first batch of rows).
+    script = ("import os, signal\n"
+              "import vstack_sim.results.catalog_db as c\n"
+              "real = c._batches\n"
+              "def batches(n):\n"
+              "    os.kill(os.getpid(), signal.SIGTERM)\n"
+              "    return real(n)\n"
+              "c._batches = batches\n"
+              "from vstack_sim.cli.main import main\n"
+              f"raise SystemExit(main(['catalog', {str(off)!r}]))\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 128 + 15, proc.stderr
+    assert proc.stderr == "vstack-sim: error: interrupted\n"
+    assert sorted(p.name for p in off.iterdir() if p.name.startswith(".") or p.name == CATALOG_FILE) == []
+    assert main(["run", str(off / "scenario.yaml"), "--quiet", "--out", str(off), "--force"]) == 0

@@ -7,6 +7,7 @@ import os
 import queue
 import random
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -259,3 +260,116 @@ def test_string_keys_from_a_videos_file(tmp_path):
         assert s.client.get("/storage/overhead").json()["replication_chunks"] == 1
     finally:
         assert s.stop() == 0
+
+
+# -- the results folder a service holds (issue 19, section 3) -------------------------------------------
+
+CLI = [sys.executable, "-m", "vstack_sim.cli.main"]
+
+
+def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def one_line(proc: subprocess.CompletedProcess, code: int = 2) -> str:
+    assert proc.returncode == code, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
+    return proc.stderr
+
+
+def overrides(at: Path) -> dict[str, str]:
+    conn = sqlite3.connect(at / "serve-state.sqlite")
+    try:
+        return dict(conn.execute("SELECT video_id, mode FROM overrides").fetchall())
+    finally:
+        conn.close()
+
+
+def test_run_force_refuses_a_served_folder_and_acknowledged_writes_stay(fresh, tmp_path):
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text((fresh / "scenario.yaml").read_text())
+    s = Server(fresh)
+    try:
+        assert s.client.post("/redundancy/override/1?mode=erasure_coding").status_code == 200
+        proc = cli("run", str(scenario), "--quiet", "--set", "run.duration=1h", "--out", str(fresh), "--force")
+        err = one_line(proc)
+        assert str(fresh) in err and "vstack-sim serve" in err
+        assert (fresh / "serve-state.sqlite").is_file()
+        assert s.client.post("/redundancy/override/2?mode=erasure_coding").status_code == 200
+    finally:
+        assert s.stop() == 0
+    assert overrides(fresh) == {"1": "erasure_coding", "2": "erasure_coding"}
+    # With the service stopped, the state file is still not the run's to remove.
+    proc = cli("run", str(scenario), "--quiet", "--set", "run.duration=1h", "--out", str(fresh), "--force")
+    assert "serve-state.sqlite" in one_line(proc)
+    s = Server(fresh)
+    try:
+        assert s.client.get("/redundancy/recommend/2").json()["recommended_mode"] == "erasure_coding"
+    finally:
+        assert s.stop() == 0
+
+
+def test_a_second_service_on_the_same_folder_is_refused(fresh):
+    s = Server(fresh)
+    try:
+        err = one_line(cli("serve", str(fresh), "--port", "0", timeout=60))
+        assert "another vstack-sim serve" in err and str(fresh) in err
+        assert s.client.post("/redundancy/override/3?mode=replication").status_code == 200
+    finally:
+        assert s.stop() == 0
+    s = Server(fresh)   # the lock goes with the service: the next one starts
+    assert s.stop() == 0
+
+
+def test_a_symlinked_state_file_is_refused_and_never_followed(fresh, tmp_path):
+    outside = tmp_path / "outside.sqlite"
+    outside.write_bytes(b"")
+    (fresh / "serve-state.sqlite").symlink_to(outside)
+    err = one_line(cli("serve", str(fresh), "--port", "0", timeout=60))
+    assert "serve-state.sqlite" in err and "symbolic link" in err
+    assert outside.read_bytes() == b""
+    (fresh / "serve-state.sqlite").unlink()
+    dangling = tmp_path / "made-by-serve.sqlite"
+    (fresh / "serve-state.sqlite").symlink_to(dangling)
+    one_line(cli("serve", str(fresh), "--port", "0", timeout=60))
+    assert not dangling.exists()
+
+
+def test_a_port_in_use_or_an_unknown_host_writes_nothing(fresh):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        err = one_line(cli("serve", str(fresh), "--port", port, timeout=60))
+        assert f"--port {port}" in err
+    assert not (fresh / "serve-state.sqlite").exists()
+    err = one_line(cli("serve", str(fresh), "--port", "0", "--host", "no-such-host.invalid", timeout=60))
+    assert "--host no-such-host.invalid" in err
+    assert sorted(p.name for p in fresh.iterdir() if p.name.startswith((".vstack-sim-serve", "serve-state"))) == []
+
+
+def _damage(at: Path, *sql: str) -> None:
+    conn = sqlite3.connect(at / "catalog.sqlite")
+    with conn:
+        for statement in sql:
+            conn.execute(statement)
+    conn.close()
+
+
+def test_an_empty_catalog_meta_is_one_line_naming_the_catalog(fresh):
+    _damage(fresh, "DELETE FROM catalog_meta")
+    err = one_line(cli("serve", str(fresh), "--port", "0", timeout=60))
+    assert "catalog.sqlite" in err and "catalog_meta" in err and "popularity_threshold" in err
+    assert not (fresh / "serve-state.sqlite").exists()
+
+
+def test_a_dropped_video_stats_is_refused_at_start(fresh):
+    _damage(fresh, "DROP TABLE video_stats")
+    err = one_line(cli("serve", str(fresh), "--port", "0", timeout=60))
+    assert "catalog.sqlite" in err and "video_stats" in err
+
+
+def test_a_non_integer_threshold_names_the_file_and_the_key(fresh):
+    _damage(fresh, "UPDATE catalog_meta SET value = 'lots' WHERE key = 'popularity_threshold'")
+    err = one_line(cli("serve", str(fresh), "--port", "0", timeout=60))
+    assert "catalog.sqlite" in err and "popularity_threshold" in err and "'lots'" in err

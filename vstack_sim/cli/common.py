@@ -57,9 +57,22 @@ def positive_size(text: str) -> int:
     return size
 
 
+MAX_BENCH_CHUNK = 2**30
+"""The largest chunk the codec benchmarks take (1 GiB): they allocate several buffers of it."""
+
+
+def bench_chunk_size(text: str) -> int:
+    """A chunk size for a codec benchmark: 1 byte to 1 GiB, refused before anything is allocated."""
+    size = positive_size(text)
+    if size > MAX_BENCH_CHUNK:
+        raise ValueError(f"must be at most 1GiB (the benchmark holds several copies in memory), got {text}")
+    return size
+
+
 non_negative_int = int_at_least(0, "a non-negative integer")
 positive_int = int_at_least(1, "a positive integer")
 size = arg_type("size", positive_size)
+bench_size = arg_type("size", bench_chunk_size)
 
 
 def print_error(message: str) -> None:

@@ -68,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in a run's manifest
     try:
         code = int(args.func(args) or 0)
-        sys.stdout.flush()  # inside the try: a closed pipe shows up here
+        if sys.stdout is not None:  # None when started with standard output closed (>&-)
+            sys.stdout.flush()  # inside the try: a closed pipe shows up here
         return code
     except BrokenPipeError:
         # `vstack-sim run ... | head`: the reader has gone, and everything was written before printing.
@@ -94,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _silence_stdout() -> None:
     """Point stdout at /dev/null so that the interpreter's final flush cannot fail again."""
+    if sys.stdout is None:
+        return
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

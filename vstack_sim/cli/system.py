@@ -13,6 +13,7 @@ from vstack_sim.cli.common import (
     PROG,
     CLIError,
     Parser,
+    bench_size,
     non_negative_int,
     positive_int,
     print_json,
@@ -50,7 +51,8 @@ def _add_demo(subparsers) -> None:
         "codec", help="encode/decode throughput and decode time for every pair of lost fragments",
         description="Time the real codec (and zfec, pyeclib where installed) and decode every two-fragment loss.")
     codec.add_argument(
-        "--chunk-size", type=size, default=2 * 2**20, metavar="SIZE", help="bytes per chunk, e.g. 2MiB (default)"
+        "--chunk-size", type=bench_size, default=2 * 2**20, metavar="SIZE",
+        help="bytes per chunk, e.g. 2MiB (default), at most 1GiB"
     )
     codec.add_argument("--repeats", type=positive_int, default=5, metavar="N", help="timed runs per case (default 5)")
     codec.add_argument("--no-peers", dest="peers", action="store_false", help="skip zfec and pyeclib")
@@ -166,7 +168,8 @@ def _add_bench(subparsers) -> None:
         description="Time the Reed-Solomon codec on one chunk size and print a table.",
     )
     codec.add_argument(
-        "--chunk-size", type=size, default=2 * 2**20, metavar="SIZE", help="bytes per chunk, e.g. 2MiB (default)"
+        "--chunk-size", type=bench_size, default=2 * 2**20, metavar="SIZE",
+        help="bytes per chunk, e.g. 2MiB (default), at most 1GiB"
     )
     codec.add_argument("--repeats", type=positive_int, default=5, metavar="N", help="timed runs per case (default 5)")
     codec.add_argument(

@@ -159,8 +159,7 @@ class Sweep:
         if not (folder / "runs.csv").is_file():
             raise ResultsError(f"{path}: not a finished sweep folder (no runs.csv)")
         spec = load_sweep(folder / "sweep.yaml")
-        runs = pd.read_csv(folder / "runs.csv")
-        return cls(spec, runs, folder)
+        return cls(spec, _read_runs(folder / "runs.csv"), folder)
 
     def metric(self, name: str) -> pd.DataFrame:
         """One metric's row per point: the grid values, n, mean, lo, hi."""
@@ -181,6 +180,21 @@ class Sweep:
         return paired_table(self, metric, by, baseline, level)
 
 
+def _read_runs(path: Path) -> pd.DataFrame:
+    """runs.csv read back, refused in one line naming it when empty, broken or without its columns."""
+    try:
+        runs = pd.read_csv(path)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:  # pandas: EmptyDataError, ParserError, ...
+        first = " ".join(str(exc).split())[:200]
+        raise ResultsError(f"{path}: cannot read the table: {first}") from None
+    missing = [c for c in RUN_COLUMNS if c not in runs.columns]
+    if missing:
+        raise ResultsError(f"{path}: no column {', '.join(missing)}; not the runs.csv of a vstack-sim sweep")
+    if runs.empty:
+        raise ResultsError(f"{path}: no runs; not the runs.csv of a finished sweep")
+    return runs
+
+
 # --------------------------------------------------------------------------- running
 
 def _check_resume(spec: SweepSpec, folder: Path) -> None:
@@ -198,6 +212,19 @@ def _check_resume(spec: SweepSpec, folder: Path) -> None:
     if manifest.get("base_sha256") != now["base_sha256"]:
         raise SweepError(f"--resume: the base scenario {spec.base_label} changed since {folder} was started; "
                          "start a new sweep with another --out")
+
+
+def _finished_summary(path: Path) -> dict:
+    """A finished run's summary.json for --resume; a damaged one is refused in one line (nothing has run yet)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError, RecursionError) as exc:   # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        why = "broken JSON" if isinstance(exc, ValueError) else f"cannot read it ({exc})"
+        raise SweepError(f"--resume: {path}: {why}; remove {path.parent} and --resume again to rerun that run"
+                         ) from None
+    if not isinstance(data, dict):
+        raise SweepError(f"--resume: {path}: not a run's summary; remove {path.parent} and --resume again")
+    return data
 
 
 def check_out(spec: SweepSpec, folder: Path, resume: bool) -> None:
@@ -249,7 +276,7 @@ def run_sweep(spec: SweepSpec, executor=None, out: str | Path | None = None, res
         for run in runs:
             done = folder / "runs" / run.folder / "summary.json"
             if resume and done.is_file():
-                summaries[run.index] = json.loads(done.read_text(encoding="utf-8"))
+                summaries[run.index] = _finished_summary(done)
     own_pool = executor is None
     if own_pool:
         executor = process_pool()

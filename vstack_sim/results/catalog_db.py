@@ -32,6 +32,7 @@ with ``executemany`` in one transaction; indexes are created after the rows.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 from pathlib import Path
@@ -40,6 +41,7 @@ from typing import Mapping
 import numpy as np
 
 from vstack_sim.model.end_state import EndState, end_state_of
+from vstack_sim.results.folders import signals_as_interrupt
 from vstack_sim.system.modes import MODE_REPLICATION
 
 __all__ = ["CATALOG_FILE", "EPOCH", "write_catalog", "node_url", "iso_times",
@@ -232,6 +234,20 @@ def write_catalog(path: str | Path, end: EndState, tables: Mapping) -> Path:
         raise ValueError(f"{path}: already exists")
     videos, repairs, failures = tables["videos"], tables["repairs"], tables["failures"]
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        _write(tmp, end, videos, repairs, failures)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, sqlite3.Error):
+            # Where an OSError is caught, so is the database's: one line naming the catalog (a full disk exits 1).
+            full = getattr(exc, "sqlite_errorcode", None) == getattr(sqlite3, "SQLITE_FULL", 13)
+            raise OSError(errno.ENOSPC if full else errno.EIO, f"cannot write the catalog: {exc}", str(path)) from None
+        raise
+    return path
+
+
+def _write(tmp: Path, end: EndState, videos, repairs, failures) -> None:
     conn = sqlite3.connect(tmp)
     try:
         # A fresh file published by rename: no journal is needed while it is built.
@@ -282,13 +298,8 @@ def write_catalog(path: str | Path, end: EndState, tables: Mapping) -> Path:
             }
             conn.executemany("INSERT INTO catalog_meta VALUES (?,?)", sorted(meta.items()))
         conn.executescript(_INDEXES)
+    finally:
         conn.close()
-        os.replace(tmp, path)
-    except BaseException:
-        conn.close()
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def build_catalog_for_folder(folder: str | Path) -> Path:
@@ -306,10 +317,12 @@ def build_catalog_for_folder(folder: str | Path) -> Path:
     target = folder / CATALOG_FILE
     if target.exists():
         raise ValueError(f"{target}: already exists")
-    sim = Simulation(loaded.config).build().start().run().finalize()
-    result = sim.collect()
-    if store.dump_json(result.summary) != (folder / "summary.json").read_text(encoding="utf-8"):
-        raise ValueError(f"{folder}: running its scenario again does not reproduce its summary.json "
-                         f"(made by another version?); cannot rebuild its catalog")
-    tables = {name: loaded.tables[name] for name in ("videos", "repairs", "failures")}
-    return write_catalog(target, end_state_of(sim), tables)
+    # SIGTERM, SIGHUP and SIGQUIT unwind like Ctrl-C (as in `run`): the temporary catalog is removed.
+    with signals_as_interrupt():
+        sim = Simulation(loaded.config).build().start().run().finalize()
+        result = sim.collect()
+        if store.dump_json(result.summary) != (folder / "summary.json").read_text(encoding="utf-8"):
+            raise ValueError(f"{folder}: running its scenario again does not reproduce its summary.json "
+                             f"(made by another version?); cannot rebuild its catalog")
+        tables = {name: loaded.tables[name] for name in ("videos", "repairs", "failures")}
+        return write_catalog(target, end_state_of(sim), tables)

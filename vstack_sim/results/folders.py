@@ -37,15 +37,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from vstack_sim.results.manifest import RESULTS_FORMAT
+from vstack_sim.results.serve_lock import SERVE_LOCK_NAME, service_holds
 from vstack_sim.results.store import ResultsError
 
 LOCK_NAME = ".vstack-sim-run.lock"
 """The lock file a live run holds inside its temporary folder."""
 
-# catalog.sqlite is written by the run; serve-state.sqlite (and SQLite's WAL files) by `vstack-sim serve`.
+# catalog.sqlite is written by the run; the service's lock file by `vstack-sim serve`.
 CONTRACT_FILES = frozenset({"scenario.yaml", "summary.json", "manifest.json", "report.html", "report.md",
-                            "catalog.sqlite", "serve-state.sqlite", "serve-state.sqlite-wal",
-                            "serve-state.sqlite-shm"})
+                            "catalog.sqlite", SERVE_LOCK_NAME})
+SERVICE_STATE_FILES = frozenset({"serve-state.sqlite", "serve-state.sqlite-wal", "serve-state.sqlite-shm"})
+"""The overrides `vstack-sim serve` keeps: a run did not write them, so --force never removes them."""
 CONTRACT_DIRS = {"tables": ".csv", "figures": ".png"}
 """The folder contract: these top-level files, and sub-folders holding only files of that suffix."""
 
@@ -86,7 +88,12 @@ def why_not_replaceable(folder: Path) -> str | None:
         manifest = None
     if not isinstance(manifest, dict) or manifest.get("format") != RESULTS_FORMAT:
         return "exists and is not a results folder (no vstack-sim manifest); --force only replaces results folders"
+    if service_holds(folder):
+        return "is being served by a running vstack-sim serve; stop it before --force replaces the folder"
     for name, path in entries.items():
+        if name in SERVICE_STATE_FILES:
+            return (f"holds {name}, the overrides of vstack-sim serve, which no run wrote; "
+                    "--force does not remove it (move it away first)")
         st = path.lstat()
         if name in CONTRACT_FILES and stat.S_ISREG(st.st_mode):
             continue

@@ -7,6 +7,7 @@ describe the machine and its faults, while :mod:`.schema` describes the workload
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -71,8 +72,9 @@ class ClusterConfig(Section):
     @model_validator(mode="after")
     def _disks_hold_data(self):
         if self.node_capacity < self.disks_per_node:
+            # Both keys are named, so the error points at the --set that made the setup impossible.
             raise ValueError(f"cluster.disks_per_node: {self.disks_per_node} disks cannot share "
-                             f"{self.node_capacity} bytes")
+                             f"cluster.node_capacity of {self.node_capacity} bytes")
         return self
 
 
@@ -124,6 +126,18 @@ class FailuresConfig(Section):
     """Weibull shape of disk lifetimes (1.12: SimEDC's, from field data)."""
     disk_replacement_delay: Seconds = Field(86400.0, ge=0)
     """Time from a disk failure until an empty disk takes its place in the node."""
+
+    @model_validator(mode="after")
+    def _weibull_mean_exists(self):
+        # The scale is mttf / Gamma(1 + 1/shape): a tiny shape overflows Gamma (shape < ~0.0058).
+        for key in ("weibull_shape", "disk_weibull_shape"):
+            shape = getattr(self, key)
+            try:
+                math.gamma(1.0 + 1.0 / shape)
+            except (OverflowError, ZeroDivisionError):
+                raise ValueError(f"failures.{key}: {shape!r} is too small: the Weibull mean "
+                                 f"(Gamma(1 + 1/shape)) overflows; use a shape of at least 0.01") from None
+        return self
 
 
 class RepairConfig(Section):

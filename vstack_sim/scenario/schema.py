@@ -143,6 +143,14 @@ class MigrationConfig(Section):
     concurrent_videos: int = Field(4, ge=1)
     """Videos converted at the same time; each converts its chunks one by one."""
 
+    @model_validator(mode="after")
+    def _window_buckets_countable(self):
+        # ceil(window / resolution) buckets: beyond 2^53 the count is not even a float (1e-300 overflowed).
+        if not self.window / self.window_resolution <= 2.0**53:
+            raise ValueError(f"migration.window_resolution: {self.window_resolution!r} s splits migration.window "
+                             f"({self.window!r} s) into more than 2^53 buckets")
+        return self
+
 
 class CodecConfig(Section):
     """The real erasure codec in the loop."""

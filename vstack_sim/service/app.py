@@ -29,6 +29,7 @@ import os
 import signal
 import socket
 import sqlite3
+import stat
 import sys
 import threading
 import time
@@ -36,6 +37,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from vstack_sim.results.catalog_db import CATALOG_FILE
+from vstack_sim.results.serve_lock import ServiceLocked, hold_service_lock
 from vstack_sim.system.ledger import StorageLedger
 from vstack_sim.system.manager import RedundancyManager
 from vstack_sim.system.modes import RedundancyMode
@@ -44,6 +46,8 @@ __all__ = ["STATE_FILE", "ServeError", "CatalogService", "create_app", "serve"]
 
 STATE_FILE = "serve-state.sqlite"
 _ENV = "POPULARITY_THRESHOLD"
+_META_KEYS = ("popularity_threshold", "replication_factor", "data_shards", "parity_shards", "chunk_size",
+              "hysteresis", "policy")
 
 
 class ServeError(ValueError):
@@ -61,38 +65,93 @@ class CatalogService:
         if not self.catalog_path.is_file():
             raise ServeError(f"{folder}: no {CATALOG_FILE}; build it with: vstack-sim catalog {folder}")
         self._local = threading.local()
-        try:
-            meta = dict(self._catalog().execute("SELECT key, value FROM catalog_meta").fetchall())
-            counts = dict(self._catalog().execute(
-                # Lost chunks hold no bytes: they leave the ledger (as in the run's summary).
-                "SELECT redundancy_mode, COUNT(*) FROM chunks WHERE status = 'active' "
-                "GROUP BY redundancy_mode").fetchall())
-        except sqlite3.DatabaseError as exc:
-            raise ServeError(f"{self.catalog_path}: not a vstack-sim catalog ({exc})") from None
+        self._lock_fd: int | None = None
+        self._state: sqlite3.Connection | None = None
+        meta, counts = self._read_catalog()
         self.meta = meta
         env = os.environ.get(_ENV, "").strip()
         # The design's rule: the environment variable when set, else the run's own threshold.
-        threshold = None if env else int(meta["popularity_threshold"])
+        threshold = None if env else self._meta_int("popularity_threshold")
         self.threshold_source = f"environment ({_ENV})" if env else "run (redundancy.popularity_threshold)"
-        self.manager = RedundancyManager(
-            popularity_threshold=threshold, replication_factor=int(meta["replication_factor"]),
-            erasure_data_shards=int(meta["data_shards"]), erasure_parity_shards=int(meta["parity_shards"]),
-            chunk_size=int(meta["chunk_size"]), hysteresis=float(meta["hysteresis"]), policy=meta["policy"])
+        try:
+            hysteresis = float(meta["hysteresis"])
+        except ValueError:
+            raise self._bad_meta("hysteresis", "must be a number") from None
+        try:
+            self.manager = RedundancyManager(
+                popularity_threshold=threshold, replication_factor=self._meta_int("replication_factor"),
+                erasure_data_shards=self._meta_int("data_shards"),
+                erasure_parity_shards=self._meta_int("parity_shards"),
+                chunk_size=self._meta_int("chunk_size"), hysteresis=hysteresis, policy=meta["policy"])
+        except ValueError as exc:
+            raise ServeError(f"{self.catalog_path}: catalog_meta does not make a redundancy manager: {exc}") from None
         self.ledger = StorageLedger(self.manager)
         self.mode_counts = (counts.get("replication", 0), counts.get("erasure_coding", 0))
         self._lock = threading.Lock()
         self.state_path = folder / STATE_FILE
         try:
+            # Held for the service's life: `run --force` and a second service on this folder are refused.
+            self._lock_fd = hold_service_lock(folder)
+        except ServiceLocked as exc:
+            raise ServeError(str(exc)) from None
+        try:
+            saved = self._open_state()
+        except BaseException:
+            self.close()
+            raise
+        for video_id, mode in saved:
+            self.manager.set_manual_override(video_id, mode)
+
+    def _read_catalog(self) -> tuple[dict, dict]:
+        """catalog_meta and the active chunks per mode; the schema the endpoints query is checked here."""
+        try:
+            conn = self._catalog()
+            meta = dict(conn.execute("SELECT key, value FROM catalog_meta").fetchall())
+            counts = dict(conn.execute(
+                # Lost chunks hold no bytes: they leave the ledger (as in the run's summary).
+                "SELECT redundancy_mode, COUNT(*) FROM chunks WHERE status = 'active' "
+                "GROUP BY redundancy_mode").fetchall())
+            conn.execute("SELECT video_id, view_count FROM video_stats LIMIT 1").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise ServeError(f"{self.catalog_path}: not a vstack-sim catalog ({exc})") from None
+        missing = [key for key in _META_KEYS if key not in meta]
+        if missing:
+            raise ServeError(f"{self.catalog_path}: catalog_meta has no {', '.join(missing)}; "
+                             f"not a complete vstack-sim catalog")
+        return meta, counts
+
+    def _bad_meta(self, key: str, why: str) -> ServeError:
+        return ServeError(f"{self.catalog_path}: catalog_meta {key}: {why}, got {self.meta[key]!r}")
+
+    def _meta_int(self, key: str) -> int:
+        text = str(self.meta[key]).strip()
+        if not (text.isascii() and text.isdigit()):
+            raise self._bad_meta(key, "must be a non-negative integer")
+        return int(text)
+
+    def _open_state(self) -> list:
+        """Open serve-state.sqlite, refusing a symbolic link there; returns the saved overrides."""
+        for name in (STATE_FILE, f"{STATE_FILE}-wal", f"{STATE_FILE}-shm"):
+            path = self.state_path.with_name(name)
+            if path.is_symlink():
+                raise ServeError(f"{path}: is a symbolic link; the service's state must be a file in the folder")
+        try:
+            fd = os.open(self.state_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise ServeError(f"{self.state_path}: cannot open the service's state: {exc.strerror or exc}") from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ServeError(f"{self.state_path}: not a regular file")
             self._state = sqlite3.connect(self.state_path, check_same_thread=False, isolation_level=None)
             self._state.execute("PRAGMA journal_mode=WAL")
             self._state.execute("PRAGMA synchronous=NORMAL")   # WAL: durable across a crash of the service
             self._state.execute("CREATE TABLE IF NOT EXISTS overrides (video_id TEXT PRIMARY KEY, "
                                 "mode TEXT NOT NULL, set_at TEXT NOT NULL)")
-            saved = self._state.execute("SELECT video_id, mode FROM overrides").fetchall()
+            return self._state.execute("SELECT video_id, mode FROM overrides").fetchall()
         except sqlite3.Error as exc:
             raise ServeError(f"{self.state_path}: cannot open the service's state ({exc})") from None
-        for video_id, mode in saved:
-            self.manager.set_manual_override(video_id, mode)
+        finally:
+            os.close(fd)
 
     def _catalog(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -134,7 +193,12 @@ class CatalogService:
 
     def close(self) -> None:
         with self._lock:
-            self._state.close()   # the last connection: SQLite checkpoints the WAL and removes it
+            if self._state is not None:
+                self._state.close()   # the last connection: SQLite checkpoints the WAL and removes it
+                self._state = None
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)   # releases the folder's service lock
+                self._lock_fd = None
 
 
 def _docs_assets() -> Path | None:
@@ -235,7 +299,7 @@ def serve(folder: str | Path, host: str = "127.0.0.1", port: int = 8080, echo=No
         raise ServeError("vstack-sim serve needs the serve extra: pip install 'vstack-sim[serve]'") from None
     import uvicorn
 
-    app = create_app(folder)
+    # Bind first: a port in use or a host that does not resolve leaves nothing written in the folder.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto IPPROTO_TCP (not 0): asyncio sets TCP_NODELAY only on such sockets, and without it every
     # response body waits ~40 ms for the client's delayed ACK of the headers (Nagle).
@@ -245,8 +309,12 @@ def serve(folder: str | Path, host: str = "127.0.0.1", port: int = 8080, echo=No
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        app.state.service.close()
-        raise ServeError(f"--host {host} --port {port}: cannot listen there: {exc.strerror}") from None
+        raise ServeError(f"--host {host} --port {port}: cannot listen there: {exc.strerror or exc}") from None
+    try:
+        app = create_app(folder)
+    except BaseException:
+        sock.close()
+        raise
     if not _is_loopback(host):
         echo(f"vstack-sim: warning: --host {host} accepts connections from other machines; "
              f"the service has no authentication")
