@@ -32,7 +32,9 @@ QUIET_SEED = {"name": "seed-serve", "run": {"duration": 60}, "failures": {"node_
 
 
 def start(folder: Path):
-    proc = subprocess.Popen([sys.executable, "-m", "vstack_sim.cli.main", "serve", str(folder), "--port", "0"],
+    # --quiet: the per-request log line is not part of what is measured (and nobody drains the pipe).
+    proc = subprocess.Popen([sys.executable, "-m", "vstack_sim.cli.main", "serve", str(folder), "--port", "0",
+                             "--quiet"],
                             stderr=subprocess.PIPE, text=True)
     line = proc.stderr.readline()
     if " on http://" not in line:

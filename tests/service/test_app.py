@@ -373,3 +373,28 @@ def test_a_non_integer_threshold_names_the_file_and_the_key(fresh):
     _damage(fresh, "UPDATE catalog_meta SET value = 'lots' WHERE key = 'popularity_threshold'")
     err = one_line(cli("serve", str(fresh), "--port", "0", timeout=60))
     assert "catalog.sqlite" in err and "popularity_threshold" in err and "'lots'" in err
+
+
+def test_the_root_redirects_to_the_docs_and_each_request_is_one_log_line(folder):
+    # Issue 23: GET / was a 404, and the service said nothing per request.
+    server = Server(folder)
+    try:
+        first = server.client.get("/", follow_redirects=False)
+        assert first.status_code in (302, 307) and first.headers["location"] == "/docs"
+        assert server.client.get("/redundancy/efficiency").status_code == 200
+        deadline = time.monotonic() + 10
+        while not any("GET /redundancy/efficiency 200" in line for line in server.err):
+            assert time.monotonic() < deadline, server.err
+            time.sleep(0.05)
+        line = next(line for line in server.err if "GET /redundancy/efficiency 200" in line)
+        assert line.startswith("vstack-sim: 127.0.0.1 GET /redundancy/efficiency 200 ")
+        assert line.rstrip().endswith(" ms")
+    finally:
+        assert server.stop() == 0
+    quiet = Server(folder, "--quiet")
+    try:
+        assert quiet.client.get("/redundancy/efficiency").status_code == 200
+        time.sleep(0.3)
+        assert not any("/redundancy/efficiency" in line for line in quiet.err)
+    finally:
+        assert quiet.stop() == 0

@@ -43,7 +43,7 @@ def _port(text: str) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from vstack_sim.service import app
 
-    return app.serve(args.result_dir, host=args.host, port=args.port)
+    return app.serve(args.result_dir, host=args.host, port=args.port, quiet=args.quiet)
 
 
 def _add_serve(subparsers) -> None:
@@ -57,6 +57,7 @@ def _add_serve(subparsers) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     p.add_argument("--port", type=arg_type("port", _port), default=8080,
                    help="port (default 8080; 0 picks a free one)")
+    p.add_argument("--quiet", action="store_true", help="no line on standard error per request")
     p.set_defaults(func=_cmd_serve)
 
 

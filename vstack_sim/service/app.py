@@ -210,12 +210,15 @@ def _docs_assets() -> Path | None:
     return path if (path / "swagger-ui-bundle.js").is_file() else None
 
 
-def create_app(folder: str | Path):
-    """The FastAPI application serving ``folder``'s catalog (raises :class:`ServeError`)."""
+def create_app(folder: str | Path, log=None):
+    """The FastAPI application serving ``folder``'s catalog (raises :class:`ServeError`).
+
+    ``log``, when given, receives one line per request: client, method, path, status and time taken.
+    """
     from fastapi import FastAPI, Query, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.openapi.docs import get_swagger_ui_html
-    from fastapi.responses import JSONResponse
+    from fastapi.responses import JSONResponse, RedirectResponse
     from fastapi.staticfiles import StaticFiles
 
     service = CatalogService(folder)
@@ -229,6 +232,20 @@ def create_app(folder: str | Path):
                   description=f"Adaptive redundancy over the catalog of scenario {service.meta.get('scenario')!r}.",
                   docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.service = service
+
+    if log is not None:
+        @app.middleware("http")
+        async def one_line_per_request(request: Request, call_next):
+            start = time.perf_counter()
+            response = await call_next(request)
+            client = request.client.host if request.client else "-"
+            log(f"vstack-sim: {client} {request.method} {request.url.path} {response.status_code} "
+                f"{(time.perf_counter() - start) * 1000:.1f} ms")
+            return response
+
+    @app.get("/", include_in_schema=False)
+    def root():
+        return RedirectResponse("/docs")      # a browser pointed at the service lands on its documentation
 
     def not_found(video_id: str):
         return JSONResponse(status_code=404, content={"detail": f"video_id: no video {video_id!r} in the catalog"})
@@ -289,8 +306,11 @@ def _is_loopback(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
-def serve(folder: str | Path, host: str = "127.0.0.1", port: int = 8080, echo=None) -> int:
-    """Run the service until SIGINT or SIGTERM; ``port`` 0 picks a free one (the line printed says which)."""
+def serve(folder: str | Path, host: str = "127.0.0.1", port: int = 8080, echo=None, quiet: bool = False) -> int:
+    """Run the service until SIGINT or SIGTERM; ``port`` 0 picks a free one (the line printed says which).
+
+    Each request is a line on standard error (through ``echo``) unless ``quiet``.
+    """
     echo = echo or (lambda line: print(line, file=sys.stderr, flush=True))
     try:
         import fastapi  # noqa: F401
@@ -311,7 +331,7 @@ def serve(folder: str | Path, host: str = "127.0.0.1", port: int = 8080, echo=No
         sock.close()
         raise ServeError(f"--host {host} --port {port}: cannot listen there: {exc.strerror or exc}") from None
     try:
-        app = create_app(folder)
+        app = create_app(folder, log=None if quiet else echo)
     except BaseException:
         sock.close()
         raise
