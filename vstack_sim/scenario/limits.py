@@ -146,6 +146,9 @@ def _hard_checks(config: Config) -> None:
         raise ResourceError(f"cluster.nodes: {config.cluster.nodes:,} nodes; node ids hold at most {INT32_MAX:,}")
     chunks = config.expected_chunks()
     if chunks > HARD_LIMITS["chunks"]:
+        if cat.source is not None:
+            raise ResourceError(f"catalog.source: {cat.source}: {cat.videos:,} videos of {chunks:,} chunks in all; "
+                                f"chunk ids hold at most {INT32_MAX:,}")
         raise ResourceError(f"catalog.videos: {cat.videos:,} videos x {cat.chunks_per_video:,} chunks = {chunks:,} "
                             f"chunks; chunk ids hold at most {INT32_MAX:,}")
     physical = chunks * cat.chunk_weight * width * max(cat.chunk_size, fragment_size(cat.chunk_size, red.data_shards))

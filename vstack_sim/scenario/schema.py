@@ -301,7 +301,8 @@ class Config(Section):
         if self.catalog.source is not None:
             from vstack_sim.scenario.catalog_source import load_videos_csv
 
-            return int(load_videos_csv(self.catalog.source).chunk_counts(self.catalog.chunk_size).sum())
+            # Summed exactly (each row is at most 2^31 - 1): an int64 sum could wrap to a small number.
+            return load_videos_csv(self.catalog.source).total_chunks(self.catalog.chunk_size)
         return self.catalog.videos * self.catalog.chunks_per_video
 
     @model_validator(mode="after")
