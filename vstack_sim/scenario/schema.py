@@ -311,5 +311,5 @@ class Config(Section):
         if self.failures.trace is not None:
             from vstack_sim.scenario.failure_trace import load_trace
 
-            load_trace(self.failures.trace, self.cluster.nodes, self.cluster.racks)
+            load_trace(self.failures.trace, self.cluster.nodes, self.cluster.racks, self.cluster.disks_per_node)
         return self
