@@ -171,6 +171,7 @@ def test_bad_scenario_files_exit_2_with_one_line_and_no_folder(case, tmp_path, m
     (["run", "--set", "catalog.vidoes=10"], "did you mean 'videos'?"),
     (["run", "--seed", "-1"], "--seed: must be a non-negative integer"),
     (["run", "--set", "name=a/b"], "not a safe folder name"),
+    (["run", "--set", "name=evil\n"], "--set name: a name may not hold a control character, got '\\n'"),
     (["report", "nowhere"], "nowhere: no such results folder"),
     (["report", "."], "not a results folder"),
     (["validate"], "SCENARIO"),

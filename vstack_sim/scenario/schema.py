@@ -35,7 +35,8 @@ from vstack_sim.scenario.sections import (
 from vstack_sim.system.ledger import StorageLedger
 from vstack_sim.system.policies import make_policy
 
-SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""A name that becomes a folder (a scenario's, a sweep's); use ``fullmatch``: no control character, no slash."""
 
 # Measured by `vstack-sim bench codec` (benchmarks/codec.py) on this machine kind,
 # single core, 2 MiB chunks, CRC32C included. A run never measures anything itself.
