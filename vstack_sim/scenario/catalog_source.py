@@ -52,6 +52,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vstack_sim.scenario.sections import MAX_VIEWS
+
 __all__ = ["SourceCatalog", "load_videos_csv", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS"]
 
 REQUIRED_COLUMNS = ("video_id", "views")
@@ -64,8 +66,6 @@ MAX_CHUNKS_PER_VIDEO = 2**31 - 1
 """Most chunks one video may have: the largest chunk id (chunk ids and chunk indexes are int32)."""
 MAX_BYTES_PER_VIDEO = 2**62
 """Most bytes one video may have: the model's byte counters are int64, with room to add."""
-MAX_VIEWS = 2**53
-"""Most starting views of one video, and of the whole file: float64 holds every integer up to 2^53."""
 _CONTROL = r"[\x00-\x1f\x7f-\x9f]"
 
 
