@@ -159,7 +159,9 @@ class Sweep:
         if not (folder / "runs.csv").is_file():
             raise ResultsError(f"{path}: not a finished sweep folder (no runs.csv)")
         spec = load_sweep(folder / "sweep.yaml")
-        runs = pd.read_csv(folder / "runs.csv")
+        from vstack_sim.results.store import read_table
+
+        runs = read_table(folder / "runs.csv")   # text cells unescaped (docs/results.md, spreadsheets)
         return cls(spec, runs, folder)
 
     def metric(self, name: str) -> pd.DataFrame:
