@@ -46,6 +46,8 @@ def write(tmp_path: Path, text: str, name: str = "videos.csv") -> Path:
     ("video_id,views,chunks\na,1,2\nb,1,2147483648\n", "line 3, column chunks: 2147483648 is over the limit"),
     ("video_id,views,chunks\na,1,2\nb,1,99999999999999999999999\n", "line 3, column chunks: 99999999999999999999999"),
     ("video_id,views,chunks\na,1,2\nb,1,-99999999999999999999999\n", "line 3, column chunks: must be an integer >= 1"),
+    ("video_id,views,chunks\na,1,2\nb," + "9" * 5000 + ",1\n", "line 3, column views: must be a non-negative integer, "
+     "got '9999999999999999999999999999999999999999... (5,000 characters)'"),
     ("video_id,views,chunks\na,4611686018427387904,1\nb,4611686018427387904,1\nc,4611686018427387904,1\nd,5,1\n",
      "line 2, column views: 4611686018427387904 is over the limit of 9,007,199,254,740,992"),
     ("video_id,views,chunks\na,18446744073709551615,1\n", "line 2, column views: 18446744073709551615 is over"),

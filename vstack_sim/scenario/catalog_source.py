@@ -146,6 +146,7 @@ def _integer_column(df, name: str, path: str, minimum: int, maximum: int, why: s
     if bad.any():
         i = _first_bad(bad)
         shown = raw(name, i) if values is not None else text.iloc[i]
+        shown = shown if len(shown) <= 40 else f"{shown[:40]}... ({len(shown):,} characters)"
         if low[i]:
             _fail(path, f"line {i + _FIRST_ROW_LINE}, column {name}: must be {what}, got {shown!r}")
         _fail(path, f"line {i + _FIRST_ROW_LINE}, column {name}: {shown} is over the limit of {maximum:,} ({why})")
