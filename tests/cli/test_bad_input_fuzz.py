@@ -284,3 +284,71 @@ def test_hostile_files_in_a_real_subprocess(workdir, text, fragment):
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("vstack-sim: error: ") and fragment in proc.stderr
     only_the_scenario_left(workdir)
+
+
+# --------------------------------------------------------------------------- integer overflow (issue 19 §1)
+
+# Near every width the model uses: int32 ids, float64's exact integers, int64 byte counters, int64 itself.
+OVERFLOW_VALUES = [2**31 - 1, 2**31, 2**53, 2**53 + 1, 2**62, 2**63 - 1, 2**63]
+
+# Every count a scenario gives, as a --set whose {} is the value.
+OVERFLOW_SETS = [
+    "catalog.videos={}", "catalog.chunks_per_video={}", "catalog.chunk_weight={}", "catalog.chunk_size={}",
+    "catalog.total_views={}", "cluster.nodes={}", "cluster.racks={}", "cluster.disks_per_node={}",
+    "cluster.io_slots={}", "cluster.node_capacity={}", "redundancy.replication_factor={}",
+    "redundancy.data_shards={}", "redundancy.parity_shards={}", "redundancy.popularity_threshold={}",
+    "redundancy.overrides={{{}: replication}}", "migration.concurrent_videos={}", "workload.late_binding_extra={}",
+    "workload.flash_crowds=[{{video: {}, start: 0, duration: 60, view_rate: 1}}]",
+    "workload.scheduled_views=[{{at: 1, video: {}}}]", "failures.scheduled=[{{at: 60, node: {}}}]",
+    "failures.scheduled=[{{at: 60, rack: {}}}]", "failures.scheduled=[{{at: 60, node: 1, disk: {}}}]",
+    "repair.streams_per_node={}", "repair.source_streams_per_node={}", "outputs.reads_table_sample={}",
+    "run.seed={}",
+]
+
+# Every count of the data files: catalog.source columns and failures.trace fields.
+OVERFLOW_FILES = [
+    ("catalog.source", "video_id,views,chunks\na,3,2\nb,{},1\n"),
+    ("catalog.source", "video_id,views,chunks\na,3,2\nb,5,{}\n"),
+    ("catalog.source", "video_id,views,bytes\na,3,2\nb,5,{}\n"),
+    ("catalog.source", "video_id,views,chunks\na,{},1\nb,{},1\nc,{},1\nd,5,1\n"),
+    ("failures.trace", "time,node\n1h,{}\n"),
+    ("failures.trace", "time,rack\n1h,{}\n"),
+    ("failures.trace", "time,node,disk\n1h,1,{}\n"),
+    ("failures.trace", "time,node,duration\n{},1,{}\n"),
+]
+
+# Short runs: a valid case must finish in about a second (no figures, no catalog.sqlite).
+OVERFLOW_BASE = {**TINY, "run": {"duration": "10min"}, "outputs": {"timeline_interval": "5min", "figures": False,
+                                                                     "catalog": False}}
+
+
+def _validate_then_run(workdir: Path, argv: list[str]) -> None:
+    import shutil
+
+    code, out, err = run_main(["validate", *argv])
+    assert_clean_outcome(code, out, err)
+    if code == 0:   # what validate accepts, run must carry out (or refuse in one line), never crash or wrap
+        code, out, err = run_main(["run", *argv, "--quiet", "--out", "out"])
+        assert_clean_outcome(code, out, err)
+        shutil.rmtree(workdir / "out", ignore_errors=True)
+
+
+@pytest.mark.parametrize("value", OVERFLOW_VALUES)
+@pytest.mark.parametrize("item", OVERFLOW_SETS)
+def test_counts_near_every_integer_width_in_a_scenario_run_or_exit_2(workdir, item, value):
+    write_text(workdir, dump(OVERFLOW_BASE))
+    _validate_then_run(workdir, ["scenario.yaml", "--set", item.format(value)])
+    only_the_scenario_left(workdir)
+
+
+@pytest.mark.parametrize("value", OVERFLOW_VALUES)
+@pytest.mark.parametrize("key, text", OVERFLOW_FILES)
+def test_counts_near_every_integer_width_in_a_data_file_run_or_exit_2(workdir, key, text, value):
+    (workdir / "data.csv").write_text(text.format(*[value] * text.count("{}")))
+    section, name = key.split(".")
+    doc = {**OVERFLOW_BASE, section: {**OVERFLOW_BASE.get(section, {}), name: "data.csv"}}
+    doc["catalog"] = {k: v for k, v in doc["catalog"].items() if key != "catalog.source" or k != "videos"}
+    doc["catalog"]["chunk_size"] = "64MiB"   # 2^31 bytes are 32 chunks, a run of a second
+    write_text(workdir, dump(doc))
+    _validate_then_run(workdir, ["scenario.yaml"])
+    assert sorted(p.name for p in workdir.iterdir()) == ["data.csv", "scenario.yaml"]

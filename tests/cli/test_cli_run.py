@@ -172,6 +172,7 @@ def test_bad_scenario_files_exit_2_with_one_line_and_no_folder(case, tmp_path, m
     (["run", "--set", "catalog.vidoes=10"], "did you mean 'videos'?"),
     (["run", "--seed", "-1"], "--seed: must be a non-negative integer"),
     (["run", "--set", "name=a/b"], "not a safe folder name"),
+    (["run", "--set", "name=evil\n"], "--set name: a name may not hold a control character, got '\\n'"),
     (["report", "nowhere"], "nowhere: no such results folder"),
     (["report", "."], "not a results folder"),
     (["validate"], "SCENARIO"),
@@ -411,3 +412,27 @@ def test_a_scheduled_event_after_the_end_of_the_run_is_a_warning_line(capsys):
                    "(86400 s), so it never happens"]
     assert main(["validate", "flash-crowd"]) == 0
     assert capsys.readouterr().err == ""
+
+
+OVERFLOW_SCENARIO = ("name: csvp\nrun: {duration: 1h, seed: 3}\ncatalog: {source: v.csv, chunk_size: 1MiB}\n"
+                     "cluster: {nodes: 8, racks: 4}\nworkload: {view_rate: 0.05/s}\nfailures: {node_mttf: 0}\n")
+
+
+@pytest.mark.parametrize("rows, fragment", [
+    # Issue 19's reproductions: an int64 sum of the chunks wrapped (a segfault; "negative dimensions are not
+    # allowed"), and views wrapped to give an unviewed video 51 views. Each is now refused at its line.
+    ("a,1,9223372036854775807\nb,1,9223372036854775807\nc,1,4\n", "v.csv line 2, column chunks"),
+    ("a,1,4611686018427387904\nb,1,4611686018427387904\nc,1,4611686018427387904\n", "v.csv line 2, column chunks"),
+    ("a,4611686018427387904,1\nb,4611686018427387904,1\nc,4611686018427387904,1\nd,5,1\n",
+     "v.csv line 2, column views"),
+])
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_overflowing_counts_in_a_videos_file_exit_2_naming_the_line(tmp_path, monkeypatch, capsys, rows, fragment,
+                                                                     command):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "v.csv").write_text("video_id,views,chunks\n" + rows)
+    (tmp_path / "c.yaml").write_text(OVERFLOW_SCENARIO)
+    argv = [command, "c.yaml"] + (["--out", "o", "--quiet"] if command == "run" else [])
+    code, out, err = cli(capsys, *argv)
+    assert_one_line_error(code, out, err, "catalog.source:", fragment, "is over the limit")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "v.csv"]

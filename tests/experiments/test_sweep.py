@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import vstack_sim
-from tests.sweep_builders import write_base
+from tests.sweep_builders import TINY, write_base
 from vstack_sim.analysis import stats
 from vstack_sim.analysis.theory import stripe_mttdl
 from vstack_sim.experiments.executors import SerialExecutor
@@ -164,3 +164,13 @@ def test_compare_of_folders_pairs_runs_that_share_seeds(policies):
     a, b = (policies.path / "runs" / f for f in policies.runs["folder"][:2])
     single = vstack_sim.compare(a, b, labels=["r0", "r1"])
     assert set(single.differences["method"]) == {"welch"} and "r1 (n=1)" in single.format()
+
+
+def test_user_text_in_runs_csv_is_escaped_for_spreadsheets_and_reads_back(tmp_path):
+    # Issue 19 §5: a grid value is the user's text; '=1+1' must not become a live formula in runs.csv.
+    base = write_base(tmp_path, outputs={**TINY["outputs"], "catalog": False}, run={"duration": "10min", "seed": 5})
+    done = vstack_sim.sweep(base, grid={"description": ["=1+1", "-x"]}, executor=SerialExecutor(),
+                            out=tmp_path / "out")
+    text = (done.path / "runs.csv").read_text()
+    assert "'=1+1" in text and "'-x" in text
+    assert Sweep.load(done.path).runs["description"].tolist() == ["=1+1", "-x"]

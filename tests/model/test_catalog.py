@@ -47,3 +47,15 @@ def test_lognormal_chunk_counts_have_the_configured_mean_and_contiguous_chunks()
     assert (cat.chunk_video[first:first + n] == v).all()
     assert list(cat.chunk_index[first:first + 3]) == [0, 1, 2]
     assert np.isnan(cat.last_viewed).all() and (cat.view_count == cat.starting_views).all()
+
+
+@pytest.mark.parametrize("alpha, threshold", [(1e6, 1000), (2000.0, 1000), (3.0, 2**53 - 1), (1e300, 0)])
+def test_steep_laws_and_huge_thresholds_never_wrap(alpha, threshold):
+    # Issue 19: popularity_threshold 2^63 - 1 raised OverflowError, and a steep law cast inf or nan to int64.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)   # "invalid value encountered in cast"
+        v = hot_fraction_views(100, alpha, threshold, 0.05)
+    assert v.dtype == np.int64 and v.min() >= 0 and v.max() <= 2**53
+    assert (v > threshold).sum() == 5 and np.all(v[5:] <= threshold)

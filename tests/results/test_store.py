@@ -249,3 +249,36 @@ def test_committed_example_is_a_small_complete_results_folder():
     assert len(loaded.reads) == loaded.config.outputs.reads_table_sample
     figures = {p.stem for p in (example / "figures").glob("*.png")}
     assert (example / "report.html").is_file() and figures == set(plots.FIGURES)
+
+
+HOSTILE_IDS = ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "\tx", "'quoted", "''", "007", "NA", "null", "plain",
+               "a=b"]
+
+
+def test_text_cells_that_start_like_formulas_are_escaped_and_read_back_exactly(tmp_path):
+    # Issue 19 §5: a video id from catalog.source became a live formula in tables/videos.csv (OWASP CSV injection).
+    df = pd.DataFrame({"video_id": range(len(HOSTILE_IDS)), "video_key": HOSTILE_IDS,
+                       "view_count": [-1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]})
+    write_table(df, tmp_path / "videos.csv")
+    lines = (tmp_path / "videos.csv").read_text().splitlines()
+    cells = [line.split(",", 1)[1].rsplit(",", 1)[0] for line in lines[1:]]
+    assert cells[:7] == ["'=cmd|' /C calc'!A0", "'+1", "'-2", "'@SUM(A1)", "'\tx", "''quoted", "'''"]
+    assert cells[7:] == ["007", "NA", "null", "plain", "a=b"]
+    assert lines[1].endswith(",-1")                                   # numbers are numbers, never escaped
+    back = read_table(tmp_path / "videos.csv")
+    assert back["video_key"].tolist() == HOSTILE_IDS                  # "007" stays text, "NA" is not missing
+    assert back["view_count"].tolist() == df["view_count"].tolist()
+    assert df["video_key"].tolist() == HOSTILE_IDS                    # the caller's frame is left as it was
+
+
+def test_a_run_with_formula_ids_reads_back_to_the_same_keys(tmp_path):
+    from tests.builders import config
+
+    ids = ["=1+1", "-3", "@x", "safe"]
+    (tmp_path / "v.csv").write_text("video_id,views,chunks\n" + "".join(f"{i},{n},1\n" for n, i in enumerate(ids)))
+    cfg = config({"run": {"duration": "1h"}, "catalog": {"source": str(tmp_path / "v.csv"), "chunk_size": 1000},
+                  "cluster": {"nodes": 6, "racks": 3}, "outputs": {"figures": False, "catalog": False}})
+    folder = run_to_folder(cfg, out=tmp_path / "run", quiet=True)
+    text = (folder / "tables" / "videos.csv").read_text()
+    assert "\n0,'=1+1," in text and "\n1,'-3," in text and "\n2,'@x," in text and "\n3,safe," in text
+    assert load_result(folder).videos["video_key"].tolist() == ids

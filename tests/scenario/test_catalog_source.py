@@ -40,6 +40,24 @@ def write(tmp_path: Path, text: str, name: str = "videos.csv") -> Path:
     ("video_id,views,chunks\na,3,2\n\nb,4,1\n", "line 3, column video_id: empty id"),
     ("video_id,views,bytes,uploaded_at\na,3,10,2024-01-01T00:00:00Z\nb,4,1,last tuesday\n",
      "line 3, column uploaded_at: not an ISO 8601 time"),
+    # Counts are bounded per row (issue 19): nothing is cast to int64, summed or handed to NumPy unchecked.
+    ("video_id,views,chunks\na,1,9223372036854775807\nb,1,9223372036854775807\nc,1,4\n",
+     "line 2, column chunks: 9223372036854775807 is over the limit of 2,147,483,647"),
+    ("video_id,views,chunks\na,1,2\nb,1,2147483648\n", "line 3, column chunks: 2147483648 is over the limit"),
+    ("video_id,views,chunks\na,1,2\nb,1,99999999999999999999999\n", "line 3, column chunks: 99999999999999999999999"),
+    ("video_id,views,chunks\na,1,2\nb,1,-99999999999999999999999\n", "line 3, column chunks: must be an integer >= 1"),
+    ("video_id,views,chunks\na,1,2\nb," + "9" * 5000 + ",1\n", "line 3, column views: must be a non-negative integer, "
+     "got '9999999999999999999999999999999999999999... (5,000 characters)'"),
+    ("video_id,views,chunks\na,4611686018427387904,1\nb,4611686018427387904,1\nc,4611686018427387904,1\nd,5,1\n",
+     "line 2, column views: 4611686018427387904 is over the limit of 9,007,199,254,740,992"),
+    ("video_id,views,chunks\na,18446744073709551615,1\n", "line 2, column views: 18446744073709551615 is over"),
+    ("video_id,views,chunks\na,9007199254740993,1\n", "line 2, column views: 9007199254740993 is over the limit"),
+    ("video_id,views,chunks\na,4503599627370496,1\nb,4503599627370496,1\nc,1,1\n",
+     "line 4, column views: the views up to this line add up to more than 9,007,199,254,740,992"),
+    ("video_id,views,bytes\na,1,4611686018427387905\n", "line 2, column bytes: 4611686018427387905 is over"),
+    ("video_id,views,chunks\na,1,1\n\"b\nc\",1,1\n", "line 3, column video_id: the id 'b\\nc' holds a control "
+     "character ('\\n')"),
+    ("video_id,views,chunks\na,1,1\nb\x00,1,1\n", "line 3, column video_id: the id 'b\\x00' holds a control"),
 ])
 def test_bad_files_name_the_line_and_column(tmp_path, text, message):
     path = write(tmp_path, text)
@@ -123,3 +141,47 @@ def test_shipped_own_catalog_ingests_the_files_hot_videos_as_replicas():
     assert storage["replication_chunks"] == int(chunks[df["views"] > 1000].sum()) > 0
     assert storage["erasure_coded_chunks"] == int(chunks[df["views"] <= 1000].sum())
     assert sim.world.catalog.keys().tolist() == df["video_id"].tolist()
+
+
+def test_counts_at_their_limits_are_exact(tmp_path):
+    # Three videos at the per-video chunk limit: their total is summed exactly, past int32 (and an int64 sum of
+    # larger rows would have wrapped), so the limits see the true number.
+    path = write(tmp_path, "video_id,views,chunks\na,9007199254740992,2147483647\nb,0,2147483647\nc,0,4\n")
+    src = load_videos_csv(path)
+    assert src.total_chunks(1) == 2 * (2**31 - 1) + 4 and isinstance(src.total_chunks(1), int)
+    assert src.total_views() == 2**53
+
+
+def test_bytes_making_too_many_chunks_name_the_line(tmp_path):
+    path = write(tmp_path, "video_id,views,bytes\na,1,10\nb,1,4611686018427387904\n")
+    src = load_videos_csv(path)
+    with pytest.raises(ValueError, match=r"line 3, column bytes: 4,611,686,018,427,387,904 bytes are "
+                                         r"4,398,046,511,104 chunks of 1,048,576 bytes; a video has at most"):
+        src.chunk_counts(2**20)
+    assert src.chunk_counts(2**32).tolist() == [1, 2**30]
+
+
+def test_more_chunks_in_all_than_chunk_ids_is_refused_naming_the_file(tmp_path):
+    from vstack_sim.scenario.limits import ResourceError, check
+
+    path = write(tmp_path, "video_id,views,chunks\na,1,2147483647\nb,1,2147483647\nc,1,4\n")
+    cfg = config({"catalog": {"source": str(path), "chunk_size": 1},
+                  "cluster": {"nodes": 8, "racks": 4, "node_capacity": 2**59}})
+    assert cfg.expected_chunks() == 2 * (2**31 - 1) + 4
+    with pytest.raises(ResourceError, match=f"catalog.source: {path}: 3 videos of 4,294,967,298 chunks in all; "
+                                            "chunk ids hold at most 2,147,483,647"):
+        check(cfg)
+
+
+def test_huge_view_counts_up_to_the_limit_keep_popularity_exact(tmp_path):
+    # Issue 19: with three videos of 2^62 views and one of 5 the sum wrapped and video d gained 51 views. At the
+    # limit (3 x 2^51, within 2^53 in all), d's share is 5 / (3 x 2^51): it gains nothing in ~180 views.
+    path = write(tmp_path, "video_id,views,chunks\na,2251799813685248,1\nb,2251799813685248,1\n"
+                           "c,2251799813685248,1\nd,5,1\n")
+    cfg = config({"run": {"duration": "1h", "seed": 3}, "catalog": {"source": str(path), "chunk_size": 1000},
+                  "cluster": {"nodes": 8, "racks": 4}, "workload": {"view_rate": 0.05}})
+    sim = Simulation(cfg).build().start().run().finalize()
+    cat = sim.world.catalog
+    gained = cat.view_count - cat.starting_views
+    assert gained.sum() > 100 and gained[3] == 0
+    assert np.all(gained >= 0) and cat.starting_views.tolist()[3] == 5

@@ -114,6 +114,24 @@ def test_parse_set_reads_the_value_as_yaml():
     assert parse_set("a=") == (["a"], None)
 
 
+@pytest.mark.parametrize("item", ["name=evil\n", "name=evil\r", "name=\x1b[31mred", "name=ev\x00il"])
+def test_a_name_with_a_control_character_is_refused_not_folded(item):
+    # Issue 19: YAML folded 'evil\n' to 'evil' and the run went ahead; the name becomes a folder and a title.
+    with pytest.raises(ScenarioError, match=r"^--set name: a name may not hold a control character"):
+        load_scenario(None, [item])
+    assert load_scenario(None, ["description=two\nlines"]).description == "two lines"
+
+
+@pytest.mark.parametrize("name", ["evil\n", "a\tb", "x\x85"])
+def test_names_that_become_folders_refuse_control_characters(name):
+    from vstack_sim.experiments.sweep_spec import make_sweep
+
+    with pytest.raises(ValueError, match="not a safe folder name"):
+        load_scenario(None, overrides={"name": name})
+    with pytest.raises(ValueError, match="not a safe folder name"):
+        make_sweep(load_scenario(None), grid={"catalog.videos": [10]}, name=name)
+
+
 # --------------------------------------------------------------------------- errors
 
 

@@ -29,6 +29,8 @@ def test_the_default_and_shipped_sizes_pass():
     (["catalog.videos=1000000000", "catalog.chunks_per_video=1", "cluster.node_capacity=1PB"], "catalog.videos",
      "memory"),
     (["cluster.io_slots=1000000000"], "cluster.io_slots", "memory"),
+    # Each disk costs memory of its own (its queue, capacity and counters): 2^31 - 1 disks went out of memory.
+    (["cluster.disks_per_node=100000000", "cluster.node_capacity=1PB"], "cluster.disks_per_node", "memory"),
     (["outputs.timeline_interval=1us", "run.duration=365d"], "outputs.timeline_interval", "events"),
     (["migration.popularity_measure=windowed", "migration.window_resolution=1ms"], "migration.window_resolution",
      "memory"),
@@ -55,6 +57,8 @@ def test_huge_setups_name_the_key_the_estimate_and_the_limit(sets, key, what):
       "cluster.racks=1", "catalog.videos=1", "catalog.chunks_per_video=1"], "per-chunk counters"),
     (["catalog.chunk_size=4611686018427387904", "catalog.videos=1", "catalog.chunks_per_video=1",
       "cluster.node_capacity=9223372036854775807"], "byte counters"),
+    (["cluster.disks_per_node=2147483647", "cluster.node_capacity=1PB"],
+     "cluster.disks_per_node: 20 nodes x 2,147,483,647 disks = 42,949,672,940 disks; disk ids hold at most"),
 ])
 def test_setups_the_arrays_cannot_represent_are_refused_even_with_allow_huge(sets, fragment):
     config = load_scenario(None, sets)

@@ -3,6 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
+from vstack_sim.scenario.files import load_scenario
 from vstack_sim.scenario.schema import Config
 from vstack_sim.scenario.sections import validation_error_line
 from vstack_sim.scenario.units import parse_duration, parse_frequency, parse_rate, parse_size
@@ -69,3 +70,15 @@ def test_ingest_bytes_of_the_capacity_check_equal_the_ledger_at_ingest():
         cfg = Config.model_validate(data)
         start = Simulation(cfg).build().storage_initial
         assert cfg.ingest_physical_bytes() == start["total_physical_bytes"], (weight, policy)
+
+
+@pytest.mark.parametrize("key, value, fragment", [
+    ("catalog.total_views", 2**53 + 1, "catalog.total_views: Input should be less than or equal to 9007199254740992"),
+    ("redundancy.popularity_threshold", 2**53, "redundancy.popularity_threshold: Input should be less than"),
+    ("redundancy.popularity_threshold", 2**63 - 1, "redundancy.popularity_threshold: Input should be less than"),
+])
+def test_view_counts_in_a_scenario_are_bounded_by_2_to_the_53(key, value, fragment):
+    # Issue 19: views are shared out in float64 and compared in int64; 2^63 - 1 ended in an OverflowError.
+    with pytest.raises(ValueError, match=fragment):
+        load_scenario(None, [f"{key}={value}", "catalog.starting_views=total"])
+    load_scenario(None, [f"{key}={2**53 - 1}", "catalog.starting_views=total"])

@@ -182,9 +182,11 @@ class Sweep:
 
 def _read_runs(path: Path) -> pd.DataFrame:
     """runs.csv read back, refused in one line naming it when empty, broken or without its columns."""
+    from vstack_sim.results.store import read_table
+
     try:
-        runs = pd.read_csv(path)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:  # pandas: EmptyDataError, ParserError, ...
+        runs = read_table(path)   # text cells unescaped (docs/results.md, spreadsheets)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:  # pandas: ParserError, ...
         first = " ".join(str(exc).split())[:200]
         raise ResultsError(f"{path}: cannot read the table: {first}") from None
     missing = [c for c in RUN_COLUMNS if c not in runs.columns]

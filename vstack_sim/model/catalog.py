@@ -8,11 +8,13 @@ total_bytes_served) as arrays.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from vstack_sim.scenario.schema import CatalogConfig
+from vstack_sim.scenario.sections import MAX_VIEWS
 
 
 def zipf_weights(n: int, alpha: float) -> np.ndarray:
@@ -34,8 +36,14 @@ def hot_fraction_views(n: int, alpha: float, threshold: int, fraction: float) ->
     """
     hot = int(round(fraction * n))
     ranks = np.arange(1, n + 1, dtype=np.float64)
-    c = threshold * float(hot + 1) ** alpha
-    views = np.floor(c * ranks ** -alpha + 1e-9).astype(np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        c = threshold * float(hot + 1) ** alpha if alpha * math.log(hot + 1) < 1024 * math.log(2) else math.inf
+        raw = c * ranks ** -alpha + 1e-9
+    # A steep law overflows float64 (inf, or inf x 0 = nan for ranks whose share underflows): the ranks up to
+    # H + 1 are at or above the threshold, the rest below it. Views stop at MAX_VIEWS (2^53, above every
+    # threshold), so the cast to int64 is exact; for every other law this changes nothing.
+    raw = np.where(np.isnan(raw), np.where(ranks <= hot + 1, MAX_VIEWS, 0.0), raw)
+    views = np.floor(np.minimum(raw, float(MAX_VIEWS))).astype(np.int64)
     views[:hot] = np.maximum(views[:hot], threshold + 1)
     views[hot:] = np.minimum(views[hot:], threshold)
     return views

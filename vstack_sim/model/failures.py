@@ -130,7 +130,8 @@ class FailureProcesses:
 
 def replay_trace(failures, path, nodes: int, racks: int) -> int:
     """Schedule every event of the log through ``failures`` (a FailureProcesses); returns how many."""
-    events = load_trace(path, nodes, racks)   # read and checked by the scenario layer
+    # Read and checked by the scenario layer (cached): the same arguments as the scenario's check.
+    events = load_trace(path, nodes, racks, failures.w.cluster.disks.per_node)
     for event in sorted(events, key=lambda e: e.at):
         failures.schedule(event)
     return len(events)

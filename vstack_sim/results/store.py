@@ -54,21 +54,65 @@ def dump_json(obj: Any) -> str:
     return json.dumps(_jsonable(obj), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV injection")."""
+
+
+def escape_cell(text: str) -> str:
+    """A text cell as written: a leading ``'`` when it starts like a formula, or with ``'`` itself.
+
+    OWASP's advice: ``=cmd|' /C calc'!A0`` is written ``'=cmd|' /C calc'!A0``, which a spreadsheet shows as
+    text. A cell that already starts with ``'`` gains one too, so :func:`unescape_cell` is exact.
+    """
+    return "'" + text if text[:1] in FORMULA_STARTS or text[:1] == "'" else text
+
+
+def unescape_cell(text: str) -> str:
+    """The text :func:`escape_cell` was given."""
+    return text[1:] if text[:1] == "'" else text
+
+
+def _escaped(df):
+    """``df`` with every text cell escaped (a copy only when a cell changes)."""
+    out = df
+    for col in df.columns:
+        values = df[col]
+        if values.dtype.kind not in "OUST" and str(values.dtype) not in ("str", "string"):
+            continue
+        hit = values.map(lambda v: isinstance(v, str) and escape_cell(v) != v).to_numpy(dtype=bool)
+        if hit.any():
+            if out is df:
+                out = df.copy()
+            out[col] = [escape_cell(v) if h else v for v, h in zip(values.tolist(), hit.tolist(), strict=True)]
+    return out
+
+
 def write_table(df, path: Path) -> None:
-    """One table as CSV: no index, ``\\n`` line ends, floats as their shortest round-trip repr."""
-    df.to_csv(path, index=False, lineterminator="\n")
+    """One table as CSV: no index, ``\\n`` line ends, floats as their shortest round-trip repr.
+
+    Text cells that a spreadsheet would run as a formula are escaped (:func:`escape_cell`): a video id from a
+    ``catalog.source`` file, a sweep's values and labels are the user's text.
+    """
+    _escaped(df).to_csv(path, index=False, lineterminator="\n")
 
 
 def read_table(path: Path):
-    """A table written by :func:`write_table`, with text columns as "" where they were empty."""
+    """A table written by :func:`write_table`: text columns as written ("" where empty), cells unescaped."""
     import pandas as pd
 
     try:
-        df = pd.read_csv(path)
+        header = pd.read_csv(path, nrows=0).columns
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
-    for col in _TEXT_COLUMNS.intersection(df.columns):
-        df[col] = df[col].fillna("").astype(str)
+    text = [c for c in header if c in _TEXT_COLUMNS]
+    # Text columns are read as text, with no NA values: an id "007" stays "007", an id "NA" stays "NA".
+    df = pd.read_csv(path, dtype={c: str for c in text}, keep_default_na=False,
+                     na_values={c: [""] for c in header if c not in _TEXT_COLUMNS})
+    for col in df.columns:
+        if col in _TEXT_COLUMNS or df[col].dtype.kind == "O" or str(df[col].dtype) in ("str", "string"):
+            df[col] = df[col].map(lambda v: unescape_cell(v) if isinstance(v, str) else v)
+    for col in text:
+        df[col] = df[col].astype(str)
     return df
 
 

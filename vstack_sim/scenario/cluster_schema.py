@@ -105,8 +105,8 @@ class FailuresConfig(Section):
     scheduled: tuple[ScheduledFailure, ...] = ()
     """Failures at fixed times (at, node or rack, kind, duration)."""
     trace: str | None = None
-    ("CSV failure log to replay (columns time, node or rack, kind, duration), in addition to scheduled; a relative "
-     "path is relative to the scenario file.")
+    ("CSV failure log to replay (columns time, node or rack, disk, kind, duration), in addition to scheduled; a "
+     "relative path is relative to the scenario file.")
     start_new: bool = False
     ("Every node starts brand new (age 0); default: Weibull nodes start at an equilibrium age, so the first failures "
      "come at the stationary rate (exponential lifetimes are memoryless, so nothing changes for them).")

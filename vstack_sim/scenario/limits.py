@@ -38,6 +38,7 @@ INT64_MAX = 2**63 - 1
 HARD_LIMITS = {
     "slots per chunk (replicas or data + parity fragments)": INT16_MAX,  # per-chunk counters are int16
     "cluster.nodes": INT32_MAX,                                           # slot -> node ids are int32
+    "disks (cluster.nodes x cluster.disks_per_node)": INT32_MAX,          # slot -> disk ids are int32
     "chunks": INT32_MAX,                                                  # chunk ids are int32
     "bytes": 2**62,                                                       # byte counters are int64
 }
@@ -50,7 +51,8 @@ _PER_VIDEO = 96                   # catalog, video_stats, migration flags, the v
 _PER_READ = 160                   # 59 B of record, its DataFrame and the summary's arrays
 _PER_VIEW = 120
 _PER_SAMPLE = 1200                # one timeline row (a dict of ~20 numbers)
-_PER_IO_SLOT = 8                  # a list entry of a node's disk queue
+_PER_IO_SLOT = 8                  # a list entry of a disk's queue
+_PER_DISK = 120                   # a disk's queue list, its capacity, use and failure counters
 _BASE = 300 * 2**20               # the interpreter, NumPy, pandas, matplotlib for the figures
 
 
@@ -123,7 +125,8 @@ def estimate(config: Config) -> Estimate:
         "reads table": reads * _PER_READ + views * _PER_VIEW,
         "storage timeline": samples * _PER_SAMPLE,
         "popularity window": buckets * cat.videos * 8,
-        "disk queues": cl.nodes * cl.io_slots * _PER_IO_SLOT,
+        "disk queues": cl.nodes * cl.disks_per_node * cl.io_slots * _PER_IO_SLOT,
+        "disks": cl.nodes * cl.disks_per_node * _PER_DISK,
         "payload bytes": payload,
         "base": _BASE,
     }
@@ -144,8 +147,16 @@ def _hard_checks(config: Config) -> None:
                             f"{INT16_MAX:,}")
     if config.cluster.nodes > HARD_LIMITS["cluster.nodes"]:
         raise ResourceError(f"cluster.nodes: {config.cluster.nodes:,} nodes; node ids hold at most {INT32_MAX:,}")
+    disks = config.cluster.nodes * config.cluster.disks_per_node
+    if disks > HARD_LIMITS["disks (cluster.nodes x cluster.disks_per_node)"]:
+        raise ResourceError(f"cluster.disks_per_node: {config.cluster.nodes:,} nodes x "
+                            f"{config.cluster.disks_per_node:,} disks = {disks:,} disks; disk ids hold at most "
+                            f"{INT32_MAX:,}")
     chunks = config.expected_chunks()
     if chunks > HARD_LIMITS["chunks"]:
+        if cat.source is not None:
+            raise ResourceError(f"catalog.source: {cat.source}: {cat.videos:,} videos of {chunks:,} chunks in all; "
+                                f"chunk ids hold at most {INT32_MAX:,}")
         raise ResourceError(f"catalog.videos: {cat.videos:,} videos x {cat.chunks_per_video:,} chunks = {chunks:,} "
                             f"chunks; chunk ids hold at most {INT32_MAX:,}")
     physical = chunks * cat.chunk_weight * width * max(cat.chunk_size, fragment_size(cat.chunk_size, red.data_shards))
@@ -205,7 +216,7 @@ _EVENT_KEYS = {
 _MEMORY_KEYS = {
     "chunk state": "catalog.videos", "videos": "catalog.videos", "reads table": "workload.view_rate",
     "storage timeline": "outputs.timeline_interval", "popularity window": "migration.window_resolution",
-    "disk queues": "cluster.io_slots", "payload bytes": "codec.verify_payloads",
+    "disk queues": "cluster.io_slots", "disks": "cluster.disks_per_node", "payload bytes": "codec.verify_payloads",
 }
 
 

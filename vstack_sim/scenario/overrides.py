@@ -21,6 +21,8 @@ from vstack_sim.scenario.sections import validation_error_line
 
 # --------------------------------------------------------------------------- --set overrides
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
 def parse_set(item: str) -> tuple[list[str], Any]:
     """``"a.b.c=value"`` -> (["a", "b", "c"], value), the value read as one YAML scalar (or flow value)."""
     key, sep, text = item.partition("=")
@@ -29,6 +31,11 @@ def parse_set(item: str) -> tuple[list[str], Any]:
         raise ScenarioError(f"--set {item}: expected KEY.PATH=VALUE, e.g. --set run.duration=2d")
     if len(text) > MAX_FILE_BYTES:
         raise ScenarioError(f"--set {key}: the value is longer than {MAX_FILE_BYTES // 2**20} MiB")
+    control = _CONTROL.search(text)
+    if control and key.rsplit(".", 1)[-1] == "name":
+        # YAML would fold 'evil\n' to 'evil': a name (a folder name) given with a control character is refused
+        # as written, not silently changed.
+        raise ScenarioError(f"--set {key}: a name may not hold a control character, got {control.group()!r}")
     try:
         value = compose_yaml(text)[1] if text.strip() else None
     except yaml.YAMLError as exc:

@@ -23,6 +23,7 @@ from pydantic import Field, model_validator
 from vstack_sim.scenario import units
 from vstack_sim.scenario.cluster_schema import ClusterConfig, FailuresConfig, RepairConfig
 from vstack_sim.scenario.sections import (
+    MAX_VIEWS,
     Bytes,
     BytesPerSecond,
     FlashCrowd,
@@ -35,7 +36,8 @@ from vstack_sim.scenario.sections import (
 from vstack_sim.system.ledger import StorageLedger
 from vstack_sim.system.policies import make_policy
 
-SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""A name that becomes a folder (a scenario's, a sweep's); use ``fullmatch``: no control character, no slash."""
 
 # Measured by `vstack-sim bench codec` (benchmarks/codec.py) on this machine kind,
 # single core, 2 MiB chunks, CRC32C included. A run never measures anything itself.
@@ -75,8 +77,8 @@ class CatalogConfig(Section):
      "total (Zipf shares of total_views).")
     hot_fraction: float = Field(0.05, ge=0, le=1)
     """Fraction of videos above the popularity threshold at ingest (the V-Stack design's 5 %)."""
-    total_views: int = Field(0, ge=0)
-    """Total starting views split by Zipf share, when starting_views is total."""
+    total_views: int = Field(0, ge=0, le=MAX_VIEWS)
+    """Total starting views split by Zipf share, when starting_views is total (at most 2^53)."""
     source: str | None = None
     ("CSV file of your own videos (video_id, views, chunks or bytes; optional uploaded_at, size_class) instead of the "
      "Zipf catalog; views during the run pick videos in proportion to the file's views. A relative path is relative to "
@@ -106,8 +108,9 @@ class RedundancyConfig(Section):
 
     policy: Literal["adaptive", "replication", "erasure_coding"] = "adaptive"
     """adaptive (the V-Stack design's rule), or a baseline that stores everything in one mode."""
-    popularity_threshold: int = Field(1000, ge=0)
-    """Views above which a video is hot (replicated); passed explicitly, so POPULARITY_THRESHOLD never changes a run."""
+    popularity_threshold: int = Field(1000, ge=0, lt=MAX_VIEWS)
+    ("Views above which a video is hot (replicated); passed explicitly, so POPULARITY_THRESHOLD never changes a run "
+     "(below 2^53, the most starting views of a video).")
     replication_factor: int = Field(3, ge=1)
     """Replicas r of a hot chunk."""
     data_shards: int = Field(3, ge=1)
@@ -309,7 +312,8 @@ class Config(Section):
         if self.catalog.source is not None:
             from vstack_sim.scenario.catalog_source import load_videos_csv
 
-            return int(load_videos_csv(self.catalog.source).chunk_counts(self.catalog.chunk_size).sum())
+            # Summed exactly (each row is at most 2^31 - 1): an int64 sum could wrap to a small number.
+            return load_videos_csv(self.catalog.source).total_chunks(self.catalog.chunk_size)
         return self.catalog.videos * self.catalog.chunks_per_video
 
     @model_validator(mode="after")
@@ -318,5 +322,5 @@ class Config(Section):
         if self.failures.trace is not None:
             from vstack_sim.scenario.failure_trace import load_trace
 
-            load_trace(self.failures.trace, self.cluster.nodes, self.cluster.racks)
+            load_trace(self.failures.trace, self.cluster.nodes, self.cluster.racks, self.cluster.disks_per_node)
         return self

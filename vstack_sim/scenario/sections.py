@@ -41,6 +41,10 @@ def _numeric(annotation) -> bool:
 NUMBER_LIMIT = 2**63 - 1
 """Largest magnitude of any integer setting (the model's arrays are 64-bit)."""
 
+MAX_VIEWS = 2**53
+"""Most starting views of a video, and of a whole catalog (``catalog.total_views``, a ``catalog.source`` file):
+float64 holds every integer up to 2^53, so popularity shares are exact and no int64 sum of views can wrap."""
+
 
 class Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True, validate_default=True)
