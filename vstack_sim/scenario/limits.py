@@ -22,6 +22,7 @@ import math
 import os
 from dataclasses import dataclass
 
+from vstack_sim.scenario.horizon import horizon as simulated_span
 from vstack_sim.scenario.schema import Config
 from vstack_sim.system.codec import fragment_size
 
@@ -85,7 +86,7 @@ def estimate(config: Config) -> Estimate:
     """Expected peak memory and event count of a run of ``config``."""
     cat, cl, red, wl = config.catalog, config.cluster, config.redundancy, config.workload
     mig, fl, out = config.migration, config.failures, config.outputs
-    horizon = config.run.duration
+    horizon = simulated_span(config)  # the duration, or about the first loss with run.stop_at_first_loss
     chunks = config.expected_chunks()
     width = _width(config)
 
