@@ -122,3 +122,19 @@ def test_first_loss_estimate_of_a_catalog_lies_between_the_stripe_and_the_node_c
     assert 0 < expected_first_loss(fast) < expected_first_loss(few) < 1e7
     only_transient = load_scenario(None, ["failures.permanent_fraction=0"])
     assert expected_first_loss(only_transient) == float("inf")
+
+
+def test_memory_estimate_counts_the_repairs_table():
+    # issue 19: 50 M chunks, 200 nodes, node MTTF 60 d, 30 days was estimated at 5.9 GiB; runs at 5 M and 10 M
+    # chunks grow linearly to 15-17 GiB at 50 M, the repairs table being most of it (benchmarks/limits_memory.py)
+    def issue(videos, mttf="60d"):
+        return load_scenario(None, [f"catalog.videos={videos}", "catalog.chunks_per_video=50", "cluster.nodes=200",
+                                    "cluster.racks=10", f"failures.node_mttf={mttf}", "run.duration=30d",
+                                    "workload.view_rate=0", "migration.check_interval=0"])
+
+    big = estimate(issue(1_000_000))
+    assert 14 * GIB <= big.memory_bytes <= 18 * GIB and big.biggest(big.memory_parts) == "repairs table"
+    assert 1.4 * GIB <= estimate(issue(100_000)).memory_bytes <= 2 * GIB
+    assert estimate(issue(1_000_000, mttf="0")).memory_parts["repairs table"] == 0
+    with pytest.raises(ResourceError, match=r"^failures.node_mttf: .* GiB of memory \(mostly repairs table"):
+        check(issue(1_000_000), memory=24 * GIB)
