@@ -221,3 +221,31 @@ def test_compare_and_resume_on_a_damaged_sweep_folder_are_one_line(tmp_path, mon
     shutil.rmtree(summary.parent)   # as the message says: that run is run again
     assert main(["sweep", "s.yaml", "--workers", "1", "--quiet", "--out", "o", "--resume"]) == 0
     assert runs_csv.read_bytes() == good
+
+
+STOP = "run: {stop_at_first_loss: true, duration: 36500000d}"
+
+
+@pytest.mark.parametrize("sets,grid,key", [
+    # a point with stop_at_first_loss, 100,000 years and no possible end ran until killed
+    (STOP, "failures.node_mttf: [3h, 0]", "run.stop_at_first_loss: no failure source"),
+    # 1000 views/s for 10,000 days ran until killed
+    ("run: {duration: 10000d}\n  outputs: {timeline_interval: 1d}", "workload.view_rate: [0, 1000/s]",
+     "workload.view_rate:"),
+    # 33,000 replicas ended in an int16 OverflowError traceback
+    ("redundancy: {policy: replication}\n  cluster: {racks: 1}",
+     "redundancy.replication_factor: [3, 33000]\n  cluster.nodes: [7, 33000]",
+     "redundancy.replication_factor: 33,000 slots"),
+    # 200 M videos allocated for 43 s, then exit 1
+    ("cluster: {node_capacity: 100TB}", "catalog.videos: [12, 200000000]", "catalog.videos:"),
+])
+def test_sweep_refuses_a_point_run_would_refuse_before_any_run(tmp_path, monkeypatch, capsys, sets, grid, key):
+    write_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    axis = "zip" if "\n" in grid else "grid"
+    write_sweep(tmp_path, f"base: base.yaml\nset:\n  {sets}\n{axis}:\n  {grid}\n")
+    before = listing(tmp_path)
+    assert main(["sweep", "s.yaml", "--workers", "1", "--quiet", "--out", "out"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("vstack-sim: error: point p1-") and key in err, err
+    assert listing(tmp_path) == before

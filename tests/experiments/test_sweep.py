@@ -174,3 +174,48 @@ def test_user_text_in_runs_csv_is_escaped_for_spreadsheets_and_reads_back(tmp_pa
     text = (done.path / "runs.csv").read_text()
     assert "'=1+1" in text and "'-x" in text
     assert Sweep.load(done.path).runs["description"].tolist() == ["=1+1", "-x"]
+
+
+# -- every point passes the up-front limits of `vstack-sim run` before the first run (issue 19 §2) ------------
+
+class _Refusing(SerialExecutor):
+    """An executor that fails the test if any run reaches it."""
+
+    def submit(self, fn, *args, **kwargs):
+        raise AssertionError("a run started although a point should have been refused")
+
+
+def test_a_point_that_cannot_fit_is_refused_before_any_run_naming_the_point(tmp_path):
+    base = write_base(tmp_path)
+    wide = {"zip": {"redundancy.replication_factor": [3, 33_000], "cluster.nodes": [7, 33_000]},
+            "set": {"redundancy.policy": "replication", "cluster.racks": 1}}
+    for allow_huge in (False, True):   # --allow-huge lifts the estimate limits, never the hard ones
+        with pytest.raises(SweepError, match=r"^point p1-replication_factor-33000-nodes-33000: "
+                                             r"redundancy.replication_factor: 33,000"):
+            vstack_sim.sweep(base, **wide, executor=_Refusing(), out=tmp_path / "out", allow_huge=allow_huge)
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(SweepError, match="^point p1-view_rate-1000_s: workload.view_rate"):
+        vstack_sim.sweep(base, grid={"workload.view_rate": [0, "1000/s"]}, set={"run.duration": "10000d"},
+                         executor=_Refusing())
+    with pytest.raises(SweepError, match="^point p1-videos-200000000: catalog.videos"):
+        vstack_sim.sweep(base, grid={"catalog.videos": [12, 200_000_000]}, set={"cluster.node_capacity": "100TB"},
+                         executor=_Refusing())
+
+
+def test_execute_run_checks_its_config_too():
+    from vstack_sim.experiments.sweeps import execute_run
+    from vstack_sim.scenario.files import load_scenario
+    from vstack_sim.scenario.limits import ResourceError
+
+    huge = load_scenario(None, ["workload.view_rate=1000/s", "run.duration=10000d"])
+    with pytest.raises(ResourceError, match="workload.view_rate"):
+        execute_run({"index": 0, "config": huge, "target": None})
+
+
+def test_the_shipped_mttdl_sweep_passes_the_limits_without_allow_huge():
+    from pathlib import Path
+
+    from vstack_sim.experiments.sweep_spec import load_sweep
+    from vstack_sim.experiments.sweeps import check_limits
+
+    check_limits(load_sweep(Path(__file__).parents[2] / "scenarios" / "sweeps" / "mttdl.yaml"))

@@ -122,3 +122,15 @@ def test_a_chunk_lost_while_it_converts_stays_lost_and_is_never_read_again():
     assert r.summary["durability"]["chunks_lost"] == 1
     assert r.summary["payload_audit"]["lost_chunks_unrecoverable"] == 1
     assert r.summary["storage"]["total_physical_bytes"] == 0
+
+
+def test_concurrent_videos_far_above_the_catalog_starts_one_worker_per_queued_video():
+    # issue 19: concurrent_videos 1,000,000,000 on 40 videos started a billion SimPy processes (>5 min, 16 GB).
+    for concurrent in (10_000, 1_000_000_000):
+        sim = Simulation(crowd(migration={"concurrent_videos": concurrent})).build()
+        started, worker = [], sim.migrator._worker
+        sim.migrator._worker = lambda worker=worker, started=started: started.append(1) or worker()
+        sim.start().run()
+        assert len(started) == 1 == len(sim.migrator.table)   # one video converted, by one worker
+    huge = simulate(crowd(migration={"concurrent_videos": 1_000_000_000}))
+    assert huge.migrations.equals(simulate(crowd()).migrations)

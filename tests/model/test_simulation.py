@@ -33,3 +33,31 @@ def test_read_latency_summary_is_exact_over_every_read_even_when_the_table_is_a_
         assert np.isclose(summary.loc[kind, "p99"], np.percentile(lat, 99), rtol=0, atol=1e-6)
         assert np.isclose(summary.loc[kind, "max"], lat.max(), rtol=0, atol=1e-6)
     assert summary.loc["all", "count"] == full.summary["reads"]["count"] - full.summary["reads"]["failed"]
+
+
+# -- simulate() makes the up-front checks of `vstack-sim run` (issue 19) ---------------------------------------
+
+def test_simulate_refuses_what_run_refuses_before_allocating():
+    import pytest
+
+    from vstack_sim.scenario.limits import ResourceError
+
+    # a replication factor of 33,000 overflowed the int16 per-chunk counters (OverflowError) before
+    wide = config(SMALL, {"redundancy": {"policy": "replication", "replication_factor": 33_000},
+                          "cluster": {"nodes": 33_000, "racks": 1}, "catalog": {"videos": 1, "chunks_per_video": 1}})
+    with pytest.raises(ResourceError, match="redundancy.replication_factor: 33,000 slots"):
+        simulate(wide)
+    with pytest.raises(ResourceError, match="workload.view_rate"):
+        simulate(config(SMALL, {"workload": {"view_rate": "1000/s"}, "run": {"duration": "10000d"}}))
+
+
+def test_simulate_opts_out_with_check_false_and_lifts_the_estimate_limits_with_allow_huge(monkeypatch):
+    import pytest
+
+    from vstack_sim.scenario import limits
+
+    monkeypatch.setattr(limits, "MAX_EVENTS", 10)   # every run is "huge" now
+    small = config(SMALL, {"workload": {"view_rate": 0}})
+    with pytest.raises(limits.ResourceError, match="over the limit of 1e\\+01"):
+        simulate(small)
+    assert simulate(small, allow_huge=True).summary == simulate(small, check=False).summary

@@ -246,3 +246,18 @@ def test_sigterm_to_catalog_removes_its_temporary_file(tmp_path):
     assert proc.stderr == "vstack-sim: error: interrupted\n"
     assert sorted(p.name for p in off.iterdir() if p.name.startswith(".") or p.name == CATALOG_FILE) == []
     assert main(["run", str(off / "scenario.yaml"), "--quiet", "--out", str(off), "--force"]) == 0
+
+
+def test_catalog_refuses_an_edited_scenario_that_run_would_refuse_before_rerunning_it(tmp_path, capsys):
+    # issue 19: `vstack-sim catalog` reran an edited scenario.yaml without the up-front limits and hung
+    import yaml
+
+    off = run_to_folder(config(LAYERS, {"outputs": {"catalog": False}}), out=tmp_path / "off", quiet=True)
+    scenario = yaml.safe_load((off / "scenario.yaml").read_text())
+    scenario["run"]["duration"] = 10000 * 86400.0
+    scenario["workload"]["view_rate"] = 1000.0
+    (off / "scenario.yaml").write_text(yaml.safe_dump(scenario))
+    assert main(["catalog", str(off)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"vstack-sim: error: {off / 'scenario.yaml'}: workload.view_rate:")
+    assert "--allow-huge" in err and not (off / CATALOG_FILE).exists()

@@ -75,3 +75,70 @@ def test_stop_at_first_loss_without_a_failure_source_never_ends():
 def test_estimate_grows_with_what_it_counts():
     small, big = estimate(Config()), estimate(load_scenario(None, ["workload.view_rate=1/s"]))
     assert big.events > 10 * small.events and big.memory_bytes > small.memory_bytes
+
+
+# -- run.stop_at_first_loss: the estimate covers about the time to the first loss, not the cap -----------------
+
+def _stripe(policy: str, ratio: float, duration: float = 1e15) -> Config:
+    """The MTTDL tests' stripe (tests/model/test_theory_mttdl.py): a 1e15 s cap that the first loss ends."""
+    width = 3 if policy == "replication" else 5
+    return Config.model_validate({
+        "run": {"duration": duration, "stop_at_first_loss": True},
+        "catalog": {"videos": 1, "chunks_per_video": 1, "chunk_size": 3000, "hot_fraction": 0.0},
+        "cluster": {"nodes": width + 3, "racks": 1}, "redundancy": {"policy": policy},
+        "migration": {"check_interval": 0}, "workload": {"view_rate": 0},
+        "failures": {"node_mttf": ratio * 3600.0, "permanent_fraction": 1.0, "detection_timeout": 0,
+                     "replacement_delay": 0},
+        "repair": {"streams_per_node": 0, "bandwidth": 0, "time_model": "exponential", "mttr": 3600.0},
+        "outputs": {"timeline_interval": 1e15}})
+
+
+@pytest.mark.parametrize("policy", ["replication", "erasure_coding"])
+@pytest.mark.parametrize("ratio", [5, 10, 30])
+def test_mttdl_runs_that_end_at_the_first_loss_pass_without_allow_huge(policy, ratio):
+    from vstack_sim.analysis.theory import stripe_mttdl
+    from vstack_sim.scenario.horizon import FIRST_LOSS_MULTIPLE, horizon
+
+    config = _stripe(policy, ratio)
+    assert horizon(config) == pytest.approx(FIRST_LOSS_MULTIPLE * stripe_mttdl(config))
+    assert check(config, memory=MACHINE).events < MAX_EVENTS / 1000
+    # without stop_at_first_loss the same 1e15 s are simulated in full, and refused
+    with pytest.raises(ResourceError, match="simulation events|GiB of memory"):
+        check(config.model_copy(update={"run": config.run.model_copy(update={"stop_at_first_loss": False})}),
+              memory=MACHINE)
+
+
+def test_a_first_loss_that_practically_never_comes_is_refused():
+    # 100,000 years, stop_at_first_loss, rare permanent failures and quick repairs: the first loss is millions
+    # of years away, so the run would simulate the whole cap (issue 19: it ran until killed in a sweep).
+    config = load_scenario(None, ["run.stop_at_first_loss=true", "run.duration=36500000d", "workload.view_rate=0"])
+    with pytest.raises(ResourceError, match="simulation events|GiB of memory"):
+        check(config, memory=MACHINE)
+
+
+def test_first_loss_estimate_of_a_catalog_lies_between_the_stripe_and_the_node_chains():
+    from vstack_sim.scenario.horizon import expected_first_loss
+
+    chain = ["failures.permanent_fraction=1", "failures.node_mttf=2h", "repair.time_model=exponential",
+             "repair.mttr=1h", "repair.streams_per_node=0", "failures.detection_timeout=0"]
+    fast = load_scenario(None, chain)
+    few = load_scenario(None, chain + ["catalog.videos=1", "catalog.chunks_per_video=1"])
+    assert 0 < expected_first_loss(fast) < expected_first_loss(few) < 1e7
+    only_transient = load_scenario(None, ["failures.permanent_fraction=0"])
+    assert expected_first_loss(only_transient) == float("inf")
+
+
+def test_memory_estimate_counts_the_repairs_table():
+    # issue 19: 50 M chunks, 200 nodes, node MTTF 60 d, 30 days was estimated at 5.9 GiB; runs at 5 M and 10 M
+    # chunks grow linearly to 15-17 GiB at 50 M, the repairs table being most of it (benchmarks/limits_memory.py)
+    def issue(videos, mttf="60d"):
+        return load_scenario(None, [f"catalog.videos={videos}", "catalog.chunks_per_video=50", "cluster.nodes=200",
+                                    "cluster.racks=10", f"failures.node_mttf={mttf}", "run.duration=30d",
+                                    "workload.view_rate=0", "migration.check_interval=0"])
+
+    big = estimate(issue(1_000_000))
+    assert 14 * GIB <= big.memory_bytes <= 18 * GIB and big.biggest(big.memory_parts) == "repairs table"
+    assert 1.4 * GIB <= estimate(issue(100_000)).memory_bytes <= 2 * GIB
+    assert estimate(issue(1_000_000, mttf="0")).memory_parts["repairs table"] == 0
+    with pytest.raises(ResourceError, match=r"^failures.node_mttf: .* GiB of memory \(mostly repairs table"):
+        check(issue(1_000_000), memory=24 * GIB)

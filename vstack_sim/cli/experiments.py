@@ -20,10 +20,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from vstack_sim.experiments import executors, intervals
     from vstack_sim.experiments.comparison import Comparison
     from vstack_sim.experiments.sweep_spec import load_sweep
-    from vstack_sim.experiments.sweeps import check_out, run_sweep
+    from vstack_sim.experiments.sweeps import check_limits, check_out, run_sweep
     from vstack_sim.results import folders, runner
 
     spec = load_sweep(args.sweep_file, args.sets, args.replications)
+    check_limits(spec, allow_huge=args.allow_huge)  # every point, before any run or cluster starts
     note = (lambda line: None) if args.quiet else (lambda line: print(f"{PROG}: {line}", file=sys.stderr))
     out = Path(args.out) if args.out is not None else None
     if out is None:
@@ -34,7 +35,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     check_out(spec, out, args.resume)  # before a cluster is started for nothing
     with executors.open_executor(args.workers, args.scheduler, args.local_cluster) as (executor, where):
         done = run_sweep(spec, executor=executor, out=out, resume=args.resume, progress=False if args.quiet else None,
-                         argv=args.argv, on_start=lambda line: note(f"sweep {spec.name}: {line} on {where}"))
+                         argv=args.argv, on_start=lambda line: note(f"sweep {spec.name}: {line} on {where}"),
+                         allow_huge=args.allow_huge)
     groups = intervals.groups_of_sweep(done)
     if len(groups) <= 6:
         print(Comparison(groups).format())
@@ -73,6 +75,8 @@ def _add_sweep(subparsers) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue the sweep in --out (or results/<name>): keep finished runs, run the rest")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no notes")
+    p.add_argument("--allow-huge", action="store_true",
+                   help="run points beyond the up-front resource limits (see docs/limits.md)")
     p.set_defaults(func=_cmd_sweep)
 
 

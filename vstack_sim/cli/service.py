@@ -16,7 +16,7 @@ from vstack_sim.cli.common import arg_type
 def _cmd_catalog(args: argparse.Namespace) -> int:
     from vstack_sim.results import catalog_db
 
-    print(catalog_db.build_catalog_for_folder(args.result_dir))
+    print(catalog_db.build_catalog_for_folder(args.result_dir, allow_huge=args.allow_huge))
     return 0
 
 
@@ -28,6 +28,8 @@ def _add_catalog(subparsers) -> None:
                     "that the summary comes out identical) and write RESULT_DIR/catalog.sqlite.",
     )
     p.add_argument("result_dir", metavar="RESULT_DIR", help="a folder written by 'vstack-sim run'")
+    p.add_argument("--allow-huge", action="store_true",
+                   help="rerun a scenario beyond the up-front resource limits (see docs/limits.md)")
     p.set_defaults(func=_cmd_catalog)
 
 

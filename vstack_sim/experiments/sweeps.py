@@ -41,6 +41,7 @@ from vstack_sim.experiments.sweep_spec import RunSpec, SweepError, SweepSpec, lo
 from vstack_sim.results.folders import AtomicFolder
 from vstack_sim.results.manifest import build_manifest
 from vstack_sim.results.store import ResultsError, dump_json, load_result, write_data
+from vstack_sim.scenario import limits
 from vstack_sim.scenario.emit import config_dict, to_yaml
 from vstack_sim.scenario.schema import Config
 
@@ -58,7 +59,7 @@ def execute_run(task: dict) -> dict:
 
     config: Config = task["config"]
     t0 = time.perf_counter()
-    result = simulate(config)
+    result = simulate(config, allow_huge=task.get("allow_huge", False))  # the up-front checks again: cheap
     summary = json.loads(dump_json(result.summary))  # exactly what summary.json reads back as
     out = {"index": task["index"], "summary": summary, "files": None}
     if task.get("target") is None:
@@ -229,6 +230,19 @@ def _finished_summary(path: Path) -> dict:
     return data
 
 
+def check_limits(spec: SweepSpec, allow_huge: bool = False) -> None:
+    """Refuse the sweep before its first run if any point cannot fit or cannot end (what ``run`` refuses).
+
+    Every point's scenario goes through :func:`vstack_sim.scenario.limits.check`; the error names the point.
+    ``allow_huge`` lifts the memory and event limits, never the hard ones.
+    """
+    for point in spec.points():
+        try:
+            limits.check(spec.point_config(point), allow_huge=allow_huge)
+        except limits.ResourceError as exc:
+            raise SweepError(f"point {point.name}: {exc}") from None
+
+
 def check_out(spec: SweepSpec, folder: Path, resume: bool) -> None:
     """Refuse a sweep folder that cannot be used, before any executor or cluster is started."""
     if resume:
@@ -265,10 +279,11 @@ def _progress(total: int, done: int, enabled: bool | None, name: str):
 
 def run_sweep(spec: SweepSpec, executor=None, out: str | Path | None = None, resume: bool = False,
               progress: bool | None = None, argv: Sequence[str] | None = None,
-              on_start: Callable[[str], None] | None = None) -> Sweep:
+              on_start: Callable[[str], None] | None = None, allow_huge: bool = False) -> Sweep:
     """Run a validated :class:`SweepSpec`; see :func:`sweep`."""
     from vstack_sim.experiments.executors import map_batched, process_pool
 
+    check_limits(spec, allow_huge)  # every point, before the first run
     runs = spec.runs()
     folder = Path(out) if out is not None else None
     command = shlex.join(["vstack-sim", *argv] if argv is not None else sys.argv)
@@ -296,7 +311,7 @@ def run_sweep(spec: SweepSpec, executor=None, out: str | Path | None = None, res
             for run in runs:
                 if run.index in summaries:
                     continue
-                task = {"index": run.index, "config": spec.run_config(run), "target": None}
+                task = {"index": run.index, "config": spec.run_config(run), "target": None, "allow_huge": allow_huge}
                 if folder is not None:
                     task.update(target=str(folder / "runs" / run.folder), command=command,
                                 meta={"name": spec.name, "point": run.point.name, "replication": run.replication,
@@ -339,18 +354,20 @@ def _finish_folder(result: Sweep, wall_s: float) -> None:
 def sweep(base: Config | str | Path, grid: dict | None = None, zip: dict | None = None, replications: int = 1,
           executor=None, out: str | Path | None = None, *, seed: int | None = None, set: dict | None = None,
           name: str | None = None, description: str = "", compare: dict | None = None, resume: bool = False,
-          progress: bool | None = None) -> Sweep:
+          progress: bool | None = None, allow_huge: bool = False) -> Sweep:
     """Run ``base`` (a Config or a scenario path) over ``grid`` x ``zip`` x ``replications``.
 
     ``grid``: {dotted key: [values]} (cartesian product); ``zip``: {key: [values]} varied together,
     one more axis; ``seed``: root of the replications' seeds (default the base's run.seed);
     ``set``: overrides of the base for every run; ``executor``: any ``concurrent.futures.Executor``
     (default a process pool over the cores); ``out``: write the sweep folder there (default: keep
-    summaries in memory only). The whole grid is validated before anything runs.
+    summaries in memory only). The whole grid is validated before anything runs, and every point must pass
+    the up-front limits of ``vstack-sim run`` (:func:`check_limits`); ``allow_huge`` lifts the memory and
+    event limits, as ``--allow-huge`` does.
     """
     spec = make_sweep(base, grid=grid, zip=zip, replications=replications, seed=seed, set=set, name=name,
                       description=description, compare=compare)
-    return run_sweep(spec, executor=executor, out=out, resume=resume, progress=progress)
+    return run_sweep(spec, executor=executor, out=out, resume=resume, progress=progress, allow_huge=allow_huge)
 
 
-__all__ = ["Sweep", "sweep", "run_sweep", "load_sweep", "make_sweep", "SweepError"]
+__all__ = ["Sweep", "sweep", "run_sweep", "check_limits", "load_sweep", "make_sweep", "SweepError"]

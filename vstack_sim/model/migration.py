@@ -130,7 +130,9 @@ class Migrator:
         for v in changed.tolist():
             self.busy[v] = True
             self.queue.append((v, int(decided[v])))
-        while self.queue and self.workers < self.cfg.concurrent_videos:
+        # One worker per queued video at most: a worker takes its first video only when it starts, so a
+        # loop on ``self.queue`` alone would start concurrent_videos workers (a billion, if asked) for one video.
+        for _ in range(min(len(self.queue), self.cfg.concurrent_videos - self.workers)):
             self.workers += 1
             w.env.process(self._worker())
         return changed

@@ -27,6 +27,7 @@ from vstack_sim.model.reads import ReadPath
 from vstack_sim.model.repair import RepairScheduler
 from vstack_sim.model.workload import Workload
 from vstack_sim.model.world import MODES, World
+from vstack_sim.scenario import limits
 from vstack_sim.scenario.schema import Config
 
 TABLE_NAMES = ("reads", "views", "failures", "repairs", "migrations", "storage_timeline", "losses",
@@ -71,13 +72,17 @@ class Result:
 class Simulation:
     """The lifecycle of one run. ``simulate()`` is the usual entry point."""
 
-    def __init__(self, config: Config, progress: Callable[[float, float], None] | None = None):
+    def __init__(self, config: Config, progress: Callable[[float, float], None] | None = None, *,
+                 check: bool = True, allow_huge: bool = False):
         self.config = config
         self.progress = progress
+        self.check, self.allow_huge = check, allow_huge
         self.timings: dict[str, float] = {}
 
     def build(self) -> "Simulation":
         t0 = time.perf_counter()
+        if self.check:  # refuse, before anything is allocated, a run that cannot fit or cannot end
+            limits.check(self.config, allow_huge=self.allow_huge)
         w = self.world = World(self.config)
         w.repair = RepairScheduler(w)
         if self.config.codec.verify_payloads:
@@ -200,8 +205,15 @@ class Simulation:
             yield env.timeout(step)
 
 
-def simulate(config: Config, progress: Callable[[float, float], None] | None = None) -> Result:
-    """Run one scenario and return its :class:`Result` (summary, tables, config)."""
+def simulate(config: Config, progress: Callable[[float, float], None] | None = None, *, check: bool = True,
+             allow_huge: bool = False) -> Result:
+    """Run one scenario and return its :class:`Result` (summary, tables, config).
+
+    First it makes the up-front checks of ``vstack-sim run`` (:func:`vstack_sim.scenario.limits.check`):
+    a setup that cannot fit or cannot end raises :class:`~vstack_sim.scenario.limits.ResourceError` before
+    anything is allocated. ``allow_huge=True`` lifts the memory and event limits (``--allow-huge``), never
+    the hard ones; ``check=False`` skips the checks, for a caller that has just made them.
+    """
     if not isinstance(config, Config):
         raise TypeError(f"config must be a vstack_sim.scenario.schema.Config, got {type(config).__name__}")
-    return Simulation(config, progress).build().start().run().finalize().collect()
+    return Simulation(config, progress, check=check, allow_huge=allow_huge).build().start().run().finalize().collect()

@@ -42,6 +42,7 @@ import numpy as np
 
 from vstack_sim.model.end_state import EndState, end_state_of
 from vstack_sim.results.folders import signals_as_interrupt
+from vstack_sim.scenario import limits
 from vstack_sim.system.modes import MODE_REPLICATION
 
 __all__ = ["CATALOG_FILE", "EPOCH", "write_catalog", "node_url", "iso_times",
@@ -302,12 +303,14 @@ def _write(tmp: Path, end: EndState, videos, repairs, failures) -> None:
         conn.close()
 
 
-def build_catalog_for_folder(folder: str | Path) -> Path:
+def build_catalog_for_folder(folder: str | Path, allow_huge: bool = False) -> Path:
     """``vstack-sim catalog RESULT_DIR``: the catalog of a run that had ``outputs.catalog`` off.
 
     A results folder keeps tables, not the node of every copy, so the recorded scenario (seed included)
     is run again to reach the same end state; the run's own summary.json must come out byte for byte,
     or nothing is written. The rebuild times, stale copies and video stats come from the folder's tables.
+    The rerun makes the up-front checks of ``vstack-sim run`` first (the folder's scenario.yaml may have been
+    edited); ``allow_huge`` lifts the memory and event limits, as ``--allow-huge`` does.
     """
     from vstack_sim.model.simulation import Simulation
     from vstack_sim.results import store
@@ -317,9 +320,13 @@ def build_catalog_for_folder(folder: str | Path) -> Path:
     target = folder / CATALOG_FILE
     if target.exists():
         raise ValueError(f"{target}: already exists")
+    try:
+        limits.check(loaded.config, allow_huge=allow_huge)
+    except limits.ResourceError as exc:
+        raise limits.ResourceError(f"{folder / 'scenario.yaml'}: {exc}") from None
     # SIGTERM, SIGHUP and SIGQUIT unwind like Ctrl-C (as in `run`): the temporary catalog is removed.
     with signals_as_interrupt():
-        sim = Simulation(loaded.config).build().start().run().finalize()
+        sim = Simulation(loaded.config, check=False).build().start().run().finalize()
         result = sim.collect()
         if store.dump_json(result.summary) != (folder / "summary.json").read_text(encoding="utf-8"):
             raise ValueError(f"{folder}: running its scenario again does not reproduce its summary.json "

@@ -66,9 +66,13 @@ def run_to_folder(config: Config, out: str | Path | None = None, force: bool = F
     are safe under the next free name. ``argv`` is recorded in the manifest.
     ``allow_huge`` lifts the up-front resource limits (:mod:`vstack_sim.scenario.limits`).
     """
-    if simulate is None:
-        from vstack_sim.model.simulation import simulate
     limits.check(config, allow_huge=allow_huge)
+    if simulate is None:
+        from functools import partial
+
+        from vstack_sim.model.simulation import simulate as simulate_checked
+
+        simulate = partial(simulate_checked, check=False)  # checked just above, before the folder is taken
     echo = echo or (lambda line: print(line, file=sys.stderr))
     target, auto = choose_target(config, out, force, root)
     if auto and target.exists():

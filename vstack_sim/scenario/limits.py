@@ -22,6 +22,7 @@ import math
 import os
 from dataclasses import dataclass
 
+from vstack_sim.scenario.horizon import horizon as simulated_span
 from vstack_sim.scenario.schema import Config
 from vstack_sim.system.codec import fragment_size
 
@@ -53,7 +54,11 @@ _PER_VIEW = 120
 _PER_SAMPLE = 1200                # one timeline row (a dict of ~20 numbers)
 _PER_IO_SLOT = 8                  # a list entry of a disk's queue
 _PER_DISK = 120                   # a disk's queue list, its capacity, use and failure counters
-_BASE = 300 * 2**20               # the interpreter, NumPy, pandas, matplotlib for the figures
+_PER_REPAIR = 320                 # a repairs-table row (10 numbers, the source nodes as text: ~150 B), its
+                                  # DataFrame and the summary's arrays at the end (issue 19: 50 M chunks, ~33 M
+                                  # repairs, peaked 10 GiB above the per-chunk state)
+_BASE = 100 * 2**20               # the interpreter, NumPy, pandas, SimPy (a tiny simulate() peaks at 89 MiB)
+_FIGURES = 100 * 2**20            # matplotlib and the figures, with outputs.figures
 
 
 @dataclass(frozen=True)
@@ -83,11 +88,40 @@ def _width(config: Config) -> int:
                red.data_shards + red.parity_shards if "erasure_coding" in config.assignable_modes() else 0)
 
 
+def _outlasts(detection: float, downtime: float) -> float:
+    """Share of outages (exponential downtime) that last beyond the detection timeout, so they are repaired."""
+    if downtime <= 0:
+        return 1.0 if detection <= 0 else 0.0
+    return math.exp(-detection / downtime)
+
+
+def repaired_slots(config: Config, horizon: float, chunks: float, width: int) -> tuple[float, float]:
+    """Expected repair jobs (rows of the repairs table) over ``horizon`` simulated seconds: after node
+    failures (and rack outages), and after disk failures.
+
+    Every slot of a node that is declared dead is rebuilt: permanent failures, transient ones and rack
+    outages that outlast ``failures.detection_timeout``, scheduled failures (counted as declared); a disk
+    failure rebuilds its share of the node's slots.
+    """
+    fl, cl = config.failures, config.cluster
+    declared = float(len(fl.scheduled))
+    if fl.node_mttf > 0:
+        share = fl.permanent_fraction + (1 - fl.permanent_fraction) * _outlasts(fl.detection_timeout,
+                                                                                 fl.transient_downtime)
+        declared += cl.nodes * horizon / fl.node_mttf * share
+    if fl.rack_mttf > 0:
+        share = 1.0 if fl.rack_permanent else _outlasts(fl.detection_timeout, fl.rack_downtime)
+        declared += cl.racks * horizon / fl.rack_mttf * (cl.nodes / cl.racks) * share
+    disks = cl.nodes * horizon / fl.disk_mttf if fl.disk_mttf > 0 else 0.0  # nodes x disks, each 1 / disks
+    per_node = chunks * width / cl.nodes
+    return declared * per_node, disks * per_node
+
+
 def estimate(config: Config) -> Estimate:
     """Expected peak memory and event count of a run of ``config``."""
     cat, cl, red, wl = config.catalog, config.cluster, config.redundancy, config.workload
     mig, fl, out = config.migration, config.failures, config.outputs
-    horizon = config.run.duration
+    horizon = simulated_span(config)  # the duration, or about the first loss with run.stop_at_first_loss
     chunks = config.expected_chunks()
     width = _width(config)
 
@@ -114,6 +148,7 @@ def estimate(config: Config) -> Estimate:
         "disk repairs": 4.0 * disk_repairs * rounds, "disk failures": 6.0 * disk_failures,
         "popularity window buckets": (horizon / mig.window_resolution if buckets else 0.0),
     }
+    node_jobs, disk_jobs = repaired_slots(config, horizon, chunks, width)
     payload = 0
     if config.codec.verify_payloads:
         per_chunk = max(red.replication_factor * cat.chunk_size,
@@ -123,12 +158,14 @@ def estimate(config: Config) -> Estimate:
         "chunk state": chunks * (_PER_CHUNK + width * _PER_SLOT),
         "videos": cat.videos * _PER_VIDEO,
         "reads table": reads * _PER_READ + views * _PER_VIEW,
+        "repairs table": node_jobs * _PER_REPAIR,
+        "disk repairs table": disk_jobs * _PER_REPAIR,
         "storage timeline": samples * _PER_SAMPLE,
         "popularity window": buckets * cat.videos * 8,
         "disk queues": cl.nodes * cl.disks_per_node * cl.io_slots * _PER_IO_SLOT,
         "disks": cl.nodes * cl.disks_per_node * _PER_DISK,
         "payload bytes": payload,
-        "base": _BASE,
+        "base": _BASE + (_FIGURES if out.figures else 0),
     }
     return Estimate(int(min(sum(memory_parts.values()), 2**80)), int(min(sum(event_parts.values()), 2**80)),
                     memory_parts, event_parts)
@@ -215,6 +252,7 @@ _EVENT_KEYS = {
 
 _MEMORY_KEYS = {
     "chunk state": "catalog.videos", "videos": "catalog.videos", "reads table": "workload.view_rate",
+    "repairs table": "failures.node_mttf", "disk repairs table": "failures.disk_mttf",
     "storage timeline": "outputs.timeline_interval", "popularity window": "migration.window_resolution",
     "disk queues": "cluster.io_slots", "disks": "cluster.disks_per_node", "payload bytes": "codec.verify_payloads",
 }
