@@ -1,0 +1,384 @@
+"""The repair queue: which waiting repair job starts next, under the per-node stream caps.
+
+The rule: **most endangered first, within the caps.** A job's key is its
+chunk's surplus (available slots minus the slots needed to read it), then its
+queue order: among equally endangered jobs, the one queued first goes first. A
+job is queued (and takes a new place in that order, behind its equals) when it
+is created, when its chunk loses a slot while it waits (its key drops), when
+its key is found to have risen, and when it restarts after a failed read or
+write. A job starts when at least ``need`` of its chunk's live slots sit on up
+nodes with a free source stream and the placement rules find it a target with
+a free receive stream. A job that cannot start lets less endangered ones that
+can start go first; it is never passed over for long, because it is looked at
+again as soon as a stream it waits for frees.
+
+Dispatch looks only at jobs that may start, so that a long backlog behind a
+busy node costs nothing per dispatch:
+
+* **ready**: a heap of jobs not looked at since they were queued, or woken;
+* **source waits**, one heap per node: a job with too few free sources waits
+  on its sources' nodes whose source streams are all taken. Short of one
+  source, it waits on every such node (any of them freeing lets it start);
+  short of more, on the busiest of them (the one with the most jobs waiting,
+  the last likely to have a stream for it), and when that frees it moves to
+  the next busy one;
+* **target wait**: a heap of jobs with enough sources whose allowed targets
+  (not holding a copy, rack not full) all receive ``streams_per_node`` jobs;
+* **blocked**: jobs with too few live sources, or no node allowed to take
+  the slot at all; they wait for a node to come back or join.
+
+A dispatch merges the heads of the ready heap, of the wait lists of nodes
+whose source stream freed since the last dispatch, and of the target wait
+when a receive stream freed, and takes the most endangered. Each job it
+looks at starts, or goes to a wait list of a node that is busy now, so a
+dispatch costs O(log n) per job started plus one look per job moved between
+busy nodes. Entries are never removed from a heap: each job holds a token,
+and an entry whose token is not the job's current one is discarded when it
+comes up. ``examined`` counts the jobs dispatch looked at, ``dispatches`` the
+dispatches; set ``log`` to a list to record (examined, started) per dispatch.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from itertools import combinations
+
+import numpy as np
+
+from .kofn import choose
+from .state import JOB_NONE, JOB_PENDING
+
+
+class RepairQueue:
+    """Waiting repair jobs, the streams in use per node, and the dispatch that starts jobs."""
+
+    def __init__(self, world, start):
+        self.w = world
+        self.start = start                  # start(chunk, slot, mode, target, sources): the I/O side
+        cfg = world.cfg.repair
+        self.streams = cfg.streams_per_node
+        src = cfg.source_streams_per_node
+        self.source_streams = self.streams if src is None or self.streams == 0 else src
+        n = world.cluster.n_nodes
+        # Plain lists: dispatch reads and updates them one node at a time, where NumPy scalars are slow.
+        self.receiving = [0] * n            # jobs each node receives now
+        self.serving = [0] * n              # repair reads each node serves now
+        self.full_targets: set[int] = set()
+        self.chunk_targets: dict[int, list[int]] = {}   # chunk -> targets of its running jobs
+        self.ready: list[tuple] = []        # entries (surplus, order, token, chunk, slot)
+        self.waits: dict[tuple, list[tuple]] = {}       # sorted node set -> jobs waiting for its streams
+        self.free_sources = set(range(n))   # nodes serving fewer than source_streams_per_node reads
+        self._sizes = sorted({int(k) for k in world.state.mode_need})
+        self.target_wait: list[tuple] = []
+        self.blocked: list[tuple[int, int]] = []
+        self.entry: dict[int, tuple[int, int, int]] = {}  # chunk * width + slot -> (surplus, order, token)
+        self._count = 0                     # source of orders and tokens
+        self._woken: set[int] = set()       # nodes whose source stream freed since the last dispatch
+        self._target_freed = False
+        self._up_seen = world.cluster.up.copy()
+        self._elig_version = -1
+        self._eligible = 0
+        self._busy = False
+        self.examined = 0
+        self.dispatches = 0
+        self.log: list | None = None
+
+    # -- streams ------------------------------------------------------------------------------------
+    def take(self, chunk: int, target: int, source_nodes) -> None:
+        self.receiving[target] += 1
+        if self.streams and self.receiving[target] >= self.streams:
+            self.full_targets.add(target)
+        cap = self.source_streams
+        for n in source_nodes:
+            self.serving[n] += 1
+            if self.serving[n] == cap:
+                self.free_sources.discard(n)
+        self.chunk_targets.setdefault(chunk, []).append(target)
+
+    def release_sources(self, source_nodes) -> None:
+        cap = self.source_streams
+        for n in source_nodes:
+            if self.serving[n] == cap:
+                self._woken.add(n)          # its waiters may start now
+                self.free_sources.add(n)
+            self.serving[n] -= 1
+
+    def release_target(self, chunk: int, target: int) -> None:
+        self.receiving[target] -= 1
+        if target in self.full_targets:
+            self.full_targets.discard(target)
+            self._target_freed = True
+        targets = self.chunk_targets[chunk]
+        targets.remove(target)
+        if not targets:
+            del self.chunk_targets[chunk]
+
+    # -- queueing ------------------------------------------------------------------------------------
+    def push(self, chunks: np.ndarray, slots: np.ndarray) -> None:
+        """Queue these pending jobs anew (new order, keyed by their surplus now)."""
+        st = self.w.state
+        surplus = (st.avail[chunks] - st.need(chunks)).tolist()
+        row, entry = st.width, self.entry
+        n0 = self._count
+        self._count += len(surplus)
+        items = []
+        for i, (sp, c, s) in enumerate(zip(surplus, chunks.tolist(), slots.tolist()), n0):
+            entry[c * row + s] = (sp, i, i)
+            items.append((sp, i, i, c, s))
+        if len(items) > len(self.ready):
+            self.ready.extend(items)
+            heapq.heapify(self.ready)
+        else:
+            for e in items:
+                heapq.heappush(self.ready, e)
+
+    def wake(self, chunks: np.ndarray) -> None:
+        """Waiting jobs of these chunks back to the ready heap, in their place (a source came back)."""
+        st = self.w.state
+        c, s = np.nonzero(st.job[chunks] == JOB_PENDING)
+        row, entry = st.width, self.entry
+        for c, s in zip(chunks[c].tolist(), s.tolist()):
+            e = entry.get(c * row + s)
+            if e is not None:
+                self._count += 1
+                entry[c * row + s] = (e[0], e[1], self._count)
+                heapq.heappush(self.ready, (e[0], e[1], self._count, c, s))
+
+    def node_changed(self) -> None:
+        """A node came back or joined: blocked jobs may have sources or a target now, jobs waiting
+        for a busy source may read from it, and jobs waiting for a target may write to it."""
+        cl, st = self.w.cluster, self.w.state
+        if self.blocked:
+            blocked, self.blocked = self.blocked, []
+            c = np.array([b[0] for b in blocked], dtype=np.int64)
+            s = np.array([b[1] for b in blocked], dtype=np.int64)
+            keep = st.job[c, s] == JOB_PENDING
+            self.push(c[keep], s[keep])
+        came_up = np.flatnonzero(cl.up & ~self._up_seen)
+        self._up_seen = cl.up.copy()
+        if self.entry and len(came_up):
+            self._target_freed = True
+            for n in came_up.tolist():
+                self.wake(np.unique(st.slots_on(n)[0]))
+        self.dispatch()
+
+    def forget(self, chunks, slots) -> None:
+        """These jobs left the queue (cancelled): their entries are discarded when they come up."""
+        row = self.w.state.width
+        for c, s in zip(chunks.tolist(), slots.tolist()):
+            self.entry.pop(c * row + s, None)
+
+    def _targets_exhausted(self) -> bool:
+        """Every node that could receive a job already receives streams_per_node of them."""
+        if self.streams == 0 or not self.full_targets:
+            return False
+        cl = self.w.cluster
+        if self._elig_version != cl.version:
+            self._elig_version = cl.version
+            self._eligible = int(np.count_nonzero(cl.up & ~cl.dead))
+        return len(self.full_targets) >= self._eligible
+
+    # -- dispatch ------------------------------------------------------------------------------------
+    def dispatch(self) -> None:
+        """Start the most endangered jobs that can start now (module docstring)."""
+        if self._busy:                     # started from within a dispatch: the running one carries on
+            return
+        self._busy = True
+        try:
+            self._dispatch()
+        finally:
+            self._busy = False
+
+    def _dispatch(self) -> None:
+        w, st = self.w, self.w.state
+        heappop, heappush = heapq.heappop, heapq.heappush
+        ready, entry, free = self.ready, self.entry, self.free_sources
+        t = w.env.now
+        # Scalar reads through memoryviews, made anew per dispatch (cheap, never stale).
+        job_mv, lost_mv, avail_mv = memoryview(st.job.reshape(-1)), memoryview(st.lost), memoryview(st.avail)
+        mode_mv, node_mv = memoryview(st.mode), memoryview(st.slot_node.reshape(-1))
+        live_mv, up = memoryview(st.slot_has_data.reshape(-1)), memoryview(w.cluster.up)
+        row, capped = st.width, self.source_streams > 0
+        need_of = [int(x) for x in st.mode_need]
+        width_of = [int(x) for x in st.mode_width]
+        later = []                         # jobs waiting for a target: back in the target wait at the end
+        examined = started = 0
+        self.dispatches += 1
+        # The heads of the source waits whose nodes all have a free stream now, one of them freed since
+        # the last dispatch (the others were looked at then): (head entry, its node set).
+        heads = self._free_heads(up) if self._woken else []
+        finished = False
+        while not self._targets_exhausted():
+            best, heap = ready[0] if ready else None, ready
+            if self._target_freed and self.target_wait and (best is None or self.target_wait[0] < best):
+                best, heap = self.target_wait[0], self.target_wait
+            src_nodes = None
+            while heads:
+                head, nodes = heads[0]
+                q = self.waits.get(nodes)
+                if not q or q[0] is not head or not free.issuperset(nodes):
+                    heappop(heads)         # taken, or a node of the set is busy again
+                    continue
+                if best is None or head < best:
+                    best, heap, src_nodes = head, q, nodes
+                break
+            if best is None:
+                finished = True
+                break
+            heappop(heap)
+            if src_nodes is not None:
+                heappop(heads)
+                self._next_head(src_nodes, heads)
+            surplus, order, token, c, s = best
+            key = c * row + s
+            e = entry.get(key)
+            if e is None or e[2] != token:
+                continue                   # a stale entry: the job was queued again, or left
+            if job_mv[key] != JOB_PENDING or lost_mv[c]:
+                del entry[key]
+                continue
+            examined += 1
+            mode = mode_mv[c]
+            need = need_of[mode]
+            current = avail_mv[c] - need
+            if current > surplus:          # less endangered than when queued: queued anew, in order
+                self._count += 1
+                entry[key] = (current, self._count, self._count)
+                heappush(ready, (current, self._count, self._count, c, s))
+                continue
+            if current < 0:                # too few sources up: wait for a node to return
+                del entry[key]
+                self.blocked.append((c, s))
+                continue
+            width = width_of[mode]
+            base = c * row
+            usable, live = [], []
+            for j in range(width):
+                if j != s and live_mv[base + j]:
+                    n = node_mv[base + j]
+                    if up[n]:
+                        live.append(n)
+                        if not capped or n in free:
+                            usable.append((j, n))
+            if len(usable) < need:
+                if len(live) < need:       # cannot happen while surplus >= 0; kept safe
+                    del entry[key]
+                    self.blocked.append((c, s))
+                    continue
+                self._count += 1
+                entry[key] = (surplus, order, self._count)
+                self._wait((surplus, order, self._count, c, s), sorted(live), need)
+                continue
+            target = self._target(c, s, mode, width)
+            if target < 0:
+                if target == -2:
+                    later.append(best)     # a node could take it once one of its streams frees
+                else:
+                    del entry[key]
+                    self.blocked.append((c, s))   # no eligible node: wait until one joins
+                continue
+            del entry[key]
+            self.start(c, s, mode, target, self._sources(c, mode, need, usable, t))
+            started += 1
+        if finished:
+            self._woken.clear()
+            self._target_freed = False
+        for item in later:
+            heappush(self.target_wait, item)
+        self.examined += examined
+        if self.log is not None:
+            self.log.append((examined, started))
+
+    def _wait(self, item: tuple, live: list[int], need: int) -> None:
+        """The job waits under every set of ``need`` of its live nodes: it can start once one of
+        these sets has a free source stream on each node (each set holds a busy node now)."""
+        waits = self.waits
+        for nodes in combinations(live, need):
+            q = waits.get(nodes)
+            if q is None:
+                waits[nodes] = [item]
+            else:
+                heapq.heappush(q, item)
+
+    def _next_head(self, nodes: tuple, heads: list) -> None:
+        """After taking the head of ``nodes``' wait: its next live head joins ``heads``."""
+        q = self.waits.get(nodes)
+        if q is not None and self._clean(q):
+            heapq.heappush(heads, (q[0], nodes))
+        elif q is not None:
+            del self.waits[nodes]
+
+    def _clean(self, q: list) -> bool:
+        """Pop stale entries off the top of a wait; False if none is left."""
+        entry, row = self.entry, self.w.state.width
+        while q:
+            head = q[0]
+            e = entry.get(head[3] * row + head[4])
+            if e is not None and e[2] == head[2]:
+                return True
+            heapq.heappop(q)
+        return False
+
+    def _free_heads(self, up) -> list:
+        """The live heads of the waits whose nodes are all up with a free source stream, one of them
+        among the nodes whose stream freed since the last dispatch, as a heap."""
+        free = self.free_sources
+        woken = [n for n in self._woken if n in free and up[n]]
+        waits = self.waits
+        if not woken or not waits:
+            return []
+        sizes = self._sizes
+        free_up = sorted(n for n in free if up[n])
+        lookups = sum(math.comb(len(free_up) - 1, k - 1) for k in sizes) * len(woken)
+        if lookups <= len(waits):
+            keys = set()
+            for n in woken:
+                others = [m for m in free_up if m != n]
+                for k in sizes:
+                    for rest in combinations(others, k - 1):
+                        nodes = tuple(sorted(rest + (n,)))
+                        if nodes in waits:
+                            keys.add(nodes)
+        else:                              # few waits, many free nodes: look at each wait once
+            wk, fu = set(woken), set(free_up)
+            keys = [nodes for nodes in waits if fu.issuperset(nodes) and not wk.isdisjoint(nodes)]
+        heads = []
+        for nodes in keys:
+            q = waits[nodes]
+            if self._clean(q):
+                heads.append((q[0], nodes))
+            else:
+                del waits[nodes]
+        heapq.heapify(heads)
+        return heads
+
+    def _sources(self, c: int, mode: int, need: int, usable: list, t: float) -> list[tuple[int, int]]:
+        """``need`` of the usable (slot, node) pairs, least queued disk first (1 replica or k fragments)."""
+        if len(usable) == need and need == 1:
+            return usable
+        slot_wait = self.w.cluster.slot_wait
+        cands = sorted((slot_wait(c, j, t), j, n) for j, n in usable)
+        node_of = {j: n for _, j, n in cands}
+        return [(j, node_of[j]) for j in choose(mode, node_of, need, preferred=[j for _, j, _ in cands])]
+
+    def _target(self, c: int, s: int, mode: int, width: int) -> int:
+        """A target for slot ``s`` of chunk ``c`` with a free receive stream; -2 if the only nodes the
+        placement rules allow receive all they may, -1 if they allow none."""
+        w, st = self.w, self.w.state
+        # The copies that will exist: slots not being rebuilt, plus the targets of running rebuilds.
+        jobs = st.job[c, :width].tolist()
+        held = [n for j, n in enumerate(st.slot_node[c, :width].tolist()) if jobs[j] == JOB_NONE and j != s]
+        held.extend(self.chunk_targets.get(c, ()))
+        slot_bytes = int(st.mode_slot_bytes[mode])
+        sampler = w.placement.sampler(slot_bytes)
+        target = sampler.draw(w.rng.placement, held, width, self.full_targets)
+        if target >= 0 and w.cluster.capacity[target] - w.cluster.used[target] < slot_bytes:
+            # The cached weights predate other reservations (conversions, the other slot size):
+            # draw again from the free space now, so a repair never overfills its target.
+            w.placement.forget_samplers()
+            sampler = w.placement.sampler(slot_bytes)
+            target = sampler.draw(w.rng.placement, held, width, self.full_targets)
+        if target < 0 and self.full_targets and sampler.draw(w.rng.placement, held, width) >= 0:
+            return -2
+        return target
