@@ -65,3 +65,27 @@ def test_when_every_stream_frees_jobs_start_most_endangered_first_then_in_queue_
             nodes = [int(n) for j, n in enumerate(st.slot_node[c]) if j != s and st.slot_has_data[c, j]
                      and w.cluster.up[n]]
             assert nodes and all(q.serving[n] == 1 for n in nodes)
+
+
+def test_a_repair_target_is_drawn_by_free_space_over_the_allowed_nodes_from_one_variate():
+    from vstack_sim.model.placement import NodeSampler
+
+    rack = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    weights = np.array([5, 1, 0, 2, 3, 4, 6, 7], dtype=float) * 1e9
+    sampler = NodeSampler(weights, rack, [np.flatnonzero(rack == r) for r in range(4)])
+    rng = np.random.default_rng(1)
+    # A replica (width 3, one per rack) held on 1 and 4: racks 0 and 2 are full; node 6 is busy.
+    drawn = np.array([sampler.draw(rng, [1, 4], 3, {6}) for _ in range(20_000)])
+    assert set(drawn.tolist()) == {3, 7}
+    assert abs((drawn == 3).mean() - 2 / 9) < 0.01
+    assert sampler.draw(rng, [1, 4], 3, {3, 6, 7}) == -2     # only busy nodes allowed
+    assert sampler.draw(rng, [0, 2, 4, 6], 3) == -1          # every rack full
+    calls = []
+
+    class Counting:
+        def random(self):
+            calls.append(1)
+            return rng.random()
+
+    sampler.draw(Counting(), [1], 3, {3, 4, 5, 6})
+    assert len(calls) == 1

@@ -334,12 +334,15 @@ class RepairQueue:
         if lookups <= len(waits):
             keys = set()
             for n in woken:
-                others = [m for m in free_up if m != n]
-                for k in sizes:
-                    for rest in combinations(others, k - 1):
-                        nodes = tuple(sorted(rest + (n,)))
-                        if nodes in waits:
-                            keys.add(nodes)
+                lower = [m for m in free_up if m < n]
+                higher = [m for m in free_up if m > n]
+                for k in sizes:         # the sorted k-sets of free nodes holding n: a below it, the rest above
+                    for a in range(min(k, len(lower) + 1)):
+                        for lo in combinations(lower, a):
+                            for hi in combinations(higher, k - 1 - a):
+                                nodes = lo + (n,) + hi
+                                if nodes in waits:
+                                    keys.add(nodes)
         else:                              # few waits, many free nodes: look at each wait once
             wk, fu = set(woken), set(free_up)
             keys = [nodes for nodes in waits if fu.issuperset(nodes) and not wk.isdisjoint(nodes)]
@@ -379,6 +382,4 @@ class RepairQueue:
             w.placement.forget_samplers()
             sampler = w.placement.sampler(slot_bytes)
             target = sampler.draw(w.rng.placement, held, width, self.full_targets)
-        if target < 0 and self.full_targets and sampler.draw(w.rng.placement, held, width) >= 0:
-            return -2
         return target
