@@ -109,6 +109,7 @@ class RepairScheduler:
         self.bytes_read = 0
         self.bytes_written = 0
         self.dispatch = self.queue.dispatch
+        self._slot_bytes = [int(b) for b in world.state.mode_slot_bytes]
         self.table = Table("repairs", {
             "chunk_id": "i", "slot": "i", "mode": ("replication", "erasure_coding"), "failure_id": "i",
             "target_node": "i", "start_s": "f", "end_s": "f", "bytes_read": "i", "bytes_written": "i",
@@ -156,11 +157,10 @@ class RepairScheduler:
         t = env.now
         st.job[c, s] = JOB_RUNNING
         self.running += 1
-        slot_bytes = int(st.mode_slot_bytes[mode])
+        slot_bytes = self._slot_bytes[mode]
         self._job_ids += 1
-        marks = w.source_marks(c, sources)
         job = Job(self._job_ids, c, s, mode, target, int(w.epoch[target]), int(st.job_failure[c, s]), t,
-                  slot_bytes, sources, marks)
+                  slot_bytes, sources, self._marks(c, sources))
         self._take_streams(job)
         # The rebuilt slot's bytes are taken on the target from the start, as conversions do, so that
         # placements meanwhile see them; _release_target gives them back and _finish takes them for good.
@@ -303,9 +303,16 @@ class RepairScheduler:
         if jobs:
             self.dispatch()
 
+    def _marks(self, c: int, sources) -> list[int]:
+        """world.source_marks as plain ints: twice per repair, where NumPy's fancy indexing of a few
+        elements costs more than reading them one by one."""
+        down, dk = self.w.down_count, self.w.cluster.disks
+        failures, slot_disk = dk.failures, dk.slot_disk
+        return [int(down[n]) + int(failures[slot_disk[c, j]]) for j, n in sources]
+
     def _sources_intact(self, job: Job) -> bool:
         """No source (node or disk) failed since the job started, so every read completed."""
-        return not (self.w.source_marks(job.chunk, job.sources) != job.marks).any()
+        return self._marks(job.chunk, job.sources) == job.marks
 
     def _begin_write(self, job: Job) -> None:
         """Pipelined: the write enters the target's queue while the data still streams in."""

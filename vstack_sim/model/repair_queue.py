@@ -69,7 +69,10 @@ class RepairQueue:
         self.ready: list[tuple] = []        # entries (surplus, order, token, chunk, slot)
         self.waits: dict[tuple, list[tuple]] = {}       # sorted node set -> jobs waiting for its streams
         self.free_sources = set(range(n))   # nodes serving fewer than source_streams_per_node reads
-        self._sizes = sorted({int(k) for k in world.state.mode_need})
+        self._need_of = [int(k) for k in world.state.mode_need]
+        self._width_of = [int(k) for k in world.state.mode_width]
+        self._sizes = sorted(set(self._need_of))
+        self._slot_bytes = [int(b) for b in world.state.mode_slot_bytes]
         self.target_wait: list[tuple] = []
         self.blocked: list[tuple[int, int]] = []
         self.entry: dict[int, tuple[int, int, int]] = {}  # chunk * width + slot -> (surplus, order, token)
@@ -80,6 +83,8 @@ class RepairQueue:
         self._elig_version = -1
         self._eligible = 0
         self._busy = False
+        self._viewed = None
+        self._mv: tuple = ()
         self.examined = 0
         self.dispatches = 0
         self.log: list | None = None
@@ -184,6 +189,11 @@ class RepairQueue:
         """Start the most endangered jobs that can start now (module docstring)."""
         if self._busy:                     # started from within a dispatch: the running one carries on
             return
+        if not self.ready and not self._woken and not (self._target_freed and self.target_wait):
+            self.dispatches += 1           # nothing new may start: most dispatches when uncapped
+            if self.log is not None:
+                self.log.append((0, 0))
+            return
         self._busy = True
         try:
             self._dispatch()
@@ -195,13 +205,9 @@ class RepairQueue:
         heappop, heappush = heapq.heappop, heapq.heappush
         ready, entry, free = self.ready, self.entry, self.free_sources
         t = w.env.now
-        # Scalar reads through memoryviews, made anew per dispatch (cheap, never stale).
-        job_mv, lost_mv, avail_mv = memoryview(st.job.reshape(-1)), memoryview(st.lost), memoryview(st.avail)
-        mode_mv, node_mv = memoryview(st.mode), memoryview(st.slot_node.reshape(-1))
-        live_mv, up = memoryview(st.slot_has_data.reshape(-1)), memoryview(w.cluster.up)
+        job_mv, lost_mv, avail_mv, mode_mv, node_mv, live_mv, up = self._views()
         row, capped = st.width, self.source_streams > 0
-        need_of = [int(x) for x in st.mode_need]
-        width_of = [int(x) for x in st.mode_width]
+        need_of, width_of = self._need_of, self._width_of
         later = []                         # jobs waiting for a target: back in the target wait at the end
         examined = started = 0
         self.dispatches += 1
@@ -290,6 +296,17 @@ class RepairQueue:
         if self.log is not None:
             self.log.append((examined, started))
 
+    def _views(self) -> tuple:
+        """Flat memoryviews of the state arrays dispatch reads one element at a time (NumPy scalar
+        indexing costs more than the rest of a look at a job); made again if an array was replaced."""
+        st, cl = self.w.state, self.w.cluster
+        if self._viewed is None or self._viewed[0] is not st.job or self._viewed[1] is not cl.up:
+            self._viewed = (st.job, cl.up)
+            self._mv = (memoryview(st.job.reshape(-1)), memoryview(st.lost), memoryview(st.avail),
+                        memoryview(st.mode), memoryview(st.slot_node.reshape(-1)),
+                        memoryview(st.slot_has_data.reshape(-1)), memoryview(cl.up))
+        return self._mv
+
     def _wait(self, item: tuple, live: list[int], need: int) -> None:
         """The job waits under every set of ``need`` of its live nodes: it can start once one of
         these sets has a free source stream on each node (each set holds a busy node now)."""
@@ -321,38 +338,44 @@ class RepairQueue:
         return False
 
     def _free_heads(self, up) -> list:
-        """The live heads of the waits whose nodes are all up with a free source stream, one of them
+        """The heads of the waits whose nodes are all up with a free source stream, one of them
         among the nodes whose stream freed since the last dispatch, as a heap."""
         free = self.free_sources
         woken = [n for n in self._woken if n in free and up[n]]
         waits = self.waits
         if not woken or not waits:
             return []
-        sizes = self._sizes
         free_up = sorted(n for n in free if up[n])
-        lookups = sum(math.comb(len(free_up) - 1, k - 1) for k in sizes) * len(woken)
-        if lookups <= len(waits):
-            keys = set()
-            for n in woken:
-                lower = [m for m in free_up if m < n]
-                higher = [m for m in free_up if m > n]
-                for k in sizes:         # the sorted k-sets of free nodes holding n: a below it, the rest above
+        wk = set(woken)
+        keys = []
+        for k in self._sizes:
+            if k == 1:
+                keys.extend((n,) for n in woken if (n,) in waits)
+                continue
+            # Three ways to the same sets; the cheapest depends on how many nodes are free. Under a
+            # backlog few are (a free stream is soon taken), so the first two try few sets.
+            every = math.comb(len(free_up), k)
+            by_woken = len(woken) * math.comb(len(free_up) - 1, k - 1)
+            if every <= min(by_woken, len(waits)):
+                keys.extend(nodes for nodes in combinations(free_up, k) if nodes in waits and not wk.isdisjoint(nodes))
+            elif by_woken <= len(waits):
+                found = set()
+                for n in woken:            # the sorted k-sets of free nodes holding n: a below it, the rest above
+                    lower = [m for m in free_up if m < n]
+                    higher = [m for m in free_up if m > n]
                     for a in range(min(k, len(lower) + 1)):
                         for lo in combinations(lower, a):
                             for hi in combinations(higher, k - 1 - a):
                                 nodes = lo + (n,) + hi
                                 if nodes in waits:
-                                    keys.add(nodes)
-        else:                              # few waits, many free nodes: look at each wait once
-            wk, fu = set(woken), set(free_up)
-            keys = [nodes for nodes in waits if fu.issuperset(nodes) and not wk.isdisjoint(nodes)]
-        heads = []
-        for nodes in keys:
-            q = waits[nodes]
-            if self._clean(q):
-                heads.append((q[0], nodes))
-            else:
-                del waits[nodes]
+                                    found.add(nodes)
+                keys.extend(found)
+            else:                          # few waits, many free nodes: look at each wait once
+                fu = set(free_up)
+                keys.extend(nodes for nodes in waits
+                            if len(nodes) == k and fu.issuperset(nodes) and not wk.isdisjoint(nodes))
+        # A head may be stale: dispatch discards it when it comes up, and looks at the next.
+        heads = [(waits[nodes][0], nodes) for nodes in keys]
         heapq.heapify(heads)
         return heads
 
@@ -368,12 +391,12 @@ class RepairQueue:
     def _target(self, c: int, s: int, mode: int, width: int) -> int:
         """A target for slot ``s`` of chunk ``c`` with a free receive stream; -2 if the only nodes the
         placement rules allow receive all they may, -1 if they allow none."""
-        w, st = self.w, self.w.state
+        w = self.w
+        job_mv, node_mv, base = self._mv[0], self._mv[4], c * self.w.state.width
         # The copies that will exist: slots not being rebuilt, plus the targets of running rebuilds.
-        jobs = st.job[c, :width].tolist()
-        held = [n for j, n in enumerate(st.slot_node[c, :width].tolist()) if jobs[j] == JOB_NONE and j != s]
+        held = [node_mv[base + j] for j in range(width) if j != s and job_mv[base + j] == JOB_NONE]
         held.extend(self.chunk_targets.get(c, ()))
-        slot_bytes = int(st.mode_slot_bytes[mode])
+        slot_bytes = self._slot_bytes[mode]
         sampler = w.placement.sampler(slot_bytes)
         target = sampler.draw(w.rng.placement, held, width, self.full_targets)
         if target >= 0 and w.cluster.capacity[target] - w.cluster.used[target] < slot_bytes:
