@@ -80,6 +80,7 @@ class RepairQueue:
         self._woken: set[int] = set()       # nodes whose source stream freed since the last dispatch
         self._target_freed = False
         self._up_seen = world.cluster.up.copy()
+        self._downs_seen = world.down_count.copy()
         self._elig_version = -1
         self._eligible = 0
         self._busy = False
@@ -160,8 +161,10 @@ class RepairQueue:
             s = np.array([b[1] for b in blocked], dtype=np.int64)
             keep = st.job[c, s] == JOB_PENDING
             self.push(c[keep], s[keep])
-        came_up = np.flatnonzero(cl.up & ~self._up_seen)
+        # Up now, and down at the last look or failed since (a node can fail and return in between).
+        came_up = np.flatnonzero(cl.up & (~self._up_seen | (self.w.down_count != self._downs_seen)))
         self._up_seen = cl.up.copy()
+        self._downs_seen = self.w.down_count.copy()
         if self.entry and len(came_up):
             self._target_freed = True
             for n in came_up.tolist():
