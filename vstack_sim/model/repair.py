@@ -7,15 +7,11 @@ waiting job starts when is :mod:`.repair_queue`'s: most endangered first (the
 chunk's surplus, available slots minus slots needed to read), within the caps.
 This module is the jobs' I/O once started.
 
-The caps are per node and in both directions, like Ceph's ``osd_max_backfills``:
-a node receives at most ``streams_per_node`` jobs at once and serves at most
-``source_streams_per_node`` repair reads at once (an EC job holds k sources).
-A job holds its streams from the moment it starts until its data has arrived
-(sources) or its write is done (target). Each receive stream moves data at
-``bandwidth / streams_per_node`` (and no faster than the network), so a node's
-incoming repair traffic never exceeds ``bandwidth``. ``streams_per_node: 0``
-lifts every cap: all jobs run at once, as in the Markov model with parallel
-repair.
+The caps are per node and in both directions, like Ceph's ``osd_max_backfills``
+(counted by the queue): a job holds its streams from the moment it starts until
+its data has arrived (sources) or its write is done (target). Each receive
+stream moves data at ``bandwidth / streams_per_node`` (and no faster than the
+network), so a node's incoming repair traffic never exceeds ``bandwidth``.
 
 A job is a chain of callbacks, not a SimPy process: the reads enter the disk
 queues when the job starts. A source that fails (down or destroyed) before the
@@ -53,34 +49,9 @@ import numpy as np
 from .background import BackgroundJob
 from .kofn import choose, decode_time
 from .records import Table
+from .repair_jobs import Job, Running
 from .repair_queue import RepairQueue
 from .state import JOB_NONE, JOB_PENDING, JOB_RUNNING
-
-
-class Job:
-    """One running repair job."""
-
-    __slots__ = ("id", "chunk", "slot", "mode", "target", "epoch", "failure_id", "start", "read_bytes",
-                 "slot_bytes", "sources", "marks", "serving", "transfer_start", "transfer_end", "fragment",
-                 "background")
-
-    def __init__(self, job_id, chunk, slot, mode, target, epoch, failure_id, start, slot_bytes, sources, marks):
-        self.id = job_id                 # < 0 once aborted: its pending callbacks do nothing
-        self.chunk, self.slot, self.mode, self.target, self.epoch = chunk, slot, mode, target, epoch
-        self.failure_id, self.start, self.slot_bytes = failure_id, start, slot_bytes
-        self.sources = sources           # [(slot, node)]
-        self.marks = marks               # the sources' failure counts when the job started
-        self.read_bytes = slot_bytes * len(sources)
-        self.serving = True              # holds its source streams
-        self.transfer_start = self.transfer_end = start
-        self.fragment = None             # the rebuilt bytes, when payloads are carried
-        self.background = None           # its W rounds of I/O when chunk_weight > 1 (model/background.py)
-
-    def stop(self) -> None:
-        """Abort: pending callbacks and rounds do nothing more."""
-        self.id = -1
-        if self.background is not None:
-            self.background.cancel()
 
 
 class RepairScheduler:
@@ -101,8 +72,7 @@ class RepairScheduler:
         self.pipelined = cfg.repair.io_model == "pipelined"
         self.rng = world.rng.repairs
         self.running = 0
-        self.running_to: dict[int, dict[int, Job]] = {}    # target node -> running jobs writing to it
-        self.reading_from: dict[int, dict[int, Job]] = {}  # source node -> running jobs still reading it
+        self.jobs = Running()                                # which running jobs use which node
         self._job_ids = 0
         self._write_disk: dict[int, int] = {}                 # job id -> the disk its write went to
         self._write_end: dict[int, float] = {}                # job id -> when its pipelined write ends
@@ -115,41 +85,27 @@ class RepairScheduler:
             "target_node": "i", "start_s": "f", "end_s": "f", "bytes_read": "i", "bytes_written": "i",
             "transfer_start_s": "f", "transfer_end_s": "f", "source_nodes": "s"})
 
-    # -- queue ------------------------------------------------------------------------------------
+    # -- queue (model/repair_queue.py) ----------------------------------------------------------
     def enqueue(self, chunks: np.ndarray, slots: np.ndarray, failure_ids) -> None:
-        """New jobs for these (chunk, slot) pairs, rebuilding after ``failure_ids``; then start what
-        the caps allow."""
-        st = self.w.state
-        if len(chunks):
-            st.job[chunks, slots] = JOB_PENDING
-            st.job_failure[chunks, slots] = failure_ids
-            np.add.at(st.missing, chunks, 1)
-            self.queue.push(chunks, slots)
-        self.dispatch()
+        """New jobs for these (chunk, slot) pairs, rebuilding after ``failure_ids``."""
+        self.queue.enqueue(chunks, slots, failure_ids)
 
     def reprioritise(self, chunks: np.ndarray) -> None:
         """Chunks that just lost availability: their waiting jobs move up the queue."""
-        st = self.w.state
-        c, s = np.nonzero(st.job[chunks] == JOB_PENDING)
-        if len(c):
-            self.queue.push(chunks[c], s)
+        self.queue.reprioritise(chunks)
 
     def cancel_pending_on(self, node: int) -> None:
         """A declared-dead node is back with its data: its jobs not yet started are cancelled."""
-        st = self.w.state
-        c, s = st.slots_on(node)
-        pend = st.job[c, s] == JOB_PENDING
-        c, s = c[pend], s[pend]
-        st.job[c, s] = JOB_NONE
-        self.queue.forget(c, s)
-        np.subtract.at(st.missing, c, 1)
-        done = np.unique(c[st.missing[c] == 0])
-        if len(done):
-            self.w.chunks_settled(done)
+        self.queue.cancel_pending_on(node)
 
     def node_changed(self) -> None:
         """A node came back or joined: waiting jobs may now have sources or a target."""
         self.queue.node_changed()
+
+    def _requeue(self, c: int, s: int) -> None:
+        """The job is back in the queue, to start again from the top (new sources, new target)."""
+        self.w.state.job[c, s] = JOB_PENDING
+        self.queue.push(np.array([c]), np.array([s]))
 
     # -- execution ----------------------------------------------------------------------------------
     def _start(self, c: int, s: int, mode: int, target: int, sources) -> None:
@@ -166,7 +122,6 @@ class RepairScheduler:
         # placements meanwhile see them; _release_target gives them back and _finish takes them for good.
         w.cluster.repairing[target] += slot_bytes
         w.cluster.used[target] += slot_bytes
-        self.running_to.setdefault(target, {})[job.id] = job
         if self.exponential:
             delay = self.rng.exponential(self.mttr)
             job.transfer_end = t + delay
@@ -240,15 +195,13 @@ class RepairScheduler:
 
     def _take_streams(self, job: Job) -> None:
         self.queue.take(job.chunk, job.target, [n for _, n in job.sources])
-        for _, n in job.sources:
-            self.reading_from.setdefault(n, {})[job.id] = job
+        self.jobs.add(job)
 
     def _release_sources(self, job: Job) -> None:
         if job.serving:
             job.serving = False
             self.queue.release_sources([n for _, n in job.sources])
-            for _, n in job.sources:
-                self.reading_from[n].pop(job.id, None)
+            self.jobs.done_reading(job)
 
     def _release_target(self, job: Job) -> None:
         target = job.target
@@ -256,40 +209,30 @@ class RepairScheduler:
         cl.repairing[target] -= job.slot_bytes
         cl.used[target] -= job.slot_bytes
         self.running -= 1
-        self.running_to[target].pop(job.id, None)
+        self.jobs.done_writing(job)
         self.queue.release_target(job.chunk, target)
 
     def _retry(self, job: Job) -> None:
-        """Back to the queue: the job starts again from the top (new sources, new target)."""
+        """Back to the queue, unless it was cancelled meanwhile (chunk lost or converted)."""
         st = self.w.state
-        c, s = job.chunk, job.slot
-        if st.job[c, s] == JOB_RUNNING and not st.lost[c]:
-            st.job[c, s] = JOB_PENDING
-            self.queue.push(np.array([c]), np.array([s]))
+        if st.job[job.chunk, job.slot] == JOB_RUNNING and not st.lost[job.chunk]:
+            self._requeue(job.chunk, job.slot)
 
     def target_failed(self, node: int) -> None:
         """The node receiving these jobs went down: their writes fail, so they go back to the queue now."""
-        self._restart(list(self.running_to.get(node, {}).values()))
-        self.running_to.pop(node, None)
+        self._restart(self.jobs.writing_to(node))
 
     def source_failed(self, node: int) -> None:
         """A node some jobs still read from went down: their reads fail, so they start again now
         from other sources (in the exponential time model a job reads when it ends, so nothing fails)."""
-        if self.exponential:
-            return
-        self._restart(list(self.reading_from.get(node, {}).values()))
+        if not self.exponential:
+            self._restart(self.jobs.reading_from(node))
 
     def disk_failed(self, disk: int) -> None:
         """A disk failed under running jobs: those still reading one of its slots, or writing to it, start
         again now (in the exponential time model a job reads and writes when it ends, so nothing fails)."""
-        if self.exponential:
-            return
-        dk = self.w.cluster.disks
-        node = int(dk.disk_node[disk])
-        jobs = {j.id: j for j in self.reading_from.get(node, {}).values()
-                if any(dk.slot_disk[j.chunk, s] == disk for s, _ in j.sources)}
-        jobs.update((j.id, j) for j in self.running_to.get(node, {}).values() if self._write_disk.get(j.id) == disk)
-        self._restart(list(jobs.values()))
+        if not self.exponential:
+            self._restart(self.jobs.using_disk(disk, self.w.cluster.disks, self._write_disk))
 
     def _restart(self, jobs: list[Job]) -> None:
         """These running jobs' reads or writes failed: free their streams and queue them again now."""
@@ -366,16 +309,14 @@ class RepairScheduler:
             self.dispatch()              # cancelled meanwhile (chunk lost or converted)
             return
         if not w.cluster.up[target] or w.epoch[target] != job.epoch:
-            st.job[c, s] = JOB_PENDING   # the target failed under the write: try again elsewhere
-            self.queue.push(np.array([c]), np.array([s]))
+            self._requeue(c, s)          # the target failed under the write: try again elsewhere
             self.dispatch()
             return
         if self.exponential:
             # Memoryless repair time (the Markov model): the job reads whatever slots exist as it ends.
-            job.sources = self._sources_now(c, s, mode)
+            job.sources = self.queue.sources_now(c, s, mode)
             if len(job.sources) < int(st.mode_need[mode]):
-                st.job[c, s] = JOB_PENDING
-                self.queue.push(np.array([c]), np.array([s]))
+                self._requeue(c, s)
                 self.dispatch()
                 return
             if w.payloads is not None:
@@ -404,10 +345,3 @@ class RepairScheduler:
         if st.missing[c] == 0:
             w.chunk_settled(c)
         self.dispatch()
-
-    def _sources_now(self, c: int, s: int, mode: int) -> list[tuple[int, int]]:
-        st, cl = self.w.state, self.w.cluster
-        width = int(st.mode_width[mode])
-        nodes = st.slot_node[c, :width].tolist()
-        usable = [j for j in range(width) if j != s and st.slot_has_data[c, j] and cl.up[nodes[j]]]
-        return [(j, nodes[j]) for j in choose(mode, usable, int(st.mode_need[mode]))]

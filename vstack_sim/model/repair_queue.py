@@ -3,50 +3,47 @@
 The rule: **most endangered first, within the caps.** A job's key is its
 chunk's surplus (available slots minus the slots needed to read it), then its
 queue order: among equally endangered jobs, the one queued first goes first. A
-job is queued (and takes a new place in that order, behind its equals) when it
-is created, when its chunk loses a slot while it waits (its key drops), when
-its key is found to have risen, and when it restarts after a failed read or
-write. A job starts when at least ``need`` of its chunk's live slots sit on up
-nodes with a free source stream and the placement rules find it a target with
-a free receive stream. A job that cannot start lets less endangered ones that
-can start go first; it is never passed over for long, because it is looked at
-again as soon as a stream it waits for frees.
+job takes a new place in that order (behind its equals) when it is created,
+when its chunk loses a slot while it waits (its key drops), when its key is
+found to have risen, and when it restarts after a failed read or write. A job
+starts when at least ``need`` of its chunk's live slots sit on up nodes with a
+free source stream and the placement rules find it a target with a free
+receive stream. A job that cannot start lets less endangered ones that can go
+first, and is looked at again as soon as a stream it waits for frees.
 
-Dispatch looks only at jobs that may start, so that a long backlog behind a
-busy node costs nothing per dispatch:
+Dispatch looks only at jobs that may start, so that a backlog behind busy
+nodes costs nothing per dispatch:
 
-* **ready**: a heap of jobs not looked at since they were queued, or woken;
-* **source waits**, one heap per node: a job with too few free sources waits
-  on its sources' nodes whose source streams are all taken. Short of one
-  source, it waits on every such node (any of them freeing lets it start);
-  short of more, on the busiest of them (the one with the most jobs waiting,
-  the last likely to have a stream for it), and when that frees it moves to
-  the next busy one;
+* **ready**: a heap of jobs not looked at since they were queued or woken
+  (a source node of theirs came back);
+* **source waits** (:mod:`.repair_waits`): a job short of free source streams
+  waits under each set of ``need`` of its live nodes, and is looked at when
+  every node of one such set has a free stream;
 * **target wait**: a heap of jobs with enough sources whose allowed targets
-  (not holding a copy, rack not full) all receive ``streams_per_node`` jobs;
-* **blocked**: jobs with too few live sources, or no node allowed to take
-  the slot at all; they wait for a node to come back or join.
+  (no copy of the chunk, rack not full) all receive ``streams_per_node`` jobs,
+  looked at when a receive stream frees;
+* **blocked**: jobs with too few live sources, or no node allowed to take the
+  slot at all; they wait for a node to come back or join.
 
-A dispatch merges the heads of the ready heap, of the wait lists of nodes
-whose source stream freed since the last dispatch, and of the target wait
-when a receive stream freed, and takes the most endangered. Each job it
-looks at starts, or goes to a wait list of a node that is busy now, so a
-dispatch costs O(log n) per job started plus one look per job moved between
-busy nodes. Entries are never removed from a heap: each job holds a token,
-and an entry whose token is not the job's current one is discarded when it
-comes up. ``examined`` counts the jobs dispatch looked at, ``dispatches`` the
+A dispatch merges the heads of the ready heap, of the source waits made
+startable by the streams freed since the last dispatch, and of the target wait
+when a receive stream freed, and takes the most endangered. Each job it looks
+at starts or goes to a wait, so a job is looked at once when queued and once
+per wake-up, and each job started costs O(log n) heap operations. Heap entries
+are never removed from the middle: each waiting job holds a token, and an
+entry whose token is not the job's current one is discarded when it comes up.
+``examined`` counts the jobs dispatch looked at, ``dispatches`` the
 dispatches; set ``log`` to a list to record (examined, started) per dispatch.
 """
 
 from __future__ import annotations
 
 import heapq
-import math
-from itertools import combinations
 
 import numpy as np
 
 from .kofn import choose
+from .repair_waits import SourceWaits
 from .state import JOB_NONE, JOB_PENDING
 
 
@@ -67,7 +64,7 @@ class RepairQueue:
         self.full_targets: set[int] = set()
         self.chunk_targets: dict[int, list[int]] = {}   # chunk -> targets of its running jobs
         self.ready: list[tuple] = []        # entries (surplus, order, token, chunk, slot)
-        self.waits: dict[tuple, list[tuple]] = {}       # sorted node set -> jobs waiting for its streams
+        self.waits = SourceWaits(self._live)                # jobs short of free source streams
         self.free_sources = set(range(n))   # nodes serving fewer than source_streams_per_node reads
         self._need_of = [int(k) for k in world.state.mode_need]
         self._width_of = [int(k) for k in world.state.mode_width]
@@ -121,6 +118,37 @@ class RepairQueue:
             del self.chunk_targets[chunk]
 
     # -- queueing ------------------------------------------------------------------------------------
+    def enqueue(self, chunks: np.ndarray, slots: np.ndarray, failure_ids) -> None:
+        """New jobs for these (chunk, slot) pairs, rebuilding after ``failure_ids``, queued in that
+        order; then start what the caps allow."""
+        st = self.w.state
+        if len(chunks):
+            st.job[chunks, slots] = JOB_PENDING
+            st.job_failure[chunks, slots] = failure_ids
+            np.add.at(st.missing, chunks, 1)
+            self.push(chunks, slots)
+        self.dispatch()
+
+    def reprioritise(self, chunks: np.ndarray) -> None:
+        """Chunks that just lost availability: their waiting jobs are queued anew with their new key."""
+        st = self.w.state
+        c, s = np.nonzero(st.job[chunks] == JOB_PENDING)
+        if len(c):
+            self.push(chunks[c], s)
+
+    def cancel_pending_on(self, node: int) -> None:
+        """A declared-dead node is back with its data: its jobs not yet started are cancelled."""
+        st = self.w.state
+        c, s = st.slots_on(node)
+        pend = st.job[c, s] == JOB_PENDING
+        c, s = c[pend], s[pend]
+        st.job[c, s] = JOB_NONE
+        self.forget(c, s)
+        np.subtract.at(st.missing, c, 1)
+        done = np.unique(c[st.missing[c] == 0])
+        if len(done):
+            self.w.chunks_settled(done)
+
     def push(self, chunks: np.ndarray, slots: np.ndarray) -> None:
         """Queue these pending jobs anew (new order, keyed by their surplus now)."""
         st = self.w.state
@@ -216,7 +244,7 @@ class RepairQueue:
         self.dispatches += 1
         # The heads of the source waits whose nodes all have a free stream now, one of them freed since
         # the last dispatch (the others were looked at then): (head entry, its node set).
-        heads = self._free_heads(up) if self._woken else []
+        heads = self._free_heads(up) if self._woken and self.waits.sets else []
         finished = False
         while not self._targets_exhausted():
             best, heap = ready[0] if ready else None, ready
@@ -225,7 +253,7 @@ class RepairQueue:
             src_nodes = None
             while heads:
                 head, nodes = heads[0]
-                q = self.waits.get(nodes)
+                q = self.waits.sets.get(nodes)
                 if not q or q[0] is not head or not free.issuperset(nodes):
                     heappop(heads)         # taken, or a node of the set is busy again
                     continue
@@ -238,7 +266,7 @@ class RepairQueue:
             heappop(heap)
             if src_nodes is not None:
                 heappop(heads)
-                self._next_head(src_nodes, heads)
+                self.waits.next_head(src_nodes, heads)
             surplus, order, token, c, s = best
             key = c * row + s
             e = entry.get(key)
@@ -277,7 +305,7 @@ class RepairQueue:
                     continue
                 self._count += 1
                 entry[key] = (surplus, order, self._count)
-                self._wait((surplus, order, self._count, c, s), sorted(live), need)
+                self.waits.add((surplus, order, self._count, c, s), sorted(live), need)
                 continue
             target = self._target(c, s, mode, width)
             if target < 0:
@@ -310,77 +338,19 @@ class RepairQueue:
                         memoryview(st.slot_has_data.reshape(-1)), memoryview(cl.up))
         return self._mv
 
-    def _wait(self, item: tuple, live: list[int], need: int) -> None:
-        """The job waits under every set of ``need`` of its live nodes: it can start once one of
-        these sets has a free source stream on each node (each set holds a busy node now)."""
-        waits = self.waits
-        for nodes in combinations(live, need):
-            q = waits.get(nodes)
-            if q is None:
-                waits[nodes] = [item]
-            else:
-                heapq.heappush(q, item)
-
-    def _next_head(self, nodes: tuple, heads: list) -> None:
-        """After taking the head of ``nodes``' wait: its next live head joins ``heads``."""
-        q = self.waits.get(nodes)
-        if q is not None and self._clean(q):
-            heapq.heappush(heads, (q[0], nodes))
-        elif q is not None:
-            del self.waits[nodes]
-
-    def _clean(self, q: list) -> bool:
-        """Pop stale entries off the top of a wait; False if none is left."""
-        entry, row = self.entry, self.w.state.width
-        while q:
-            head = q[0]
-            e = entry.get(head[3] * row + head[4])
-            if e is not None and e[2] == head[2]:
-                return True
-            heapq.heappop(q)
-        return False
+    def _live(self, item: tuple) -> bool:
+        """The entry is the job's current one (not superseded by a later queueing or wait)."""
+        e = self.entry.get(item[3] * self.w.state.width + item[4])
+        return e is not None and e[2] == item[2]
 
     def _free_heads(self, up) -> list:
-        """The heads of the waits whose nodes are all up with a free source stream, one of them
-        among the nodes whose stream freed since the last dispatch, as a heap."""
+        """The waits' heads that may start now: their nodes all up with a free source stream, one of
+        them freed since the last dispatch (the others were looked at then)."""
         free = self.free_sources
         woken = [n for n in self._woken if n in free and up[n]]
-        waits = self.waits
-        if not woken or not waits:
+        if not woken:
             return []
-        free_up = sorted(n for n in free if up[n])
-        wk = set(woken)
-        keys = []
-        for k in self._sizes:
-            if k == 1:
-                keys.extend((n,) for n in woken if (n,) in waits)
-                continue
-            # Three ways to the same sets; the cheapest depends on how many nodes are free. Under a
-            # backlog few are (a free stream is soon taken), so the first two try few sets.
-            every = math.comb(len(free_up), k)
-            by_woken = len(woken) * math.comb(len(free_up) - 1, k - 1)
-            if every <= min(by_woken, len(waits)):
-                keys.extend(nodes for nodes in combinations(free_up, k) if nodes in waits and not wk.isdisjoint(nodes))
-            elif by_woken <= len(waits):
-                found = set()
-                for n in woken:            # the sorted k-sets of free nodes holding n: a below it, the rest above
-                    lower = [m for m in free_up if m < n]
-                    higher = [m for m in free_up if m > n]
-                    for a in range(min(k, len(lower) + 1)):
-                        for lo in combinations(lower, a):
-                            for hi in combinations(higher, k - 1 - a):
-                                nodes = lo + (n,) + hi
-                                if nodes in waits:
-                                    found.add(nodes)
-                keys.extend(found)
-            else:                          # few waits, many free nodes: look at each wait once
-                fu = set(free_up)
-                keys.extend(nodes for nodes in waits
-                            if len(nodes) == k and fu.issuperset(nodes) and not wk.isdisjoint(nodes))
-        # A head may be stale: dispatch discards it when it comes up, and looks at the next.
-        heads = [(waits[nodes][0], nodes) for nodes in keys]
-        heapq.heapify(heads)
-        return heads
+        return self.waits.heads(woken, sorted(n for n in free if up[n]), self._sizes)
 
     def _sources(self, c: int, mode: int, need: int, usable: list, t: float) -> list[tuple[int, int]]:
         """``need`` of the usable (slot, node) pairs, least queued disk first (1 replica or k fragments)."""
@@ -390,6 +360,14 @@ class RepairQueue:
         cands = sorted((slot_wait(c, j, t), j, n) for j, n in usable)
         node_of = {j: n for _, j, n in cands}
         return [(j, node_of[j]) for j in choose(mode, node_of, need, preferred=[j for _, j, _ in cands])]
+
+    def sources_now(self, c: int, s: int, mode: int) -> list[tuple[int, int]]:
+        """The exponential time model's sources, read as the job ends: live slots on up nodes, no caps."""
+        st, cl = self.w.state, self.w.cluster
+        width = int(st.mode_width[mode])
+        nodes = st.slot_node[c, :width].tolist()
+        usable = [j for j in range(width) if j != s and st.slot_has_data[c, j] and cl.up[nodes[j]]]
+        return [(j, nodes[j]) for j in choose(mode, usable, int(st.mode_need[mode]))]
 
     def _target(self, c: int, s: int, mode: int, width: int) -> int:
         """A target for slot ``s`` of chunk ``c`` with a free receive stream; -2 if the only nodes the
