@@ -1,7 +1,10 @@
-"""Running repair jobs: the record of one job, and which running jobs use each node.
+"""Running repair jobs: the record of one job, the streams each node has in use, and which
+running jobs use each node.
 
-A job uses its source nodes until its data has arrived and its target until its
-write is done. A node or disk that fails fails exactly the jobs using it at
+A job holds a source stream on each of its source nodes until its data has
+arrived, and a receive stream on its target until its write is done
+(:class:`Streams` counts them against the caps, and notes which nodes freed one,
+for the queue). A node or disk that fails fails exactly the jobs using it at
 that moment, and only those go back to the queue: :class:`Running` finds them
 without a scan of every running job.
 """
@@ -68,3 +71,47 @@ class Running:
                 if any(disks.slot_disk[j.chunk, s] == disk for s, _ in j.sources)}
         jobs.update((j.id, j) for j in self.to.get(node, {}).values() if write_disk.get(j.id) == disk)
         return list(jobs.values())
+
+
+class Streams:
+    """The repair streams each node has in use; a cap of 0 is no cap."""
+
+    def __init__(self, n_nodes: int, streams: int, source_streams: int, node_rack: list[int]):
+        self.streams, self.source_streams, self.node_rack = streams, source_streams, node_rack
+        # Plain lists: dispatch reads and updates them one node at a time, where NumPy scalars are slow.
+        self.receiving = [0] * n_nodes      # jobs each node receives now
+        self.serving = [0] * n_nodes        # repair reads each node serves now
+        self.full_targets: set[int] = set()
+        self.free_sources = set(range(n_nodes))          # nodes serving fewer than source_streams reads
+        self.chunk_targets: dict[int, list[int]] = {}    # chunk -> targets of its running jobs
+        self.woken: set[int] = set()        # nodes whose source streams were all taken, then one freed
+        self.racks_freed: set[int] = set()  # racks of nodes whose receive streams were all taken, then one freed
+
+    def take(self, chunk: int, target: int, source_nodes) -> None:
+        self.receiving[target] += 1
+        if self.streams and self.receiving[target] >= self.streams:
+            self.full_targets.add(target)
+        cap = self.source_streams
+        for n in source_nodes:
+            self.serving[n] += 1
+            if self.serving[n] == cap:
+                self.free_sources.discard(n)
+        self.chunk_targets.setdefault(chunk, []).append(target)
+
+    def release_sources(self, source_nodes) -> None:
+        cap = self.source_streams
+        for n in source_nodes:
+            if self.serving[n] == cap:
+                self.woken.add(n)
+                self.free_sources.add(n)
+            self.serving[n] -= 1
+
+    def release_target(self, chunk: int, target: int) -> None:
+        self.receiving[target] -= 1
+        if target in self.full_targets:
+            self.full_targets.discard(target)
+            self.racks_freed.add(self.node_rack[target])
+        targets = self.chunk_targets[chunk]
+        targets.remove(target)
+        if not targets:
+            del self.chunk_targets[chunk]

@@ -19,15 +19,16 @@ nodes costs nothing per dispatch:
 * **source waits** (:mod:`.repair_waits`): a job short of free source streams
   waits under each set of ``need`` of its live nodes, and is looked at when
   every node of one such set has a free stream;
-* **target wait**: a heap of jobs with enough sources whose allowed targets
-  (no copy of the chunk, rack not full) all receive ``streams_per_node`` jobs,
-  looked at when a receive stream frees;
+* **target waits**, one heap per rack: a job with enough sources whose allowed
+  targets (no copy of the chunk, rack not full) all receive
+  ``streams_per_node`` jobs waits in the heap of each rack it may use, looked
+  at when a receive stream in that rack frees, until one of them cannot start;
 * **blocked**: jobs with too few live sources, or no node allowed to take the
   slot at all; they wait for a node to come back or join.
 
 A dispatch merges the heads of the ready heap, of the source waits made
 startable by the streams freed since the last dispatch, and of the target wait
-when a receive stream freed, and takes the most endangered. Each job it looks
+of racks where a receive stream freed, and takes the most endangered. Each job it looks
 at starts or goes to a wait, so a job is looked at once when queued and once
 per wake-up, and each job started costs O(log n) heap operations. Heap entries
 are never removed from the middle: each waiting job holds a token, and an
@@ -43,12 +44,14 @@ import heapq
 import numpy as np
 
 from .kofn import choose
+from .placement import rack_cap
+from .repair_jobs import Streams
 from .repair_waits import SourceWaits
 from .state import JOB_NONE, JOB_PENDING
 
 
 class RepairQueue:
-    """Waiting repair jobs, the streams in use per node, and the dispatch that starts jobs."""
+    """Waiting repair jobs and the dispatch that starts them."""
 
     def __init__(self, world, start):
         self.w = world
@@ -57,65 +60,34 @@ class RepairQueue:
         self.streams = cfg.streams_per_node
         src = cfg.source_streams_per_node
         self.source_streams = self.streams if src is None or self.streams == 0 else src
-        n = world.cluster.n_nodes
-        # Plain lists: dispatch reads and updates them one node at a time, where NumPy scalars are slow.
-        self.receiving = [0] * n            # jobs each node receives now
-        self.serving = [0] * n              # repair reads each node serves now
-        self.full_targets: set[int] = set()
-        self.chunk_targets: dict[int, list[int]] = {}   # chunk -> targets of its running jobs
+        cl = world.cluster
+        use = self.use = Streams(cl.n_nodes, self.streams, self.source_streams, cl.node_rack.tolist())
+        self.take, self.release_sources, self.release_target = use.take, use.release_sources, use.release_target
+        # The same objects as use's, updated in place: dispatch reads them often.
+        self.serving, self.free_sources, self.full_targets = use.serving, use.free_sources, use.full_targets
+        self.chunk_targets, self._woken, self._racks_freed = use.chunk_targets, use.woken, use.racks_freed
+        self.node_rack = use.node_rack
         self.ready: list[tuple] = []        # entries (surplus, order, token, chunk, slot)
         self.waits = SourceWaits(self._live)                # jobs short of free source streams
-        self.free_sources = set(range(n))   # nodes serving fewer than source_streams_per_node reads
         self._need_of = [int(k) for k in world.state.mode_need]
         self._width_of = [int(k) for k in world.state.mode_width]
         self._sizes = sorted(set(self._need_of))
         self._slot_bytes = [int(b) for b in world.state.mode_slot_bytes]
-        self.target_wait: list[tuple] = []
+        self.target_wait: list[list[tuple]] = [[] for _ in range(cl.n_racks)]   # per rack a job may use
         self.blocked: list[tuple[int, int]] = []
         self.entry: dict[int, tuple[int, int, int]] = {}  # chunk * width + slot -> (surplus, order, token)
         self._count = 0                     # source of orders and tokens
-        self._woken: set[int] = set()       # nodes whose source stream freed since the last dispatch
-        self._target_freed = False
         self._up_seen = world.cluster.up.copy()
         self._downs_seen = world.down_count.copy()
         self._elig_version = -1
         self._eligible = 0
         self._busy = False
+        self._allowed_racks: list[int] = []
         self._viewed = None
         self._mv: tuple = ()
         self.examined = 0
         self.dispatches = 0
         self.log: list | None = None
-
-    # -- streams ------------------------------------------------------------------------------------
-    def take(self, chunk: int, target: int, source_nodes) -> None:
-        self.receiving[target] += 1
-        if self.streams and self.receiving[target] >= self.streams:
-            self.full_targets.add(target)
-        cap = self.source_streams
-        for n in source_nodes:
-            self.serving[n] += 1
-            if self.serving[n] == cap:
-                self.free_sources.discard(n)
-        self.chunk_targets.setdefault(chunk, []).append(target)
-
-    def release_sources(self, source_nodes) -> None:
-        cap = self.source_streams
-        for n in source_nodes:
-            if self.serving[n] == cap:
-                self._woken.add(n)          # its waiters may start now
-                self.free_sources.add(n)
-            self.serving[n] -= 1
-
-    def release_target(self, chunk: int, target: int) -> None:
-        self.receiving[target] -= 1
-        if target in self.full_targets:
-            self.full_targets.discard(target)
-            self._target_freed = True
-        targets = self.chunk_targets[chunk]
-        targets.remove(target)
-        if not targets:
-            del self.chunk_targets[chunk]
 
     # -- queueing ------------------------------------------------------------------------------------
     def enqueue(self, chunks: np.ndarray, slots: np.ndarray, failure_ids) -> None:
@@ -194,7 +166,7 @@ class RepairQueue:
         self._up_seen = cl.up.copy()
         self._downs_seen = self.w.down_count.copy()
         if self.entry and len(came_up):
-            self._target_freed = True
+            self._racks_freed.update(range(len(self.target_wait)))
             for n in came_up.tolist():
                 self.wake(np.unique(st.slots_on(n)[0]))
         self.dispatch()
@@ -220,7 +192,7 @@ class RepairQueue:
         """Start the most endangered jobs that can start now (module docstring)."""
         if self._busy:                     # started from within a dispatch: the running one carries on
             return
-        if not self.ready and not self._woken and not (self._target_freed and self.target_wait):
+        if not self.ready and not self._woken and not self._racks_freed:
             self.dispatches += 1           # nothing new may start: most dispatches when uncapped
             if self.log is not None:
                 self.log.append((0, 0))
@@ -239,7 +211,8 @@ class RepairQueue:
         job_mv, lost_mv, avail_mv, mode_mv, node_mv, live_mv, up = self._views()
         row, capped = st.width, self.source_streams > 0
         need_of, width_of = self._need_of, self._width_of
-        later = []                         # jobs waiting for a target: back in the target wait at the end
+        later = []                         # jobs waiting for a target: back in the target waits at the end
+        racks = self._racks_freed
         examined = started = 0
         self.dispatches += 1
         # The heads of the source waits whose nodes all have a free stream now, one of them freed since
@@ -248,8 +221,13 @@ class RepairQueue:
         finished = False
         while not self._targets_exhausted():
             best, heap = ready[0] if ready else None, ready
-            if self._target_freed and self.target_wait and (best is None or self.target_wait[0] < best):
-                best, heap = self.target_wait[0], self.target_wait
+            from_rack = -1
+            for r in list(racks):
+                q = self.target_wait[r]
+                if not q:
+                    racks.discard(r)
+                elif best is None or q[0] < best:
+                    best, heap, from_rack = q[0], q, r
             src_nodes = None
             while heads:
                 head, nodes = heads[0]
@@ -309,8 +287,10 @@ class RepairQueue:
                 continue
             target = self._target(c, s, mode, width)
             if target < 0:
-                if target == -2:
-                    later.append(best)     # a node could take it once one of its streams frees
+                if target == -2:           # a node could take it once one of its streams frees
+                    later.append((surplus, order, c, s, self._allowed_racks))
+                    if from_rack >= 0:     # the freed stream was taken: this rack's other waiters wait too
+                        racks.discard(from_rack)
                 else:
                     del entry[key]
                     self.blocked.append((c, s))   # no eligible node: wait until one joins
@@ -320,9 +300,12 @@ class RepairQueue:
             started += 1
         if finished:
             self._woken.clear()
-            self._target_freed = False
-        for item in later:
-            heappush(self.target_wait, item)
+            racks.clear()
+        for surplus, order, c, s, allowed in later:
+            self._count += 1
+            entry[c * row + s] = (surplus, order, self._count)
+            for r in allowed:
+                heappush(self.target_wait[r], (surplus, order, self._count, c, s))
         self.examined += examined
         if self.log is not None:
             self.log.append((examined, started))
@@ -386,4 +369,10 @@ class RepairQueue:
             w.placement.forget_samplers()
             sampler = w.placement.sampler(slot_bytes)
             target = sampler.draw(w.rng.placement, held, width, self.full_targets)
+        if target == -2:                   # it waits on the racks it may use (the rack caps: placement.py)
+            per_rack: dict[int, int] = {}
+            for n in held:
+                per_rack[self.node_rack[n]] = per_rack.get(self.node_rack[n], 0) + 1
+            cap = rack_cap(width, len(self.target_wait))
+            self._allowed_racks = [r for r in range(len(self.target_wait)) if per_rack.get(r, 0) < cap]
         return target
