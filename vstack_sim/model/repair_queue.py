@@ -192,8 +192,9 @@ class RepairQueue:
         """Start the most endangered jobs that can start now (module docstring)."""
         if self._busy:                     # started from within a dispatch: the running one carries on
             return
-        if not self.ready and not self._woken and not self._racks_freed:
-            self.dispatches += 1           # nothing new may start: most dispatches when uncapped
+        if (not self.ready and not self._woken and not self._racks_freed) or self._targets_exhausted():
+            self.dispatches += 1           # nothing new may start (most dispatches when uncapped), or
+                                           # every target is busy: what was freed is looked at later
             if self.log is not None:
                 self.log.append((0, 0))
             return
