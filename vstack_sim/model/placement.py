@@ -16,7 +16,8 @@ The world asks one :class:`Placement`, with one entry point per use:
   rack), then a node inside each chosen rack by inverse CDF, so its cost does
   not grow with the number of nodes;
 * :meth:`Placement.sampler`: a :class:`NodeSampler` whose ``draw`` gives one
-  replacement slot (repair), exactly distributed as :func:`place_one`.
+  replacement slot (repair), exactly distributed as :func:`place_one`, from one
+  variate.
 
 :func:`place_exact` (Gumbel keys for every (row, node) pair) is the reference
 the fast paths are tested against, and :func:`place_fresh`'s fallback.
@@ -159,41 +160,67 @@ def place_one(rng: np.random.Generator, existing, weights: np.ndarray, node_rack
 class NodeSampler:
     """Repeated single-copy placements (repairs) against one set of weights.
 
-    Draws a node by free space and rejects it if it holds a copy of the chunk or
-    sits in a full rack. Rejection keeps the distribution exactly that of
-    :func:`place_one` (weighted sampling restricted to the allowed nodes) at a few
-    microseconds a draw; after a run of rejections it falls back to place_one.
+    A draw takes one uniform variate and no rejection: the weight of the nodes the
+    chunk may not use (holding a copy, in a full rack, or excluded) comes off the
+    total, and the variate steps over their intervals of the cumulative weights, in
+    node order. The distribution is exactly that of :func:`place_one` (by free space
+    over the allowed nodes), and the cost grows with the number of nodes ruled out,
+    not with how little weight is left: rejection sampling drew up to 32 times, then
+    fell back to place_one, when most of the weight sat on busy or full nodes.
     """
-
-    MAX_DRAWS = 32
 
     def __init__(self, weights: np.ndarray, node_rack: np.ndarray, rack_nodes: list[np.ndarray]):
         import bisect
 
         self.weights = weights
+        self.w = weights.tolist()
         self.cum = np.cumsum(weights).tolist()
         self.total = self.cum[-1] if self.cum else 0.0
         self.node_rack = node_rack.tolist()
         self._node_rack_arr = node_rack
         self.rack_nodes = rack_nodes
+        self.rack_members = [r.tolist() for r in rack_nodes]
         self._bisect = bisect.bisect_right
 
     def draw(self, rng: np.random.Generator, held: list[int], width: int, exclude=frozenset()) -> int:
-        """A node for one more copy of a chunk on ``held``, never one in ``exclude``; -1 if none fits."""
+        """A node for one more copy of a chunk on ``held``, never one in ``exclude``; -1 if the rules
+        allow none, -2 if they allow only nodes in ``exclude``."""
         if self.total <= 0.0:
             return -1
         cap = rack_cap(width, len(self.rack_nodes))
+        node_rack, w = self.node_rack, self.w
         per_rack: dict[int, int] = {}
         for n in held:
-            r = self.node_rack[n]
+            r = node_rack[n]
             per_rack[r] = per_rack.get(r, 0) + 1
-        full = {r for r, c in per_rack.items() if c >= cap}
-        cum, total, node_rack = self.cum, self.total, self.node_rack
-        for _ in range(self.MAX_DRAWS):
-            n = self._bisect(cum, rng.random() * total)
-            if n not in held and node_rack[n] not in full and n not in exclude:
-                return n
-        return place_one(rng, held, self.weights, self._node_rack_arr, self.rack_nodes, width, exclude)
+        out = set(held)
+        for r, c in per_rack.items():
+            if c >= cap:
+                out.update(self.rack_members[r])
+        # Weights are whole byte counts well below 2**53, so these sums and differences are exact.
+        allowed = self.total - sum(w[n] for n in out)
+        if allowed <= 0.0:
+            return -1
+        if exclude:
+            busy = [n for n in exclude if n not in out and w[n] > 0.0]
+            if busy:
+                out.update(busy)
+                allowed -= sum(w[n] for n in busy)
+                if allowed <= 0.0:
+                    return -2
+        u = rng.random() * allowed
+        cum = self.cum
+        for n in sorted(out):
+            wn = w[n]
+            if wn > 0.0:
+                if cum[n] - wn <= u:
+                    u += wn            # step over the ruled-out node's interval
+                else:
+                    break
+        n = self._bisect(cum, u)
+        if n >= len(cum) or n in out:  # not reached with exact sums; kept as a guard
+            n = place_one(rng, held, self.weights, self._node_rack_arr, self.rack_nodes, width, exclude)
+        return n
 
 
 REFRESH_PLACEMENTS = 64

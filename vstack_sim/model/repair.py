@@ -2,22 +2,16 @@
 
 Each slot of a declared-dead node is a job. A replica is copied from a live
 replica (chunk bytes read, the same written); a fragment is rebuilt from k live
-fragments (k x fragment bytes read, decode time, one fragment written). Jobs
-wait in a heap keyed by the chunk's surplus (available slots minus slots
-needed to read), so the most endangered chunks go first; a chunk whose surplus
-drops while it waits is pushed again with the new key.
+fragments (k x fragment bytes read, decode time, one fragment written). Which
+waiting job starts when is :mod:`.repair_queue`'s: most endangered first (the
+chunk's surplus, available slots minus slots needed to read), within the caps.
+This module is the jobs' I/O once started.
 
-The caps are per node and in both directions, like Ceph's ``osd_max_backfills``:
-a node receives at most ``streams_per_node`` jobs at once and serves at most
-``source_streams_per_node`` repair reads at once (an EC job holds k sources).
-A job holds its streams from the moment it starts until its data has arrived
-(sources) or its write is done (target). Each receive stream moves data at
-``bandwidth / streams_per_node`` (and no faster than the network), so a node's
-incoming repair traffic never exceeds ``bandwidth``. ``streams_per_node: 0``
-lifts every cap: all jobs run at once, as in the Markov model with parallel
-repair. A job whose most endangered turn comes while its target or sources are
-all busy waits for the next dispatch (at most ``DEFER_LIMIT`` such jobs are
-passed over per dispatch, to keep a dispatch cheap).
+The caps are per node and in both directions, like Ceph's ``osd_max_backfills``
+(counted by the queue): a job holds its streams from the moment it starts until
+its data has arrived (sources) or its write is done (target). Each receive
+stream moves data at ``bandwidth / streams_per_node`` (and no faster than the
+network), so a node's incoming repair traffic never exceeds ``bandwidth``.
 
 A job is a chain of callbacks, not a SimPy process: the reads enter the disk
 queues when the job starts. A source that fails (down or destroyed) before the
@@ -48,58 +42,26 @@ holds its streams for all W rounds.
 
 from __future__ import annotations
 
-import heapq
 import math
 
 import numpy as np
 
 from vstack_sim.model.background import BackgroundJob
-from vstack_sim.model.kofn import choose, decode_time
+from vstack_sim.model.kofn import decode_time
 from vstack_sim.model.records import Table
+from vstack_sim.model.repair_jobs import Job, Running
+from vstack_sim.model.repair_queue import RepairQueue
 from vstack_sim.model.state import JOB_NONE, JOB_PENDING, JOB_RUNNING
-
-DEFER_LIMIT = 64
-
-
-class Job:
-    """One running repair job."""
-
-    __slots__ = ("id", "chunk", "slot", "mode", "target", "epoch", "failure_id", "start", "read_bytes",
-                 "slot_bytes", "sources", "marks", "serving", "transfer_start", "transfer_end", "fragment",
-                 "background")
-
-    def __init__(self, job_id, chunk, slot, mode, target, epoch, failure_id, start, slot_bytes, sources, marks):
-        self.id = job_id                 # < 0 once aborted: its pending callbacks do nothing
-        self.chunk, self.slot, self.mode, self.target, self.epoch = chunk, slot, mode, target, epoch
-        self.failure_id, self.start, self.slot_bytes = failure_id, start, slot_bytes
-        self.sources = sources           # [(slot, node)]
-        self.marks = marks               # the sources' failure counts when the job started
-        self.read_bytes = slot_bytes * len(sources)
-        self.serving = True              # holds its source streams
-        self.transfer_start = self.transfer_end = start
-        self.fragment = None             # the rebuilt bytes, when payloads are carried
-        self.background = None           # its W rounds of I/O when chunk_weight > 1 (model/background.py)
-
-    def stop(self) -> None:
-        """Abort: pending callbacks and rounds do nothing more."""
-        self.id = -1
-        if self.background is not None:
-            self.background.cancel()
 
 
 class RepairScheduler:
-    """Queue, cap and execution of repair jobs."""
+    """Execution of repair jobs; which job starts when is the queue's (:mod:`.repair_queue`)."""
 
     def __init__(self, world):
         self.w = world
         cfg = world.cfg
-        self.streams = cfg.repair.streams_per_node
-        src = cfg.repair.source_streams_per_node
-        self.source_streams = self.streams if src is None or self.streams == 0 else src
-        n = world.cluster.n_nodes
-        self.receiving = np.zeros(n, dtype=np.int64)    # jobs each node receives now
-        self.serving = np.zeros(n, dtype=np.int64)      # repair reads each node serves now
-        self.full_targets: set[int] = set()
+        self.queue = RepairQueue(world, self._start)
+        self.streams = self.queue.streams
         rate = cfg.repair.bandwidth / self.streams if (cfg.repair.bandwidth > 0 and self.streams > 0) else \
             cfg.repair.bandwidth
         rate = min(rate, cfg.cluster.network_bandwidth) if rate > 0 else cfg.cluster.network_bandwidth
@@ -109,191 +71,57 @@ class RepairScheduler:
         self.mttr = cfg.repair.mttr
         self.pipelined = cfg.repair.io_model == "pipelined"
         self.rng = world.rng.repairs
-        self.heap: list[tuple[int, int, int, int]] = []
-        self.blocked: list[tuple[int, int]] = []
         self.running = 0
-        self.running_to: dict[int, dict[int, Job]] = {}    # target node -> running jobs writing to it
-        self.reading_from: dict[int, dict[int, Job]] = {}  # source node -> running jobs still reading it
+        self.jobs = Running()                                # which running jobs use which node
         self._job_ids = 0
-        self._elig_version = -1
-        self._eligible = 0
-        self.chunk_targets: dict[int, list[int]] = {}        # chunk -> targets of its running jobs
-        self._seq = 0
         self._write_disk: dict[int, int] = {}                 # job id -> the disk its write went to
         self._write_end: dict[int, float] = {}                # job id -> when its pipelined write ends
         self.bytes_read = 0
         self.bytes_written = 0
+        self.dispatch = self.queue.dispatch
+        self._slot_bytes = [int(b) for b in world.state.mode_slot_bytes]
         self.table = Table("repairs", {
             "chunk_id": "i", "slot": "i", "mode": ("replication", "erasure_coding"), "failure_id": "i",
             "target_node": "i", "start_s": "f", "end_s": "f", "bytes_read": "i", "bytes_written": "i",
             "transfer_start_s": "f", "transfer_end_s": "f", "source_nodes": "s"})
 
-    # -- queue ------------------------------------------------------------------------------------
+    # -- queue (model/repair_queue.py) ----------------------------------------------------------
     def enqueue(self, chunks: np.ndarray, slots: np.ndarray, failure_ids) -> None:
-        """New jobs for these (chunk, slot) pairs, rebuilding after ``failure_ids``; then start what
-        the caps allow."""
-        st = self.w.state
-        if len(chunks):
-            st.job[chunks, slots] = JOB_PENDING
-            st.job_failure[chunks, slots] = failure_ids
-            np.add.at(st.missing, chunks, 1)
-            self._push(chunks, slots)
-        self.dispatch()
-
-    def _push(self, chunks: np.ndarray, slots: np.ndarray) -> None:
-        st = self.w.state
-        surplus = (st.avail[chunks] - st.need(chunks)).tolist()
-        seq0 = self._seq
-        self._seq += len(surplus)
-        entries = list(zip(surplus, range(seq0, seq0 + len(surplus)), chunks.tolist(), slots.tolist()))
-        if len(entries) > len(self.heap):
-            self.heap.extend(entries)
-            heapq.heapify(self.heap)
-        else:
-            for e in entries:
-                heapq.heappush(self.heap, e)
+        """New jobs for these (chunk, slot) pairs, rebuilding after ``failure_ids``."""
+        self.queue.enqueue(chunks, slots, failure_ids)
 
     def reprioritise(self, chunks: np.ndarray) -> None:
         """Chunks that just lost availability: their waiting jobs move up the queue."""
-        st = self.w.state
-        c, s = np.nonzero(st.job[chunks] == JOB_PENDING)
-        if len(c):
-            self._push(chunks[c], s)
+        self.queue.reprioritise(chunks)
 
     def cancel_pending_on(self, node: int) -> None:
         """A declared-dead node is back with its data: its jobs not yet started are cancelled."""
-        st = self.w.state
-        c, s = st.slots_on(node)
-        pend = st.job[c, s] == JOB_PENDING
-        c, s = c[pend], s[pend]
-        st.job[c, s] = JOB_NONE
-        np.subtract.at(st.missing, c, 1)
-        done = np.unique(c[st.missing[c] == 0])
-        if len(done):
-            self.w.chunks_settled(done)
+        self.queue.cancel_pending_on(node)
 
     def node_changed(self) -> None:
-        """A node came back or joined: blocked jobs may now have sources or a target."""
-        if self.blocked:
-            blocked, self.blocked = self.blocked, []
-            c = np.array([b[0] for b in blocked], dtype=np.int64)
-            s = np.array([b[1] for b in blocked], dtype=np.int64)
-            keep = self.w.state.job[c, s] == JOB_PENDING
-            self._push(c[keep], s[keep])
-        self.dispatch()
+        """A node came back or joined: waiting jobs may now have sources or a target."""
+        self.queue.node_changed()
 
-    def _targets_exhausted(self) -> bool:
-        """Every node that could receive a job already receives streams_per_node of them."""
-        if self.streams == 0 or not self.full_targets:
-            return False
-        cl = self.w.cluster
-        if self._elig_version != cl.version:
-            self._elig_version = cl.version
-            self._eligible = int(np.count_nonzero(cl.up & ~cl.dead))
-        return len(self.full_targets) >= self._eligible
-
-    # -- dispatch -----------------------------------------------------------------------------------
-    def dispatch(self) -> None:
-        """Start the most endangered waiting jobs while targets and sources have free streams."""
-        w, st, heap = self.w, self.w.state, self.heap
-        deferred = []
-        t = w.env.now
-        # Scalar reads through memoryviews: a dispatch passes over up to DEFER_LIMIT jobs, so per-job
-        # numpy indexing would dominate it.
-        views = self._views()
-        job_mv, lost_mv, avail_mv, mode_mv, row = views[0], views[1], views[2], views[3], views[6]
-        need_of = [int(x) for x in st.mode_need]
-        exhausted = self._targets_exhausted()
-        while heap and len(deferred) < DEFER_LIMIT and not exhausted:
-            entry = heapq.heappop(heap)
-            surplus, _, c, s = entry
-            if job_mv[c * row + s] != JOB_PENDING or lost_mv[c]:
-                continue
-            mode = mode_mv[c]
-            need = need_of[mode]
-            current = avail_mv[c] - need
-            if current > surplus:          # less endangered than when queued: requeue in order
-                self._seq += 1
-                heapq.heappush(heap, (current, self._seq, c, s))
-                continue
-            if current < 0:                # too few sources up: wait for a node to return
-                self.blocked.append((c, s))
-                continue
-            sources = self._sources(c, s, mode, t, views)
-            if len(sources) < need:
-                deferred.append(entry)     # enough sources up, too few with a free stream
-                continue
-            width = int(st.mode_width[mode])
-            # The copies that will exist: slots not being rebuilt, plus the targets of running rebuilds.
-            jobs = st.job[c, :width].tolist()
-            held = [n for j, n in enumerate(st.slot_node[c, :width].tolist()) if jobs[j] == JOB_NONE and j != s]
-            held.extend(self.chunk_targets.get(c, ()))
-            slot_bytes = int(st.mode_slot_bytes[mode])
-            sampler = w.placement.sampler(slot_bytes)
-            target = sampler.draw(w.rng.placement, held, width, self.full_targets)
-            if target >= 0 and w.cluster.capacity[target] - w.cluster.used[target] < slot_bytes:
-                # The cached weights predate other reservations (conversions, the other slot size):
-                # draw again from the free space now, so a repair never overfills its target.
-                w.placement.forget_samplers()
-                sampler = w.placement.sampler(slot_bytes)
-                target = sampler.draw(w.rng.placement, held, width, self.full_targets)
-            if target < 0:
-                if self.full_targets and sampler.draw(w.rng.placement, held, width) >= 0:
-                    deferred.append(entry)  # a node could take it once one of its streams frees
-                else:
-                    self.blocked.append((c, s))   # no eligible node: wait until one joins
-                continue
-            self._start(c, s, mode, target, sources)
-            exhausted = self._targets_exhausted()
-        for entry in deferred:
-            heapq.heappush(heap, entry)
-
-    def _views(self) -> tuple:
-        """Flat memoryviews of the state arrays dispatch reads (made anew per dispatch: cheap, and never stale)."""
-        st, cl = self.w.state, self.w.cluster
-        return (memoryview(st.job.reshape(-1)), memoryview(st.lost), memoryview(st.avail), memoryview(st.mode),
-                memoryview(st.slot_node.reshape(-1)), memoryview(st.slot_has_data.reshape(-1)), st.width,
-                memoryview(cl.up), memoryview(self.serving))
+    def _requeue(self, c: int, s: int) -> None:
+        """The job is back in the queue, to start again from the top (new sources, new target)."""
+        self.w.state.job[c, s] = JOB_PENDING
+        self.queue.push(np.array([c]), np.array([s]))
 
     # -- execution ----------------------------------------------------------------------------------
-    def _sources(self, c: int, s: int, mode: int, t: float, views: tuple | None = None) -> list[tuple[int, int]]:
-        """Live slots on up nodes with a free source stream, least queued first (1 replica or k fragments)."""
-        st, cl = self.w.state, self.w.cluster
-        _, _, _, _, node_mv, live_mv, row, up, serving = views or self._views()
-        width = int(st.mode_width[mode])
-        need = int(st.mode_need[mode])
-        cap = self.source_streams
-        base = c * row
-        usable = []
-        for j in range(width):
-            if j != s and live_mv[base + j]:
-                n = node_mv[base + j]
-                if up[n] and (cap == 0 or serving[n] < cap):
-                    usable.append((j, n))
-        if len(usable) < need:
-            return []                  # too few with a free stream (the common case under the caps): wait
-        cands = sorted((cl.slot_wait(c, j, t), j, n) for j, n in usable)
-        node_of = {j: n for _, j, n in cands}
-        chosen = choose(mode, node_of, need, preferred=[j for _, j, _ in cands])
-        return [(j, node_of[j]) for j in chosen]
-
     def _start(self, c: int, s: int, mode: int, target: int, sources) -> None:
         w, st, env = self.w, self.w.state, self.w.env
         t = env.now
         st.job[c, s] = JOB_RUNNING
         self.running += 1
-        slot_bytes = int(st.mode_slot_bytes[mode])
+        slot_bytes = self._slot_bytes[mode]
         self._job_ids += 1
-        marks = w.source_marks(c, sources)
         job = Job(self._job_ids, c, s, mode, target, int(w.epoch[target]), int(st.job_failure[c, s]), t,
-                  slot_bytes, sources, marks)
+                  slot_bytes, sources, self._marks(c, sources))
         self._take_streams(job)
         # The rebuilt slot's bytes are taken on the target from the start, as conversions do, so that
         # placements meanwhile see them; _release_target gives them back and _finish takes them for good.
         w.cluster.repairing[target] += slot_bytes
         w.cluster.used[target] += slot_bytes
-        self.running_to.setdefault(target, {})[job.id] = job
-        self.chunk_targets.setdefault(c, []).append(target)
         if self.exponential:
             delay = self.rng.exponential(self.mttr)
             job.transfer_end = t + delay
@@ -366,63 +194,45 @@ class RepairScheduler:
         job.transfer_start = bg.first_start
 
     def _take_streams(self, job: Job) -> None:
-        target = job.target
-        self.receiving[target] += 1
-        if self.streams and self.receiving[target] >= self.streams:
-            self.full_targets.add(target)
-        for _, n in job.sources:
-            self.serving[n] += 1
-            self.reading_from.setdefault(n, {})[job.id] = job
+        self.queue.take(job.chunk, job.target, [n for _, n in job.sources])
+        self.jobs.add(job)
 
     def _release_sources(self, job: Job) -> None:
         if job.serving:
             job.serving = False
-            for _, n in job.sources:
-                self.serving[n] -= 1
-                self.reading_from[n].pop(job.id, None)
+            self.queue.release_sources([n for _, n in job.sources])
+            self.jobs.done_reading(job)
 
     def _release_target(self, job: Job) -> None:
         target = job.target
         cl = self.w.cluster
         cl.repairing[target] -= job.slot_bytes
         cl.used[target] -= job.slot_bytes
-        self.receiving[target] -= 1
-        self.full_targets.discard(target)
         self.running -= 1
-        self.running_to[target].pop(job.id, None)
-        self._forget_target(job.chunk, target)
+        self.jobs.done_writing(job)
+        self.queue.release_target(job.chunk, target)
 
     def _retry(self, job: Job) -> None:
-        """Back to the queue: the job starts again from the top (new sources, new target)."""
+        """Back to the queue, unless it was cancelled meanwhile (chunk lost or converted)."""
         st = self.w.state
-        c, s = job.chunk, job.slot
-        if st.job[c, s] == JOB_RUNNING and not st.lost[c]:
-            st.job[c, s] = JOB_PENDING
-            self._push(np.array([c]), np.array([s]))
+        if st.job[job.chunk, job.slot] == JOB_RUNNING and not st.lost[job.chunk]:
+            self._requeue(job.chunk, job.slot)
 
     def target_failed(self, node: int) -> None:
         """The node receiving these jobs went down: their writes fail, so they go back to the queue now."""
-        self._restart(list(self.running_to.get(node, {}).values()))
-        self.running_to.pop(node, None)
+        self._restart(self.jobs.writing_to(node))
 
     def source_failed(self, node: int) -> None:
         """A node some jobs still read from went down: their reads fail, so they start again now
         from other sources (in the exponential time model a job reads when it ends, so nothing fails)."""
-        if self.exponential:
-            return
-        self._restart(list(self.reading_from.get(node, {}).values()))
+        if not self.exponential:
+            self._restart(self.jobs.reading_from(node))
 
     def disk_failed(self, disk: int) -> None:
         """A disk failed under running jobs: those still reading one of its slots, or writing to it, start
         again now (in the exponential time model a job reads and writes when it ends, so nothing fails)."""
-        if self.exponential:
-            return
-        dk = self.w.cluster.disks
-        node = int(dk.disk_node[disk])
-        jobs = {j.id: j for j in self.reading_from.get(node, {}).values()
-                if any(dk.slot_disk[j.chunk, s] == disk for s, _ in j.sources)}
-        jobs.update((j.id, j) for j in self.running_to.get(node, {}).values() if self._write_disk.get(j.id) == disk)
-        self._restart(list(jobs.values()))
+        if not self.exponential:
+            self._restart(self.jobs.using_disk(disk, self.w.cluster.disks, self._write_disk))
 
     def _restart(self, jobs: list[Job]) -> None:
         """These running jobs' reads or writes failed: free their streams and queue them again now."""
@@ -436,15 +246,16 @@ class RepairScheduler:
         if jobs:
             self.dispatch()
 
-    def _forget_target(self, c: int, target: int) -> None:
-        targets = self.chunk_targets[c]
-        targets.remove(target)
-        if not targets:
-            del self.chunk_targets[c]
+    def _marks(self, c: int, sources) -> list[int]:
+        """world.source_marks as plain ints: twice per repair, where NumPy's fancy indexing of a few
+        elements costs more than reading them one by one."""
+        down, dk = self.w.down_count, self.w.cluster.disks
+        failures, slot_disk = dk.failures, dk.slot_disk
+        return [int(down[n]) + int(failures[slot_disk[c, j]]) for j, n in sources]
 
     def _sources_intact(self, job: Job) -> bool:
         """No source (node or disk) failed since the job started, so every read completed."""
-        return not (self.w.source_marks(job.chunk, job.sources) != job.marks).any()
+        return self._marks(job.chunk, job.sources) == job.marks
 
     def _begin_write(self, job: Job) -> None:
         """Pipelined: the write enters the target's queue while the data still streams in."""
@@ -498,16 +309,14 @@ class RepairScheduler:
             self.dispatch()              # cancelled meanwhile (chunk lost or converted)
             return
         if not w.cluster.up[target] or w.epoch[target] != job.epoch:
-            st.job[c, s] = JOB_PENDING   # the target failed under the write: try again elsewhere
-            self._push(np.array([c]), np.array([s]))
+            self._requeue(c, s)          # the target failed under the write: try again elsewhere
             self.dispatch()
             return
         if self.exponential:
             # Memoryless repair time (the Markov model): the job reads whatever slots exist as it ends.
-            job.sources = self._sources_now(c, s, mode)
+            job.sources = self.queue.sources_now(c, s, mode)
             if len(job.sources) < int(st.mode_need[mode]):
-                st.job[c, s] = JOB_PENDING
-                self._push(np.array([c]), np.array([s]))
+                self._requeue(c, s)
                 self.dispatch()
                 return
             if w.payloads is not None:
@@ -536,10 +345,3 @@ class RepairScheduler:
         if st.missing[c] == 0:
             w.chunk_settled(c)
         self.dispatch()
-
-    def _sources_now(self, c: int, s: int, mode: int) -> list[tuple[int, int]]:
-        st, cl = self.w.state, self.w.cluster
-        width = int(st.mode_width[mode])
-        nodes = st.slot_node[c, :width].tolist()
-        usable = [j for j in range(width) if j != s and st.slot_has_data[c, j] and cl.up[nodes[j]]]
-        return [(j, nodes[j]) for j in choose(mode, usable, int(st.mode_need[mode]))]

@@ -131,6 +131,30 @@ class ChunkState:
             if self.n_critical > self.peak_critical:
                 self.peak_critical, self.peak_critical_s = self.n_critical, t
 
+    def _leave_one(self, chunk: int, t: float) -> bool:
+        """:meth:`_leave` for one chunk, with scalars (once per repair, where np.subtract.at is slow)."""
+        if t > self._t_hist:
+            self.by_missing_seconds += self.by_missing * (t - self._t_hist)
+            self._t_hist = t
+        if self.lost[chunk]:
+            return False
+        m = int(self.mode[chunk])
+        self.by_missing[m, int(self.mode_width[m]) - int(self.avail[chunk])] -= 1
+        if self.exist[chunk] == self.mode_need[m]:
+            self.n_critical -= 1
+        return True
+
+    def _enter_one(self, chunk: int, t: float) -> None:
+        """:meth:`_enter` for one chunk that :meth:`_leave_one` took out."""
+        if self.lost[chunk]:
+            return
+        m = int(self.mode[chunk])
+        self.by_missing[m, int(self.mode_width[m]) - int(self.avail[chunk])] += 1
+        if self.exist[chunk] == self.mode_need[m]:
+            self.n_critical += 1
+        if self.n_critical > self.peak_critical:
+            self.peak_critical, self.peak_critical_s = self.n_critical, t
+
     def close_histogram(self, t: float) -> None:
         """End of run: integrate the histogram up to ``t``."""
         self._leave(np.zeros(0, dtype=np.int64), t)
@@ -280,18 +304,18 @@ class ChunkState:
         """A rebuilt slot now lives on ``node``. Returns True if an old copy existed (it is now stale)."""
         mode = int(self.mode[chunk])
         stale = bool(self.slot_has_data[chunk, slot])
-        arr = np.array([chunk])
-        counted = self._leave(arr, t)          # one change: a stale copy never counts as a dip
+        counted = self._leave_one(chunk, t)    # one change: a stale copy never counts as a dip
         if stale:
             self.exist[chunk] -= 1
             self.existing_slots[mode] -= 1
             if node_up[self.slot_node[chunk, slot]]:
-                self._shift_avail_core(arr, -1, t)
+                self._shift_avail_core(np.array([chunk]), -1, t)
         self.slot_node[chunk, slot] = node
         self.slot_has_data[chunk, slot] = True
         self.exist[chunk] += 1
         self.existing_slots[mode] += 1
         if node_up[node]:
             self._avail_plus_one_core(chunk, t)
-        self._enter(counted, t)
+        if counted:
+            self._enter_one(chunk, t)
         return stale

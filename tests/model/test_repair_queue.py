@@ -1,0 +1,91 @@
+"""The repair queue: a dispatch looks only at jobs that may start, most endangered first."""
+
+import numpy as np
+
+from tests.builders import config, fail
+from vstack_sim.model.simulation import Simulation
+
+DECLARED = 3600 + 900        # the failure at 1 h, declared after the 15 min detection timeout
+
+
+def backlog(node_failed=5):
+    """Replicated chunks on 10 nodes; node 5 fails at 1 h and is declared at 1 h 15 min. Every
+    node's one source stream is taken just before, so its ~150 jobs all wait."""
+    cfg = config({
+        "catalog": {"videos": 50, "chunks_per_video": 10},
+        "cluster": {"nodes": 10, "racks": 10},
+        "redundancy": {"policy": "replication"},
+        "repair": {"streams_per_node": 4, "source_streams_per_node": 1},
+        "failures": {"scheduled": [fail(3600, node_failed)], "replacement_delay": "30d"},
+    })
+    sim = Simulation(cfg).build().start()
+    w = sim.world
+    w.env.run(until=DECLARED - 1)
+    q = w.repair.queue
+    busy = [n for n in range(10) if n != node_failed]
+    q.take(-1, 0, busy)              # one running job reading from every live node
+    q.release_target(-1, 0)
+    q.log = []
+    w.env.run(until=DECLARED + 1)
+    return w, q
+
+
+def test_a_backlog_behind_busy_sources_is_examined_once_then_each_freed_stream_looks_at_one_job():
+    w, q = backlog()
+    st = w.state
+    assert q.log == [(len(q.entry), 0)] and len(q.entry) > 100   # each new job looked at once, none started
+    waiting_on_0 = [key for key in q.entry if 0 in st.slot_node[key // st.width].tolist()]
+    assert len(waiting_on_0) > 20
+    for _ in range(5):
+        first = min(waiting_on_0, key=lambda key: q.entry[key][:2])    # most endangered, then queued first
+        q.release_sources([0])                                         # node 0's stream frees
+        q.dispatch()
+        assert q.log[-1] == (1, 1)                                     # one job looked at, and it started
+        assert first not in q.entry and st.job.reshape(-1)[first] != 0
+        assert q.serving[0] == 1                                       # the cap holds
+        waiting_on_0.remove(first)
+    # A dispatch with nothing freed looks at nothing, however long the backlog.
+    before = q.examined
+    q.dispatch()
+    assert q.examined == before and q.log[-1] == (0, 0)
+
+
+def test_when_every_stream_frees_jobs_start_most_endangered_first_then_in_queue_order():
+    w, q = backlog()
+    st = w.state
+    order = [key for key, _ in sorted(q.entry.items(), key=lambda kv: kv[1][:2])]
+    q.release_sources([n for n in range(10) if n != 5])
+    q.dispatch()
+    started = [key for key in order if key not in q.entry]
+    assert order[0] in started and 1 <= len(started) <= 9   # one stream per live node
+    last = max(order.index(key) for key in started)
+    for key in order[:last]:
+        if key in q.entry:           # passed over: each of its live copies' nodes serves a job already
+            c, s = divmod(key, st.width)
+            nodes = [int(n) for j, n in enumerate(st.slot_node[c]) if j != s and st.slot_has_data[c, j]
+                     and w.cluster.up[n]]
+            assert nodes and all(q.serving[n] == 1 for n in nodes)
+
+
+def test_a_repair_target_is_drawn_by_free_space_over_the_allowed_nodes_from_one_variate():
+    from vstack_sim.model.placement import NodeSampler
+
+    rack = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    weights = np.array([5, 1, 0, 2, 3, 4, 6, 7], dtype=float) * 1e9
+    sampler = NodeSampler(weights, rack, [np.flatnonzero(rack == r) for r in range(4)])
+    rng = np.random.default_rng(1)
+    # A replica (width 3, one per rack) held on 1 and 4: racks 0 and 2 are full; node 6 is busy.
+    drawn = np.array([sampler.draw(rng, [1, 4], 3, {6}) for _ in range(20_000)])
+    assert set(drawn.tolist()) == {3, 7}
+    assert abs((drawn == 3).mean() - 2 / 9) < 0.01
+    assert sampler.draw(rng, [1, 4], 3, {3, 6, 7}) == -2     # only busy nodes allowed
+    assert sampler.draw(rng, [0, 2, 4, 6], 3) == -1          # every rack full
+    calls = []
+
+    class Counting:
+        def random(self):
+            calls.append(1)
+            return rng.random()
+
+    sampler.draw(Counting(), [1], 3, {3, 4, 5, 6})
+    assert len(calls) == 1
