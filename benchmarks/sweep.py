@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from vstack_sim.experiments import executors
-from vstack_sim.experiments.sweep_spec import make_sweep
+from vstack_sim.experiments.sweep_files import make_sweep
 from vstack_sim.experiments.sweeps import run_sweep
 from vstack_sim.scenario.schema import Config
 

@@ -40,7 +40,7 @@ _EXPORTS = {
     "load_result": "vstack_sim.results.store",
     "sweep": "vstack_sim.experiments.sweeps",
     "Sweep": "vstack_sim.experiments.sweeps",
-    "load_sweep": "vstack_sim.experiments.sweep_spec",
+    "load_sweep": "vstack_sim.experiments.sweep_files",
     "compare": "vstack_sim.experiments.comparison",
     "Comparison": "vstack_sim.experiments.comparison",
 }

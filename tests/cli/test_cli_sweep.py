@@ -19,7 +19,7 @@ import pytest
 from tests.sweep_builders import write_base, write_sweep
 from vstack_sim.cli.main import main
 from vstack_sim.experiments.executors import SerialExecutor
-from vstack_sim.experiments.sweep_spec import load_sweep
+from vstack_sim.experiments.sweep_files import load_sweep
 from vstack_sim.experiments.sweeps import run_sweep
 
 SWEEP = "base: base.yaml\ngrid:\n  redundancy.policy: [adaptive, erasure_coding]\nreplications: {reps}\n"
@@ -179,7 +179,7 @@ def test_a_shipped_sweep_by_name_with_set_and_replications_opens_its_report_with
 
 
 def test_a_sweeps_base_may_name_a_shipped_scenario(tmp_path):
-    from vstack_sim.experiments.sweep_spec import load_sweep
+    from vstack_sim.experiments.sweep_files import load_sweep
 
     path = write_sweep(tmp_path, "base: baseline\ngrid:\n  catalog.hot_fraction: [0.05, 0.1]\n")
     spec = load_sweep(path)

@@ -8,7 +8,7 @@ import pytest
 
 from tests.sweep_builders import TINY, write_base, write_sweep
 from vstack_sim.experiments import executors
-from vstack_sim.experiments.sweep_spec import load_sweep
+from vstack_sim.experiments.sweep_files import load_sweep
 from vstack_sim.experiments.sweeps import run_sweep
 
 SWEEP = "base: base.yaml\ngrid:\n  redundancy.policy: [adaptive, erasure_coding]\nreplications: 2\n"

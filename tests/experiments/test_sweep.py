@@ -215,7 +215,7 @@ def test_execute_run_checks_its_config_too():
 def test_the_shipped_mttdl_sweep_passes_the_limits_without_allow_huge():
     from pathlib import Path
 
-    from vstack_sim.experiments.sweep_spec import load_sweep
+    from vstack_sim.experiments.sweep_files import load_sweep
     from vstack_sim.experiments.sweeps import check_limits
 
     check_limits(load_sweep(Path(__file__).parents[2] / "scenarios" / "sweeps" / "mttdl.yaml"))

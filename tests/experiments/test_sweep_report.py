@@ -7,7 +7,7 @@ import pytest
 import vstack_sim
 from tests.sweep_builders import write_base
 from vstack_sim.analysis.theory import stripe_mttdl
-from vstack_sim.experiments import sweep_report
+from vstack_sim.experiments import sweep_figures
 from vstack_sim.experiments.executors import SerialExecutor
 from vstack_sim.experiments.intervals import groups_of_sweep
 
@@ -21,7 +21,7 @@ def slots(tmp_path_factory):
 
 
 def test_metric_against_a_numeric_key_draws_a_line_and_band_per_other_value(slots):
-    fig = sweep_report.metric_vs_parameter(slots, "reads.latency_ms.all.p99", "workload.view_rate")
+    fig = sweep_figures.metric_vs_parameter(slots, "reads.latency_ms.all.p99", "workload.view_rate")
     ax = fig.axes[0]
     assert len(ax.lines) == 2 and len(ax.collections) == 2  # one mean line and one 95 % band per policy
     assert ax.get_xscale() == "log" and ax.get_xlabel() == "workload.view_rate (1/s)"
@@ -33,7 +33,7 @@ def test_metric_against_a_numeric_key_draws_a_line_and_band_per_other_value(slot
 
 
 def test_metric_against_a_category_draws_error_bars(slots):
-    fig = sweep_report.metric_vs_parameter(slots, "storage_mean_savings_percent", "redundancy.policy")
+    fig = sweep_figures.metric_vs_parameter(slots, "storage_mean_savings_percent", "redundancy.policy")
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["adaptive", "erasure_coding"]
     assert len(ax.containers) == 3  # one errorbar series per view rate
@@ -42,12 +42,12 @@ def test_metric_against_a_category_draws_error_bars(slots):
 def test_pareto_front_keeps_the_points_no_other_beats_on_both():
     x = np.array([0.0, 30.0, 44.0, 40.0])
     y = np.array([60.0, 60.0, 35.0, 50.0])
-    assert sweep_report._front(x, y) == [2]
-    assert sweep_report._front(np.array([0.0, 10.0, 20.0]), np.array([1.0, 2.0, 3.0])) == [0, 1, 2]
+    assert sweep_figures.non_dominated(x, y) == [2]
+    assert sweep_figures.non_dominated(np.array([0.0, 10.0, 20.0]), np.array([1.0, 2.0, 3.0])) == [0, 1, 2]
 
 
 def test_pareto_figure_has_both_panels(slots):
-    fig = sweep_report.pareto(groups_of_sweep(slots), "slots")
+    fig = sweep_figures.pareto(groups_of_sweep(slots), "slots")
     assert len(fig.axes) == 2 and "read p99" in fig.axes[0].get_ylabel()
 
 
@@ -61,7 +61,7 @@ def test_mttdl_figure_draws_the_exact_chain(tmp_path):
               "outputs": {"timeline_interval": "1000d"}}
     swept = vstack_sim.sweep(write_base(tmp_path, **stripe), grid={"failures.node_mttf": ["5h", "10h"]},
                              replications=5, executor=SerialExecutor())
-    ax = sweep_report.mttdl_vs_parameter(swept).axes[0]
+    ax = sweep_figures.mttdl_vs_parameter(swept).axes[0]
     chain = next(line for line in ax.lines if line.get_label().endswith("exact chain"))
     expected = [stripe_mttdl(swept.spec.point_config(p)) / 3600 for p in swept.spec.points()]
     assert np.allclose(chain.get_ydata(), expected)

@@ -3,7 +3,8 @@
 import pytest
 
 from tests.sweep_builders import write_base, write_sweep
-from vstack_sim.experiments.sweep_spec import SweepError, load_sweep, make_sweep
+from vstack_sim.experiments.sweep_files import load_sweep, make_sweep
+from vstack_sim.experiments.sweep_spec import SweepError
 from vstack_sim.scenario.reading import ScenarioError
 from vstack_sim.scenario.schema import Config
 

@@ -124,7 +124,7 @@ def test_a_name_with_a_control_character_is_refused_not_folded(item):
 
 @pytest.mark.parametrize("name", ["evil\n", "a\tb", "x\x85"])
 def test_names_that_become_folders_refuse_control_characters(name):
-    from vstack_sim.experiments.sweep_spec import make_sweep
+    from vstack_sim.experiments.sweep_files import make_sweep
 
     with pytest.raises(ValueError, match="not a safe folder name"):
         load_scenario(None, overrides={"name": name})

@@ -19,7 +19,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     from vstack_sim.experiments import executors, intervals
     from vstack_sim.experiments.comparison import Comparison
-    from vstack_sim.experiments.sweep_spec import load_sweep
+    from vstack_sim.experiments.sweep_files import load_sweep
     from vstack_sim.experiments.sweeps import check_limits, check_out, run_sweep
     from vstack_sim.results import folders, runner
 

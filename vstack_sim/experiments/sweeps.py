@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 
 from vstack_sim.experiments.intervals import MTTDL, metric_interval, paired_table, summary_row
-from vstack_sim.experiments.sweep_spec import RunSpec, SweepError, SweepSpec, load_sweep, make_sweep
+from vstack_sim.experiments.sweep_files import load_sweep, make_sweep
+from vstack_sim.experiments.sweep_spec import RunSpec, SweepError, SweepSpec
 from vstack_sim.results.folders import AtomicFolder
 from vstack_sim.results.manifest import build_manifest
 from vstack_sim.results.store import ResultsError, dump_json, load_result, write_data
