@@ -125,3 +125,19 @@ def test_nic_serves_an_early_arrival_in_a_gap_before_a_later_one():
     assert d.reserve(0, 3.0, 1.0, 0.7) == 4.0     # adjoins [2, 3)
     assert d.nic_start[0] == [2.0, 10.0] and d.nic_end[0] == [4.0, 12.0]
     assert d.send(0, 20.0, 2.0, 1.0, begin=13.0) == 20.0   # pipelined: sends from 13, done when the data is
+
+
+def test_a_write_reserves_its_bytes_so_a_concurrent_write_to_the_node_takes_another_disk():
+    # Issue 19: a disk's free space changed only when a repair finished, so two jobs to one node picked one disk.
+    d = Disks(ClusterConfig(node_capacity=400, disks_per_node=2), 1, np.random.default_rng(0))
+    first, token = d.reserve_space(0, 30)
+    second, _ = d.reserve_space(0, 30)
+    assert (first, second) == (0, 1) and d.used.tolist() == [30, 30]
+    d.release_space(first, 30, token)                         # that write will not happen
+    assert d.used.tolist() == [0, 30]
+    third, token = d.reserve_space(0, 30)
+    d.fail(third)                                             # reset meanwhile: nothing left to release
+    d.release_space(third, 30, token)
+    assert d.used.tolist() == [0, 30]
+    # A finished write places its slot without counting the reserved bytes twice: the free-space invariant of
+    # test_repairs_and_conversions_keep_the_disk_map_and_free_space_exact holds with reservations.

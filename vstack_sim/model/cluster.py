@@ -54,11 +54,6 @@ class Cluster:
         node = int(d.disk_node[disk])
         return start, d.send(node, finish, nbytes, t, begin=start if pipelined else None)
 
-    def write_slot(self, node: int, t: float, nbytes: float) -> tuple[int, float]:
-        """Write a slot onto ``node`` at ``t``; returns (the disk chosen, finish)."""
-        disk = self.disks.pick(node)
-        return disk, self.disks.submit(disk, t, nbytes)[1]
-
     def fail_disk(self, disk: int) -> int:
         """A disk fails: its node loses the disk's bytes and capacity until it is replaced. Returns its node."""
         node = int(self.disks.disk_node[disk])

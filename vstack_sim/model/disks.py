@@ -70,6 +70,9 @@ class Disks:
         self.slot_disk = np.zeros((0, 0), dtype=np.int32)
         self.failed = np.zeros(self.n_disks, dtype=bool)          # out of its node until replaced
         self.failures = np.zeros(self.n_disks, dtype=np.int64)    # how often each disk has failed
+        # Bumped whenever a disk's bytes are reset (it failed, was replaced, or its node's data was lost), so a
+        # reservation made before knows it no longer holds.
+        self.epoch = np.zeros(self.n_disks, dtype=np.int64)
 
     def attach(self, n_chunks: int, width: int) -> None:
         """Size the slot map for the chunk state."""
@@ -188,6 +191,19 @@ class Disks:
             free = np.where(self.failed[lo:lo + self.per_node], np.iinfo(np.int64).min, free)
         return lo + int(np.argmax(free))
 
+    def reserve_space(self, node: int, nbytes: int) -> tuple[int, int]:
+        """Pick the disk of ``node`` for a slot about to be written and count its bytes there now, so the next
+        write to the node sees them (two concurrent writes would otherwise pick the same disk). Returns
+        ``(disk, token)``; :meth:`release_space` or :meth:`place_slot` with the token settles it."""
+        disk = self.pick(node)
+        self.used[disk] += nbytes
+        return disk, int(self.epoch[disk])
+
+    def release_space(self, disk: int, nbytes: int, token: int) -> None:
+        """A reserved write will not happen: its bytes leave the disk (unless the disk was reset meanwhile)."""
+        if self.epoch[disk] == token:
+            self.used[disk] -= nbytes
+
     def slots_on(self, disk: int) -> tuple[np.ndarray, np.ndarray]:
         """(chunks, slots) of every slot that names ``disk``: one vectorised scan."""
         width = self.slot_disk.shape[1]
@@ -198,6 +214,7 @@ class Disks:
         """The disk fails: its data is gone and it takes no writes. Returns the bytes it held."""
         held = int(self.used[disk])
         self.used[disk] = 0
+        self.epoch[disk] += 1
         self.failed[disk] = True
         self.failures[disk] += 1
         return held
@@ -206,14 +223,18 @@ class Disks:
         """An empty disk takes the failed one's place."""
         self.failed[disk] = False
         self.used[disk] = 0
+        self.epoch[disk] += 1
 
-    def place_slot(self, chunk: int, slot: int, disk: int, nbytes: int, old_was_live: bool) -> None:
-        """A rebuilt slot now lives on ``disk``; a live old copy's bytes leave its disk."""
+    def place_slot(self, chunk: int, slot: int, disk: int, nbytes: int, old_was_live: bool,
+                   token: int | None = None) -> None:
+        """A rebuilt slot now lives on ``disk``; a live old copy's bytes leave its disk. With the ``token`` of a
+        :meth:`reserve_space` still valid, its bytes are on the disk already."""
         old = int(self.slot_disk[chunk, slot])
         if old_was_live and old >= 0:
             self.used[old] -= nbytes
         self.slot_disk[chunk, slot] = disk
-        self.used[disk] += nbytes
+        if token is None or self.epoch[disk] != token:
+            self.used[disk] += nbytes
 
     def replace_layout(self, chunk: int, old_live: np.ndarray, old_bytes: int, disks: np.ndarray,
                        live: np.ndarray, new_bytes: int) -> None:
@@ -227,6 +248,7 @@ class Disks:
     def clear_node(self, node: int) -> None:
         """The node's data is gone: its disks are empty (a failed one stays out until replaced)."""
         self.used[node * self.per_node:(node + 1) * self.per_node] = 0
+        self.epoch[node * self.per_node:(node + 1) * self.per_node] += 1
 
     def __repr__(self) -> str:
         return f"Disks(disks={self.n_disks}, per_node={self.per_node}, {self.positioning!r})"

@@ -74,7 +74,7 @@ class RepairScheduler:
         self.running = 0
         self.jobs = Running()                                # which running jobs use which node
         self._job_ids = 0
-        self._write_disk: dict[int, int] = {}                 # job id -> the disk its write went to
+        self._write_disk: dict[int, tuple[int, int]] = {}    # job id -> (the disk its write went to, its token)
         self._write_end: dict[int, float] = {}                # job id -> when its pipelined write ends
         self.bytes_read = 0
         self.bytes_written = 0
@@ -174,10 +174,9 @@ class RepairScheduler:
                 return now                           # the last round: a source failed, the job went back
             if not cl.up[job.target]:
                 return now
-            disk = self._write_disk.get(job.id)
-            if disk is None:                         # every round goes to the same disk of the target
-                disk = self._write_disk[job.id] = cl.disks.pick(job.target)
-            return cl.disks.submit(disk, now, unit)[1]
+            if job.id not in self._write_disk:       # every round goes to the same disk of the target
+                self._write_disk[job.id] = cl.disks.reserve_space(job.target, job.slot_bytes)
+            return cl.disks.submit(self._write_disk[job.id][0], now, unit)[1]
 
         def check(now):
             if st.job[c, s] != JOB_RUNNING or st.lost[c]:
@@ -239,7 +238,7 @@ class RepairScheduler:
         for job in jobs:
             self._release_sources(job)
             self._release_target(job)
-            self._write_disk.pop(job.id, None)
+            self._unreserve(job)
             self._write_end.pop(job.id, None)
             job.stop()
             self._retry(job)
@@ -263,8 +262,19 @@ class RepairScheduler:
             return
         w = self.w
         if w.cluster.up[job.target]:
-            self._write_disk[job.id], self._write_end[job.id] = w.cluster.write_slot(
-                job.target, w.env.now, job.slot_bytes)
+            self._write_end[job.id] = self._reserve_write(job, w.env.now)
+
+    def _reserve_write(self, job: Job, t: float) -> float:
+        """The job's write enters one disk of its target at ``t``, its bytes reserved there; returns its end."""
+        dk = self.w.cluster.disks
+        self._write_disk[job.id] = disk, token = dk.reserve_space(job.target, job.slot_bytes)
+        return dk.submit(disk, t, job.slot_bytes)[1]
+
+    def _unreserve(self, job: Job) -> None:
+        """The job will not finish its write: the bytes reserved on its disk are free again."""
+        held = self._write_disk.pop(job.id, None)
+        if held is not None:
+            self.w.cluster.disks.release_space(held[0], job.slot_bytes, held[1])
 
     def _rebuilt(self, job: Job) -> bool:
         """The job's data has all arrived: free its sources; False (and the job queued again) if a read
@@ -274,6 +284,7 @@ class RepairScheduler:
         st = w.state
         if st.job[job.chunk, job.slot] == JOB_RUNNING and not st.lost[job.chunk] and not self._sources_intact(job):
             self._release_target(job)    # a read did not finish: start again from other sources
+            self._unreserve(job)
             job.stop()
             self._retry(job)
             self.dispatch()
@@ -292,7 +303,7 @@ class RepairScheduler:
         if self.pipelined:                # the write began already; it ends no earlier than its data
             end = max(self._write_end.pop(job.id, t), t)
         elif w.cluster.up[job.target]:
-            self._write_disk[job.id], end = w.cluster.write_slot(job.target, t, job.slot_bytes)
+            end = self._reserve_write(job, t)
         else:
             end = t
         w.env.timeout(end - t).callbacks.append(lambda _e: self._finish(job, end))
@@ -326,8 +337,9 @@ class RepairScheduler:
         if w.payloads is not None:
             w.payloads.store_slot(c, s, job.fragment)
         stale = st.move_slot(c, s, target, w.cluster.up, w.env.now)
-        disk = self._write_disk.pop(job.id, None)
-        w.cluster.disks.place_slot(c, s, w.cluster.disks.pick(target) if disk is None else disk, slot_bytes, stale)
+        disk, token = self._write_disk.pop(job.id, (None, None))
+        dk = w.cluster.disks
+        dk.place_slot(c, s, dk.pick(target) if disk is None else disk, slot_bytes, stale, token)
         if stale:
             if w.cluster.up[old]:
                 w.count_stale_dropped(old)

@@ -64,12 +64,12 @@ class Running:
     def reading_from(self, node: int) -> list[Job]:
         return list(self.reading.get(node, {}).values())
 
-    def using_disk(self, disk: int, disks, write_disk: dict[int, int]) -> list[Job]:
+    def using_disk(self, disk: int, disks, write_disk: dict[int, tuple[int, int]]) -> list[Job]:
         """The jobs still reading a slot on ``disk``, or whose write went to it."""
         node = int(disks.disk_node[disk])
         jobs = {j.id: j for j in self.reading.get(node, {}).values()
                 if any(disks.slot_disk[j.chunk, s] == disk for s, _ in j.sources)}
-        jobs.update((j.id, j) for j in self.to.get(node, {}).values() if write_disk.get(j.id) == disk)
+        jobs.update((j.id, j) for j in self.to.get(node, {}).values() if write_disk.get(j.id, (None,))[0] == disk)
         return list(jobs.values())
 
 
