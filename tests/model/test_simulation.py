@@ -61,3 +61,18 @@ def test_simulate_opts_out_with_check_false_and_lifts_the_estimate_limits_with_a
     with pytest.raises(limits.ResourceError, match="over the limit of 1e\\+01"):
         simulate(small)
     assert simulate(small, allow_huge=True).summary == simulate(small, check=False).summary
+
+
+def test_a_sampled_reads_table_keeps_every_read_of_a_rare_kind_and_a_uniform_sample_of_the_rest():
+    # Issue 23: a 17-read staircase stood for 286 degraded reads; now all 286 are in the table.
+    import numpy as np
+
+    from vstack_sim.model.simulation import RARE_KIND_READS, sample_reads
+
+    kind = np.array([0] * 50_000 + [2] * 286 + [1] * 30_000 + [3] * 5)
+    rows = sample_reads(kind, 1_000, np.random.default_rng(1))
+    assert len(rows) == 1_000 and np.all(np.diff(rows) > 0)
+    kept = np.bincount(kind[rows], minlength=4)
+    assert kept[2] == 286 and kept[3] == 5 and kept[0] + kept[1] == 709
+    assert abs(kept[0] / (kept[0] + kept[1]) - 50_000 / 80_000) < 0.06       # the common kinds keep their shares
+    assert RARE_KIND_READS == 1000

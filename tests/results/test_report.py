@@ -105,7 +105,8 @@ def test_report_says_whether_the_reads_table_is_a_sample(fake_result):
 
     assert reads_note(fake_result).startswith("tables/reads.csv holds every one of the run's 60 chunk reads")
     fake_result.summary["reads"]["count"] = 6000
-    assert "uniform sample of 60 of the run's 6,000 chunk reads" in reads_note(fake_result)
+    assert "a sample of 60 of the run's 6,000 chunk reads (every read of a kind with fewer than 1,000" in \
+        reads_note(fake_result)
 
 
 def test_plurals():

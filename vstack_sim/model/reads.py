@@ -26,7 +26,8 @@ drawn positioning time plus bytes / disk_bandwidth, see :mod:`.disks`), then
 at its node's NIC (bytes / network_bandwidth, FIFO). Latency = time until the
 slowest needed piece is out of its NIC + bytes / client_bandwidth +
 network_latency + decode time. Every read is kept in compact columns; the
-reads table may be a uniform sample, but summaries use every read.
+reads table may be a sample (every read of a rare kind, a uniform sample of the rest), but summaries use
+every read.
 """
 
 from __future__ import annotations

@@ -53,7 +53,8 @@ class Result:
 
     @property
     def reads_sampled(self) -> bool:
-        """True when ``reads`` is a uniform sample (``outputs.reads_table_sample``), not every chunk read.
+        """True when ``reads`` is a sample (``outputs.reads_table_sample``; every read of a rare kind, a uniform
+        sample of the rest), not every chunk read.
 
         Summary statistics always use every read; :meth:`read_latency_summary` gives them by kind.
         """
@@ -67,6 +68,23 @@ class Result:
         s = self.summary.get("storage", {})
         return (f"Result(name={self.config.name!r}, seed={self.config.run.seed}, "
                 f"savings={s.get('storage_savings_percent')}%, tables={sorted(self.tables)})")
+
+
+RARE_KIND_READS = 1000
+"""A read kind with fewer reads than this in the run keeps every read in a sampled reads table."""
+
+
+def sample_reads(kind: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted rows of the reads table to keep: every read of a rare kind (fewer than :data:`RARE_KIND_READS`
+    in the run, e.g. degraded reads), and a uniform sample of the others to make up ``size``; so each kind's
+    rows are a uniform sample of that kind, and a rare kind's curve is drawn from all of its reads."""
+    codes, counts = np.unique(kind, return_counts=True)
+    rare = np.isin(kind, codes[counts < RARE_KIND_READS])
+    keep = np.flatnonzero(rare)
+    if len(keep) >= size:
+        return np.sort(rng.choice(keep, size=size, replace=False))
+    common = np.flatnonzero(~rare)
+    return np.sort(np.concatenate([keep, rng.choice(common, size=size - len(keep), replace=False)]))
 
 
 class Simulation:
@@ -152,8 +170,8 @@ class Simulation:
         sample = self.config.outputs.reads_table_sample
         n_reads = len(self.reads.table)
         rows = None
-        if 0 < sample < n_reads:   # a uniform sample of the reads table; the summary still uses every read
-            rows = np.sort(w.rng.outputs.choice(n_reads, size=sample, replace=False))
+        if 0 < sample < n_reads:   # a sample of the reads table; the summary still uses every read
+            rows = sample_reads(self.reads.column("kind"), sample, w.rng.outputs)
         tables = {
             "reads": self.reads.reads_frame(rows),
             "views": self.reads.views_frame(),

@@ -102,7 +102,7 @@ def reads_sentence(run) -> str:
         parts.append(f"at {name} no different ({d['a_ms']:,.2f} against {d['b_ms']:,.2f} ms; the 95 % interval "
                      f"of the difference holds 0)" if same else
                      f"at {name} {faster} reads were faster by {_interval(d)}")
-    sample = " (from the reads table, a uniform sample)" if len(reads) < run.summary["reads"]["count"] else ""
+    sample = " (from the reads table, a sample)" if len(reads) < run.summary["reads"]["count"] else ""
     return f"Replicated against erasure-coded reads{sample}: {'; '.join(parts)}. {_mechanism(slower_at)}"
 
 

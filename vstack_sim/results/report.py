@@ -159,8 +159,9 @@ def reads_note(run) -> str:
     count = run.summary["reads"]["count"]
     rows = len(run.tables["reads"]) if "reads" in run.tables else 0
     if rows < count:
-        return (f"tables/reads.csv is a uniform sample of {rows:,} of the run's {count:,} chunk reads "
-                f"(outputs.reads_table_sample); every statistic here uses all of them.")
+        return (f"tables/reads.csv is a sample of {rows:,} of the run's {count:,} chunk reads (every read of a "
+                f"kind with fewer than 1,000, a uniform sample of the rest: outputs.reads_table_sample); every "
+                f"statistic here uses all of them.")
     return f"tables/reads.csv holds every one of the run's {plural(count, 'chunk read')}."
 
 

@@ -198,7 +198,7 @@ class OutputsConfig(Section):
     timeline_interval: Seconds = Field(3600.0, gt=0)
     """Time between samples of the storage timeline."""
     reads_table_sample: int = Field(100_000, ge=0)
-    """Keep a uniform sample of this many rows in the reads table (0 = every read); summaries always use every read."""
+    """Rows kept in the reads table (0 = every read): every read of a kind with fewer than 1,000, a uniform sample of the rest; summaries always use every read."""  # noqa: E501 (the reference's text)
     figures: bool = True
     """Draw the figures of the results folder (false: summary, tables and reports only, e.g. in large sweeps)."""
     catalog: bool = True
