@@ -18,18 +18,17 @@ from vstack_sim.experiments.sweep_spec import (
     SweepSpec,
     file_error,
     flatten_keys,
-    where_in,
 )
 from vstack_sim.scenario.emit import config_dict
 from vstack_sim.scenario.files import validate
-from vstack_sim.scenario.overrides import parse_set
+from vstack_sim.scenario.overrides import line_of, parse_set
 from vstack_sim.scenario.reading import SCENARIO_DIR, ScenarioError, load_file, read_yaml, shipped_path, shown_path
 from vstack_sim.scenario.schema import SAFE_NAME, Config
 
 
 def _check_axes(grid: dict | None, zipped: dict | None, lines: dict, shown: str) -> None:
     def at(*path):
-        return where_in(lines, path) or shown
+        return line_of(path, lines) or shown
 
     if grid is not None and not grid:
         raise SweepError(f"{at('grid')}: grid: is empty (give at least one key with a list of values)")
@@ -65,7 +64,7 @@ def _build(doc: SweepFile, base: Config, base_data: dict, base_lines: dict, base
     _check_axes(doc.grid, doc.zip, lines, shown)
     name = doc.name if doc.name is not None else default_name
     if not SAFE_NAME.fullmatch(name):
-        raise SweepError(f"{where_in(lines, ('name',)) or shown}: name: {name!r} is not a safe folder name "
+        raise SweepError(f"{line_of(('name',), lines) or shown}: name: {name!r} is not a safe folder name "
                          "(letters, digits, '.', '_', '-')")
     grid, zipped = dict(doc.grid or {}), dict(doc.zip or {})
     n_points = 1
@@ -81,7 +80,7 @@ def _build(doc: SweepFile, base: Config, base_data: dict, base_lines: dict, base
                      zip=zipped, replications=doc.replications,
                      seed=doc.seed if doc.seed is not None else base.run.seed, compare=doc.compare, lines=lines)
     if doc.compare is not None:
-        where = where_in(lines, ("compare",)) or shown
+        where = line_of(("compare",), lines) or shown
         if doc.compare.by not in spec.keys:
             raise SweepError(f"{where}: compare.by: {doc.compare.by!r} is not a grid or zip key")
         values = grid.get(doc.compare.by) or zipped.get(doc.compare.by)
@@ -140,7 +139,7 @@ def load_sweep(path: str | Path, sets: Iterable[str] = (), replications: int | N
     except ValidationError as exc:
         raise file_error(exc, lines, shown) from None
     base_path = path.parent / doc.base
-    base_at = where_in(lines, ("base",)) or shown
+    base_at = line_of(("base",), lines) or shown
     if not base_path.is_file() and len(Path(doc.base).parts) == 1:
         base_path = shipped_path(doc.base) or base_path     # a shipped scenario's name, as extends: takes
     if not base_path.is_file():

@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vstack_sim.scenario.emit import config_sha256, plain
 from vstack_sim.scenario.files import validate
-from vstack_sim.scenario.overrides import apply_overrides
+from vstack_sim.scenario.overrides import apply_overrides, line_of
 from vstack_sim.scenario.reading import ScenarioError
 from vstack_sim.scenario.schema import Config
 from vstack_sim.scenario.sections import validation_error_line
@@ -133,14 +133,6 @@ def _slug(value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9._]+", "_", text).strip("_") or "x"
 
 
-def where_in(lines: dict, path: tuple) -> str | None:
-    for n in range(len(path), 0, -1):
-        hit = lines.get(tuple(str(p) for p in path[:n]))
-        if hit:
-            return hit
-    return None
-
-
 def file_error(exc: ValidationError, lines: dict, shown: str) -> SweepError:
     err = exc.errors(include_url=False)[0]
     loc = tuple(err["loc"])
@@ -150,7 +142,7 @@ def file_error(exc: ValidationError, lines: dict, shown: str) -> SweepError:
         line += f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(SweepFile.model_fields)})"
     if err["type"] == "missing" and loc == ("base",):
         line = "base: required (the base scenario file)"
-    return SweepError(f"{where_in(lines, loc) or shown}: {line}")
+    return SweepError(f"{line_of(loc, lines) or shown}: {line}")
 
 
 @dataclass
@@ -239,7 +231,7 @@ class SweepSpec:
     def _line(self, origin: str, key: str, value) -> str:
         """``file:line`` of the value a key takes in the sweep file, for error messages."""
         if origin == "set":
-            where = self.lines.get(("set", key)) or where_in(self.lines, ("set", *key.split(".")))
+            where = self.lines.get(("set", key)) or line_of(("set", *key.split(".")), self.lines)
             return where or "sweep set"
         section = "grid" if key in self.grid else "zip"
         j = (self.grid.get(key) or self.zip.get(key)).index(value)

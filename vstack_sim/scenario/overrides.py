@@ -131,7 +131,7 @@ _MSG_PATH = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*):")
 _KEY_IN_TEXT = re.compile(r"\b([a-z_]+(?:\.[a-z0-9_]+)+)\b")
 
 
-def _where(key_path: tuple, lines: dict) -> str | None:
+def line_of(key_path: tuple, lines: dict) -> str | None:
     """``file:line`` of the deepest known prefix of a key path."""
     for n in range(len(key_path), 0, -1):
         where = lines.get(tuple(str(p) for p in key_path[:n]))
@@ -155,14 +155,14 @@ def error_line(exc: ValidationError, lines: dict) -> str:
     named = _MSG_PATH.findall(line) + _KEY_IN_TEXT.findall(line)
     # Model-level checks (impossible setups) name their keys in the message; point at the first
     # one the file sets (RS(3,2) on 4 nodes points at cluster.nodes if the stripe is a default).
-    found = [w for w in (_where(tuple(key.split(".")), lines) for key in named) if w]
+    found = [w for w in (line_of(tuple(key.split(".")), lines) for key in named) if w]
     # A command-line override of one of the keys is what made the setup impossible: name it, not
     # a line of the file it was applied to.
     by_set = next((w for w in found if w.startswith("--")), None)
     # A section's own check (loc is the section) that names keys inside it: the --set of one of them.
     inside = any(len(k.split(".")) > len(loc) and tuple(k.split("."))[:len(loc)] == tuple(map(str, loc))
                  for k in named)
-    where = by_set if loc and inside and by_set else (_where(loc, lines) if loc else None)
+    where = by_set if loc and inside and by_set else (line_of(loc, lines) if loc else None)
     if where is None:
         where = by_set or (found[0] if found else None)
     return f"{where}: {line}" if where else line
