@@ -18,6 +18,8 @@ from vstack_sim.analysis.theory import mttdl, ttdl_std
 from vstack_sim.model.simulation import simulate
 from vstack_sim.scenario.schema import Config
 
+pytestmark = pytest.mark.slow   # the MTTDL chains over many seeds: about two minutes; CI runs them
+
 MTTR = 3600.0
 RUNS = 300
 Z99 = 2.5758
