@@ -240,12 +240,13 @@ def fenced(text: str, lang: str = "") -> list[str]:
     return [fence + lang, text.rstrip("\n"), fence]
 
 
-def render_markdown(run, scenario_text: str, figures: list[str]) -> str:
+def render_markdown(run, scenario_text: str, figures: list[str], conclusion: tuple | None = None) -> str:
+    """``report.md``; ``conclusion`` is ``(sentences, caveats)`` when the caller computed them already."""
+    lines, found = conclusion or (interpret(run), caveats(run))
     cfg = run.config
     out = [f"# vstack-sim report: {cfg.name}", "", "## Conclusion", ""]
     # The sentences are the package's own text around numbers (no user text), so they need no escaping.
-    out += [f"- {line}" for line in interpret(run)] + [""]
-    found = caveats(run)
+    out += [f"- {line}" for line in lines] + [""]
     if found:
         out += ["Caveats:", ""] + [f"- {c.text} (`{c.rule}`)" for c in found] + [""]
     if cfg.description:
@@ -269,14 +270,15 @@ _CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;
         "pre{background:#f6f6f6;padding:.75rem;overflow-x:auto}img{max-width:100%}")
 
 
-def render_html(run, scenario_text: str, figures: list[str], folder: Path) -> str:
+def render_html(run, scenario_text: str, figures: list[str], folder: Path, conclusion: tuple | None = None) -> str:
+    """``report.html``, self-contained; ``conclusion`` as for :func:`render_markdown`."""
+    lines, found = conclusion or (interpret(run), caveats(run))
     cfg = run.config
     e = html.escape
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>vstack-sim report: {e(cfg.name)}</title><style>{_CSS}</style></head><body>",
            f"<h1>vstack-sim report: {e(cfg.name)}</h1>"]
-    out += ["<h2>Conclusion</h2><ul>"] + [f"<li>{e(line)}</li>" for line in interpret(run)] + ["</ul>"]
-    found = caveats(run)
+    out += ["<h2>Conclusion</h2><ul>"] + [f"<li>{e(line)}</li>" for line in lines] + ["</ul>"]
     if found:
         out += ["<p>Caveats:</p><ul>"] + [f"<li>{e(c.text)} ({e(c.rule)})</li>" for c in found] + ["</ul>"]
     if cfg.description:
@@ -307,8 +309,9 @@ def build_report(folder: str | Path) -> Path:
     try:
         figures = draw_figures(run, folder) if run.config.outputs.figures else []
         scenario_text = (folder / "scenario.yaml").read_text(encoding="utf-8")
-        markdown = render_markdown(run, scenario_text, figures)
-        page = render_html(run, scenario_text, figures, folder)
+        conclusion = interpret(run), caveats(run)     # the bootstrap intervals are computed once for both
+        markdown = render_markdown(run, scenario_text, figures, conclusion)
+        page = render_html(run, scenario_text, figures, folder, conclusion)
     except (KeyError, TypeError, IndexError, AttributeError) as exc:
         # A summary or table edited by hand (or from another version) lacks what a figure needs.
         raise ResultsError(f"{folder}: cannot draw the report: {type(exc).__name__}: "
