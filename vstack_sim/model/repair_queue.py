@@ -71,7 +71,6 @@ class RepairQueue:
         self.waits = SourceWaits(self._live)                # jobs short of free source streams
         self._need_of = [int(k) for k in world.state.mode_need]
         self._width_of = [int(k) for k in world.state.mode_width]
-        self._sizes = sorted(set(self._need_of))
         self._slot_bytes = [int(b) for b in world.state.mode_slot_bytes]
         self.target_wait: list[list[tuple]] = [[] for _ in range(cl.n_racks)]   # per rack a job may use
         self.blocked: list[tuple[int, int]] = []
@@ -334,7 +333,7 @@ class RepairQueue:
         woken = [n for n in self._woken if n in free and up[n]]
         if not woken:
             return []
-        return self.waits.heads(woken, sorted(n for n in free if up[n]), self._sizes)
+        return self.waits.heads(woken, {n for n in free if up[n]})
 
     def _sources(self, c: int, mode: int, need: int, usable: list, t: float) -> list[tuple[int, int]]:
         """``need`` of the usable (slot, node) pairs, least queued disk first (1 replica or k fragments)."""

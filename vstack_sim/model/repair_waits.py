@@ -10,12 +10,14 @@ such set has a free stream.
 
 Each set holds a busy node when the job waits under it (else the job could
 have started), so a set can only become startable when one of its nodes frees
-a stream. :meth:`SourceWaits.heads` therefore looks only at the sets made of
-free nodes that hold a node freed since the last look. It picks the cheapest
-of three equivalent enumerations: the k-sets of the free nodes, those holding
-a freed node, or the waiting sets holding a freed node (an index per node).
-With few free nodes the first two try few sets; with many, the index holds
-few sets per node.
+a stream. :meth:`SourceWaits.heads` therefore looks only at the sets that hold
+a node freed since the last look and whose other nodes are free. To find them
+without a scan of the waiting sets, each node keeps a trie of the sets holding
+it: the set's other nodes in ascending order, one level per node. The search
+walks only the branches whose nodes are free (at each level it intersects the
+branch's keys with the free nodes, iterating the smaller side), so its cost is
+bounded by the free nodes, ``|free|^(need-1)`` at worst, and not by the number
+of jobs waiting; in practice it is a few set intersections per freed node.
 
 Entries are never removed from the middle of a heap: a job that starts, or
 waits again, leaves entries behind that the owner's ``live`` test rejects when
@@ -25,9 +27,10 @@ they reach the top, where each look at a set pops them.
 from __future__ import annotations
 
 import heapq
-import math
 from itertools import combinations
 from typing import Callable
+
+END = -1          # trie key marking that a set ends at this level; node ids are >= 0
 
 
 class SourceWaits:
@@ -35,7 +38,7 @@ class SourceWaits:
 
     def __init__(self, live: Callable[[tuple], bool]):
         self.sets: dict[tuple, list[tuple]] = {}   # never holds an empty heap
-        self.of_node: dict[int, set[tuple]] = {}    # node -> the sets holding it
+        self.trie: dict[int, dict] = {}             # node -> trie of the other nodes of the sets holding it
         self.live = live
 
     def add(self, item: tuple, live_nodes: list[int], need: int) -> None:
@@ -45,10 +48,38 @@ class SourceWaits:
             q = sets.get(nodes)
             if q is None:
                 sets[nodes] = [item]
-                for n in nodes:
-                    self.of_node.setdefault(n, set()).add(nodes)
+                self._index(nodes)
             else:
                 heapq.heappush(q, item)
+
+    def _index(self, nodes: tuple) -> None:
+        trie = self.trie
+        for n in nodes:
+            d = trie.get(n)
+            if d is None:
+                d = trie[n] = {}
+            for m in nodes:
+                if m != n:
+                    child = d.get(m)
+                    if child is None:
+                        child = d[m] = {}
+                    d = child
+            d[END] = nodes
+
+    def _unindex(self, nodes: tuple) -> None:
+        trie = self.trie
+        for n in nodes:
+            rest = [m for m in nodes if m != n]
+            path = [trie[n]]
+            for m in rest:
+                path.append(path[-1][m])
+            del path[-1][END]
+            for depth in range(len(rest) - 1, -1, -1):   # prune the branches left empty
+                if path[depth + 1]:
+                    break
+                del path[depth][rest[depth]]
+            if not path[0]:
+                del trie[n]
 
     def next_head(self, nodes: tuple, heads: list) -> None:
         """After the head of ``nodes``' heap was taken: its next live head joins ``heads``."""
@@ -67,39 +98,25 @@ class SourceWaits:
         if q:
             return True
         del self.sets[nodes]
-        for n in nodes:
-            self.of_node[n].discard(nodes)
+        self._unindex(nodes)
         return False
 
-    def heads(self, woken: list[int], free: list[int], sizes: list[int]) -> list:
-        """The live heads of the sets whose nodes are all in ``free`` (sorted), one of them in
-        ``woken``; as a heap of (head, nodes)."""
-        sets, of_node = self.sets, self.of_node
-        wk = set(woken)
+    def heads(self, woken: list[int], free: set[int]) -> list:
+        """The live heads of the sets whose nodes are all in ``free``, one of them in ``woken``; as a
+        heap of (head, nodes)."""
         keys: set = set()
-        indexed = sum(len(of_node.get(n, ())) for n in woken)
-        for k in sizes:
-            if k == 1:
-                keys.update((n,) for n in woken if (n,) in sets)
+        for n in woken:
+            d = self.trie.get(n)
+            if d is None:
                 continue
-            every = math.comb(len(free), k)
-            by_woken = len(woken) * math.comb(len(free) - 1, k - 1)
-            if every <= min(by_woken, indexed):
-                keys.update(nodes for nodes in combinations(free, k) if nodes in sets and not wk.isdisjoint(nodes))
-            elif by_woken <= indexed:
-                for n in woken:            # the sorted k-sets of free nodes holding n: a below it, the rest above
-                    lower = [m for m in free if m < n]
-                    higher = [m for m in free if m > n]
-                    for a in range(min(k, len(lower) + 1)):
-                        for lo in combinations(lower, a):
-                            for hi in combinations(higher, k - 1 - a):
-                                nodes = lo + (n,) + hi
-                                if nodes in sets:
-                                    keys.add(nodes)
-            else:                          # many free nodes: the sets holding a woken node and no busy one
-                free_set = frozenset(free)
-                for n in woken:            # filter with a C predicate: a Python-level test per set costs 10x
-                    keys.update(filter(free_set.issuperset, of_node.get(n, ())))
-        heads = [(sets[nodes][0], nodes) for nodes in keys if self._clean(nodes)]
+            stack = [d]
+            while stack:
+                d = stack.pop()
+                nodes = d.get(END)
+                if nodes is not None:
+                    keys.add(nodes)
+                for m in d.keys() & free:   # C-level: iterates the smaller of the branch and the free set
+                    stack.append(d[m])
+        heads = [(self.sets[nodes][0], nodes) for nodes in keys if self._clean(nodes)]
         heapq.heapify(heads)
         return heads

@@ -1,0 +1,44 @@
+"""The source waits: the sets a freed node may start are found by walking free branches only."""
+
+import random
+from itertools import combinations
+
+from vstack_sim.model.repair_waits import SourceWaits
+
+
+def startable_by_scan(waits: SourceWaits, woken, free) -> set:
+    """The rule stated plainly: live sets whose nodes are all free, one of them woken."""
+    return {nodes for nodes in waits.sets if set(nodes) <= free and set(nodes) & set(woken)}
+
+
+def test_the_trie_search_finds_exactly_the_free_sets_holding_a_woken_node():
+    rng = random.Random(7)
+    gone: set = set()
+    waits = SourceWaits(lambda item: item[3] not in gone)
+    job = 0
+    for _ in range(300):
+        for _ in range(rng.randint(0, 4)):                 # new waiting jobs: 1-of-2 replicas or 3-of-4 fragments
+            need, width = rng.choice([(1, 2), (3, 4), (3, 5)])
+            live = sorted(rng.sample(range(30), width))
+            waits.add((rng.randint(-1, 2), job, job, job, 0), live, need)
+            job += 1
+        gone.update(rng.sample(range(job), min(job, 3)))   # jobs that started or left: their entries go stale
+        free = set(rng.sample(range(30), rng.randint(0, 30)))
+        woken = rng.sample(sorted(free), min(len(free), rng.randint(0, 3)))
+        expected = {nodes for nodes in startable_by_scan(waits, woken, free)
+                    if any(item[3] not in gone for item in waits.sets[nodes])}
+        heads = waits.heads(woken, free)
+        assert {nodes for _, nodes in heads} == expected
+        for head, nodes in heads:                          # each is its set's most endangered live entry
+            assert head == min(item for item in waits.sets[nodes] if item[3] not in gone)
+
+
+def test_a_set_whose_entries_all_went_stale_leaves_the_index():
+    gone: set = set()
+    waits = SourceWaits(lambda item: item[3] not in gone)
+    waits.add((0, 0, 0, 0, 0), [1, 4, 7, 9], 3)
+    waits.add((0, 1, 1, 1, 0), [2, 4], 1)
+    assert len(waits.sets) == len(list(combinations([1, 4, 7, 9], 3))) + 2
+    gone.update({0, 1})
+    assert waits.heads([1, 2, 4, 7, 9], {1, 2, 4, 7, 9}) == []
+    assert waits.sets == {} and waits.trie == {}
