@@ -180,6 +180,7 @@ class NodeSampler:
         self._node_rack_arr = node_rack
         self.rack_nodes = rack_nodes
         self.rack_members = [r.tolist() for r in rack_nodes]
+        self.rack_weight = [sum(self.w[n] for n in members) for members in self.rack_members]
         self._bisect = bisect.bisect_right
 
     def draw(self, rng: np.random.Generator, held: list[int], width: int, exclude=frozenset()) -> int:
@@ -194,11 +195,16 @@ class NodeSampler:
             r = node_rack[n]
             per_rack[r] = per_rack.get(r, 0) + 1
         out = set(held)
+        # Weights are whole byte counts well below 2**53, so these sums and differences are exact (and
+        # do not depend on the order they are taken in).
+        allowed = self.total
+        for n in out:
+            if per_rack[node_rack[n]] < cap:
+                allowed -= w[n]
         for r, c in per_rack.items():
             if c >= cap:
                 out.update(self.rack_members[r])
-        # Weights are whole byte counts well below 2**53, so these sums and differences are exact.
-        allowed = self.total - sum(w[n] for n in out)
+                allowed -= self.rack_weight[r]
         if allowed <= 0.0:
             return -1
         if exclude:
