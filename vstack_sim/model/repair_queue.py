@@ -69,6 +69,9 @@ class RepairQueue:
         self.node_rack = use.node_rack
         self.ready: list[tuple] = []        # entries (surplus, order, token, chunk, slot)
         self.waits = SourceWaits(self._live)                # jobs short of free source streams
+        # The source waits' heads found startable and not yet taken, kept from one dispatch to the next (a
+        # dispatch that ends with every target busy leaves them for the next, which need not search again).
+        self.heads: list[tuple] = []
         self._need_of = [int(k) for k in world.state.mode_need]
         self._width_of = [int(k) for k in world.state.mode_width]
         self._slot_bytes = [int(b) for b in world.state.mode_slot_bytes]
@@ -191,7 +194,8 @@ class RepairQueue:
         """Start the most endangered jobs that can start now (module docstring)."""
         if self._busy:                     # started from within a dispatch: the running one carries on
             return
-        if (not self.ready and not self._woken and not self._racks_freed) or self._targets_exhausted():
+        if (not self.ready and not self._woken and not self._racks_freed and not self.heads) \
+                or self._targets_exhausted():
             self.dispatches += 1           # nothing new may start (most dispatches when uncapped), or
                                            # every target is busy: what was freed is looked at later
             if self.log is not None:
@@ -216,8 +220,14 @@ class RepairQueue:
         examined = started = 0
         self.dispatches += 1
         # The heads of the source waits whose nodes all have a free stream now, one of them freed since
-        # the last dispatch (the others were looked at then): (head entry, its node set).
-        heads = self._free_heads(up) if self._woken and self.waits.sets else []
+        # the last search (the others were found then, and are still in the heap unless taken or a node
+        # of theirs is busy again): (head entry, its node set).
+        heads = self.heads
+        if self._woken:
+            if self.waits.sets:
+                for found in self._free_heads(up):
+                    heappush(heads, found)
+            self._woken.clear()
         finished = False
         while not self._targets_exhausted():
             best, heap = ready[0] if ready else None, ready
@@ -299,7 +309,6 @@ class RepairQueue:
             self.start(c, s, mode, target, self._sources(c, mode, need, usable, t))
             started += 1
         if finished:
-            self._woken.clear()
             racks.clear()
         for surplus, order, c, s, allowed in later:
             self._count += 1
