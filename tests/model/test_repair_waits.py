@@ -3,6 +3,8 @@
 import random
 from itertools import combinations
 
+import pytest
+
 from vstack_sim.model.repair_waits import SourceWaits
 
 
@@ -42,3 +44,11 @@ def test_a_set_whose_entries_all_went_stale_leaves_the_index():
     gone.update({0, 1})
     assert waits.heads([1, 2, 4, 7, 9], {1, 2, 4, 7, 9}) == []
     assert waits.sets == {} and waits.trie == {}
+
+
+def test_sets_of_two_sizes_above_one_are_refused_by_name():
+    waits = SourceWaits(lambda item: True)
+    waits.add((0, 0, 0, 0, 0), [1, 2, 3], 3)
+    waits.add((0, 1, 1, 1, 0), [4, 5], 1)
+    with pytest.raises(ValueError, match="need"):
+        waits.add((0, 2, 2, 2, 0), [4, 5, 6], 2)

@@ -30,7 +30,7 @@ import heapq
 from itertools import combinations
 from typing import Callable
 
-END = -1          # trie key marking that a set ends at this level; node ids are >= 0
+END = -1          # trie key of a one-node set (a replica's); node ids are >= 0
 
 
 class SourceWaits:
@@ -40,9 +40,14 @@ class SourceWaits:
         self.sets: dict[tuple, list[tuple]] = {}   # never holds an empty heap
         self.trie: dict[int, dict] = {}             # node -> trie of the other nodes of the sets holding it
         self.live = live
+        self.k = 0                                  # the size of the sets of more than one node
 
     def add(self, item: tuple, live_nodes: list[int], need: int) -> None:
         """The job (entry ``item``) waits under every ``need``-set of its sorted live nodes."""
+        if need > 1 and need != self.k:
+            if self.k:                 # the trie's leaves sit at depth k - 1: one k per run (one EC code)
+                raise ValueError(f"need: the waits hold sets of 1 and of {self.k} nodes, got {need}")
+            self.k = need
         sets = self.sets
         for nodes in combinations(live_nodes, need):
             q = sets.get(nodes)
@@ -53,28 +58,33 @@ class SourceWaits:
                 heapq.heappush(q, item)
 
     def _index(self, nodes: tuple) -> None:
+        """``nodes`` into the trie of each of its nodes: the other nodes in order, the last one's value the
+        set itself (a set of one node sits under END)."""
         trie = self.trie
         for n in nodes:
             d = trie.get(n)
             if d is None:
                 d = trie[n] = {}
-            for m in nodes:
-                if m != n:
-                    child = d.get(m)
-                    if child is None:
-                        child = d[m] = {}
-                    d = child
-            d[END] = nodes
+            if len(nodes) == 1:
+                d[END] = nodes
+                continue
+            rest = [m for m in nodes if m != n]
+            for m in rest[:-1]:
+                child = d.get(m)
+                if child is None:
+                    child = d[m] = {}
+                d = child
+            d[rest[-1]] = nodes
 
     def _unindex(self, nodes: tuple) -> None:
         trie = self.trie
         for n in nodes:
-            rest = [m for m in nodes if m != n]
+            rest = [m for m in nodes if m != n] or [END]
             path = [trie[n]]
-            for m in rest:
+            for m in rest[:-1]:
                 path.append(path[-1][m])
-            del path[-1][END]
-            for depth in range(len(rest) - 1, -1, -1):   # prune the branches left empty
+            del path[-1][rest[-1]]
+            for depth in range(len(rest) - 2, -1, -1):   # prune the branches left empty
                 if path[depth + 1]:
                     break
                 del path[depth][rest[depth]]
@@ -109,14 +119,18 @@ class SourceWaits:
             d = self.trie.get(n)
             if d is None:
                 continue
+            single = d.get(END)
+            if single is not None:
+                keys.add(single)
             stack = [d]
             while stack:
                 d = stack.pop()
-                nodes = d.get(END)
-                if nodes is not None:
-                    keys.add(nodes)
                 for m in d.keys() & free:   # C-level: iterates the smaller of the branch and the free set
-                    stack.append(d[m])
+                    v = d[m]
+                    if v.__class__ is tuple:   # a leaf: the set whose last other node is m
+                        keys.add(v)
+                    else:
+                        stack.append(v)
         heads = [(self.sets[nodes][0], nodes) for nodes in keys if self._clean(nodes)]
         heapq.heapify(heads)
         return heads
