@@ -11,13 +11,18 @@ the default per-node repair caps and with none (``streams_per_node: 0``, ``sourc
 The cost per repair (simulate() wall time / repairs, and the process's CPU time / repairs) is
 printed for both.
 
-    python benchmarks/cluster.py [--skip-large] [--capped-only | --uncapped-only]
+    python benchmarks/cluster.py [--skip-large] [--capped-only | --uncapped-only] [--against DIR]
+
+``--against DIR`` runs every case a second time with the package of another checkout (DIR holds its
+``vstack_sim`` and ``benchmarks/_common.py``: a worktree of the commit before a change, ``git worktree add
+/tmp/before COMMIT``), one case after the other, and prints the two side by side.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 
@@ -43,10 +48,16 @@ CODE = ("import json, resource, sys; sys.path.insert(0, 'benchmarks'); from _com
         "m['cpu_s'] = r.ru_utime + r.ru_stime; print(json.dumps(m))")
 
 
-def measure_in_subprocess(config_dict: dict) -> dict:
-    """Each case in its own interpreter, so peak RSS is that case's alone."""
-    out = subprocess.run([sys.executable, "-c", CODE], input=json.dumps(config_dict), capture_output=True,
-                         text=True, check=True)
+def measure_in_subprocess(config_dict: dict, package_root: str | None = None) -> dict:
+    """Each case in its own interpreter, so peak RSS is that case's alone; with ``package_root``, the
+    ``vstack_sim`` found there, measured by that checkout's ``benchmarks/_common.py``."""
+    env = dict(os.environ)
+    if package_root:
+        env["PYTHONPATH"] = os.path.abspath(package_root) + os.pathsep + env.get("PYTHONPATH", "")
+    bench = os.path.join(os.path.abspath(package_root), "benchmarks") if package_root else \
+        os.path.dirname(os.path.abspath(__file__))           # that checkout's measure(), for its own layout
+    out = subprocess.run([sys.executable, "-c", CODE.replace("'benchmarks'", repr(bench))],
+                         input=json.dumps(config_dict), capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -71,23 +82,29 @@ def main() -> None:
     only = ap.add_mutually_exclusive_group()
     only.add_argument("--capped-only", action="store_true", help="run each case with the caps only")
     only.add_argument("--uncapped-only", action="store_true", help="run each case without caps only")
+    ap.add_argument("--against", metavar="DIR", help="also run each case with the vstack_sim package in DIR")
     args = ap.parse_args()
+    if args.against and not os.path.isdir(os.path.join(args.against, "vstack_sim")):
+        ap.error(f"--against: no vstack_sim package in {args.against}")
+    sides = [("this checkout", None)] + ([(f"against {args.against}", args.against)] if args.against else [])
     cases = [("seed catalog, 20 nodes, MTTF 30d", (1000, 20, 4, "30d"), 20.0, None)]
     if not args.skip_large:
         cases.append(("5M chunks, 200 nodes, MTTF 60d", (100_000, 200, 10, "60d"), 300.0, 1536.0))
     for label, shape, target_s, target_mb in cases:
-        runs = {}
-        for caps in (True, False):
-            if (caps and args.uncapped_only) or (not caps and args.capped_only):
-                continue
-            m = measure_in_subprocess(case(*shape, caps=caps))
-            report(f"{label}, {'capped' if caps else 'uncapped'}", m, target_s, target_mb)
-            runs[caps] = m
-        if len(runs) == 2:
-            ratio = runs[True]["wall_s"] / runs[False]["wall_s"]
-            cpu = runs[True]["cpu_s"] / runs[False]["cpu_s"]
-            print(f"{label}: capped / uncapped = {ratio:.2f}x wall, {cpu:.2f}x CPU (target <= {CAP_RATIO}x) -> "
-                  f"{'MET' if max(ratio, cpu) <= CAP_RATIO else 'MISSED'}", flush=True)
+        for side, root in sides:
+            runs = {}
+            for caps in (True, False):
+                if (caps and args.uncapped_only) or (not caps and args.capped_only):
+                    continue
+                m = measure_in_subprocess(case(*shape, caps=caps), root)
+                report(f"[{side}] {label}, {'capped' if caps else 'uncapped'}", m, target_s, target_mb)
+                runs[caps] = m
+            if len(runs) == 2:
+                ratio = runs[True]["wall_s"] / runs[False]["wall_s"]
+                cpu = runs[True]["cpu_s"] / runs[False]["cpu_s"]
+                print(f"[{side}] {label}: capped / uncapped = {ratio:.2f}x wall, {cpu:.2f}x CPU "
+                      f"(target <= {CAP_RATIO}x) -> {'MET' if max(ratio, cpu) <= CAP_RATIO else 'MISSED'}",
+                      flush=True)
 
 
 if __name__ == "__main__":
