@@ -5,7 +5,7 @@ from itertools import combinations
 
 import pytest
 
-from vstack_sim.model.repair_waits import SourceWaits
+from vstack_sim.model.repair_waits import SWEEP_MIN, SourceWaits
 
 
 def startable_by_scan(waits: SourceWaits, woken, free) -> set:
@@ -52,3 +52,15 @@ def test_sets_of_two_sizes_above_one_are_refused_by_name():
     waits.add((0, 1, 1, 1, 0), [4, 5], 1)
     with pytest.raises(ValueError, match="need"):
         waits.add((0, 2, 2, 2, 0), [4, 5, 6], 2)
+
+
+def test_sets_left_behind_by_jobs_that_started_elsewhere_are_swept_as_the_sets_double():
+    gone: set = set()
+    waits = SourceWaits(lambda item: item[3] not in gone)
+    for job in range(3000):                       # each job waits under 4 sets, then starts under one
+        base = 4 * job
+        waits.add((0, job, job, job, 0), [base, base + 1, base + 2, base + 3], 3)
+        gone.add(job)
+    assert len(waits.sets) <= SWEEP_MIN + 4       # without the sweep: 12,000 distinct sets, all stale
+    waits.sweep()
+    assert waits.sets == {} and waits.trie == {}

@@ -30,6 +30,7 @@ import heapq
 from itertools import combinations
 from typing import Callable
 
+SWEEP_MIN = 4096  # sets below which no sweep runs
 END = -1          # trie key of a one-node set (a replica's); node ids are >= 0
 
 
@@ -41,6 +42,7 @@ class SourceWaits:
         self.trie: dict[int, dict] = {}             # node -> trie of the other nodes of the sets holding it
         self.live = live
         self.k = 0                                  # the size of the sets of more than one node
+        self._sweep_at = SWEEP_MIN
 
     def add(self, item: tuple, live_nodes: list[int], need: int) -> None:
         """The job (entry ``item``) waits under every ``need``-set of its sorted live nodes."""
@@ -56,6 +58,17 @@ class SourceWaits:
                 self._index(nodes)
             else:
                 heapq.heappush(q, item)
+        if len(sets) > self._sweep_at:
+            self.sweep()
+
+    def sweep(self) -> None:
+        """Drop the sets whose entries all went stale. A job that starts under one of its sets leaves
+        entries under the others, and a set is otherwise cleaned only when a search finds it free; a
+        set that never is would stay for the run. Swept each time the sets double, so the cost is O(1)
+        per set added and they never outnumber twice the live ones (plus SWEEP_MIN)."""
+        for nodes in list(self.sets):
+            self._clean(nodes)
+        self._sweep_at = 2 * len(self.sets) + SWEEP_MIN
 
     def _index(self, nodes: tuple) -> None:
         """``nodes`` into the trie of each of its nodes: the other nodes in order, the last one's value the
