@@ -9,8 +9,9 @@ give, at a fraction of the cost (docs/model.md: next-free-time queues inside one
 arrival process). A request enters the disk queues at its own time; chunk
 i+1 is requested when chunk i has arrived (or later, with playback pacing).
 
-* Replicated chunk: one live replica, the one whose disk would start it
-  soonest; ties are broken from the ``reads`` stream.
+* Replicated chunk: one live replica, chosen by ``reads.replica_choice``
+  (:mod:`.replica_choice`); ``oracle``, the one whose disk would start it
+  soonest (ties broken from the ``reads`` stream), is inlined here.
 * Erasure-coded chunk with its k data fragments up: read them in parallel;
   the disk part is the slowest; no decode (systematic).
 * Degraded: some data fragment is down: read any k live fragments (data
@@ -39,6 +40,7 @@ import numpy as np
 from vstack_sim.model.kofn import choose, decode_time
 from vstack_sim.model.read_failover import ReadFailover
 from vstack_sim.model.records import Table
+from vstack_sim.model.replica_choice import ReplicaChooser
 from vstack_sim.system.codec import needs_decode
 from vstack_sim.system.modes import MODE_REPLICATION
 
@@ -64,6 +66,8 @@ class ReadPath(ReadFailover):
         self.extra = cfg.workload.late_binding_extra
         self.rng = world.rng.reads
         self._rand = []
+        self.oracle = cfg.reads.replica_choice == "oracle"
+        self.chooser = ReplicaChooser(world, self._uniform)
         # Views in flight: view id -> [video, next chunk index, end index, start time, chunks read, bytes,
         # seq of its live heap entry, then of the read in flight: when its last piece leaves a NIC, its
         # row, the slots it reads (a replica's slot, -1 for the k data fragments, or a tuple) and the
@@ -155,6 +159,7 @@ class ReadPath(ReadFailover):
         decode_per_byte = self.decode_per_byte
         extra = self.extra
         pacing = self.pacing
+        oracle, pick, track = self.oracle, self.chooser.pick, self.chooser.tracks
         c_time, c_view, c_video, c_chunk, c_idx, c_mode, c_kind, c_reason, c_lat, c_bytes, c_over = (
             self.table.appender(x) for x in self.table.columns)
         row = len(self.table)
@@ -196,19 +201,23 @@ class ReadPath(ReadFailover):
             base = c * width
             reason = 0
             if mode == MODE_REPLICATION:
-                best, best_j, best_free, ties = -1, -1, 0.0, 0
-                for j in range(r_width):
-                    n = node_mv[base + j]
-                    if n >= 0 and live_mv[base + j] and up_mv[n]:
-                        free = free_at[disk_mv[base + j]][0]
-                        if free < t:
-                            free = t
-                        if best < 0 or free < best_free:
-                            best, best_j, best_free, ties = n, j, free, 1
-                        elif free == best_free:
-                            ties += 1
-                            if self._uniform() * ties < 1.0:
-                                best, best_j = n, j
+                if oracle:
+                    best, best_j, best_free, ties = -1, -1, 0.0, 0
+                    for j in range(r_width):
+                        n = node_mv[base + j]
+                        if n >= 0 and live_mv[base + j] and up_mv[n]:
+                            free = free_at[disk_mv[base + j]][0]
+                            if free < t:
+                                free = t
+                            if best < 0 or free < best_free:
+                                best, best_j, best_free, ties = n, j, free, 1
+                            elif free == best_free:
+                                ties += 1
+                                if self._uniform() * ties < 1.0:
+                                    best, best_j = n, j
+                else:
+                    best_j = pick(node_mv, live_mv, up_mv, base, r_width, t, vid)
+                    best = node_mv[base + best_j] if best_j >= 0 else -1
                 if best < 0:
                     reason = 2 if lost_mv[c] else 1
                 else:
@@ -313,6 +322,8 @@ class ReadPath(ReadFailover):
                         kind = 2 if parity_used else 1
                         if payloads is not None and parity_used:
                             payloads.degraded_read(c, used)
+            if track and not reason:
+                self.chooser.sent(vid, c, spec, t + latency)
             if arrival is not None:                        # a failover: this read's row is updated
                 self._failed_over(vid, v, arrival, t, reason, kind, latency, nbytes)
                 if reason:

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from vstack_sim.scenario.devices import fill_profile
+from vstack_sim.scenario.reads_schema import SourceChoice
 from vstack_sim.scenario.sections import (
     Bytes,
     BytesPerSecond,
@@ -155,6 +156,13 @@ class RepairConfig(Section):
      "Markov models).")
     mttr: Seconds = Field(3600.0, gt=0)
     """Mean repair time of one job when time_model is exponential."""
+    source_choice: SourceChoice = "oracle"
+    ("Which live copies a repair or a conversion reads (among nodes with a free source stream). random: "
+     "uniform, as the HDFS NameNode picks a replication source among the eligible DataNodes "
+     "(BlockManager.chooseSourceDatanodes); primary: placement order (a coded chunk: data fragments first), as a "
+     "Ceph primary recovers from its own copy; least_loaded: the fewest repair reads the node already serves, ties "
+     "random (the scheduler's own count); oracle: the copies whose disks would start soonest (perfect knowledge of "
+     "every queue: an idealised bound, the rule before issue 21).")
     io_model: Literal["pipelined", "serial"] = "pipelined"
     ("pipelined: a job's reads, transfer (and decode) and write overlap as the data streams (as HDFS and Ceph recovery "
      "do), so it takes about as long as its slowest stage; serial: read everything, then transfer, then write.")

@@ -22,6 +22,7 @@ from pydantic import Field, model_validator
 
 from vstack_sim.scenario import units
 from vstack_sim.scenario.cluster_schema import ClusterConfig, FailuresConfig, RepairConfig
+from vstack_sim.scenario.reads_schema import ReadsConfig
 from vstack_sim.scenario.sections import (
     MAX_VIEWS,
     Bytes,
@@ -231,6 +232,8 @@ class Config(Section):
     """The erasure codec in the loop."""
     workload: WorkloadConfig = WorkloadConfig()
     """Viewers."""
+    reads: ReadsConfig = ReadsConfig()
+    """The client's side of a read: which replica it reads."""
     outputs: OutputsConfig = OutputsConfig()
     """What is recorded."""
 
