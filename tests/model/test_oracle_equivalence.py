@@ -23,8 +23,10 @@ BEFORE = json.loads((HERE / "before_issue_21.json").read_text())
 OLD_RULES = [
     "reads.replica_choice=oracle",        # the replica whose disk starts the read soonest
     "repair.source_choice=oracle",        # the sources whose disks start soonest
+    "reads.failure_timeout=0",            # with failure_detection 0: readers know of a failure at once
+    "reads.failure_detection=0",
 ]
-NEW_KEYS: set[str] = set()                # summary keys issue 21 added ("a.b" paths)
+NEW_KEYS = {"reads.timed_out"}            # summary keys issue 21 added ("a.b" paths)
 
 
 def flatten(block, prefix: str = "") -> dict:

@@ -141,7 +141,8 @@ def build_summary(sim, tables: dict) -> dict:
             "failed_unavailable": int(np.count_nonzero(reason == 1)),
             "failed_lost": int(np.count_nonzero(reason == 2)),
             "failed_over": int(len(reads.failover_ms)),
-            "failover_lost_ms": latency_stats(np.asarray(reads.failover_ms)),
+            "failover_lost_ms": latency_stats(np.asarray(reads.failover_ms)),   # the failover delay's distribution
+            "timed_out": int(reads.timed_out_reads),    # requests sent to a node down that the reader did not know of
             "latency_ms": {
                 "replication": latency_stats(lat[kind == 0]),
                 "erasure_coding": latency_stats(lat[kind == 1]),

@@ -24,20 +24,24 @@ import heapq
 class ReplicaChooser:
     """The non-oracle replica choices of the read path; ``uniform`` draws U[0, 1) from the ``reads`` stream."""
 
-    def __init__(self, world, uniform):
+    def __init__(self, world, uniform, known: list[float]):
         self.choice = world.cfg.reads.replica_choice
         self.racks = world.cfg.cluster.racks
         self.uniform = uniform
         self.w = world
+        self.known = known         # node -> when readers learn that it is down (while it is down)
         self.tracks = self.choice == "least_loaded"
         self.inflight: list[dict[int, list]] = [{} for _ in range(self.racks)]   # reader -> node -> done times
 
-    def pick(self, node_mv, live_mv, up_mv, base: int, width: int, t: float, vid: int) -> int:
-        """The slot to read among the chunk's ``width`` replica slots starting at flat index ``base``, or -1."""
+    def pick(self, node_mv, live_mv, up_mv, base: int, width: int, t: float, vid: int, shun: int) -> int:
+        """The slot to read among the chunk's ``width`` replica slots starting at flat index ``base``, or -1.
+        Candidates are the live replicas on nodes the reader believes up: up, or down and not yet known
+        (except ``shun``, a down node this view has learned of)."""
         live = []
+        known = self.known
         for j in range(width):
             n = node_mv[base + j]
-            if n >= 0 and live_mv[base + j] and up_mv[n]:
+            if n >= 0 and live_mv[base + j] and (up_mv[n] or t < known[n] and n != shun):
                 live.append(j)
         if not live:
             return -1

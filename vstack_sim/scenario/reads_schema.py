@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from vstack_sim.scenario.sections import Section
+from pydantic import Field
+
+from vstack_sim.scenario.sections import Seconds, Section
 
 ReplicaChoice = Literal["primary", "random", "nearest", "least_loaded", "oracle"]
 SourceChoice = Literal["primary", "random", "least_loaded", "oracle"]
@@ -25,3 +27,10 @@ class ReadsConfig(Section):
      "random (reader of view v in rack v mod cluster.racks); least_loaded: the fewest of the reader's own requests "
      "in flight per node, ties random; oracle: the replica whose disk would start it soonest (perfect knowledge of "
      "every queue: an idealised upper bound, the rule before issue 21).")
+    failure_timeout: Seconds = Field(0.0, ge=0)
+    ("How long a request to a node that is down waits before the reader fails it over (its timeout, from "
+     "sending it); it fails over sooner if the reader learns of the failure first (failure_detection). 0 with "
+     "failure_detection 0: every failure is known at once.")
+    failure_detection: Seconds = Field(0.0, ge=0)
+    ("How long after a node fails its readers learn of it (a heartbeat grace and a new cluster map); until then "
+     "they keep sending it reads, each of which times out. Capped by failures.detection_timeout.")
