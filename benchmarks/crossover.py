@@ -12,8 +12,9 @@ given as the utilisation of all-EC's bottleneck, computed from the parameters:
 The crossover is the load at which replication's p99 drops below EC's (interpolated between
 grid points). If the two do not cross below saturation, the script says so; a profile is never
 changed to produce one. Utilisation here is the mean over disks: Zipf popularity makes the
-disks holding popular EC chunks busier than that, while a replicated read picks the least busy
-of its r disks.
+disks holding popular EC chunks busier than that. A replicated read goes to the replica that
+reads.replica_choice picks (default random, as HDFS; --choice oracle is the least busy of its r
+disks, the rule before issue 21, which no client can know). EC reads are striped (k positionings).
 
     python benchmarks/crossover.py [--reads 120000]
 """

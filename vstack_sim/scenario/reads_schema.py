@@ -20,17 +20,18 @@ SourceChoice = Literal["primary", "random", "least_loaded", "oracle"]
 class ReadsConfig(Section):
     """The client's side of a read."""
 
-    replica_choice: ReplicaChoice = "oracle"
-    ("Which live replica a replicated read goes to. random: uniform among live replicas, as an HDFS "
+    replica_choice: ReplicaChoice = "random"
+    ("Which live replica a replicated read goes to. random (default): uniform among live replicas, as an HDFS "
      "client reads when every replica is at the same network distance (the block locations are shuffled); primary: "
      "the first live replica in placement order, as Ceph reads; nearest: a replica in the reader's rack, else "
      "random (reader of view v in rack v mod cluster.racks); least_loaded: the fewest of the reader's own requests "
      "in flight per node, ties random; oracle: the replica whose disk would start it soonest (perfect knowledge of "
      "every queue: an idealised upper bound, the rule before issue 21).")
-    failure_timeout: Seconds = Field(0.0, ge=0)
+    failure_timeout: Seconds = Field(5.0, ge=0)
     ("How long a request to a node that is down waits before the reader fails it over (its timeout, from "
-     "sending it); it fails over sooner if the reader learns of the failure first (failure_detection). 0 with "
-     "failure_detection 0: every failure is known at once.")
-    failure_detection: Seconds = Field(0.0, ge=0)
+     "sending it); it fails over sooner if the reader learns of the failure first (failure_detection). Default "
+     "5 s: Cassandra's read_request_timeout (5,000 ms). 0 with failure_detection 0: every failure is known at once.")
+    failure_detection: Seconds = Field(20.0, ge=0)
     ("How long after a node fails its readers learn of it (a heartbeat grace and a new cluster map); until then "
-     "they keep sending it reads, each of which times out. Capped by failures.detection_timeout.")
+     "they keep sending it reads, each of which times out. Capped by failures.detection_timeout. Default 20 s: "
+     "Ceph's osd_heartbeat_grace (an OSD silent for 20 s is reported down and clients get a new OSD map).")
