@@ -63,3 +63,35 @@ def test_least_loaded_counts_only_the_readers_own_requests():
 
 def test_oracle_sends_each_read_to_an_idle_disk():
     expect(run("oracle"), [1, 1, 1])
+# -- under random choice, replicated p99 grows with load (the crossover's shape, benchmarks/crossover.py)
+
+def crossover():
+    """benchmarks/crossover.py, loaded from its file (benchmarks/ is not a package)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "crossover.py"
+    spec = importlib.util.spec_from_file_location("crossover", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_random_choice_replicated_p99_grows_with_load_with_intervals():
+    from vstack_sim.analysis.stats import mean_interval
+    from vstack_sim.model.simulation import simulate
+    from vstack_sim.scenario.schema import Config
+
+    bench = crossover()
+    # All-EC's disk capacity (crossover.py's axis): 72 disks / (3 x (8 ms + 699,051 B / 200 MB/s)) = 2,087 reads/s.
+    cap, where = bench.ec_capacity(bench.config("hdd", "erasure_coding", 1.0, 1))
+    assert where == "disk" and cap == pytest.approx(72 / (3 * (0.008 + 699_051 / 200e6)))
+
+    def p99(load: float, seed: int) -> float:
+        """crossover.py's all-replication HDD run at ``load`` of all-EC's capacity, 20,000 reads, this seed."""
+        data = bench.config("hdd", "replication", load * cap, 20_000, "random").model_dump()
+        data["run"]["seed"] = seed
+        return simulate(Config.model_validate(data)).summary["reads"]["latency_ms"]["replication"]["p99"]
+
+    low, high = (mean_interval([p99(load, seed) for seed in range(1, 5)]) for load in (0.05, 0.7))
+    assert low.hi < high.lo, (low, high)
