@@ -97,6 +97,13 @@ def test_failures_known_at_once_fires_when_either_delay_is_0_and_a_node_failed(f
     assert "failures_known_at_once" not in fired(instant)
 
 
+def test_no_cache_fires_when_both_modes_were_read_without_a_cache(fake_result):
+    assert "no_cache" in fired(fake_result)
+    assert "no_cache" not in fired(with_config(fake_result, cache={"capacity": "1GiB"}))
+    fake_result.summary["reads"]["latency_ms"]["replication"] = None
+    assert "no_cache" not in fired(fake_result)
+
+
 def test_every_rule_is_in_docs_results_md():
     from pathlib import Path
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import heapq
 
+from vstack_sim.model.cache import ChunkCache
 from vstack_sim.model.read_anyk import AnyKReads
 from vstack_sim.model.read_failover import ReadFailover
 from vstack_sim.model.read_tables import ReadTables
@@ -42,7 +43,7 @@ from vstack_sim.model.records import Table
 from vstack_sim.model.replica_choice import ReplicaChooser
 from vstack_sim.system.modes import MODE_REPLICATION
 
-KINDS = ("replication", "erasure_coding", "degraded", "failed")
+KINDS = ("replication", "erasure_coding", "degraded", "failed", "cache")
 REASONS = ("none", "unavailable", "lost")
 MODES = ("replication", "erasure_coding")
 
@@ -67,6 +68,9 @@ class ReadPath(ReadFailover, AnyKReads, ReadTables):
         self.oracle = cfg.reads.replica_choice == "oracle"
         self.init_timeouts()
         self.chooser = ReplicaChooser(world, self._uniform, self.known_at)
+        cc = cfg.cache
+        self.cache = ChunkCache(cc.capacity, world.chunk_size) if cc.capacity > 0 else None
+        self.cache_latency = cc.hit_latency + world.chunk_size / cc.bandwidth
         # Views in flight: view id -> [video, next chunk index, end index, start time, chunks read, bytes,
         # seq of its live heap entry, then of the read in flight: when its last piece leaves a NIC, its
         # row, the slots it reads (a replica's slot, -1 for the k data fragments, or a tuple), the
@@ -159,6 +163,7 @@ class ReadPath(ReadFailover, AnyKReads, ReadTables):
         pacing = self.pacing
         oracle, pick, track = self.oracle, self.chooser.pick, self.chooser.tracks
         known, read_any_k = self.known_at, self.read_any_k
+        cache, cache_latency = self.cache, self.cache_latency
         c_time, c_view, c_video, c_chunk, c_idx, c_mode, c_kind, c_reason, c_lat, c_bytes, c_over = (
             self.table.appender(x) for x in self.table.columns)
         row = len(self.table)
@@ -198,7 +203,9 @@ class ReadPath(ReadFailover, AnyKReads, ReadTables):
             mode = mode_mv[c]
             base = c * width
             reason, dead = 0, -1
-            if mode == MODE_REPLICATION:
+            if cache is not None and arrival is None and cache.read(c, mode):
+                kind, nbytes, latency, out, spec = 4, S, cache_latency, t, -2
+            elif mode == MODE_REPLICATION:
                 if oracle:
                     best, best_j, best_free, ties = -1, -1, 0.0, 0
                     for j in range(r_width):

@@ -76,6 +76,8 @@ class ReplicaChooser:
         """least_loaded: the reader of view ``vid`` has a request out to each node of ``spec`` until ``done``
         (``spec``: a replica's slot, -1 for the k data fragments, or a tuple of slots)."""
         where = self.w.state.slot_node
+        if spec == -2:                       # a cache hit: no request to the store
+            return
         if spec == -1:
             nodes = where[chunk, :self.w.k].tolist()
         elif isinstance(spec, tuple):

@@ -299,6 +299,15 @@ def _failures_known_at_once(run) -> str | None:
     return None
 
 
+def _no_cache(run) -> str | None:
+    if not run.config.cache.capacity and _happened(run, "replication") and (
+            _happened(run, "erasure_coding") or _happened(run, "degraded")):
+        return ("No cache is in front of the store (cache.capacity 0): every read, the popular videos' too, reaches "
+                "the disks. A video service's CDN or front-end cache would absorb most of the popular reads, which "
+                "changes the case for replicating them.")
+    return None
+
+
 RULES = {
     "low_fill": _low_fill,
     "detection_dominated": _detection_dominated,
@@ -308,6 +317,7 @@ RULES = {
     "replica_oracle": _replica_oracle,
     "source_oracle": _source_oracle,
     "failures_known_at_once": _failures_known_at_once,
+    "no_cache": _no_cache,
 }
 """Each caveat rule by name (docs/results.md gives each its threshold); a rule returns its text, or None."""
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from vstack_sim.scenario.sections import Seconds, Section
+from vstack_sim.scenario.sections import Bytes, BytesPerSecond, Seconds, Section
 
 ReplicaChoice = Literal["primary", "random", "nearest", "least_loaded", "oracle"]
 SourceChoice = Literal["primary", "random", "least_loaded", "oracle"]
@@ -35,3 +35,14 @@ class ReadsConfig(Section):
     ("How long after a node fails its readers learn of it (a heartbeat grace and a new cluster map); until then "
      "they keep sending it reads, each of which times out. Capped by failures.detection_timeout. Default 20 s: "
      "Ceph's osd_heartbeat_grace (an OSD silent for 20 s is reported down and clients get a new OSD map).")
+
+
+class CacheConfig(Section):
+    """A cache in front of the store (a CDN or front-end cache): whole chunks, LRU."""
+
+    capacity: Bytes = Field(0, ge=0)
+    """Bytes the cache holds (0 = no cache, the engine's default); whole chunks, least recently used evicted."""
+    hit_latency: Seconds = Field(0.0005, ge=0)
+    """Fixed time of a hit (a request to a cache server on the same network as the reader)."""
+    bandwidth: BytesPerSecond = Field(1.25e9, gt=0)
+    """The cache's link to the reader (default 10 Gbit/s): a hit takes hit_latency + chunk bytes / bandwidth."""
