@@ -1,7 +1,7 @@
 """Speed of a production-scale rebuild, and the interference it causes (issue: production scale).
 
 Target: scenarios/rebuild-interference.yaml (40 single-HDD nodes of 16 TB at 70 % fill, one permanent
-node failure rebuilt for about 3.8 h of simulated time) runs in at most 2 minutes. It also prints what
+node failure rebuilt for about 4.2 h of simulated time) runs in at most 2 minutes. It also prints what
 the scenario shows: the rebuild's duration against the arithmetic at the top of the file, and read p99
 during the rebuild over p99 before it, with the block-bootstrap 95 % interval over 1-minute windows.
 

@@ -128,12 +128,14 @@ def test_disk_rebuilds_respect_the_per_node_caps_at_every_instant():
 
 
 def test_a_repair_reading_from_a_disk_that_fails_restarts_from_other_sources():
-    base = one_stripe(8, cluster={"disks_per_node": 2}, repair={"bandwidth": "10B/s", "streams_per_node": 0})
+    base = one_stripe(8, cluster={"disks_per_node": 2}, repair={"bandwidth": "10B/s", "streams_per_node": 0,
+                                                                "source_choice": "primary"})
     nodes = layout(config(base))
     declared = DAY + 900
     sim = Simulation(config(base)).build()
     disk0 = int(sim.world.cluster.disks.slot_disk[0, 0])
-    # Slot 4's node fails for good; its rebuild reads slots 0, 1, 2; slot 0's disk fails 100 s in.
+    # Slot 4's node fails for good; its rebuild reads slots 0, 1, 2 (primary: data first); slot 0's disk
+    # fails 100 s in.
     cfg = config(base, {"failures": {"scheduled": [fail(DAY, nodes[4]),
                                                    disk_fail(declared + 100, nodes[0], disk0 % 2)],
                                      "replacement_delay": "30d"}})

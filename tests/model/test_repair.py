@@ -199,10 +199,11 @@ def test_per_node_repair_caps_hold_at_every_instant_in_both_directions():
 
 
 def test_a_repair_whose_source_is_destroyed_mid_read_restarts_from_other_sources():
-    base = one_stripe(8, repair={"bandwidth": "10B/s", "streams_per_node": 0})   # 3 x 1001 bytes take 300 s
+    base = one_stripe(8, repair={"bandwidth": "10B/s", "streams_per_node": 0,    # 3 x 1001 bytes take 300 s
+                                 "source_choice": "primary"})
     nodes = layout(config(base))
     declared = DAY + 900
-    # Slot 4 fails; its rebuild reads slots 0, 1, 2 (idle disks: lowest slots first); slot 0's node is
+    # Slot 4 fails; its rebuild reads slots 0, 1, 2 (primary: data first); slot 0's node is
     # destroyed 100 s into the transfer. The job starts again from slots 1, 2, 3.
     cfg = config(base, {"failures": {"scheduled": [fail(DAY, nodes[4]), fail(declared + 100, nodes[0])],
                                      "replacement_delay": "30d"}})

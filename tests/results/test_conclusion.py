@@ -60,10 +60,48 @@ def test_late_events_fire_for_a_flash_crowd_after_the_end_and_not_within(fake_re
     assert "late_events" in fired(with_config(fake_result, failures={"scheduled": [fail(2 * DAY, 1)]}))
 
 
-def test_replica_oracle_fires_only_when_replicated_reads_happened(fake_result):
-    assert "replica_oracle" in fired(fake_result)
+def test_replica_oracle_fires_only_with_the_oracle_choice_and_replicated_reads(fake_result):
+    oracle = with_config(fake_result, reads={"replica_choice": "oracle"})
+    assert "replica_oracle" in fired(oracle)
+    assert "replica_oracle" not in fired(with_config(fake_result, reads={"replica_choice": "random"}))
+    oracle.summary["reads"]["latency_ms"]["replication"] = None
+    assert "replica_oracle" not in fired(oracle)
+
+
+def test_ec_striped_states_the_layout_when_erasure_coded_reads_happened(fake_result):
+    text = next(c.text for c in caveats(fake_result) if c.rule == "ec_striped")
+    assert "striped" in text and "3 disk positionings" in text and "contiguous" in text
+    for kind in ("erasure_coding", "degraded"):
+        fake_result.summary["reads"]["latency_ms"][kind] = None
+    assert "ec_striped" not in fired(fake_result)
+
+
+def test_source_oracle_fires_with_oracle_sources_and_repairs_or_conversions(fake_result):
+    oracle = with_config(fake_result, repair={"source_choice": "oracle"})
+    assert "source_oracle" in fired(oracle)
+    assert "source_oracle" not in fired(with_config(fake_result, repair={"source_choice": "random"}))
+    oracle.summary["recovery"]["repairs"] = 0
+    assert "source_oracle" in fired(oracle)                      # the fake run's conversion still read sources
+    oracle.summary["migrations"]["to_replication"] = 0
+    assert "source_oracle" not in fired(oracle)
+
+
+def test_failures_known_at_once_fires_when_either_delay_is_0_and_a_node_failed(fake_result):
+    for timeout, detection in ((0, 0), (0, 20), (5, 0)):
+        run = with_config(fake_result, reads={"failure_timeout": timeout, "failure_detection": detection})
+        assert "failures_known_at_once" in fired(run), (timeout, detection)
+    real = with_config(fake_result, reads={"failure_timeout": 5, "failure_detection": 20})
+    assert "failures_known_at_once" not in fired(real)
+    instant = with_config(fake_result, reads={"failure_timeout": 0, "failure_detection": 0})
+    instant.summary["recovery"]["node_failures"] = instant.summary["recovery"]["transient_failures"] = 0
+    assert "failures_known_at_once" not in fired(instant)
+
+
+def test_no_cache_fires_when_both_modes_were_read_without_a_cache(fake_result):
+    assert "no_cache" in fired(fake_result)
+    assert "no_cache" not in fired(with_config(fake_result, cache={"capacity": "1GiB"}))
     fake_result.summary["reads"]["latency_ms"]["replication"] = None
-    assert "replica_oracle" not in fired(fake_result)
+    assert "no_cache" not in fired(fake_result)
 
 
 def test_every_rule_is_in_docs_results_md():

@@ -109,3 +109,31 @@ def expected_max(cdf, k: int, upper: float, points: int = 20_001) -> float:
     f = 1.0 - np.asarray(cdf(x), dtype=np.float64) ** k
     h = upper / (points - 1)
     return float(h / 3.0 * (f[0] + f[-1] + 4.0 * f[1:-1:2].sum() + 2.0 * f[2:-1:2].sum()))
+
+
+def che_lru_hit_ratio(popularity, cache_items: float) -> float:
+    """LRU hit ratio under the independent reference model, by Che's approximation (Che, Tung and Wang,
+    "Hierarchical Web caching systems: modeling, design and experimental results", IEEE JSAC 20(7), 2002).
+
+    Items of equal size are requested independently with probabilities ``popularity`` (normalised here);
+    the cache holds ``cache_items`` of them. The characteristic time T solves
+    sum_i (1 - exp(-p_i T)) = C, and the hit ratio is sum_i p_i (1 - exp(-p_i T)).
+    """
+    p = np.asarray(popularity, dtype=np.float64)
+    p = p / p.sum()
+    if cache_items <= 0:
+        return 0.0
+    if cache_items >= len(p):
+        return 1.0
+
+    def filled(t: float) -> float:
+        return float(np.sum(-np.expm1(-p * t)))
+
+    lo, hi = 0.0, 1.0
+    while filled(hi) < cache_items:
+        hi *= 2.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if filled(mid) < cache_items else (lo, mid)
+    t = 0.5 * (lo + hi)
+    return float(np.sum(p * -np.expm1(-p * t)))

@@ -32,7 +32,19 @@ def latency_stats(values: np.ndarray) -> dict | None:
             "max": _r(values.max())}
 
 
-LATENCY_KINDS = ("replication", "erasure_coding", "degraded", "all")
+LATENCY_KINDS = ("replication", "erasure_coding", "degraded", "cache", "all")
+
+
+def cache_stats(cache) -> dict:
+    """Hits, misses, hit ratio and byte hit ratio of the cache in front of the store, in all and by the chunk's
+    mode (every chunk has the same size, so the byte hit ratio equals the hit ratio)."""
+    def block(hits: int, misses: int) -> dict:
+        ratio = _r(hits / (hits + misses), 6) if hits + misses else None
+        return {"hits": int(hits), "misses": int(misses), "hit_ratio": ratio, "byte_hit_ratio": ratio}
+
+    out = block(sum(cache.hits), sum(cache.misses))
+    out["by_mode"] = {m: block(cache.hits[i], cache.misses[i]) for i, m in enumerate(("replication", "erasure_coding"))}
+    return out
 
 
 def read_latency_summary(summary: dict) -> pd.DataFrame:
@@ -141,14 +153,17 @@ def build_summary(sim, tables: dict) -> dict:
             "failed_unavailable": int(np.count_nonzero(reason == 1)),
             "failed_lost": int(np.count_nonzero(reason == 2)),
             "failed_over": int(len(reads.failover_ms)),
-            "failover_lost_ms": latency_stats(np.asarray(reads.failover_ms)),
+            "failover_lost_ms": latency_stats(np.asarray(reads.failover_ms)),   # the failover delay's distribution
+            "timed_out": int(reads.timed_out_reads),    # requests sent to a node down that the reader did not know of
             "latency_ms": {
                 "replication": latency_stats(lat[kind == 0]),
                 "erasure_coding": latency_stats(lat[kind == 1]),
                 "degraded": latency_stats(lat[kind == 2]),
                 "all": latency_stats(lat[kind != 3]),
+                **({"cache": latency_stats(lat[kind == 4])} if reads.cache is not None else {}),
             },
             "startup_latency_ms": latency_stats(startup),
+            **({"cache": cache_stats(reads.cache)} if reads.cache is not None else {}),
         },
         "views": {
             "count": int(reads.n_views),

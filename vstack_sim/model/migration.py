@@ -37,6 +37,7 @@ import numpy as np
 from vstack_sim.model.background import BackgroundJob
 from vstack_sim.model.kofn import choose, decode_time
 from vstack_sim.model.records import Table
+from vstack_sim.model.source_choice import source_order
 from vstack_sim.model.state import JOB_NONE
 from vstack_sim.system.modes import MODE_REPLICATION
 
@@ -218,7 +219,8 @@ class Migrator:
         need = int(st.mode_need[mode])
         if len(usable) < need:
             return "unavailable"
-        preferred = sorted(usable, key=lambda j: cl.slot_wait(c, j, t)) if mode == MODE_REPLICATION else None
+        preferred = (source_order(w, c, [(j, old[j]) for j in usable], t) if mode == MODE_REPLICATION
+                     else None)                          # a coded chunk reads its data fragments (no decode)
         chosen = choose(mode, usable, need, preferred=preferred)
         sources = [(j, old[j]) for j in chosen]
         marks = w.source_marks(c, sources)

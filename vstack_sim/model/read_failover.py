@@ -1,35 +1,57 @@
-"""Reads in flight when a node or a disk fails: they are requested again, and their latency counts from
-the first request (docs/model.md, "Reads").
+"""Reads that meet a failed node or disk: client timeouts and failover (docs/model.md, "Reads").
 
 A part of :class:`~vstack_sim.model.reads.ReadPath`, kept apart from the pump's hot loop: it works on the
 pump's in-flight views and heap, and records the failed-over reads in its table.
+
+* Readers learn that a node is down ``reads.failure_detection`` after its failure (no later than
+  ``failures.detection_timeout``): a heartbeat grace, then a new cluster map. Until then they keep sending
+  reads there. A read that timed out avoids that node in its retries and in the rest of its view (as an
+  HDFS input stream keeps its own dead nodes), but other views do not learn from it.
+* A request to a node that is down fails over when its timeout fires, ``reads.failure_timeout`` after it
+  was sent, or when the reader learns of the failure, whichever comes first, and never before the
+  failure. A read in flight when its node fails counts from its sending; a read sent to a node already
+  down counts from then. A failed disk answers at once (an I/O error): its reads fail over at the failure.
+* The retry reads the chunk afresh (another replica, or k fragments, degraded) and its latency counts
+  from the first request. With both delays 0 every failure is known at once (the rule before issue 21).
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 
 import numpy as np
 
 
 class ReadFailover:
-    """Failing over the read path's reads in flight (mixed into ReadPath, whose state it uses)."""
+    """Timeouts and failing over of the read path's reads (mixed into ReadPath, whose state it uses)."""
+
+    def init_timeouts(self) -> None:
+        cfg = self.w.cfg
+        self.failure_timeout = cfg.reads.failure_timeout
+        self.failure_detection = min(cfg.reads.failure_detection, cfg.failures.detection_timeout)
+        # node -> the time readers learn that it is down (meaningful while it is down)
+        self.known_at: list[float] = [-math.inf] * self.w.cluster.n_nodes
+        self.timed_out_reads = 0
+        self._pump_proc = None
+        self._pump_wake = math.inf
 
     def node_failed(self, node: int) -> None:
-        """Reads whose pieces from ``node`` have not left it yet are requested again now.
+        """Reads whose pieces from ``node`` have not left it yet are requested again, after their timeout.
 
-        The retry reads the chunk afresh (another replica, or k fragments, degraded) and its
-        latency counts from the first request. Pieces already received from other nodes are read
-        again (a small overcount of load); a piece counts as not yet received unless the read's
-        last piece had left its NIC before the failure.
+        The retry reads the chunk afresh and its latency counts from the first request. Pieces already
+        received from other nodes are read again (a small overcount of load); a piece counts as not yet
+        received unless the read's last piece had left its NIC before the failure.
         """
-        self._requeue_reads_from(self.w.state.slot_node, node)
+        t = self.env.now
+        self.known_at[node] = t + self.failure_detection
+        self._requeue_reads_from(self.w.state.slot_node, node, node)
 
     def disk_failed(self, disk: int) -> None:
-        """Reads whose pieces from ``disk`` have not left its node yet are requested again now (as for a node)."""
-        self._requeue_reads_from(self.w.cluster.disks.slot_disk, disk)
+        """Reads whose pieces from ``disk`` have not left its node yet are requested again now."""
+        self._requeue_reads_from(self.w.cluster.disks.slot_disk, disk, -1)
 
-    def _requeue_reads_from(self, where: np.ndarray, place: int) -> None:
+    def _requeue_reads_from(self, where: np.ndarray, place: int, node: int) -> None:
         """Reads in flight with a piece on ``place`` (a node or a disk: ``where`` maps (chunk, slot) to it)."""
         t = self.env.now
         if not self.active:
@@ -50,15 +72,64 @@ class ReadFailover:
                 places = [int(where[c, spec])]
             if place in places:
                 hit.append(vid)
+        later = math.inf
         for vid in hit:
             v = self.active[vid]
             v[1] -= 1
             v[7] = t
+            retry = t
+            if node >= 0:
+                retry = max(t, min(v[11] + self.failure_timeout, self.known_at[node]))
+                v[12] = node
+                later = min(later, retry) if retry > t else later
             self._seq += 1
             v[6] = self._seq
-            heapq.heappush(self.heap, (t, self._seq, vid, (v[8], v[10])))
+            heapq.heappush(self.heap, (retry, self._seq, vid, (v[8], v[10])))
         if hit:
             self.serve_until(t)
+        if later < math.inf:
+            self.wake(later)
+
+    def timed_out(self, vid: int, v: list, retry_of, t: float, c: int, idx: int, mode: int, node: int) -> int:
+        """A read sent at ``t`` to ``node``, down without the reader knowing: it fails over when its timeout
+        fires or the reader learns of the failure. Nothing is read; the read's row is written now and
+        completed by the retry. Returns the number of rows of the reads table."""
+        retry = min(t + self.failure_timeout, self.known_at[node])
+        v[12] = node
+        self.timed_out_reads += 1
+        if retry_of is None:
+            S = self.w.chunk_size
+            self.table.append(t, vid, v[0], c, idx, mode, 0, 0, float("nan"), 0, 1)
+            self.w.catalog.total_bytes_served[v[0]] += S     # as for a read; the failover takes it back
+            v[4] += 1
+            v[5] += S
+            if idx == 0:
+                self.startup[vid] = float("nan")
+            retry_of = (len(self.table) - 1, t)
+            v[8], v[10] = retry_of
+        v[7] = t
+        self._seq += 1
+        v[6] = self._seq
+        heapq.heappush(self.heap, (retry, self._seq, vid, retry_of))
+        self.wake(retry)
+        return len(self.table)
+
+    # -- waking the pump for requests pushed while it sleeps ------------------------------------------
+    def wake(self, at: float) -> None:
+        """Serve the heap at ``at``: a retry pushed from outside the pump may be due before the pump wakes."""
+        if at >= self._pump_wake and self._pump_proc is not None and self._pump_proc.is_alive:
+            return
+        ev = self.env.timeout(at - self.env.now)
+        ev.callbacks.append(self._woken)
+
+    def _woken(self, _event) -> None:
+        self.serve_until(self.env.now)
+        if not self.heap:
+            return
+        if self._pump_proc is None or not self._pump_proc.is_alive:
+            self._pump_proc = self.env.process(self._pump())
+        elif self.heap[0][0] < self._pump_wake:
+            self.wake(self.heap[0][0])
 
     def _failed_over(self, vid: int, v: list, retry, t: float, reason: int, kind: int, latency: float,
                      nbytes: int) -> None:

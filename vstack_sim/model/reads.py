@@ -9,8 +9,9 @@ give, at a fraction of the cost (docs/model.md: next-free-time queues inside one
 arrival process). A request enters the disk queues at its own time; chunk
 i+1 is requested when chunk i has arrived (or later, with playback pacing).
 
-* Replicated chunk: one live replica, the one whose disk would start it
-  soonest; ties are broken from the ``reads`` stream.
+* Replicated chunk: one live replica, chosen by ``reads.replica_choice``
+  (:mod:`.replica_choice`); ``oracle``, the one whose disk would start it
+  soonest (ties broken from the ``reads`` stream), is inlined here.
 * Erasure-coded chunk with its k data fragments up: read them in parallel;
   the disk part is the slowest; no decode (systematic).
 * Degraded: some data fragment is down: read any k live fragments (data
@@ -34,20 +35,20 @@ from __future__ import annotations
 
 import heapq
 
-import numpy as np
-
-from vstack_sim.model.kofn import choose, decode_time
+from vstack_sim.model.cache import ChunkCache
+from vstack_sim.model.read_anyk import AnyKReads
 from vstack_sim.model.read_failover import ReadFailover
+from vstack_sim.model.read_tables import ReadTables
 from vstack_sim.model.records import Table
-from vstack_sim.system.codec import needs_decode
+from vstack_sim.model.replica_choice import ReplicaChooser
 from vstack_sim.system.modes import MODE_REPLICATION
 
-KINDS = ("replication", "erasure_coding", "degraded", "failed")
+KINDS = ("replication", "erasure_coding", "degraded", "failed", "cache")
 REASONS = ("none", "unavailable", "lost")
 MODES = ("replication", "erasure_coding")
 
 
-class ReadPath(ReadFailover):
+class ReadPath(ReadFailover, AnyKReads, ReadTables):
     """The pump process and the read records."""
 
     def __init__(self, world):
@@ -64,10 +65,17 @@ class ReadPath(ReadFailover):
         self.extra = cfg.workload.late_binding_extra
         self.rng = world.rng.reads
         self._rand = []
+        self.oracle = cfg.reads.replica_choice == "oracle"
+        self.init_timeouts()
+        self.chooser = ReplicaChooser(world, self._uniform, self.known_at)
+        cc = cfg.cache
+        self.cache = ChunkCache(cc.capacity, world.chunk_size) if cc.capacity > 0 else None
+        self.cache_latency = cc.hit_latency + world.chunk_size / cc.bandwidth
         # Views in flight: view id -> [video, next chunk index, end index, start time, chunks read, bytes,
         # seq of its live heap entry, then of the read in flight: when its last piece leaves a NIC, its
-        # row, the slots it reads (a replica's slot, -1 for the k data fragments, or a tuple) and the
-        # time it was first requested].
+        # row, the slots it reads (a replica's slot, -1 for the k data fragments, or a tuple), the
+        # time it was first requested, the time this attempt was sent, and a down node its reader does
+        # not know of but this view does (one of its reads timed out there; HDFS's per-stream dead nodes)].
         self.active: dict[int, list] = {}
         self.n_views = 0
         self.table = Table("reads", {
@@ -96,13 +104,14 @@ class ReadPath(ReadFailover):
 
     def start(self) -> None:
         if self.heap:
-            self.env.process(self._pump())
+            self._pump_proc = self.env.process(self._pump())
 
     def _pump(self):
         env, heap = self.env, self.heap
         while heap:
             t_next = heap[0][0]
             if t_next > env.now:
+                self._pump_wake = t_next
                 yield env.timeout(t_next - env.now)
             horizon = env.peek()
             if heap[0][0] > horizon:
@@ -146,22 +155,21 @@ class ReadPath(ReadFailover):
         F = w.fragment_bytes
         k = w.k
         r_width = int(st.mode_width[MODE_REPLICATION])
-        ec_width = int(st.mode_width[1 - MODE_REPLICATION])
         rep_xfer, frag_xfer = S * per_byte, F * per_byte
         rep_nic, frag_nic = S * nic_per_byte, F * nic_per_byte    # NIC time of a replica, a fragment
         rep_net = S * self.client_per_byte + self.net_latency
         ec_net = k * F * self.client_per_byte + self.net_latency
-        client_per_byte, net_latency = self.client_per_byte, self.net_latency
-        decode_per_byte = self.decode_per_byte
         extra = self.extra
         pacing = self.pacing
+        oracle, pick, track = self.oracle, self.chooser.pick, self.chooser.tracks
+        known, read_any_k = self.known_at, self.read_any_k
+        cache, cache_latency = self.cache, self.cache_latency
         c_time, c_view, c_video, c_chunk, c_idx, c_mode, c_kind, c_reason, c_lat, c_bytes, c_over = (
             self.table.appender(x) for x in self.table.columns)
         row = len(self.table)
         kind = nbytes = 0
         latency = out = 0.0
         heappop, heappush, heapreplace = heapq.heappop, heapq.heappush, heapq.heapreplace
-        payloads = w.payloads
         view_count, last_viewed, served = cat.view_count, cat.last_viewed, cat.total_bytes_served
         popularity = self.popularity
         while heap and heap[0][0] <= horizon:
@@ -180,7 +188,7 @@ class ReadPath(ReadFailover):
                 if popularity is not None:
                     popularity.record(video, t)
                 self._seq += 1
-                active[vid] = [video, 0, watched, t, 0, 0, self._seq, t, -1, -1, t]
+                active[vid] = [video, 0, watched, t, 0, 0, self._seq, t, -1, -1, t, t, -1]
                 heappush(heap, (t, self._seq, vid, None))
                 continue
             vid = item
@@ -194,23 +202,31 @@ class ReadPath(ReadFailover):
             c = int(first_chunk[video]) + idx
             mode = mode_mv[c]
             base = c * width
-            reason = 0
-            if mode == MODE_REPLICATION:
-                best, best_j, best_free, ties = -1, -1, 0.0, 0
-                for j in range(r_width):
-                    n = node_mv[base + j]
-                    if n >= 0 and live_mv[base + j] and up_mv[n]:
-                        free = free_at[disk_mv[base + j]][0]
-                        if free < t:
-                            free = t
-                        if best < 0 or free < best_free:
-                            best, best_j, best_free, ties = n, j, free, 1
-                        elif free == best_free:
-                            ties += 1
-                            if self._uniform() * ties < 1.0:
-                                best, best_j = n, j
+            reason, dead = 0, -1
+            if cache is not None and arrival is None and cache.read(c, mode):
+                kind, nbytes, latency, out, spec = 4, S, cache_latency, t, -2
+            elif mode == MODE_REPLICATION:
+                if oracle:
+                    best, best_j, best_free, ties = -1, -1, 0.0, 0
+                    for j in range(r_width):
+                        n = node_mv[base + j]
+                        if n >= 0 and live_mv[base + j] and (up_mv[n] or t < known[n] and n != v[12]):
+                            free = free_at[disk_mv[base + j]][0]
+                            if free < t:
+                                free = t
+                            if best < 0 or free < best_free:
+                                best, best_j, best_free, ties = n, j, free, 1
+                            elif free == best_free:
+                                ties += 1
+                                if self._uniform() * ties < 1.0:
+                                    best, best_j = n, j
+                else:
+                    best_j = pick(node_mv, live_mv, up_mv, base, r_width, t, vid, v[12])
+                    best = node_mv[base + best_j] if best_j >= 0 else -1
                 if best < 0:
                     reason = 2 if lost_mv[c] else 1
+                elif not up_mv[best]:                      # down, the reader does not know yet: it times out
+                    dead = best
                 else:
                     d = disk_mv[base + best_j]
                     h = free_at[d]
@@ -243,9 +259,13 @@ class ReadPath(ReadFailover):
                 data_up = 0
                 for j in range(k):
                     n = node_mv[base + j]
-                    if live_mv[base + j] and up_mv[n]:
-                        data_up += 1
-                if data_up == k and not extra:
+                    if live_mv[base + j]:
+                        if up_mv[n]:
+                            data_up += 1
+                        elif t < known[n] and n != v[12]:
+                            data_up += 1
+                            dead = n
+                if data_up == k and not extra and dead < 0:
                     slowest = t
                     for j in range(k):
                         d = disk_mv[base + j]
@@ -278,41 +298,13 @@ class ReadPath(ReadFailover):
                     out = slowest
                     latency = slowest - t + ec_net
                     kind, nbytes, spec = 1, k * F, -1
-                else:
-                    usable = [j for j in range(ec_width)
-                              if live_mv[base + j] and up_mv[node_mv[base + j]]]
-                    if len(usable) < k:
-                        reason = 2 if lost_mv[c] else 1
-                    else:
-                        chosen = choose(mode, usable, k, extra=extra)
-                        finishes = []
-                        for j in chosen:
-                            d = disk_mv[base + j]
-                            h = free_at[d]
-                            start = h[0] if h[0] > t else t
-                            if shared:
-                                start += pos0 if fixed else take()
-                                if xfer[d] > start:
-                                    start = xfer[d]
-                                finish = xfer[d] = start + frag_xfer
-                            else:
-                                finish = start + (pos0 if fixed else take()) + frag_xfer
-                            heapreplace(h, finish)
-                            finishes.append((nic(node_mv[base + j], finish, frag_nic, t), j))
-                        finishes.sort()
-                        first_k = finishes[:k]
-                        out = slowest = first_k[-1][0]
-                        used = [j for _, j in first_k]
-                        spec = tuple(used)
-                        parity_used = needs_decode(used, k)
-                        # Every fragment requested moves (late binding: k + extra) and crosses the
-                        # client link; a read that used a parity fragment decoded, so it is degraded.
-                        nbytes = len(chosen) * F
-                        latency = slowest - t + nbytes * client_per_byte + net_latency
-                        latency += decode_time(mode, used, k, k * F, decode_per_byte)
-                        kind = 2 if parity_used else 1
-                        if payloads is not None and parity_used:
-                            payloads.degraded_read(c, used)
+                elif data_up < k or extra:
+                    reason, kind, nbytes, latency, out, spec, dead = read_any_k(c, mode, t, v[12])
+            if dead >= 0:
+                row = self.timed_out(vid, v, arrival, t, c, idx, mode, dead)
+                continue
+            if track and not reason:
+                self.chooser.sent(vid, c, spec, t + latency)
             if arrival is not None:                        # a failover: this read's row is updated
                 self._failed_over(vid, v, arrival, t, reason, kind, latency, nbytes)
                 if reason:
@@ -350,6 +342,7 @@ class ReadPath(ReadFailover):
                 row += 1
             v[7] = out
             v[9] = spec
+            v[11] = t
             idx += 1
             v[1] = idx
             t_next = v[10] + latency
@@ -365,21 +358,3 @@ class ReadPath(ReadFailover):
         if not self._rand:
             self._rand = self.rng.random(4096).tolist()
         return self._rand.pop()
-
-    def _end_view(self, vid: int, failed: bool) -> None:
-        video, _, requested, start, read, served = self.active.pop(vid)[:6]
-        self.views.append(vid, start, video, requested, read, self.startup.pop(vid, float("nan")), failed, served)
-
-    # -- results ----------------------------------------------------------------------------------
-    def column(self, name: str) -> np.ndarray:
-        """One column of every read (label columns as codes), for summaries."""
-        return self.table.column(name)
-
-    def reads_frame(self, rows: np.ndarray | None = None):
-        """The reads table, or the rows ``rows`` of it."""
-        return self.table.to_frame(rows)
-
-    def views_frame(self):
-        """The views table, in view order (views end out of order)."""
-        df = self.views.to_frame()
-        return df.sort_values("view_id", kind="stable").reset_index(drop=True)

@@ -47,6 +47,7 @@ from vstack_sim.model.kofn import choose
 from vstack_sim.model.placement import rack_cap
 from vstack_sim.model.repair_jobs import Streams
 from vstack_sim.model.repair_waits import SourceWaits
+from vstack_sim.model.source_choice import source_order
 from vstack_sim.model.state import JOB_NONE, JOB_PENDING
 
 
@@ -345,21 +346,24 @@ class RepairQueue:
         return self.waits.heads(woken, {n for n in free if up[n]})
 
     def _sources(self, c: int, mode: int, need: int, usable: list, t: float) -> list[tuple[int, int]]:
-        """``need`` of the usable (slot, node) pairs, least queued disk first (1 replica or k fragments)."""
+        """``need`` of the usable (slot, node) pairs, in ``repair.source_choice``'s order
+        (:mod:`.source_choice`; 1 replica or k fragments)."""
         if len(usable) == need and need == 1:
             return usable
-        slot_wait = self.w.cluster.slot_wait
-        cands = sorted((slot_wait(c, j, t), j, n) for j, n in usable)
-        node_of = {j: n for _, j, n in cands}
-        return [(j, node_of[j]) for j in choose(mode, node_of, need, preferred=[j for _, j, _ in cands])]
+        node_of = dict(usable)
+        return [(j, node_of[j]) for j in choose(mode, node_of, need, preferred=source_order(self.w, c, usable, t))]
 
     def sources_now(self, c: int, s: int, mode: int) -> list[tuple[int, int]]:
-        """The exponential time model's sources, read as the job ends: live slots on up nodes, no caps."""
+        """The exponential time model's sources, read as the job ends: live slots on up nodes, no caps,
+        in ``repair.source_choice``'s order (only which nodes are recorded, and which fragments rebuild
+        the payload, depend on it: the job's time is drawn, not read from the disks)."""
         st, cl = self.w.state, self.w.cluster
         width = int(st.mode_width[mode])
         nodes = st.slot_node[c, :width].tolist()
-        usable = [j for j in range(width) if j != s and st.slot_has_data[c, j] and cl.up[nodes[j]]]
-        return [(j, nodes[j]) for j in choose(mode, usable, int(st.mode_need[mode]))]
+        usable = [(j, nodes[j]) for j in range(width) if j != s and st.slot_has_data[c, j] and cl.up[nodes[j]]]
+        preferred = source_order(self.w, c, usable, self.w.env.now)
+        return [(j, nodes[j]) for j in choose(mode, [j for j, _ in usable], int(st.mode_need[mode]),
+                                              preferred=preferred)]
 
     def _target(self, c: int, s: int, mode: int, width: int) -> int:
         """A target for slot ``s`` of chunk ``c`` with a free receive stream; -2 if the only nodes the

@@ -258,11 +258,53 @@ def _late_events(run) -> str | None:
     return None
 
 
+def _happened(run, kind: str) -> bool:
+    """Reads of ``kind`` happened (its latency block is there)."""
+    return bool(_get(run.summary, "reads", "latency_ms", kind))
+
+
+def _ec_striped(run) -> str | None:
+    if _happened(run, "erasure_coding") or _happened(run, "degraded"):
+        k = run.config.redundancy.data_shards
+        return (f"Erasure-coded reads are striped: a chunk is split over its {k} data fragments, so a normal read "
+                f"costs {k} disk positionings and waits for the slowest; a contiguous layout (f4, Azure: an object "
+                f"inside one data block) costs one. The EC read latencies here are the striped layout's.")
+    return None
+
+
 def _replica_oracle(run) -> str | None:
-    choice = getattr(getattr(run.config, "reads", None), "replica_choice", "oracle")   # today's only rule
-    if choice == "oracle" and _get(run.summary, "reads", "latency_ms", "replication"):
-        return ("Replicated reads go to the replica whose disk would serve them first, knowledge no client has: "
-                "their latency is an upper bound on what replication achieves.")
+    if run.config.reads.replica_choice == "oracle" and _happened(run, "replication"):
+        return ("Replicated reads go to the replica whose disk would serve them first (reads.replica_choice: "
+                "oracle), knowledge no client has: their latency is an upper bound on what replication achieves.")
+    return None
+
+
+def _source_oracle(run) -> str | None:
+    rebuilt = _get(run.summary, "recovery", "repairs") or 0
+    converted = (_get(run.summary, "migrations", "to_replication") or 0) + (
+        _get(run.summary, "migrations", "to_erasure_coding") or 0)
+    if run.config.repair.source_choice == "oracle" and (rebuilt or converted):
+        return ("Repairs and conversions read the copies whose disks would start soonest (repair.source_choice: "
+                "oracle), knowledge no scheduler has: their times, and the reads they delay, are a best case.")
+    return None
+
+
+def _failures_known_at_once(run) -> str | None:
+    rd = run.config.reads
+    failed = (_get(run.summary, "recovery", "node_failures") or 0) + (
+        _get(run.summary, "recovery", "transient_failures") or 0)
+    if (rd.failure_timeout == 0 or rd.failure_detection == 0) and failed and _get(run.summary, "reads", "count"):
+        return ("Reads that meet a failed node fail over at once (reads.failure_timeout or reads.failure_detection "
+                "is 0): a node failure costs them no timeout, so its latency spike does not appear.")
+    return None
+
+
+def _no_cache(run) -> str | None:
+    if not run.config.cache.capacity and _happened(run, "replication") and (
+            _happened(run, "erasure_coding") or _happened(run, "degraded")):
+        return ("No cache is in front of the store (cache.capacity 0): every read, the popular videos' too, reaches "
+                "the disks. A video service's CDN or front-end cache would absorb most of the popular reads, which "
+                "changes the case for replicating them.")
     return None
 
 
@@ -271,7 +313,11 @@ RULES = {
     "detection_dominated": _detection_dominated,
     "few_reads": _few_reads,
     "late_events": _late_events,
+    "ec_striped": _ec_striped,
     "replica_oracle": _replica_oracle,
+    "source_oracle": _source_oracle,
+    "failures_known_at_once": _failures_known_at_once,
+    "no_cache": _no_cache,
 }
 """Each caveat rule by name (docs/results.md gives each its threshold); a rule returns its text, or None."""
 

@@ -71,9 +71,17 @@ def key_numbers(run) -> list[tuple[str, str, str]]:
     ]
     lat = s["reads"]["latency_ms"]
     for kind, label in (("replication", "replicated"), ("erasure_coding", "erasure coded (normal)"),
-                        ("degraded", "degraded"), ("all", "all")):
+                        ("degraded", "degraded"), ("cache", "cache hits"), ("all", "all")):
+        if kind == "cache" and "cache" not in s["reads"]:
+            continue
         rows.append((f"Read latency p50 / p99, {label}",
                      f"{_ms(_stat(lat.get(kind), 'p50'))} / {_ms(_stat(lat.get(kind), 'p99'))}", ""))
+    if "cache" in s["reads"]:
+        c = s["reads"]["cache"]
+        by = c["by_mode"]
+        rows.append(("Cache hit ratio (byte hit ratio): all / replicated / erasure coded",
+                     " / ".join(_pct(None if x["hit_ratio"] is None else 100 * x["hit_ratio"])
+                                for x in (c, by["replication"], by["erasure_coding"])), ""))
     st = s["reads"]["startup_latency_ms"]
     rows.append(("Start-up latency p50 / p99", f"{_ms(_stat(st, 'p50'))} / {_ms(_stat(st, 'p99'))}", ""))
     r = s["reads"]

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from vstack_sim.scenario.devices import fill_profile
+from vstack_sim.scenario.reads_schema import SourceChoice
 from vstack_sim.scenario.sections import (
     Bytes,
     BytesPerSecond,
@@ -39,10 +40,12 @@ class ClusterConfig(Section):
     ("Mean positioning time of a disk request (seek + rotation, or flash latency); service = positioning + bytes / "
      "disk_bandwidth (default from cluster.device).")
     network_bandwidth: BytesPerSecond = Field(1.25e9, gt=0)
-    ("Each node's NIC (default 10 Gbit/s): a FIFO egress queue for the bytes it sends (reads, repair and conversion "
+    ("Each node's NIC (default from cluster.device: 2 x 10 GbE for hdd, 2 x 25 GbE ssd, 2 x 100 GbE nvme, 10 GbE "
+     "custom): a FIFO egress queue for the bytes it sends (reads, repair and conversion "
      "sources); also caps the rate of one repair or conversion transfer into a node.")
-    client_bandwidth: BytesPerSecond = Field(1.25e8, gt=0)
-    """The reader's link (default 1 Gbit/s); all bytes of one chunk read share it."""
+    client_bandwidth: BytesPerSecond = Field(1.25e9, gt=0)
+    ("The reader's link (default 10 Gbit/s: a front-end or CDN fill node, as Netflix's Open Connect appliances "
+     "fill over 10 to 100 GbE); all bytes of one chunk read share it.")
     network_latency: Seconds = Field(0.0005, ge=0)
     """Fixed network latency added to every chunk read."""
     # Devices (vstack_sim.model.devices): a profile fills the keys below and io_slots,
@@ -155,6 +158,13 @@ class RepairConfig(Section):
      "Markov models).")
     mttr: Seconds = Field(3600.0, gt=0)
     """Mean repair time of one job when time_model is exponential."""
+    source_choice: SourceChoice = "random"
+    ("Which live copies a repair or a conversion reads (among nodes with a free source stream). random (default): "
+     "uniform, as the HDFS NameNode picks a replication source among the eligible DataNodes "
+     "(BlockManager.chooseSourceDatanodes); primary: placement order (a coded chunk: data fragments first), as a "
+     "Ceph primary recovers from its own copy; least_loaded: the fewest repair reads the node already serves, ties "
+     "random (the scheduler's own count); oracle: the copies whose disks would start soonest (perfect knowledge of "
+     "every queue: an idealised bound, the rule before issue 21).")
     io_model: Literal["pipelined", "serial"] = "pipelined"
     ("pipelined: a job's reads, transfer (and decode) and write overlap as the data streams (as HDFS and Ceph recovery "
      "do), so it takes about as long as its slowest stage; serial: read everything, then transfer, then write.")

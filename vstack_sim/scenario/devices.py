@@ -35,6 +35,7 @@ class DeviceProfile(BaseModel):
     request_latency: float
     positioning_time: str
     positioning_cv: float
+    network_bandwidth: float
 
 
 class HddProfile(DeviceProfile):
@@ -65,6 +66,10 @@ class HddProfile(DeviceProfile):
     """0.4, derived: rotational latency is uniform on [0, 8.33 ms] (sd 2.41 ms); seek times spread
     over roughly 0.5-8 ms (sd about 2 ms, from the seek-time curves in Ruemmler and Wilkes); the
     two are independent, so the sd of the sum is about 3.1 ms on a mean of 8 ms."""
+    network_bandwidth: float = 2.5e9
+    """2 x 10 GbE (2.5 GB/s): twelve disks stream 12 x 200 MB/s = 2.4 GB/s, which one 10 GbE port
+    (1.25 GB/s) would halve; the Red Hat Ceph Storage hardware guide asks for 10 GbE at least on HDD
+    OSD nodes and bonded ports for throughput-oriented ones."""
 
 
 class SsdProfile(DeviceProfile):
@@ -90,6 +95,9 @@ class SsdProfile(DeviceProfile):
     positioning_cv: float = 1.0
     """1.0: an assumption of this model for that tail (Hao et al. show the tail, not one CV), fixed
     before any crossover was measured."""
+    network_bandwidth: float = 6.25e9
+    """2 x 25 GbE (6.25 GB/s): twelve SATA SSDs stream 12 x 550 MB/s = 6.6 GB/s; 25 GbE is the
+    Red Hat Ceph Storage hardware guide's step up from 10 GbE for flash OSD nodes."""
 
 
 class NvmeProfile(DeviceProfile):
@@ -112,6 +120,10 @@ class NvmeProfile(DeviceProfile):
     """lognormal: the same flash tail as the SSD profile (Hao et al., FAST 2016)."""
     positioning_cv: float = 1.0
     """1.0: the same assumption as the SSD profile."""
+    network_bandwidth: float = 25e9
+    """2 x 100 GbE (25 GB/s): ten drives stream 10 x 3.2 GB/s = 32 GB/s, so even 2 x 100 GbE keeps
+    the node NIC-bound for large sequential reads; all-NVMe Ceph reference architectures (e.g. Micron's
+    and Intel's) use 2 x 100 GbE per node, and issue 21 asks for 2 x 25 GbE at least."""
 
 
 class CustomProfile(DeviceProfile):
@@ -131,6 +143,8 @@ class CustomProfile(DeviceProfile):
     """deterministic: the earlier model has no service-time variance."""
     positioning_cv: float = 0.0
     """0: the earlier model has no service-time variance."""
+    network_bandwidth: float = 1.25e9
+    """10 GbE (1.25 GB/s): the earlier model's node NIC."""
 
 
 PROFILES: dict[str, DeviceProfile] = {

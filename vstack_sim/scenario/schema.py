@@ -22,6 +22,7 @@ from pydantic import Field, model_validator
 
 from vstack_sim.scenario import units
 from vstack_sim.scenario.cluster_schema import ClusterConfig, FailuresConfig, RepairConfig
+from vstack_sim.scenario.reads_schema import CacheConfig, ReadsConfig
 from vstack_sim.scenario.sections import (
     MAX_VIEWS,
     Bytes,
@@ -231,6 +232,10 @@ class Config(Section):
     """The erasure codec in the loop."""
     workload: WorkloadConfig = WorkloadConfig()
     """Viewers."""
+    reads: ReadsConfig = ReadsConfig()
+    """The client's side of a read: which replica it reads."""
+    cache: CacheConfig = CacheConfig()
+    """A cache in front of the store (off by default)."""
     outputs: OutputsConfig = OutputsConfig()
     """What is recorded."""
 

@@ -1,0 +1,37 @@
+"""A cache in front of the store (``cache``): whole chunks, a byte capacity, LRU eviction.
+
+A read whose chunk is cached is a hit: it takes ``cache.hit_latency`` + chunk bytes / ``cache.bandwidth``
+and touches no disk and no node NIC; it is a read kind of its own (``cache``). A miss reads the store as
+usual, and the chunk enters the cache when it is requested (so a second request of a chunk during the
+first one's fetch counts as a hit: a simplification, as if requests were coalesced). Least recently used
+chunks are evicted until the new one fits. Off (capacity 0) by default in the engine; a video service puts
+its CDN or front-end caches here.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+
+class ChunkCache:
+    """An LRU cache of whole chunks of ``chunk_bytes`` each, ``capacity`` bytes in all."""
+
+    def __init__(self, capacity: int, chunk_bytes: int):
+        self.slots = capacity // chunk_bytes
+        self.lru: OrderedDict[int, None] = OrderedDict()
+        self.hits = [0, 0]          # by the chunk's mode: replication, erasure_coding
+        self.misses = [0, 0]
+
+    def read(self, chunk: int, mode: int) -> bool:
+        """Whether ``chunk`` is cached (a hit, now the most recent); on a miss it enters the cache."""
+        lru = self.lru
+        if chunk in lru:
+            lru.move_to_end(chunk)
+            self.hits[mode] += 1
+            return True
+        self.misses[mode] += 1
+        if self.slots > 0:
+            lru[chunk] = None
+            if len(lru) > self.slots:
+                lru.popitem(last=False)
+        return False

@@ -1,0 +1,73 @@
+"""Erasure-coded reads of any k fragments: degraded reads and late binding (docs/model.md, "Reads").
+
+A part of :class:`~vstack_sim.model.reads.ReadPath`, kept apart from the pump's hot loop, which inlines
+only the common reads (a replica, or the k data fragments, all up).
+
+* Degraded: some data fragment is down: read any k live fragments (data first), add decode time =
+  bytes / decode throughput.
+* Late binding (``late_binding_extra`` = d): request k + d live fragments, data first, and use the first
+  k to arrive. All k + d move and cross the client link; the read is degraded (and pays decode) when one
+  of the first k is parity.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from vstack_sim.model.kofn import choose, decode_time
+from vstack_sim.system.codec import needs_decode
+
+
+class AnyKReads:
+    """The any-k read of the read path (mixed into ReadPath, whose state it uses)."""
+
+    def read_any_k(self, c: int, mode: int, t: float, shun: int) -> tuple:
+        """Read k of chunk ``c``'s fragments at ``t`` among those the reader believes up (up, or down and
+        not yet known, except ``shun``: see ReadFailover). Returns (reason, kind, bytes, latency, out, spec,
+        dead): ``reason`` 1 or 2 when too few, ``dead`` a chosen node that is down (the read times out;
+        nothing is read)."""
+        w = self.w
+        st, up, dk = w.state, w.cluster.up, w.cluster.disks
+        k, F = w.k, w.fragment_bytes
+        nodes = st.slot_node[c].tolist()
+        live = st.slot_has_data[c].tolist()
+        width = int(st.mode_width[mode])
+        known = self.known_at
+        usable = [j for j in range(width)
+                  if live[j] and (up[nodes[j]] or t < known[nodes[j]] and nodes[j] != shun)]
+        if len(usable) < k:
+            return (2 if st.lost[c] else 1), 3, 0, 0.0, t, -1, -1
+        chosen = choose(mode, usable, k, extra=self.extra)
+        for j in chosen:
+            if not up[nodes[j]]:
+                return 0, 3, 0, 0.0, t, -1, nodes[j]
+        free_at, xfer, shared = dk.free_at, dk.xfer_free, dk.shared
+        take, fixed, pos0 = dk.positioning.take, dk.positioning.deterministic, dk.positioning.mean
+        frag_xfer, frag_nic = F * dk.per_byte, F * dk.nic_per_byte
+        finishes = []
+        for j in chosen:
+            d = int(dk.slot_disk[c, j])
+            h = free_at[d]
+            start = h[0] if h[0] > t else t
+            if shared:
+                start += pos0 if fixed else take()
+                if xfer[d] > start:
+                    start = xfer[d]
+                finish = xfer[d] = start + frag_xfer
+            else:
+                finish = start + (pos0 if fixed else take()) + frag_xfer
+            heapq.heapreplace(h, finish)
+            finishes.append((dk.reserve(nodes[j], finish, frag_nic, t), j))
+        finishes.sort()
+        first_k = finishes[:k]
+        slowest = first_k[-1][0]
+        used = [j for _, j in first_k]
+        parity_used = needs_decode(used, k)
+        # Every fragment requested moves (late binding: k + extra) and crosses the client link; a read
+        # that used a parity fragment decoded, so it is degraded.
+        nbytes = len(chosen) * F
+        latency = slowest - t + nbytes * self.client_per_byte + self.net_latency
+        latency += decode_time(mode, used, k, k * F, self.decode_per_byte)
+        if w.payloads is not None and parity_used:
+            w.payloads.degraded_read(c, used)
+        return 0, (2 if parity_used else 1), nbytes, latency, slowest, tuple(used), -1

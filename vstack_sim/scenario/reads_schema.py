@@ -1,0 +1,48 @@
+"""The read path's section of the scenario schema (``reads``): how a client picks the replica it reads.
+
+Part of :class:`~vstack_sim.scenario.schema.Config`; kept in a module of its own because it describes the
+client's side of a read, while :mod:`.schema` describes the workload and the policy. Each rule's real
+system is named in docs/model.md ("Reads").
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from vstack_sim.scenario.sections import Bytes, BytesPerSecond, Seconds, Section
+
+ReplicaChoice = Literal["primary", "random", "nearest", "least_loaded", "oracle"]
+SourceChoice = Literal["primary", "random", "least_loaded", "oracle"]
+
+
+class ReadsConfig(Section):
+    """The client's side of a read."""
+
+    replica_choice: ReplicaChoice = "random"
+    ("Which live replica a replicated read goes to. random (default): uniform among live replicas, as an HDFS "
+     "client reads when every replica is at the same network distance (the block locations are shuffled); primary: "
+     "the first live replica in placement order, as Ceph reads; nearest: a replica in the reader's rack, else "
+     "random (reader of view v in rack v mod cluster.racks); least_loaded: the fewest of the reader's own requests "
+     "in flight per node, ties random; oracle: the replica whose disk would start it soonest (perfect knowledge of "
+     "every queue: an idealised upper bound, the rule before issue 21).")
+    failure_timeout: Seconds = Field(5.0, ge=0)
+    ("How long a request to a node that is down waits before the reader fails it over (its timeout, from "
+     "sending it); it fails over sooner if the reader learns of the failure first (failure_detection). Default "
+     "5 s: Cassandra's read_request_timeout (5,000 ms). 0 with failure_detection 0: every failure is known at once.")
+    failure_detection: Seconds = Field(20.0, ge=0)
+    ("How long after a node fails its readers learn of it (a heartbeat grace and a new cluster map); until then "
+     "they keep sending it reads, each of which times out. Capped by failures.detection_timeout. Default 20 s: "
+     "Ceph's osd_heartbeat_grace (an OSD silent for 20 s is reported down and clients get a new OSD map).")
+
+
+class CacheConfig(Section):
+    """A cache in front of the store (a CDN or front-end cache): whole chunks, LRU."""
+
+    capacity: Bytes = Field(0, ge=0)
+    """Bytes the cache holds (0 = no cache, the engine's default); whole chunks, least recently used evicted."""
+    hit_latency: Seconds = Field(0.0005, ge=0)
+    """Fixed time of a hit (a request to a cache server on the same network as the reader)."""
+    bandwidth: BytesPerSecond = Field(1.25e9, gt=0)
+    """The cache's link to the reader (default 10 Gbit/s): a hit takes hit_latency + chunk bytes / bandwidth."""
