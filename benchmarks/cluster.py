@@ -57,7 +57,8 @@ def measure_in_subprocess(config_dict: dict, package_root: str | None = None) ->
     bench = os.path.join(os.path.abspath(package_root), "benchmarks") if package_root else \
         os.path.dirname(os.path.abspath(__file__))           # that checkout's measure(), for its own layout
     out = subprocess.run([sys.executable, "-c", CODE.replace("'benchmarks'", repr(bench))],
-                         input=json.dumps(config_dict), capture_output=True, text=True, check=True, env=env)
+                         input=json.dumps(config_dict), capture_output=True, text=True, check=True, env=env,
+                         cwd=package_root or None)   # python -c puts the working folder first on sys.path
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
