@@ -190,15 +190,26 @@ def table(device: str, size: str, choice: str, cache: bool, loads: list[float], 
 
 
 def crossing(rows: list[tuple[float, str]]) -> str:
-    """Where the verdict goes from "EC lower" to "rep lower", in the grid's EC utilisation."""
+    """Where the verdict goes from "EC lower" to "rep lower", in the grid's EC utilisation, and the loads above
+    it where replication is not lower after all (near saturation the seeds' p99s spread wide)."""
+    text = first_crossing(rows)
+    if "rep lower" in [v for _, v in rows]:
+        at = next(load for load, v in rows if v == "rep lower")
+        later = [f"{load:.2f} ({v})" for load, v in rows if load > at and v != "rep lower"]
+        if later:
+            text += f"; but not lower at {', '.join(later)}"
+    return text
+
+
+def first_crossing(rows: list[tuple[float, str]]) -> str:
     last_ec = None
     for load, v in rows:
         if v == "EC lower":
             last_ec = load
         elif v == "rep lower":
             if last_ec is None:
-                return (f"replication's p99 is lower from the first load it differs ({load:.2f}); below it "
-                        "no difference: no crossover")
+                return (f"replication's p99 is lower from {load:.2f}; below it no difference (EC's is never "
+                        "lower on this grid)")
             between = [x for x, w in rows if last_ec < x < load]
             if between:
                 return (f"crossover somewhere between EC util {last_ec:.2f} and {load:.2f}: no difference "

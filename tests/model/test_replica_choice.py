@@ -113,3 +113,4 @@ def test_crossover_axis_gives_mean_and_hottest_disk_and_its_verdict_says_no_diff
     assert bench.verdict([-1.0, 1.0, 0.1]) == "no difference"
     rows = [(0.1, "EC lower"), (0.2, "no difference"), (0.3, "rep lower")]
     assert "between EC util 0.10 and 0.30: no difference at 0.20" in bench.crossing(rows)
+    assert bench.crossing(rows + [(0.4, "no difference")]).endswith("; but not lower at 0.40 (no difference)")
