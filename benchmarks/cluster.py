@@ -56,9 +56,11 @@ def measure_in_subprocess(config_dict: dict, package_root: str | None = None) ->
         env["PYTHONPATH"] = os.path.abspath(package_root) + os.pathsep + env.get("PYTHONPATH", "")
     bench = os.path.join(os.path.abspath(package_root), "benchmarks") if package_root else \
         os.path.dirname(os.path.abspath(__file__))           # that checkout's measure(), for its own layout
-    out = subprocess.run([sys.executable, "-c", CODE.replace("'benchmarks'", repr(bench))],
-                         input=json.dumps(config_dict), capture_output=True, text=True, check=True, env=env,
-                         cwd=package_root or None)   # python -c puts the working folder first on sys.path
+    # -P: ``python -c`` puts the working directory first on sys.path, which from a checkout's root would
+    # import that checkout's package instead of PYTHONPATH's
+    flags = ["-P"] if package_root else []
+    out = subprocess.run([sys.executable, *flags, "-c", CODE.replace("'benchmarks'", repr(bench))],
+                         input=json.dumps(config_dict), capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

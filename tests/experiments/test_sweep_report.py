@@ -74,3 +74,17 @@ def test_key_metrics_name_disk_failures_beside_node_failures():
     metrics = [m for m, _, _ in KEY_METRICS]
     assert metrics.index("recovery.disk_failures") == metrics.index("recovery.node_failures") + 1
     assert LABELS["recovery.disk_failures"] == "disk failures"
+
+
+def test_key_metrics_carry_the_cache_hit_ratios_of_a_run_with_a_cache():
+    # Issue 21 §3: a comparison of runs behind a cache shows its hit ratio, in all and by mode.
+    from tests.builders import config
+    from vstack_sim.experiments.intervals import KEY_METRICS, summary_row
+    from vstack_sim.model.simulation import simulate
+
+    cached = config({"run": {"duration": "1h"}, "catalog": {"videos": 20, "chunks_per_video": 5, "hot_fraction": 0.1},
+                     "workload": {"view_rate": "1/s"}, "cache": {"capacity": "20MiB"}})
+    row = summary_row(simulate(cached).summary)
+    cache_metrics = [m for m, _, _ in KEY_METRICS if "cache" in m]
+    assert len(cache_metrics) == 4 and all(0.0 < row[m] for m in cache_metrics)
+    assert row["reads.cache.hit_ratio"] == row["reads.cache.byte_hit_ratio"] < 1.0

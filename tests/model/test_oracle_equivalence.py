@@ -26,6 +26,7 @@ OLD_RULES = [
     "reads.failure_timeout=0",            # with failure_detection 0: readers know of a failure at once
     "reads.failure_detection=0",
     "cluster.network_bandwidth=10Gbps",   # the node NIC every profile had
+    "cache.capacity=0",                   # no cache in front of the store (seed and baseline now set one)
 ]
 OLD_CLIENT_LINK = ["cluster.client_bandwidth=1Gbps"]   # the old default reader link
 OWN_CLIENT_LINK = {"hdd-loaded"}                        # scenarios that set cluster.client_bandwidth themselves

@@ -45,23 +45,50 @@ def test_zero_delays_are_the_instant_failover():
     assert list(reads["latency_ms"] / 1000.0) == pytest.approx([0.02 + FRESH, FRESH], abs=1e-9)
 
 
-def test_a_node_failure_is_a_latency_spike_until_readers_learn_of_it():
-    timeout, detection, at = 1.0, 10.0, 600.0
+# The failure spike (issue 21, "What it must show"). 30 views/s of 10 chunks on 6 nodes of twelve HDDs:
+# about 300 reads/s, so a minute holds ~18,000 reads and its p99.9 is ~18 reads deep, not one outlier.
+# Random replica choice sends 1/6 of reads to the failed node until readers learn of it (20 s, the default
+# failure_detection): ~1,000 reads, ~5 % of the minute, each waiting the timeout (5 s, the default).
+SPIKE_AT, SPIKE_TIMEOUT, SPIKE_DETECTION = 600.0, 5.0, 20.0
+# "Near baseline": afterwards the five surviving nodes carry 6/5 of the reads. At this load (each disk ~6 %
+# busy) that moves p99.9 by a few per cent (measured: 50.6 ms before, 52.2 ms after); 1.2x allows for it and
+# is still 1/80 of the spike a single timeout makes.
+NEAR_BASELINE = 1.2
+
+
+def spike_windows(timeout: float) -> dict:
+    """p99.9 read latency (ms) and read count: before the failure, the minute after it, and from when the
+    readers know of it (failure_detection, plus one timeout for the last timed-out reads) to the end."""
     cfg = config({
         "run": {"duration": "20min", "seed": 5},
-        "catalog": {"videos": 50, "chunks_per_video": 10, "hot_fraction": 1.0},
-        "cluster": {"nodes": 6, "racks": 3},
+        "catalog": {"videos": 200, "chunks_per_video": 10, "hot_fraction": 1.0},
+        "cluster": {"nodes": 6, "racks": 3, "device": "hdd", "client_bandwidth": "10Gbps"},
         "redundancy": {"policy": "replication"},
-        "reads": {"replica_choice": "random", "failure_timeout": timeout, "failure_detection": detection},
-        "failures": {"detection_timeout": "30d", "scheduled": [fail(at, 2, "transient", "1h")]},
-        "workload": {"view_rate": "2/s"}, "outputs": {"reads_table_sample": 0}})
+        "reads": {"replica_choice": "random", "failure_timeout": timeout, "failure_detection": SPIKE_DETECTION},
+        "failures": {"detection_timeout": "30d", "scheduled": [fail(SPIKE_AT, 2, "transient", "1h")]},
+        "workload": {"view_rate": "30/s"}, "outputs": {"reads_table_sample": 0}})
     reads = simulate(cfg).reads
     t, lat = reads["time_s"].to_numpy(), reads["latency_ms"].to_numpy()
 
     def p999(lo, hi):
-        return float(np.percentile(lat[(t >= lo) & (t < hi)], 99.9))
+        inside = (t >= lo) & (t < hi)
+        return float(np.percentile(lat[inside], 99.9)), int(inside.sum())
 
-    baseline = p999(0.0, at)
-    assert p999(at, at + 60.0) > timeout * 1000.0                  # the minute after the failure
-    assert p999(at + detection + timeout, 1200.0) < 1.5 * baseline  # readers know: back near baseline
-    assert baseline < 500.0
+    return {"baseline": p999(0.0, SPIKE_AT), "minute": p999(SPIKE_AT, SPIKE_AT + 60.0),
+            "after": p999(SPIKE_AT + SPIKE_DETECTION + timeout, 1200.0)}
+
+
+def test_a_node_failure_is_a_latency_spike_until_readers_learn_of_it():
+    w = spike_windows(SPIKE_TIMEOUT)
+    (baseline, n0), (minute, n1), (after, n2) = w["baseline"], w["minute"], w["after"]
+    assert min(n0, n1, n2) >= 15_000                                # p99.9 at least 15 reads deep
+    assert minute > SPIKE_TIMEOUT * 1000.0                          # the minute after the failure
+    assert after < NEAR_BASELINE * baseline                          # readers know: back near baseline
+    assert baseline < 100.0
+
+
+def test_the_spike_comes_from_the_timeout():
+    """With failure_timeout 0 (readers still learn after 20 s), the same minute has no spike: the test above
+    fails on its first latency assertion."""
+    w = spike_windows(0.0)
+    assert w["minute"][0] < NEAR_BASELINE * w["baseline"][0] < SPIKE_TIMEOUT * 1000.0

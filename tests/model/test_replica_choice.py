@@ -1,6 +1,7 @@
 """Replica choice (reads.replica_choice) by hand: 3 nodes in 2 racks, one chunk with a replica on each,
 three views reading it at the same instant on one-slot disks. Reader of view v: rack v mod 2."""
 
+import numpy as np
 import pytest
 
 from tests.builders import config, layout
@@ -95,3 +96,21 @@ def test_random_choice_replicated_p99_grows_with_load_with_intervals():
 
     low, high = (mean_interval([p99(load, seed) for seed in range(1, 5)]) for load in (0.05, 0.7))
     assert low.hi < high.lo, (low, high)
+
+
+def test_crossover_axis_gives_mean_and_hottest_disk_and_its_verdict_says_no_difference_inside_the_interval():
+    from vstack_sim.analysis.theory import che_lru_hit_ratio
+
+    bench = crossover()
+    cap, _ = bench.ec_capacity(bench.config("hdd", "erasure_coding", 1.0, 1))
+    mean, hottest = bench.disk_utilisation(bench.config("hdd", "erasure_coding", 0.3 * cap, 1000), 0.3 * cap)
+    assert mean == pytest.approx(0.3, rel=1e-9) and hottest > 1.2 * mean      # the axis, and Zipf's hot disks
+    cached = bench.config("hdd", "erasure_coding", 0.3 * cap, 1000, cache=True)
+    c_mean, _ = bench.disk_utilisation(cached, 0.3 * cap)
+    chunk = np.repeat(1.0 / np.arange(1, bench.VIDEOS + 1), bench.CHUNKS_PER_VIDEO)   # all-EC: misses pay alike
+    assert c_mean == pytest.approx(0.3 * (1 - che_lru_hit_ratio(chunk, cached.cache.capacity // 2**21)), rel=1e-6)
+    assert bench.verdict([1.0, 1.1, 0.9]) == "EC lower" and bench.verdict([-2.0, -2.1, -1.9]) == "rep lower"
+    assert bench.verdict([-1.0, 1.0, 0.1]) == "no difference"
+    rows = [(0.1, "EC lower"), (0.2, "no difference"), (0.3, "rep lower")]
+    assert "between EC util 0.10 and 0.30: no difference at 0.20" in bench.crossing(rows)
+    assert bench.crossing(rows + [(0.4, "no difference")]).endswith("; but not lower at 0.40 (no difference)")

@@ -111,20 +111,20 @@ def expected_max(cdf, k: int, upper: float, points: int = 20_001) -> float:
     return float(h / 3.0 * (f[0] + f[-1] + 4.0 * f[1:-1:2].sum() + 2.0 * f[2:-1:2].sum()))
 
 
-def che_lru_hit_ratio(popularity, cache_items: float) -> float:
-    """LRU hit ratio under the independent reference model, by Che's approximation (Che, Tung and Wang,
-    "Hierarchical Web caching systems: modeling, design and experimental results", IEEE JSAC 20(7), 2002).
+def che_lru_hit_probabilities(popularity, cache_items: float) -> np.ndarray:
+    """Each item's probability of being in an LRU cache when requested, by Che's approximation (Che, Tung and
+    Wang, "Hierarchical Web caching systems: modeling, design and experimental results", IEEE JSAC 20(7), 2002).
 
     Items of equal size are requested independently with probabilities ``popularity`` (normalised here);
     the cache holds ``cache_items`` of them. The characteristic time T solves
-    sum_i (1 - exp(-p_i T)) = C, and the hit ratio is sum_i p_i (1 - exp(-p_i T)).
+    sum_i (1 - exp(-p_i T)) = C, and item i is a hit with probability 1 - exp(-p_i T).
     """
     p = np.asarray(popularity, dtype=np.float64)
     p = p / p.sum()
     if cache_items <= 0:
-        return 0.0
+        return np.zeros_like(p)
     if cache_items >= len(p):
-        return 1.0
+        return np.ones_like(p)
 
     def filled(t: float) -> float:
         return float(np.sum(-np.expm1(-p * t)))
@@ -135,5 +135,11 @@ def che_lru_hit_ratio(popularity, cache_items: float) -> float:
     for _ in range(200):
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if filled(mid) < cache_items else (lo, mid)
-    t = 0.5 * (lo + hi)
-    return float(np.sum(p * -np.expm1(-p * t)))
+    return -np.expm1(-p * (0.5 * (lo + hi)))
+
+
+def che_lru_hit_ratio(popularity, cache_items: float) -> float:
+    """LRU hit ratio under the independent reference model, by Che's approximation: sum_i p_i (1 - exp(-p_i T))
+    (:func:`che_lru_hit_probabilities`)."""
+    p = np.asarray(popularity, dtype=np.float64)
+    return float(np.sum(p / p.sum() * che_lru_hit_probabilities(p, cache_items)))
