@@ -64,3 +64,17 @@ def test_sets_left_behind_by_jobs_that_started_elsewhere_are_swept_as_the_sets_d
     assert len(waits.sets) <= SWEEP_MIN + 4       # without the sweep: 12,000 distinct sets, all stale
     waits.sweep()
     assert waits.sets == {} and waits.trie == {}
+
+
+def test_heads_kept_across_a_sweep_are_refreshed_to_their_sets_new_tops():
+    gone: set = set()
+    waits = SourceWaits(lambda item: item[3] not in gone)
+    j, k = (0, 0, 0, 0, 0), (1, 1, 1, 1, 0)
+    waits.add(j, [1, 2, 3], 2)                      # J under (1, 2), (1, 3), (2, 3)
+    waits.add(k, [1, 3], 2)                         # K under (1, 3), behind J
+    heads = waits.heads([1, 2, 3], {1, 2, 3})
+    assert sorted(nodes for _, nodes in heads) == [(1, 2), (1, 3), (2, 3)]
+    gone.add(0)                                     # J starts under one set; its other entries go stale
+    waits.sweep()                                   # pops J off (1, 3): K is that set's top now
+    waits.refresh(heads)
+    assert sorted(heads) == [(k, (1, 3))]           # K is still found; the emptied sets are gone

@@ -294,7 +294,8 @@ class RepairQueue:
                     continue
                 self._count += 1
                 entry[key] = (surplus, order, self._count)
-                self.waits.add((surplus, order, self._count, c, s), sorted(live), need)
+                if self.waits.add((surplus, order, self._count, c, s), sorted(live), need):
+                    self.waits.refresh(heads)   # swept: the heads kept point at sets' old tops
                 continue
             target = self._target(c, s, mode, width)
             if target < 0:

@@ -44,8 +44,9 @@ class SourceWaits:
         self.k = 0                                  # the size of the sets of more than one node
         self._sweep_at = SWEEP_MIN
 
-    def add(self, item: tuple, live_nodes: list[int], need: int) -> None:
-        """The job (entry ``item``) waits under every ``need``-set of its sorted live nodes."""
+    def add(self, item: tuple, live_nodes: list[int], need: int) -> bool:
+        """The job (entry ``item``) waits under every ``need``-set of its sorted live nodes. True if the
+        sets were swept (:meth:`sweep`): heads taken before then must be :meth:`refresh`-ed."""
         if need > 1 and need != self.k:
             if self.k:                 # the trie's leaves sit at depth k - 1: one k per run (one EC code)
                 raise ValueError(f"need: the waits hold sets of 1 and of {self.k} nodes, got {need}")
@@ -60,6 +61,8 @@ class SourceWaits:
                 heapq.heappush(q, item)
         if len(sets) > self._sweep_at:
             self.sweep()
+            return True
+        return False
 
     def sweep(self) -> None:
         """Drop the sets whose entries all went stale. A job that starts under one of its sets leaves
@@ -69,6 +72,14 @@ class SourceWaits:
         for nodes in list(self.sets):
             self._clean(nodes)
         self._sweep_at = 2 * len(self.sets) + SWEEP_MIN
+
+    def refresh(self, heads: list) -> None:
+        """After a sweep: the (head, nodes) heap ``heads`` again holds each of its sets' current heads,
+        once. A sweep pops stale tops, so an entry's head may no longer be its set's top, and a dispatch
+        drops such entries (the set's new head would be lost until a node of the set frees again)."""
+        sets = self.sets
+        heads[:] = [(sets[nodes][0], nodes) for nodes in {nodes for _, nodes in heads} if nodes in sets]
+        heapq.heapify(heads)
 
     def _index(self, nodes: tuple) -> None:
         """``nodes`` into the trie of each of its nodes: the other nodes in order, the last one's value the
