@@ -14,19 +14,15 @@ from pathlib import Path
 import pytest
 
 from vstack_sim import load_scenario, simulate
+from vstack_sim.scenario.legacy import RULES_BEFORE_READ_PATH
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS = HERE.parents[1] / "scenarios"
 BEFORE = json.loads((HERE / "before_issue_21.json").read_text())
 
 # The rules before issue 21, as overrides; the idealised ones are named in the report's caveats.
-OLD_RULES = [
-    "reads.replica_choice=oracle",        # the replica whose disk starts the read soonest
-    "repair.source_choice=oracle",        # the sources whose disks start soonest
-    "reads.failure_timeout=0",            # with failure_detection 0: readers know of a failure at once
-    "reads.failure_detection=0",
-    "cluster.network_bandwidth=10Gbps",   # the node NIC every profile had
-    "cache.capacity=0",                   # no cache in front of the store (seed and baseline now set one)
+OLD_RULES = [f"{key}={rule}" for key, rule in RULES_BEFORE_READ_PATH.items()] + [
+    "cluster.network_bandwidth=10Gbps",   # the node NIC every profile had (old folders store it written out)
 ]
 OLD_CLIENT_LINK = ["cluster.client_bandwidth=1Gbps"]   # the old default reader link
 OWN_CLIENT_LINK = {"hdd-loaded"}                        # scenarios that set cluster.client_bandwidth themselves

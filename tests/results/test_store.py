@@ -286,3 +286,23 @@ def test_a_run_with_formula_ids_reads_back_to_the_same_keys(tmp_path):
     text = (folder / "tables" / "videos.csv").read_text()
     assert "\n0,'=1+1," in text and "\n1,'-3," in text and "\n2,'@x," in text and "\n3,safe," in text
     assert load_result(folder).videos["video_key"].tolist() == ids
+
+
+def test_a_folder_written_before_the_read_path_rules_reads_back_with_the_rules_it_ran_under(tmp_path):
+    import shutil
+
+    import yaml
+
+    example = Path(__file__).resolve().parents[2] / "results" / "example-seed"
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in ("summary.json", "manifest.json"):
+        shutil.copy(example / name, old / name)
+    data = yaml.safe_load((example / "scenario.yaml").read_text())
+    data.pop("reads"), data.pop("cache"), data["repair"].pop("source_choice")   # keys issue 21 added
+    (old / "scenario.yaml").write_text(yaml.safe_dump(data))
+    then, now = load_result(old).config, load_result(example).config
+    assert (then.reads.replica_choice, then.repair.source_choice) == ("oracle", "oracle")
+    assert (then.reads.failure_timeout, then.reads.failure_detection, then.cache.capacity) == (0, 0, 0)
+    assert (now.reads.replica_choice, now.repair.source_choice) == ("random", "random")
+    assert now.cache.capacity > 0

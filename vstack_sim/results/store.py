@@ -20,6 +20,8 @@ from typing import Any
 
 from vstack_sim.scenario.emit import to_yaml
 from vstack_sim.scenario.files import load_scenario
+from vstack_sim.scenario.legacy import rules_for
+from vstack_sim.scenario.reading import read_yaml
 from vstack_sim.scenario.schema import Config
 
 TABLES = ("reads", "views", "failures", "repairs", "migrations", "storage_timeline", "losses", "videos",
@@ -219,7 +221,8 @@ def load_result(path: str | Path) -> LoadedResult:
     if missing:
         raise ResultsError(f"{path}/summary.json: not a run's summary (no {missing[0]!r} section)")
     manifest = _read_json(folder / "manifest.json", str(path), required=False)
-    config = load_scenario(folder / "scenario.yaml")
+    stored, _ = read_yaml(folder / "scenario.yaml", f"{path}/scenario.yaml")
+    config = load_scenario(folder / "scenario.yaml", overrides=rules_for(stored))   # an older run's own rules
     return LoadedResult(folder, config, summary, manifest, _LazyTables(folder / "tables"))
 
 
