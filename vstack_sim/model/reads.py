@@ -203,7 +203,7 @@ class ReadPath(ReadFailover, AnyKReads, ReadTables):
             mode = mode_mv[c]
             base = c * width
             reason, dead = 0, -1
-            if cache is not None and arrival is None and cache.read(c, mode):
+            if cache is not None and arrival is None and cache.lookup(c, mode):
                 kind, nbytes, latency, out, spec = 4, S, cache_latency, t, -2
             elif mode == MODE_REPLICATION:
                 if oracle:
@@ -303,6 +303,8 @@ class ReadPath(ReadFailover, AnyKReads, ReadTables):
             if dead >= 0:
                 row = self.timed_out(vid, v, arrival, t, c, idx, mode, dead)
                 continue
+            if cache is not None and not reason and spec != -2:
+                cache.admit(c)                             # the store read succeeds: the chunk is cached
             if track and not reason:
                 self.chooser.sent(vid, c, spec, t + latency)
             if arrival is not None:                        # a failover: this read's row is updated
