@@ -92,3 +92,22 @@ def test_the_spike_comes_from_the_timeout():
     fails on its first latency assertion."""
     w = spike_windows(0.0)
     assert w["minute"][0] < NEAR_BASELINE * w["baseline"][0] < SPIKE_TIMEOUT * 1000.0
+
+
+def test_a_view_avoids_every_node_it_timed_out_on():
+    """Primary reads; the first two replicas' nodes fail at once (readers learn 20 s later). The read times out
+    at the first (2 s), then at the second (2 s more), and then reads the third: it does not go back to the
+    first, which it has timed out on already (HDFS's per-stream set of dead nodes)."""
+    base = {"run": {"duration": 3600},
+            "catalog": {"videos": 1, "chunks_per_video": 1, "hot_fraction": 1.0},
+            "cluster": {"nodes": 3, "racks": 3, "client_bandwidth": CLIENT_BW},
+            "redundancy": {"policy": "replication"},
+            "reads": {"replica_choice": "primary", "failure_timeout": 2.0, "failure_detection": 20.0}}
+    a, b, _ = layout(config(base))
+    r = simulate(config(base, {
+        "failures": {"detection_timeout": "30d",
+                     "scheduled": [fail(10.0, a, "transient", "1h"), fail(10.0, b, "transient", "1h")]},
+        "workload": {"scheduled_views": [{"at": 11.0, "video": 0}]}}))
+    (read,) = r.reads.itertuples()
+    assert read.failed_over and read.latency_ms / 1000.0 == pytest.approx(4.0 + FRESH, abs=1e-9)
+    assert r.summary["reads"]["timed_out"] == 2

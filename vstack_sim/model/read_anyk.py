@@ -15,17 +15,18 @@ from __future__ import annotations
 import heapq
 
 from vstack_sim.model.kofn import choose, decode_time
+from vstack_sim.model.read_failover import believes_up
 from vstack_sim.system.codec import needs_decode
 
 
 class AnyKReads:
     """The any-k read of the read path (mixed into ReadPath, whose state it uses)."""
 
-    def read_any_k(self, c: int, mode: int, t: float, shun: int) -> tuple:
-        """Read k of chunk ``c``'s fragments at ``t`` among those the reader believes up (up, or down and
-        not yet known, except ``shun``: see ReadFailover). Returns (reason, kind, bytes, latency, out, spec,
-        dead): ``reason`` 1 or 2 when too few, ``dead`` a chosen node that is down (the read times out;
-        nothing is read)."""
+    def read_any_k(self, c: int, mode: int, t: float, dead) -> tuple:
+        """Read k of chunk ``c``'s fragments at ``t`` among those the reader believes up
+        (:func:`.read_failover.believes_up`; ``dead``: the nodes this view timed out on). Returns (reason,
+        kind, bytes, latency, out, spec, dead): ``reason`` 1 or 2 when too few, ``dead`` a chosen node that
+        is down (the read times out; nothing is read)."""
         w = self.w
         st, up, dk = w.state, w.cluster.up, w.cluster.disks
         k, F = w.k, w.fragment_bytes
@@ -33,8 +34,7 @@ class AnyKReads:
         live = st.slot_has_data[c].tolist()
         width = int(st.mode_width[mode])
         known = self.known_at
-        usable = [j for j in range(width)
-                  if live[j] and (up[nodes[j]] or t < known[nodes[j]] and nodes[j] != shun)]
+        usable = [j for j in range(width) if live[j] and believes_up(up, known, nodes[j], t, dead)]
         if len(usable) < k:
             return (2 if st.lost[c] else 1), 3, 0, 0.0, t, -1, -1
         chosen = choose(mode, usable, k, extra=self.extra)

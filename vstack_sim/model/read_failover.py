@@ -5,8 +5,9 @@ pump's in-flight views and heap, and records the failed-over reads in its table.
 
 * Readers learn that a node is down ``reads.failure_detection`` after its failure (no later than
   ``failures.detection_timeout``): a heartbeat grace, then a new cluster map. Until then they keep sending
-  reads there. A read that timed out avoids that node in its retries and in the rest of its view (as an
-  HDFS input stream keeps its own dead nodes), but other views do not learn from it.
+  reads there. A read that timed out avoids that node in its retries and in the rest of its view, and so
+  every node its view timed out on (as an HDFS input stream keeps its own set of dead nodes), but other
+  views do not learn from it. :func:`believes_up` is that rule, for every choice of the read path.
 * A request to a node that is down fails over when its timeout fires, ``reads.failure_timeout`` after it
   was sent, or when the reader learns of the failure, whichever comes first, and never before the
   failure. A read in flight when its node fails counts from its sending; a read sent to a node already
@@ -21,6 +22,15 @@ import heapq
 import math
 
 import numpy as np
+
+NO_DEAD_NODES: frozenset = frozenset()
+"""The nodes a view has timed out on, before it has timed out anywhere."""
+
+
+def believes_up(up, known, n: int, t: float, dead) -> bool:
+    """Whether a reader believes node ``n`` up at ``t``: it is (``up[n]``), or it is down and readers learn of
+    it only at ``known[n]``, later, and it is not one of ``dead``, the nodes this view timed out on."""
+    return up[n] or (t < known[n] and n not in dead)
 
 
 class ReadFailover:
@@ -80,7 +90,7 @@ class ReadFailover:
             retry = t
             if node >= 0:
                 retry = max(t, min(v[11] + self.failure_timeout, self.known_at[node]))
-                v[12] = node
+                v[12] = v[12] | {node}
                 later = min(later, retry) if retry > t else later
             self._seq += 1
             v[6] = self._seq
@@ -95,7 +105,7 @@ class ReadFailover:
         fires or the reader learns of the failure. Nothing is read; the read's row is written now and
         completed by the retry. Returns the number of rows of the reads table."""
         retry = min(t + self.failure_timeout, self.known_at[node])
-        v[12] = node
+        v[12] = v[12] | {node}
         self.timed_out_reads += 1
         if retry_of is None:
             S = self.w.chunk_size
