@@ -91,6 +91,8 @@ class ReadFailover:
             if node >= 0:
                 retry = max(t, min(v[11] + self.failure_timeout, self.known_at[node]))
                 v[12] = v[12] | {node}
+                if self.chooser.tracks:              # its request to the node stays out until the retry
+                    self.chooser.sent_to(vid, (node,), retry)
                 later = min(later, retry) if retry > t else later
             self._seq += 1
             v[6] = self._seq
@@ -106,6 +108,8 @@ class ReadFailover:
         completed by the retry. Returns the number of rows of the reads table."""
         retry = min(t + self.failure_timeout, self.known_at[node])
         v[12] = v[12] | {node}
+        if self.chooser.tracks:                      # least_loaded: a request out to the node until it times out
+            self.chooser.sent_to(vid, (node,), retry)
         self.timed_out_reads += 1
         if retry_of is None:
             S = self.w.chunk_size

@@ -86,6 +86,11 @@ class ReplicaChooser:
             nodes = where[chunk, list(spec)].tolist()
         else:
             nodes = [int(where[chunk, spec])]
+        self.sent_to(vid, nodes, done)
+
+    def sent_to(self, vid: int, nodes, done: float) -> None:
+        """least_loaded: the reader of view ``vid`` has a request out to each of ``nodes`` until ``done`` (also
+        a request to a node down that it does not know of: out until the request times out)."""
         own = self.inflight[vid % self.racks]
         for n in nodes:
             heapq.heappush(own.setdefault(n, []), done)
