@@ -7,7 +7,8 @@ only the common reads (a replica, or the k data fragments, all up).
   bytes / decode throughput.
 * Late binding (``late_binding_extra`` = d): request k + d live fragments, data first, and use the first
   k to arrive. All k + d move and cross the client link; the read is degraded (and pays decode) when one
-  of the first k is parity.
+  of the first k is parity. A fragment on a node that is down, the reader not knowing, never arrives: the
+  read uses the first k of the others, and times out only when fewer than k of them remain.
 """
 
 from __future__ import annotations
@@ -38,9 +39,13 @@ class AnyKReads:
         if len(usable) < k:
             return (2 if st.lost[c] else 1), 3, 0, 0.0, t, -1, -1
         chosen = choose(mode, usable, k, extra=self.extra)
-        for j in chosen:
-            if not up[nodes[j]]:
-                return 0, 3, 0, 0.0, t, -1, nodes[j]
+        down = [j for j in chosen if not up[nodes[j]]]
+        if down:
+            # Late binding uses the first k to arrive: a fragment on a node that is down (the reader does not
+            # know) never arrives, and the read times out only when fewer than k of the others remain.
+            chosen = [j for j in chosen if up[nodes[j]]]
+            if len(chosen) < k:
+                return 0, 3, 0, 0.0, t, -1, nodes[down[0]]
         free_at, xfer, shared = dk.free_at, dk.xfer_free, dk.shared
         take, fixed, pos0 = dk.positioning.take, dk.positioning.deterministic, dk.positioning.mean
         frag_xfer, frag_nic = F * dk.per_byte, F * dk.nic_per_byte
