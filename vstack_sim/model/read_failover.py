@@ -72,8 +72,10 @@ class ReadFailover:
         for vid, v in self.active.items():
             if v[7] <= t or v[8] < 0:
                 continue
-            c = int(first_chunk[v[0]]) + v[1] - 1
             spec = v[9]
+            if spec == -2:                          # a cache hit: it reads no node and no disk
+                continue
+            c = int(first_chunk[v[0]]) + v[1] - 1
             if spec == -1:
                 places = where[c, :k].tolist()
             elif isinstance(spec, tuple):
