@@ -41,7 +41,8 @@ class CacheConfig(Section):
     """A cache in front of the store (a CDN or front-end cache): whole chunks, LRU."""
 
     capacity: Bytes = Field(0, ge=0)
-    """Bytes the cache holds (0 = no cache, the engine's default); whole chunks, least recently used evicted."""
+    ("Bytes the cache holds (0 = no cache, the engine's default; else at least catalog.chunk_size); whole chunks, "
+     "least recently used evicted.")
     hit_latency: Seconds = Field(0.0005, ge=0)
     """Fixed time of a hit (a request to a cache server on the same network as the reader)."""
     bandwidth: BytesPerSecond = Field(1.25e9, gt=0)
