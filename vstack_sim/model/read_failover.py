@@ -23,6 +23,8 @@ import math
 
 import numpy as np
 
+from vstack_sim.scenario.reads_schema import effective_failure_detection
+
 NO_DEAD_NODES: frozenset = frozenset()
 """The nodes a view has timed out on, before it has timed out anywhere."""
 
@@ -39,7 +41,7 @@ class ReadFailover:
     def init_timeouts(self) -> None:
         cfg = self.w.cfg
         self.failure_timeout = cfg.reads.failure_timeout
-        self.failure_detection = min(cfg.reads.failure_detection, cfg.failures.detection_timeout)
+        self.failure_detection = effective_failure_detection(cfg)
         # node -> the time readers learn that it is down (meaningful while it is down)
         self.known_at: list[float] = [-math.inf] * self.w.cluster.n_nodes
         self.timed_out_reads = 0

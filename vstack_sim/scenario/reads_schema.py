@@ -47,3 +47,10 @@ class CacheConfig(Section):
     """Fixed time of a hit (a request to a cache server on the same network as the reader)."""
     bandwidth: BytesPerSecond = Field(1.25e9, gt=0)
     """The cache's link to the reader (default 10 Gbit/s): a hit takes hit_latency + chunk bytes / bandwidth."""
+
+
+def effective_failure_detection(config) -> float:
+    """Seconds after a node's failure when its readers learn of it: ``reads.failure_detection``, no later than
+    ``failures.detection_timeout`` (the failure is declared then). The one rule the read path and the
+    results' caveats use (a scenario may set failure_detection above a short detection_timeout)."""
+    return min(config.reads.failure_detection, config.failures.detection_timeout)
