@@ -13,7 +13,8 @@ pump's in-flight views and heap, and records the failed-over reads in its table.
   failure. A read in flight when its node fails counts from its sending; a read sent to a node already
   down counts from then. A failed disk answers at once (an I/O error): its reads fail over at the failure.
 * The retry reads the chunk afresh (another replica, or k fragments, degraded) and its latency counts
-  from the first request. With both delays 0 every failure is known at once (the rule before issue 21).
+  from the first request. With either delay 0 a read fails over at once, losing no time (the rule before
+  issue 21); with ``failure_detection`` 0 readers also send nothing to a failed node.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ class ReadsConfig(Section):
     failure_timeout: Seconds = Field(5.0, ge=0)
     ("How long a request to a node that is down waits before the reader fails it over (its timeout, from "
      "sending it); it fails over sooner if the reader learns of the failure first (failure_detection). Default "
-     "5 s: Cassandra's read_request_timeout (5,000 ms). 0 with failure_detection 0: every failure is known at once.")
+     "5 s: Cassandra's read_request_timeout (5,000 ms). 0: a read fails over at once, as failure_detection 0 does.")
     failure_detection: Seconds = Field(20.0, ge=0)
     ("How long after a node fails its readers learn of it (a heartbeat grace and a new cluster map); until then "
      "they keep sending it reads, each of which times out. Capped by failures.detection_timeout. Default 20 s: "
