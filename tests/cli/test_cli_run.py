@@ -147,6 +147,7 @@ BAD_FILES = {
     "replicas too many": ("cluster: {nodes: 2, racks: 1}\nredundancy: {policy: replication}\n",
                           "redundancy.replication_factor: 3 replicas need 3 distinct nodes"),
     "racks > nodes": ("cluster:\n  nodes: 6\n  racks: 9\n", "bad.yaml:3: cluster.racks: 9 racks but only 6 nodes"),
+    "cache below a chunk": ("cache:\n  capacity: 1MiB\n", "cache.capacity: 1,048,576 bytes hold no whole chunk"),
     "unsafe name": ("name: ../up\n", "bad.yaml:1: name: '../up' is not a safe folder name"),
     "extends cycle": ("extends: bad.yaml\n", "extends cycle"),
     "missing base": ("extends: nowhere.yaml\n", "bad.yaml:1: extends: nowhere.yaml: scenario file not found"),

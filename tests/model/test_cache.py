@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from tests.builders import config
+from tests.builders import config, fail
 from vstack_sim.analysis.theory import che_lru_hit_ratio
-from vstack_sim.model.simulation import simulate
+from vstack_sim.model.cache import ChunkCache
+from vstack_sim.model.simulation import Simulation, simulate
 
 VIDEOS, ALPHA, SLOTS, CHUNK = 2000, 0.8, 200, 65536
 
@@ -49,3 +50,40 @@ def test_no_cache_by_default():
     r = simulate(config({"catalog": {"videos": 10, "chunks_per_video": 2},
                          "workload": {"scheduled_views": [{"at": 1.0, "video": 0}] * 3}, "run": {"duration": 60}}))
     assert "cache" not in r.summary["reads"] and (r.reads["kind"] != "cache").all()
+
+
+def test_lru_evicts_the_least_recently_used_chunk_first():
+    cache = ChunkCache(capacity=3 * CHUNK + CHUNK // 2, chunk_bytes=CHUNK)     # three whole chunks
+    for c in (1, 2, 3):
+        assert not cache.lookup(c, 0)
+        cache.admit(c)
+    assert list(cache.lru) == [1, 2, 3]
+    assert cache.lookup(1, 1)                      # a hit makes 1 the most recent: 2 is now the least
+    cache.admit(4)
+    assert list(cache.lru) == [3, 1, 4]
+    assert not cache.lookup(2, 0) and cache.lookup(3, 0)
+    cache.admit(5)                                 # 1 is the least recent now (3 was just hit)
+    assert list(cache.lru) == [4, 3, 5]
+    assert cache.hits == [1, 1] and cache.misses == [4, 0]
+
+
+def test_a_miss_admits_nothing_until_it_is_admitted():
+    cache = ChunkCache(capacity=2 * CHUNK, chunk_bytes=CHUNK)
+    assert not cache.lookup(7, 0) and not cache.lookup(7, 0)
+    assert not cache.lru and cache.misses == [2, 0]
+
+
+def test_a_failed_read_does_not_put_its_chunk_in_the_cache():
+    """Three replicas on three nodes, all fail at 5 s: the read at 10 s fails (lost); the read at 20 s is a
+    failed read again, not a cache hit of a chunk the store never delivered."""
+    cfg = one_chunk_views(rate=0, duration="1h", capacity=4 * CHUNK,
+                          catalog={"videos": 1, "hot_fraction": 1.0}, cluster={"nodes": 3, "racks": 3},
+                          redundancy={"policy": "replication"},
+                          failures={"scheduled": [fail(5.0, n) for n in range(3)]},
+                          workload={"scheduled_views": [{"at": 10.0, "video": 0}, {"at": 20.0, "video": 0}]})
+    sim = Simulation(cfg).build().start().run().finalize()
+    r = sim.collect()
+    reads = r.reads.sort_values("time_s")
+    assert list(reads["kind"]) == ["failed", "failed"]
+    assert not sim.reads.cache.lru                  # a failed read leaves the cache empty
+    assert r.summary["reads"]["cache"]["hits"] == 0

@@ -4,8 +4,9 @@ spike of a node failure."""
 import numpy as np
 import pytest
 
-from tests.builders import config, fail, layout
-from vstack_sim.model.simulation import simulate
+from tests.builders import config, fail, layout, one_stripe
+from vstack_sim.model.read_failover import NO_DEAD_NODES
+from vstack_sim.model.simulation import Simulation, simulate
 
 S = 2 * 2**20
 DISK_BW, REQ_LAT, CLIENT_BW, NET_LAT, NIC_BW = 50e6, 0.004, 1.25e8, 0.0005, 1.25e9
@@ -92,3 +93,35 @@ def test_the_spike_comes_from_the_timeout():
     fails on its first latency assertion."""
     w = spike_windows(0.0)
     assert w["minute"][0] < NEAR_BASELINE * w["baseline"][0] < SPIKE_TIMEOUT * 1000.0
+
+
+def test_a_view_avoids_every_node_it_timed_out_on():
+    """Primary reads; the first two replicas' nodes fail at once (readers learn 20 s later). The read times out
+    at the first (2 s), then at the second (2 s more), and then reads the third: it does not go back to the
+    first, which it has timed out on already (HDFS's per-stream set of dead nodes)."""
+    base = {"run": {"duration": 3600},
+            "catalog": {"videos": 1, "chunks_per_video": 1, "hot_fraction": 1.0},
+            "cluster": {"nodes": 3, "racks": 3, "client_bandwidth": CLIENT_BW},
+            "redundancy": {"policy": "replication"},
+            "reads": {"replica_choice": "primary", "failure_timeout": 2.0, "failure_detection": 20.0}}
+    a, b, _ = layout(config(base))
+    r = simulate(config(base, {
+        "failures": {"detection_timeout": "30d",
+                     "scheduled": [fail(10.0, a, "transient", "1h"), fail(10.0, b, "transient", "1h")]},
+        "workload": {"scheduled_views": [{"at": 11.0, "video": 0}]}}))
+    (read,) = r.reads.itertuples()
+    assert read.failed_over and read.latency_ms / 1000.0 == pytest.approx(4.0 + FRESH, abs=1e-9)
+    assert r.summary["reads"]["timed_out"] == 2
+
+
+def test_a_cache_hit_in_flight_is_not_requeued_by_a_node_failure():
+    """A cache hit (slots -2) reads no node: a failure does not requeue it, even when slot -2 of its chunk (an
+    EC chunk's first parity slot) is on the failed node."""
+    sim = Simulation(config(one_stripe(5), {"cache": {"capacity": "16MiB"}})).build()
+    reads = sim.reads
+    reads.serve_until = lambda horizon: None         # only the requeueing is under test
+    parity_node = int(sim.world.state.slot_node[0, -2])
+    # view 0 of video 0: its chunk 0 read from the cache, in flight until 1 s
+    reads.active[0] = [0, 1, 1, 0.0, 1, 3001, 1, 1.0, 0, -2, 0.0, 0.0, NO_DEAD_NODES]
+    reads.node_failed(parity_node)
+    assert reads.active[0][1] == 1 and not reads.heap

@@ -105,6 +105,33 @@ def test_one_late_binding_read_moves_k_plus_extra_fragments_through_the_client_l
     assert abs(read["latency_ms"] / 1000.0 - expected) < 1e-9
 
 
+def test_late_binding_reads_past_a_fragment_on_a_node_down_that_the_reader_does_not_know_of():
+    """k + 1 fragments requested, the first data fragment's node is down (readers learn only after 60 s): the
+    other three arrive, the read is degraded (parity used), and nothing waits for the 5 s timeout."""
+    nodes = layout(ec_stripe([]))
+    cfg = ec_stripe([{"at": DAY, "video": 0}], workload={"late_binding_extra": 1},
+                    reads={"failure_timeout": 5.0, "failure_detection": 60.0},
+                    failures={"detection_timeout": "30d", "scheduled": [fail(DAY - 1, nodes[0], "transient", "1h")]})
+    r = simulate(cfg)
+    read = r.reads.iloc[0]
+    expected = REQ_LAT + F / DISK_BW + F / NIC_BW + 3 * F / CLIENT_BW + NET_LAT + 3 * F / DECODE
+    assert read["kind"] == "degraded" and read["bytes"] == 3 * F and not read["failed_over"]
+    assert read["latency_ms"] / 1000.0 == pytest.approx(expected, abs=1e-9)
+    assert r.summary["reads"]["timed_out"] == 0
+
+
+def test_late_binding_times_out_when_fewer_than_k_fragments_can_arrive():
+    nodes = layout(ec_stripe([]))
+    sched = [fail(DAY - 1, n, "transient", "1h") for n in nodes[:2]]
+    cfg = ec_stripe([{"at": DAY, "video": 0}], workload={"late_binding_extra": 1},
+                    reads={"failure_timeout": 5.0, "failure_detection": 60.0},
+                    failures={"detection_timeout": "30d", "scheduled": sched})
+    r = simulate(cfg)
+    read = r.reads.iloc[0]
+    assert read["failed_over"] and r.summary["reads"]["timed_out"] >= 1
+    assert read["latency_ms"] / 1000.0 > 5.0
+
+
 def test_late_binding_reads_that_used_a_parity_fragment_are_labelled_degraded():
     cfg = config({"run": {"duration": "2h"}, "catalog": {"videos": 30, "chunks_per_video": 2, "chunk_size": 30_000,
                                                           "hot_fraction": 0},

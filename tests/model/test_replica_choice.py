@@ -114,3 +114,23 @@ def test_crossover_axis_gives_mean_and_hottest_disk_and_its_verdict_says_no_diff
     rows = [(0.1, "EC lower"), (0.2, "no difference"), (0.3, "rep lower")]
     assert "between EC util 0.10 and 0.30: no difference at 0.20" in bench.crossing(rows)
     assert bench.crossing(rows + [(0.4, "no difference")]).endswith("; but not lower at 0.40 (no difference)")
+
+
+def test_least_loaded_counts_a_request_to_a_dead_node_until_it_times_out():
+    """A node fails at 10 s; readers learn of it only after 60 s. Each of the 3 readers (view v: rack v mod 3)
+    sends one read there and waits its 5 s timeout; until then that request is in flight, so least_loaded
+    sends the reader's next reads (0.3 s apart, each done in ~60 ms) to the two live replicas. Before, the dead
+    node had no request in flight and kept being among the least loaded: about a third of the reads timed out."""
+    base = {"run": {"duration": 3600},
+            "catalog": {"videos": 1, "chunks_per_video": 1, "hot_fraction": 1.0},
+            "cluster": {"nodes": 3, "racks": 3, "client_bandwidth": CLIENT_BW},
+            "redundancy": {"policy": "replication"},
+            "reads": {"replica_choice": "least_loaded", "failure_timeout": 5.0, "failure_detection": 60.0}}
+    dead = layout(config(base))[0]
+    r = Simulation(config(base, {
+        "failures": {"detection_timeout": "30d", "scheduled": [{"at": 10.0, "node": dead, "kind": "transient",
+                                                                "duration": "1h"}]},
+        "workload": {"scheduled_views": [{"at": 11.0 + 0.1 * i, "video": 0} for i in range(40)]}})).build().start()
+    res = r.run().finalize().collect()
+    assert res.summary["reads"]["count"] == 40
+    assert res.summary["reads"]["timed_out"] <= 3            # one per reader, in the 4 s before any timeout fires

@@ -92,6 +92,9 @@ def test_failures_known_at_once_fires_when_either_delay_is_0_and_a_node_failed(f
         assert "failures_known_at_once" in fired(run), (timeout, detection)
     real = with_config(fake_result, reads={"failure_timeout": 5, "failure_detection": 20})
     assert "failures_known_at_once" not in fired(real)
+    # failure_detection is capped by failures.detection_timeout, in the run as here (effective_failure_detection)
+    declared_at_once = with_config(real, failures={"detection_timeout": 0})
+    assert "failures_known_at_once" in fired(declared_at_once)
     instant = with_config(fake_result, reads={"failure_timeout": 0, "failure_detection": 0})
     instant.summary["recovery"]["node_failures"] = instant.summary["recovery"]["transient_failures"] = 0
     assert "failures_known_at_once" not in fired(instant)

@@ -2,9 +2,10 @@
 
 A read whose chunk is cached is a hit: it takes ``cache.hit_latency`` + chunk bytes / ``cache.bandwidth``
 and touches no disk and no node NIC; it is a read kind of its own (``cache``). A miss reads the store as
-usual, and the chunk enters the cache when it is requested (so a second request of a chunk during the
-first one's fetch counts as a hit: a simplification, as if requests were coalesced). Least recently used
-chunks are evicted until the new one fits. Off (capacity 0) by default in the engine; a video service puts
+usual, and the chunk enters the cache when its store read is sent and will succeed (so a second request
+of a chunk during the first one's fetch counts as a hit: a simplification, as if requests were coalesced);
+a read that fails (unavailable, lost) or times out at a failed node admits nothing, its retry may. Least
+recently used chunks are evicted until the new one fits. Off (capacity 0) by default in the engine; a video service puts
 its CDN or front-end caches here.
 """
 
@@ -22,16 +23,21 @@ class ChunkCache:
         self.hits = [0, 0]          # by the chunk's mode: replication, erasure_coding
         self.misses = [0, 0]
 
-    def read(self, chunk: int, mode: int) -> bool:
-        """Whether ``chunk`` is cached (a hit, now the most recent); on a miss it enters the cache."""
+    def lookup(self, chunk: int, mode: int) -> bool:
+        """Whether ``chunk`` is cached (a hit, now the most recent); a miss is counted and admits nothing."""
         lru = self.lru
         if chunk in lru:
             lru.move_to_end(chunk)
             self.hits[mode] += 1
             return True
         self.misses[mode] += 1
+        return False
+
+    def admit(self, chunk: int) -> None:
+        """``chunk`` enters the cache (its store read succeeds), as the most recent; the least recent leave."""
         if self.slots > 0:
+            lru = self.lru
             lru[chunk] = None
+            lru.move_to_end(chunk)
             if len(lru) > self.slots:
                 lru.popitem(last=False)
-        return False

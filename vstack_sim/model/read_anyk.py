@@ -7,7 +7,8 @@ only the common reads (a replica, or the k data fragments, all up).
   bytes / decode throughput.
 * Late binding (``late_binding_extra`` = d): request k + d live fragments, data first, and use the first
   k to arrive. All k + d move and cross the client link; the read is degraded (and pays decode) when one
-  of the first k is parity.
+  of the first k is parity. A fragment on a node that is down, the reader not knowing, never arrives: the
+  read uses the first k of the others, and times out only when fewer than k of them remain.
 """
 
 from __future__ import annotations
@@ -15,17 +16,18 @@ from __future__ import annotations
 import heapq
 
 from vstack_sim.model.kofn import choose, decode_time
+from vstack_sim.model.read_failover import believes_up
 from vstack_sim.system.codec import needs_decode
 
 
 class AnyKReads:
     """The any-k read of the read path (mixed into ReadPath, whose state it uses)."""
 
-    def read_any_k(self, c: int, mode: int, t: float, shun: int) -> tuple:
-        """Read k of chunk ``c``'s fragments at ``t`` among those the reader believes up (up, or down and
-        not yet known, except ``shun``: see ReadFailover). Returns (reason, kind, bytes, latency, out, spec,
-        dead): ``reason`` 1 or 2 when too few, ``dead`` a chosen node that is down (the read times out;
-        nothing is read)."""
+    def read_any_k(self, c: int, mode: int, t: float, dead) -> tuple:
+        """Read k of chunk ``c``'s fragments at ``t`` among those the reader believes up
+        (:func:`.read_failover.believes_up`; ``dead``: the nodes this view timed out on). Returns (reason,
+        kind, bytes, latency, out, spec, dead): ``reason`` 1 or 2 when too few, ``dead`` a chosen node that
+        is down (the read times out; nothing is read)."""
         w = self.w
         st, up, dk = w.state, w.cluster.up, w.cluster.disks
         k, F = w.k, w.fragment_bytes
@@ -33,14 +35,17 @@ class AnyKReads:
         live = st.slot_has_data[c].tolist()
         width = int(st.mode_width[mode])
         known = self.known_at
-        usable = [j for j in range(width)
-                  if live[j] and (up[nodes[j]] or t < known[nodes[j]] and nodes[j] != shun)]
+        usable = [j for j in range(width) if live[j] and believes_up(up, known, nodes[j], t, dead)]
         if len(usable) < k:
             return (2 if st.lost[c] else 1), 3, 0, 0.0, t, -1, -1
         chosen = choose(mode, usable, k, extra=self.extra)
-        for j in chosen:
-            if not up[nodes[j]]:
-                return 0, 3, 0, 0.0, t, -1, nodes[j]
+        down = [j for j in chosen if not up[nodes[j]]]
+        if down:
+            # Late binding uses the first k to arrive: a fragment on a node that is down (the reader does not
+            # know) never arrives, and the read times out only when fewer than k of the others remain.
+            chosen = [j for j in chosen if up[nodes[j]]]
+            if len(chosen) < k:
+                return 0, 3, 0, 0.0, t, -1, nodes[down[0]]
         free_at, xfer, shared = dk.free_at, dk.xfer_free, dk.shared
         take, fixed, pos0 = dk.positioning.take, dk.positioning.deterministic, dk.positioning.mean
         frag_xfer, frag_nic = F * dk.per_byte, F * dk.nic_per_byte

@@ -5,14 +5,16 @@ pump's in-flight views and heap, and records the failed-over reads in its table.
 
 * Readers learn that a node is down ``reads.failure_detection`` after its failure (no later than
   ``failures.detection_timeout``): a heartbeat grace, then a new cluster map. Until then they keep sending
-  reads there. A read that timed out avoids that node in its retries and in the rest of its view (as an
-  HDFS input stream keeps its own dead nodes), but other views do not learn from it.
+  reads there. A read that timed out avoids that node in its retries and in the rest of its view, and so
+  every node its view timed out on (as an HDFS input stream keeps its own set of dead nodes), but other
+  views do not learn from it. :func:`believes_up` is that rule, for every choice of the read path.
 * A request to a node that is down fails over when its timeout fires, ``reads.failure_timeout`` after it
   was sent, or when the reader learns of the failure, whichever comes first, and never before the
   failure. A read in flight when its node fails counts from its sending; a read sent to a node already
   down counts from then. A failed disk answers at once (an I/O error): its reads fail over at the failure.
 * The retry reads the chunk afresh (another replica, or k fragments, degraded) and its latency counts
-  from the first request. With both delays 0 every failure is known at once (the rule before issue 21).
+  from the first request. With either delay 0 a read fails over at once, losing no time (the rule before
+  issue 21); with ``failure_detection`` 0 readers also send nothing to a failed node.
 """
 
 from __future__ import annotations
@@ -22,6 +24,17 @@ import math
 
 import numpy as np
 
+from vstack_sim.scenario.reads_schema import effective_failure_detection
+
+NO_DEAD_NODES: frozenset = frozenset()
+"""The nodes a view has timed out on, before it has timed out anywhere."""
+
+
+def believes_up(up, known, n: int, t: float, dead) -> bool:
+    """Whether a reader believes node ``n`` up at ``t``: it is (``up[n]``), or it is down and readers learn of
+    it only at ``known[n]``, later, and it is not one of ``dead``, the nodes this view timed out on."""
+    return up[n] or (t < known[n] and n not in dead)
+
 
 class ReadFailover:
     """Timeouts and failing over of the read path's reads (mixed into ReadPath, whose state it uses)."""
@@ -29,7 +42,7 @@ class ReadFailover:
     def init_timeouts(self) -> None:
         cfg = self.w.cfg
         self.failure_timeout = cfg.reads.failure_timeout
-        self.failure_detection = min(cfg.reads.failure_detection, cfg.failures.detection_timeout)
+        self.failure_detection = effective_failure_detection(cfg)
         # node -> the time readers learn that it is down (meaningful while it is down)
         self.known_at: list[float] = [-math.inf] * self.w.cluster.n_nodes
         self.timed_out_reads = 0
@@ -62,8 +75,10 @@ class ReadFailover:
         for vid, v in self.active.items():
             if v[7] <= t or v[8] < 0:
                 continue
-            c = int(first_chunk[v[0]]) + v[1] - 1
             spec = v[9]
+            if spec == -2:                          # a cache hit: it reads no node and no disk
+                continue
+            c = int(first_chunk[v[0]]) + v[1] - 1
             if spec == -1:
                 places = where[c, :k].tolist()
             elif isinstance(spec, tuple):
@@ -80,7 +95,9 @@ class ReadFailover:
             retry = t
             if node >= 0:
                 retry = max(t, min(v[11] + self.failure_timeout, self.known_at[node]))
-                v[12] = node
+                v[12] = v[12] | {node}
+                if self.chooser.tracks:              # its request to the node stays out until the retry
+                    self.chooser.sent_to(vid, (node,), retry)
                 later = min(later, retry) if retry > t else later
             self._seq += 1
             v[6] = self._seq
@@ -95,7 +112,9 @@ class ReadFailover:
         fires or the reader learns of the failure. Nothing is read; the read's row is written now and
         completed by the retry. Returns the number of rows of the reads table."""
         retry = min(t + self.failure_timeout, self.known_at[node])
-        v[12] = node
+        v[12] = v[12] | {node}
+        if self.chooser.tracks:                      # least_loaded: a request out to the node until it times out
+            self.chooser.sent_to(vid, (node,), retry)
         self.timed_out_reads += 1
         if retry_of is None:
             S = self.w.chunk_size

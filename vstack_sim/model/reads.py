@@ -37,7 +37,7 @@ import heapq
 
 from vstack_sim.model.cache import ChunkCache
 from vstack_sim.model.read_anyk import AnyKReads
-from vstack_sim.model.read_failover import ReadFailover
+from vstack_sim.model.read_failover import NO_DEAD_NODES, ReadFailover, believes_up
 from vstack_sim.model.read_tables import ReadTables
 from vstack_sim.model.records import Table
 from vstack_sim.model.replica_choice import ReplicaChooser
@@ -74,8 +74,8 @@ class ReadPath(ReadFailover, AnyKReads, ReadTables):
         # Views in flight: view id -> [video, next chunk index, end index, start time, chunks read, bytes,
         # seq of its live heap entry, then of the read in flight: when its last piece leaves a NIC, its
         # row, the slots it reads (a replica's slot, -1 for the k data fragments, or a tuple), the
-        # time it was first requested, the time this attempt was sent, and a down node its reader does
-        # not know of but this view does (one of its reads timed out there; HDFS's per-stream dead nodes)].
+        # time it was first requested, the time this attempt was sent, and the down nodes its reader does
+        # not know of but this view does (its reads timed out there; HDFS's per-stream dead nodes)].
         self.active: dict[int, list] = {}
         self.n_views = 0
         self.table = Table("reads", {
@@ -188,7 +188,7 @@ class ReadPath(ReadFailover, AnyKReads, ReadTables):
                 if popularity is not None:
                     popularity.record(video, t)
                 self._seq += 1
-                active[vid] = [video, 0, watched, t, 0, 0, self._seq, t, -1, -1, t, t, -1]
+                active[vid] = [video, 0, watched, t, 0, 0, self._seq, t, -1, -1, t, t, NO_DEAD_NODES]
                 heappush(heap, (t, self._seq, vid, None))
                 continue
             vid = item
@@ -203,14 +203,14 @@ class ReadPath(ReadFailover, AnyKReads, ReadTables):
             mode = mode_mv[c]
             base = c * width
             reason, dead = 0, -1
-            if cache is not None and arrival is None and cache.read(c, mode):
+            if cache is not None and arrival is None and cache.lookup(c, mode):
                 kind, nbytes, latency, out, spec = 4, S, cache_latency, t, -2
             elif mode == MODE_REPLICATION:
                 if oracle:
                     best, best_j, best_free, ties = -1, -1, 0.0, 0
                     for j in range(r_width):
                         n = node_mv[base + j]
-                        if n >= 0 and live_mv[base + j] and (up_mv[n] or t < known[n] and n != v[12]):
+                        if n >= 0 and live_mv[base + j] and believes_up(up_mv, known, n, t, v[12]):
                             free = free_at[disk_mv[base + j]][0]
                             if free < t:
                                 free = t
@@ -259,11 +259,9 @@ class ReadPath(ReadFailover, AnyKReads, ReadTables):
                 data_up = 0
                 for j in range(k):
                     n = node_mv[base + j]
-                    if live_mv[base + j]:
-                        if up_mv[n]:
-                            data_up += 1
-                        elif t < known[n] and n != v[12]:
-                            data_up += 1
+                    if live_mv[base + j] and believes_up(up_mv, known, n, t, v[12]):
+                        data_up += 1
+                        if not up_mv[n]:
                             dead = n
                 if data_up == k and not extra and dead < 0:
                     slowest = t
@@ -303,6 +301,8 @@ class ReadPath(ReadFailover, AnyKReads, ReadTables):
             if dead >= 0:
                 row = self.timed_out(vid, v, arrival, t, c, idx, mode, dead)
                 continue
+            if cache is not None and not reason and spec != -2:
+                cache.admit(c)                             # the store read succeeds: the chunk is cached
             if track and not reason:
                 self.chooser.sent(vid, c, spec, t + latency)
             if arrival is not None:                        # a failover: this read's row is updated

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import heapq
 
+from vstack_sim.model.read_failover import believes_up
+
 
 class ReplicaChooser:
     """The non-oracle replica choices of the read path; ``uniform`` draws U[0, 1) from the ``reads`` stream."""
@@ -33,15 +35,15 @@ class ReplicaChooser:
         self.tracks = self.choice == "least_loaded"
         self.inflight: list[dict[int, list]] = [{} for _ in range(self.racks)]   # reader -> node -> done times
 
-    def pick(self, node_mv, live_mv, up_mv, base: int, width: int, t: float, vid: int, shun: int) -> int:
+    def pick(self, node_mv, live_mv, up_mv, base: int, width: int, t: float, vid: int, dead) -> int:
         """The slot to read among the chunk's ``width`` replica slots starting at flat index ``base``, or -1.
-        Candidates are the live replicas on nodes the reader believes up: up, or down and not yet known
-        (except ``shun``, a down node this view has learned of)."""
+        Candidates are the live replicas on nodes the reader believes up (:func:`.read_failover.believes_up`;
+        ``dead``: the nodes this view timed out on)."""
         live = []
         known = self.known
         for j in range(width):
             n = node_mv[base + j]
-            if n >= 0 and live_mv[base + j] and (up_mv[n] or t < known[n] and n != shun):
+            if n >= 0 and live_mv[base + j] and believes_up(up_mv, known, n, t, dead):
                 live.append(j)
         if not live:
             return -1
@@ -84,6 +86,11 @@ class ReplicaChooser:
             nodes = where[chunk, list(spec)].tolist()
         else:
             nodes = [int(where[chunk, spec])]
+        self.sent_to(vid, nodes, done)
+
+    def sent_to(self, vid: int, nodes, done: float) -> None:
+        """least_loaded: the reader of view ``vid`` has a request out to each of ``nodes`` until ``done`` (also
+        a request to a node down that it does not know of: out until the request times out)."""
         own = self.inflight[vid % self.racks]
         for n in nodes:
             heapq.heappush(own.setdefault(n, []), done)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from vstack_sim.analysis.interference import quantile_difference
 from vstack_sim.analysis.theory import mttdl
+from vstack_sim.scenario.reads_schema import effective_failure_detection
 from vstack_sim.scenario.units import format_bytes, format_duration, plural
 
 LOW_FILL = 0.05
@@ -293,9 +294,11 @@ def _failures_known_at_once(run) -> str | None:
     rd = run.config.reads
     failed = (_get(run.summary, "recovery", "node_failures") or 0) + (
         _get(run.summary, "recovery", "transient_failures") or 0)
-    if (rd.failure_timeout == 0 or rd.failure_detection == 0) and failed and _get(run.summary, "reads", "count"):
-        return ("Reads that meet a failed node fail over at once (reads.failure_timeout or reads.failure_detection "
-                "is 0): a node failure costs them no timeout, so its latency spike does not appear.")
+    if ((rd.failure_timeout == 0 or effective_failure_detection(run.config) == 0) and failed
+            and _get(run.summary, "reads", "count")):
+        return ("Reads that meet a failed node fail over at once (reads.failure_timeout, or reads.failure_detection "
+                "capped by failures.detection_timeout, is 0): a node failure costs them no timeout, so its latency "
+                "spike does not appear.")
     return None
 
 

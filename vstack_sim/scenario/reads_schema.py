@@ -30,7 +30,7 @@ class ReadsConfig(Section):
     failure_timeout: Seconds = Field(5.0, ge=0)
     ("How long a request to a node that is down waits before the reader fails it over (its timeout, from "
      "sending it); it fails over sooner if the reader learns of the failure first (failure_detection). Default "
-     "5 s: Cassandra's read_request_timeout (5,000 ms). 0 with failure_detection 0: every failure is known at once.")
+     "5 s: Cassandra's read_request_timeout (5,000 ms). 0: a read fails over at once, as failure_detection 0 does.")
     failure_detection: Seconds = Field(20.0, ge=0)
     ("How long after a node fails its readers learn of it (a heartbeat grace and a new cluster map); until then "
      "they keep sending it reads, each of which times out. Capped by failures.detection_timeout. Default 20 s: "
@@ -41,8 +41,16 @@ class CacheConfig(Section):
     """A cache in front of the store (a CDN or front-end cache): whole chunks, LRU."""
 
     capacity: Bytes = Field(0, ge=0)
-    """Bytes the cache holds (0 = no cache, the engine's default); whole chunks, least recently used evicted."""
+    ("Bytes the cache holds (0 = no cache, the engine's default; else at least catalog.chunk_size); whole chunks, "
+     "least recently used evicted.")
     hit_latency: Seconds = Field(0.0005, ge=0)
     """Fixed time of a hit (a request to a cache server on the same network as the reader)."""
     bandwidth: BytesPerSecond = Field(1.25e9, gt=0)
     """The cache's link to the reader (default 10 Gbit/s): a hit takes hit_latency + chunk bytes / bandwidth."""
+
+
+def effective_failure_detection(config) -> float:
+    """Seconds after a node's failure when its readers learn of it: ``reads.failure_detection``, no later than
+    ``failures.detection_timeout`` (the failure is declared then). The one rule the read path and the
+    results' caveats use (a scenario may set failure_detection above a short detection_timeout)."""
+    return min(config.reads.failure_detection, config.failures.detection_timeout)

@@ -282,6 +282,9 @@ class Config(Section):
                                  f"({units.plural(cat.videos, 'video')})")
         if self.workload.late_binding_extra > red.parity_shards:
             raise ValueError("workload.late_binding_extra: cannot exceed redundancy.parity_shards")
+        if 0 < self.cache.capacity < cat.chunk_size:
+            raise ValueError(f"cache.capacity: {self.cache.capacity:,} bytes hold no whole chunk (catalog.chunk_size "
+                             f"is {cat.chunk_size:,} bytes); 0 turns the cache off")
         if cat.chunk_weight > 1 and self.codec.verify_payloads:
             raise ValueError("catalog.chunk_weight: codec.verify_payloads carries the bytes of each simulated "
                              "chunk, so it needs chunk_weight 1")
