@@ -1,7 +1,12 @@
 """Repair source choice (repair.source_choice): which live replica a replica's rebuild reads."""
 
+from types import SimpleNamespace
+
+import numpy as np
+
 from tests.builders import config, fail, layout, one_stripe
 from vstack_sim.model.simulation import simulate
+from vstack_sim.model.source_choice import source_order
 
 DAY = 86400.0
 
@@ -29,3 +34,31 @@ def test_random_and_least_loaded_read_either_live_replica():
             assert source in nodes[1:3]
             seen.add(nodes.index(source))
         assert seen == {1, 2}, choice                 # ties broken at random from the sources stream
+
+
+# -- the rule itself, on a stand-in world: the order each choice gives three usable copies
+
+def order(choice: str, serving=(0, 0, 0), waits=(0.0, 0.0, 0.0), seed: int = 0) -> list[int]:
+    nodes = [10, 11, 12]
+    world = SimpleNamespace(
+        cfg=SimpleNamespace(repair=SimpleNamespace(source_choice=choice)),
+        rng=SimpleNamespace(sources=np.random.default_rng(seed)),
+        repair=SimpleNamespace(queue=SimpleNamespace(serving={n: s for n, s in zip(nodes, serving, strict=True)})),
+        cluster=SimpleNamespace(slot_wait=lambda chunk, j, t: waits[j]))
+    return source_order(world, 0, [(j, n) for j, n in enumerate(nodes)], 0.0)
+
+
+def test_least_loaded_reads_the_nodes_serving_fewest_repair_reads_first_whatever_the_draws():
+    for seed in range(8):
+        assert order("least_loaded", serving=(2, 0, 1), seed=seed) == [1, 2, 0]
+
+
+def test_oracle_reads_the_disks_that_would_start_soonest_first():
+    assert order("oracle", waits=(0.5, 0.1, 0.3)) == [1, 2, 0]
+
+
+def test_random_orders_by_the_sources_streams_draws_and_primary_keeps_placement_order():
+    for seed in range(8):
+        draws = np.random.default_rng(seed).random(3)
+        assert order("random", seed=seed) == list(np.argsort(draws))
+    assert order("primary") is None
