@@ -21,10 +21,9 @@ printed for both.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
-import sys
+
+from _common import measure_in_subprocess
 
 QUIET = {"workload": {"view_rate": 0}, "migration": {"check_interval": 0}}
 UNCAPPED = {"streams_per_node": 0, "source_streams_per_node": 0}
@@ -39,29 +38,6 @@ def case(videos: int, nodes: int, racks: int, mttf: str, caps: bool = True) -> d
     if not caps:
         cfg["repair"] = dict(UNCAPPED)
     return cfg
-
-
-# measure_in_subprocess's code, plus the process's CPU time: on a shared machine the wall time of a
-# run depends on the other load, its CPU time much less.
-CODE = ("import json, resource, sys; sys.path.insert(0, 'benchmarks'); from _common import measure; "
-        "m = measure(json.loads(sys.stdin.read())); r = resource.getrusage(resource.RUSAGE_SELF); "
-        "m['cpu_s'] = r.ru_utime + r.ru_stime; print(json.dumps(m))")
-
-
-def measure_in_subprocess(config_dict: dict, package_root: str | None = None) -> dict:
-    """Each case in its own interpreter, so peak RSS is that case's alone; with ``package_root``, the
-    ``vstack_sim`` found there, measured by that checkout's ``benchmarks/_common.py``."""
-    env = dict(os.environ)
-    if package_root:
-        env["PYTHONPATH"] = os.path.abspath(package_root) + os.pathsep + env.get("PYTHONPATH", "")
-    bench = os.path.join(os.path.abspath(package_root), "benchmarks") if package_root else \
-        os.path.dirname(os.path.abspath(__file__))           # that checkout's measure(), for its own layout
-    # -P: ``python -c`` puts the working directory first on sys.path, which from a checkout's root would
-    # import that checkout's package instead of PYTHONPATH's
-    flags = ["-P"] if package_root else []
-    out = subprocess.run([sys.executable, *flags, "-c", CODE.replace("'benchmarks'", repr(bench))],
-                         input=json.dumps(config_dict), capture_output=True, text=True, check=True, env=env)
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def report(label: str, m: dict, target_s: float, target_mb: float | None) -> bool:

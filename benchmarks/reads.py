@@ -24,7 +24,6 @@ import argparse
 import os
 
 from _common import measure_in_subprocess
-from cluster import measure_in_subprocess as measure_with_package
 
 FAILURES = {"node_mttf": "30d", "permanent_fraction": 0.2, "detection_timeout": "15min"}
 OFF = {"node_mttf": 0}
@@ -42,7 +41,7 @@ SPEED_RATIO = 1.3
 
 
 def read_path(label: str, cfg: dict, package_root: str | None = None) -> float:
-    m = measure_with_package(cfg, package_root)
+    m = measure_in_subprocess(cfg, package_root)
     rate = m["reads"] / m["wall_s"]
     print(f"read path [{label}]: {m['reads']:,} chunk reads ({m['ec_read_share']:.0%} EC) in {m['wall_s']:.1f} s "
           f"(process CPU {m['cpu_s']:.1f} s) = {rate:,.0f} reads/s (target >= 250,000; stretch 1,000,000) -> "
