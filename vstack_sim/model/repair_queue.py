@@ -27,7 +27,8 @@ nodes costs nothing per dispatch:
   slot at all; they wait for a node to come back or join.
 
 A dispatch merges the heads of the ready heap, of the source waits made
-startable by the streams freed since the last dispatch, and of the target wait
+startable by the streams freed since the last search (heads found and not yet
+taken are kept for the next dispatch, so none is searched for twice), and of the target wait
 of racks where a receive stream freed, and takes the most endangered. Each job it looks
 at starts or goes to a wait, so a job is looked at once when queued and once
 per wake-up, and each job started costs O(log n) heap operations. Heap entries
@@ -339,7 +340,7 @@ class RepairQueue:
 
     def _free_heads(self, up) -> list:
         """The waits' heads that may start now: their nodes all up with a free source stream, one of
-        them freed since the last dispatch (the others were looked at then)."""
+        them freed since the last search (sets found then are in ``self.heads`` already)."""
         free = self.free_sources
         woken = [n for n in self._woken if n in free and up[n]]
         if not woken:
