@@ -67,8 +67,19 @@ def test_read_latency_cdf_has_one_curve_per_kind_and_leaves_failed_out(fake_resu
     reads = fake_result.tables["reads"]
     for kind, label in plots.KIND_LABELS.items():
         n = int((reads["kind"] == kind).sum())
-        assert f"{label} (n={n:,})" in labels
+        if kind != "cache":                       # the fake run has no cache (next test)
+            assert f"{label} (n={n:,})" in labels
     assert not any("failed" in label for label in labels)
+
+
+def test_read_latency_cdf_draws_cache_hits_as_a_kind_of_their_own(fake_result):
+    reads = fake_result.tables["reads"]
+    hits = reads.index[reads["kind"] == "replication"][:5]
+    reads.loc[hits, "kind"], reads.loc[hits, "latency_ms"] = "cache", 2.18
+    fake_result.summary["reads"]["latency_ms"]["cache"] = {"count": 5, "p50": 2.18, "p99": 2.18}
+    ax = plots.read_latency_cdf(fake_result).axes[0]
+    (hit,) = [line for line in ax.get_lines() if line.get_label() == "cache hit (n=5)"]
+    assert set(hit.get_xdata()) == {2.18}
 
 
 def test_ecdf_ends_at_one(fake_result):
@@ -205,7 +216,7 @@ def test_read_latency_shows_the_tail_on_a_log_survival_axis_with_the_exact_quant
     assert ax.get_yscale() == "log" and ax.get_ylabel() == "fraction of reads at least this slow"
     exact = fake_result.summary["reads"]["latency_ms"]
     dots = [(line.get_xdata()[0], line.get_ydata()[0]) for line in ax.get_lines() if line.get_marker() == "o"]
-    for kind in plots.KIND_LABELS:
+    for kind in set(plots.KIND_LABELS) - {"cache"}:   # the fake run has no cache
         assert (exact[kind]["p99"], pytest.approx(0.01)) in [(x, pytest.approx(y)) for x, y in dots]
     # A sampled table says the curves are a sample, and each label gives the kind's reads in the whole run.
     fake_result.summary["reads"]["count"] = 6000

@@ -19,7 +19,8 @@ from vstack_sim.results.plots.common import (
     title,
 )
 
-KIND_LABELS = {"replication": "replication", "erasure_coding": "erasure coding (normal)", "degraded": "degraded EC"}
+KIND_LABELS = {"replication": "replication", "erasure_coding": "erasure coding (normal)", "degraded": "degraded EC",
+               "cache": "cache hit"}
 
 
 QUANTILE_MARKS = ((0.5, "p50"), (0.99, "p99"), (0.999, "p99.9"))
