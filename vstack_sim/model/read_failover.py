@@ -25,6 +25,7 @@ import math
 import numpy as np
 
 from vstack_sim.scenario.reads_schema import effective_failure_detection
+from vstack_sim.system.modes import MODE_REPLICATION
 
 NO_DEAD_NODES: frozenset = frozenset()
 """The nodes a view has timed out on, before it has timed out anywhere."""
@@ -95,6 +96,8 @@ class ReadFailover:
             retry = t
             if node >= 0:
                 retry = max(t, min(v[11] + self.failure_timeout, self.known_at[node]))
+                if self.hedging and type(v[9]) is int and v[9] >= 0 and retry > t:   # a replica read: hedged first?
+                    retry = self.hedge_instead_of_timeout(v[11], retry, t)
                 v[12] = v[12] | {node}
                 if self.chooser.tracks:              # its request to the node stays out until the retry
                     self.chooser.sent_to(vid, (node,), retry)
@@ -112,6 +115,8 @@ class ReadFailover:
         fires or the reader learns of the failure. Nothing is read; the read's row is written now and
         completed by the retry. Returns the number of rows of the reads table."""
         retry = min(t + self.failure_timeout, self.known_at[node])
+        if self.hedging and mode == MODE_REPLICATION:
+            retry = self.hedge_instead_of_timeout(t, retry, t)
         v[12] = v[12] | {node}
         if self.chooser.tracks:                      # least_loaded: a request out to the node until it times out
             self.chooser.sent_to(vid, (node,), retry)

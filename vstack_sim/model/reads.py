@@ -38,6 +38,7 @@ import heapq
 from vstack_sim.model.cache import ChunkCache
 from vstack_sim.model.read_anyk import AnyKReads
 from vstack_sim.model.read_failover import NO_DEAD_NODES, ReadFailover, believes_up
+from vstack_sim.model.read_hedge import HedgeDue, ReadHedges
 from vstack_sim.model.read_tables import ReadTables
 from vstack_sim.model.records import Table
 from vstack_sim.model.replica_choice import ReplicaChooser
@@ -48,7 +49,7 @@ REASONS = ("none", "unavailable", "lost")
 MODES = ("replication", "erasure_coding")
 
 
-class ReadPath(ReadFailover, AnyKReads, ReadTables):
+class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
     """The pump process and the read records."""
 
     def __init__(self, world):
@@ -63,10 +64,12 @@ class ReadPath(ReadFailover, AnyKReads, ReadTables):
         self.decode_per_byte = 1.0 / cfg.codec.decode_throughput
         self.pacing = cfg.workload.chunk_playback_time
         self.extra = cfg.workload.late_binding_extra
+        self.late_extra_fragments = 0           # fragments read beyond k by late binding (read_anyk.py)
         self.rng = world.rng.reads
         self._rand = []
         self.oracle = cfg.reads.replica_choice == "oracle"
         self.init_timeouts()
+        self.init_hedges()
         self.chooser = ReplicaChooser(world, self._uniform, self.known_at)
         cc = cfg.cache
         self.cache = ChunkCache(cc.capacity, world.chunk_size) if cc.capacity > 0 else None
@@ -164,6 +167,8 @@ class ReadPath(ReadFailover, AnyKReads, ReadTables):
         oracle, pick, track = self.oracle, self.chooser.pick, self.chooser.tracks
         known, read_any_k = self.known_at, self.read_any_k
         cache, cache_latency = self.cache, self.cache_latency
+        hedging = self.hedging
+        began = 0.0
         c_time, c_view, c_video, c_chunk, c_idx, c_mode, c_kind, c_reason, c_lat, c_bytes, c_over = (
             self.table.appender(x) for x in self.table.columns)
         row = len(self.table)
@@ -194,6 +199,9 @@ class ReadPath(ReadFailover, AnyKReads, ReadTables):
             vid = item
             v = active.get(vid)
             if v is None or seq != v[6]:                   # superseded by a failover, or ended
+                continue
+            if arrival is not None and arrival.__class__ is HedgeDue:
+                self.fire_hedge(vid, v, arrival, t)        # the primary has not answered: hedge (read_hedge.py)
                 continue
             video, idx = v[0], v[1]
             if idx >= v[2]:                                # its last chunk has arrived
@@ -230,7 +238,7 @@ class ReadPath(ReadFailover, AnyKReads, ReadTables):
                 else:
                     d = disk_mv[base + best_j]
                     h = free_at[d]
-                    start = h[0] if h[0] > t else t
+                    began = start = h[0] if h[0] > t else t
                     start += pos0 if fixed else (pop() if block else take())
                     if shared and xfer[d] > start:
                         start = xfer[d]
@@ -345,6 +353,14 @@ class ReadPath(ReadFailover, AnyKReads, ReadTables):
             v[11] = t
             idx += 1
             v[1] = idx
+            if hedging and kind == 0:                      # a replica read: hedged if it answers too late
+                sent_latency = out - t + rep_net
+                if sent_latency > self.hedge_delay:
+                    self._seq += 1
+                    v[6] = self._seq
+                    heappush(heap, (t + self.hedge_delay, self._seq, vid, HedgeDue(spec, began, t + sent_latency, t)))
+                    continue
+                self.observe(sent_latency)
             t_next = v[10] + latency
             if pacing:
                 due = v[3] + idx * pacing

@@ -7,14 +7,37 @@ system is named in docs/model.md ("Reads").
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from vstack_sim.scenario.sections import Bytes, BytesPerSecond, Seconds, Section
+from vstack_sim.scenario.units import parse_duration
 
 ReplicaChoice = Literal["primary", "random", "nearest", "least_loaded", "oracle"]
 SourceChoice = Literal["primary", "random", "least_loaded", "oracle"]
+_PERCENTILE_RE = re.compile(r"^p(\d+(?:\.\d+)?)$")
+
+
+def parse_hedge_after(value):
+    """``reads.hedge_after``: None (no hedging), a delay (``20ms``, ``0.05``) as seconds, or a latency percentile
+    tracked online (``p95``, ``p99.9``) kept as its text."""
+    if value is None:
+        return None
+    m = _PERCENTILE_RE.match(str(value).strip()) if isinstance(value, str) else None
+    if m:
+        q = float(m.group(1))
+        if not 0.0 < q < 100.0:
+            raise ValueError(f"a percentile must be between p0 and p100 (exclusive), got {value!r}")
+        return f"p{m.group(1)}"
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise ValueError(f"not a delay or a percentile: {value!r} (use e.g. 20ms, 0.05 or p95)") from None
+
+
+HedgeAfter = Annotated[float | str | None, BeforeValidator(parse_hedge_after)]
 
 
 class ReadsConfig(Section):
@@ -35,6 +58,13 @@ class ReadsConfig(Section):
     ("How long after a node fails its readers learn of it (a heartbeat grace and a new cluster map); until then "
      "they keep sending it reads, each of which times out. Capped by failures.detection_timeout. Default 20 s: "
      "Ceph's osd_heartbeat_grace (an OSD silent for 20 s is reported down and clients get a new OSD map).")
+    hedge_after: HedgeAfter = None
+    ("Hedged reads of replicated chunks: when a read's response has not come back this long after it was sent, a "
+     "second request goes to another live replica and the first response wins; the loser is cancelled if it has "
+     "not started at its disk. A delay (e.g. 20ms), or a percentile of the replicated reads' latency tracked online "
+     "(e.g. p95: over the last 4,096 replicated reads, recomputed every 1,024; no hedge before the first 1,024), as "
+     "Cassandra's speculative_retry (99p) and HDFS's dfs.client.hedged.read.threshold.millis. Default none: no "
+     "hedging (HDFS ships it off).")
 
 
 class CacheConfig(Section):
@@ -47,6 +77,12 @@ class CacheConfig(Section):
     """Fixed time of a hit (a request to a cache server on the same network as the reader)."""
     bandwidth: BytesPerSecond = Field(1.25e9, gt=0)
     """The cache's link to the reader (default 10 Gbit/s): a hit takes hit_latency + chunk bytes / bandwidth."""
+
+
+def hedge_percentile(config) -> float | None:
+    """The percentile of ``reads.hedge_after`` (95.0 for ``p95``), or None when it is a fixed delay or unset."""
+    h = config.reads.hedge_after
+    return float(h[1:]) if isinstance(h, str) else None
 
 
 def effective_failure_detection(config) -> float:
