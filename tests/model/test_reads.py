@@ -103,6 +103,8 @@ def test_one_late_binding_read_moves_k_plus_extra_fragments_through_the_client_l
     expected = REQ_LAT + F / DISK_BW + F / NIC_BW + 4 * F / CLIENT_BW + NET_LAT   # each node NIC sends its one fragment
     assert read["kind"] == "erasure_coding" and read["bytes"] == 4 * F
     assert abs(read["latency_ms"] / 1000.0 - expected) < 1e-9
+    # Its extra I/O, in the summary beside hedging's: one fragment beyond k.
+    assert r.summary["reads"]["late_binding"] == {"extra": 1, "extra_fragments": 1, "extra_bytes": F}
 
 
 def test_late_binding_reads_past_a_fragment_on_a_node_down_that_the_reader_does_not_know_of():
@@ -116,6 +118,7 @@ def test_late_binding_reads_past_a_fragment_on_a_node_down_that_the_reader_does_
     read = r.reads.iloc[0]
     expected = REQ_LAT + F / DISK_BW + F / NIC_BW + 3 * F / CLIENT_BW + NET_LAT + 3 * F / DECODE
     assert read["kind"] == "degraded" and read["bytes"] == 3 * F and not read["failed_over"]
+    assert r.summary["reads"]["late_binding"]["extra_fragments"] == 0   # the fourth never arrived: no extra I/O
     assert read["latency_ms"] / 1000.0 == pytest.approx(expected, abs=1e-9)
     assert r.summary["reads"]["timed_out"] == 0
 

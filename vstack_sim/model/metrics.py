@@ -164,6 +164,10 @@ def build_summary(sim, tables: dict) -> dict:
             },
             "startup_latency_ms": latency_stats(startup),
             **({"cache": cache_stats(reads.cache)} if reads.cache is not None else {}),
+            **({"hedges": reads.hedge_summary()} if reads.hedging else {}),
+            **({"late_binding": {"extra": reads.extra, "extra_fragments": reads.late_extra_fragments,
+                                 "extra_bytes": reads.late_extra_fragments * w.fragment_bytes}}
+               if reads.extra else {}),
         },
         "views": {
             "count": int(reads.n_views),

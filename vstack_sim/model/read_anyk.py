@@ -71,6 +71,7 @@ class AnyKReads:
         # Every fragment requested moves (late binding: k + extra) and crosses the client link; a read
         # that used a parity fragment decoded, so it is degraded.
         nbytes = len(chosen) * F
+        self.late_extra_fragments += len(chosen) - k
         latency = slowest - t + nbytes * self.client_per_byte + self.net_latency
         latency += decode_time(mode, used, k, k * F, self.decode_per_byte)
         if w.payloads is not None and parity_used:
