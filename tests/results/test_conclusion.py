@@ -166,3 +166,14 @@ def test_the_default_runs_report_opens_with_the_conclusion_its_split_and_the_fil
     left = [line for line in md if line.startswith("Left out, with nothing to show: ")]
     assert len(headings) + len(left) == len(plots.FIGURES)
     assert all(h.endswith((".", ")")) for h in headings), headings
+
+
+def test_hedge_primary_kept_fires_only_when_a_hedge_beat_a_waiting_primary(fake_result):
+    assert "hedge_primary_kept" not in fired(fake_result)            # no hedging: no hedges block
+    hedges = {"after": "p95", "sent": 10, "won": 4, "lost": 3, "cancelled": 3, "unanswered": 0,
+              "primary_not_withdrawn": 0, "extra_bytes": 7, "delay_ms_at_end": 50.0}
+    fake_result.summary["reads"]["hedges"] = hedges
+    assert "hedge_primary_kept" not in fired(fake_result)
+    hedges["primary_not_withdrawn"] = 2
+    text = next(c.text for c in caveats(fake_result) if c.rule == "hedge_primary_kept")
+    assert text.startswith("2 of the 4 hedges that won")

@@ -147,3 +147,15 @@ def test_the_printed_recovery_line_counts_the_disk_failures_its_times_cover(fake
     assert "(1 node and 37 disk failures declared)" in format_summary(summary)
     summary["recovery"]["disk_failures"] = 37
     assert ("Disk failures", "37", "") in key_numbers(fake_result)
+
+
+def test_key_numbers_give_hedging_and_late_binding_beside_each_other(fake_result):
+    assert not [a for a, _, _ in key_numbers(fake_result) if a.startswith(("Hedged", "Late binding"))]
+    fake_result.summary["reads"]["hedges"] = {"after": 0.03, "sent": 1200, "won": 300, "lost": 500,
+                                              "cancelled": 400, "unanswered": 0, "primary_not_withdrawn": 5,
+                                              "extra_bytes": 800 * 2**21, "delay_ms_at_end": 30.0}
+    fake_result.summary["reads"]["late_binding"] = {"extra": 1, "extra_fragments": 90, "extra_bytes": 90 * 699051}
+    rows = {a: b for a, b, _ in key_numbers(fake_result)}
+    assert rows["Hedged reads (after 30.00 ms): sent / won / cancelled before start; extra I/O"] == \
+        "1,200 / 300 / 400; 1.56 GiB"    # 800 hedges of 2 MiB
+    assert rows["Late binding (k + 1): extra fragments read; extra I/O"].startswith("90; ")

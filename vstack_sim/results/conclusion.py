@@ -311,6 +311,16 @@ def _no_cache(run) -> str | None:
     return None
 
 
+def _hedge_primary_kept(run) -> str | None:
+    kept = _get(run.summary, "reads", "hedges", "primary_not_withdrawn") or 0
+    if kept:
+        won = _get(run.summary, "reads", "hedges", "won")
+        return (f"{kept:,} of the {won:,} hedges that won answered while their primary still waited at its disk; "
+                "a real client would have withdrawn it, but here its disk and NIC time were spent (requests behind "
+                "it already held their times). Hedged replicated latencies are a little pessimistic.")
+    return None
+
+
 RULES = {
     "low_fill": _low_fill,
     "detection_dominated": _detection_dominated,
@@ -321,6 +331,7 @@ RULES = {
     "source_oracle": _source_oracle,
     "failures_known_at_once": _failures_known_at_once,
     "no_cache": _no_cache,
+    "hedge_primary_kept": _hedge_primary_kept,
 }
 """Each caveat rule by name (docs/results.md gives each its threshold); a rule returns its text, or None."""
 

@@ -82,6 +82,15 @@ def key_numbers(run) -> list[tuple[str, str, str]]:
         rows.append(("Cache hit ratio (byte hit ratio): all / replicated / erasure coded",
                      " / ".join(_pct(None if x["hit_ratio"] is None else 100 * x["hit_ratio"])
                                 for x in (c, by["replication"], by["erasure_coding"])), ""))
+    if "hedges" in s["reads"]:
+        h = s["reads"]["hedges"]
+        rows.append(("Hedged reads (after " + (h["after"] if isinstance(h["after"], str) else _ms(1000 * h["after"]))
+                     + "): sent / won / cancelled before start; extra I/O",
+                     f"{h['sent']:,} / {h['won']:,} / {h['cancelled']:,}; {format_bytes(h['extra_bytes'])}", ""))
+    if "late_binding" in s["reads"]:
+        lb = s["reads"]["late_binding"]
+        rows.append((f"Late binding (k + {lb['extra']}): extra fragments read; extra I/O",
+                     f"{lb['extra_fragments']:,}; {format_bytes(lb['extra_bytes'])}", ""))
     st = s["reads"]["startup_latency_ms"]
     rows.append(("Start-up latency p50 / p99", f"{_ms(_stat(st, 'p50'))} / {_ms(_stat(st, 'p99'))}", ""))
     r = s["reads"]
