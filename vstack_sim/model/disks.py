@@ -18,6 +18,9 @@ bytes / disk_bandwidth. With ``shared_disk_bandwidth`` the transfers of one
 disk also take turns on one data path (flash behind one link): positioning
 overlaps over the servers, transfers do not.
 
+**The CPU** (``cluster.cpu_cores_per_node`` > 0, :mod:`.cpu`): every request first takes its node's daemon CPU
+and reaches its disk when that is done; the disk still serves requests in the order they were issued.
+
 **A NIC** is one server per node for the bytes the node sends (reads, and
 the sources of repairs and conversions), at ``network_bandwidth``. A request
 reaches it when its disk part is done, which for the disks of one node need
@@ -37,6 +40,7 @@ from bisect import bisect_right
 
 import numpy as np
 
+from vstack_sim.model.cpu import NodeCpus
 from vstack_sim.model.devices import PositioningTimes
 from vstack_sim.scenario.cluster_schema import ClusterConfig
 
@@ -66,6 +70,10 @@ class Disks:
         self.per_byte = 1.0 / float(cfg.disk_bandwidth)
         self.nic_per_byte = 1.0 / float(cfg.network_bandwidth)
         self.positioning = PositioningTimes(cfg.positioning_time, cfg.request_latency, cfg.positioning_cv, rng)
+        # Each node's daemon CPU, before its disks (cpu.py); None: no CPU stage (cluster.cpu_cores_per_node 0).
+        self.cpu = NodeCpus(n_nodes, cfg.cpu_cores_per_node, cfg.cpu_per_op, cfg.cpu_per_byte) \
+            if cfg.cpu_cores_per_node > 0 else None
+        self.node_of_disk: list[int] = self.disk_node.tolist()
         self._next_rr = np.zeros(n_nodes, dtype=np.int64)
         self.slot_disk = np.zeros((0, 0), dtype=np.int32)
         self.failed = np.zeros(self.n_disks, dtype=bool)          # out of its node until replaced
@@ -83,7 +91,10 @@ class Disks:
 
     # -- queues ---------------------------------------------------------------------------------
     def submit(self, disk: int, t: float, nbytes: float) -> tuple[float, float]:
-        """Queue a request of ``nbytes`` at time ``t`` on ``disk``; returns (service start, finish)."""
+        """Queue a request of ``nbytes`` at time ``t`` on ``disk`` (after its node's CPU, when there is one);
+        returns (service start, finish)."""
+        if self.cpu is not None:
+            t = self.cpu.take(self.node_of_disk[disk], t, nbytes)
         heap = self.free_at[disk]
         start = heap[0] if heap[0] > t else t
         if self.shared:

@@ -106,7 +106,8 @@ class ReadHedges:
             else:
                 dk = cl.disks
                 disk = int(dk.slot_disk[c, j])
-                if max(dk.free_at[disk][0], t) > done:
+                ready = t if dk.cpu is None else dk.cpu.would_finish(node, t, w.chunk_size)
+                if max(dk.free_at[disk][0], ready) > done:
                     self.hedges_cancelled += 1      # it would start after the primary's response
                 else:
                     S = w.chunk_size

@@ -151,6 +151,7 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
         block = dk.positioning.block
         pop = block.pop
         fixed = dk.positioning.deterministic
+        cpu = dk.cpu.take if dk.cpu is not None else None
         pos0 = dk.positioning.mean
         per_byte, nic_per_byte = dk.per_byte, dk.nic_per_byte
         first_chunk = cat.first_chunk
@@ -239,6 +240,9 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
                     d = disk_mv[base + best_j]
                     h = free_at[d]
                     began = start = h[0] if h[0] > t else t
+                    if cpu is not None:                    # the node's daemon first (cpu.py)
+                        ready = cpu(best, t, S)
+                        began = start = h[0] if h[0] > ready else ready
                     start += pos0 if fixed else (pop() if block else take())
                     if shared and xfer[d] > start:
                         start = xfer[d]
@@ -277,6 +281,9 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
                         d = disk_mv[base + j]
                         h = free_at[d]
                         start = h[0] if h[0] > t else t
+                        if cpu is not None:
+                            ready = cpu(node_mv[base + j], t, F)
+                            start = h[0] if h[0] > ready else ready
                         start += pos0 if fixed else (pop() if block else take())
                         if shared and xfer[d] > start:
                             start = xfer[d]

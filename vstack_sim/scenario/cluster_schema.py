@@ -66,6 +66,14 @@ class ClusterConfig(Section):
     positioning_cv: float = Field(0.0, ge=0)
     ("Coefficient of variation (sd / mean) of the positioning time; 0 with any distribution is deterministic (default "
      "from cluster.device).")
+    cpu_cores_per_node: int = Field(0, ge=0)
+    ("Cores of each node's storage daemon: every disk operation of every class (client read, repair and conversion "
+     "reads and writes) first takes cpu_per_op + bytes x cpu_per_byte on one of them (FIFO), then queues at its disk. "
+     "0 (default): no CPU stage, the model before issue 22.")
+    cpu_per_op: Seconds = Field(0.0, ge=0)
+    """CPU time of one disk operation on one core (default from cluster.device: 0.5 ms, Ceph's hardware guidance)."""
+    cpu_per_byte: float = Field(0.0, ge=0)
+    """CPU seconds per byte of a disk operation (default from cluster.device: 1 / 350 MB/s, Ceph's guidance)."""
 
     @model_validator(mode="before")
     @classmethod

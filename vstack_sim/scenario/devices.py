@@ -36,6 +36,13 @@ class DeviceProfile(BaseModel):
     positioning_time: str
     positioning_cv: float
     network_bandwidth: float
+    cpu_per_op: float = 0.0005
+    """0.5 ms of one core per disk operation, and (cpu_per_byte) 1 s per 350 MB: the storage daemon's cost, the
+    same for every device profile (it is software, not the device): Ceph's upstream hardware guidance of one core
+    per 1,000-3,000 IOPS and per 200-500 MB/s (M. Nelson, "Ceph OSD CPU Scaling - Part 1", ceph.io, 2022), taken
+    near the middle of each range. Used only when cluster.cpu_cores_per_node > 0."""
+    cpu_per_byte: float = 1.0 / 350e6
+    """1 / 350 MB/s of one core per byte moved: Ceph's guidance of one core per 200-500 MB/s (see cpu_per_op)."""
 
 
 class HddProfile(DeviceProfile):
@@ -145,6 +152,10 @@ class CustomProfile(DeviceProfile):
     """0: the earlier model has no service-time variance."""
     network_bandwidth: float = 1.25e9
     """10 GbE (1.25 GB/s): the earlier model's node NIC."""
+    cpu_per_op: float = 0.0
+    """0: the earlier model has no CPU cost."""
+    cpu_per_byte: float = 0.0
+    """0: the earlier model has no CPU cost."""
 
 
 PROFILES: dict[str, DeviceProfile] = {
