@@ -37,9 +37,17 @@ scenarios").
 
     python benchmarks/crossover.py [--reads 120000] [--seeds 3] [--choices random,oracle]
                                    [--chunk-sizes 256KiB,2MiB,8MiB] [--devices hdd,ssd]
-                                   [--loads 0.05,0.2,0.5,0.8] [--cache]
+                                   [--loads 0.05,0.2,0.5,0.8] [--cache] [--hedges none,p95]
+                                   [--cpu-cores 0]
 
-Not here (issue 21): hedging.
+--hedges runs each replicated table without hedging and with reads.hedge_after (default none,p95: hedged
+after the replicated reads' online p95, Cassandra's speculative retry; hedging adds load to the replicas, so
+the hottest-disk utilisation above is of the unhedged reads). EC reads have late binding as their counterpart
+(workload.late_binding_extra, off here as in the shipped scenarios).
+
+--cpu-cores N gives every node's storage daemon N cores (cluster.cpu_cores_per_node): each disk operation
+first costs the profile's CPU time, so an EC read's k operations cost k times a replica read's. The x-axis
+stays the disks' and NICs' utilisation (the CPU's is in each run's summary).
 """
 
 from __future__ import annotations
@@ -62,13 +70,15 @@ CHOICES = ("random", "primary", "nearest", "least_loaded", "oracle")
 
 
 def config(device: str, policy: str, reads_per_s: float, n_reads: int, choice: str = "random",
-           chunk_size: str = "2MiB", cache: bool = False, seed: int = FIRST_SEED) -> Config:
+           chunk_size: str = "2MiB", cache: bool = False, seed: int = FIRST_SEED, hedge: str | None = None,
+           cpu_cores: int = 0) -> Config:
     data = {
         "name": f"crossover-{device}-{policy}", "run": {"duration": n_reads / reads_per_s, "seed": seed},
         "catalog": {"videos": VIDEOS, "chunks_per_video": CHUNKS_PER_VIDEO, "hot_fraction": 0.05,
                     "chunk_size": chunk_size},
-        "reads": {"replica_choice": choice},
-        "cluster": {"device": device, "nodes": NODES, "racks": NODES, "node_capacity": "40TB"},
+        "reads": {"replica_choice": choice, "hedge_after": hedge},
+        "cluster": {"device": device, "nodes": NODES, "racks": NODES, "node_capacity": "40TB",
+                    "cpu_cores_per_node": cpu_cores},
         "redundancy": {"policy": policy},
         "failures": {"node_mttf": 0}, "migration": {"check_interval": 0},
         "workload": {"view_rate": reads_per_s / CHUNKS_PER_VIDEO},
@@ -145,6 +155,10 @@ def main() -> None:
     ap.add_argument("--devices", default="hdd,ssd", help="device profiles (default hdd,ssd)")
     ap.add_argument("--loads", default=",".join(map(str, LOADS)), help="all-EC utilisations of the grid")
     ap.add_argument("--cache", action="store_true", help="every table without and with a cache (5 %% of the catalog)")
+    ap.add_argument("--hedges", default="none,p95",
+                    help="reads.hedge_after of the replicated runs, none = no hedging (default none,p95)")
+    ap.add_argument("--cpu-cores", type=int, default=0,
+                    help="cluster.cpu_cores_per_node of every run (default 0: no CPU stage)")
     args = ap.parse_args()
     if args.seeds < 2:
         ap.error("--seeds: at least 2, for an interval")
@@ -156,15 +170,20 @@ def main() -> None:
             for cache in (False, True) if args.cache else (False,):
                 ec_runs: dict = {}
                 for choice in args.choices.split(","):
-                    table(device, size, choice, cache, loads, args.reads, args.seeds, ec_runs)
+                    for hedge in args.hedges.split(","):
+                        table(device, size, choice, cache, loads, args.reads, args.seeds, ec_runs,
+                              None if hedge == "none" else hedge, args.cpu_cores)
 
 
 def table(device: str, size: str, choice: str, cache: bool, loads: list[float], n_reads: int, seeds: int,
-          ec_runs: dict) -> None:
-    """One crossover table: all-replication under ``choice`` against all-EC (run once, kept in ``ec_runs``)."""
+          ec_runs: dict, hedge: str | None = None, cpu_cores: int = 0) -> None:
+    """One crossover table: all-replication under ``choice`` (and ``hedge``) against all-EC (run once, kept in
+    ``ec_runs``)."""
     cap, where = ec_capacity(config(device, "erasure_coding", 1.0, 1, chunk_size=size))
-    print(f"\n{device}, {size} chunks, replica choice {choice}, cache {'on (5 % of the catalog)' if cache else 'off'}:"
-          f" {NODES} nodes; all-EC saturates its {where} at {cap:,.0f} chunk reads/s (no cache)")
+    cpu = f", {cpu_cores} daemon cores per node" if cpu_cores else ""
+    print(f"\n{device}{cpu}, {size} chunks, replica choice {choice}, hedging {hedge or 'off'}, cache "
+          f"{'on (5 % of the catalog)' if cache else 'off'}: {NODES} nodes; all-EC saturates its {where} at "
+          f"{cap:,.0f} chunk reads/s (no cache)")
     print(f"  {'EC':>5} {'reads/s':>8} | {'disk util rep':>13} {'disk util EC':>13} | {'rep p99 (95 % CI)':>22} "
           f"{'EC p99 (95 % CI)':>22} | verdict")
     print(f"  {'util':>5} {'':>8} | {'mean hottest':>13} {'mean hottest':>13} |")
@@ -172,11 +191,11 @@ def table(device: str, size: str, choice: str, cache: bool, loads: list[float], 
     for load in loads:
         rate = load * cap
         run_seeds = range(FIRST_SEED, FIRST_SEED + seeds)
-        rep = [simulate(config(device, "replication", rate, n_reads, choice, size, cache, s)).summary
-               for s in run_seeds]
+        rep = [simulate(config(device, "replication", rate, n_reads, choice, size, cache, s, hedge,
+                               cpu_cores)).summary for s in run_seeds]
         if load not in ec_runs:
             ec_runs[load] = [simulate(config(device, "erasure_coding", rate, n_reads, chunk_size=size,
-                                             cache=cache, seed=s)).summary for s in run_seeds]
+                                             cache=cache, seed=s, cpu_cores=cpu_cores)).summary for s in run_seeds]
         r99, e99 = p99s(rep, "replication"), p99s(ec_runs[load], "erasure_coding")
         ri, ei = mean_interval(r99), mean_interval(e99)
         rm, rh = disk_utilisation(config(device, "replication", rate, n_reads, choice, size, cache), rate)
