@@ -43,14 +43,25 @@ class NodeCpus:
         self.busy[node] += service
         return start + service
 
+    def start_time(self, node: int, t: float) -> float:
+        """When an operation issued now on ``node`` would start its CPU work."""
+        h = self.free_at[node][0]
+        return h if h > t else t
+
     def would_finish(self, node: int, t: float, nbytes: float) -> float:
         """When an operation issued now would finish its CPU work, without issuing it."""
         h = self.free_at[node][0]
         return (h if h > t else t) + self.per_op + nbytes * self.per_byte
 
-    def utilisation(self, duration: float) -> np.ndarray:
-        """Each node's share of its cores' time spent on operations over ``duration`` seconds."""
-        return self.busy / (self.cores * duration) if duration > 0 else np.zeros_like(self.busy)
+    def busy_by(self, end: float) -> np.ndarray:
+        """Each node's CPU seconds spent by ``end``: the work taken, less what its cores still hold after ``end``.
+        Operations arrive no later than ``end``, so a core busy at ``end`` is busy without a gap until it frees."""
+        late = np.array([sum(f - end for f in heap if f > end) for heap in self.free_at])
+        return self.busy - late
+
+    def utilisation(self, end: float) -> np.ndarray:
+        """Each node's share of its cores' time spent on operations from 0 to ``end``."""
+        return self.busy_by(end) / (self.cores * end) if end > 0 else np.zeros_like(self.busy)
 
     def __repr__(self) -> str:
         return (f"NodeCpus(nodes={len(self.free_at)}, cores={self.cores}, per_op={self.per_op}, "

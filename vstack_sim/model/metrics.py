@@ -224,7 +224,7 @@ def build_summary(sim, tables: dict) -> dict:
     if cpu is not None:             # the daemons' CPU stage (cluster.cpu_cores_per_node > 0)
         used = cpu.utilisation(sim.end_time)
         summary["cpu"] = {"cores_per_node": cpu.cores, "per_op_s": cpu.per_op, "per_byte_s": cpu.per_byte,
-                          "busy_s": _r(float(cpu.busy.sum()), 6),
+                          "busy_s": _r(float(cpu.busy_by(sim.end_time).sum()), 6),
                           "utilisation_mean": _r(float(used.mean()), 6), "utilisation_max": _r(float(used.max()), 6)}
     if sim.audit is not None:
         summary["payload_audit"] = sim.audit

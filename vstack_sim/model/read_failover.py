@@ -91,16 +91,19 @@ class ReadFailover:
         later = math.inf
         for vid in hit:
             v = self.active[vid]
+            replica = self.hedging and type(v[9]) is int and v[9] >= 0
+            if replica and self.hedge_answers(vid, v, t):
+                continue                             # its hedge, under way, answers instead (read_hedge.py)
             v[1] -= 1
             v[7] = t
             retry = t
             if node >= 0:
                 retry = max(t, min(v[11] + self.failure_timeout, self.known_at[node]))
-                if self.hedging and type(v[9]) is int and v[9] >= 0 and retry > t:   # a replica read: hedged first?
-                    retry = self.hedge_instead_of_timeout(v[11], retry, t)
                 v[12] = v[12] | {node}
                 if self.chooser.tracks:              # its request to the node stays out until the retry
                     self.chooser.sent_to(vid, (node,), retry)
+                if replica and self.hedge_silent(vid, v, v[11], v[9], retry, (v[8], v[10])):
+                    continue                         # the primary never answers: its hedge fires first
                 later = min(later, retry) if retry > t else later
             self._seq += 1
             v[6] = self._seq
@@ -115,8 +118,6 @@ class ReadFailover:
         fires or the reader learns of the failure. Nothing is read; the read's row is written now and
         completed by the retry. Returns the number of rows of the reads table."""
         retry = min(t + self.failure_timeout, self.known_at[node])
-        if self.hedging and mode == MODE_REPLICATION:
-            retry = self.hedge_instead_of_timeout(t, retry, t)
         v[12] = v[12] | {node}
         if self.chooser.tracks:                      # least_loaded: a request out to the node until it times out
             self.chooser.sent_to(vid, (node,), retry)
@@ -132,6 +133,8 @@ class ReadFailover:
             retry_of = (len(self.table) - 1, t)
             v[8], v[10] = retry_of
         v[7] = t
+        if self.hedging and mode == MODE_REPLICATION and self.hedge_silent(vid, v, t, -1, retry, retry_of):
+            return len(self.table)                   # its hedge fires before the timeout (read_hedge.py)
         self._seq += 1
         v[6] = self._seq
         heapq.heappush(self.heap, (retry, self._seq, vid, retry_of))

@@ -15,7 +15,9 @@ sent, the reader sends a second request to another live replica, and the first r
 * **The loser is cancelled if it has not started at its disk** when the winner's response reaches the reader.
   - *A losing hedge* that would start only after the primary's response is never sent to the disk: it would
     be withdrawn before it starts, and a request withdrawn before it starts leaves every request behind it
-    where it would have been without it, so not submitting it is exact (``hedges.cancelled``).
+    where it would have been without it, so not submitting it is exact (``hedges.cancelled``). With a CPU
+    stage (:mod:`.cpu`) the same holds at the CPU: a hedge the daemon would take only after the primary's
+    response costs nothing, one it has taken spends its CPU time and is withdrawn before its disk.
   - *A losing primary* still waiting at its disk when the hedge answers would be withdrawn too. But the disk
     queues (:mod:`.disks`) fix each request's finish when it is submitted, and requests submitted behind the
     primary since (other reads, repairs, conversions) already hold their times, so it is not: its disk and NIC
@@ -23,9 +25,14 @@ sent, the reader sends a second request to another live replica, and the first r
     (the primary's disk stays busier than it would be). An event-driven disk for every class
     (:mod:`.disk_queue`, the mixed-load scheduler's) removes it.
   - Every hedge that reaches its disk spends its disk and NIC time (``hedges.extra_bytes``), winner or loser.
-* **A primary sent to a node that is down** (the reader does not know yet) never answers: the hedge fires at
-  ``hedge_after`` unless the timeout fires first, and is the read's failover (:mod:`.read_failover`): it
-  avoids the silent node for the rest of the view, and counts as a hedge sent and won.
+* **A primary whose node is down** (sent there, the reader not knowing yet, or in flight when it failed) never
+  answers: the hedge fires at ``hedge_after`` after the primary was sent, unless the timeout fires first. If
+  it answers, it wins, and the read has failed over to it (:mod:`.read_failover`: the failover delay is the
+  hedge's, and the view avoids the silent node from then on); if there is no other replica the reader
+  believes up, or the hedge's node is down too, the read waits for its timeout as without hedging.
+* **A hedge under way that was losing** to its primary wins after all if the primary's node or disk fails
+  before the primary answers.
+* A hedge due when its chunk is no longer replicated (a conversion finished meanwhile) is not sent.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ import numpy as np
 
 from vstack_sim.model.read_failover import believes_up
 from vstack_sim.scenario.reads_schema import hedge_percentile
+from vstack_sim.system.modes import MODE_REPLICATION
 
 WINDOW = 4096
 """Replicated reads whose latency the online percentile is taken over."""
@@ -45,15 +53,19 @@ EVERY = 1024
 
 
 class HedgeDue:
-    """A pending hedge: the primary's slot, its service start at its disk and the response time at the reader."""
+    """A pending hedge: the primary's slot, its service start at its disk and its response time at the reader
+    (infinite for a primary that never answers), and when the primary was sent."""
 
-    __slots__ = ("slot", "start", "response", "sent")
+    __slots__ = ("slot", "start", "response", "sent", "retry_at", "retry_of")
 
-    def __init__(self, slot: int, start: float, response: float, sent: float):
+    def __init__(self, slot: int, start: float, response: float, sent: float, retry_at: float = math.inf,
+                 retry_of: tuple | None = None):
         self.slot = slot
         self.start = start
         self.response = response
         self.sent = sent
+        self.retry_at = retry_at        # a primary that never answers (its node is down): its timeout's retry
+        self.retry_of = retry_of        # ... and the read's (row, first request time); None: the primary is up
 
 
 class ReadHedges:
@@ -69,6 +81,8 @@ class ReadHedges:
         self._observed = 0
         self.hedges_sent = self.hedges_won = self.hedges_cancelled = self.hedges_lost = 0
         self.hedges_unanswered = self.hedge_primary_spent = self.hedge_extra_bytes = 0
+        self._hedges_out: dict[int, tuple] = {}     # view -> (its read's sent time, response, out, slot) of a
+        #                                             hedge under way that was losing to its primary
 
     def observe(self, latency: float) -> None:
         """A replicated read's request latency, for the online percentile."""
@@ -89,14 +103,18 @@ class ReadHedges:
 
     def fire_hedge(self, vid: int, v: list, due: HedgeDue, t: float) -> None:
         """The primary of view ``vid``'s read has not answered by ``t``: send the hedge, then go on with the view
-        when the first response is back."""
+        when the first response is back (or, if the primary never answers and the hedge cannot, at its retry)."""
         w = self.w
         st, cl = w.state, w.cluster
-        c = int(w.catalog.first_chunk[v[0]]) + v[1] - 1
+        silent = due.retry_of is not None            # the primary's node is down: it never answers
+        c = int(w.catalog.first_chunk[v[0]]) + v[1] - (0 if silent else 1)
         done = due.response
-        others = [j for j in range(int(st.mode_width[st.mode[c]]))
-                  if j != due.slot and st.slot_node[c, j] >= 0 and st.slot_has_data[c, j]
-                  and believes_up(cl.up, self.known_at, int(st.slot_node[c, j]), t, v[12])]
+        others = []
+        if st.mode[c] == MODE_REPLICATION:           # (a conversion may have finished meanwhile: no replica)
+            others = [j for j in range(int(st.mode_width[MODE_REPLICATION]))
+                      if j != due.slot and st.slot_node[c, j] >= 0 and st.slot_has_data[c, j]
+                      and believes_up(cl.up, self.known_at, int(st.slot_node[c, j]), t, v[12])]
+        answered = None
         if others:
             j = others[0] if len(others) == 1 else others[int(self._uniform() * len(others))]
             node = int(st.slot_node[c, j])
@@ -104,48 +122,111 @@ class ReadHedges:
             if not cl.up[node]:
                 self.hedges_unanswered += 1
             else:
-                dk = cl.disks
-                disk = int(dk.slot_disk[c, j])
-                ready = t if dk.cpu is None else dk.cpu.would_finish(node, t, w.chunk_size)
-                if max(dk.free_at[disk][0], ready) > done:
-                    self.hedges_cancelled += 1      # it would start after the primary's response
-                else:
-                    S = w.chunk_size
-                    _, finish = dk.submit(disk, t, S)
-                    out = dk.send(node, finish, S, t)
-                    response = out + S * self.client_per_byte + self.net_latency
-                    self.hedge_extra_bytes += S
-                    if self.chooser.tracks:
-                        self.chooser.sent_to(vid, (node,), response)
-                    if response < done:
-                        self.hedges_won += 1
-                        if due.start > response:
-                            self.hedge_primary_spent += 1
-                        done = response
-                        v[7], v[9] = out, j
-                        latency_ms = (done - v[10]) * 1000.0
-                        self.table.set("latency_ms", v[8], latency_ms)
-                        if v[1] == 1:
-                            self.startup[vid] = latency_ms
-                    else:
-                        self.hedges_lost += 1
+                answered = self._send_hedge(vid, c, j, node, t, done)
+        if answered is not None:
+            out, response = answered
+            if silent:
+                self.hedges_won += 1
+                self._answer_silent(vid, v, due, c, j, out, response, t)
+                return
+            if response < done:
+                self.hedges_won += 1
+                if due.start > response:
+                    self.hedge_primary_spent += 1
+                done = response
+                v[7], v[9] = out, j
+                latency_ms = (done - v[10]) * 1000.0
+                self.table.set("latency_ms", v[8], latency_ms)
+                if v[1] == 1:
+                    self.startup[vid] = latency_ms
+            else:
+                self.hedges_lost += 1
+                self._hedges_out[vid] = (due.sent, response, out, j)    # still under way: see hedge_answers
+        self._seq += 1
+        v[6] = self._seq
+        if silent:                                   # no hedge answers: the read fails over at its timeout
+            heapq.heappush(self.heap, (due.retry_at, self._seq, vid, due.retry_of))
+            return
         self.observe(done - due.sent)
         t_next = done
+        if self.pacing:
+            t_next = max(t_next, v[3] + v[1] * self.pacing)
+        heapq.heappush(self.heap, (t_next, self._seq, vid, None))
+
+    def _send_hedge(self, vid: int, c: int, j: int, node: int, t: float, done: float):
+        """The hedge to slot ``j`` at ``t``: (out of its NIC, response at the reader), or None if it is cancelled
+        before it starts at its disk (the primary answers at ``done`` first). Its CPU work, if begun by then,
+        is spent."""
+        w = self.w
+        dk, S = w.cluster.disks, w.chunk_size
+        disk = int(dk.slot_disk[c, j])
+        cpu = dk.cpu
+        if cpu is not None and cpu.start_time(node, t) > done:
+            self.hedges_cancelled += 1               # withdrawn before its node's daemon took it
+            return None
+        ready = t if cpu is None else cpu.would_finish(node, t, S)
+        if max(dk.free_at[disk][0], ready) > done:
+            self.hedges_cancelled += 1               # withdrawn before it starts at its disk
+            if cpu is not None:
+                cpu.take(node, t, S)                 # its daemon had taken it: that CPU time is spent
+            return None
+        _, finish = dk.submit(disk, t, S)
+        out = dk.send(node, finish, S, t)
+        response = out + S * self.client_per_byte + self.net_latency
+        self.hedge_extra_bytes += S
+        if self.chooser.tracks:
+            self.chooser.sent_to(vid, (node,), response)
+        return out, response
+
+    def _answer_silent(self, vid: int, v: list, due: HedgeDue, c: int, j: int, out: float, response: float,
+                       t: float) -> None:
+        """The hedge of a read whose primary never answers has answered: the read fails over to it at ``t``,
+        as a retry would (read_failover), and the view goes on from its response."""
+        latency = response - t
+        self._failed_over(vid, v, due.retry_of, t, 0, 0, latency, self.w.chunk_size)
+        if self.cache is not None:
+            self.cache.admit(c)
+        v[7], v[9], v[11] = out, j, t
+        v[1] += 1
+        t_next = response
         if self.pacing:
             t_next = max(t_next, v[3] + v[1] * self.pacing)
         self._seq += 1
         v[6] = self._seq
         heapq.heappush(self.heap, (t_next, self._seq, vid, None))
 
-    def hedge_instead_of_timeout(self, sent: float, retry: float, now: float) -> float:
-        """A replicated read sent at ``sent`` to a node that is down, the reader not knowing: it fails over at
-        ``retry`` by its timeout, or when its hedge fires if that is sooner (no earlier than ``now``): the hedge
-        is the failover."""
+    def hedge_silent(self, vid: int, v: list, sent: float, slot: int, retry: float, retry_of: tuple) -> bool:
+        """A replicated read sent at ``sent`` (from ``slot``, -1 if unknown) to a node that is down, the reader not
+        knowing: it fails over at ``retry`` by its timeout, unless its hedge fires first, at ``sent`` +
+        ``hedge_after``. True (and the hedge queued, the pump woken for it) if it does."""
         at = sent + self.hedge_delay
-        if at >= retry:
-            return retry
-        if at <= now:          # its hedge has fired already (and this read is its winner): fail over now
-            return now
-        self.hedges_sent += 1
+        if not at < retry or at < self.env.now:
+            return False
+        self._seq += 1
+        v[6] = self._seq
+        heapq.heappush(self.heap, (at, self._seq, vid, HedgeDue(slot, math.inf, math.inf, sent, retry, retry_of)))
+        self.wake(at)
+        return True
+
+    def hedge_answers(self, vid: int, v: list, now: float) -> bool:
+        """The primary of view ``vid``'s read failed before answering, after a hedge that was losing to it was
+        sent: that hedge is still under way and now wins. True (and the view goes on from its response) if so."""
+        out_ = self._hedges_out.pop(vid, None)
+        if out_ is None or out_[0] != v[11] or out_[1] <= now:
+            return False
+        _, response, out, j = out_
+        self.hedges_lost -= 1
         self.hedges_won += 1
-        return at
+        v[7], v[9] = out, j
+        latency_ms = (response - v[10]) * 1000.0
+        self.table.set("latency_ms", v[8], latency_ms)
+        if v[1] == 1:
+            self.startup[vid] = latency_ms
+        t_next = response
+        if self.pacing:
+            t_next = max(t_next, v[3] + v[1] * self.pacing)
+        self._seq += 1
+        v[6] = self._seq
+        heapq.heappush(self.heap, (t_next, self._seq, vid, None))
+        self.wake(t_next)
+        return True

@@ -152,6 +152,7 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
         pop = block.pop
         fixed = dk.positioning.deterministic
         cpu = dk.cpu.take if dk.cpu is not None else None
+        cpu_would = dk.cpu.would_finish if dk.cpu is not None else None
         pos0 = dk.positioning.mean
         per_byte, nic_per_byte = dk.per_byte, dk.nic_per_byte
         first_chunk = cat.first_chunk
@@ -223,6 +224,10 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
                             free = free_at[disk_mv[base + j]][0]
                             if free < t:
                                 free = t
+                            if cpu is not None:            # it reaches the disk after its node's CPU
+                                ready = cpu_would(n, t, S)
+                                if ready > free:
+                                    free = ready
                             if best < 0 or free < best_free:
                                 best, best_j, best_free, ties = n, j, free, 1
                             elif free == best_free:
