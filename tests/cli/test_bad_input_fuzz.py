@@ -295,7 +295,8 @@ OVERFLOW_VALUES = [2**31 - 1, 2**31, 2**53, 2**53 + 1, 2**62, 2**63 - 1, 2**63]
 OVERFLOW_SETS = [
     "catalog.videos={}", "catalog.chunks_per_video={}", "catalog.chunk_weight={}", "catalog.chunk_size={}",
     "catalog.total_views={}", "cluster.nodes={}", "cluster.racks={}", "cluster.disks_per_node={}",
-    "cluster.io_slots={}", "cluster.node_capacity={}", "redundancy.replication_factor={}",
+    "cluster.io_slots={}", "cluster.cpu_cores_per_node={}", "cluster.node_capacity={}",
+    "redundancy.replication_factor={}",
     "redundancy.data_shards={}", "redundancy.parity_shards={}", "redundancy.popularity_threshold={}",
     "redundancy.overrides={{{}: replication}}", "migration.concurrent_videos={}", "workload.late_binding_extra={}",
     "workload.flash_crowds=[{{video: {}, start: 0, duration: 60, view_rate: 1}}]",

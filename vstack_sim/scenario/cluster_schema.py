@@ -32,7 +32,7 @@ class ClusterConfig(Section):
     """Number of racks (failure domains) R; node i is in rack i mod R."""
     node_capacity: Bytes = Field(4 * 10**12, gt=0)
     """Bytes each node can hold."""
-    io_slots: int = Field(4, ge=1)
+    io_slots: int = Field(4, ge=1, le=4096)
     """Parallel FIFO servers of each disk (default from cluster.device)."""
     disk_bandwidth: BytesPerSecond = Field(50e6, gt=0)
     """Transfer rate of one I/O slot (bytes/s; default from cluster.device)."""
@@ -66,7 +66,7 @@ class ClusterConfig(Section):
     positioning_cv: float = Field(0.0, ge=0)
     ("Coefficient of variation (sd / mean) of the positioning time; 0 with any distribution is deterministic (default "
      "from cluster.device).")
-    cpu_cores_per_node: int = Field(0, ge=0)
+    cpu_cores_per_node: int = Field(0, ge=0, le=4096)
     ("Cores of each node's storage daemon: every disk operation of every class (client read, repair and conversion "
      "reads and writes) first takes cpu_per_op + bytes x cpu_per_byte on one of them (FIFO), then queues at its disk. "
      "0 (default): no CPU stage, the model before issue 22.")
