@@ -10,12 +10,13 @@ Targets (issue: viewers, reads and migration):
 Issue 21: the read path stays within 1.3x of the reads per second of the commit before it (c630c5c),
 with the cache off; the cost of the cache when on is printed beside it.
 
-    python benchmarks/reads.py [--against DIR] [--cache SIZE] [--read-path-only]
+    python benchmarks/reads.py [--against DIR] [--cache SIZE] [--hedge AFTER] [--cpu-cores N] [--read-path-only]
 
 ``--against DIR`` runs the read-path case a second time with the package of another checkout (a worktree
 of the commit before a change, ``git worktree add /tmp/before21 c630c5c``), one after the other, and prints
 the ratio of reads per second. ``--cache SIZE`` runs the read-path case once more with ``cache.capacity``
-SIZE (this checkout only). ``--read-path-only`` skips the whole-run cases.
+SIZE (this checkout only), ``--hedge AFTER`` with ``reads.hedge_after`` AFTER (the cost of hedging), ``--cpu-cores N``
+with ``cluster.cpu_cores_per_node`` N (the cost of the CPU stage). ``--read-path-only`` skips the whole-run cases.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--against", metavar="DIR", help="also run the read-path case with the vstack_sim package in DIR")
     ap.add_argument("--cache", metavar="SIZE", help="also run the read-path case with cache.capacity SIZE")
+    ap.add_argument("--hedge", metavar="AFTER", help="also run the read-path case with reads.hedge_after AFTER")
+    ap.add_argument("--cpu-cores", type=int, metavar="N",
+                    help="also run the read-path case with cluster.cpu_cores_per_node N")
     ap.add_argument("--read-path-only", action="store_true", help="skip the whole-run cases")
     args = ap.parse_args()
     if args.against and not os.path.isdir(os.path.join(args.against, "vstack_sim")):
@@ -69,6 +73,13 @@ def main() -> None:
     if args.cache:
         cached = read_path(f"cache {args.cache}", {**path, "cache": {"capacity": args.cache}})
         print(f"read path: cache on / off = {cached / rate:.2f}x reads/s", flush=True)
+    if args.hedge:
+        hedged = read_path(f"hedge after {args.hedge}", {**path, "reads": {"hedge_after": args.hedge}})
+        print(f"read path: hedged / not = {hedged / rate:.2f}x reads/s", flush=True)
+    if args.cpu_cores:
+        with_cpu = read_path(f"{args.cpu_cores} CPU cores", {**path, "cluster": {**path["cluster"],
+                                                                               "cpu_cores_per_node": args.cpu_cores}})
+        print(f"read path: CPU stage on / off = {with_cpu / rate:.2f}x reads/s", flush=True)
     if args.read_path_only:
         return
     seed = measure_in_subprocess(case(1000, FAILURES, 0.05))
