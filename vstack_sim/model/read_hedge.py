@@ -130,28 +130,41 @@ class ReadHedges:
                 self._answer_silent(vid, v, due, c, j, out, response, t)
                 return
             if response < done:
-                self.hedges_won += 1
                 if due.start > response:
                     self.hedge_primary_spent += 1
                 done = response
-                v[7], v[9] = out, j
-                latency_ms = (done - v[10]) * 1000.0
-                self.table.set("latency_ms", v[8], latency_ms)
-                if v[1] == 1:
-                    self.startup[vid] = latency_ms
+                self._won(vid, v, out, j, response)
             else:
                 self.hedges_lost += 1
                 self._hedges_out[vid] = (due.sent, response, out, j)    # still under way: see hedge_answers
-        self._seq += 1
-        v[6] = self._seq
         if silent:                                   # no hedge answers: the read fails over at its timeout
+            self._seq += 1
+            v[6] = self._seq
             heapq.heappush(self.heap, (due.retry_at, self._seq, vid, due.retry_of))
             return
         self.observe(done - due.sent)
+        self._go_on(vid, v, done)
+
+    def _won(self, vid: int, v: list, out: float, j: int, response: float) -> None:
+        """The hedge to slot ``j`` answered first, at ``response``: it is the read (its row's latency and the
+        view's start-up latency, and what a failure of its node would interrupt)."""
+        self.hedges_won += 1
+        v[7], v[9] = out, j
+        latency_ms = (response - v[10]) * 1000.0
+        self.table.set("latency_ms", v[8], latency_ms)
+        if v[1] == 1:
+            self.startup[vid] = latency_ms
+
+    def _go_on(self, vid: int, v: list, done: float) -> float:
+        """The view's next chunk is requested when this one is back at ``done`` (or later, with playback
+        pacing); returns when."""
         t_next = done
         if self.pacing:
             t_next = max(t_next, v[3] + v[1] * self.pacing)
+        self._seq += 1
+        v[6] = self._seq
         heapq.heappush(self.heap, (t_next, self._seq, vid, None))
+        return t_next
 
     def _send_hedge(self, vid: int, c: int, j: int, node: int, t: float, done: float):
         """The hedge to slot ``j`` at ``t``: (out of its NIC, response at the reader), or None if it is cancelled
@@ -188,12 +201,7 @@ class ReadHedges:
             self.cache.admit(c)
         v[7], v[9], v[11] = out, j, t
         v[1] += 1
-        t_next = response
-        if self.pacing:
-            t_next = max(t_next, v[3] + v[1] * self.pacing)
-        self._seq += 1
-        v[6] = self._seq
-        heapq.heappush(self.heap, (t_next, self._seq, vid, None))
+        self._go_on(vid, v, response)
 
     def hedge_silent(self, vid: int, v: list, sent: float, slot: int, retry: float, retry_of: tuple) -> bool:
         """A replicated read sent at ``sent`` (from ``slot``, -1 if unknown) to a node that is down, the reader not
@@ -216,17 +224,6 @@ class ReadHedges:
             return False
         _, response, out, j = out_
         self.hedges_lost -= 1
-        self.hedges_won += 1
-        v[7], v[9] = out, j
-        latency_ms = (response - v[10]) * 1000.0
-        self.table.set("latency_ms", v[8], latency_ms)
-        if v[1] == 1:
-            self.startup[vid] = latency_ms
-        t_next = response
-        if self.pacing:
-            t_next = max(t_next, v[3] + v[1] * self.pacing)
-        self._seq += 1
-        v[6] = self._seq
-        heapq.heappush(self.heap, (t_next, self._seq, vid, None))
-        self.wake(t_next)
+        self._won(vid, v, out, j, response)
+        self.wake(self._go_on(vid, v, response))
         return True
