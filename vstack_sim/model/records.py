@@ -3,7 +3,9 @@
 Columns are ``array.array`` buffers (8 bytes a value, ~40 ns an append), so
 millions of records cost neither Python objects nor time. Text columns are
 stored as small integer codes with their labels and become pandas
-categoricals, written to CSV as their labels.
+categoricals, written to CSV as their labels. A table's DataFrame views its
+buffers instead of copying them (a table is framed once, at the end of a run),
+so the frames cost nothing on top of the records.
 """
 
 from __future__ import annotations
@@ -54,17 +56,25 @@ class Table:
         return len(first)
 
     def to_frame(self, rows: np.ndarray | None = None):
+        """The table as a DataFrame (``rows``: only those rows, copied), one column per block.
+
+        The whole table's numeric columns are not copied: the frame's columns are views of the table's
+        buffers, which is why a table takes no more rows once framed (``append`` raises ``BufferError``)
+        and ``set`` would change the frame. Built from copies and consolidated by pandas, the frame cost
+        twice the table at the end of a run (issue 20: the collect phase was the run's peak).
+        """
         import pandas as pd
 
         out = {}
         for c, t in self.columns.items():
-            values = self.column(c).copy()
+            values = self.column(c)
             if rows is not None:
                 values = values[rows]
             if isinstance(t, tuple):
-                out[c] = pd.Categorical.from_codes(values.astype(np.int64), categories=list(t))
+                # int8 codes, as pandas keeps them for so few labels: no int64 copy on the way
+                out[c] = pd.Categorical.from_codes(values, categories=list(t))
             elif t == "b":
                 out[c] = values.astype(bool)
             else:
                 out[c] = values
-        return pd.DataFrame(out)
+        return pd.DataFrame(out, copy=False)   # copy=False: no copy, and no consolidation into 2-D blocks

@@ -1,0 +1,84 @@
+"""Records: a table's frame is the one pandas built from copies, without the copies (issue 20)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.builders import config
+from vstack_sim.model.records import Table
+from vstack_sim.model.simulation import Simulation
+
+LABELS = ("none", "some", "many")
+
+
+def copied_frame(table: Table, rows=None) -> pd.DataFrame:
+    """The frame as ``to_frame`` built it before issue 20: each column copied, then consolidated by pandas."""
+    out = {}
+    for c, t in table.columns.items():
+        values = table.column(c).copy()
+        if rows is not None:
+            values = values[rows]
+        if isinstance(t, tuple):
+            out[c] = pd.Categorical.from_codes(values.astype(np.int64), categories=list(t))
+        elif t == "b":
+            out[c] = values.astype(bool)
+        else:
+            out[c] = values
+    return pd.DataFrame(out)
+
+
+def filled(n: int) -> Table:
+    table = Table("t", {"x": "f", "n": "i", "ok": "b", "label": LABELS})
+    rng = np.random.default_rng(1)
+    for i in range(n):
+        table.append(float(rng.normal()), int(rng.integers(-2**40, 2**40)), bool(i % 3), int(i % 3))
+    return table
+
+
+@pytest.mark.parametrize("n", [0, 1, 1000])
+def test_frame_equals_the_copied_one_in_values_dtypes_and_csv(n):
+    table = filled(n)
+    new, old = table.to_frame(), copied_frame(table)
+    pd.testing.assert_frame_equal(new, old)
+    assert new.to_csv(index=False) == old.to_csv(index=False)
+
+
+def test_a_frame_of_some_rows_equals_the_copied_one():
+    table = filled(500)
+    rows = np.arange(3, 500, 7)
+    pd.testing.assert_frame_equal(table.to_frame(rows), copied_frame(table, rows))
+
+
+def test_a_frame_views_the_table_so_the_table_takes_no_more_rows():
+    table = filled(100)
+    frame = table.to_frame()
+    assert np.shares_memory(frame["x"].to_numpy(), table.column("x"))
+    with pytest.raises(BufferError):
+        table.append(1.0, 2, True, 0)
+    assert len(table) == 100
+
+
+def test_a_framed_table_takes_rows_again_once_its_frame_is_gone():
+    table = filled(10)
+    frame = table.to_frame()
+    del frame
+    table.append(1.0, 2, True, 0)
+    assert len(table) == 11
+
+
+def test_the_frames_of_a_run_equal_the_copied_ones():
+    cfg = config({"name": "records", "run": {"seed": 5, "duration": "10d"},
+                  "catalog": {"videos": 30, "chunks_per_video": 6, "hot_fraction": 0.2},
+                  "cluster": {"nodes": 10, "racks": 5}, "workload": {"view_rate": "2/min"},
+                  "migration": {"check_interval": "6h"},
+                  "failures": {"node_mttf": "4d", "permanent_fraction": 0.5, "transient_downtime": "1h"}})
+    sim = Simulation(cfg).build().start().run().finalize()
+    w = sim.world
+    tables = [w.failures, w.repair.table, sim.migrator.table, w.losses, w.node_events, sim.reads.table,
+              sim.reads.views]
+    assert len(w.repair.table) > 20 and len(sim.reads.table) > 100
+    expected = [copied_frame(t) for t in tables]
+    for table, old in zip(tables, expected, strict=True):
+        new = table.to_frame()
+        pd.testing.assert_frame_equal(new, old)
+        assert new.to_csv(index=False) == old.to_csv(index=False)
