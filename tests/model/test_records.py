@@ -82,3 +82,38 @@ def test_the_frames_of_a_run_equal_the_copied_ones():
         new = table.to_frame()
         pd.testing.assert_frame_equal(new, old)
         assert new.to_csv(index=False) == old.to_csv(index=False)
+
+
+def test_id_lists_read_as_the_space_separated_text_of_their_integers():
+    rows = [[], [0], [17], [12, 145, 7], [2**31 - 1, 0, 3], list(range(40)), [np.int64(5), np.int32(9)]]
+    table = Table("t", {"n": "i", "ids": "ids"})
+    for i, ids in enumerate(rows):
+        table.append(i, ids)
+    texts = [" ".join(str(n) for n in ids) for ids in rows]
+    assert table.column("ids").tolist() == texts
+    frame = table.to_frame()
+    pd.testing.assert_series_equal(frame["ids"], pd.DataFrame({"ids": np.array(texts, dtype=object)})["ids"])
+    assert frame.to_csv(index=False) == pd.DataFrame({"n": range(len(rows)), "ids": texts}).to_csv(index=False)
+    assert table.to_frame(np.array([3, 0]))["ids"].tolist() == [texts[3], texts[0]]
+
+
+@pytest.mark.parametrize("time_model", ["io", "exponential"])
+def test_a_runs_source_nodes_are_the_text_it_wrote_per_repair_before_issue_20(time_model):
+    cfg = config({"name": "sources", "run": {"seed": 3, "duration": "10d"},
+                  "catalog": {"videos": 30, "chunks_per_video": 6, "hot_fraction": 0.3},
+                  "cluster": {"nodes": 10, "racks": 5}, "repair": {"time_model": time_model},
+                  "failures": {"node_mttf": "4d", "permanent_fraction": 0.5, "transient_downtime": "1h"}})
+    sim = Simulation(cfg).build()
+    table, texts = sim.world.repair.table, []
+    append = table.append
+
+    def spy(*row):   # the text each repair made of its sources, as repair.py wrote it before issue 20
+        texts.append(" ".join(str(n) for n in row[-1]))
+        append(*row)
+
+    table.append = spy
+    sim.start().run().finalize()
+    frame = table.to_frame()
+    assert len(texts) > 30 and {len(t.split()) for t in texts} == {1, 3}
+    expected = pd.DataFrame({"source_nodes": np.array(texts, dtype=object)})["source_nodes"]
+    pd.testing.assert_series_equal(frame["source_nodes"], expected)

@@ -5,7 +5,12 @@ millions of records cost neither Python objects nor time. Text columns are
 stored as small integer codes with their labels and become pandas
 categoricals, written to CSV as their labels. A table's DataFrame views its
 buffers instead of copying them (a table is framed once, at the end of a run),
-so the frames cost nothing on top of the records.
+so the frames cost nothing on top of the records. A column of a few integers
+a row (a repair's source nodes) is kept flat, the integers in one buffer and a
+count per row, and becomes space-separated text only in the frame: made as
+the run went, millions of short strings (~70 bytes a row) were held all run
+long among its short-lived objects; made at the end, they fill the memory
+those left free.
 """
 
 from __future__ import annotations
@@ -17,16 +22,39 @@ import numpy as np
 _TYPECODES = {"f": "d", "i": "q", "b": "b"}
 
 
+class IdLists:
+    """A column of a few integers per row (at most 32,767; each fits in 32 bits), such as the nodes a
+    repair read from: 4 bytes an integer and 2 a row, where a row's text cost ~70."""
+
+    def __init__(self):
+        self.ids = array("i")
+        self.counts = array("h")
+
+    def append(self, ids) -> None:
+        self.ids.extend(ids)
+        self.counts.append(len(ids))
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def texts(self) -> np.ndarray:
+        """Each row's integers as text, space-separated (``"12 7 140"``, ``""`` for none), as an object array."""
+        it = iter(self.ids)
+        return np.fromiter((" ".join([str(next(it)) for _ in range(k)]) for k in self.counts), dtype=object,
+                           count=len(self.counts))
+
+
 class Table:
-    """A growing table with typed columns: ``f`` float, ``i`` int, ``b`` bool, ``s`` short text (a
-    list, for rare rows such as repair jobs), or a tuple of labels."""
+    """A growing table with typed columns: ``f`` float, ``i`` int, ``b`` bool, ``ids`` a few integers
+    per row (:class:`IdLists`: a sequence appended, space-separated text in the frame), or a tuple of
+    labels."""
 
     def __init__(self, name: str, columns: dict[str, str | tuple[str, ...]]):
         self.name = name
         self.columns = columns
         self._labels = {c: t for c, t in columns.items() if isinstance(t, tuple)}
         # Label columns hold int8 codes: a table has far fewer than 128 labels per column.
-        self._data = {c: [] if t == "s" else array("b" if isinstance(t, tuple) else _TYPECODES[t])
+        self._data = {c: IdLists() if t == "ids" else array("b" if isinstance(t, tuple) else _TYPECODES[t])
                       for c, t in columns.items()}
         self._appenders = [self._data[c].append for c in columns]
 
@@ -39,10 +67,11 @@ class Table:
         return self._data[name].append
 
     def column(self, name: str) -> np.ndarray:
-        """A zero-copy view of one column's values (label columns as their codes)."""
+        """A zero-copy view of one column's values (label columns as their codes; an ``ids`` column
+        as a new array of its rows' text)."""
         a = self._data[name]
-        if isinstance(a, list):
-            return np.array(a, dtype=object)
+        if isinstance(a, IdLists):
+            return a.texts()
         return np.frombuffer(a, dtype=a.typecode) if len(a) else np.zeros(0, dtype=a.typecode)
 
     def set(self, name: str, row: int, value) -> None:
