@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from tests.builders import config
+from vstack_sim.model import records
 from vstack_sim.model.records import Table
 from vstack_sim.model.simulation import Simulation
 
@@ -117,3 +118,38 @@ def test_a_runs_source_nodes_are_the_text_it_wrote_per_repair_before_issue_20(ti
     assert len(texts) > 30 and {len(t.split()) for t in texts} == {1, 3}
     expected = pd.DataFrame({"source_nodes": np.array(texts, dtype=object)})["source_nodes"]
     pd.testing.assert_series_equal(frame["source_nodes"], expected)
+
+
+@pytest.fixture
+def small_spills(monkeypatch):
+    monkeypatch.setattr(records, "SPILL_ROWS", 8)
+
+
+@pytest.mark.parametrize("n", [7, 8, 9, 64, 1000])
+def test_a_table_moved_into_its_own_memory_frames_and_reads_as_before(small_spills, n):
+    table = filled(n)
+    ids = Table("t", {"n": "i", "ids": "ids"})
+    rows = [list(range(i % 4)) for i in range(n)]
+    for i, r in enumerate(rows):
+        ids.append(i, r)
+    assert len(table) == n and len(ids) == n
+    assert (table._data["x"].store is not None) == (n >= 8)
+    new, old = table.to_frame(), copied_frame(table)
+    pd.testing.assert_frame_equal(new, old)
+    assert new.to_csv(index=False) == old.to_csv(index=False)
+    assert ids.column("ids").tolist() == [" ".join(map(str, r)) for r in rows]
+    for row in (0, n // 2, n - 1):
+        assert table.get("n", row) == int(old["n"][row]) and type(table.get("x", row)) is float
+        table.set("n", row, -row)
+        assert table.column("n")[row] == -row
+
+
+def test_a_table_takes_rows_after_its_values_moved_and_its_frame_keeps_its_own(small_spills):
+    table = filled(20)
+    frame = table.to_frame()
+    before = frame.copy()
+    for i in range(50):      # spills again, into a larger store: the frame's view is the old one
+        table.append(float(i), i, False, 2)
+    assert len(table) == 70 and len(table.to_frame()) == 70
+    pd.testing.assert_frame_equal(frame, before)
+    pd.testing.assert_frame_equal(table.to_frame().iloc[:20], before)

@@ -15,11 +15,76 @@ those left free.
 
 from __future__ import annotations
 
+import mmap
 from array import array
 
 import numpy as np
 
 _TYPECODES = {"f": "d", "i": "q", "b": "b"}
+
+SPILL_ROWS = 1 << 16
+"""Rows a table takes into its ``array.array`` buffers before it moves them into its own memory."""
+
+
+class Buffer:
+    """One column's values: appended to an ``array.array`` (fast), moved every :data:`SPILL_ROWS` rows
+    into a NumPy array on memory mapped for it alone, whose capacity doubles as it fills.
+
+    ``array.array`` grows by ``realloc``, ~6 % at a time; a dozen columns growing side by side in the
+    malloc heap, among NumPy's temporaries, left as much free space inside the heap as they held (issue
+    20: 239 MB with the 5 M-chunk benchmark's repairs), and a heap gives none of it back. A mapping of
+    its own is given back whole when it is replaced or freed, and the capacity not yet written costs no
+    memory.
+    """
+
+    def __init__(self, typecode: str):
+        self.stage = array(typecode)
+        self.append, self.extend = self.stage.append, self.stage.extend
+        self.store: np.ndarray | None = None
+        self.stored = 0
+
+    def __len__(self) -> int:
+        return self.stored + len(self.stage)
+
+    def spill(self) -> None:
+        """Move the buffered values into the store (a larger one when it is full)."""
+        staged = len(self.stage)
+        if not staged:
+            return
+        end = self.stored + staged
+        if self.store is None or len(self.store) < end:
+            capacity = max(2 * end, 4 * SPILL_ROWS)
+            store = np.frombuffer(mmap.mmap(-1, capacity * self.stage.itemsize), dtype=self.stage.typecode)
+            if self.stored:
+                store[:self.stored] = self.store[:self.stored]
+            self.store = store
+        self.store[self.stored:end] = np.frombuffer(self.stage, dtype=self.stage.typecode)
+        self.stored = end
+        del self.stage[:]
+
+    def values(self) -> np.ndarray:
+        """Every value, a view without a copy: of the store (the buffered values moved there first), or
+        of the buffer while nothing was moved."""
+        if self.store is not None:
+            self.spill()
+            return self.store[:self.stored]
+        a = self.stage
+        return np.frombuffer(a, dtype=a.typecode) if len(a) else np.zeros(0, dtype=a.typecode)
+
+    def __getitem__(self, row: int):
+        return self.store[row].item() if row < self.stored else self.stage[row - self.stored]
+
+    def __setitem__(self, row: int, value) -> None:
+        if row < self.stored:
+            self.store[row] = value
+        else:
+            self.stage[row - self.stored] = value
+
+
+def _ints(values: np.ndarray, step: int = SPILL_ROWS):
+    """The values as Python ints, a slice at a time (no list of them all)."""
+    for i in range(0, len(values), step):
+        yield from values[i:i + step].tolist()
 
 
 class IdLists:
@@ -27,8 +92,8 @@ class IdLists:
     repair read from: 4 bytes an integer and 2 a row, where a row's text cost ~70."""
 
     def __init__(self):
-        self.ids = array("i")
-        self.counts = array("h")
+        self.ids = Buffer("i")
+        self.counts = Buffer("h")
 
     def append(self, ids) -> None:
         self.ids.extend(ids)
@@ -37,11 +102,15 @@ class IdLists:
     def __len__(self) -> int:
         return len(self.counts)
 
+    def spill(self) -> None:
+        self.ids.spill()
+        self.counts.spill()
+
     def texts(self) -> np.ndarray:
         """Each row's integers as text, space-separated (``"12 7 140"``, ``""`` for none), as an object array."""
-        it = iter(self.ids)
-        return np.fromiter((" ".join([str(next(it)) for _ in range(k)]) for k in self.counts), dtype=object,
-                           count=len(self.counts))
+        it = _ints(self.ids.values())
+        return np.fromiter((" ".join([str(next(it)) for _ in range(k)]) for k in _ints(self.counts.values())),
+                           dtype=object, count=len(self.counts))
 
 
 class Table:
@@ -54,25 +123,34 @@ class Table:
         self.columns = columns
         self._labels = {c: t for c, t in columns.items() if isinstance(t, tuple)}
         # Label columns hold int8 codes: a table has far fewer than 128 labels per column.
-        self._data = {c: IdLists() if t == "ids" else array("b" if isinstance(t, tuple) else _TYPECODES[t])
+        self._data = {c: IdLists() if t == "ids" else Buffer("b" if isinstance(t, tuple) else _TYPECODES[t])
                       for c, t in columns.items()}
         self._appenders = [self._data[c].append for c in columns]
+        self._staged = 0
 
     def append(self, *row) -> None:
         for add, value in zip(self._appenders, row, strict=False):
             add(value)
+        self._staged += 1
+        if self._staged == SPILL_ROWS:
+            self.spill()
+
+    def spill(self) -> None:
+        """Move every column's buffered values into its own memory (:class:`Buffer`)."""
+        for a in self._data.values():
+            a.spill()
+        self._staged = 0
 
     def appender(self, name: str):
-        """The bound ``append`` of one column, for hot loops that fill columns one by one."""
+        """The bound ``append`` of one column, for hot loops that fill columns one by one (their values
+        stay in the column's ``array.array``: a loop that makes many calls :meth:`spill` now and then)."""
         return self._data[name].append
 
     def column(self, name: str) -> np.ndarray:
         """A zero-copy view of one column's values (label columns as their codes; an ``ids`` column
         as a new array of its rows' text)."""
         a = self._data[name]
-        if isinstance(a, IdLists):
-            return a.texts()
-        return np.frombuffer(a, dtype=a.typecode) if len(a) else np.zeros(0, dtype=a.typecode)
+        return a.texts() if isinstance(a, IdLists) else a.values()
 
     def set(self, name: str, row: int, value) -> None:
         self._data[name][row] = value
