@@ -1,16 +1,18 @@
 """Event records: append-only columns that become pandas DataFrames at the end.
 
-Columns are ``array.array`` buffers (8 bytes a value, ~40 ns an append), so
-millions of records cost neither Python objects nor time. Text columns are
-stored as small integer codes with their labels and become pandas
-categoricals, written to CSV as their labels. A table's DataFrame views its
-buffers instead of copying them (a table is framed once, at the end of a run),
-so the frames cost nothing on top of the records. A column of a few integers
-a row (a repair's source nodes) is kept flat, the integers in one buffer and a
-count per row, and becomes space-separated text only in the frame: made as
-the run went, millions of short strings (~70 bytes a row) were held all run
-long among its short-lived objects; made at the end, they fill the memory
-those left free.
+Columns are appended to ``array.array`` buffers (8 bytes a value, ~40 ns an
+append), so millions of records cost neither Python objects nor time; a
+table that grows through ``append`` moves them now and then into memory
+mapped for each column (:class:`Buffer`), which grows without leaving holes
+in the malloc heap. Text columns are stored as small integer codes with their
+labels and become pandas categoricals, written to CSV as their labels. A
+table's DataFrame views its columns instead of copying them (a table is
+framed once, at the end of a run), so the frames cost nothing on top of the
+records. A column of a few integers a row (a repair's source nodes) is kept
+flat, the integers in one buffer and a count per row, and becomes
+space-separated text only in the frame: made as the run went, millions of
+short strings (~70 bytes a row) were held all run long among its short-lived
+objects; made at the end, they fill the memory those left free.
 """
 
 from __future__ import annotations
@@ -165,10 +167,12 @@ class Table:
     def to_frame(self, rows: np.ndarray | None = None):
         """The table as a DataFrame (``rows``: only those rows, copied), one column per block.
 
-        The whole table's numeric columns are not copied: the frame's columns are views of the table's
-        buffers, which is why a table takes no more rows once framed (``append`` raises ``BufferError``)
-        and ``set`` would change the frame. Built from copies and consolidated by pandas, the frame cost
-        twice the table at the end of a run (issue 20: the collect phase was the run's peak).
+        The whole table's numeric columns are not copied: the frame's columns are views of the table's,
+        so ``set`` would change the frame, and a table framed while its values are still in its
+        ``array.array`` buffers takes no more rows (``append`` raises ``BufferError``; one whose values
+        moved into their own memory takes more, the frame keeping its rows). Built from copies and
+        consolidated by pandas, the frame cost twice the table at the end of a run (issue 20: the collect
+        phase was the run's peak).
         """
         import pandas as pd
 
