@@ -87,9 +87,11 @@ def wasted_repair(failures: pd.DataFrame, repairs: pd.DataFrame, weight: int) ->
     for nothing (the returning copies were there all along; the model keeps the rebuilt ones)."""
     returned = failures[(failures["kind"] == "transient") & failures["declared"].astype(bool)
                         & np.isfinite(failures["back_s"].to_numpy(dtype=np.float64))]
-    done = repairs[repairs["failure_id"].isin(returned["failure_id"])]
-    return {"failures": int(len(returned)), "slots": int(len(done)) * weight,
-            "bytes_read": int(done["bytes_read"].sum()), "bytes_written": int(done["bytes_written"].sum())}
+    # A mask, not the rows: a copy of every column of those rows was the largest temporary of the summary.
+    done = repairs["failure_id"].isin(returned["failure_id"]).to_numpy()
+    return {"failures": int(len(returned)), "slots": int(np.count_nonzero(done)) * weight,
+            "bytes_read": int(repairs["bytes_read"].to_numpy()[done].sum()),
+            "bytes_written": int(repairs["bytes_written"].to_numpy()[done].sum())}
 
 
 def timeline_table(rows: list[dict]) -> pd.DataFrame:

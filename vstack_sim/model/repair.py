@@ -83,7 +83,7 @@ class RepairScheduler:
         self.table = Table("repairs", {
             "chunk_id": "i", "slot": "i", "mode": ("replication", "erasure_coding"), "failure_id": "i",
             "target_node": "i", "start_s": "f", "end_s": "f", "bytes_read": "i", "bytes_written": "i",
-            "transfer_start_s": "f", "transfer_end_s": "f", "source_nodes": "s"})
+            "transfer_start_s": "f", "transfer_end_s": "f", "source_nodes": "ids"})
 
     # -- queue (model/repair_queue.py) ----------------------------------------------------------
     def enqueue(self, chunks: np.ndarray, slots: np.ndarray, failure_ids) -> None:
@@ -353,7 +353,7 @@ class RepairScheduler:
         self.bytes_read += job.read_bytes
         self.bytes_written += slot_bytes
         self.table.append(c, s, mode, job.failure_id, target, job.start, t_end, job.read_bytes, slot_bytes,
-                          job.transfer_start, job.transfer_end, " ".join(str(n) for _, n in job.sources))
+                          job.transfer_start, job.transfer_end, [n for _, n in job.sources])
         if st.missing[c] == 0:
             w.chunk_settled(c)
         self.dispatch()

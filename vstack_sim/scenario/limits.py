@@ -56,7 +56,9 @@ _PER_IO_SLOT = 8                  # a list entry of a disk's queue
 _PER_DISK = 120                   # a disk's queue list, its capacity, use and failure counters
 _PER_REPAIR = 320                 # a repairs-table row (10 numbers, the source nodes as text: ~150 B), its
                                   # DataFrame and the summary's arrays at the end (issue 19: 50 M chunks, ~33 M
-                                  # repairs, peaked 10 GiB above the per-chunk state)
+                                  # repairs, peaked 10 GiB above the per-chunk state); issue 20 left ~230 B
+                                  # (5 M chunks, 3.7 M repairs: 1,354 MB peak, 510 MB after the build), kept
+                                  # as a margin
 _BASE = 100 * 2**20               # the interpreter, NumPy, pandas, SimPy (a tiny simulate() peaks at 89 MiB)
 _FIGURES = 100 * 2**20            # matplotlib and the figures, with outputs.figures
 
