@@ -32,7 +32,7 @@ class ClusterConfig(Section):
     """Number of racks (failure domains) R; node i is in rack i mod R."""
     node_capacity: Bytes = Field(4 * 10**12, gt=0)
     """Bytes each node can hold."""
-    io_slots: int = Field(4, ge=1, le=4096)
+    io_slots: int = Field(4, ge=1)
     """Parallel FIFO servers of each disk (default from cluster.device)."""
     disk_bandwidth: BytesPerSecond = Field(50e6, gt=0)
     """Transfer rate of one I/O slot (bytes/s; default from cluster.device)."""
