@@ -53,10 +53,8 @@ class AnyKReads:
         for j in chosen:
             d = int(dk.slot_disk[c, j])
             h = free_at[d]
-            start = h[0] if h[0] > t else t
-            if dk.cpu is not None:                 # the node's daemon first (cpu.py)
-                ready = dk.cpu.take(nodes[j], t, F)
-                start = h[0] if h[0] > ready else ready
+            ready = t if dk.cpu is None else dk.cpu.take(nodes[j], t, F)   # the node's daemon first (cpu.py)
+            start = h[0] if h[0] > ready else ready
             if shared:
                 start += pos0 if fixed else take()
                 if xfer[d] > start:

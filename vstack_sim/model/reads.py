@@ -244,10 +244,8 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
                 else:
                     d = disk_mv[base + best_j]
                     h = free_at[d]
-                    began = start = h[0] if h[0] > t else t
-                    if cpu is not None:                    # the node's daemon first (cpu.py)
-                        ready = cpu(best, t, S)
-                        began = start = h[0] if h[0] > ready else ready
+                    ready = t if cpu is None else cpu(best, t, S)   # the node's daemon first (cpu.py)
+                    began = start = h[0] if h[0] > ready else ready
                     start += pos0 if fixed else (pop() if block else take())
                     if shared and xfer[d] > start:
                         start = xfer[d]
@@ -285,10 +283,8 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
                     for j in range(k):
                         d = disk_mv[base + j]
                         h = free_at[d]
-                        start = h[0] if h[0] > t else t
-                        if cpu is not None:
-                            ready = cpu(node_mv[base + j], t, F)
-                            start = h[0] if h[0] > ready else ready
+                        ready = t if cpu is None else cpu(node_mv[base + j], t, F)
+                        start = h[0] if h[0] > ready else ready
                         start += pos0 if fixed else (pop() if block else take())
                         if shared and xfer[d] > start:
                             start = xfer[d]
