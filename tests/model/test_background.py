@@ -20,12 +20,12 @@ def disks(nodes=3):
 
 def job(env, cl, rounds, unit, move_s, log, check=None):
     """A job reading ``unit`` bytes from node 0, moving them in ``move_s``, writing them to node 1."""
-    def read(t):
-        return cl.submit(0, t, unit)
+    def read(t, then):
+        then(*cl.submit(0, t, unit))
 
-    def write(t):
+    def write(t, then):
         log.append(("write", t))
-        return cl.submit(1, t, unit)[1]
+        then(cl.submit(1, t, unit)[1])
 
     def done(first, end):
         log.append(("done", first, end))
@@ -114,15 +114,15 @@ def test_a_slow_target_throttles_the_reads_instead_of_collecting_writes():
     unit, rounds = 1_000_000, 20
     reads, writes = [], []
 
-    def read(t):
+    def read(t, then):
         begin, end = cl.submit(0, t, unit)
         reads.append(t)
-        return begin, end
+        then(begin, end)
 
-    def write(t):
+    def write(t, then):
         end = max(cl.submit(1, t, unit)[1] for _ in range(3))
         writes.append((t, end))
-        return end
+        then(end)
 
     log = []
     BackgroundJob(env, rounds, read, lambda t: t, write, lambda a, b: log.append(b)).start()

@@ -25,10 +25,12 @@ uncontended job takes exactly sum(stages) + (W - 1) x max(stages), because a
 buffer of three rounds never starves the slowest stage.
 
 The queues are next-free-time queues, so a request's finish time is known
-when it is submitted. A round therefore costs two events: one to submit the
-next round's reads, one to submit this round's writes, plus one when the
-buffer is full. With W = 1 the events are exactly those of a single-request
-job: reads now, the write when the bytes arrive, done when the write finishes.
+when it joins its queue: when it is submitted, unless the I/O scheduler holds
+it (:mod:`.io_arbiter`), and then the round goes on when the last one joins.
+A round therefore costs two events: one to submit the next round's reads,
+one to submit this round's writes, plus one when the buffer is full. With
+W = 1 the events are exactly those of a single-request job: reads now, the
+write when the bytes arrive, done when the write finishes.
 """
 
 from __future__ import annotations
@@ -43,9 +45,11 @@ DEPTH = 3
 class BackgroundJob:
     """W rounds of read -> move -> write for one slot (repair) or one chunk (conversion).
 
-    ``read(t) -> (first_start, finish)`` submits one round's reads at ``t``;
-    ``move(t) -> arrival`` gives when the bytes of a round, ready at ``t``, have
-    crossed the stream; ``write(t) -> finish`` submits one round's writes at ``t``;
+    ``read(t, then)`` submits one round's reads at ``t`` and calls ``then(first_start, finish)``
+    once they have joined their queues; ``move(t) -> arrival`` gives when the bytes of a round,
+    ready at ``t``, have crossed the stream; ``write(t, then)`` submits one round's writes at
+    ``t`` and calls ``then(finish)``. The continuations run inline unless the I/O scheduler
+    holds a request (:mod:`.io_arbiter`);
     ``done(first_start, end)`` is called once, when the last write has finished.
     ``check(t) -> bool`` is asked before each round's reads after the first: False
     stops the job for good (``done`` is never called), so that its owner can
@@ -55,7 +59,7 @@ class BackgroundJob:
     """
 
     __slots__ = ("env", "rounds", "read", "move", "write", "done", "check", "after_last_write", "read_rounds",
-                 "written_rounds", "first_start", "link_free", "end", "alive", "write_ends", "waiting")
+                 "issued_writes", "written_rounds", "first_start", "link_free", "end", "alive", "write_ends", "waiting")
 
     def __init__(self, env, rounds: int, read: Callable, move: Callable, write: Callable, done: Callable,
                  check: Callable | None = None, after_last_write: Callable | None = None):
@@ -66,7 +70,8 @@ class BackgroundJob:
         self.read, self.move, self.write, self.done, self.check = read, move, write, done, check
         self.after_last_write = after_last_write
         self.read_rounds = 0
-        self.written_rounds = 0
+        self.issued_writes = 0            # write rounds handed to ``write`` (the I/O scheduler may hold them)
+        self.written_rounds = 0           # write rounds in their disks' queues
         self.first_start = math.inf
         self.link_free = -math.inf        # when the stream has carried the previous round's bytes
         self.end = -math.inf              # latest finish of the writes submitted so far
@@ -83,8 +88,13 @@ class BackgroundJob:
         self.alive = False
 
     def _read_round(self) -> None:
+        self.read(self.env.now, self._read_in)
+
+    def _read_in(self, begin: float, ready: float) -> None:
+        """The round's reads have joined their queues (at once, unless the I/O scheduler held one)."""
+        if not self.alive:
+            return
         env = self.env
-        begin, ready = self.read(env.now)
         if begin < self.first_start:
             self.first_start = begin
         self.read_rounds += 1
@@ -120,8 +130,12 @@ class BackgroundJob:
     def _write_round(self, _event) -> None:
         if not self.alive:
             return
+        self.issued_writes += 1
+        self.write(self.env.now, self._written)
+
+    def _written(self, finish: float) -> None:
+        """The round's writes have joined their queues (at once, unless the I/O scheduler held one)."""
         env = self.env
-        finish = self.write(env.now)
         if finish > self.end:
             self.end = finish
         self.written_rounds += 1

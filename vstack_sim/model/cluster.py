@@ -3,9 +3,9 @@
 The queues themselves (a FIFO of ``io_slots`` servers per disk, ``disks_per_node``
 disks per node, one NIC egress queue per node) live in :mod:`.disks`; this module
 gives repairs and conversions their two operations on a slot: read it (its disk,
-then its node's NIC) and write one onto a node (the node's disk with the most free
-space). The read path drives the same queues inline, for speed. Reads, repairs and
-conversions share every queue (docs/model.md).
+then its node's NIC) and write one onto a disk, through the I/O scheduler when there
+is one (:mod:`.io_arbiter`). The read path drives the same queues inline, for speed.
+Reads, repairs and conversions share every queue (docs/model.md).
 """
 
 from __future__ import annotations
@@ -36,23 +36,37 @@ class Cluster:
         self.failed = np.zeros(n, dtype=bool)             # down (failed, not yet back), declared or not
         self.failure_id = np.full(n, -1, dtype=np.int64)  # the open failure record of a down node
         self.version = 0                                   # bumped whenever a node's up/dead state changes
+        self.arbiter = None       # the I/O scheduler holding background requests (io_arbiter.py); None: fifo, no budget
 
     def slot_wait(self, chunk: int, slot: int, t: float) -> float:
         """How long a read of this slot submitted now would wait for its disk."""
         return self.disks.wait(int(self.disks.slot_disk[chunk, slot]), t)
 
-    def read_slot(self, chunk: int, slot: int, t: float, nbytes: float,
-                  pipelined: bool = False) -> tuple[float, float]:
-        """Read a slot at ``t``: its disk, then out of its node's NIC. Returns (disk start, bytes out).
+    def read_slot(self, chunk: int, slot: int, t: float, nbytes: float, pipelined: bool, cls: int, then) -> None:
+        """A background read of a slot, issued at ``t``: its disk, then out of its node's NIC. ``then(disk start,
+        bytes out)`` once it has joined its disk's queue: inline, unless the I/O scheduler holds it
+        (:mod:`.io_arbiter`).
 
         Pipelined, the NIC sends while the disk reads (it finishes no earlier than the disk);
         otherwise it sends once the disk is done (store and forward).
         """
         d = self.disks
         disk = int(d.slot_disk[chunk, slot])
-        start, finish = d.submit(disk, t, nbytes)
         node = int(d.disk_node[disk])
-        return start, d.send(node, finish, nbytes, t, begin=start if pipelined else None)
+        if self.arbiter is None:
+            start, finish = d.submit(disk, t, nbytes)
+            then(start, d.send(node, finish, nbytes, t, begin=start if pipelined else None))
+            return
+        self.arbiter.submit(disk, t, nbytes, cls, lambda start, finish, now: then(
+            start, d.send(node, finish, nbytes, now, begin=start if pipelined else None)))
+
+    def write(self, disk: int, t: float, nbytes: float, cls: int, then) -> None:
+        """A background write to ``disk``, issued at ``t``: ``then(start, finish)`` once it has joined the disk's
+        queue (inline unless the I/O scheduler holds it)."""
+        if self.arbiter is None:
+            then(*self.disks.submit(disk, t, nbytes))
+            return
+        self.arbiter.submit(disk, t, nbytes, cls, lambda start, finish, _now: then(start, finish))
 
     def fail_disk(self, disk: int) -> int:
         """A disk fails: its node loses the disk's bytes and capacity until it is replaced. Returns its node."""

@@ -90,22 +90,25 @@ class Disks:
         return self.capacity.reshape(-1, self.per_node).sum(axis=1)
 
     # -- queues ---------------------------------------------------------------------------------
-    def submit(self, disk: int, t: float, nbytes: float) -> tuple[float, float]:
+    def submit(self, disk: int, t: float, nbytes: float, positioning: float | None = None) -> tuple[float, float]:
         """Queue a request of ``nbytes`` at time ``t`` on ``disk`` (after its node's CPU, when there is one);
-        returns (service start, finish)."""
+        returns (service start, finish). ``positioning``: drawn already (a request the I/O scheduler held,
+        :mod:`.io_arbiter`), else drawn now."""
+        if positioning is None:
+            positioning = self.positioning.take()
         if self.cpu is not None:
             t = self.cpu.take(self.node_of_disk[disk], t, nbytes)
         heap = self.free_at[disk]
         start = heap[0] if heap[0] > t else t
         if self.shared:
-            begin = start + self.positioning.take()
+            begin = start + positioning
             free = self.xfer_free[disk]
             if free > begin:
                 begin = free
             finish = begin + nbytes * self.per_byte
             self.xfer_free[disk] = finish
         else:
-            finish = start + self.positioning.take() + nbytes * self.per_byte
+            finish = start + positioning + nbytes * self.per_byte
         heapq.heapreplace(heap, finish)
         return start, finish
 

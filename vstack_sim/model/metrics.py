@@ -228,6 +228,8 @@ def build_summary(sim, tables: dict) -> dict:
         summary["cpu"] = {"cores_per_node": cpu.cores, "per_op_s": cpu.per_op, "per_byte_s": cpu.per_byte,
                           "busy_s": _r(float(cpu.busy_by(sim.end_time).sum()), 6),
                           "utilisation_mean": _r(float(used.mean()), 6), "utilisation_max": _r(float(used.max()), 6)}
+    if w.cluster.arbiter is not None:  # the I/O scheduler held background requests (io.scheduler, budgets)
+        summary["io"] = w.cluster.arbiter.summary()
     if sim.audit is not None:
         summary["payload_audit"] = sim.audit
     return summary

@@ -35,6 +35,8 @@ from collections import deque
 import numpy as np
 
 from vstack_sim.model.background import BackgroundJob
+from vstack_sim.model.disk_queue import CONVERSION
+from vstack_sim.model.io_arbiter import Join
 from vstack_sim.model.kofn import choose, decode_time
 from vstack_sim.model.records import Table
 from vstack_sim.model.source_choice import source_order
@@ -239,11 +241,10 @@ class Migrator:
                 return "again"
             return None
 
-        def read(now):
-            ready = now
+        def read(now, then):
+            join = Join(len(chosen), now, lambda _first, ready: then(now, ready))
             for j in chosen:
-                ready = max(ready, cl.read_slot(c, j, now, unit)[1])
-            return now, ready
+                cl.read_slot(c, j, now, unit, False, CONVERSION, join.add)
 
         def move(ready):
             if source == MODE_REPLICATION:
@@ -254,22 +255,22 @@ class Migrator:
             # The round's new layout crosses the network (the converter's rate, each target's link).
             return ready + max(round_write * self.transfer_per_byte, write_unit * self.net_per_byte) + self.net_latency
 
-        def write(now):
-            if job.written_rounds + 1 == job.rounds:      # the last round: the reads must all have finished
+        def write(now, then):
+            if job.issued_writes == job.rounds:           # the last round: the reads must all have finished
                 why = failed()
                 if why is not None:
                     job.cancel()
                     outcome.succeed(why)
-                    return now
+                    then(now)
+                    return
                 kept["epochs"] = w.epoch[nodes].copy()
                 kept["data"] = w.payloads.chunk_bytes(c, source, chosen) if w.payloads else None
             if not disks:                                  # every round goes to the same disk of each node
                 disks.extend(cl.disks.pick(node) for node in nodes.tolist())
                 kept["disk_marks"] = cl.disks.failures[disks]
-            done = now
+            join = Join(len(disks), now, lambda _first, done: then(done))
             for disk in disks:
-                done = max(done, cl.disks.submit(disk, now, write_unit)[1])
-            return done
+                cl.write(disk, now, write_unit, CONVERSION, join.add)
 
         def check(now):
             why = failed()

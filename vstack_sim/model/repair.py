@@ -42,16 +42,19 @@ holds its streams for all W rounds.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from vstack_sim.model.background import BackgroundJob
+from vstack_sim.model.disk_queue import REPAIR
+from vstack_sim.model.io_arbiter import Join
 from vstack_sim.model.kofn import decode_time
 from vstack_sim.model.records import Table
 from vstack_sim.model.repair_jobs import Job, Running
 from vstack_sim.model.repair_queue import RepairQueue
 from vstack_sim.model.state import JOB_NONE, JOB_PENDING, JOB_RUNNING
+
+HELD, ARRIVED = object(), object()
+"""A pipelined job's write the I/O scheduler still holds, without or with the job's data arrived."""
 
 
 class RepairScheduler:
@@ -75,7 +78,7 @@ class RepairScheduler:
         self.jobs = Running()                                # which running jobs use which node
         self._job_ids = 0
         self._write_disk: dict[int, tuple[int, int]] = {}    # job id -> (the disk its write went to, its token)
-        self._write_end: dict[int, float] = {}                # job id -> when its pipelined write ends
+        self._write_end: dict[int, object] = {}               # job id -> its pipelined write's end, HELD or ARRIVED
         self.bytes_read = 0
         self.bytes_written = 0
         self.dispatch = self.queue.dispatch
@@ -130,13 +133,19 @@ class RepairScheduler:
         if st.weight > 1:
             self._start_rounds(job)
             return
-        first_start, last_finish = math.inf, t
+        join = Join(len(sources), t, lambda first, last: self._read_in(job, first, last))
         for j, _ in sources:
-            begin, end = w.cluster.read_slot(c, j, t, slot_bytes, self.pipelined)
-            first_start = min(first_start, begin)
-            last_finish = max(last_finish, end)
+            w.cluster.read_slot(c, j, t, slot_bytes, self.pipelined, REPAIR, join.add)
+
+    def _read_in(self, job: Job, first_start: float, last_finish: float) -> None:
+        """W = 1: every source's read has joined its queue (at once, unless the I/O scheduler held one)."""
+        if job.id < 0:
+            return
+        w, env = self.w, self.w.env
+        t = env.now
+        slot_bytes = job.slot_bytes
         job.transfer_start = first_start
-        rebuild = decode_time(mode, [j for j, _ in sources], self.w.k, job.read_bytes, self.decode_per_byte,
+        rebuild = decode_time(job.mode, [j for j, _ in job.sources], self.w.k, job.read_bytes, self.decode_per_byte,
                               rebuild=True)
         if self.pipelined:
             job.transfer_end = max(last_finish, first_start + job.read_bytes / self.stream_rate)
@@ -156,27 +165,26 @@ class RepairScheduler:
         round_bytes = unit * len(job.sources)
         slots = [j for j, _ in job.sources]
 
-        def read(now):
-            first_start, last_finish = math.inf, now
+        def read(now, then):
+            join = Join(len(slots), now, then)
             for j in slots:
-                begin, end = cl.read_slot(c, j, now, unit, self.pipelined)
-                first_start = min(first_start, begin)
-                last_finish = max(last_finish, end)
-            return first_start, last_finish
+                cl.read_slot(c, j, now, unit, self.pipelined, REPAIR, join.add)
 
         def move(ready):
             job.transfer_end = ready + round_bytes / self.stream_rate
             return job.transfer_end + decode_time(mode, slots, self.w.k, round_bytes, self.decode_per_byte,
                                                   rebuild=True)
 
-        def write(now):
-            if bg.written_rounds + 1 == bg.rounds and not self._rebuilt(job):
-                return now                           # the last round: a source failed, the job went back
+        def write(now, then):
+            if bg.issued_writes == bg.rounds and not self._rebuilt(job):
+                then(now)                            # the last round: a source failed, the job went back
+                return
             if not cl.up[job.target]:
-                return now
+                then(now)
+                return
             if job.id not in self._write_disk:       # every round goes to the same disk of the target
                 self._write_disk[job.id] = cl.disks.reserve_space(job.target, job.slot_bytes)
-            return cl.disks.submit(self._write_disk[job.id][0], now, unit)[1]
+            cl.write(self._write_disk[job.id][0], now, unit, REPAIR, lambda _start, finish: then(finish))
 
         def check(now):
             if st.job[c, s] != JOB_RUNNING or st.lost[c]:
@@ -262,13 +270,25 @@ class RepairScheduler:
             return
         w = self.w
         if w.cluster.up[job.target]:
-            self._write_end[job.id] = self._reserve_write(job, w.env.now)
+            self._write_end[job.id] = HELD
+            self._reserve_write(job, w.env.now, lambda finish: self._write_in(job, finish))
 
-    def _reserve_write(self, job: Job, t: float) -> float:
-        """The job's write enters one disk of its target at ``t``, its bytes reserved there; returns its end."""
-        dk = self.w.cluster.disks
-        self._write_disk[job.id] = disk, token = dk.reserve_space(job.target, job.slot_bytes)
-        return dk.submit(disk, t, job.slot_bytes)[1]
+    def _write_in(self, job: Job, finish: float) -> None:
+        """Pipelined: the write has joined the target's queue (at once, unless the I/O scheduler held it)."""
+        if job.id < 0:
+            return
+        if self._write_end.get(job.id) is ARRIVED:   # the data came first: the job ends with its write
+            del self._write_end[job.id]
+            self._end_at(job, finish)
+        else:
+            self._write_end[job.id] = finish
+
+    def _reserve_write(self, job: Job, t: float, then) -> None:
+        """The job's write is issued to one disk of its target at ``t``, its bytes reserved there now;
+        ``then(finish)`` once it has joined the disk's queue."""
+        cl = self.w.cluster
+        self._write_disk[job.id] = disk, token = cl.disks.reserve_space(job.target, job.slot_bytes)
+        cl.write(disk, t, job.slot_bytes, REPAIR, lambda _start, finish: then(finish))
 
     def _unreserve(self, job: Job) -> None:
         """The job will not finish its write: the bytes reserved on its disk are free again."""
@@ -301,13 +321,20 @@ class RepairScheduler:
         if not self._rebuilt(job):
             return
         if self.pipelined:                # the write began already; it ends no earlier than its data
-            end = max(self._write_end.pop(job.id, t), t)
+            end = self._write_end.pop(job.id, t)
+            if end is HELD:               # the I/O scheduler still holds the write: the job ends with it
+                self._write_end[job.id] = ARRIVED
+            else:
+                self._end_at(job, max(end, t))
         elif w.cluster.up[job.target]:
-            end = self._reserve_write(job, t)
+            self._reserve_write(job, t, lambda finish: self._end_at(job, finish))
         else:
-            end = t
-        w.env.timeout(end - t).callbacks.append(lambda _e: self._finish(job, end))
+            self._end_at(job, t)
         self.dispatch()                  # its sources' streams are free
+
+    def _end_at(self, job: Job, end: float) -> None:
+        env = self.w.env
+        env.timeout(end - env.now).callbacks.append(lambda _e: self._finish(job, end))
 
     def _finish(self, job: Job, t_end: float) -> None:
         if job.id < 0:

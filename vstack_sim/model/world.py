@@ -16,6 +16,7 @@ import simpy
 
 from vstack_sim.model.catalog import build_catalog
 from vstack_sim.model.cluster import Cluster, rows_that_fit
+from vstack_sim.model.io_arbiter import background_io
 from vstack_sim.model.placement import Placement
 from vstack_sim.model.rackpolicy import RackOutagePolicy
 from vstack_sim.model.records import Table
@@ -65,6 +66,7 @@ class World:
         self.ledger = StorageLedger(self.manager)
         self.catalog = build_catalog(config.catalog, red.popularity_threshold, self.rng.catalog)
         self.cluster = Cluster(config.cluster, self.rng.service)
+        self.cluster.arbiter = background_io(self.env, self.cluster.disks, config)
         m = self.manager
         modes = (MODE_REPLICATION, MODE_ERASURE_CODING)
         self.state = ChunkState(

@@ -173,6 +173,9 @@ class RepairConfig(Section):
      "Ceph primary recovers from its own copy; least_loaded: the fewest repair reads the node already serves, ties "
      "random (the scheduler's own count); oracle: the copies whose disks would start soonest (perfect knowledge of "
      "every queue: an idealised bound, the rule before issue 21).")
+    budget: float = Field(1.0, gt=0, le=1)
+    ("Share of each disk's time repairs may take over io.budget_window while the disk has no free server (client "
+     "reads waiting); a disk with a free server takes them regardless. 1 = no budget.")
     io_model: Literal["pipelined", "serial"] = "pipelined"
     ("pipelined: a job's reads, transfer (and decode) and write overlap as the data streams (as HDFS and Ceph recovery "
      "do), so it takes about as long as its slowest stage; serial: read everything, then transfer, then write.")

@@ -22,6 +22,7 @@ from pydantic import Field, model_validator
 
 from vstack_sim.scenario import units
 from vstack_sim.scenario.cluster_schema import ClusterConfig, FailuresConfig, RepairConfig
+from vstack_sim.scenario.io_schema import IoConfig
 from vstack_sim.scenario.reads_schema import CacheConfig, ReadsConfig
 from vstack_sim.scenario.sections import (
     MAX_VIEWS,
@@ -146,6 +147,10 @@ class MigrationConfig(Section):
     """Transfer rate of one chunk conversion (bytes read per second; 0 = not capped)."""
     concurrent_videos: int = Field(4, ge=1)
     """Videos converted at the same time; each converts its chunks one by one."""
+    budget: float = Field(1.0, gt=0, le=1)
+    ("Share of each disk's time conversions may take over io.budget_window while the disk has no free server "
+     "(client reads waiting), as PACEMAKER (OSDI'20) caps transition I/O; a disk with a free server takes them "
+     "regardless. 1 = no budget.")
 
     @model_validator(mode="after")
     def _window_buckets_countable(self):
@@ -236,6 +241,8 @@ class Config(Section):
     """The client's side of a read: which replica it reads."""
     cache: CacheConfig = CacheConfig()
     """A cache in front of the store (off by default)."""
+    io: IoConfig = IoConfig()
+    """How client reads, repairs and conversions share each disk."""
     outputs: OutputsConfig = OutputsConfig()
     """What is recorded."""
 
