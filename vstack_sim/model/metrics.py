@@ -119,6 +119,20 @@ def _recovery_split(declared: pd.DataFrame) -> dict:
             "total_s": time_stats(done["recovery_time_s"].to_numpy(dtype=np.float64))}
 
 
+def rebuild_interference(times: np.ndarray, lat: np.ndarray, failures: pd.DataFrame,
+                         repairs: pd.DataFrame) -> dict | None:
+    """One point of the recovery frontier: the rebuild's window (the first repair job's start to the last one's end:
+    the exposure window, a lower bound when repairs are still running at the end) and the read latency before the
+    first failure and during that window. None when nothing was repaired."""
+    if not len(repairs):
+        return None
+    start, end = float(repairs["start_s"].min()), float(repairs["end_s"].max())
+    first = float(failures["time_s"].min())
+    return {"window_s": _r(end - start), "start_s": _r(start), "end_s": _r(end),
+            "read_latency_before_ms": latency_stats(lat[times < first]),
+            "read_latency_during_ms": latency_stats(lat[(times >= start) & (times < end)])}
+
+
 def build_summary(sim, tables: dict) -> dict:
     w = sim.world
     cfg = sim.config
@@ -201,6 +215,7 @@ def build_summary(sim, tables: dict) -> dict:
             "stale_slots_dropped": int(failures["stale_slots_dropped"].sum()),
             "node_failure_outcomes": failure_outcomes(failures),
             "wasted_repair": wasted_repair(failures, repairs, w.weight),
+            "rebuild": rebuild_interference(reads.column("time_s"), lat, failures, repairs),
         },
         "durability": {
             "chunks_lost": int(losses["chunks"].sum()),
