@@ -64,6 +64,9 @@ BAD = [
     ("grid:\n  cluster.nodes: [7, lots]", "s.yaml:3: cluster.nodes: Input should be a valid integer"),
     ("grid: {cluster.nodes: 7}", "s.yaml:2: grid.cluster.nodes: must be a list of values"),
     ("zip:\n  cluster.nodes: [7, 8]\n  cluster.io_slots: [1]", "s.yaml:2: zip: lists of unequal length"),
+    ("zip:\n  cluster.nodes: [7, 7]\n  cluster.io_slots: [1, 1]",
+     "s.yaml:2: zip: the point cluster.nodes=7, cluster.io_slots=1 is given twice"),
+    ("grid: {cluster.nodes: [7, 7]}", "s.yaml:2: grid.cluster.nodes: value 7 given twice"),
     ("grid: {redundancy.policy: [adaptive]}\nreplicatons: 2", "s.yaml:3: replicatons: unknown key (did you mean"),
     ("grid: {run.seed: [1, 2]}", "s.yaml:2: grid.run.seed: set by the sweep itself"),
     ("zip:\n  cluster.nodes: [4]\n  cluster.racks: [4]", "s.yaml:3: redundancy.data_shards: RS(3,2) needs 5 distinct"),
@@ -122,10 +125,25 @@ def test_shipped_sweeps_validate():
     from vstack_sim.scenario.reading import SCENARIO_DIR
 
     shipped = {p.stem: load_sweep(p) for p in sorted((SCENARIO_DIR / "sweeps").glob("*.yaml"))}
-    assert set(shipped) == {"policies", "threshold", "mttdl"}
+    assert set(shipped) == {"policies", "threshold", "mttdl", "recovery-frontier", "conversion-frontier"}
+    frontier = shipped["recovery-frontier"]
+    assert [(c.io.scheduler, c.repair.budget) for c in map(frontier.point_config, frontier.points())] == \
+        [("fifo", 1.0), ("fifo", 0.25), ("fifo", 0.1), ("priority", 1.0), ("mclock", 1.0)]
+    conversions = shipped["conversion-frontier"]
+    assert [c.migration.budget for c in map(conversions.point_config, conversions.points())] == [1.0, 0.2, 0.05, 1.0]
     assert shipped["policies"].replications == 5 and shipped["policies"].compare.baseline == "adaptive"
     thr = shipped["threshold"]
     assert all(thr.point_config(p).catalog.starting_views == "total" for p in thr.points())
     # every point of the MTTDL sweep is exactly the birth-death chain, so the report can draw it
     mttdl = shipped["mttdl"]
     assert all(stripe_mttdl(mttdl.point_config(p)) is not None for p in mttdl.points())
+
+
+def test_a_zip_key_may_repeat_a_value_across_points(tmp_path, monkeypatch):
+    write_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    spec = load_sweep(write_sweep(tmp_path, "base: base.yaml\nzip:\n  cluster.nodes: [7, 7, 8]\n"
+                                            "  cluster.io_slots: [1, 2, 1]\n"))
+    assert [p.values for p in spec.points()] == [{"cluster.nodes": 7, "cluster.io_slots": 1},
+                                                 {"cluster.nodes": 7, "cluster.io_slots": 2},
+                                                 {"cluster.nodes": 8, "cluster.io_slots": 1}]

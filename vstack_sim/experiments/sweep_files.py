@@ -43,6 +43,8 @@ def _check_axes(grid: dict | None, zipped: dict | None, lines: dict, shown: str)
             if key in ("run.seed", "name"):
                 raise SweepError(f"{at(section, key)}: {section}.{key}: set by the sweep itself "
                                  "(replications give each run its seed and name)")
+            if section == "zip":
+                continue        # a zip's key may repeat a value; its points (the tuples) may not, below
             seen = []
             for value in values:
                 if value in seen:
@@ -53,6 +55,12 @@ def _check_axes(grid: dict | None, zipped: dict | None, lines: dict, shown: str)
         if len(set(lengths.values())) > 1:
             detail = ", ".join(f"{k} has {n}" for k, n in lengths.items())
             raise SweepError(f"{at('zip')}: zip: lists of unequal length ({detail})")
+        seen = []
+        for point in zip(*zipped.values(), strict=True):
+            if point in seen:
+                shown_point = ", ".join(f"{k}={v!r}" for k, v in zip(zipped, point, strict=True))
+                raise SweepError(f"{at('zip')}: zip: the point {shown_point} is given twice")
+            seen.append(point)
     both = set(grid or {}) & set(zipped or {})
     if both:
         key = sorted(both)[0]
