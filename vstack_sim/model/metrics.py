@@ -133,6 +133,27 @@ def rebuild_interference(times: np.ndarray, lat: np.ndarray, failures: pd.DataFr
             "read_latency_during_ms": latency_stats(lat[(times >= start) & (times < end)])}
 
 
+CONVERSION_SPAN_S = 300.0
+"""The span before and after the first converting check over which its effect on EC reads is measured."""
+
+
+def conversion_interference(times: np.ndarray, lat: np.ndarray, ec: np.ndarray, migr: pd.DataFrame,
+                            check_interval: float, unfinished: int) -> dict | None:
+    """One point of the conversion frontier: the first popularity check that converted videos (the earliest
+    conversion's start), how long the conversions it started took, and erasure-coded read latency in the
+    ``span_s`` before and after it (span: 5 minutes, or the check interval if shorter). None without a finished
+    conversion."""
+    if not len(migr):
+        return None
+    at = float(migr["start_s"].min())
+    span = min(CONVERSION_SPAN_S, check_interval) if check_interval > 0 else CONVERSION_SPAN_S
+    wave = migr[migr["start_s"] < at + (check_interval if check_interval > 0 else np.inf)]
+    return {"at_s": _r(at), "videos": int(len(wave)), "finish_s": _r(float(wave["end_s"].max()) - at),
+            "unfinished_at_end": int(unfinished), "span_s": _r(span),
+            "ec_read_latency_before_ms": latency_stats(lat[ec & (times >= at - span) & (times < at)]),
+            "ec_read_latency_after_ms": latency_stats(lat[ec & (times >= at) & (times < at + span)])}
+
+
 def build_summary(sim, tables: dict) -> dict:
     w = sim.world
     cfg = sim.config
@@ -235,6 +256,8 @@ def build_summary(sim, tables: dict) -> dict:
             "to_erasure_coding": int(np.count_nonzero(migr["to_mode"] == "erasure_coding")),
             "bytes_read": int(migr["bytes_read"].sum()),
             "bytes_written": int(migr["bytes_written"].sum()),
+            "first_wave": conversion_interference(reads.column("time_s"), lat, kind == 1, migr,
+                                                  cfg.migration.check_interval, sim.migrator.unfinished()),
         },
     }
     cpu = w.cluster.disks.cpu

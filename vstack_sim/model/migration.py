@@ -112,6 +112,10 @@ class Migrator:
             "chunks": "i", "bytes_read": "i", "bytes_written": "i"})
         self.checks = 0
 
+    def unfinished(self) -> int:
+        """Videos waiting for a converter or being converted."""
+        return len(self.queue) + self.workers
+
     def start(self, read_path=None) -> None:
         if read_path is not None and self.counter is not None:
             read_path.popularity = self.counter
