@@ -11,6 +11,10 @@ byte-stable):
   tables of its replications pooled);
 * :func:`pareto`: storage savings against read p99 and against durability
   across points, with error bars both ways and the non-dominated points joined;
+* :func:`recovery_frontier`: the rebuild's window (exposure to a second
+  failure) against read p99 during it, one point per setting with intervals
+  both ways (``scenarios/sweeps/recovery-frontier.yaml``), and
+  :func:`conversion_frontier`, the same for the first wave of conversions;
 * :func:`mttdl_vs_parameter`: MTTDL with its exponential interval and, where a
   point is the birth-death chain (:func:`vstack_sim.analysis.theory.stripe_mttdl`), the
   exact chain on the same axes.
@@ -185,6 +189,58 @@ def pareto(groups: list[Group], title: str = ""):
     return fig
 
 
+REBUILD_WINDOW = "recovery.rebuild.window_s"
+REBUILD_P99 = "recovery.rebuild.read_latency_during_ms.p99"
+CONVERSION_FINISH = "migrations.first_wave.finish_s"
+CONVERSION_P99 = "migrations.first_wave.ec_read_latency_after_ms.p99"
+
+
+def _frontier(groups: list[Group], xm: str, ym: str, xlabel: str, ylabel: str, what: str, title: str):
+    """x (seconds, drawn in hours) against y (ms) per point with 95 % intervals both ways; the points no other
+    beats on both (smaller x, lower y) joined."""
+    fig, (ax,) = new_figure()
+    ix, iy = [g.interval(xm) for g in groups], [g.interval(ym) for g in groups]
+    x = np.array([i.estimate for i in ix], dtype=float) / 3600.0
+    y = np.array([i.estimate for i in iy], dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        no_data(ax, f"no {what} in any run")
+        return fig
+    for g, a, b in zip(groups, ix, iy, strict=False):
+        if not (np.isfinite(a.estimate) and np.isfinite(b.estimate)):
+            continue
+        xerr = [[(a.estimate - a.lo) / 3600.0], [(a.hi - a.estimate) / 3600.0]] if np.isfinite(a.lo) else None
+        yerr = [[b.estimate - b.lo], [b.hi - b.estimate]] if np.isfinite(b.lo) else None
+        ax.errorbar([a.estimate / 3600.0], [b.estimate], xerr=xerr, yerr=yerr, fmt="o", capsize=3,
+                    color="tab:blue")
+        ax.annotate(g.label, (a.estimate / 3600.0, b.estimate), fontsize=7, xytext=(4, 4),
+                    textcoords="offset points")
+    idx = np.flatnonzero(ok)
+    front = idx[non_dominated(-x[ok], y[ok])]          # a smaller x is better: negate it for "more"
+    ax.plot(x[front], y[front], color="tab:red", linewidth=1, marker="o", markersize=11, fillstyle="none",
+            label="non-dominated (faster, lower p99)")
+    ax.legend(fontsize=8, loc="best")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    fig.suptitle(f"{what[0].upper() + what[1:]}: time against read tail{(' - ' + title) if title else ''}",
+                 fontsize=11)
+    return fig
+
+
+def recovery_frontier(groups: list[Group], title: str = ""):
+    """Rebuild window (the exposure to a second failure) against read p99 during the rebuild."""
+    return _frontier(groups, REBUILD_WINDOW, REBUILD_P99,
+                     "rebuild window: first repair start to last repair end (hours)",
+                     "read p99 during the rebuild (ms)", "the recovery frontier", title)
+
+
+def conversion_frontier(groups: list[Group], title: str = ""):
+    """Time for the first converting check's conversions against EC read p99 in the span after that check."""
+    return _frontier(groups, CONVERSION_FINISH, CONVERSION_P99,
+                     "conversions of the first converting check: time to finish (hours)",
+                     "EC read p99 after that check (ms)", "the conversion frontier", title)
+
+
 def mttdl_vs_parameter(sweep, key: str | None = None):
     """MTTDL per point with its exponential 95 % interval, and the exact chain where a point is that chain."""
     from vstack_sim.analysis.theory import stripe_mttdl
@@ -238,6 +294,10 @@ def sweep_figures(sweep) -> dict:
     if sweep.path is not None:
         figs["read_latency_cdfs"] = latency_cdfs(groups, spec.name)
     figs["pareto"] = pareto(groups, spec.name)
+    if REBUILD_WINDOW in present and not _all_zero(sweep.points, REBUILD_WINDOW):
+        figs["recovery_frontier"] = recovery_frontier(groups, spec.name)
+    if CONVERSION_FINISH in present and not _all_zero(sweep.points, CONVERSION_FINISH):
+        figs["conversion_frontier"] = conversion_frontier(groups, spec.name)
     if "durability.mttdl_s" in present:
         figs["mttdl"] = mttdl_vs_parameter(sweep)
     return figs
