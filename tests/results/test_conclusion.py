@@ -177,3 +177,11 @@ def test_hedge_primary_kept_fires_only_when_a_hedge_beat_a_waiting_primary(fake_
     hedges["primary_not_withdrawn"] = 2
     text = next(c.text for c in caveats(fake_result) if c.rule == "hedge_primary_kept")
     assert text.startswith("2 of the 4 hedges that won")
+
+
+def test_mclock_approximate_fires_only_under_mclock(fake_result):
+    assert "mclock_approximate" not in fired(fake_result)
+    fake_result.summary["io"] = {"scheduler": "priority"}
+    assert "mclock_approximate" not in fired(fake_result)
+    fake_result.summary["io"] = {"scheduler": "mclock"}
+    assert "mclock_approximate" in fired(fake_result)

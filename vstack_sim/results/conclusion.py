@@ -321,6 +321,15 @@ def _hedge_primary_kept(run) -> str | None:
     return None
 
 
+def _mclock_approximate(run) -> str | None:
+    io = run.summary.get("io") or {}
+    if io.get("scheduler") == "mclock":
+        return ("The mclock scheduler here is an approximation of dmClock: client reads are never held, and a "
+                "background request admitted on its reservation joins the tail of its disk's queue instead of "
+                "overtaking client reads already queued (docs/model.md, \"I/O classes at the disks\").")
+    return None
+
+
 RULES = {
     "low_fill": _low_fill,
     "detection_dominated": _detection_dominated,
@@ -332,6 +341,7 @@ RULES = {
     "failures_known_at_once": _failures_known_at_once,
     "no_cache": _no_cache,
     "hedge_primary_kept": _hedge_primary_kept,
+    "mclock_approximate": _mclock_approximate,
 }
 """Each caveat rule by name (docs/results.md gives each its threshold); a rule returns its text, or None."""
 
