@@ -344,9 +344,11 @@ class RepairScheduler:
         self._release_sources(job)
         self._release_target(job)
         if st.job[c, s] != JOB_RUNNING or st.lost[c]:
-            self.dispatch()              # cancelled meanwhile (chunk lost or converted)
+            self._unreserve(job)         # cancelled meanwhile (chunk lost or converted): its write is not placed
+            self.dispatch()
             return
         if not w.cluster.up[target] or w.epoch[target] != job.epoch:
+            self._unreserve(job)
             self._requeue(c, s)          # the target failed under the write: try again elsewhere
             self.dispatch()
             return
