@@ -12,9 +12,11 @@ continuation runs inline (the rule before issue 22, byte-identical).
 **priority** (strict, non-preemptive; Ceph's op priorities, Linux's idle I/O class): a held request joins when a
 server of its disk is free, repairs before conversions, each class in issue order. Client reads join the queue
 when they arrive, so a server is free exactly when no client read waits: a background request never starts while
-a client read waits, and a client read waits at most for one background request in service per server. The read
-pump serves every read due at an instant before a wake-up at that instant, so a client read and a freed server
-at the same instant go to the client.
+a client read waits, and a client read waits at most for one background request in service per server. A client
+read issued at the very instant a server frees may come before or after the wake-up, in SimPy's event order (with
+continuous service times such ties have probability zero). With a CPU stage the rule holds at the disk's door:
+an admitted request still takes its node's CPU first, and a client read that reaches the disk sooner waits
+behind it, because a disk serves requests in the order they were issued (:mod:`.disks`).
 
 **mclock** (an approximation of dmClock, Gulati, Merchant and Varman, OSDI'10, as Ceph's mClock scheduler uses it):
 each background class has a reservation r, a weight w and a limit l, as shares of the disk's time. A request of
