@@ -94,6 +94,7 @@ class BackgroundIo:
         self.allowance = {c: (budgets.get(c, 1.0) * self.window * slots if budgets.get(c, 1.0) < 1.0 else INF)
                           for c in BACKGROUND}
         self.mclock = mclock or {}
+        self.untagged = scheduler != "mclock"      # no per-request tags: a free server admits at once
         self.lines = [{c: deque() for c in BACKGROUND} for _ in range(n)]
         self.tags = [{c: [-INF, -INF, -INF] for c in BACKGROUND} for _ in range(n)]   # R', P', L' per class
         self.used = [{c: deque() for c in BACKGROUND} for _ in range(n)]              # (start, cost) in window
@@ -112,12 +113,18 @@ class BackgroundIo:
         has joined the disk's queue (at once, inline, when the scheduler lets it)."""
         dk = self.disks
         positioning = dk.positioning.take()
-        req = Held(self.seq, cls, nbytes, positioning, positioning + nbytes * dk.per_byte, then, t)
-        self.seq += 1
+        cost = positioning + nbytes * dk.per_byte
         self.issued[cls] += 1
-        if self.scheduler == "mclock":
+        lines = self.lines[disk]
+        if self.untagged and not lines[REPAIR] and not lines[CONVERSION] and dk.free_at[disk][0] <= t:
+            # Nothing held here and a server free: fifo and priority both admit it now (as _pick would).
+            self._join(disk, cls, t, nbytes, positioning, cost, then, False)
+            return
+        req = Held(self.seq, cls, nbytes, positioning, cost, then, t)
+        self.seq += 1
+        if not self.untagged:
             self._tag(disk, req)
-        self.lines[disk][cls].append(req)
+        lines[cls].append(req)
         self._drain(disk, t)
 
     # -- admission ------------------------------------------------------------------------------
@@ -223,17 +230,22 @@ class BackgroundIo:
                 for other in self.lines[disk][cls]:
                     other.r -= back
                 self.tags[disk][cls][0] -= back
-        start, finish = dk.submit(disk, now, req.nbytes, req.positioning)
-        if self.allowance[cls] != INF:
-            self.used[disk][cls].append((start, req.cost))
-            self.used_sum[disk][cls] += req.cost
         if now > req.t:
             self.held[cls] += 1
             self.held_time[cls] += now - req.t
             self.held_max[cls] = max(self.held_max[cls], now - req.t)
+        self._join(disk, cls, now, req.nbytes, req.positioning, req.cost, req.then, busy)
+
+    def _join(self, disk: int, cls: int, now: float, nbytes: float, positioning: float, cost: float, then,
+              busy: bool) -> None:
+        """The request joins its disk's queue now: counted against its class's budget, then its continuation."""
+        start, finish = self.disks.submit(disk, now, nbytes, positioning)
+        if self.allowance[cls] != INF:
+            self.used[disk][cls].append((start, cost))
+            self.used_sum[disk][cls] += cost
         if self.log is not None:
-            self.log.append((disk, cls, now, start, req.cost, busy))
-        req.then(start, finish, now)
+            self.log.append((disk, cls, now, start, cost, busy))
+        then(start, finish, now)
 
     def summary(self) -> dict:
         """Per class: requests issued, how many were held, and for how long."""
