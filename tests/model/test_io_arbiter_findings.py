@@ -35,7 +35,7 @@ def reservations_of_running_jobs_only(sim) -> None:
         running.update(jobs)
     assert set(rep._write_disk) <= set(running), "a finished job's write reservation was never released"
     want = np.zeros(dk.n_disks, dtype=np.int64)
-    for c, j in zip(*np.nonzero(dk.slot_disk >= 0)):
+    for c, j in zip(*np.nonzero(dk.slot_disk >= 0), strict=True):
         if st.slot_has_data[c, j]:
             want[dk.slot_disk[c, j]] += int(st.mode_slot_bytes[st.mode[c]])
     for jid, (disk, token) in rep._write_disk.items():
