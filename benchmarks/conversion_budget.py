@@ -15,23 +15,12 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
-
 import vstack_sim
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "hdd-loaded.yaml"
 STRESS = {"catalog.chunk_weight": 50, "migration.popularity_measure": "windowed", "migration.window": "10min",
           "migration.window_resolution": "1min", "redundancy.popularity_threshold": 100,
           "migration.check_interval": "10min", "run.duration": "30min"}
-SPAN = 300.0
-
-
-def ec_p99(reads, start: float, end: float) -> float:
-    t = reads["time_s"].to_numpy()
-    keep = (t >= start) & (t < end) & (reads["kind"].to_numpy() == "erasure_coding")
-    lat = reads["latency_ms"].to_numpy()[keep]
-    lat = lat[np.isfinite(lat)]
-    return float(np.percentile(lat, 99)) if len(lat) else float("nan")
 
 
 def main() -> None:
@@ -49,18 +38,17 @@ def main() -> None:
             t0 = time.process_time()
             r = vstack_sim.simulate(cfg)
             cpu = time.process_time() - t0
-            m = r.migrations
-            if not len(m):
+            wave = r.summary["migrations"]["first_wave"]      # the summary's own account (docs/results.md)
+            if wave is None:
                 print(f"{scheduler}, budget {budget}: no conversion ({cpu:.0f} s CPU)")
                 continue
-            first = float(m["start_s"].min())
-            at_check = m[m["start_s"] == first]
-            before, after = ec_p99(r.reads, first - SPAN, first), ec_p99(r.reads, first, first + SPAN)
-            print(f"{scheduler}, migration.budget {budget}: first converting check at {first / 60:.0f} min "
-                  f"({len(at_check)} videos, {len(m)} in the run); EC p99 {before:.1f} ms in the 5 min before, "
-                  f"{after:.1f} ms in the 5 min after (x{after / before:.2f}); that check's conversions end "
-                  f"{(float(at_check['end_s'].max()) - first) / 60:.1f} min after it; {cpu:.0f} s CPU", flush=True)
-
+            before = wave["ec_read_latency_before_ms"]["p99"]
+            after = wave["ec_read_latency_after_ms"]["p99"]
+            print(f"{scheduler}, migration.budget {budget}: first converting check at {wave['at_s'] / 60:.0f} min, "
+                  f"{wave['videos']} videos before the next check; EC p99 {before:.1f} ms in the "
+                  f"{wave['span_s'] / 60:.0f} min before, {after:.1f} ms after (x{after / before:.2f}); they finish "
+                  f"{wave['finish_s'] / 60:.1f} min after the check ({wave['unfinished_at_end']} unfinished at the "
+                  f"end); {cpu:.0f} s CPU", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -31,4 +31,4 @@ def test_a_budget_of_5_percent_keeps_ec_p99_within_1_5x_where_none_more_than_dou
            for name, w in (("free", free), ("capped", capped))}
     assert p99["free"][1] > 2.0 * p99["free"][0]           # measured: 124.9 -> 329.3 ms
     assert p99["capped"][1] <= 1.5 * p99["capped"][0]      # measured: 124.9 -> 121.1 ms
-    assert capped["finish_s"] > free["finish_s"]           # the conversions take longer: 7.3 against 5.7 min
+    assert capped["finish_s"] > free["finish_s"]           # the conversions take longer: 14.8 against 11.1 min
