@@ -3,12 +3,16 @@ and the budgets.
 
 One disk of one server; a request of b bytes takes 1 s of positioning plus b s of transfer (1 byte per second), so
 every time below is an exact integer. Client reads join the disk's queue when issued, as the read pump does;
-background requests go through the arbiter.
+background requests go through the arbiter. Generated streams check the invariants: under priority no background
+request starts while a client read waits and the disk never idles while it holds one; under every scheduler each
+request is served once, never before it is issued, and the server's services never overlap.
 """
 
 import numpy as np
 import pytest
 import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vstack_sim.model.disk_queue import CONVERSION, REPAIR
 from vstack_sim.model.disks import Disks
@@ -138,3 +142,58 @@ def test_bad_arguments_name_themselves():
         BackgroundIo(env, dk, "wfq", {}, 1.0)
     with pytest.raises(ValueError, match="window"):
         BackgroundIo(env, dk, "fifo", {}, 0.0)
+
+
+# -- properties over generated streams (one disk, one server, integer times and sizes) -------------------------
+
+STREAMS = st.lists(st.tuples(st.integers(0, 60), st.sampled_from(["client", REPAIR, CONVERSION]),
+                             st.integers(0, 9)), min_size=1, max_size=40)
+
+
+def named(stream):
+    return [(t, f"{i}", cls, nbytes) for i, (t, cls, nbytes) in enumerate(stream)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(STREAMS)
+def test_priority_never_starts_a_background_request_while_a_client_read_waits(stream):
+    events = named(stream)
+    done, _ = play(events, scheduler="priority")
+    kind = {name: cls for _, name, cls, _ in events}
+    issued = {name: t for t, name, _, _ in events}
+    clients = [n for n in done if kind[n] == "client"]
+    for b in (n for n in done if kind[n] != "client"):
+        s = done[b][0]
+        # A client issued strictly before b started, and started strictly after: it waited while b started.
+        assert not any(issued[c] < s < done[c][0] for c in clients), (b, done)
+
+
+@settings(max_examples=150, deadline=None)
+@given(STREAMS)
+def test_priority_keeps_the_disk_busy_while_it_holds_a_request(stream):
+    # Work conservation: from a background request's issue to its start the disk's one server never idles.
+    events = named(stream)
+    done, _ = play(events, scheduler="priority")
+    busy = sorted(done.values())
+    for t, name, cls, _ in events:
+        if cls == "client":
+            continue
+        start = done[name][0]
+        covered = t
+        for s, f in busy:
+            if s <= covered < f:
+                covered = f
+        assert covered >= start, (name, t, start, busy)
+
+
+@settings(max_examples=100, deadline=None)
+@given(STREAMS, st.sampled_from([None, "priority", "mclock"]))
+def test_every_request_is_served_once_and_the_server_never_overlaps(stream, scheduler):
+    events = named(stream)
+    mclock = {REPAIR: (0.3, 2.0, 1.0), CONVERSION: (0.0, 1.0, 0.5)}
+    done, _ = play(events, scheduler=scheduler, mclock=mclock if scheduler == "mclock" else None)
+    assert set(done) == {name for _, name, _, _ in events}
+    spans = sorted(done.values())
+    assert all(f0 <= s1 for (_, f0), (s1, _) in zip(spans, spans[1:], strict=False))
+    issued = {name: t for t, name, _, _ in events}
+    assert all(done[n][0] >= issued[n] for n in done)
