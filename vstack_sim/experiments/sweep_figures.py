@@ -163,26 +163,10 @@ def pareto(groups: list[Group], title: str = ""):
     if durability is None:
         durability = (DURABILITY[0][0], DURABILITY[0][1] + " (none in any run)")
     for ax, (metric, ylabel) in zip(axes, ((P99, "read p99, all reads (ms)"), durability), strict=False):
-        sx = [g.interval(SAVINGS) for g in groups]
-        sy = [g.interval(metric) for g in groups]
-        x = np.array([i.estimate for i in sx], dtype=float)
-        y = np.array([i.estimate for i in sy], dtype=float)
-        ok = np.isfinite(x) & np.isfinite(y)
-        if not ok.any():
+        if not _points_and_front(ax, groups, SAVINGS, metric, 1.0, False,
+                                 "non-dominated (more savings, lower value)"):
             no_data(ax, f"no {ylabel}")
             continue
-        for g, ix, iy in zip(groups, sx, sy, strict=False):
-            if not (np.isfinite(ix.estimate) and np.isfinite(iy.estimate)):
-                continue
-            xerr = [[ix.estimate - ix.lo], [ix.hi - ix.estimate]] if np.isfinite(ix.lo) else None
-            yerr = [[iy.estimate - iy.lo], [iy.hi - iy.estimate]] if np.isfinite(iy.lo) else None
-            ax.errorbar([ix.estimate], [iy.estimate], xerr=xerr, yerr=yerr, fmt="o", capsize=3, color="tab:blue")
-            ax.annotate(g.label, (ix.estimate, iy.estimate), fontsize=7, xytext=(4, 4), textcoords="offset points")
-        idx = np.flatnonzero(ok)
-        front = idx[non_dominated(x[ok], y[ok])]
-        ax.plot(x[front], y[front], color="tab:red", linewidth=1, marker="o", markersize=11, fillstyle="none",
-                label="non-dominated (more savings, lower value)")
-        ax.legend(fontsize=8, loc="best")
         ax.set_ylabel(ylabel)
     axes[-1].set_xlabel("storage savings vs all-replication, time-averaged (%)")
     fig.suptitle(f"Savings against read p99 and durability{(' - ' + title) if title else ''}", fontsize=11)
@@ -195,31 +179,38 @@ CONVERSION_FINISH = "migrations.first_wave.finish_s"
 CONVERSION_P99 = "migrations.first_wave.ec_read_latency_after_ms.p99"
 
 
-def _frontier(groups: list[Group], xm: str, ym: str, xlabel: str, ylabel: str, what: str, title: str):
-    """x (seconds, drawn in hours) against y (ms) per point with 95 % intervals both ways; the points no other
-    beats on both (smaller x, lower y) joined."""
-    fig, (ax,) = new_figure()
+def _points_and_front(ax, groups: list[Group], xm: str, ym: str, x_unit: float, smaller_x_better: bool,
+                      front_label: str) -> bool:
+    """Each group's estimate of ``xm`` (divided by ``x_unit``) against ``ym`` with 95 % intervals both ways, the
+    points no other beats on both joined (more x, or less x if ``smaller_x_better``; lower y). False if no group
+    has both."""
     ix, iy = [g.interval(xm) for g in groups], [g.interval(ym) for g in groups]
-    x = np.array([i.estimate for i in ix], dtype=float) / 3600.0
+    x = np.array([i.estimate for i in ix], dtype=float) / x_unit
     y = np.array([i.estimate for i in iy], dtype=float)
     ok = np.isfinite(x) & np.isfinite(y)
     if not ok.any():
-        no_data(ax, f"no {what} in any run")
-        return fig
+        return False
     for g, a, b in zip(groups, ix, iy, strict=False):
         if not (np.isfinite(a.estimate) and np.isfinite(b.estimate)):
             continue
-        xerr = [[(a.estimate - a.lo) / 3600.0], [(a.hi - a.estimate) / 3600.0]] if np.isfinite(a.lo) else None
+        xerr = [[(a.estimate - a.lo) / x_unit], [(a.hi - a.estimate) / x_unit]] if np.isfinite(a.lo) else None
         yerr = [[b.estimate - b.lo], [b.hi - b.estimate]] if np.isfinite(b.lo) else None
-        ax.errorbar([a.estimate / 3600.0], [b.estimate], xerr=xerr, yerr=yerr, fmt="o", capsize=3,
-                    color="tab:blue")
-        ax.annotate(g.label, (a.estimate / 3600.0, b.estimate), fontsize=7, xytext=(4, 4),
-                    textcoords="offset points")
+        ax.errorbar([a.estimate / x_unit], [b.estimate], xerr=xerr, yerr=yerr, fmt="o", capsize=3, color="tab:blue")
+        ax.annotate(g.label, (a.estimate / x_unit, b.estimate), fontsize=7, xytext=(4, 4), textcoords="offset points")
     idx = np.flatnonzero(ok)
-    front = idx[non_dominated(-x[ok], y[ok])]          # a smaller x is better: negate it for "more"
+    front = idx[non_dominated(-x[ok] if smaller_x_better else x[ok], y[ok])]
     ax.plot(x[front], y[front], color="tab:red", linewidth=1, marker="o", markersize=11, fillstyle="none",
-            label="non-dominated (faster, lower p99)")
+            label=front_label)
     ax.legend(fontsize=8, loc="best")
+    return True
+
+
+def _frontier(groups: list[Group], xm: str, ym: str, xlabel: str, ylabel: str, what: str, title: str):
+    """x (seconds, drawn in hours) against y (ms) per point; the faster, lower points joined."""
+    fig, (ax,) = new_figure()
+    if not _points_and_front(ax, groups, xm, ym, 3600.0, True, "non-dominated (faster, lower p99)"):
+        no_data(ax, f"no {what} in any run")
+        return fig
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     fig.suptitle(f"{what[0].upper() + what[1:]}: time against read tail{(' - ' + title) if title else ''}",
