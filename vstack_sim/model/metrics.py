@@ -161,6 +161,7 @@ def build_summary(sim, tables: dict) -> dict:
     kind = reads.column("kind")
     reason = reads.column("reason")
     lat = reads.column("latency_ms")
+    times = reads.column("time_s")
     failures = tables["failures"]
     declared = failures[failures["declared"]]
     done = declared[~declared["censored"]]
@@ -236,7 +237,7 @@ def build_summary(sim, tables: dict) -> dict:
             "stale_slots_dropped": int(failures["stale_slots_dropped"].sum()),
             "node_failure_outcomes": failure_outcomes(failures),
             "wasted_repair": wasted_repair(failures, repairs, w.weight),
-            "rebuild": rebuild_interference(reads.column("time_s"), lat, failures, repairs),
+            "rebuild": rebuild_interference(times, lat, failures, repairs),
         },
         "durability": {
             "chunks_lost": int(losses["chunks"].sum()),
@@ -256,7 +257,7 @@ def build_summary(sim, tables: dict) -> dict:
             "to_erasure_coding": int(np.count_nonzero(migr["to_mode"] == "erasure_coding")),
             "bytes_read": int(migr["bytes_read"].sum()),
             "bytes_written": int(migr["bytes_written"].sum()),
-            "first_wave": conversion_interference(reads.column("time_s"), lat, kind == 1, migr,
+            "first_wave": conversion_interference(times, lat, kind == 1, migr,
                                                   cfg.migration.check_interval, sim.migrator.unfinished()),
         },
     }
