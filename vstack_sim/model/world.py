@@ -65,6 +65,9 @@ class World:
             self.manager.set_manual_override(video, mode)
         self.ledger = StorageLedger(self.manager)
         self.catalog = build_catalog(config.catalog, red.popularity_threshold, self.rng.catalog)
+        # When each video arrived (-inf: there before the run, age unknown) and whether it is stored now.
+        self.video_uploaded_at = np.full(self.catalog.videos, -np.inf)
+        self.video_present = np.ones(self.catalog.videos, dtype=bool)
         self.cluster = Cluster(config.cluster, self.rng.service)
         self.cluster.arbiter = background_io(self.env, self.cluster.disks, config)
         m = self.manager
@@ -123,8 +126,10 @@ class World:
     def video_view(self, counts: np.ndarray, current_modes: np.ndarray | None) -> VideoView:
         """What the policy sees of the catalog now: ids, this popularity measure, modes, sizes."""
         cat = self.catalog
+        uploaded = self.video_uploaded_at
+        last_read = np.where(np.isnan(cat.last_viewed), np.maximum(uploaded, 0.0), cat.last_viewed)
         return VideoView(ids=np.arange(cat.videos), view_counts=counts, current_modes=current_modes,
-                         sizes=cat.chunks_per_video * self.chunk_size)
+                         sizes=cat.chunks_per_video * self.chunk_size, uploaded_at=uploaded, last_read=last_read)
 
     def initial_modes(self) -> np.ndarray:
         """Every video's mode at ingest (int8 codes), decided by the real manager on the starting views."""

@@ -200,6 +200,16 @@ class RedundancyManager:
             self._apply_overrides(videos.ids, codes)
         return codes
 
+    def decide_uploads(self, videos: VideoView, now: float = 0.0) -> np.ndarray:
+        """Mode codes (``int8``) for videos uploaded at ``now``: the policy's upload modes, then overrides."""
+        codes = np.asarray(self._policy.upload_modes(videos, now), dtype=np.int8).copy()
+        if codes.shape != videos.ids.shape:
+            raise ValueError(f"policy {self._policy.name!r}: returned shape {codes.shape}, "
+                             f"expected {videos.ids.shape}")
+        if self._overrides:
+            self._apply_overrides(videos.ids, codes)
+        return codes
+
     def determine_redundancy_mode(
         self,
         video_id: Hashable,

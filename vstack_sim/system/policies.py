@@ -96,14 +96,19 @@ class VideoView:
 
     ``ids`` video ids; ``view_counts`` the popularity measure; ``current_modes``
     mode codes now (None at ingest, when there are none yet); ``sizes`` bytes
-    per video (None when unknown). Later fields (upload times, view history,
-    read rates) are added with a default of None, so existing policies keep working.
+    per video (None when unknown); ``uploaded_at`` each video's upload time in
+    simulated seconds (``-inf`` for a video of unknown age that was there
+    before the run); ``last_read`` the start of its latest view, or its upload
+    time (0 for the starting catalog) when it has not been viewed in the run.
+    Fields are added with a default of None, so existing policies keep working.
     """
 
     ids: np.ndarray
     view_counts: np.ndarray
     current_modes: np.ndarray | None = None
     sizes: np.ndarray | None = None
+    uploaded_at: np.ndarray | None = None
+    last_read: np.ndarray | None = None
 
     @classmethod
     def of(cls, ids, view_counts, current_modes=None, sizes=None) -> VideoView:
@@ -154,6 +159,12 @@ class Policy(abc.ABC):
     @abc.abstractmethod
     def decide(self, videos: VideoView, now: float) -> np.ndarray:
         """Mode codes for ``videos`` at time ``now``."""
+
+    def upload_modes(self, videos: VideoView, now: float) -> np.ndarray:
+        """Mode codes for videos uploaded at ``now``: replication when this policy can assign it (a new video
+        is at its hottest, as f4 keeps new BLOBs in its hot tier), else its one mode."""
+        code = MODE_REPLICATION if RedundancyMode.REPLICATION in self.modes() else MODE_ERASURE_CODING
+        return np.full(videos.ids.shape, np.int8(code), dtype=np.int8)
 
 
 class ThresholdPolicy(Policy):
