@@ -259,6 +259,10 @@ class Disks:
         self.slot_disk[chunk, :len(disks)] = disks
         np.add.at(self.used, disks[live], new_bytes)
 
+    def free_slots(self, disks: np.ndarray, nbytes: np.ndarray) -> None:
+        """Deleted slots' bytes leave their disks."""
+        np.subtract.at(self.used, disks, nbytes)
+
     def clear_node(self, node: int) -> None:
         """The node's data is gone: its disks are empty (a failed one stays out until replaced)."""
         self.used[node * self.per_node:(node + 1) * self.per_node] = 0

@@ -177,7 +177,7 @@ def build_summary(sim, tables: dict) -> dict:
             "name": cfg.name, "seed": cfg.run.seed, "policy": cfg.redundancy.policy,
             "duration_s": _r(cfg.run.duration), "ended_s": _r(sim.end_time),
             "stopped_at_first_loss": bool(cfg.run.stop_at_first_loss and len(losses) > 0),
-            "videos": w.catalog.videos, "chunks": w.catalog.chunks * w.weight, "chunk_weight": w.weight,
+            "videos": w.starting_videos, "chunks": w.starting_chunks * w.weight, "chunk_weight": w.weight,
             "nodes": w.cluster.n_nodes,
         },
         "storage": w.storage_overhead(),
@@ -269,6 +269,10 @@ def build_summary(sim, tables: dict) -> dict:
                           "utilisation_mean": _r(float(used.mean()), 6), "utilisation_max": _r(float(used.max()), 6)}
     if w.cluster.arbiter is not None:  # the I/O scheduler held background requests (io.scheduler, budgets)
         summary["io"] = w.cluster.arbiter.summary()
+    if sim.lifecycle is not None:      # a living catalog (workload.uploads, workload.deletes)
+        summary["uploads"] = {**sim.lifecycle.summary(), "views_dropped": int(reads.views_dropped),
+                              "reads_failed_deleted": int(np.count_nonzero(reason == 3)),
+                              "stored_videos_end": int(np.count_nonzero(w.video_present))}
     if sim.audit is not None:
         summary["payload_audit"] = sim.audit
     return summary

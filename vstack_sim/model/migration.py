@@ -47,41 +47,56 @@ RETRY_UNAVAILABLE_S = 300.0
 
 
 class WindowedCounter:
-    """Views per video in time buckets; the count over the last ``window`` at a check."""
+    """Views per video in time buckets; the count over the last ``window`` at a check.
+
+    The sum over the buckets in the window is kept as buckets come and go, so a check costs one pass over the
+    videos however many buckets the window holds."""
+
+    EMPTY = -10**12
 
     def __init__(self, n_videos: int, window: float, resolution: float, starting_views: np.ndarray):
         self.res = resolution
         self.n_buckets = max(1, int(math.ceil(window / resolution)))
         self.counts = np.zeros((self.n_buckets + 1, n_videos), dtype=np.int64)
-        self.epoch = np.full(self.n_buckets + 1, -10**12, dtype=np.int64)
+        self.epoch = np.full(self.n_buckets + 1, self.EMPTY, dtype=np.int64)
+        self.total = np.zeros(n_videos, dtype=np.int64)   # the sum of the buckets not yet expired
         # Starting views spread evenly over buckets -B .. -1 (the remainder to the latest ones).
         base, rest = np.divmod(starting_views, self.n_buckets)
         for i, a in enumerate(range(-self.n_buckets, 0)):
             row = self._row(a)
             row += base
             row += rest > (self.n_buckets - 1 - i)
+        self.total = self.counts.sum(axis=0)
         self.cur_bucket = None
 
     def _row(self, a: int) -> np.ndarray:
         slot = a % len(self.epoch)
         if self.epoch[slot] != a:
+            self._drop(slot)
             self.epoch[slot] = a
-            self.counts[slot] = 0
         return self.counts[slot]
+
+    def _drop(self, slot: int) -> None:
+        if self.epoch[slot] != self.EMPTY:
+            self.total -= self.counts[slot]
+            self.counts[slot] = 0
+            self.epoch[slot] = self.EMPTY
 
     def record(self, video: int, t: float) -> None:
         a = int(t // self.res)
         slot = a % len(self.epoch)
         if self.epoch[slot] != a:
+            self._drop(slot)
             self.epoch[slot] = a
-            self.counts[slot] = 0
         self.counts[slot, video] += 1
+        self.total[video] += 1
 
     def window_counts(self, t: float) -> np.ndarray:
         """Views in buckets now - B .. now, i.e. the last window up to this instant."""
         a_now = int(t // self.res)
-        ok = (self.epoch >= a_now - self.n_buckets) & (self.epoch <= a_now)
-        return self.counts[ok].sum(axis=0)
+        for slot in np.flatnonzero((self.epoch != self.EMPTY) & (self.epoch < a_now - self.n_buckets)).tolist():
+            self._drop(slot)
+        return self.total.copy()
 
 
 class Migrator:
@@ -132,7 +147,7 @@ class Migrator:
         w = self.w
         counts = self.popularity(w.env.now)
         decided = w.manager.decide(w.video_view(counts, w.video_mode), w.env.now)
-        changed = np.flatnonzero((decided != w.video_mode) & ~self.busy)
+        changed = np.flatnonzero((decided != w.video_mode) & ~self.busy & w.video_present)
         self.checks += 1
         for v in changed.tolist():
             self.busy[v] = True

@@ -37,7 +37,7 @@ class AnyKReads:
         known = self.known_at
         usable = [j for j in range(width) if live[j] and believes_up(up, known, nodes[j], t, dead)]
         if len(usable) < k:
-            return (2 if st.lost[c] else 1), 3, 0, 0.0, t, -1, -1
+            return ((3 if st.absent[c] else 2) if st.lost[c] else 1), 3, 0, 0.0, t, -1, -1
         chosen = choose(mode, usable, k, extra=self.extra)
         down = [j for j in chosen if not up[nodes[j]]]
         if down:

@@ -45,7 +45,7 @@ from vstack_sim.model.replica_choice import ReplicaChooser
 from vstack_sim.system.modes import MODE_REPLICATION
 
 KINDS = ("replication", "erasure_coding", "degraded", "failed", "cache")
-REASONS = ("none", "unavailable", "lost")
+REASONS = ("none", "unavailable", "lost", "deleted")
 MODES = ("replication", "erasure_coding")
 
 
@@ -81,6 +81,7 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
         # not know of but this view does (its reads timed out there; HDFS's per-stream dead nodes)].
         self.active: dict[int, list] = {}
         self.n_views = 0
+        self.views_dropped = 0                  # arrivals for a video not stored at that moment
         self.table = Table("reads", {
             "time_s": "f", "view_id": "i", "video_id": "i", "chunk_id": "i", "chunk_index": "i", "mode": MODES,
             "kind": KINDS, "reason": REASONS, "latency_ms": "f", "bytes": "i", "failed_over": "b"})
@@ -179,6 +180,7 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
         heappop, heappush, heapreplace = heapq.heappop, heapq.heappush, heapq.heapreplace
         view_count, last_viewed, served = cat.view_count, cat.last_viewed, cat.total_bytes_served
         popularity = self.popularity
+        present_mv = memoryview(w.video_present)
         while heap and heap[0][0] <= horizon:
             t, seq, item, arrival = heappop(heap)
             if item < 0:                                   # a view arrives
@@ -188,6 +190,9 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
                     self._seq += 1
                     heappush(heap, (nxt[0], self._seq, item, nxt))
                 _, video, watched = arrival
+                if not present_mv[video]:                  # not uploaded yet, refused or deleted: no view
+                    self.views_dropped += 1
+                    continue
                 vid = self.n_views
                 self.n_views += 1
                 view_count[video] += 1
@@ -238,7 +243,7 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
                     best_j = pick(node_mv, live_mv, up_mv, base, r_width, t, vid, v[12])
                     best = node_mv[base + best_j] if best_j >= 0 else -1
                 if best < 0:
-                    reason = 2 if lost_mv[c] else 1
+                    reason = (3 if st.absent[c] else 2) if lost_mv[c] else 1
                 elif not up_mv[best]:                      # down, the reader does not know yet: it times out
                     dead = best
                 else:

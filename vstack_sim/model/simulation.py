@@ -21,6 +21,7 @@ import numpy as np
 from vstack_sim.model.disk_failures import DiskFailures
 from vstack_sim.model.end_state import end_state_of
 from vstack_sim.model.failures import FailureProcesses, replay_trace
+from vstack_sim.model.lifecycle import Lifecycle
 from vstack_sim.model.metrics import build_summary, read_latency_summary, timeline_table
 from vstack_sim.model.migration import Migrator
 from vstack_sim.model.reads import ReadPath
@@ -114,6 +115,8 @@ class Simulation:
         self.workload = Workload(w, self.reads)
         self.migrator = Migrator(w)
         self.failures = FailureProcesses(w)
+        wl = self.config.workload
+        self.lifecycle = Lifecycle(w) if (w.uploads is not None or wl.deletes.rate > 0) else None
         w.disk_failures = DiskFailures(w)
         self.storage_initial = w.storage_overhead()
         self.timeline = []
@@ -129,6 +132,8 @@ class Simulation:
             replay_trace(self.failures, self.config.failures.trace, cl.n_nodes, cl.n_racks)
         self.workload.start()
         self.migrator.start(self.reads)
+        if self.lifecycle is not None:
+            self.lifecycle.start()
         env.process(self._sample_timeline())
         env.process(self._end_of_run())
         if self.progress is not None:

@@ -62,6 +62,10 @@ class ChunkState:
         self.missing = np.zeros(n_chunks, dtype=np.int16)
         self.unavail_since = np.full(n_chunks, np.nan)
         self.layout_time = np.zeros(n_chunks)   # when the chunk's current layout was written (ingest: 0)
+        # Chunks not stored now: of videos still to be uploaded, or deleted. They also count as ``lost``, so every
+        # path that skips a lost chunk (reads, repairs, conversions) skips them, but never as losses.
+        self.absent = np.zeros(n_chunks, dtype=bool)
+        self.n_absent = 0
         self.unavailable_seconds = 0.0
         # Run-wide totals, kept in step.
         self.existing_slots = [0, 0]      # slots whose data exists, per mode
@@ -88,7 +92,7 @@ class ChunkState:
 
     def counts(self) -> dict[str, int]:
         """Live (fully redundant and up), degraded, unavailable and lost chunk counts (real chunks: x W)."""
-        live = self.n_chunks - self.n_lost - self.n_short
+        live = self.n_chunks - self.n_lost - self.n_absent - self.n_short
         w = self.weight
         return {"live_chunks": live * w, "degraded_chunks": (self.n_short - self.n_unavailable) * w,
                 "unavailable_chunks": self.n_unavailable * w, "lost_chunks": self.n_lost * w}
@@ -105,7 +109,7 @@ class ChunkState:
         return {"existing_slots": [int(self.exist[self.mode == m].sum()) for m in (0, 1)],
                 "n_short": int(np.count_nonzero(ok & (self.avail < width))),
                 "n_unavailable": int(np.count_nonzero(ok & (self.avail < need))),
-                "n_lost": int(np.count_nonzero(self.lost))}
+                "n_lost": int(np.count_nonzero(self.lost & ~self.absent))}
 
     # -- redundancy histogram ---------------------------------------------------------------------
     def _leave(self, chunks: np.ndarray, t: float) -> np.ndarray:
@@ -260,9 +264,47 @@ class ChunkState:
         self.lost[chunks] = True
         self.n_lost += len(chunks)
 
+    # -- chunks that come and go (uploads, deletes) --------------------------------------------------
+    def mark_absent(self, chunks: np.ndarray) -> None:
+        """Chunks of videos uploaded later: not stored yet (never placed, so in no total)."""
+        self.lost[chunks] = True
+        self.absent[chunks] = True
+        self.n_absent += len(chunks)
+
+    def arrive(self, chunks: np.ndarray, mode: int) -> None:
+        """Absent chunks about to be placed (an upload) in ``mode``; :meth:`place` puts them in the totals."""
+        self.lost[chunks] = False
+        self.absent[chunks] = False
+        self.n_absent -= len(chunks)
+        self.mode[chunks] = mode
+
+    def remove(self, chunks: np.ndarray, t: float) -> None:
+        """Stored chunks deleted at ``t``: out of every total (a lost one stops counting as lost; the losses table
+        keeps it), their slots gone. The caller frees their bytes."""
+        chunks = chunks[~self.absent[chunks]]
+        self._leave(chunks, t)
+        lost = self.lost[chunks]
+        held = chunks[~lost]
+        self._close_unavailable(held, t, force=True)
+        self.n_short -= int(np.count_nonzero(self.avail[held] < self.mode_width[self.mode[held]]))
+        self.n_lost -= int(np.count_nonzero(lost))
+        for m in (0, 1):
+            self.existing_slots[m] -= int(self.exist[chunks[self.mode[chunks] == m]].sum())
+        self.slot_has_data[chunks] = False
+        self.exist[chunks] = 0
+        self.avail[chunks] = 0
+        self.job[chunks] = JOB_NONE
+        self.missing[chunks] = 0
+        self.lost[chunks] = True
+        self.absent[chunks] = True
+        self.n_absent += len(chunks)
+
     # -- layouts and slot moves -------------------------------------------------------------------
-    def place(self, chunks: np.ndarray, nodes: np.ndarray, node_up: np.ndarray) -> None:
-        """Write a whole fresh layout (ingest) of one mode: nodes is (len(chunks), width)."""
+    def place(self, chunks: np.ndarray, nodes: np.ndarray, node_up: np.ndarray, t: float | None = None) -> None:
+        """Write a whole fresh layout of one mode (ingest, or an upload at ``t``): nodes is (len(chunks), width)."""
+        if t is not None:                 # the histogram is integrated up to now before the new chunks join it
+            self._leave(np.zeros(0, dtype=np.int64), t)
+            self.layout_time[chunks] = t
         w = nodes.shape[1]
         self.slot_node[chunks, :w] = nodes
         self.slot_node[chunks, w:] = -1

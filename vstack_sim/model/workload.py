@@ -7,7 +7,8 @@ every video's intensity is memoryless, so it lowers the aggregate rate by
 2^(-t / half_life) and leaves the videos' relative popularity alone. Each view
 picks a video by Zipf weight (inverse CDF) and draws how much it watches.
 
-A flash crowd is its own Poisson stream of views of one video during its
+Uploaded videos have a stream of their own, each video at its own age
+(:mod:`.upload_views`). A flash crowd is its own Poisson stream of views of one video during its
 window. Every stream draws from its own generator, in batches, so the views
 are the same whatever happens to the reads (common random numbers across
 policies).
@@ -18,6 +19,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from vstack_sim.model.aging import aging_curve
+from vstack_sim.model.upload_views import UploadViewSource
 
 BATCH = 4096
 
@@ -102,6 +106,10 @@ class Workload:
 
         if cfg.scheduled_views:
             self.sources.append(ScheduledSource(cfg.scheduled_views, cat.chunks_per_video))
+        if world.uploads is not None:
+            self.sources.append(UploadViewSource(
+                world.rng.upload_views, world.uploads, aging_curve(cfg.aging), cat.chunks_per_video, self._watch,
+                world.cfg.run.duration, cfg.daily_cycle, cfg.peak_hour, cfg.deletes.after))
 
     def rate(self, t):
         """Aggregate view rate of the base stream at time(s) t (views/s)."""

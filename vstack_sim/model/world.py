@@ -17,6 +17,7 @@ import simpy
 from vstack_sim.model.catalog import build_catalog
 from vstack_sim.model.cluster import Cluster, rows_that_fit
 from vstack_sim.model.io_arbiter import background_io
+from vstack_sim.model.lifecycle import draw_uploads, extend_catalog
 from vstack_sim.model.placement import Placement
 from vstack_sim.model.rackpolicy import RackOutagePolicy
 from vstack_sim.model.records import Table
@@ -60,14 +61,22 @@ class World:
         self.manager = RedundancyManager(
             popularity_threshold=red.popularity_threshold, replication_factor=red.replication_factor,
             erasure_data_shards=red.data_shards, erasure_parity_shards=red.parity_shards,
-            chunk_size=config.catalog.chunk_size, hysteresis=red.hysteresis, policy=red.policy)
+            chunk_size=config.catalog.chunk_size, hysteresis=red.hysteresis, policy=red.policy,
+            upload_grace=red.upload_grace)
         for video, mode in red.overrides.items():
             self.manager.set_manual_override(video, mode)
         self.ledger = StorageLedger(self.manager)
         self.catalog = build_catalog(config.catalog, red.popularity_threshold, self.rng.catalog)
+        self.starting_videos, self.starting_chunks = self.catalog.videos, self.catalog.chunks
+        self.uploads = draw_uploads(config, self.catalog.videos, self.rng.uploads)
+        if self.uploads is not None:   # the uploads' videos and chunks exist from the start, absent until they arrive
+            self.catalog = extend_catalog(self.catalog, self.uploads)
         # When each video arrived (-inf: there before the run, age unknown) and whether it is stored now.
         self.video_uploaded_at = np.full(self.catalog.videos, -np.inf)
         self.video_present = np.ones(self.catalog.videos, dtype=bool)
+        if self.uploads is not None:
+            self.video_uploaded_at[self.starting_videos:] = self.uploads.times
+            self.video_present[self.starting_videos:] = False
         self.cluster = Cluster(config.cluster, self.rng.service)
         self.cluster.arbiter = background_io(self.env, self.cluster.disks, config)
         m = self.manager
@@ -78,6 +87,7 @@ class World:
             mode_need=tuple(m.min_slots_to_read(x) for x in modes),
             mode_slot_bytes=tuple(m.slot_bytes(x) for x in modes), weight=config.catalog.chunk_weight)
         self.cluster.disks.attach(self.catalog.chunks, self.state.width)
+        self.state.mark_absent(np.arange(self.starting_chunks, self.catalog.chunks))
         self.weight = config.catalog.chunk_weight
         self.k = red.data_shards
         self.chunk_size = config.catalog.chunk_size
@@ -120,7 +130,7 @@ class World:
         self.state.mode[:] = self.video_mode[cat.chunk_video]
         self.check_capacity(self.video_mode)
         for mode in (MODE_REPLICATION, MODE_ERASURE_CODING):
-            chunks = np.flatnonzero(self.state.mode == mode)
+            chunks = np.flatnonzero(self.state.mode[:self.starting_chunks] == mode)
             self.place_new_layouts(chunks, mode)
 
     def video_view(self, counts: np.ndarray, current_modes: np.ndarray | None) -> VideoView:
@@ -138,7 +148,7 @@ class World:
 
     def ingest_bytes(self, video_modes: np.ndarray) -> int:
         """Physical bytes of the catalog as ingested in ``video_modes`` (the ledger's arithmetic)."""
-        chunk_modes = video_modes[self.catalog.chunk_video]
+        chunk_modes = video_modes[self.catalog.chunk_video[:self.starting_chunks]]
         overhead = self.ledger.overhead_from_modes(chunk_modes, self.chunk_size, weight=self.weight)
         return int(overhead["total_physical_bytes"])
 
@@ -153,7 +163,7 @@ class World:
         if needed <= total and placed is None:
             return
         msg = (f"cluster.node_capacity: the catalog needs {needed:,} bytes at ingest "
-               f"({self.catalog.chunks * self.weight:,} chunks as drawn), "
+               f"({self.starting_chunks * self.weight:,} chunks as drawn), "
                f"the cluster holds {cfg.nodes} x {cfg.node_capacity:,} = {total:,} bytes")
         if placed is not None:
             msg += f"; placement ran out of room after {placed:,} bytes (copies of a chunk need distinct nodes)"

@@ -23,6 +23,7 @@ from pydantic import Field, model_validator
 from vstack_sim.scenario import units
 from vstack_sim.scenario.cluster_schema import ClusterConfig, FailuresConfig, RepairConfig
 from vstack_sim.scenario.io_schema import IoConfig
+from vstack_sim.scenario.lifecycle_schema import AgingConfig, DeletesConfig, UploadsConfig
 from vstack_sim.scenario.reads_schema import CacheConfig, ReadsConfig
 from vstack_sim.scenario.sections import (
     MAX_VIEWS,
@@ -121,6 +122,9 @@ class RedundancyConfig(Section):
     """Reed-Solomon parity fragments m of a cold chunk."""
     hysteresis: float = Field(0.0, ge=0, lt=1)
     """h: a hot video returns to erasure coding only at or below threshold x (1 - h)."""
+    upload_grace: Seconds = Field(0.0, ge=0)
+    ("A video uploaded during the run keeps its upload mode for this long whatever the policy says (0 = the policy "
+     "decides from the next check), as f4 keeps new BLOBs in its hot tier before moving them.")
     overrides: dict[int, ModeName] = Field(default_factory=dict)
     """Manual overrides, video id -> mode; they win over the automatic choice."""
 
@@ -196,6 +200,12 @@ class WorkloadConfig(Section):
      "arrives).")
     late_binding_extra: int = Field(0, ge=0)
     """EC-Cache late binding: request k + this many fragments and use the first k to arrive."""
+    uploads: UploadsConfig = UploadsConfig()
+    """New videos during the run (off by default): each is ingested at upload in the policy's upload mode."""
+    deletes: DeletesConfig = DeletesConfig()
+    """Videos removed during the run, by age or at a rate (off by default)."""
+    aging: AgingConfig = AgingConfig()
+    """How an uploaded video's views follow its age (the starting catalog follows age_decay_half_life)."""
 
 
 class OutputsConfig(Section):
@@ -292,6 +302,9 @@ class Config(Section):
         if 0 < self.cache.capacity < cat.chunk_size:
             raise ValueError(f"cache.capacity: {self.cache.capacity:,} bytes hold no whole chunk (catalog.chunk_size "
                              f"is {cat.chunk_size:,} bytes); 0 turns the cache off")
+        if self.workload.uploads.rate > 0 and self.codec.verify_payloads:
+            raise ValueError("workload.uploads.rate: codec.verify_payloads carries the bytes of the starting catalog "
+                             "only, so it needs no uploads")
         if cat.chunk_weight > 1 and self.codec.verify_payloads:
             raise ValueError("catalog.chunk_weight: codec.verify_payloads carries the bytes of each simulated "
                              "chunk, so it needs chunk_weight 1")

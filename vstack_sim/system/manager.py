@@ -62,7 +62,8 @@ class RedundancyManager:
     (default 1000); an explicit value always beats the environment.
     ``hysteresis`` h in [0, 1) widens the way back from hot to cold;
     ``policy`` is ``"adaptive"``, ``"replication"`` or ``"erasure_coding"``.
-    Manual overrides win over both the rule and the policy.
+    ``upload_grace`` (seconds) keeps a video uploaded during a run in its upload
+    mode while it is younger than that. Manual overrides win over both the rule and the policy.
     """
 
     def __init__(
@@ -74,6 +75,7 @@ class RedundancyManager:
         chunk_size: int = 2 * _MIB,
         hysteresis: float = 0.0,
         policy: str = "adaptive",
+        upload_grace: float = 0.0,
     ) -> None:
         if popularity_threshold is None:
             threshold = threshold_from_env()
@@ -94,6 +96,10 @@ class RedundancyManager:
             or not 0 <= hysteresis < 1
         ):
             raise ValueError(f"hysteresis: must be a number in [0, 1), got {hysteresis!r}")
+        if isinstance(upload_grace, (bool, np.bool_)) or not isinstance(upload_grace, numbers.Real) \
+                or not 0 <= upload_grace < float("inf"):
+            raise ValueError(f"upload_grace: must be a finite number of seconds >= 0, got {upload_grace!r}")
+        self._upload_grace = float(upload_grace)
         self._threshold = threshold
         self._r, self._k, self._m = r, k, m
         self._chunk_size = size
@@ -118,6 +124,11 @@ class RedundancyManager:
     def cold_threshold(self) -> int:
         """A replicated video goes back to EC at or below this many views (floor of T x (1 - h))."""
         return self._cold_threshold
+
+    @property
+    def upload_grace(self) -> float:
+        """Seconds after its upload during which a video keeps its upload mode (0 = none)."""
+        return self._upload_grace
 
     @property
     def hysteresis(self) -> float:
@@ -195,6 +206,10 @@ class RedundancyManager:
         if codes.shape != videos.ids.shape:
             raise ValueError(f"policy {self._policy.name!r}: returned shape {codes.shape}, "
                              f"expected {videos.ids.shape}")
+        if self._upload_grace > 0 and videos.uploaded_at is not None and videos.current_modes is not None:
+            # A video younger than the grace keeps the mode it was uploaded in, whatever the policy says.
+            young = now - videos.uploaded_at < self._upload_grace
+            codes = np.where(young, videos.current_modes, codes).astype(np.int8)
         if self._overrides:
             codes = codes.copy()
             self._apply_overrides(videos.ids, codes)
