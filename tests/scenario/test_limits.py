@@ -142,3 +142,14 @@ def test_memory_estimate_counts_the_repairs_table():
     assert estimate(issue(1_000_000, mttf="0")).memory_parts["repairs table"] == 0
     with pytest.raises(ResourceError, match=r"^failures.node_mttf: .* GiB of memory \(mostly repairs table"):
         check(issue(1_000_000), memory=24 * GIB)
+
+
+def test_uploads_count_in_the_estimate_and_too_many_are_refused_naming_the_rate():
+    from vstack_sim.scenario import limits
+
+    quiet = Config.model_validate({"run": {"duration": "90d"}})
+    busy = Config.model_validate({"run": {"duration": "90d"}, "workload": {"uploads": {"rate": "10000/d"}}})
+    assert limits.estimate(busy).memory_parts["chunk state"] > 10 * limits.estimate(quiet).memory_parts["chunk state"]
+    huge = Config.model_validate({"run": {"duration": "90d"}, "workload": {"uploads": {"rate": "1000/s"}}})
+    with pytest.raises(limits.ResourceError, match=r"^workload\.uploads\.rate: about"):
+        limits.check(huge)

@@ -66,8 +66,6 @@ class UploadsConfig(Section):
     views_sigma: float = Field(1.5, ge=0, le=5)
     ("Sigma of the lognormal lifetime views (0 = every video the same): YouTube's view counts are heavy-tailed and "
      "close to lognormal (Cheng, Dale and Liu, IWQoS 2008).")
-    most: int = Field(1_000_000, ge=0)
-    """Most uploads a run may hold: a run expecting more is refused before it allocates."""
 
 
 class DeletesConfig(Section):

@@ -119,16 +119,23 @@ def repaired_slots(config: Config, horizon: float, chunks: float, width: int) ->
     return declared * per_node, disks * per_node
 
 
+def expected_uploads(config: Config) -> float:
+    """Uploads a run draws, at 4 standard deviations above the mean (they are drawn over the whole duration)."""
+    mean = config.workload.uploads.rate * config.run.duration
+    return mean + 4.0 * math.sqrt(mean) if mean > 0 else 0.0
+
+
 def estimate(config: Config) -> Estimate:
     """Expected peak memory and event count of a run of ``config``."""
     cat, cl, red, wl = config.catalog, config.cluster, config.redundancy, config.workload
     mig, fl, out = config.migration, config.failures, config.outputs
     horizon = simulated_span(config)  # the duration, or about the first loss with run.stop_at_first_loss
-    chunks = config.expected_chunks()
+    uploads = expected_uploads(config)
+    chunks = config.expected_chunks() + uploads * wl.uploads.chunks_per_video   # arrays hold the uploads from the start
     width = _width(config)
 
     views = wl.view_rate * horizon + sum(fc.view_rate * min(fc.duration, horizon) for fc in wl.flash_crowds)
-    views += len(wl.scheduled_views)
+    views += len(wl.scheduled_views) + uploads * wl.uploads.mean_views   # at most each upload's lifetime views
     reads = views * max(1.0, cat.chunks_per_video * wl.watch_fraction)
     samples = horizon / out.timeline_interval + 2
     checks = horizon / mig.check_interval if mig.check_interval > 0 else 0.0
@@ -149,6 +156,7 @@ def estimate(config: Config) -> Estimate:
         "repairs": 4.0 * repairs * rounds, "failures": 6.0 * failures,
         "disk repairs": 4.0 * disk_repairs * rounds, "disk failures": 6.0 * disk_failures,
         "popularity window buckets": (horizon / mig.window_resolution if buckets else 0.0),
+        "uploads": 4.0 * uploads * width, "deletes": 2.0 * (uploads + wl.deletes.rate * horizon),
     }
     node_jobs, disk_jobs = repaired_slots(config, horizon, chunks, width)
     payload = 0
@@ -158,12 +166,12 @@ def estimate(config: Config) -> Estimate:
         payload = chunks * (cat.chunk_size + per_chunk)
     memory_parts = {
         "chunk state": chunks * (_PER_CHUNK + width * _PER_SLOT),
-        "videos": cat.videos * _PER_VIDEO,
+        "videos": (cat.videos + uploads) * _PER_VIDEO,
         "reads table": reads * _PER_READ + views * _PER_VIEW,
         "repairs table": node_jobs * _PER_REPAIR,
         "disk repairs table": disk_jobs * _PER_REPAIR,
         "storage timeline": samples * _PER_SAMPLE,
-        "popularity window": buckets * cat.videos * 8,
+        "popularity window": buckets * (cat.videos + uploads) * 8,
         "disk queues": cl.nodes * cl.disks_per_node * cl.io_slots * _PER_IO_SLOT,
         "disks": cl.nodes * cl.disks_per_node * _PER_DISK,
         "payload bytes": payload,
@@ -191,6 +199,12 @@ def _hard_checks(config: Config) -> None:
         raise ResourceError(f"cluster.disks_per_node: {config.cluster.nodes:,} nodes x "
                             f"{config.cluster.disks_per_node:,} disks = {disks:,} disks; disk ids hold at most "
                             f"{INT32_MAX:,}")
+    up = config.workload.uploads
+    upload_chunks = expected_uploads(config) * up.chunks_per_video
+    if up.rate > 0 and upload_chunks + config.expected_chunks() > HARD_LIMITS["chunks"]:
+        raise ResourceError(f"workload.uploads.rate: about {expected_uploads(config):,.0f} uploads of "
+                            f"{up.chunks_per_video:,} chunks with the starting catalog's {config.expected_chunks():,}; "
+                            f"chunk ids hold at most {INT32_MAX:,}")
     chunks = config.expected_chunks()
     if chunks > HARD_LIMITS["chunks"]:
         if cat.source is not None:
@@ -249,7 +263,8 @@ _EVENT_KEYS = {
     "chunk reads": "workload.view_rate", "views": "workload.view_rate", "timeline samples": "outputs.timeline_interval",
     "popularity checks": "migration.check_interval", "repairs": "failures.node_mttf", "failures": "failures.node_mttf",
     "disk failures": "failures.disk_mttf", "disk repairs": "failures.disk_mttf",
-    "popularity window buckets": "migration.window_resolution",
+    "popularity window buckets": "migration.window_resolution", "uploads": "workload.uploads.rate",
+    "deletes": "workload.deletes.rate",
 }
 
 _MEMORY_KEYS = {
