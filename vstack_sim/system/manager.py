@@ -61,8 +61,12 @@ class RedundancyManager:
     reads the ``POPULARITY_THRESHOLD`` environment variable once, here
     (default 1000); an explicit value always beats the environment.
     ``hysteresis`` h in [0, 1) widens the way back from hot to cold;
-    ``policy`` is ``"adaptive"``, ``"replication"`` or ``"erasure_coding"``.
-    Manual overrides win over both the rule and the policy.
+    ``policy`` is a name of :data:`~vstack_sim.system.policies.POLICIES`
+    (built by :func:`~vstack_sim.system.policies.make_policy` with the
+    threshold and hysteresis above and the defaults of its other settings)
+    or a :class:`~vstack_sim.system.policies.Policy` object (a scenario's
+    is built from all its settings by ``vstack_sim.scenario.policy_schema.policy_from_config``).
+    Manual overrides win over every policy.
     """
 
     def __init__(
@@ -145,7 +149,7 @@ class RedundancyManager:
 
     @property
     def policy(self) -> str:
-        """The policy's name (``adaptive``, ``replication``, ``erasure_coding`` or a custom one's)."""
+        """The policy's name (one of :data:`~vstack_sim.system.policies.POLICIES` or a custom one's)."""
         return self._policy.name
 
     @property
