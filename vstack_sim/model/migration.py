@@ -25,6 +25,10 @@ and the reads agree) and its new layout is dropped. A video being converted
 is not re-decided; a decision that flipped meanwhile is taken up at the next check.
 With ``catalog.chunk_weight`` W a chunk converts as W rounds of chunk-sized
 requests (:mod:`.background`); its sources are checked between rounds.
+
+With ``migration.windows`` (off-peak hours, :mod:`.offpeak`) a converter starts
+a video, and each of its chunks, only inside a window; outside one it waits
+for the next (a chunk under way finishes). Checks run at their interval regardless.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from vstack_sim.model.background import BackgroundJob
 from vstack_sim.model.disk_queue import CONVERSION
 from vstack_sim.model.io_arbiter import Join
 from vstack_sim.model.kofn import choose, decode_time
+from vstack_sim.model.offpeak import next_opening
 from vstack_sim.model.records import Table
 from vstack_sim.model.source_choice import source_order
 from vstack_sim.model.state import JOB_NONE
@@ -169,6 +174,8 @@ class Migrator:
     def _worker(self):
         while self.queue:
             video, target = self.queue.popleft()
+            # Off-peak windows: the video's conversion (its start_s) begins when its first chunk may.
+            yield from self._until_window()
             yield from self._convert_video(video, target)
             self.busy[video] = False
         self.workers -= 1
@@ -187,6 +194,9 @@ class Migrator:
             while True:
                 if st.lost[c] or st.mode[c] == target:
                     break
+                if not self._in_window():              # the window closed: wait for the next, then look again
+                    yield from self._until_window()
+                    continue
                 nodes = self._place(target)
                 if nodes is None:                      # no room for the new layout now
                     yield env.timeout(RETRY_UNAVAILABLE_S)
@@ -212,6 +222,17 @@ class Migrator:
         w.video_mode[video] = target
         self.table.append(video, start, env.now, env.now - start, source, target, converted, moved_read,
                           moved_written)
+
+    def _in_window(self) -> bool:
+        return not self.cfg.windows or next_opening(self.w.env.now, self.cfg.windows) == self.w.env.now
+
+    def _until_window(self):
+        """Wait (a timeout) until an off-peak window is open; no event at all when one is, or none are set,
+        so a run without windows has exactly the events it had before them."""
+        env = self.w.env
+        while not self._in_window():
+            # now + (opening - now) can land a rounding short of the opening: the loop asks again.
+            yield env.timeout(next_opening(env.now, self.cfg.windows) - env.now)
 
     def _reserve(self, nodes: np.ndarray, slot_bytes: int) -> None:
         """The new layout's bytes are taken on its nodes from the start, so placement sees them."""

@@ -9,6 +9,9 @@ Fields with units accept plain numbers in base units (bytes, seconds, bytes/s,
 events/s) or strings such as ``2MiB``, ``30d``, ``200MB/s`` and ``10/min``
 (:mod:`vstack_sim.scenario.units`). Zero means "off" where a field says so.
 
+Sections with rules of their own live in sibling modules (:mod:`.cluster_schema`, :mod:`.io_schema`,
+:mod:`.reads_schema`, :mod:`.policy_schema` for ``redundancy`` and ``migration``); they are imported here.
+
 ``Config()`` is the embedded default scenario: the V-Stack design's catalog (1,000
 videos x 50 chunks of 2 MiB, 5 % hot) on a small cluster with failures.
 """
@@ -24,20 +27,19 @@ from vstack_sim.scenario import units
 from vstack_sim.scenario.cluster_schema import ClusterConfig, FailuresConfig, RepairConfig
 from vstack_sim.scenario.io_schema import IoConfig
 from vstack_sim.scenario.lifecycle_schema import AgingConfig, DeletesConfig, UploadsConfig
+from vstack_sim.scenario.policy_schema import MigrationConfig, RedundancyConfig, policy_from_config
 from vstack_sim.scenario.reads_schema import CacheConfig, ReadsConfig
 from vstack_sim.scenario.sections import (
     MAX_VIEWS,
     Bytes,
     BytesPerSecond,
     FlashCrowd,
-    ModeName,
     PerSecond,
     ScheduledView,
     Seconds,
     Section,
 )
 from vstack_sim.system.ledger import StorageLedger
-from vstack_sim.system.policies import make_policy
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 """A name that becomes a folder (a scenario's, a sweep's); use ``fullmatch``: no control character, no slash."""
@@ -104,65 +106,6 @@ class CatalogConfig(Section):
     ("W: each simulated chunk stands for W chunks with its placement and mode (like a Ceph placement group); storage, "
      "repair, conversion and losses count W, and background I/O goes out as W chunk-sized requests; views read the "
      "simulated chunks only (docs/production-scale.md).")
-
-
-class RedundancyConfig(Section):
-    """The real RedundancyManager's settings."""
-
-    policy: Literal["adaptive", "replication", "erasure_coding"] = "adaptive"
-    """adaptive (the V-Stack design's rule), or a baseline that stores everything in one mode."""
-    popularity_threshold: int = Field(1000, ge=0, lt=MAX_VIEWS)
-    ("Views above which a video is hot (replicated); passed explicitly, so POPULARITY_THRESHOLD never changes a run "
-     "(below 2^53, the most starting views of a video).")
-    replication_factor: int = Field(3, ge=1)
-    """Replicas r of a hot chunk."""
-    data_shards: int = Field(3, ge=1)
-    """Reed-Solomon data fragments k of a cold chunk."""
-    parity_shards: int = Field(2, ge=0)
-    """Reed-Solomon parity fragments m of a cold chunk."""
-    hysteresis: float = Field(0.0, ge=0, lt=1)
-    """h: a hot video returns to erasure coding only at or below threshold x (1 - h)."""
-    upload_grace: Seconds = Field(0.0, ge=0)
-    ("A video uploaded during the run keeps its upload mode for this long whatever the policy says (0 = the policy "
-     "decides from the next check), as f4 keeps new BLOBs in its hot tier before moving them.")
-    overrides: dict[int, ModeName] = Field(default_factory=dict)
-    """Manual overrides, video id -> mode; they win over the automatic choice."""
-
-    @model_validator(mode="after")
-    def _stripe_fits_gf256(self):
-        if self.data_shards + self.parity_shards > 255:
-            raise ValueError("redundancy.parity_shards: data_shards + parity_shards must be <= 255")
-        return self
-
-
-class MigrationConfig(Section):
-    """Periodic popularity checks and conversions between modes."""
-
-    check_interval: Seconds = Field(3600.0, ge=0)
-    """Time between popularity checks (0 = never re-decide after ingest)."""
-    popularity_measure: Literal["cumulative", "windowed"] = "cumulative"
-    ("cumulative: all views, starting views included (the V-Stack design's rule); windowed: views in the last "
-     "`window`.")
-    window: Seconds = Field(7 * 86400.0, gt=0)
-    """Length W of the popularity window (windowed measure)."""
-    window_resolution: Seconds = Field(3600.0, gt=0)
-    """Bucket length of the windowed counter; starting views are spread evenly over the buckets before t = 0."""
-    conversion_rate: BytesPerSecond = Field(100e6, ge=0)
-    """Transfer rate of one chunk conversion (bytes read per second; 0 = not capped)."""
-    concurrent_videos: int = Field(4, ge=1)
-    """Videos converted at the same time; each converts its chunks one by one."""
-    budget: float = Field(1.0, gt=0, le=1)
-    ("Share of each disk's time conversions may take over io.budget_window while the disk has no free server "
-     "(client reads waiting), as PACEMAKER (OSDI'20) caps transition I/O; a disk with a free server takes them "
-     "regardless. 1 = no budget.")
-
-    @model_validator(mode="after")
-    def _window_buckets_countable(self):
-        # ceil(window / resolution) buckets: beyond 2^53 the count is not even a float (1e-300 overflowed).
-        if not self.window / self.window_resolution <= 2.0**53:
-            raise ValueError(f"migration.window_resolution: {self.window_resolution!r} s splits migration.window "
-                             f"({self.window!r} s) into more than 2^53 buckets")
-        return self
 
 
 class CodecConfig(Section):
@@ -297,6 +240,9 @@ class Config(Section):
             if not 0 <= vid < cat.videos:
                 raise ValueError(f"redundancy.overrides: video {vid} does not exist "
                                  f"({units.plural(cat.videos, 'video')})")
+        if red.policy == "reads" and self.migration.popularity_measure != "windowed":
+            raise ValueError("migration.popularity_measure: the reads policy counts views in migration.window, so it "
+                             f"needs windowed, got {self.migration.popularity_measure}")
         if self.workload.late_binding_extra > red.parity_shards:
             raise ValueError("workload.late_binding_extra: cannot exceed redundancy.parity_shards")
         if 0 < self.cache.capacity < cat.chunk_size:
@@ -313,7 +259,7 @@ class Config(Section):
     def assignable_modes(self) -> set[str]:
         """Modes the policy (asked, not guessed) or an override can give a video."""
         red = self.redundancy
-        modes = {m.value for m in make_policy(red.policy, red.popularity_threshold, red.hysteresis).modes()}
+        modes = {m.value for m in policy_from_config(red).modes()}
         return modes | set(red.overrides.values())
 
     def _physical_per_chunk(self, mode: str) -> int:
@@ -329,7 +275,7 @@ class Config(Section):
         """
         cat, red = self.catalog, self.redundancy
         chunks = self.expected_chunks() * cat.chunk_weight
-        if red.policy == "adaptive" and cat.starting_views == "hot_fraction" and not red.overrides:
+        if red.policy in ("adaptive", "threshold") and cat.starting_views == "hot_fraction" and not red.overrides:
             hot = round(cat.hot_fraction * cat.videos) * cat.chunks_per_video * cat.chunk_weight
             return hot * self._physical_per_chunk("replication") + \
                 (chunks - hot) * self._physical_per_chunk("erasure_coding")

@@ -61,9 +61,13 @@ class RedundancyManager:
     reads the ``POPULARITY_THRESHOLD`` environment variable once, here
     (default 1000); an explicit value always beats the environment.
     ``hysteresis`` h in [0, 1) widens the way back from hot to cold;
-    ``policy`` is ``"adaptive"``, ``"replication"`` or ``"erasure_coding"``.
+    ``policy`` is a name of :data:`~vstack_sim.system.policies.POLICIES`
+    (built by :func:`~vstack_sim.system.policies.make_policy` with the
+    threshold and hysteresis above and the defaults of its other settings)
+    or a :class:`~vstack_sim.system.policies.Policy` object (a scenario's
+    is built from all its settings by ``vstack_sim.scenario.policy_schema.policy_from_config``).
     ``upload_grace`` (seconds) keeps a video uploaded during a run in its upload
-    mode while it is younger than that. Manual overrides win over both the rule and the policy.
+    mode while it is younger than that. Manual overrides win over every policy.
     """
 
     def __init__(
@@ -156,7 +160,7 @@ class RedundancyManager:
 
     @property
     def policy(self) -> str:
-        """The policy's name (``adaptive``, ``replication``, ``erasure_coding`` or a custom one's)."""
+        """The policy's name (one of :data:`~vstack_sim.system.policies.POLICIES` or a custom one's)."""
         return self._policy.name
 
     @property
