@@ -34,7 +34,9 @@ from vstack_sim.scenario.sections import (
     ScheduledView,
     Seconds,
     Section,
+    VideoRef,
 )
+from vstack_sim.scenario.video_refs import check_video_refs
 from vstack_sim.system.ledger import StorageLedger
 from vstack_sim.system.policies import make_policy
 
@@ -121,8 +123,9 @@ class RedundancyConfig(Section):
     """Reed-Solomon parity fragments m of a cold chunk."""
     hysteresis: float = Field(0.0, ge=0, lt=1)
     """h: a hot video returns to erasure coding only at or below threshold x (1 - h)."""
-    overrides: dict[int, ModeName] = Field(default_factory=dict)
-    """Manual overrides, video id -> mode; they win over the automatic choice."""
+    overrides: dict[VideoRef, ModeName] = Field(default_factory=dict)
+    ("Manual overrides, video -> mode (the video's key, or its id: an integer); they win over the automatic "
+     "choice.")
 
     @model_validator(mode="after")
     def _stripe_fits_gf256(self):
@@ -275,18 +278,7 @@ class Config(Section):
             if f.rack is not None and f.rack >= cl.racks:
                 raise ValueError(f"failures.scheduled.{i}.rack: rack {f.rack} does not exist "
                                  f"({units.plural(cl.racks, 'rack')})")
-        for i, fc in enumerate(self.workload.flash_crowds):
-            if fc.video >= cat.videos:
-                raise ValueError(f"workload.flash_crowds.{i}.video: video {fc.video} does not exist "
-                                 f"({units.plural(cat.videos, 'video')})")
-        for i, sv in enumerate(self.workload.scheduled_views):
-            if sv.video >= cat.videos:
-                raise ValueError(f"workload.scheduled_views.{i}.video: video {sv.video} does not exist "
-                                 f"({units.plural(cat.videos, 'video')})")
-        for vid in red.overrides:
-            if not 0 <= vid < cat.videos:
-                raise ValueError(f"redundancy.overrides: video {vid} does not exist "
-                                 f"({units.plural(cat.videos, 'video')})")
+        check_video_refs(self)
         if self.workload.late_binding_extra > red.parity_shards:
             raise ValueError("workload.late_binding_extra: cannot exceed redundancy.parity_shards")
         if 0 < self.cache.capacity < cat.chunk_size:
