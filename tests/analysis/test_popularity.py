@@ -48,3 +48,28 @@ def test_a_smaller_catalog_needs_a_steeper_law():
 def test_impossible_shares_are_refused(args, message):
     with pytest.raises(ValueError, match=message):
         zipf_alpha_for_top_share(*args)
+
+
+def test_the_shipped_scenarios_table_in_model_md_is_true():
+    from pathlib import Path
+
+    from vstack_sim.scenario.catalog_source import load_videos_csv
+    from vstack_sim.scenario.files import load_scenario
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "docs" / "model.md").read_text()
+    rows = [line.split("|")[1:-1] for line in text.splitlines()
+            if line.strip().startswith("| `") and "Alpha for 79" not in line and "%" in line]
+    named = {cells[0].strip().strip("`"): [c.strip() for c in cells[1:5]] for cells in rows}
+    assert set(named) == {p.stem for p in (root / "scenarios").glob("*.yaml")}   # every shipped scenario
+    for name, (videos, alpha, share, needed) in named.items():
+        cfg = load_scenario(root / "scenarios" / f"{name}.yaml")
+        assert f"{cfg.catalog.videos:,}" == videos, name
+        if cfg.catalog.source is not None:
+            views = np.sort(load_videos_csv(cfg.catalog.source).views)[::-1]
+            got = views[: round(0.1 * len(views))].sum() / views.sum()
+        else:
+            assert float(alpha) == cfg.catalog.zipf_alpha, name
+            got = zipf_top_share(cfg.catalog.videos, cfg.catalog.zipf_alpha, 0.1)
+            assert f"{zipf_alpha_for_top_share(cfg.catalog.videos, 0.1, 0.79):.3f}" == needed, name
+        assert f"{100 * got:.1f} %" == share, name
