@@ -12,12 +12,15 @@ from vstack_sim.model.payloads import check_payload_budget
 from vstack_sim.model.world import World
 from vstack_sim.scenario import limits
 from vstack_sim.scenario.schema import Config
+from vstack_sim.scenario.video_refs import check_video_refs
 
 
 def check(config: Config, allow_huge: bool = False, memory: int | None = None) -> limits.Estimate:
     """The config-only limits (:func:`vstack_sim.scenario.limits.check`), then the world's own checks."""
     estimate = limits.check(config, allow_huge=allow_huge, memory=memory)
-    drawn = config.catalog.chunk_count_distribution != "fixed" or bool(config.redundancy.overrides)
+    # Overrides change the modes at ingest; a key not in the starting catalog is resolved by the world.
+    drawn = (config.catalog.chunk_count_distribution != "fixed" or bool(config.redundancy.overrides)
+             or bool(check_video_refs(config)))
     if not drawn:  # the config already checked the exact count against the most expensive mode
         if config.codec.verify_payloads:
             check_payload_budget(config.expected_chunks(), config.catalog.chunk_size)

@@ -69,7 +69,7 @@ class ScheduledSource:
     """Views at fixed times (``workload.scheduled_views``), each watching the whole video."""
 
     def __init__(self, views, chunks_of):
-        self._items = sorted(((v.at, v.video, int(chunks_of[v.video])) for v in views), key=lambda x: x[0])
+        self._items = sorted(((at, video, int(chunks_of[video])) for at, video in views), key=lambda x: x[0])
         self._pos = 0
 
     def next(self):
@@ -99,13 +99,14 @@ class Workload:
             self.sources.append(ArrivalSource(world.rng.workload, peak, self.acceptance if modulated else None,
                                               self._zipf_choice, cat.chunks_per_video, self._watch))
         for i, fc in enumerate(cfg.flash_crowds):
-            video = fc.video
+            video = world.videos.flash_crowds[i]
             self.sources.append(ArrivalSource(
                 subs[i], fc.view_rate, None, lambda rng, n, v=video: np.full(n, v, dtype=np.int64),
                 cat.chunks_per_video, self._watch, start=fc.start, end=fc.start + fc.duration))
 
         if cfg.scheduled_views:
-            self.sources.append(ScheduledSource(cfg.scheduled_views, cat.chunks_per_video))
+            views = [(v.at, video) for v, video in zip(cfg.scheduled_views, world.videos.scheduled_views, strict=True)]
+            self.sources.append(ScheduledSource(views, cat.chunks_per_video))
         if world.uploads is not None:
             self.sources.append(UploadViewSource(
                 world.rng.upload_views, world.uploads, aging_curve(cfg.aging), cat.chunks_per_video, self._watch,

@@ -26,6 +26,7 @@ from vstack_sim.model.state import JOB_NONE, JOB_PENDING, ChunkState
 from vstack_sim.model.streams import RandomStreams
 from vstack_sim.scenario.policy_schema import policy_from_config
 from vstack_sim.scenario.schema import Config
+from vstack_sim.scenario.video_refs import resolve_video_refs
 from vstack_sim.system.ledger import StorageLedger
 from vstack_sim.system.manager import RedundancyManager
 from vstack_sim.system.modes import MODE_ERASURE_CODING, MODE_REPLICATION
@@ -52,14 +53,16 @@ class World(Recoveries):
             erasure_data_shards=red.data_shards, erasure_parity_shards=red.parity_shards,
             chunk_size=config.catalog.chunk_size, hysteresis=red.hysteresis, policy=policy_from_config(red),
             upload_grace=red.upload_grace)
-        for video, mode in red.overrides.items():
-            self.manager.set_manual_override(video, mode)
         self.ledger = StorageLedger(self.manager)
         self.catalog = build_catalog(config.catalog, red.popularity_threshold, self.rng.catalog)
         self.starting_videos, self.starting_chunks = self.catalog.videos, self.catalog.chunks
         self.uploads = draw_uploads(config, self.catalog.videos, self.rng.uploads)
         if self.uploads is not None:   # the uploads' videos and chunks exist from the start, absent until they arrive
             self.catalog = extend_catalog(self.catalog, self.uploads)
+        # The videos the scenario names (by key or id), as ids of this catalog (uploads included).
+        self.videos = resolve_video_refs(config, self.catalog.keys)
+        for video, mode in self.videos.overrides.items():
+            self.manager.set_manual_override(video, mode)
         # When each video arrived (-inf: there before the run, age unknown) and whether it is stored now.
         self.video_uploaded_at = np.full(self.catalog.videos, -np.inf)
         self.video_present = np.ones(self.catalog.videos, dtype=bool)

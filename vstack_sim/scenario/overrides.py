@@ -55,7 +55,8 @@ def _apply(data: dict, parts: list[str], value: Any, origin: str, lines: dict) -
                 raise ScenarioError(f"{origin}: {here}: no list item {part!r} ({units.plural(len(node), 'item')})")
             key: Any = int(part)
         elif isinstance(node, dict):
-            # overrides are keyed by video id: a YAML key 5 is an int, the command line gives "5".
+            # redundancy.overrides is keyed by video: a YAML key 5 is an int, the command line gives "5"; the
+            # same key when the file has 5, else text, which names the video keyed "5" or else id 5 (video_refs).
             key = int(part) if part.isdigit() and int(part) in node else part
         else:
             raise ScenarioError(f"{origin}: {'.'.join(parts[:depth])}: is a value, not a mapping")

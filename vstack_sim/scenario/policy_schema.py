@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from vstack_sim.scenario.sections import MAX_VIEWS, BytesPerSecond, ModeName, Seconds, Section
+from vstack_sim.scenario.sections import MAX_VIEWS, BytesPerSecond, ModeName, Seconds, Section, VideoRef
 from vstack_sim.system.policies import Policy, make_policy
 from vstack_sim.system.store_policies import (
     DEFAULT_AGE_THRESHOLD,
@@ -61,8 +61,9 @@ class RedundancyConfig(Section):
     upload_grace: Seconds = Field(0.0, ge=0)
     ("A video uploaded during the run keeps its upload mode for this long whatever the policy says (0 = the policy "
      "decides from the next check), as f4 keeps new BLOBs in its hot tier before moving them.")
-    overrides: dict[int, ModeName] = Field(default_factory=dict)
-    """Manual overrides, video id -> mode; they win over the automatic choice."""
+    overrides: dict[VideoRef, ModeName] = Field(default_factory=dict)
+    ("Manual overrides, video -> mode (the video's key, or its id: an integer); they win over the automatic "
+     "choice.")
     age_threshold: Seconds = Field(DEFAULT_AGE_THRESHOLD, gt=0)
     ("age policy: a video older than this is erasure-coded, a younger one replicated; a video of unknown age (in "
      "the catalog before the run) is old. Default 30d: f4 (OSDI'14) moves volumes to its erasure-coded warm tier "

@@ -39,6 +39,7 @@ from vstack_sim.scenario.sections import (
     Seconds,
     Section,
 )
+from vstack_sim.scenario.video_refs import check_video_refs
 from vstack_sim.system.ledger import StorageLedger
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -228,18 +229,7 @@ class Config(Section):
             if f.rack is not None and f.rack >= cl.racks:
                 raise ValueError(f"failures.scheduled.{i}.rack: rack {f.rack} does not exist "
                                  f"({units.plural(cl.racks, 'rack')})")
-        for i, fc in enumerate(self.workload.flash_crowds):
-            if fc.video >= cat.videos:
-                raise ValueError(f"workload.flash_crowds.{i}.video: video {fc.video} does not exist "
-                                 f"({units.plural(cat.videos, 'video')})")
-        for i, sv in enumerate(self.workload.scheduled_views):
-            if sv.video >= cat.videos:
-                raise ValueError(f"workload.scheduled_views.{i}.video: video {sv.video} does not exist "
-                                 f"({units.plural(cat.videos, 'video')})")
-        for vid in red.overrides:
-            if not 0 <= vid < cat.videos:
-                raise ValueError(f"redundancy.overrides: video {vid} does not exist "
-                                 f"({units.plural(cat.videos, 'video')})")
+        check_video_refs(self)
         if red.policy == "reads" and self.migration.popularity_measure != "windowed":
             raise ValueError("migration.popularity_measure: the reads policy counts views in migration.window, so it "
                              f"needs windowed, got {self.migration.popularity_measure}")

@@ -9,6 +9,7 @@ Kept apart from :mod:`.schema` so that data files checked against these records 
 from __future__ import annotations
 
 import math
+import re
 import typing
 from typing import Annotated, Literal
 
@@ -26,6 +27,32 @@ PerSecond = Annotated[float, BeforeValidator(parse_frequency)]
 """An event rate; accepts ``2/s``, ``600/min``, ``3/h`` or a plain number per second."""
 
 ModeName = Literal["replication", "erasure_coding"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _video_ref(value):
+    """A video named by its id (an integer >= 0) or its key (non-empty printable text, stripped)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"expected a video id (an integer) or key (text), got {value!r}")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"expected a video id (an integer) or key (text), got {value!r}")
+        value = int(value)
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"a video id must be >= 0, got {value}")
+        return value
+    text = value.strip()
+    if not text:
+        raise ValueError("empty video key")
+    if _CONTROL.search(text):
+        raise ValueError(f"the video key {text!r} holds a control character; keys are printable text")
+    return text
+
+
+VideoRef = Annotated[int | str, BeforeValidator(_video_ref)]
+"""A video: its id (an integer) or its ``video_key`` (text); :mod:`.video_refs` gives the rules."""
 
 def _numeric(annotation) -> bool:
     """Whether a field holds a number (int or float, possibly with units or None), not a bool."""
@@ -99,8 +126,8 @@ class ScheduledFailure(Section):
 class FlashCrowd(Section):
     """A video that goes viral for a while."""
 
-    video: int = Field(ge=0)
-    """The video id."""
+    video: VideoRef
+    """The video: its key (text), or its id (an integer; rank - 1 in the Zipf catalog)."""
     start: Seconds
     """When the crowd arrives."""
     duration: Seconds = Field(gt=0)
@@ -114,14 +141,14 @@ class ScheduledView(Section):
 
     at: Seconds
     """When the view starts."""
-    video: int = Field(ge=0)
-    """The video watched (from its first chunk to its last)."""
+    video: VideoRef
+    """The video watched (from its first chunk to its last): its key, or its id (an integer)."""
 
 
 def validation_error_line(exc: ValidationError) -> str:
     """One line naming the key path of the first problem, e.g. ``failures.node_mttf: must not be negative``."""
     err = exc.errors(include_url=False)[0]
-    loc = ".".join(str(p) for p in err["loc"] if p not in ("function-after",))
+    loc = ".".join(str(p) for p in err["loc"] if p not in ("function-after", "[key]"))
     msg = err["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
