@@ -68,7 +68,7 @@ class World:
         # When each video arrived (-inf: there before the run, age unknown) and whether it is stored now.
         self.video_uploaded_at = np.full(self.catalog.videos, -np.inf)
         self.video_present = np.ones(self.catalog.videos, dtype=bool)
-        self.cluster = Cluster(config.cluster, self.rng.service)
+        self.cluster = Cluster(config.cluster, self.rng.service, config.outputs.timeline_interval)
         self.cluster.arbiter = background_io(self.env, self.cluster.disks, config)
         m = self.manager
         modes = (MODE_REPLICATION, MODE_ERASURE_CODING)
