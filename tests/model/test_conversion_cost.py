@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.builders import config, one_stripe
+from tests.builders import config, fail, layout, one_stripe
 from tests.model.test_migration import HOUR, F, S, crowd, one_chunk_conversion
 from vstack_sim.model.conversion_cost import ConversionClock, reversals
 from vstack_sim.model.simulation import simulate
@@ -123,6 +123,32 @@ def test_ec_reads_while_hot_count_the_wait_in_the_queue_and_the_conversion():
     assert r.summary["conversions"]["ec_reads_while_hot"] == 3
     # Both chunks were mid-conversion D seconds each (the wait in the queue is not mid-conversion).
     assert r.summary["conversions"]["converting_chunk_seconds"] == pytest.approx(2 * d, abs=1e-6)
+
+
+def test_client_disk_bytes_count_hedges_and_attempts_a_failure_interrupted():
+    # Two replicated reads, each hedged 1 ms after it was sent (idle disks: the hedge is sent, and spends S).
+    base = one_stripe(8, "replication", codec={"verify_payloads": False}, catalog={"chunk_size": S})
+    views = {"scheduled_views": [{"at": 10.0, "video": 0}, {"at": 20.0, "video": 0}]}
+    hedged = simulate(config(base, {"reads": {"hedge_after": "1ms"}, "workload": views}))
+    assert hedged.summary["reads"]["hedges"]["extra_bytes"] == 2 * S
+    assert hedged.summary["conversions"]["disk_bytes"]["client_read"] == 2 * S + 2 * S
+    # An EC read of the data fragments at 10 s, whose first fragment's node fails 10 ms later, before the read
+    # is out: its 3 fragments were read for nothing, and the retry reads 3 others (degraded).
+    ec = config(one_stripe(8, "erasure_coding", codec={"verify_payloads": False}, catalog={"chunk_size": S}),
+                {"workload": {"scheduled_views": [{"at": 10.0, "video": 0}]}})
+    cut = simulate(config(ec.model_dump(), {"failures": {"scheduled": [fail(10.01, layout(ec)[0])]}}))
+    row = cut.reads.iloc[0]
+    assert (row["kind"], row["bytes"], bool(row["failed_over"])) == ("degraded", 3 * F, True)
+    assert cut.summary["conversions"]["disk_bytes"]["client_read"] == 3 * F + 3 * F
+
+
+def test_requests_the_io_scheduler_held_count_when_they_join():
+    # A conversion budget puts every conversion request through the I/O scheduler (io_arbiter.py).
+    r = simulate(one_chunk_conversion(migration={"budget": 0.05}))
+    assert "io" in r.summary and r.summary["io"]["conversion"]["requests"] == 6
+    c = r.summary["conversions"]
+    assert (c["bytes_read"], c["bytes_written"]) == (3 * F, 3 * S)
+    assert c["io_share"]["peak_at_s"] == HOUR
 
 
 def flapping(views_after: list[float]):
