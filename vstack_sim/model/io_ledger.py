@@ -25,6 +25,8 @@ from vstack_sim.model.disk_queue import CLASSES, CLIENT
 
 COLUMNS = tuple(f"{cls}_{op}" for cls in CLASSES for op in ("read", "written"))
 """The ledger's columns: ``client_read``, ``client_written``, ``repair_read``, ... (class x 2 + written)."""
+SLICE = 1 << 22
+"""Reads binned at a time from their columns."""
 
 
 class IoLedger:
@@ -59,11 +61,16 @@ class IoLedger:
             last = min(len(rows), n) - 1        # requests at t_end (or later) go in the last bucket
             out[:last + 1] += rows[:last + 1]
             out[last] += rows[last + 1:].sum(axis=0)
-        if len(times):
-            weights = nbytes if no_disk_kind is None else np.where(kind == no_disk_kind, 0, nbytes)
-            idx = np.minimum((times // self.bucket).astype(np.int64), n - 1)
-            # float64 sums of integers are exact below 2**53 bytes (8 PB) a bucket
-            out[:, 2 * CLIENT] += np.rint(np.bincount(idx, weights=weights, minlength=n)).astype(np.int64)
+        client = np.zeros(n)
+        for lo in range(0, len(times), SLICE):    # a slice at a time: no temporaries the size of the reads
+            hi = lo + SLICE
+            weights = nbytes[lo:hi]
+            if no_disk_kind is not None:
+                weights = np.where(kind[lo:hi] == no_disk_kind, 0, weights)
+            idx = np.minimum((times[lo:hi] // self.bucket).astype(np.int64), n - 1)
+            client += np.bincount(idx, weights=weights, minlength=n)
+        # float64 sums of integers are exact below 2**53 bytes (8 PB) a bucket
+        out[:, 2 * CLIENT] += np.rint(client).astype(np.int64)
         return out
 
     def lengths(self, t_end: float) -> np.ndarray:
