@@ -53,6 +53,22 @@ def test_a_trend_that_never_settles_is_not_reached(seed):
     assert math.isnan(r.mean) and math.isnan(r.lo) and math.isnan(r.hi)
 
 
+def test_a_series_that_only_steps_up_is_not_reached_one_that_goes_both_ways_is():
+    # The replicated fraction under cumulative popularity: flat, then one late step up (the batch means alone,
+    # most of them equal, would give a narrow interval that excludes where the series ended).
+    up = np.r_[np.full(105, 0.051), np.full(15, 0.052)]
+    r = steady_state_mean(up)
+    assert not r.reached and r.why == "still drifting: it only rises"
+    assert steady_state_mean(-up).why == "still drifting: it only falls"
+    # A video going hot and cold again and again (a telegraph process, mean 0.0515): it goes both ways.
+    reached = []
+    for seed in range(10):
+        flips = np.random.default_rng(seed).random(300) < 0.1
+        r = steady_state_mean(0.051 + 0.001 * (np.cumsum(flips) % 2))
+        reached.append(r.reached and r.lo <= 0.0515 <= r.hi)
+    assert sum(reached) >= 8
+
+
 def test_exact_cases_by_hand():
     flat = steady_state_mean(np.full(100, 0.25))
     assert flat.reached and flat.mean == flat.lo == flat.hi == 0.25 and flat.truncated == 0

@@ -13,7 +13,10 @@ and returns that mean with a confidence interval, or says why it cannot:
 2. **Batch means** (Law and Kelton, *Simulation Modeling and Analysis*, ch. 9): the kept observations, less the
    oldest few that do not fill a batch, are cut into :data:`BATCHES` equal batches; Student's t interval over
    the batch means (B - 1 degrees of freedom). Fewer than :data:`MIN_BATCH` observations a batch: **too short**.
-3. **Stationarity check**: Welch's 99 % interval of the difference between the means of the first and the second
+3. **Stationarity checks**: the kept part only rises or only falls (and is not constant): a stationary series
+   with any spread goes both ways, so it still drifts (a count-driven series such as the replicated fraction under
+   cumulative popularity steps up a few times, and its few steps are too rare for the batch means to see):
+   **not reached**. And Welch's 99 % interval of the difference between the means of the first and the second
    half of the batches; when it excludes 0, the kept part still drifts: **not reached**.
 
 The sums of squares are accumulated from the end (Welford's update), so a plateau that is exactly constant has
@@ -92,6 +95,11 @@ def steady_state_mean(values, level: float = 0.95) -> SteadyState:
     size = len(kept) // BATCHES
     if size < MIN_BATCH:
         return SteadyState(False, nan, nan, nan, d * MSER_BATCH, size, "too short")
+    steps = np.diff(kept)
+    if (steps >= 0).all() and (steps > 0).any():
+        return SteadyState(False, nan, nan, nan, d * MSER_BATCH, size, "still drifting: it only rises")
+    if (steps <= 0).all() and (steps < 0).any():
+        return SteadyState(False, nan, nan, nan, d * MSER_BATCH, size, "still drifting: it only falls")
     cut = len(kept) - size * BATCHES        # the oldest observations that fill no batch
     means = kept[cut:].reshape(BATCHES, size).mean(axis=1)
     half = BATCHES // 2
