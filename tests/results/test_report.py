@@ -159,3 +159,23 @@ def test_key_numbers_give_hedging_and_late_binding_beside_each_other(fake_result
     assert rows["Hedged reads (after 30.00 ms): sent / won / cancelled before start; extra I/O"] == \
         "1,200 / 300 / 400; 1.56 GiB"    # 800 hedges of 2 MiB
     assert rows["Late binding (k + 1): extra fragments read; extra I/O"].startswith("90; ")
+
+
+def test_what_conversions_cost_is_shown_when_the_summary_has_it(fake_result):
+    from tests.model.test_migration import one_chunk_conversion
+    from vstack_sim.model.simulation import simulate
+
+    # A folder from before the conversions block: no rows, no line.
+    assert not any(a.startswith("Conversion") for a, _, _ in key_numbers(fake_result))
+    assert "conversion I/O" not in format_summary(fake_result.summary)
+    run = simulate(one_chunk_conversion(outputs={"timeline_interval": "1min"}))
+    rows = {a: b for a, b, _ in key_numbers(run)}
+    assert rows["Conversion disk I/O read / written"] == "2.00 MiB / 6.00 MiB"
+    assert rows["Conversions' share of all disk I/O, peak (per 1.00 min) / mean"] == "100 % / 80 %"
+    bw = run.summary["conversions"]["bandwidth_share"]
+    label = ("Conversions' share of disk bandwidth, peak (per 1.00 min) / mean; "
+             "PACEMAKER (OSDI'20): at most 5 % / 0.2-0.4 %")
+    assert rows[label] == f"{100 * bw['peak']:.3g} % / < 0.001 %"
+    assert rows["Replicated share of stored bytes: start / end / steady state (95 %)"] == \
+        "0.00 % / 100.00 % / 100.00 % [100.00, 100.00]"
+    assert f"{100 * bw['peak']:.3g} % / < 0.001 % of disk bandwidth (peak / mean)" in format_summary(run.summary)

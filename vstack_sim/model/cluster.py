@@ -5,7 +5,8 @@ disks per node, one NIC egress queue per node) live in :mod:`.disks`; this modul
 gives repairs and conversions their two operations on a slot: read it (its disk,
 then its node's NIC) and write one onto a disk, through the I/O scheduler when there
 is one (:mod:`.io_arbiter`). The read path drives the same queues inline, for speed.
-Reads, repairs and conversions share every queue (docs/model.md).
+Reads, repairs and conversions share every queue (docs/model.md). Both operations count their bytes in the
+I/O ledger (:mod:`.io_ledger`) when the request joins its disk's queue.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from __future__ import annotations
 import numpy as np
 
 from vstack_sim.model.disks import Disks
+from vstack_sim.model.io_ledger import IoLedger
 from vstack_sim.scenario.cluster_schema import ClusterConfig
 
 
 class Cluster:
     """Node flags, disks and NICs. Node i sits in rack i mod R."""
 
-    def __init__(self, cfg: ClusterConfig, service_rng: np.random.Generator):
+    def __init__(self, cfg: ClusterConfig, service_rng: np.random.Generator, io_bucket: float = 3600.0):
         self.cfg = cfg
         n = cfg.nodes
         self.n_nodes = n
@@ -37,6 +39,7 @@ class Cluster:
         self.failure_id = np.full(n, -1, dtype=np.int64)  # the open failure record of a down node
         self.version = 0                                   # bumped whenever a node's up/dead state changes
         self.arbiter = None       # the I/O scheduler holding background requests (io_arbiter.py); None: fifo, no budget
+        self.io = IoLedger(io_bucket)   # disk bytes by class and bucket (io_ledger.py)
 
     def slot_wait(self, chunk: int, slot: int, t: float) -> float:
         """How long a read of this slot submitted now would wait for its disk."""
@@ -55,18 +58,30 @@ class Cluster:
         node = int(d.disk_node[disk])
         if self.arbiter is None:
             start, finish = d.submit(disk, t, nbytes)
+            self.io.add(cls, False, t, nbytes)
             then(start, d.send(node, finish, nbytes, t, begin=start if pipelined else None))
             return
-        self.arbiter.submit(disk, t, nbytes, cls, lambda start, finish, now: then(
-            start, d.send(node, finish, nbytes, now, begin=start if pipelined else None)))
+
+        def joined(start, finish, now):
+            self.io.add(cls, False, now, nbytes)
+            then(start, d.send(node, finish, nbytes, now, begin=start if pipelined else None))
+
+        self.arbiter.submit(disk, t, nbytes, cls, joined)
 
     def write(self, disk: int, t: float, nbytes: float, cls: int, then) -> None:
         """A background write to ``disk``, issued at ``t``: ``then(start, finish)`` once it has joined the disk's
         queue (inline unless the I/O scheduler holds it)."""
         if self.arbiter is None:
-            then(*self.disks.submit(disk, t, nbytes))
+            start, finish = self.disks.submit(disk, t, nbytes)
+            self.io.add(cls, True, t, nbytes)
+            then(start, finish)
             return
-        self.arbiter.submit(disk, t, nbytes, cls, lambda start, finish, _now: then(start, finish))
+
+        def joined(start, finish, now):
+            self.io.add(cls, True, now, nbytes)
+            then(start, finish)
+
+        self.arbiter.submit(disk, t, nbytes, cls, joined)
 
     def fail_disk(self, disk: int) -> int:
         """A disk fails: its node loses the disk's bytes and capacity until it is replaced. Returns its node."""

@@ -20,6 +20,7 @@ import numpy as np
 
 from vstack_sim.model.catalog import Catalog
 from vstack_sim.model.cluster import rows_that_fit
+from vstack_sim.model.disk_queue import CLIENT
 from vstack_sim.system.policies import VideoView
 
 UPLOAD_KEY = "upload-{}"
@@ -168,7 +169,9 @@ class Lifecycle:
         per_disk = np.bincount(disks, minlength=cl.disks.n_disks)
         done = t
         for d in np.flatnonzero(per_disk).tolist():
-            done = max(done, cl.disks.submit(d, t, int(per_disk[d]) * slot_bytes)[1])
+            nbytes = int(per_disk[d]) * slot_bytes
+            done = max(done, cl.disks.submit(d, t, nbytes)[1])
+            cl.io.add(CLIENT, True, t, nbytes)
         self.write_seconds.append(done - t)
         return True
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from vstack_sim.model.conversion_cost import conversion_summary
+
 STAT_KEYS = ("mean", "p50", "p95", "p99")
 
 
@@ -19,6 +21,13 @@ def _r(x: float, nd: int = 6) -> float | None:
     if x is None or not np.isfinite(x):
         return None
     return round(float(x), nd)
+
+
+def _rounded(block, nd: int):
+    """A block with every float in it (nested too) rounded by :func:`_r`; ints, text and None as they are."""
+    if isinstance(block, dict):
+        return {k: _rounded(v, nd) for k, v in block.items()}
+    return _r(block, nd) if isinstance(block, float) else block
 
 
 def latency_stats(values: np.ndarray) -> dict | None:
@@ -260,6 +269,8 @@ def build_summary(sim, tables: dict) -> dict:
             "first_wave": conversion_interference(times, lat, kind == 1, migr,
                                                   cfg.migration.check_interval, sim.migrator.unfinished()),
         },
+        # What they cost (conversion_cost.py); 9 decimals: a share of disk bandwidth can be a few 1e-6.
+        "conversions": _rounded(conversion_summary(sim, tables), 9),
     }
     cpu = w.cluster.disks.cpu
     if cpu is not None:             # the daemons' CPU stage (cluster.cpu_cores_per_node > 0)

@@ -29,6 +29,9 @@ requests (:mod:`.background`); its sources are checked between rounds.
 With ``migration.windows`` (off-peak hours, :mod:`.offpeak`) a converter starts
 a video, and each of its chunks, only inside a window; outside one it waits
 for the next (a chunk under way finishes). Checks run at their interval regardless.
+
+The records of what conversions cost (:mod:`.conversion_cost`): when the check decided each video
+(``decided_s`` in the migrations table) and how long each chunk spent mid-conversion.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from collections import deque
 import numpy as np
 
 from vstack_sim.model.background import BackgroundJob
+from vstack_sim.model.conversion_cost import ConversionClock
 from vstack_sim.model.disk_queue import CONVERSION
 from vstack_sim.model.io_arbiter import Join
 from vstack_sim.model.kofn import choose, decode_time
@@ -126,8 +130,10 @@ class Migrator:
         if cfg.popularity_measure == "windowed":
             self.counter = WindowedCounter(n_videos, cfg.window, cfg.window_resolution,
                                            world.catalog.starting_views)
+        self.decided_at = np.full(n_videos, np.nan)     # when the check queued each video's conversion
+        self.clock = ConversionClock()                   # chunk-seconds mid-conversion
         self.table = Table("migrations", {
-            "video_id": "i", "start_s": "f", "end_s": "f", "duration_s": "f",
+            "video_id": "i", "decided_s": "f", "start_s": "f", "end_s": "f", "duration_s": "f",
             "from_mode": ("replication", "erasure_coding"), "to_mode": ("replication", "erasure_coding"),
             "chunks": "i", "bytes_read": "i", "bytes_written": "i"})
         self.checks = 0
@@ -156,6 +162,7 @@ class Migrator:
         self.checks += 1
         for v in changed.tolist():
             self.busy[v] = True
+            self.decided_at[v] = w.env.now
             self.queue.append((v, int(decided[v])))
         # One worker per queued video at most: a worker takes its first video only when it starts, so a
         # loop on ``self.queue`` alone would start concurrent_videos workers (a billion, if asked) for one video.
@@ -202,6 +209,7 @@ class Migrator:
                     yield env.timeout(RETRY_UNAVAILABLE_S)
                     continue
                 self._reserve(nodes, slot_bytes)
+                self.clock.begin(c, env.now)
                 outcome = yield from self._convert_chunk(c, source, target, nodes)
                 self._release(nodes, slot_bytes)
                 if outcome == "unavailable":           # try again later
@@ -217,11 +225,12 @@ class Migrator:
                 moved_written += write_bytes
                 converted += st.weight
                 break
+            self.clock.end(c, env.now)
         self.bytes_read += moved_read
         self.bytes_written += moved_written
         w.video_mode[video] = target
-        self.table.append(video, start, env.now, env.now - start, source, target, converted, moved_read,
-                          moved_written)
+        self.table.append(video, self.decided_at[video], start, env.now, env.now - start, source, target, converted,
+                          moved_read, moved_written)
 
     def _in_window(self) -> bool:
         return not self.cfg.windows or next_opening(self.w.env.now, self.cfg.windows) == self.w.env.now

@@ -13,7 +13,8 @@ pump's in-flight views and heap, and records the failed-over reads in its table.
   failure. A read in flight when its node fails counts from its sending; a read sent to a node already
   down counts from then. A failed disk answers at once (an I/O error): its reads fail over at the failure.
 * The retry reads the chunk afresh (another replica, or k fragments, degraded) and its latency counts
-  from the first request. With either delay 0 a read fails over at once, losing no time (the rule before
+  from the first request; the interrupted attempt's bytes go to the I/O ledger (:mod:`.io_ledger`), the
+  row keeping the retry's. With either delay 0 a read fails over at once, losing no time (the rule before
   issue 21); with ``failure_detection`` 0 readers also send nothing to a failed node.
 """
 
@@ -24,6 +25,7 @@ import math
 
 import numpy as np
 
+from vstack_sim.model.disk_queue import CLIENT
 from vstack_sim.scenario.reads_schema import effective_failure_detection
 from vstack_sim.system.modes import MODE_REPLICATION
 
@@ -94,6 +96,8 @@ class ReadFailover:
             replica = self.hedging and type(v[9]) is int and v[9] >= 0
             if replica and self.hedge_answers(vid, v, t):
                 continue                             # its hedge, under way, answers instead (read_hedge.py)
+            # The interrupted attempt's disk bytes were spent; its row will hold the retry's.
+            self.w.cluster.io.add(CLIENT, False, v[11], self.table.get("bytes", v[8]))
             v[1] -= 1
             v[7] = t
             retry = t

@@ -42,6 +42,7 @@ import math
 
 import numpy as np
 
+from vstack_sim.model.disk_queue import CLIENT
 from vstack_sim.model.read_failover import believes_up
 from vstack_sim.scenario.reads_schema import hedge_percentile
 from vstack_sim.system.modes import MODE_REPLICATION
@@ -184,6 +185,7 @@ class ReadHedges:
                 cpu.take(node, t, S)                 # its daemon had taken it: that CPU time is spent
             return None
         _, finish = dk.submit(disk, t, S)
+        w.cluster.io.add(CLIENT, False, t, S)          # not in the reads' columns (io_ledger.py)
         out = dk.send(node, finish, S, t)
         response = out + S * self.client_per_byte + self.net_latency
         self.hedge_extra_bytes += S

@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from vstack_sim.model.conversion_cost import replicated_fraction
 from vstack_sim.model.disk_failures import DiskFailures
 from vstack_sim.model.end_state import end_state_of
 from vstack_sim.model.failures import FailureProcesses, replay_trace
@@ -206,7 +207,9 @@ class Simulation:
 
     def _sample(self, t: float) -> None:
         w = self.world
-        row = {"time_s": t, **w.storage_overhead(), "held_bytes": w.held_bytes(), **w.state.counts(),
+        storage = w.storage_overhead()
+        row = {"time_s": t, **storage, "replicated_fraction": replicated_fraction(storage),
+               "held_bytes": w.held_bytes(), **w.state.counts(),
                "nodes_up": w.cluster.nodes_up(), "reduced_redundancy_chunks": w.state.n_short * w.weight,
                "one_failure_from_loss_chunks": w.state.n_critical * w.weight}
         if self.timeline and self.timeline[-1]["time_s"] == t:

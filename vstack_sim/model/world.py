@@ -69,7 +69,7 @@ class World(Recoveries):
         if self.uploads is not None:
             self.video_uploaded_at[self.starting_videos:] = self.uploads.times
             self.video_present[self.starting_videos:] = False
-        self.cluster = Cluster(config.cluster, self.rng.service)
+        self.cluster = Cluster(config.cluster, self.rng.service, config.outputs.timeline_interval)
         self.cluster.arbiter = background_io(self.env, self.cluster.disks, config)
         m = self.manager
         modes = (MODE_REPLICATION, MODE_ERASURE_CODING)

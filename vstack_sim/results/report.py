@@ -113,7 +113,38 @@ def key_numbers(run) -> list[tuple[str, str, str]]:
     ]
     m = s["migrations"]
     rows.append(("Migrations to replication / to EC", f"{m['to_replication']:,} / {m['to_erasure_coding']:,}", ""))
-    return rows
+    return rows + _conversion_rows(s.get("conversions"))
+
+
+def _share(block: dict) -> str:
+    """A share's peak and mean, as percentages to 3 significant digits (a mean can be a few 1e-6)."""
+    def pct(x):
+        return "n/a" if x is None else "< 0.001 %" if 0 < 100 * x < 0.001 else f"{100 * x:.3g} %"
+
+    return f"{pct(block['peak'])} / {pct(block['mean'])}"
+
+
+def _conversion_rows(c: dict | None) -> list[tuple[str, str, str]]:
+    """What conversions cost (summary ``conversions``; absent from folders written before it existed)."""
+    if c is None:
+        return []
+    bucket = format_duration(c["bucket_s"])
+    ss = c["replicated_fraction"]["steady_state"]
+    steady = (f"{100 * ss['mean']:.2f} % [{100 * ss['lo']:.2f}, {100 * ss['hi']:.2f}]" if ss["reached"]
+              else f"not reached ({ss['why']})")
+    frac = c["replicated_fraction"]
+    return [
+        ("Conversion disk I/O read / written", f"{format_bytes(c['bytes_read'])} / {format_bytes(c['bytes_written'])}",
+         ""),
+        (f"Conversions' share of disk bandwidth, peak (per {bucket}) / mean; "
+         "PACEMAKER (OSDI'20): at most 5 % / 0.2-0.4 %", _share(c["bandwidth_share"]), ""),
+        (f"Conversions' share of all disk I/O, peak (per {bucket}) / mean", _share(c["io_share"]), ""),
+        ("Chunk-seconds mid-conversion; EC reads while hot; videos that flapped",
+         f"{c['converting_chunk_seconds']:,.1f}; {c['ec_reads_while_hot']:,}; {c['flaps']['videos']:,}", ""),
+        ("Replicated share of stored bytes: start / end / steady state (95 %)",
+         f"{_pct(None if frac['start'] is None else 100 * frac['start'])} / "
+         f"{_pct(None if frac['end'] is None else 100 * frac['end'])} / {steady}", ""),
+    ]
 
 
 def _each_recovery(run) -> list[tuple[str, str, str]]:
@@ -168,6 +199,9 @@ def format_summary(summary: dict, title: str = "") -> str:
     lines.append(f"{'chunks lost':<26}{summary['durability']['chunks_lost']:,}")
     m = summary["migrations"]
     lines.append(f"{'migrations':<26}{m['to_replication']:,} to replication, {m['to_erasure_coding']:,} to EC")
+    c = summary.get("conversions")
+    if c is not None:
+        lines.append(f"{'conversion I/O':<26}{_share(c['bandwidth_share'])} of disk bandwidth (peak / mean)")
     return "\n".join(lines)
 
 
