@@ -176,3 +176,45 @@ def test_a_run_without_uploads_has_no_uploads_block_and_no_absent_chunks():
     sim = Simulation(config({"run": {"duration": "1h"}})).build().start().run().finalize()
     assert "uploads" not in sim.collect().summary
     assert sim.world.state.n_absent == 0 and sim.world.uploads is None
+
+
+def test_the_replicated_fraction_under_windowed_counts_reaches_its_hand_computed_steady_state():
+    # Unviewed uploads (no views at all), kept 4 days, replicated for a 1-day grace, then coded at the first hourly
+    # check after it: each stays replicated G + c/2 on average (plus its conversion, well under a minute here), so in
+    # steady state (G + c/2) / R = 24.5 / 96 = 0.2552 of the stored bytes are replicated. Poisson uploads at 200 a
+    # day keep about 800 videos stored: the interval of the batch means is the tolerance, at least 0.01.
+    cfg = config({
+        "run": {"seed": 4, "duration": "16d"},
+        "catalog": {"videos": 1, "chunks_per_video": 1, "chunk_size": 65536},
+        "cluster": {"nodes": 10, "racks": 5, "node_capacity": "10GB"},
+        "redundancy": {"upload_grace": "1d", "popularity_threshold": 10},
+        "migration": {"check_interval": "1h", "popularity_measure": "windowed", "window": "6h",
+                      "concurrent_videos": 16},
+        "workload": {"uploads": {"rate": "200/d", "chunks_per_video": 2, "mean_views": 0},
+                     "deletes": {"after": "4d"}},
+        "outputs": {"timeline_interval": "1h"},
+    })
+    summary = Simulation(cfg).build().start().run().finalize().collect().summary
+    steady = summary["conversions"]["replicated_fraction"]["steady_state"]
+    assert steady["reached"], steady
+    expected = (24 + 0.5) / 96
+    assert abs(steady["mean"] - expected) < max(3 * (steady["hi"] - steady["lo"]) / 2, 0.01), (steady, expected)
+    assert steady["from_s"] < 8 * 86400        # reached once the first uploads are deleted, well within the run
+    assert summary["migrations"]["to_erasure_coding"] > 2000 and summary["migrations"]["to_replication"] == 0
+
+
+def test_the_shipped_living_catalog_converts_both_ways_at_a_tenth_of_its_scale():
+    from pathlib import Path
+
+    from vstack_sim.model.simulation import simulate
+    from vstack_sim.scenario.files import load_scenario
+
+    path = Path(__file__).resolve().parents[2] / "scenarios" / "living-catalog.yaml"
+    cfg = load_scenario(path, {"run.duration": "4d", "catalog.videos": 1000, "workload.uploads.rate": "111/d",
+                               "workload.view_rate": "0.005/s", "cluster.nodes": 10, "cluster.racks": 5,
+                               "outputs.figures": False})
+    s = simulate(cfg).summary
+    assert s["uploads"]["uploaded"] > 300 and s["uploads"]["deleted"] > 0
+    assert s["migrations"]["to_erasure_coding"] > 100          # uploads cooling after their day of grace
+    assert s["migrations"]["to_replication"] > 0               # starting videos rising past the threshold
+    assert s["conversions"]["bytes_written"] > 0
