@@ -45,8 +45,10 @@ def test_the_f4_preset_gives_a_week_old_video_at_least_ten_times_fewer_views_tha
 def test_the_schema_refuses_an_exponent_at_or_below_one_and_a_preset_with_its_own_settings():
     with pytest.raises(ValueError, match="exponent"):
         AgingConfig(exponent=1.0)
-    with pytest.raises(ValueError, match="burst: set by preset 'f4'"):
+    with pytest.raises(ValueError, match="burst: set by preset 'f4' to 21600.0, got 60"):
         AgingConfig(preset="f4", burst=60)
+    # The preset's own values beside it (as a resolved scenario writes them) are accepted.
+    assert AgingConfig(preset="f4", burst="6h", exponent=1.5, curve="power_law") == AgingConfig(preset="f4")
 
 
 def source(uploads, curve, end, cycle=0.0, after=0.0, seed=5):

@@ -261,3 +261,23 @@ def test_catalog_refuses_an_edited_scenario_that_run_would_refuse_before_rerunni
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"vstack-sim: error: {off / 'scenario.yaml'}: workload.view_rate:")
     assert "--allow-huge" in err and not (off / CATALOG_FILE).exists()
+
+
+def test_a_living_catalog_has_its_uploads_and_marks_deleted_chunks_absent_with_no_copies(tmp_path):
+    cfg = config({"run": {"duration": "2d", "seed": 5},
+                  "catalog": {"videos": 10, "chunks_per_video": 2, "chunk_size": 3000},
+                  "cluster": {"nodes": 6, "racks": 3},
+                  "workload": {"uploads": {"rate": "50/d", "chunks_per_video": 2, "mean_views": 5},
+                               "deletes": {"after": "12h"}, "view_rate": 0}})
+    folder = run_to_folder(cfg, out=tmp_path / "run", quiet=True)
+    summary = json.loads((folder / "summary.json").read_text())
+    q = sqlite3.connect(folder / CATALOG_FILE).execute
+    status = dict(q("SELECT status, COUNT(*) FROM chunks GROUP BY status").fetchall())
+    assert status["absent"] == 2 * summary["uploads"]["deleted"]
+    assert q("SELECT COUNT(*) FROM chunks c JOIN chunk_fragments f ON f.chunk_id = c.chunk_id "
+             "WHERE c.status = 'absent'").fetchone()[0] == 0
+    uploads = q("SELECT COUNT(*) FROM videos WHERE video_key LIKE 'upload-%'").fetchone()[0]
+    assert uploads == summary["uploads"]["uploaded"]
+    # SQL over the stored chunks gives the summary's storage, as for a fixed catalog.
+    logical = q("SELECT SUM(size_bytes) FROM chunks WHERE status = 'active'").fetchone()[0]
+    assert logical == summary["storage"]["total_logical_bytes"]

@@ -37,6 +37,7 @@ class EndState:
     checksums: Mapping | None = None
     uploaded_at: np.ndarray | None = None
     size_class: np.ndarray | None = None
+    absent: np.ndarray | None = None   # chunks not stored at the end: deleted, or of a refused upload
     meta: dict = field(default_factory=dict)
 
 
@@ -61,4 +62,4 @@ def end_state_of(sim) -> EndState:
         chunk_video=cat.chunk_video, chunk_index=cat.chunk_index, chunks_per_video=cat.chunks_per_video,
         starting_views=cat.starting_views, video_keys=cat.keys(), node_rack=w.cluster.node_rack,
         node_up=w.cluster.up.copy(), end_time=float(sim.end_time), checksums=checksums,
-        uploaded_at=cat.uploaded_at, size_class=cat.size_class, meta=meta)
+        uploaded_at=cat.uploaded_at, size_class=cat.size_class, absent=st.absent if st.n_absent else None, meta=meta)

@@ -173,6 +173,9 @@ class Simulation:
             "view_count": cat.view_count, "last_viewed": cat.last_viewed,
             "total_bytes_served": cat.total_bytes_served,
             "mode": pd.Categorical.from_codes(w.video_mode.astype(np.int64), categories=list(MODES))})
+        if self.lifecycle is not None:   # a living catalog: when each video came, and whether it is stored at the end
+            videos["uploaded_s"] = np.where(np.isfinite(w.video_uploaded_at), w.video_uploaded_at, np.nan)
+            videos["stored"] = w.video_present
         sample = self.config.outputs.reads_table_sample
         n_reads = len(self.reads.table)
         rows = None

@@ -141,6 +141,14 @@ def _batches(n: int):
         yield a, min(n, a + BATCH)
 
 
+def _status(end: EndState, a: int, b: int) -> np.ndarray:
+    """``active``, ``lost``, or ``absent`` (not stored at the end: its video was deleted, or its upload refused)."""
+    status = np.where(end.lost[a:b], "lost", "active").astype(object)
+    if end.absent is not None:
+        status[end.absent[a:b]] = "absent"
+    return status
+
+
 def _chunk_ids(end: EndState, a: int = 0, b: int | None = None) -> list[str]:
     keys = end.video_keys[end.chunk_video[a:b]]
     return [f"{k}:{i}" for k, i in zip(keys.tolist(), end.chunk_index[a:b].tolist(), strict=False)]
@@ -183,6 +191,8 @@ def _fragment_batches(end: EndState, repairs, failures):
     rep = _Repairs(repairs, w)
     for a, b in _batches(n_chunks):
         width = end.mode_width[end.mode[a:b]].astype(np.int64)
+        if end.absent is not None:      # a chunk not stored at the end has no copies at all
+            width[end.absent[a:b]] = 0
         c, j = np.nonzero(np.arange(w)[None, :] < width[:, None])
         c_abs = c + a
         active = end.slot_live[c_abs, j] & ~end.lost[c_abs]
@@ -281,7 +291,7 @@ def _write(tmp: Path, end: EndState, videos, repairs, failures) -> None:
                                  "redundancy_mode) VALUES (?,?,?,?,?,?)", zip(
                                      _chunk_ids(end, lo, hi), keys[end.chunk_video[lo:hi]].tolist(),
                                      end.chunk_index[lo:hi].tolist(), [end.chunk_size] * (hi - lo),
-                                     np.where(end.lost[lo:hi], "lost", "active").tolist(),
+                                     _status(end, lo, hi).tolist(),
                                      modes[end.mode[lo:hi]].tolist(), strict=False))
             conn.executemany("INSERT INTO nodes VALUES (?,?,?,?)", [
                 (i, node_url(i, int(r)), int(r), "up" if up else "down")

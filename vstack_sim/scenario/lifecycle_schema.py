@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from vstack_sim.scenario.sections import PerSecond, Seconds, Section
+from vstack_sim.scenario.units import parse_duration
 
 #: Aging presets: curve, burst and exponent, each from a published measurement (docs/model.md).
 AGING_PRESETS = {
@@ -43,10 +44,18 @@ class AgingConfig(Section):
     @classmethod
     def _preset(cls, data):
         if isinstance(data, dict) and data.get("preset", "custom") in AGING_PRESETS:
-            clash = sorted(set(data) & {"curve", "burst", "exponent"})
-            if clash:
-                raise ValueError(f"{clash[0]}: set by preset {data['preset']!r}; give one or the other")
-            data = {**data, **AGING_PRESETS[data["preset"]]}
+            preset = AGING_PRESETS[data["preset"]]
+            # A resolved scenario writes the preset's own values back beside it: those are no clash.
+            parse = {"curve": str, "burst": parse_duration, "exponent": float}
+            for key in sorted(set(data) & set(preset)):
+                try:
+                    same = parse[key](data[key]) == preset[key]
+                except (TypeError, ValueError):
+                    same = False
+                if not same:
+                    raise ValueError(f"{key}: set by preset {data['preset']!r} to {preset[key]!r}, got "
+                                     f"{data[key]!r}; give one or the other")
+            data = {**data, **preset}
         return data
 
 
