@@ -54,3 +54,24 @@ def test_repair_placement_avoids_the_chunks_nodes_and_full_racks():
     assert picks == {2, 3, 6, 7}
     exact = place_exact(rng, np.array([held]), 1, np.ones(8), node_rack, 4, 5)
     assert exact[0, 0] in {2, 3, 6, 7}
+
+
+def test_place_fresh_with_a_kept_rack_layout_draws_exactly_as_without_one():
+    from vstack_sim.model.placement import RackLayout
+
+    for seed in range(60):
+        r = np.random.default_rng(seed)
+        n = int(r.integers(3, 40))
+        racks = int(r.integers(1, min(n, 8) + 1))
+        width = int(r.integers(1, min(n, 6) + 1))
+        node_rack = np.arange(n) % racks
+        w = r.uniform(0, 1e12, n)
+        w[r.random(n) < 0.2] = 0
+        layout = RackLayout(node_rack, racks, width)
+        for rows in (1, 7):
+            kept = place_fresh(np.random.default_rng(seed), rows, width, w, node_rack, racks, layout=layout)
+            fresh = place_fresh(np.random.default_rng(seed), rows, width, w, node_rack, racks)
+            assert (kept == fresh).all()
+    # A layout kept for other racks or another width is not used.
+    other = RackLayout(np.arange(10) % 2, 2, 3)
+    assert not other.fits(np.arange(10) % 5, 5, 3) and not other.fits(other.node_rack, 2, 4)

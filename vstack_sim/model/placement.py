@@ -75,31 +75,50 @@ def place_exact(rng: np.random.Generator, existing: np.ndarray, n_new: int, weig
     return out
 
 
+class RackLayout:
+    """What :func:`place_fresh` needs of the racks that does not change between calls: the nodes in rack-major
+    order, each rack's span in it, and the virtual rack slots of a layout of ``width`` (ceil(width / R) per rack)."""
+
+    def __init__(self, node_rack: np.ndarray, n_racks: int, width: int):
+        self.node_rack, self.n_racks, self.width = node_rack, n_racks, width
+        self.cap = rack_cap(width, n_racks)
+        self.order = np.argsort(node_rack, kind="stable")          # rack-major node order
+        rack_of_sorted = node_rack[self.order]
+        self.rack_start = np.searchsorted(rack_of_sorted, np.arange(n_racks), side="left")
+        self.rack_end = np.searchsorted(rack_of_sorted, np.arange(n_racks), side="right")
+        self.spans = list(zip(self.rack_start.tolist(), self.rack_end.tolist(), strict=True))
+        self.first_rack = self.rack_start == 0
+        self.before_start = np.maximum(self.rack_start - 1, 0)
+        self.vs_rack = np.repeat(np.arange(n_racks), self.cap)
+        self.vs_j = np.tile(np.arange(self.cap), n_racks)
+
+    def fits(self, node_rack: np.ndarray, n_racks: int, width: int) -> bool:
+        return node_rack is self.node_rack and n_racks == self.n_racks and width == self.width
+
+
 def place_fresh(rng: np.random.Generator, rows: int, width: int, weights: np.ndarray,
-                node_rack: np.ndarray, n_racks: int, max_tries: int = 20) -> np.ndarray:
+                node_rack: np.ndarray, n_racks: int, max_tries: int = 20,
+                layout: RackLayout | None = None) -> np.ndarray:
     """Choose ``width`` distinct nodes for each of ``rows`` new layouts, in one vectorised pass.
 
-    Returns int64 (rows, width), -1 rows where the rules cannot be met.
+    Returns int64 (rows, width), -1 rows where the rules cannot be met. ``layout``: the racks' fixed part, kept
+    by the caller between calls (built here when None or for other racks).
     """
-    cap = rack_cap(width, n_racks)
-    order = np.argsort(node_rack, kind="stable")          # rack-major node order
-    w_sorted = np.where(weights[order] > 0, weights[order], 0.0)
+    if layout is None or not layout.fits(node_rack, n_racks, width):
+        layout = RackLayout(node_rack, n_racks, width)
+    cap, order, rack_end = layout.cap, layout.order, layout.rack_end
+    w_order = weights[order]
+    w_sorted = np.where(w_order > 0, w_order, 0.0)
     cum = np.cumsum(w_sorted)
-    rack_of_sorted = node_rack[order]
-    rack_start = np.searchsorted(rack_of_sorted, np.arange(n_racks), side="left")
-    rack_end = np.searchsorted(rack_of_sorted, np.arange(n_racks), side="right")
-    base = np.where(rack_start > 0, cum[np.maximum(rack_start - 1, 0)], 0.0)
-    base[rack_start == 0] = 0.0
-    rack_weight = np.array([w_sorted[s:e].sum() for s, e in zip(rack_start, rack_end, strict=False)])
-    eligible_in_rack = np.array([(w_sorted[s:e] > 0).sum() for s, e in zip(rack_start, rack_end, strict=False)])
+    base = np.where(layout.first_rack, 0.0, cum[layout.before_start])
+    rack_weight = np.array([w_sorted[s:e].sum() for s, e in layout.spans])
+    eligible_in_rack = np.array([np.count_nonzero(w_sorted[s:e]) for s, e in layout.spans])
     room = np.minimum(cap, eligible_in_rack)
     if room.sum() < width:
         return np.full((rows, width), -1, dtype=np.int64)
     # Virtual rack slots: slot j of rack r exists when j < room[r]; each carries its rack's weight share.
-    vs_rack = np.repeat(np.arange(n_racks), cap)
-    vs_j = np.tile(np.arange(cap), n_racks)
-    vs_ok = vs_j < room[vs_rack]
-    vs_rack = vs_rack[vs_ok]
+    vs_rack = layout.vs_rack
+    vs_rack = vs_rack[layout.vs_j < room[vs_rack]]
     with np.errstate(divide="ignore"):
         vs_logw = np.log(rack_weight[vs_rack] / room[vs_rack])
     out = np.empty((rows, width), dtype=np.int64)
@@ -240,6 +259,7 @@ class Placement:
         self.cluster = cluster
         self.rng = rng
         self._samplers: dict = {}
+        self._layouts: dict = {}      # width -> RackLayout, the racks' fixed part of place_fresh
 
     def weights(self, slot_bytes: int) -> np.ndarray:
         """Free bytes of each eligible node (up, not declared dead, room for one more slot); else 0."""
@@ -251,7 +271,10 @@ class Placement:
     def fresh(self, rows: int, width: int, slot_bytes: int) -> np.ndarray:
         """``rows`` new layouts of ``width`` slots of ``slot_bytes``; -1 rows where the rules cannot be met."""
         cl = self.cluster
-        return place_fresh(self.rng, rows, width, self.weights(slot_bytes), cl.node_rack, cl.n_racks)
+        layout = self._layouts.get(width)
+        if layout is None or not layout.fits(cl.node_rack, cl.n_racks, width):
+            layout = self._layouts[width] = RackLayout(cl.node_rack, cl.n_racks, width)
+        return place_fresh(self.rng, rows, width, self.weights(slot_bytes), cl.node_rack, cl.n_racks, layout=layout)
 
     def forget_samplers(self) -> None:
         """Drop the cached samplers: the next one is built from the free space now."""
