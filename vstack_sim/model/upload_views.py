@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from vstack_sim.model.arrivals import BufferedArrivals, chunks_watched
 from vstack_sim.model.lifecycle import daily_factor
 
 BLOCK_VIEWS = 8192
@@ -19,11 +20,12 @@ MIN_BLOCK_S = 60.0
 MAX_BLOCK_S = 86400.0
 
 
-class UploadViewSource:
+class UploadViewSource(BufferedArrivals):
     """Arrivals (time, video, chunks to watch) of the uploaded videos, in time order."""
 
     def __init__(self, rng, uploads, curve, chunks_of, watch, end: float, daily_cycle: float, peak_hour: float,
                  delete_after: float = 0.0):
+        super().__init__()
         self.rng = rng
         self.curve = curve
         self.first = uploads.first_video
@@ -36,8 +38,6 @@ class UploadViewSource:
         self.after = delete_after
         self.t = 0.0
         self.block = 3600.0
-        self._buf: list = []
-        self._pos = 0
 
     def expected_views(self, t0: float, t1: float) -> np.ndarray:
         """Expected views of each upload in [t0, t1), before the daily cycle (uploads after t1 get none)."""
@@ -68,21 +68,10 @@ class UploadViewSource:
         order = np.argsort(times, kind="stable")
         times, videos = times[order], videos[order] + self.first
         fractions = self.watch(rng, len(videos))
-        n_chunks = self.chunks_of[videos]
-        watched = np.clip(np.ceil(fractions * n_chunks - 1e-9), 1, n_chunks).astype(np.int64)
+        watched = chunks_watched(fractions, self.chunks_of[videos])
         self._buf = list(zip(times.tolist(), videos.tolist(), watched.tolist(), strict=True))
         self._pos = 0
         self.t = t1
         # The next block holds about BLOCK_VIEWS views at this block's rate.
         rate = float(mean.sum()) / max(t1 - t0, 1e-9)
         self.block = float(np.clip(BLOCK_VIEWS / rate if rate > 0 else MAX_BLOCK_S, MIN_BLOCK_S, MAX_BLOCK_S))
-
-    def next(self):
-        """The next arrival, or None when the run's end is reached."""
-        while self._pos >= len(self._buf):
-            if self.t >= self.end:
-                return None
-            self._refill()
-        item = self._buf[self._pos]
-        self._pos += 1
-        return item

@@ -21,15 +21,17 @@ import math
 import numpy as np
 
 from vstack_sim.model.aging import aging_curve
+from vstack_sim.model.arrivals import BufferedArrivals, chunks_watched
 from vstack_sim.model.upload_views import UploadViewSource
 
 BATCH = 4096
 
 
-class ArrivalSource:
+class ArrivalSource(BufferedArrivals):
     """One stream of view arrivals: yields (time, video, chunks to watch) in time order."""
 
     def __init__(self, rng, rate_max: float, accept, choose_video, chunks_of, watch, start=0.0, end=math.inf):
+        super().__init__()
         self.rng = rng
         self.rate_max = rate_max
         self.accept = accept              # t array -> probability array, or None
@@ -38,8 +40,6 @@ class ArrivalSource:
         self.watch = watch                # (rng, n) -> fraction array
         self.t = start
         self.end = end
-        self._buf: list = []
-        self._pos = 0
 
     def _refill(self) -> None:
         rng = self.rng
@@ -48,21 +48,10 @@ class ArrivalSource:
         keep = np.ones(BATCH, dtype=bool) if self.accept is None else rng.random(BATCH) < self.accept(times)
         videos = self.choose_video(rng, BATCH)
         fractions = self.watch(rng, BATCH)
-        counts = self.chunks_of[videos]
-        watched = np.clip(np.ceil(fractions * counts - 1e-9), 1, counts).astype(np.int64)
+        watched = chunks_watched(fractions, self.chunks_of[videos])
         keep &= times < self.end
         self._buf = list(zip(times[keep].tolist(), videos[keep].tolist(), watched[keep].tolist(), strict=False))
         self._pos = 0
-
-    def next(self):
-        """The next arrival, or None when the stream has ended."""
-        while self._pos >= len(self._buf):
-            if self.t >= self.end:
-                return None
-            self._refill()
-        item = self._buf[self._pos]
-        self._pos += 1
-        return item
 
 
 class ScheduledSource:
