@@ -179,3 +179,14 @@ def test_what_conversions_cost_is_shown_when_the_summary_has_it(fake_result):
     assert rows["Replicated share of stored bytes: start / end / steady state (95 %)"] == \
         "0.00 % / 100.00 % / 100.00 % [100.00, 100.00]"
     assert f"{100 * bw['peak']:.3g} % / < 0.001 % of disk bandwidth (peak / mean)" in format_summary(run.summary)
+
+
+def test_a_living_catalog_shows_its_uploads_and_a_fixed_one_does_not(fake_result):
+    assert not any(a.startswith("Upload") for a, _, _ in key_numbers(fake_result))
+    fake_result.summary["uploads"] = {"scheduled": 12, "uploaded": 10, "refused": 2, "deleted": 4,
+                                      "uploaded_bytes": 10 * 2**20, "deleted_bytes": 4 * 2**20, "write_mean_s": 0.1,
+                                      "write_p99_s": 0.2, "views_dropped": 3, "reads_failed_deleted": 0,
+                                      "stored_videos_end": 106}
+    rows = {a: b for a, b, _ in key_numbers(fake_result)}
+    assert rows["Uploads: stored / refused; deleted; videos stored at the end"] == "10 / 2; 4; 106"
+    assert rows["Upload bytes in / deleted"] == "10.00 MiB / 4.00 MiB"

@@ -113,7 +113,17 @@ def key_numbers(run) -> list[tuple[str, str, str]]:
     ]
     m = s["migrations"]
     rows.append(("Migrations to replication / to EC", f"{m['to_replication']:,} / {m['to_erasure_coding']:,}", ""))
-    return rows + _conversion_rows(s.get("conversions"))
+    return rows + _conversion_rows(s.get("conversions")) + _upload_rows(s.get("uploads"))
+
+
+def _upload_rows(u: dict | None) -> list[tuple[str, str, str]]:
+    """The living catalog (summary ``uploads``; only when uploads or deletes were on)."""
+    if u is None:
+        return []
+    return [("Uploads: stored / refused; deleted; videos stored at the end",
+             f"{u['uploaded']:,} / {u['refused']:,}; {u['deleted']:,}; {u['stored_videos_end']:,}", ""),
+            ("Upload bytes in / deleted", f"{format_bytes(u['uploaded_bytes'])} / {format_bytes(u['deleted_bytes'])}",
+             "")]
 
 
 def _share(block: dict) -> str:
