@@ -158,7 +158,7 @@ class Lifecycle:
             return False
         st.arrive(chunks, mode)
         st.place(chunks, nodes, cl.up, t)
-        cl.disks.assign_fresh(chunks, nodes, slot_bytes)
+        cl.disks.assign_each(chunks, nodes, slot_bytes)
         cl.used += np.bincount(nodes.ravel(), minlength=cl.n_nodes) * slot_bytes
         w.video_mode[video] = mode
         w.video_present[video] = True
