@@ -37,3 +37,28 @@ def test_an_upload_never_puts_a_slot_on_a_failed_disk_and_fills_the_emptiest_dis
     # The two working disks of each node share its slots within one upload's worth.
     working = per_disk.reshape(10, 3)[:, 1:]
     assert (np.abs(working[:, 0] - working[:, 1]) <= 3 * int(st.mode_slot_bytes.max())).all()
+
+
+def test_a_deleted_video_is_never_served_from_the_cache():
+    # Views paced at a minute a chunk, uploads deleted 20 minutes after upload, a cache holding every chunk: views
+    # under way straddle deletions. A read of a deleted video fails ("deleted"), cached or not, and its chunks
+    # leave the cache at once (they hold no room there any more).
+    cfg = config(BASE, {
+        "catalog": {"videos": 5, "chunks_per_video": 2},
+        "workload": {"view_rate": 0, "chunk_playback_time": "1min", "deletes": {"after": "20min"},
+                     "uploads": {"chunks_per_video": 30, "mean_views": 50}},
+        "cache": {"capacity": "100MB"},
+    })
+    sim = Simulation(cfg).build().start().run().finalize()
+    w = sim.world
+    deleted_at = w.video_uploaded_at + 20 * 60
+    reads = sim.reads
+    video, t, kind = reads.column("video_id"), reads.column("time_s"), reads.column("kind")
+    uploaded = video >= w.starting_videos
+    after = uploaded & (t > deleted_at[video] + 1e-6)
+    assert after.sum() > 10 and sim.lifecycle.deleted > 50
+    assert not (kind[after] == 4).any()              # no cache hit on a deleted video
+    assert (reads.column("reason")[after] == 3).all()
+    cat = w.catalog
+    cached = np.fromiter(sim.reads.cache.lru, dtype=np.int64)
+    assert w.video_present[cat.chunk_video[cached]].all()
