@@ -62,3 +62,24 @@ def test_a_deleted_video_is_never_served_from_the_cache():
     cat = w.catalog
     cached = np.fromiter(sim.reads.cache.lru, dtype=np.int64)
     assert w.video_present[cat.chunk_video[cached]].all()
+
+
+def test_a_video_deleted_while_its_conversion_waits_or_runs_is_no_conversion():
+    # Unviewed uploads coded at every check, one converter at a slow rate, so a queue builds up; deletes at a high
+    # rate hit videos waiting in it and videos being converted. A video deleted before its conversion started is no
+    # migration: no row (a row with no chunk converted counted one to_erasure_coding), and it does not stay "open"
+    # at the end (busy); one deleted mid-way keeps the row of what it converted.
+    cfg = config(BASE, {
+        "run": {"duration": "1d"},
+        "workload": {"view_rate": 0, "uploads": {"rate": "400/d", "mean_views": 0, "chunks_per_video": 4},
+                     "deletes": {"rate": "300/d"}},
+        "migration": {"check_interval": "30min", "concurrent_videos": 1, "conversion_rate": "2KB/s"},
+        "redundancy": {"popularity_threshold": 3},
+    })
+    sim = Simulation(cfg).build().start().run().finalize()
+    w, mig = sim.world, sim.migrator
+    migr = sim.collect().tables["migrations"]
+    assert len(migr) > 20 and sim.lifecycle.deleted > 100
+    assert (migr["chunks"] > 0).all()
+    assert not (mig.busy & ~w.video_present).any()
+    assert all(w.video_present[v] for v, _ in mig.queue)

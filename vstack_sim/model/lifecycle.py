@@ -190,8 +190,8 @@ class Lifecycle:
         st.remove(chunks, t)
         w.chunks_settled(chunks)
         w.video_present[video] = False
-        for hook in w.on_chunks_deleted:
-            hook(chunks)
+        for hook in w.on_video_deleted:
+            hook(video, chunks)
         self.deleted += 1
         self.deleted_bytes += n * w.weight * w.chunk_size
 

@@ -94,7 +94,7 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
         world.on_node_failed.append(self.node_failed)
         world.on_disk_failed.append(self.disk_failed)
         if self.cache is not None:
-            world.on_chunks_deleted.append(self.cache.discard)
+            world.on_video_deleted.append(lambda _video, chunks: self.cache.discard(chunks))
 
     # -- wiring ---------------------------------------------------------------------------------
     def add_source(self, source) -> None:

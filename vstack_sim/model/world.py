@@ -100,7 +100,7 @@ class World(Recoveries):
         self.on_chunks_redundant = []                   # hooks: payload store, migration
         self.on_node_failed = []                        # hooks called with a node that just went down: reads
         self.on_disk_failed = []                        # hooks called with a disk that just failed: reads
-        self.on_chunks_deleted = []                     # hooks called with chunks just deleted: the reads' cache
+        self.on_video_deleted = []                      # hooks called with (video, its chunks) just deleted
         self.repair = None                              # set by the simulation (RepairScheduler)
         self.disk_failures = None                       # set by the simulation (DiskFailures)
         self.payloads = None                            # set when verify_payloads is on
