@@ -83,3 +83,38 @@ def test_a_video_deleted_while_its_conversion_waits_or_runs_is_no_conversion():
     assert (migr["chunks"] > 0).all()
     assert not (mig.busy & ~w.video_present).any()
     assert all(w.video_present[v] for v, _ in mig.queue)
+
+
+def test_the_reads_policys_bound_is_a_share_of_the_videos_stored_now():
+    # reads_max_replicated bounds the replicated share of the catalog's logical bytes. Videos not stored (uploads
+    # still to come, refused or deleted) hold no bytes: counting them made the bound at ingest a share of the
+    # starting catalog plus every future upload, so the whole starting catalog was replicated.
+    cfg = config(BASE, {
+        "catalog": {"hot_fraction": 1.0},
+        "redundancy": {"policy": "reads", "reads_promote": 1, "reads_demote": 0, "reads_max_replicated": 0.3},
+        "migration": {"popularity_measure": "windowed", "window": "6h", "check_interval": "1h"},
+        "workload": {"view_rate": "0.05/s", "deletes": {"after": "12h", "rate": "50/d"}},
+    })
+    sim = Simulation(cfg).build()
+    w = sim.world
+    st = w.state
+    starting = np.arange(w.starting_chunks)
+    assert (w.catalog.view_count[:w.starting_videos] >= 1).sum() > 10
+    replicated = int(np.count_nonzero(st.mode[starting] == 0))
+    assert 0 < replicated <= 0.3 * w.starting_chunks
+    # At every check later on, the bound holds over the videos then stored (uploads may exceed it until the next).
+    decided = []
+    check = sim.migrator.check
+
+    def checked():
+        changed = check()
+        counts = sim.migrator.popularity(w.env.now)
+        modes = w.manager.decide(w.video_view(counts, w.video_mode), w.env.now)
+        stored = w.video_present
+        sizes = w.catalog.chunks_per_video * w.chunk_size
+        decided.append(int(sizes[stored & (modes == 0)].sum()) <= 0.3 * int(sizes[stored].sum()))
+        return changed
+
+    sim.migrator.check = checked
+    sim.start().run()
+    assert len(decided) > 40 and all(decided)
