@@ -118,3 +118,20 @@ def test_the_reads_policys_bound_is_a_share_of_the_videos_stored_now():
     sim.migrator.check = checked
     sim.start().run()
     assert len(decided) > 40 and all(decided)
+
+
+def test_the_payload_audit_does_not_count_deleted_chunks_as_lost():
+    # Deletes without uploads may carry real bytes (codec.verify_payloads). A deleted chunk is not a loss: the audit
+    # counted every one as "lost, unrecoverable" although no chunk was lost (no failures here).
+    cfg = config({
+        "run": {"seed": 3, "duration": "1d"},
+        "catalog": {"videos": 30, "chunks_per_video": 2, "chunk_size": 3001, "hot_fraction": 0.5},
+        "cluster": {"nodes": 6, "racks": 6},
+        "codec": {"verify_payloads": True},
+        "workload": {"deletes": {"rate": "10/d"}},
+    })
+    sim = Simulation(cfg).build().start().run().finalize()
+    w = sim.world
+    assert sim.lifecycle.deleted > 3 and len(w.losses) == 0
+    assert sim.audit["lost_chunks_unrecoverable"] == 0
+    assert sim.audit["chunks_recovered"] == int((~w.state.absent).sum())
