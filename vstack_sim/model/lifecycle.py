@@ -21,9 +21,8 @@ import numpy as np
 from vstack_sim.model.catalog import Catalog
 from vstack_sim.model.cluster import rows_that_fit
 from vstack_sim.model.disk_queue import CLIENT
+from vstack_sim.scenario.lifecycle_schema import UPLOAD_KEY
 from vstack_sim.system.policies import VideoView
-
-UPLOAD_KEY = "upload-{}"
 
 
 @dataclass
