@@ -33,6 +33,13 @@ class ChunkCache:
         self.misses[mode] += 1
         return False
 
+    def discard(self, chunks) -> None:
+        """These chunks are no longer stored (their video was deleted): they leave the cache, as a delete
+        purges a CDN's copies, so no read is served them and they hold no room."""
+        lru = self.lru
+        for c in chunks.tolist():
+            lru.pop(c, None)
+
     def admit(self, chunk: int) -> None:
         """``chunk`` enters the cache (its store read succeeds), as the most recent; the least recent leave."""
         if self.slots > 0:

@@ -6,8 +6,8 @@ Each node holds ``disks_per_node`` disks; disk ``d`` belongs to node
 -1: no slot). Slots are placed on a disk of their node balanced by free space:
 ingest deals each node's new slots round-robin over its disks (all disks
 start empty and a batch's slots are the same size, so this is "most free
-first"), a repair or conversion write goes to the node's disk with the most
-free bytes. A node's capacity is the sum of its disks' (node_capacity split
+first"), a repair, conversion or upload write goes to the node's working disk
+with the most free bytes. A node's capacity is the sum of its disks' (node_capacity split
 evenly).
 
 **A disk** is a FIFO queue of ``io_slots`` servers, kept as a min-heap of the
@@ -194,6 +194,18 @@ class Disks:
         self.slot_disk[chunks, :w] = disks.reshape(nodes.shape)
         self.slot_disk[chunks, w:] = -1
         np.add.at(self.used, disks, slot_bytes)
+
+    def assign_each(self, chunks: np.ndarray, nodes: np.ndarray, slot_bytes: int) -> None:
+        """New layouts written while the run goes on (uploads): each slot on its node's working disk with the
+        most free bytes then, as a repair's write. Round-robin (:meth:`assign_fresh`) is that only while a node's
+        disks are all empty and working, as at ingest; later a disk may have failed or been replaced empty."""
+        w = nodes.shape[1]
+        for c, row in zip(chunks.tolist(), nodes.tolist(), strict=True):
+            for j, node in enumerate(row):
+                disk = self.pick(node)
+                self.slot_disk[c, j] = disk
+                self.used[disk] += slot_bytes
+        self.slot_disk[chunks, w:] = -1
 
     def pick(self, node: int) -> int:
         """The working disk of ``node`` with the most free bytes (lowest index on ties)."""

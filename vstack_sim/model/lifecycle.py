@@ -21,9 +21,8 @@ import numpy as np
 from vstack_sim.model.catalog import Catalog
 from vstack_sim.model.cluster import rows_that_fit
 from vstack_sim.model.disk_queue import CLIENT
+from vstack_sim.scenario.lifecycle_schema import UPLOAD_KEY
 from vstack_sim.system.policies import VideoView
-
-UPLOAD_KEY = "upload-{}"
 
 
 @dataclass
@@ -158,7 +157,7 @@ class Lifecycle:
             return False
         st.arrive(chunks, mode)
         st.place(chunks, nodes, cl.up, t)
-        cl.disks.assign_fresh(chunks, nodes, slot_bytes)
+        cl.disks.assign_each(chunks, nodes, slot_bytes)
         cl.used += np.bincount(nodes.ravel(), minlength=cl.n_nodes) * slot_bytes
         w.video_mode[video] = mode
         w.video_present[video] = True
@@ -190,6 +189,8 @@ class Lifecycle:
         st.remove(chunks, t)
         w.chunks_settled(chunks)
         w.video_present[video] = False
+        for hook in w.on_video_deleted:
+            hook(video, chunks)
         self.deleted += 1
         self.deleted_bytes += n * w.weight * w.chunk_size
 

@@ -137,6 +137,7 @@ class Migrator:
             "from_mode": ("replication", "erasure_coding"), "to_mode": ("replication", "erasure_coding"),
             "chunks": "i", "bytes_read": "i", "bytes_written": "i"})
         self.checks = 0
+        world.on_video_deleted.append(self.video_deleted)
 
     def unfinished(self) -> int:
         """Videos waiting for a converter or being converted."""
@@ -171,6 +172,16 @@ class Migrator:
             w.env.process(self._worker())
         return changed
 
+    def video_deleted(self, video: int, _chunks=None) -> None:
+        """A deleted video's conversion still queued is dropped: no conversion happens (one under way stops at its
+        next chunk, :meth:`_convert_video`)."""
+        if self.busy[video]:
+            for item in self.queue:
+                if item[0] == video:
+                    self.queue.remove(item)
+                    self.busy[video] = False
+                    break
+
     def _checks(self):
         env = self.w.env
         while True:
@@ -183,7 +194,8 @@ class Migrator:
             video, target = self.queue.popleft()
             # Off-peak windows: the video's conversion (its start_s) begins when its first chunk may.
             yield from self._until_window()
-            yield from self._convert_video(video, target)
+            if self.w.video_present[video]:            # not deleted while it waited for a window
+                yield from self._convert_video(video, target)
             self.busy[video] = False
         self.workers -= 1
 
@@ -228,6 +240,11 @@ class Migrator:
             self.clock.end(c, env.now)
         self.bytes_read += moved_read
         self.bytes_written += moved_written
+        if not w.video_present[video]:                 # deleted mid-way: a row for what it converted, if anything
+            if converted:
+                self.table.append(video, self.decided_at[video], start, env.now, env.now - start, source, target,
+                                  converted, moved_read, moved_written)
+            return
         w.video_mode[video] = target
         self.table.append(video, self.decided_at[video], start, env.now, env.now - start, source, target, converted,
                           moved_read, moved_written)

@@ -133,11 +133,12 @@ class PayloadStore:
         self.conversions_verified += 1
 
     def audit(self) -> dict:
-        """Every chunk not lost decodes byte for byte from the slots that exist; every lost one cannot."""
+        """Every chunk not lost decodes byte for byte from the slots that exist; every lost one cannot. Chunks not
+        stored (deleted) are neither."""
         w = self.w
         st = w.state
         ok = unrecoverable_lost = 0
-        for c in range(w.catalog.chunks):
+        for c in np.flatnonzero(~st.absent).tolist():
             mode = int(st.mode[c])
             width = int(st.mode_width[mode])
             live = [j for j in range(width) if st.slot_has_data[c, j] and (c, j) in self.slots]

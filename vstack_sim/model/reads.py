@@ -93,6 +93,8 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
         self.failover_ms: list[float] = []   # per failed-over read: time lost to the node that failed
         world.on_node_failed.append(self.node_failed)
         world.on_disk_failed.append(self.disk_failed)
+        if self.cache is not None:
+            world.on_video_deleted.append(lambda _video, chunks: self.cache.discard(chunks))
 
     # -- wiring ---------------------------------------------------------------------------------
     def add_source(self, source) -> None:

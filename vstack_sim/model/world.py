@@ -100,6 +100,7 @@ class World(Recoveries):
         self.on_chunks_redundant = []                   # hooks: payload store, migration
         self.on_node_failed = []                        # hooks called with a node that just went down: reads
         self.on_disk_failed = []                        # hooks called with a disk that just failed: reads
+        self.on_video_deleted = []                      # hooks called with (video, its chunks) just deleted
         self.repair = None                              # set by the simulation (RepairScheduler)
         self.disk_failures = None                       # set by the simulation (DiskFailures)
         self.payloads = None                            # set when verify_payloads is on
@@ -126,12 +127,15 @@ class World(Recoveries):
             self.place_new_layouts(chunks, mode)
 
     def video_view(self, counts: np.ndarray, current_modes: np.ndarray | None) -> VideoView:
-        """What the policy sees of the catalog now: ids, this popularity measure, modes, sizes."""
+        """What the policy sees of the catalog now: ids, this popularity measure, modes, sizes (0 for a video not
+        stored now: still to be uploaded, refused or deleted, so a bound on a share of the catalog's bytes counts
+        the stored ones only)."""
         cat = self.catalog
         uploaded = self.video_uploaded_at
         last_read = np.where(np.isnan(cat.last_viewed), np.maximum(uploaded, 0.0), cat.last_viewed)
+        sizes = np.where(self.video_present, cat.chunks_per_video * self.chunk_size, 0)
         return VideoView(ids=np.arange(cat.videos), view_counts=counts, current_modes=current_modes,
-                         sizes=cat.chunks_per_video * self.chunk_size, uploaded_at=uploaded, last_read=last_read)
+                         sizes=sizes, uploaded_at=uploaded, last_read=last_read)
 
     def initial_modes(self) -> np.ndarray:
         """Every video's mode at ingest (int8 codes), decided by the real manager on the starting views."""

@@ -8,12 +8,26 @@ aging leave the catalog fixed at ingest, as before. The rules and the real syste
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from vstack_sim.scenario.sections import PerSecond, Seconds, Section
 from vstack_sim.scenario.units import parse_duration
+
+UPLOAD_KEY = "upload-{}"
+"""The key of the i-th video uploaded during a run (i from 0, in upload order)."""
+_UPLOAD_KEY = re.compile(r"upload-(0|[1-9][0-9]*)")
+
+
+def check_upload_keys(keys) -> None:
+    """A ``catalog.source`` of a run with uploads may not key a video as an upload would be (two videos, one key)."""
+    for i, key in enumerate(keys.tolist()):
+        if _UPLOAD_KEY.fullmatch(key):
+            raise ValueError(f"catalog.source: line {i + 2}: video {key!r} has the key of a video uploaded during the "
+                             f"run (workload.uploads keys them upload-0, upload-1, ...); rename it")
+
 
 #: Aging presets: curve, burst and exponent, each from a published measurement (docs/model.md).
 AGING_PRESETS = {

@@ -26,7 +26,7 @@ from pydantic import Field, model_validator
 from vstack_sim.scenario import units
 from vstack_sim.scenario.cluster_schema import ClusterConfig, FailuresConfig, RepairConfig
 from vstack_sim.scenario.io_schema import IoConfig
-from vstack_sim.scenario.lifecycle_schema import AgingConfig, DeletesConfig, UploadsConfig
+from vstack_sim.scenario.lifecycle_schema import AgingConfig, DeletesConfig, UploadsConfig, check_upload_keys
 from vstack_sim.scenario.policy_schema import MigrationConfig, RedundancyConfig, policy_from_config
 from vstack_sim.scenario.reads_schema import CacheConfig, ReadsConfig
 from vstack_sim.scenario.sections import (
@@ -230,6 +230,10 @@ class Config(Section):
                 raise ValueError(f"failures.scheduled.{i}.rack: rack {f.rack} does not exist "
                                  f"({units.plural(cl.racks, 'rack')})")
         check_video_refs(self)
+        if self.workload.uploads.rate > 0 and cat.source is not None:
+            from vstack_sim.scenario.catalog_source import load_videos_csv
+
+            check_upload_keys(load_videos_csv(cat.source).keys)
         if red.policy == "reads" and self.migration.popularity_measure != "windowed":
             raise ValueError("migration.popularity_measure: the reads policy counts views in migration.window, so it "
                              f"needs windowed, got {self.migration.popularity_measure}")
