@@ -64,7 +64,7 @@ DEFAULT_MIN_EC_BYTES = 128 * 1024
 #: Amazon S3 Standard, first 50 TB a month, us-east-1: $0.023 per GB-month (list price as of 2024).
 DEFAULT_STORAGE_PER_GB_MONTH = 0.023
 #: Amazon S3 Standard GET: $0.0004 per 1,000 requests (list price as of 2024).
-DEFAULT_REQUEST_PRICE = 0.0004 / 1000
+DEFAULT_REQUEST_PRICE = 4e-7
 #: Illustrative: AWS's data transfer between Availability Zones, $0.01 per GB each way (list price as of 2024).
 DEFAULT_MOVED_PER_GB = 0.01
 #: A conversion is paid back over one month (this simulator's choice).
