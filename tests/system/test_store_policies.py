@@ -159,13 +159,18 @@ def test_the_seed_scalar_call_works_under_the_new_policies():
 # -- the registry ------------------------------------------------------------------------------------------
 def test_make_policy_builds_every_policy_from_its_settings():
     settings = dict(age_threshold=7 * DAY, reads_promote=20, reads_demote=2, reads_max_replicated=0.25,
-                    quiet_for=DAY)
+                    quiet_for=DAY, min_ec_bytes=4096, geometry=RedundancyManager(), window=DAY,
+                    cost_horizon=2 * DAY, predictive_alpha=0.25, predictive_beta=0.75)
     built = {name: make_policy(name, 500, 0.5, **settings) for name in POLICIES}
     assert repr(built["threshold"]) == "ThresholdPolicy(threshold=500, hysteresis=0.5, name='threshold')"
     assert repr(built["adaptive"]) == "ThresholdPolicy(threshold=500, hysteresis=0.5, name='adaptive')"
     assert repr(built["age"]) == "AgePolicy(age_threshold=604800.0)"
     assert repr(built["reads"]) == "ReadsPolicy(promote=20, demote=2, max_replicated=0.25)"
     assert repr(built["quiet"]) == "QuietPolicy(quiet_for=86400.0)"
+    assert repr(built["size"]) == ("SizePolicy(min_ec_bytes=4096, base=ThresholdPolicy(threshold=500, "
+                                   "hysteresis=0.5, name='threshold'))")
+    assert (built["cost"].window, built["cost"].horizon) == (DAY, 2 * DAY)
+    assert repr(built["predictive"]) == "PredictivePolicy(threshold=500, cold_threshold=250, alpha=0.25, beta=0.75)"
     assert repr(built["replication"]) == "FixedPolicy(mode='replication')"
     assert repr(built["erasure_coding"]) == "FixedPolicy(mode='erasure_coding')"
     assert {name: p.name for name, p in built.items()} == {name: name for name in POLICIES}

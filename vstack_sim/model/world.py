@@ -24,7 +24,6 @@ from vstack_sim.model.records import Table
 from vstack_sim.model.recoveries import Recoveries, Recovery
 from vstack_sim.model.state import JOB_NONE, JOB_PENDING, ChunkState
 from vstack_sim.model.streams import RandomStreams
-from vstack_sim.scenario.policy_schema import policy_from_config
 from vstack_sim.scenario.schema import Config
 from vstack_sim.scenario.video_refs import resolve_video_refs
 from vstack_sim.system.ledger import StorageLedger
@@ -51,7 +50,7 @@ class World(Recoveries):
         self.manager = RedundancyManager(
             popularity_threshold=red.popularity_threshold, replication_factor=red.replication_factor,
             erasure_data_shards=red.data_shards, erasure_parity_shards=red.parity_shards,
-            chunk_size=config.catalog.chunk_size, hysteresis=red.hysteresis, policy=policy_from_config(red),
+            chunk_size=config.catalog.chunk_size, hysteresis=red.hysteresis, policy=config.policy_object(),
             upload_grace=red.upload_grace)
         self.ledger = StorageLedger(self.manager)
         self.catalog = build_catalog(config.catalog, red.popularity_threshold, self.rng.catalog)

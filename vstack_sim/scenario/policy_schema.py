@@ -3,9 +3,10 @@ settings (``redundancy``), when it re-decides and how videos convert (``migratio
 :func:`policy_from_config`, which builds the real policy object from the ``redundancy`` section.
 
 Part of :class:`~vstack_sim.scenario.schema.Config` (which also checks what spans sections: the cluster can
-hold the assignable modes, the ``reads`` policy has a windowed count). The policies themselves and the real
-systems they follow are in :mod:`vstack_sim.system.policies` and :mod:`vstack_sim.system.store_policies`;
-docs/model.md ("Policies", "Migration") describes them.
+hold the assignable modes, the ``reads`` and ``cost`` policies have a windowed count). The policies themselves
+and the real systems they follow are in :mod:`vstack_sim.system.policies`, :mod:`vstack_sim.system.store_policies`,
+:mod:`vstack_sim.system.cost_policies` and :mod:`vstack_sim.system.predictive_policy`; the cost policy's prices
+are the ``prices`` section (:mod:`.prices_schema`). docs/model.md ("Policies", "Migration") describes them.
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from vstack_sim.scenario.sections import MAX_VIEWS, BytesPerSecond, ModeName, Seconds, Section, VideoRef
+from vstack_sim.scenario.prices_schema import Prices
+from vstack_sim.scenario.sections import MAX_VIEWS, Bytes, BytesPerSecond, ModeName, Seconds, Section, VideoRef
+from vstack_sim.system.cost_policies import DEFAULT_COST_HORIZON, DEFAULT_MIN_EC_BYTES
+from vstack_sim.system.manager import RedundancyManager
 from vstack_sim.system.policies import Policy, make_policy
+from vstack_sim.system.predictive_policy import DEFAULT_PREDICTIVE_ALPHA, DEFAULT_PREDICTIVE_BETA
 from vstack_sim.system.store_policies import (
     DEFAULT_AGE_THRESHOLD,
     DEFAULT_QUIET_FOR,
@@ -40,11 +45,14 @@ Hour = Annotated[float, BeforeValidator(_hour)]
 class RedundancyConfig(Section):
     """The real RedundancyManager's settings."""
 
-    policy: Literal["adaptive", "threshold", "age", "reads", "quiet", "replication", "erasure_coding"] = "adaptive"
+    policy: Literal["adaptive", "threshold", "age", "reads", "quiet", "size", "cost", "predictive", "replication",
+                    "erasure_coding"] = "adaptive"
     ("adaptive or threshold: the V-Stack design's rule on the migration's popularity measure (one rule, two names: "
      "adaptive, the default, is its older one, kept for older scenarios and summaries); age: by upload age (f4); "
      "reads: windowed reads with hysteresis (HACFS); "
-     "quiet: by time since the last view (S3 Intelligent-Tiering); replication or erasure_coding: a baseline that "
+     "quiet: by time since the last view (S3 Intelligent-Tiering); size: small videos replicated, the others by "
+     "the threshold rule; cost: the cheaper mode a month under the prices section; predictive: the threshold rule "
+     "on a forecast one check ahead; replication or erasure_coding: a baseline that "
      "stores everything in one mode. Each policy reads its own settings below and ignores the others' "
      "(docs/model.md, 'Policies').")
     popularity_threshold: int = Field(1000, ge=0, lt=MAX_VIEWS)
@@ -81,6 +89,18 @@ class RedundancyConfig(Section):
     ("quiet policy: a video not viewed for this long is erasure-coded, one viewed since replicated (the starting "
      "catalog's clock starts at t = 0). Default 30d: S3 Intelligent-Tiering moves an object to its Infrequent "
      "Access tier after 30 consecutive days without access.")
+    min_ec_bytes: Bytes = Field(DEFAULT_MIN_EC_BYTES, ge=0)
+    ("size policy: a video smaller than this stays replicated; larger ones follow the threshold rule (threshold, "
+     "hysteresis). Default 128KiB: S3 Intelligent-Tiering neither monitors nor tiers objects under 128 KB.")
+    cost_horizon: Seconds = Field(DEFAULT_COST_HORIZON, gt=0)
+    ("cost policy: a conversion's price (its bytes moved x prices.moved_per_gb) is spread over this long, so a "
+     "video leaves its mode only when the other is cheaper by that share a month (30d: this simulator's choice).")
+    predictive_alpha: float = Field(DEFAULT_PREDICTIVE_ALPHA, gt=0, le=1)
+    ("predictive policy: Holt's smoothing of the count's level (1 = the latest count; 0.5: this simulator's "
+     "choice).")
+    predictive_beta: float = Field(DEFAULT_PREDICTIVE_BETA, ge=0, le=1)
+    ("predictive policy: Holt's smoothing of the count's trend per check (0 = no trend: the threshold rule; 0.5: "
+     "this simulator's choice).")
 
     @model_validator(mode="after")
     def _stripe_fits_gf256(self):
@@ -146,10 +166,26 @@ class MigrationConfig(Section):
         return windows
 
 
-def policy_from_config(redundancy: RedundancyConfig) -> Policy:
+def policy_from_config(redundancy: RedundancyConfig, migration: MigrationConfig | None = None,
+                       prices: Prices | None = None, chunk_size: int | None = None) -> Policy:
     """The :class:`~vstack_sim.system.policies.Policy` a scenario's ``redundancy`` section asks for, with all its
-    settings (the world hands it to the :class:`~vstack_sim.system.manager.RedundancyManager`)."""
+    settings (the world hands it to the :class:`~vstack_sim.system.manager.RedundancyManager`).
+
+    The cost policy also reads the migration's window (its counts' span), the ``prices`` and the chunk size
+    (the geometry it prices: a manager of the same r, k, m and chunk size); left out, their defaults.
+    """
     red = redundancy
+    migration = MigrationConfig() if migration is None else migration
+    prices = Prices() if prices is None else prices
+    geometry = None
+    if red.policy == "cost":
+        size = {} if chunk_size is None else {"chunk_size": chunk_size}
+        geometry = RedundancyManager(popularity_threshold=0, replication_factor=red.replication_factor,
+                                     erasure_data_shards=red.data_shards, erasure_parity_shards=red.parity_shards,
+                                     policy="replication", **size)
     return make_policy(red.policy, red.popularity_threshold, red.hysteresis, age_threshold=red.age_threshold,
                        reads_promote=red.reads_promote, reads_demote=red.reads_demote,
-                       reads_max_replicated=red.reads_max_replicated, quiet_for=red.quiet_for)
+                       reads_max_replicated=red.reads_max_replicated, quiet_for=red.quiet_for,
+                       min_ec_bytes=red.min_ec_bytes, geometry=geometry, window=migration.window,
+                       prices=prices.table(), cost_horizon=red.cost_horizon, predictive_alpha=red.predictive_alpha,
+                       predictive_beta=red.predictive_beta)

@@ -10,7 +10,8 @@ events/s) or strings such as ``2MiB``, ``30d``, ``200MB/s`` and ``10/min``
 (:mod:`vstack_sim.scenario.units`). Zero means "off" where a field says so.
 
 Sections with rules of their own live in sibling modules (:mod:`.cluster_schema`, :mod:`.io_schema`,
-:mod:`.reads_schema`, :mod:`.policy_schema` for ``redundancy`` and ``migration``); they are imported here.
+:mod:`.reads_schema`, :mod:`.policy_schema` for ``redundancy`` and ``migration``, :mod:`.prices_schema` for
+``prices``); they are imported here.
 
 ``Config()`` is the embedded default scenario: the V-Stack design's catalog (1,000
 videos x 50 chunks of 2 MiB, 5 % hot) on a small cluster with failures.
@@ -28,6 +29,7 @@ from vstack_sim.scenario.cluster_schema import ClusterConfig, FailuresConfig, Re
 from vstack_sim.scenario.io_schema import IoConfig
 from vstack_sim.scenario.lifecycle_schema import AgingConfig, DeletesConfig, UploadsConfig, check_upload_keys
 from vstack_sim.scenario.policy_schema import MigrationConfig, RedundancyConfig, policy_from_config
+from vstack_sim.scenario.prices_schema import Prices
 from vstack_sim.scenario.reads_schema import CacheConfig, ReadsConfig
 from vstack_sim.scenario.sections import (
     MAX_VIEWS,
@@ -183,6 +185,8 @@ class Config(Section):
     """The redundancy policy."""
     migration: MigrationConfig = MigrationConfig()
     """Popularity checks and conversions."""
+    prices: Prices = Prices()
+    """What storage, requests and conversions cost (the cost policy's price table)."""
     failures: FailuresConfig = FailuresConfig()
     """Node and rack failures."""
     repair: RepairConfig = RepairConfig()
@@ -234,9 +238,9 @@ class Config(Section):
             from vstack_sim.scenario.catalog_source import load_videos_csv
 
             check_upload_keys(load_videos_csv(cat.source).keys)
-        if red.policy == "reads" and self.migration.popularity_measure != "windowed":
-            raise ValueError("migration.popularity_measure: the reads policy counts views in migration.window, so it "
-                             f"needs windowed, got {self.migration.popularity_measure}")
+        if red.policy in ("reads", "cost") and self.migration.popularity_measure != "windowed":
+            raise ValueError(f"migration.popularity_measure: the {red.policy} policy counts views in "
+                             f"migration.window, so it needs windowed, got {self.migration.popularity_measure}")
         if self.workload.late_binding_extra > red.parity_shards:
             raise ValueError("workload.late_binding_extra: cannot exceed redundancy.parity_shards")
         if 0 < self.cache.capacity < cat.chunk_size:
@@ -253,8 +257,13 @@ class Config(Section):
     def assignable_modes(self) -> set[str]:
         """Modes the policy (asked, not guessed) or an override can give a video."""
         red = self.redundancy
-        modes = {m.value for m in policy_from_config(red).modes()}
+        modes = {m.value for m in self.policy_object().modes()}
         return modes | set(red.overrides.values())
+
+    def policy_object(self):
+        """The redundancy policy object of this scenario, built with every setting it reads
+        (:func:`~vstack_sim.scenario.policy_schema.policy_from_config`)."""
+        return policy_from_config(self.redundancy, self.migration, self.prices, self.catalog.chunk_size)
 
     def _physical_per_chunk(self, mode: str) -> int:
         return StorageLedger.for_settings(self.redundancy, self.catalog.chunk_size).physical_bytes_per_chunk(mode)

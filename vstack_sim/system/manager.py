@@ -111,7 +111,7 @@ class RedundancyManager:
         if isinstance(policy, Policy):
             self._policy = policy
         else:
-            self._policy = make_policy(policy, threshold, self._hysteresis)
+            self._policy = make_policy(policy, threshold, self._hysteresis, geometry=self)
         self._cold_threshold = cold_threshold(threshold, self._hysteresis)
         self._overrides: dict[Hashable, RedundancyMode] = {}
         self._override_view = types.MappingProxyType(self._overrides)

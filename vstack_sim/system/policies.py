@@ -13,7 +13,9 @@ of ids, view counts, current modes, sizes, upload times, last reads). This
 module holds the seed's rule (:class:`ThresholdPolicy`), the one-mode
 baselines (:class:`FixedPolicy`) and the registry of every policy
 (:data:`POLICIES`, :func:`make_policy`); the rules of real stores (``age``,
-``reads``, ``quiet``) are in :mod:`vstack_sim.system.store_policies`. A new
+``reads``, ``quiet``) are in :mod:`vstack_sim.system.store_policies`, the rules that weigh size and price
+(``size``, ``cost``) in :mod:`vstack_sim.system.cost_policies`, and the forecasting one (``predictive``) in
+:mod:`vstack_sim.system.predictive_policy`. A new
 policy subclasses :class:`Policy` and says which modes it can assign. Manual
 overrides are not a policy's business: the
 :class:`~vstack_sim.system.manager.RedundancyManager` applies them on top.
@@ -38,6 +40,14 @@ from fractions import Fraction
 
 import numpy as np
 
+from vstack_sim.system.cost_policies import (
+    DEFAULT_COST_HORIZON,
+    DEFAULT_COST_WINDOW,
+    DEFAULT_MIN_EC_BYTES,
+    CostPolicy,
+    PriceTable,
+    SizePolicy,
+)
 from vstack_sim.system.modes import (
     MODE_REPLICATION,
     RedundancyMode,
@@ -46,6 +56,7 @@ from vstack_sim.system.modes import (
     parse_mode,
 )
 from vstack_sim.system.policy_base import Policy, VideoView, codes
+from vstack_sim.system.predictive_policy import DEFAULT_PREDICTIVE_ALPHA, DEFAULT_PREDICTIVE_BETA, PredictivePolicy
 from vstack_sim.system.store_policies import (
     DEFAULT_AGE_THRESHOLD,
     DEFAULT_QUIET_FOR,
@@ -62,10 +73,14 @@ __all__ = [
     "ENV_THRESHOLD",
     "POLICIES",
     "AgePolicy",
+    "CostPolicy",
     "FixedPolicy",
     "Policy",
+    "PredictivePolicy",
+    "PriceTable",
     "QuietPolicy",
     "ReadsPolicy",
+    "SizePolicy",
     "ThresholdPolicy",
     "VideoView",
     "cold_threshold",
@@ -74,8 +89,9 @@ __all__ = [
 ]
 
 #: Policies a manager can follow: the threshold rule (``adaptive`` is its older name), the rules of real
-#: stores, or one mode for all.
-POLICIES = ("threshold", "adaptive", "age", "reads", "quiet", "replication", "erasure_coding")
+#: stores, the rules by size, price and forecast, or one mode for all.
+POLICIES = ("threshold", "adaptive", "age", "reads", "quiet", "size", "cost", "predictive", "replication",
+            "erasure_coding")
 
 #: The environment variable a manager without an explicit threshold reads, and its default.
 ENV_THRESHOLD = "POPULARITY_THRESHOLD"
@@ -157,13 +173,20 @@ def make_policy(name: str | RedundancyMode, threshold: int = DEFAULT_THRESHOLD, 
                 age_threshold: float = DEFAULT_AGE_THRESHOLD, reads_promote: int = DEFAULT_READS_PROMOTE,
                 reads_demote: int = DEFAULT_READS_DEMOTE,
                 reads_max_replicated: float = DEFAULT_READS_MAX_REPLICATED,
-                quiet_for: float = DEFAULT_QUIET_FOR) -> Policy:
+                quiet_for: float = DEFAULT_QUIET_FOR, min_ec_bytes: int = DEFAULT_MIN_EC_BYTES,
+                geometry=None, window: float = DEFAULT_COST_WINDOW, prices: PriceTable | None = None,
+                cost_horizon: float = DEFAULT_COST_HORIZON, predictive_alpha: float = DEFAULT_PREDICTIVE_ALPHA,
+                predictive_beta: float = DEFAULT_PREDICTIVE_BETA) -> Policy:
     """The policy called ``name`` (one of :data:`POLICIES`) with these settings.
 
     Each policy takes its own settings and ignores the others' (as a scenario accepts them all):
-    ``threshold`` and ``hysteresis`` for ``threshold``/``adaptive``, ``age_threshold`` (seconds) for
-    ``age``, ``reads_promote``, ``reads_demote`` and ``reads_max_replicated`` for ``reads``, ``quiet_for``
-    (seconds) for ``quiet``. A bad setting of the chosen policy is a ValueError naming it.
+    ``threshold`` and ``hysteresis`` for ``threshold``/``adaptive`` (and for ``size``'s large videos and
+    ``predictive``), ``age_threshold`` (seconds) for ``age``, ``reads_promote``, ``reads_demote`` and
+    ``reads_max_replicated`` for ``reads``, ``quiet_for`` (seconds) for ``quiet``, ``min_ec_bytes`` for
+    ``size``; ``geometry`` (the manager whose r, k, m and chunk size it prices: required), ``window`` (the
+    seconds the counts cover), ``prices`` and ``cost_horizon`` (seconds) for ``cost``;
+    ``predictive_alpha`` and ``predictive_beta`` for ``predictive``. A bad setting of the chosen policy is a
+    ValueError naming it.
     """
     key = name.value if isinstance(name, RedundancyMode) else name
     if not isinstance(key, str) or key.strip().lower() not in POLICIES:
@@ -177,4 +200,13 @@ def make_policy(name: str | RedundancyMode, threshold: int = DEFAULT_THRESHOLD, 
         return ReadsPolicy(reads_promote, reads_demote, reads_max_replicated)
     if key == "quiet":
         return QuietPolicy(quiet_for)
+    if key == "size":
+        return SizePolicy(ThresholdPolicy(threshold, hysteresis), min_ec_bytes)
+    if key == "cost":
+        if geometry is None:
+            raise ValueError("geometry: the cost policy prices a manager's geometry (r, k, m, chunk size); pass one")
+        return CostPolicy(geometry, window, prices, cost_horizon)
+    if key == "predictive":
+        return PredictivePolicy(check_int("popularity_threshold", threshold, 0), cold_threshold(threshold, hysteresis),
+                                predictive_alpha, predictive_beta)
     return FixedPolicy(key)
