@@ -47,6 +47,16 @@ def main() -> None:
           f"deleted {up['deleted']:,}; "
           f"conversions {mig['to_replication']:,} to replication, {mig['to_erasure_coding']:,} to EC; "
           f"repairs {s['recovery']['repairs']:,}")
+    steady = s["conversions"]["replicated_fraction"]["steady_state"]
+    print(f"  savings {s['storage_initial']['storage_savings_percent']} % at the start, "
+          f"{s['storage']['storage_savings_percent']} % at the end; replicated share of stored bytes in steady state: "
+          + (f"{100 * steady['mean']:.2f} % [{100 * steady['lo']:.2f}, {100 * steady['hi']:.2f}] from day "
+             f"{steady['from_s'] / 86400:.1f}" if steady["reached"] else f"not reached ({steady['why']})"))
+    cs = s["conversions"]
+    io, bw = cs["io_share"], cs["bandwidth_share"]
+    print(f"  conversion I/O: {100 * io['peak']:.2f} % / {100 * io['mean']:.2f} % of disk bytes (peak / mean),"
+          f" {100 * bw['peak']:.4f} % / {100 * bw['mean']:.4f} % "
+          "of disk bandwidth")
     print("  timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in r.timings.items()))
     scale_ok = reads >= TARGET_READS and up["uploaded"] >= 0.95 * TARGET_UPLOADS
     verdict = "MET" if wall <= TARGET_S and scale_ok else "MISSED"
