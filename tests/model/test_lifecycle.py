@@ -212,7 +212,7 @@ def test_the_shipped_living_catalog_converts_both_ways_at_a_tenth_of_its_scale()
     path = Path(__file__).resolve().parents[2] / "scenarios" / "living-catalog.yaml"
     cfg = load_scenario(path, {"run.duration": "4d", "catalog.videos": 1000, "workload.uploads.rate": "111/d",
                                "workload.view_rate": "0.005/s", "cluster.nodes": 10, "cluster.racks": 5,
-                               "outputs.figures": False})
+                               "workload.deletes.after": "2d", "outputs.figures": False})
     s = simulate(cfg).summary
     assert s["uploads"]["uploaded"] > 300 and s["uploads"]["deleted"] > 0
     assert s["migrations"]["to_erasure_coding"] > 100          # uploads cooling after their day of grace
