@@ -52,3 +52,5 @@ def test_predictive_converts_a_check_before_the_threshold_rule_and_counts_the_ea
     assert conversions(r) == [(0, "replication", 2.0)]
     policy = sim.world.manager.policy_object
     assert (policy.early_promotions, policy.false_promotions) == (1, 0)
+    assert r.summary["migrations"]["policy_counters"] == {"early_promotions": 1, "false_promotions": 0}
+    assert "policy_counters" not in plain.summary["migrations"]       # the threshold rule counts nothing

@@ -280,6 +280,9 @@ def build_summary(sim, tables: dict) -> dict:
                           "utilisation_mean": _r(float(used.mean()), 6), "utilisation_max": _r(float(used.max()), 6)}
     if w.cluster.arbiter is not None:  # the I/O scheduler held background requests (io.scheduler, budgets)
         summary["io"] = w.cluster.arbiter.summary()
+    counters = w.manager.policy_object.counters()
+    if counters:                       # what the policy counts of its own decisions (the predictive policy's)
+        summary["migrations"]["policy_counters"] = counters
     if sim.lifecycle is not None:      # a living catalog (workload.uploads, workload.deletes)
         summary["uploads"] = {**sim.lifecycle.summary(), "views_dropped": int(reads.views_dropped),
                               "reads_failed_deleted": int(np.count_nonzero(reason == 3)),

@@ -107,6 +107,10 @@ class Policy(abc.ABC):
         code = MODE_REPLICATION if RedundancyMode.REPLICATION in self.modes() else MODE_ERASURE_CODING
         return np.full(videos.ids.shape, np.int8(code), dtype=np.int8)
 
+    def counters(self) -> dict[str, int]:
+        """What the policy counts of its own decisions, for the run's summary (none by default)."""
+        return {}
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
 

@@ -107,6 +107,9 @@ class PredictivePolicy(Policy):
                              "integers")
         return ids.astype(np.int64)
 
+    def counters(self) -> dict[str, int]:
+        return {"early_promotions": self.early_promotions, "false_promotions": self.false_promotions}
+
     def decide(self, videos: VideoView, now: float) -> np.ndarray:
         ids = self._ids(videos)
         if ids.size == 0:
