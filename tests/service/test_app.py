@@ -262,6 +262,24 @@ def test_string_keys_from_a_videos_file(tmp_path):
         assert s.stop() == 0
 
 
+def test_the_service_recommends_with_the_runs_own_policy_and_its_settings(tmp_path):
+    # The size policy with a setting of the run's own: a 2-chunk video (8,000 B) is under min_ec_bytes 10,000 and
+    # stays replicated with no views; a 3-chunk one (12,000 B) follows the threshold rule (5 views).
+    videos = tmp_path / "videos.csv"
+    videos.write_text("video_id,views,chunks\nsmall,0,2\nbig,0,3\nhot,9,3\n")
+    cfg = config({"run": {"duration": "1h"}, "catalog": {"source": str(videos), "chunk_size": 4000},
+                  "cluster": {"nodes": 6, "racks": 3},
+                  "redundancy": {"policy": "size", "min_ec_bytes": 10_000, "popularity_threshold": 5}})
+    folder = run_to_folder(cfg, out=tmp_path / "run", quiet=True)
+    s = Server(folder)
+    try:
+        modes = {key: s.client.get(f"/redundancy/recommend/{key}").json()["recommended_mode"]
+                 for key in ("small", "big", "hot")}
+        assert modes == {"small": "replication", "big": "erasure_coding", "hot": "replication"}
+    finally:
+        assert s.stop() == 0
+
+
 # -- the results folder a service holds (issue 19, section 3) -------------------------------------------
 
 CLI = [sys.executable, "-m", "vstack_sim.cli.main"]

@@ -113,3 +113,13 @@ def test_bad_settings_name_the_argument(settings, key):
 def test_ids_must_be_non_negative_integers():
     with pytest.raises(ValueError, match="^ids:"):
         step(PredictivePolicy(10), [1], ids=["a"])
+
+
+def test_a_one_off_recommendation_is_the_threshold_rule_and_leaves_the_checks_state_alone():
+    from vstack_sim.system.manager import RedundancyManager
+
+    m = RedundancyManager(policy="predictive", popularity_threshold=100)
+    assert m.recommend("a", 5000)["recommended_mode"] == "replication"
+    assert m.recommend("a", 0)["recommended_mode"] == "erasure_coding"     # no history carried from the last call
+    assert m.policy_object.counters() == {"early_promotions": 0, "false_promotions": 0}
+    assert m.policy_object.forecast([0]).tolist() == [pytest.approx(float("nan"), nan_ok=True)]

@@ -6,6 +6,7 @@ on; :mod:`vstack_sim.results.catalog_db` turns the :class:`EndState` into ``cata
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -55,7 +56,12 @@ def end_state_of(sim) -> EndState:
             "parity_shards": str(red.parity_shards), "chunk_size": str(cfg.catalog.chunk_size),
             "catalog_source": cfg.catalog.source or "",
             # With W > 1 each row stands for W chunks of identical placement: multiply counts and bytes by W.
-            "chunk_weight": str(cfg.catalog.chunk_weight)}
+            "chunk_weight": str(cfg.catalog.chunk_weight),
+            # Every setting the policy reads, so the service rebuilds the run's own policy (overrides: its own).
+            "policy_settings": json.dumps({
+                "redundancy": red.model_dump(mode="json", exclude={"overrides"}),
+                "migration": {"window": cfg.migration.window}, "prices": cfg.prices.model_dump(mode="json")},
+                sort_keys=True)}
     return EndState(
         manager=w.manager, chunk_size=w.chunk_size, slot_node=st.slot_node, slot_live=st.slot_has_data,
         mode=st.mode, lost=st.lost, layout_time=st.layout_time, mode_width=st.mode_width,

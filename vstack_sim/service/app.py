@@ -25,6 +25,7 @@ Errors are JSON: 404 ``{"detail": ...}`` for an unknown video, 422 with a
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -41,6 +42,7 @@ from vstack_sim.results.serve_lock import ServiceLocked, hold_service_lock
 from vstack_sim.system.ledger import StorageLedger
 from vstack_sim.system.manager import RedundancyManager
 from vstack_sim.system.modes import RedundancyMode
+from vstack_sim.system.policies import threshold_from_env
 
 __all__ = ["STATE_FILE", "ServeError", "CatalogService", "create_app", "serve"]
 
@@ -82,7 +84,8 @@ class CatalogService:
                 popularity_threshold=threshold, replication_factor=self._meta_int("replication_factor"),
                 erasure_data_shards=self._meta_int("data_shards"),
                 erasure_parity_shards=self._meta_int("parity_shards"),
-                chunk_size=self._meta_int("chunk_size"), hysteresis=hysteresis, policy=meta["policy"])
+                chunk_size=self._meta_int("chunk_size"), hysteresis=hysteresis,
+                policy=self._run_policy(meta, threshold) or meta["policy"])
         except ValueError as exc:
             raise ServeError(f"{self.catalog_path}: catalog_meta does not make a redundancy manager: {exc}") from None
         self.ledger = StorageLedger(self.manager)
@@ -161,6 +164,25 @@ class CatalogService:
             self._local.conn = conn
         return conn
 
+    def _run_policy(self, meta: dict, threshold: int | None):
+        """The run's policy with all its settings (catalogs written before they were kept: None, by name). The
+        threshold is the environment's when it is set, as the design's rule has it."""
+        if "policy_settings" not in meta:
+            return None
+        from vstack_sim.scenario.policy_schema import MigrationConfig, RedundancyConfig, policy_from_config
+        from vstack_sim.scenario.prices_schema import Prices
+
+        try:
+            settings = json.loads(meta["policy_settings"])
+            red = settings["redundancy"]
+            if threshold is None:                 # the environment sets it
+                red = {**red, "popularity_threshold": threshold_from_env()}
+            return policy_from_config(RedundancyConfig.model_validate(red),
+                                      MigrationConfig.model_validate(settings["migration"]),
+                                      Prices.model_validate(settings["prices"]), self._meta_int("chunk_size"))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise self._bad_meta("policy_settings", f"does not make the run's policy: {exc}") from None
+
     def view_count(self, video_id: str) -> int | None:
         row = self._catalog().execute("SELECT view_count FROM video_stats WHERE video_id = ?",
                                       (video_id,)).fetchone()
@@ -168,7 +190,11 @@ class CatalogService:
 
     def recommend(self, video_id: str) -> dict | None:
         views = self.view_count(video_id)
-        return None if views is None else self.manager.recommend(video_id, views)
+        if views is None:
+            return None
+        row = self._catalog().execute("SELECT chunk_count FROM videos WHERE video_key = ?", (video_id,)).fetchone()
+        size = None if row is None else int(row[0]) * self.manager.chunk_size   # the size policy asks it
+        return self.manager.recommend(video_id, views, size_bytes=size)
 
     def set_override(self, video_id: str, mode: RedundancyMode) -> dict:
         with self._lock:

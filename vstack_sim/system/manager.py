@@ -234,12 +234,14 @@ class RedundancyManager:
         video_id: Hashable,
         view_count: int,
         current_mode: RedundancyMode | str | int | None = None,
+        size_bytes: int | None = None,
     ) -> tuple[RedundancyMode, dict]:
         """The mode for one video and its config dict, as in the seed.
 
         More than ``popularity_threshold`` views -> replication, else erasure
         coding; an override wins. With ``current_mode`` given, hysteresis
-        applies exactly as in :meth:`decide_modes`.
+        applies exactly as in :meth:`decide_modes`. Other policies answer with
+        :meth:`Policy.recommend` (a policy by size needs ``size_bytes``).
         """
         if not is_int(view_count) or view_count < 0:
             raise ValueError(f"view_count: must be a non-negative integer, got {view_count!r}")
@@ -248,8 +250,8 @@ class RedundancyManager:
             current = None if current_mode is None else np.array([mode_code(current_mode)], dtype=np.int8)
             # Python ints of any size: an object array keeps the comparison exact.
             view = VideoView(ids=np.zeros(1, dtype=np.int64), view_counts=np.array([int(view_count)], dtype=object),
-                             current_modes=current)
-            mode = mode_from_code(int(self._policy.decide(view, 0.0)[0]))
+                             current_modes=current, sizes=None if size_bytes is None else np.array([int(size_bytes)]))
+            mode = mode_from_code(int(self._policy.recommend(view, 0.0)[0]))
         return mode, self.mode_config(mode)
 
     def decide_modes(self, video_ids, view_counts, current_modes=None, sizes=None, now: float = 0.0) -> np.ndarray:
@@ -339,9 +341,9 @@ class RedundancyManager:
 
     # -- the seed's JSON shapes --------------------------------------------
 
-    def recommend(self, video_id: Hashable, view_count: int) -> dict:
-        """``GET /redundancy/recommend/{video_id}``."""
-        mode, config = self.determine_redundancy_mode(video_id, view_count)
+    def recommend(self, video_id: Hashable, view_count: int, size_bytes: int | None = None) -> dict:
+        """``GET /redundancy/recommend/{video_id}`` (``size_bytes`` for a policy by size)."""
+        mode, config = self.determine_redundancy_mode(video_id, view_count, size_bytes=size_bytes)
         return {
             "video_id": _plain_id(video_id),
             "view_count": int(view_count),

@@ -107,6 +107,11 @@ class Policy(abc.ABC):
         code = MODE_REPLICATION if RedundancyMode.REPLICATION in self.modes() else MODE_ERASURE_CODING
         return np.full(videos.ids.shape, np.int8(code), dtype=np.int8)
 
+    def recommend(self, videos: VideoView, now: float) -> np.ndarray:
+        """Mode codes for a one-off question about ``videos`` (the seed's ``/redundancy/recommend``): as
+        :meth:`decide`, but it never changes what the policy keeps between checks."""
+        return self.decide(videos, now)
+
     def counters(self) -> dict[str, int]:
         """What the policy counts of its own decisions, for the run's summary (none by default)."""
         return {}

@@ -107,6 +107,15 @@ class PredictivePolicy(Policy):
                              "integers")
         return ids.astype(np.int64)
 
+    def recommend(self, videos: VideoView, now: float) -> np.ndarray:
+        """A one-off question has no history to forecast from: the forecast is the count itself, so the answer is
+        the threshold rule's, with the cold threshold on the way back; the checks' state is left alone."""
+        counts = videos.view_counts
+        hot = counts > self.threshold
+        if videos.current_modes is not None:
+            hot = hot | ((videos.current_modes == MODE_REPLICATION) & (counts > self.cold_threshold))
+        return codes(hot)
+
     def counters(self) -> dict[str, int]:
         return {"early_promotions": self.early_promotions, "false_promotions": self.false_promotions}
 
