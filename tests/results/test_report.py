@@ -190,3 +190,13 @@ def test_a_living_catalog_shows_its_uploads_and_a_fixed_one_does_not(fake_result
     rows = {a: b for a, b, _ in key_numbers(fake_result)}
     assert rows["Uploads: stored / refused; deleted; videos stored at the end"] == "10 / 2; 4; 106"
     assert rows["Upload bytes in / deleted"] == "10.00 MiB / 4.00 MiB"
+
+
+def test_the_price_table_and_the_dollars_are_key_numbers():
+    from tests.model.test_dollars import run
+
+    rows = {a: (b, c) for a, b, c in key_numbers(run())}
+    prices = rows["Prices: storage $/GB-month replication / EC; $ per read request; $ per GB moved"]
+    assert prices[0] == "0.05 / 0.01; 1e-06; 0.02" and "S3" in prices[1]
+    assert rows["Cost: storage replication / EC; read requests; traffic; total"][0] == \
+        "$0.00 / $0.00; $0.00; $0.00; $0.00"        # a few tenths of a cent: dollars to the cent

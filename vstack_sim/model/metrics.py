@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from vstack_sim.model.conversion_cost import conversion_summary
+from vstack_sim.model.dollars import cost_summary
 
 STAT_KEYS = ("mean", "p50", "p95", "p99")
 
@@ -272,6 +273,8 @@ def build_summary(sim, tables: dict) -> dict:
         # What they cost (conversion_cost.py); 9 decimals: a share of disk bandwidth can be a few 1e-6.
         "conversions": _rounded(conversion_summary(sim, tables), 9),
     }
+    # Dollars at the scenario's prices (dollars.py); 9 decimals: a run's request bill can be a few 1e-6.
+    summary["cost"] = _rounded(cost_summary(sim, tables, summary["conversions"]), 9)
     cpu = w.cluster.disks.cpu
     if cpu is not None:             # the daemons' CPU stage (cluster.cpu_cores_per_node > 0)
         used = cpu.utilisation(sim.end_time)

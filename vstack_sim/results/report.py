@@ -113,7 +113,23 @@ def key_numbers(run) -> list[tuple[str, str, str]]:
     ]
     m = s["migrations"]
     rows.append(("Migrations to replication / to EC", f"{m['to_replication']:,} / {m['to_erasure_coding']:,}", ""))
-    return rows + _conversion_rows(s.get("conversions")) + _upload_rows(s.get("uploads"))
+    return rows + _conversion_rows(s.get("conversions")) + _upload_rows(s.get("uploads")) + _cost_rows(s.get("cost"))
+
+
+def _cost_rows(c: dict | None) -> list[tuple[str, str, str]]:
+    """Dollars at the run's prices, and the price table itself (summary ``cost``)."""
+    if c is None:
+        return []
+    p = c["prices"]
+    storage = p["storage_per_gb_month"]
+    return [
+        ("Prices: storage $/GB-month replication / EC; $ per read request; $ per GB moved",
+         f"{storage['replication']:g} / {storage['erasure_coding']:g}; {p['request']:g}; {p['moved_per_gb']:g}",
+         "defaults: Amazon S3 Standard list prices (2024); moved: illustrative"),
+        ("Cost: storage replication / EC; read requests; traffic; total",
+         f"${c['storage_dollars']['replication']:,.2f} / ${c['storage_dollars']['erasure_coding']:,.2f}; "
+         f"${c['read_request_dollars']:,.2f}; ${c['traffic_dollars']:,.2f}; ${c['total_dollars']:,.2f}", ""),
+    ]
 
 
 def _upload_rows(u: dict | None) -> list[tuple[str, str, str]]:
