@@ -125,7 +125,8 @@ def test_shipped_sweeps_validate():
     from vstack_sim.scenario.reading import SCENARIO_DIR
 
     shipped = {p.stem: load_sweep(p) for p in sorted((SCENARIO_DIR / "sweeps").glob("*.yaml"))}
-    assert set(shipped) == {"policies", "threshold", "mttdl", "recovery-frontier", "conversion-frontier"}
+    assert set(shipped) == {"policies", "threshold", "mttdl", "recovery-frontier", "conversion-frontier",
+                            "policy-zoo"}
     frontier = shipped["recovery-frontier"]
     assert [(c.io.scheduler, c.repair.budget) for c in map(frontier.point_config, frontier.points())] == \
         [("fifo", 1.0), ("fifo", 0.25), ("fifo", 0.1), ("priority", 1.0), ("mclock", 1.0)]

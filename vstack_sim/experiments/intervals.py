@@ -43,6 +43,9 @@ KEY_METRICS = (
     ("durability.mttdl_s", "MTTDL", "s"),
     ("migrations.to_replication", "migrations to replication", "count"),
     ("migrations.to_erasure_coding", "migrations to EC", "count"),
+    ("conversions.io_share.mean", "conversions' share of all disk I/O", "share"),
+    ("conversions.replicated_fraction.steady_state.mean", "replicated share in steady state", "share"),
+    ("cost.total_dollars", "cost at the scenario's prices", "usd"),
 )
 """(metric, label, unit) of the numbers a comparison shows first."""
 LABELS = {m: label for m, label, _ in KEY_METRICS}
@@ -64,6 +67,10 @@ def format_value(metric: str, value) -> str:
         return format_bytes(float(value))
     if unit == "prob":
         return f"{value:.3f}"
+    if unit == "share":               # a fraction shown in percent
+        return f"{100 * value:.2f} %"
+    if unit == "usd":
+        return f"${value:,.2f}"
     return f"{value:,.6g}"
 
 
@@ -86,8 +93,9 @@ def _signed(metric: str, value) -> str:
         return format_value(metric, value)
     if value == 0:
         return "0"
-    if UNITS.get(metric) == "pct":    # a difference of percentages is in points
-        return ("+" if value > 0 else "-") + f"{abs(value):.2f} points"
+    if UNITS.get(metric) in ("pct", "share"):    # a difference of percentages is in points
+        scale = 100 if UNITS.get(metric) == "share" else 1
+        return ("+" if value > 0 else "-") + f"{scale * abs(value):.2f} points"
     return ("+" if value > 0 else "-") + format_value(metric, abs(value))
 
 

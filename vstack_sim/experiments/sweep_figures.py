@@ -15,6 +15,8 @@ byte-stable):
   failure) against read p99 during it, one point per setting with intervals
   both ways (``scenarios/sweeps/recovery-frontier.yaml``), and
   :func:`conversion_frontier`, the same for the first wave of conversions;
+* :func:`cost_frontier`: the run's dollars against read p99 of replicated and of erasure-coded reads, one point
+  per policy (``scenarios/sweeps/policy-zoo.yaml``);
 * :func:`mttdl_vs_parameter`: MTTDL with its exponential interval and, where a
   point is the birth-death chain (:func:`vstack_sim.analysis.theory.stripe_mttdl`), the
   exact chain on the same axes.
@@ -54,7 +56,7 @@ def _axis_label(key: str) -> str:
 
 def _metric_label(metric: str) -> str:
     """A metric's label with its unit, e.g. ``read p99, all reads (ms)``."""
-    unit = {"pct": "%", "ms": "ms", "s": "s", "bytes": "bytes"}.get(UNITS.get(metric, ""), "")
+    unit = {"pct": "%", "share": "%", "ms": "ms", "s": "s", "bytes": "bytes", "usd": "$"}.get(UNITS.get(metric, ""), "")
     label = LABELS.get(metric, metric)
     return f"{label} ({unit})" if unit else label
 
@@ -232,6 +234,25 @@ def conversion_frontier(groups: list[Group], title: str = ""):
                      "EC read p99 after that check (ms)", "the conversion frontier", title)
 
 
+COST = "cost.total_dollars"
+HOT_P99 = "reads.latency_ms.replication.p99"
+COLD_P99 = "reads.latency_ms.erasure_coding.p99"
+
+
+def cost_frontier(groups: list[Group], title: str = ""):
+    """The run's dollars at its prices against read p99 of replicated (top) and erasure-coded (bottom) reads."""
+    fig, axes = new_figure(2, height=7.0)
+    for ax, (metric, ylabel) in zip(axes, ((HOT_P99, "read p99, replicated (ms)"),
+                                           (COLD_P99, "read p99, erasure coded (ms)")), strict=True):
+        if not _points_and_front(ax, groups, COST, metric, 1.0, True, "non-dominated (cheaper, lower p99)"):
+            no_data(ax, f"no {ylabel}")
+            continue
+        ax.set_ylabel(ylabel)
+    axes[-1].set_xlabel("cost at the scenario's prices, whole run ($)")
+    fig.suptitle(f"Cost against read p99{(' - ' + title) if title else ''}", fontsize=11)
+    return fig
+
+
 def mttdl_vs_parameter(sweep, key: str | None = None):
     """MTTDL per point with its exponential 95 % interval, and the exact chain where a point is that chain."""
     from vstack_sim.analysis.theory import stripe_mttdl
@@ -289,6 +310,8 @@ def sweep_figures(sweep) -> dict:
         figs["recovery_frontier"] = recovery_frontier(groups, spec.name)
     if CONVERSION_FINISH in present and not _all_zero(sweep.points, CONVERSION_FINISH):
         figs["conversion_frontier"] = conversion_frontier(groups, spec.name)
+    if "redundancy.policy" in spec.keys and COST in present:
+        figs["cost_frontier"] = cost_frontier(groups, spec.name)
     if "durability.mttdl_s" in present:
         figs["mttdl"] = mttdl_vs_parameter(sweep)
     return figs
