@@ -251,3 +251,33 @@ def test_sweep_refuses_a_point_run_would_refuse_before_any_run(tmp_path, monkeyp
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("vstack-sim: error: point p1-") and key in err, err
     assert listing(tmp_path) == before
+
+
+def test_require_names_the_cheapest_point_meeting_the_constraints_in_sweep_and_compare(tmp_path, monkeypatch, capsys):
+    write_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    write_sweep(tmp_path, SWEEP.format(reps=2))
+    loose = ["--require", "reads.latency_ms.all.p99<=100000", "--require", "storage_mean_savings_percent >= -1"]
+    assert main(["sweep", "s.yaml", "--workers", "1", "--quiet", "--out", "o", *loose]) == 0
+    out = capsys.readouterr().out
+    said = [line for line in out.splitlines() if line.startswith("The cheapest option with ")]
+    assert len(said) == 1 and said[0].startswith(
+        "The cheapest option with reads.latency_ms.all.p99 <= 100000 and storage_mean_savings_percent >= -1: p")
+    assert " at $" in said[0]
+    assert said[0] in (tmp_path / "o" / "report.md").read_text(encoding="utf-8")
+    assert "The cheapest option with " in (tmp_path / "o" / "report.html").read_text(encoding="utf-8")
+    # an existing sweep folder answers through compare, without running it again
+    assert main(["compare", "o", "--require", "storage_mean_savings_percent>=1000", "--out", "c"]) == 0
+    out = capsys.readouterr().out
+    assert "No option meets storage_mean_savings_percent >= 1000 (closest: " in out
+    assert "No option meets" in (tmp_path / "c" / "report.html").read_text(encoding="utf-8")
+    # a bad constraint, or a metric no option has: exit 2, one line naming --require, nothing written
+    before = listing(tmp_path)
+    for bad, key in ((["sweep", "s.yaml", "--require", "p99<60"], "--require: bad constraint 'p99<60'"),
+                     (["compare", "o", "--require", "p99<=sixty"], "'sixty' is not a number"),
+                     (["compare", "o", "--require", "reads.p99<=60"], "--require reads.p99 <= 60: no option has")):
+        assert main(bad) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("vstack-sim: error: ") and key in err, err
+        assert "Traceback" not in err
+    assert listing(tmp_path) == before

@@ -9,7 +9,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from vstack_sim.cli.common import PROG, CLIError, positive_int
+from vstack_sim.cli.common import PROG, CLIError, arg_type, positive_int
+
+
+def _constraint(text: str):
+    from vstack_sim.experiments.constraints import parse_constraint
+
+    return parse_constraint(text)
+
+
+constraint = arg_type("constraint", _constraint)
+REQUIRE_HELP = ("a constraint METRIC<=VALUE or METRIC>=VALUE on a summary column, e.g. "
+                "'reads.latency_ms.all.p99<=60' (repeatable): name the cheapest option (mean cost.total_dollars) "
+                "whose interval's worse end meets every one")
 
 # -- sweep --------------------------------------------------------------------
 
@@ -17,7 +29,7 @@ from vstack_sim.cli.common import PROG, CLIError, positive_int
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from vstack_sim.experiments import executors, intervals
+    from vstack_sim.experiments import constraints, executors, intervals
     from vstack_sim.experiments.comparison import Comparison
     from vstack_sim.experiments.sweep_files import load_sweep
     from vstack_sim.experiments.sweeps import check_limits, check_out, run_sweep
@@ -36,7 +48,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     with executors.open_executor(args.workers, args.scheduler, args.local_cluster) as (executor, where):
         done = run_sweep(spec, executor=executor, out=out, resume=args.resume, progress=False if args.quiet else None,
                          argv=args.argv, on_start=lambda line: note(f"sweep {spec.name}: {line} on {where}"),
-                         allow_huge=args.allow_huge)
+                         allow_huge=args.allow_huge, require=args.require)
     groups = intervals.groups_of_sweep(done)
     if len(groups) <= 6:
         print(Comparison(groups).format())
@@ -46,6 +58,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             cells = [f"{intervals.LABELS[m]} {intervals.format_interval(m, iv.as_dict())}"
                      for m in shown if (iv := g.interval(m)).n]
             print(f"{g.label}: " + "; ".join(cells))
+    if args.require:
+        print(constraints.answer(groups, args.require))
     print(f"results: {out} (report: {out / 'report.html'})")
     return 0
 
@@ -77,6 +91,8 @@ def _add_sweep(subparsers) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar and no notes")
     p.add_argument("--allow-huge", action="store_true",
                    help="run points beyond the up-front resource limits (see docs/limits.md)")
+    p.add_argument("--require", action="append", default=[], type=constraint, metavar="CONSTRAINT",
+                   help=REQUIRE_HELP + "; in the printed table and report.md/report.html")
     p.set_defaults(func=_cmd_sweep)
 
 
@@ -87,9 +103,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from vstack_sim.experiments.comparison import compare
+    from vstack_sim.experiments.constraints import ConstraintError
     from vstack_sim.results import folders, runner
 
-    comparison = compare(*args.result_dirs)
+    try:
+        comparison = compare(*args.result_dirs, require=args.require)
+    except ConstraintError as exc:
+        raise CLIError(f"--require {exc}") from None
     for line in comparison.warnings:   # runs that differ in more than what is compared
         print(f"{PROG}: warning: {line}", file=sys.stderr)
     out = args.out
@@ -112,6 +132,8 @@ def _add_compare(subparsers) -> None:
     )
     p.add_argument("result_dirs", nargs="+", metavar="DIR", help="a results folder or a sweep folder")
     p.add_argument("--out", default=None, metavar="DIR", help="comparison folder (default results/compare[-<n>])")
+    p.add_argument("--require", action="append", default=[], type=constraint, metavar="CONSTRAINT",
+                   help=REQUIRE_HELP + "; in the printed table and report.html")
     p.set_defaults(func=_cmd_compare)
 
 

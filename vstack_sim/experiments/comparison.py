@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from vstack_sim.experiments.constraints import choose
 from vstack_sim.experiments.intervals import (
     KEY_METRICS,
     LABELS,
@@ -128,9 +129,10 @@ def text_table(head: list[str], rows: list[list[str]], width: int = TERMINAL_WID
 
 
 class Comparison:
-    """Groups side by side: ``table`` (metric x group intervals) and ``differences`` (vs the first group)."""
+    """Groups side by side: ``table`` (metric x group intervals), ``differences`` (vs the first group) and, given
+    constraints (``require``), ``choice``: the cheapest group meeting them (:mod:`.constraints`)."""
 
-    def __init__(self, groups: list[Group], level: float = 0.95):
+    def __init__(self, groups: list[Group], level: float = 0.95, require=None):
         if len(groups) < 1:
             raise ValueError("compare needs at least one result")
         self.groups = groups
@@ -141,6 +143,7 @@ class Comparison:
                                    for m in metrics for g in groups])
         self.differences = group_differences(groups, metrics, level)
         self.warnings = config_differences(groups)
+        self.choice = choose(groups, require, level) if require else None
 
     def verdict(self) -> list[str]:
         """Which group wins on which metric against the first, with intervals, and where they do not differ."""
@@ -153,6 +156,7 @@ class Comparison:
         cells = [[LABELS[m]] + [format_interval(m, self._row(m, lab)) for lab in labels] for m in self.metrics]
         head = ["metric"] + [f"{lab} (n={len(g.rows)})" for lab, g in zip(labels, self.groups, strict=True)]
         out = [*self.verdict(), ""] if len(self.groups) > 1 else []
+        out += [self.choice.sentence(), ""] if self.choice is not None else []
         out += text_table(head, cells, width)
         d = self.differences
         if len(self.groups) > 1 and len(d):
@@ -197,8 +201,10 @@ class Comparison:
         return "\n".join(out)
 
 
-def compare(*results, labels: list[str] | None = None, level: float = 0.95) -> Comparison:
-    """Compare run folders, sweep folders, ``Result``/``LoadedResult`` or ``Sweep`` objects side by side."""
+def compare(*results, labels: list[str] | None = None, level: float = 0.95, require=None) -> Comparison:
+    """Compare run folders, sweep folders, ``Result``/``LoadedResult`` or ``Sweep`` objects side by side;
+    ``require``: constraints such as ``"storage_mean_savings_percent>=35"`` whose cheapest meeting group
+    the comparison names."""
     if labels is not None and len(labels) != len(results):
         raise ValueError(f"labels: {len(labels)} labels for {len(results)} results")
     groups = []
@@ -211,4 +217,4 @@ def compare(*results, labels: list[str] | None = None, level: float = 0.95) -> C
             g.label = f"{base}-{n}"
             n += 1
         seen.add(g.label)
-    return Comparison(groups, level)
+    return Comparison(groups, level, require)

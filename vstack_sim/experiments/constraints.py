@@ -27,6 +27,10 @@ _CONSTRAINT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*(<
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 
 
+class ConstraintError(ValueError):
+    """Constraints that cannot be answered on these options: a metric none of them has."""
+
+
 @dataclass(frozen=True)
 class Constraint:
     """``metric <= bound`` or ``metric >= bound``."""
@@ -94,8 +98,16 @@ def _bounds(value) -> tuple[float, float, float] | None:
     return mean, lo, hi
 
 
+def _dollars(value: float) -> str:
+    """Cents, or three significant digits below a dollar: the cheapest of tiny runs must not read $0.00."""
+    return f"${value:,.2f}" if abs(value) >= 1 or value == 0 else f"${value:.3g}"
+
+
 def _shown(metric: str, b: tuple[float, float, float]) -> str:
-    return format_interval(metric, {"mean": b[0], "lo": b[1], "hi": b[2]})
+    if metric != COST:
+        return format_interval(metric, {"mean": b[0], "lo": b[1], "hi": b[2]})
+    mean, lo, hi = (_dollars(v) for v in b)
+    return mean if lo == hi else f"{mean} [{lo}, {hi}]"
 
 
 @dataclass
@@ -161,7 +173,7 @@ def cheapest_meeting(options: dict, constraints) -> Choice:
     for metric in dict.fromkeys([c.metric for c in constraints] + [COST]):
         if options and not any(metric in v for v in values.values()):
             which = next((str(c) for c in constraints if c.metric == metric), "ranking by cost")
-            raise ValueError(f"{which}: no option has {metric}")
+            raise ConstraintError(f"{which}: no option has {metric}")
     choice = Choice(constraints, values=values)
     meeting = []
     for label, have in values.items():
@@ -201,3 +213,11 @@ def options_of_groups(groups, constraints, level: float = 0.95) -> dict:
 def choose(groups, constraints, level: float = 0.95) -> Choice:
     """:func:`cheapest_meeting` over a sweep's or a comparison's groups."""
     return cheapest_meeting(options_of_groups(groups, constraints, level), constraints)
+
+
+def answer(groups, constraints, level: float = 0.95) -> str:
+    """The sentence of :func:`choose`, or why there is none (a finished sweep reports rather than fails)."""
+    try:
+        return choose(groups, constraints, level).sentence()
+    except ValueError as exc:
+        return f"No answer to {' and '.join(str(c) for c in parse_constraints(constraints))}: {exc}."

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vstack_sim.experiments import constraints
 from vstack_sim.experiments.intervals import (
     KEY_METRICS,
     LABELS,
@@ -105,10 +106,12 @@ def key_table_html(sweep) -> list[str]:
     return out
 
 
-def write_markdown(sweep, verdict_lines: list[str]) -> Path:
-    """``report.md``: the verdict, then the key numbers per point within an A4 page's width."""
+def write_markdown(sweep, verdict_lines: list[str], cheapest: str | None = None) -> Path:
+    """``report.md``: the verdict (and the cheapest option meeting the constraints, when there are some), then
+    the key numbers per point within an A4 page's width."""
     spec = sweep.spec
     out = [f"# vstack-sim sweep: {spec.name}", "", "## Verdict", ""] + [f"- {line}" for line in verdict_lines]
+    out += ["", cheapest] if cheapest else []
     out += ["", f"{spec.n_points()} points x {spec.replications} replications; intervals are 95 %.", "",
             "## Key numbers per point", ""] + key_table_markdown(sweep) + [""]
     path = sweep.path / "report.md"
@@ -139,8 +142,10 @@ def _paired_html(sweep, metrics: list[str]) -> str:
     return "\n".join(out + ["</table>"])
 
 
-def build(sweep) -> Path:
-    """Write ``figures/*.png`` and ``report.html`` of a sweep folder; returns the report's path."""
+def build(sweep, require=None) -> Path:
+    """Write ``figures/*.png`` and ``report.html`` of a sweep folder; returns the report's path. ``require``:
+    constraints such as ``reads.latency_ms.all.p99<=60`` whose cheapest meeting point the verdict names
+    (:mod:`.constraints`)."""
     folder = sweep.path
     spec = sweep.spec
     e = html.escape
@@ -158,6 +163,9 @@ def build(sweep) -> Path:
     verdict_lines = (verdict(group_differences(groups, metrics)) if len(groups) > 1
                      else ["One point: nothing to compare it with."])
     out += ["<h2>Verdict</h2><ul>"] + [f"<li>{e(line)}</li>" for line in verdict_lines] + ["</ul>"]
+    cheapest = constraints.answer(groups, require) if require else None
+    if cheapest:
+        out.append(f"<p>{e(cheapest)}</p>")
     out.append(f"<p>Reproduce:</p><pre><code>vstack-sim sweep {e(folder.as_posix())}/sweep.yaml</code></pre>")
     out.append("<h2>Key numbers per point</h2>")
     out += key_table_html(sweep)
@@ -175,7 +183,7 @@ def build(sweep) -> Path:
             "</body></html>", ""]
     path = folder / "report.html"
     path.write_text("\n".join(out), encoding="utf-8")
-    write_markdown(sweep, verdict_lines)
+    write_markdown(sweep, verdict_lines, cheapest)
     return path
 
 
@@ -188,6 +196,8 @@ def write_comparison_html(comparison, folder: Path) -> Path:
            f"<title>vstack-sim comparison</title><style>{_CSS}</style></head><body>",
            "<h1>vstack-sim comparison</h1>"]
     out += ["<h2>Verdict</h2><ul>"] + [f"<li>{e(line)}</li>" for line in comparison.verdict()] + ["</ul>"]
+    if comparison.choice is not None:
+        out.append(f"<p>{e(comparison.choice.sentence())}</p>")
     if comparison.warnings:
         out += ["<p>The compared runs differ in more than the compared keys:</p><ul>"]
         out += [f"<li>{e(line)}</li>" for line in comparison.warnings] + ["</ul>"]

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vstack_sim.experiments.constraints import parse_constraints
 from vstack_sim.experiments.intervals import MTTDL, metric_interval, paired_table, summary_row
 from vstack_sim.experiments.sweep_files import load_sweep, make_sweep
 from vstack_sim.experiments.sweep_spec import RunSpec, SweepError, SweepSpec
@@ -280,11 +281,12 @@ def _progress(total: int, done: int, enabled: bool | None, name: str):
 
 def run_sweep(spec: SweepSpec, executor=None, out: str | Path | None = None, resume: bool = False,
               progress: bool | None = None, argv: Sequence[str] | None = None,
-              on_start: Callable[[str], None] | None = None, allow_huge: bool = False) -> Sweep:
+              on_start: Callable[[str], None] | None = None, allow_huge: bool = False, require=None) -> Sweep:
     """Run a validated :class:`SweepSpec`; see :func:`sweep`."""
     from vstack_sim.experiments.executors import map_batched, process_pool
 
     check_limits(spec, allow_huge)  # every point, before the first run
+    require = parse_constraints(require or [])  # and every constraint
     runs = spec.runs()
     folder = Path(out) if out is not None else None
     command = shlex.join(["vstack-sim", *argv] if argv is not None else sys.argv)
@@ -334,11 +336,11 @@ def run_sweep(spec: SweepSpec, executor=None, out: str | Path | None = None, res
             executor.shutdown(wait=True, cancel_futures=True)
     result = Sweep(spec, runs_frame(spec, runs, summaries), folder)
     if folder is not None:
-        _finish_folder(result, time.perf_counter() - t0)
+        _finish_folder(result, time.perf_counter() - t0, require)
     return result
 
 
-def _finish_folder(result: Sweep, wall_s: float) -> None:
+def _finish_folder(result: Sweep, wall_s: float, require=None) -> None:
     from vstack_sim.experiments import sweep_report
     from vstack_sim.results.store import write_table
 
@@ -349,13 +351,13 @@ def _finish_folder(result: Sweep, wall_s: float) -> None:
     manifest["status"] = "complete"
     manifest["last_wall_time_s"] = round(wall_s, 3)
     (folder / "manifest.json").write_text(dump_json(manifest), encoding="utf-8")
-    sweep_report.build(result)       # after the manifest is final: the report embeds it
+    sweep_report.build(result, require)   # after the manifest is final: the report embeds it
 
 
 def sweep(base: Config | str | Path, grid: dict | None = None, zip: dict | None = None, replications: int = 1,
           executor=None, out: str | Path | None = None, *, seed: int | None = None, set: dict | None = None,
           name: str | None = None, description: str = "", compare: dict | None = None, resume: bool = False,
-          progress: bool | None = None, allow_huge: bool = False) -> Sweep:
+          progress: bool | None = None, allow_huge: bool = False, require=None) -> Sweep:
     """Run ``base`` (a Config or a scenario path) over ``grid`` x ``zip`` x ``replications``.
 
     ``grid``: {dotted key: [values]} (cartesian product); ``zip``: {key: [values]} varied together,
@@ -364,11 +366,13 @@ def sweep(base: Config | str | Path, grid: dict | None = None, zip: dict | None 
     (default a process pool over the cores); ``out``: write the sweep folder there (default: keep
     summaries in memory only). The whole grid is validated before anything runs, and every point must pass
     the up-front limits of ``vstack-sim run`` (:func:`check_limits`); ``allow_huge`` lifts the memory and
-    event limits, as ``--allow-huge`` does.
+    event limits, as ``--allow-huge`` does; ``require``: constraints such as ``"reads.latency_ms.all.p99<=60"``
+    whose cheapest meeting point the report names (:mod:`.constraints`).
     """
     spec = make_sweep(base, grid=grid, zip=zip, replications=replications, seed=seed, set=set, name=name,
                       description=description, compare=compare)
-    return run_sweep(spec, executor=executor, out=out, resume=resume, progress=progress, allow_huge=allow_huge)
+    return run_sweep(spec, executor=executor, out=out, resume=resume, progress=progress, allow_huge=allow_huge,
+                     require=require)
 
 
 __all__ = ["Sweep", "sweep", "run_sweep", "check_limits", "load_sweep", "make_sweep", "SweepError"]
