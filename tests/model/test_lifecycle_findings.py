@@ -5,15 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from tests.builders import config
+from tests.model.test_lifecycle import BASE
 from vstack_sim.model.simulation import Simulation
-
-BASE = {
-    "run": {"seed": 11, "duration": "2d"},
-    "catalog": {"videos": 20, "chunks_per_video": 4, "chunk_size": 4096},
-    "cluster": {"nodes": 10, "racks": 5, "node_capacity": "1GB"},
-    "workload": {"uploads": {"rate": "100/d", "chunks_per_video": 3, "mean_views": 30},
-                 "aging": {"preset": "f4"}},
-}
 
 
 def test_an_upload_never_puts_a_slot_on_a_failed_disk_and_fills_the_emptiest_disks():

@@ -164,12 +164,8 @@ def pareto(groups: list[Group], title: str = ""):
                        if any(np.nansum(np.abs(g.values(m))) > 0 for g in groups)), None)
     if durability is None:
         durability = (DURABILITY[0][0], DURABILITY[0][1] + " (none in any run)")
-    for ax, (metric, ylabel) in zip(axes, ((P99, "read p99, all reads (ms)"), durability), strict=False):
-        if not _points_and_front(ax, groups, SAVINGS, metric, 1.0, False,
-                                 "non-dominated (more savings, lower value)"):
-            no_data(ax, f"no {ylabel}")
-            continue
-        ax.set_ylabel(ylabel)
+    _panels(axes, groups, SAVINGS, ((P99, "read p99, all reads (ms)"), durability), False,
+            "non-dominated (more savings, lower value)")
     axes[-1].set_xlabel("storage savings vs all-replication, time-averaged (%)")
     fig.suptitle(f"Savings against read p99 and durability{(' - ' + title) if title else ''}", fontsize=11)
     return fig
@@ -179,6 +175,15 @@ REBUILD_WINDOW = "recovery.rebuild.window_s"
 REBUILD_P99 = "recovery.rebuild.read_latency_during_ms.p99"
 CONVERSION_FINISH = "migrations.first_wave.finish_s"
 CONVERSION_P99 = "migrations.first_wave.ec_read_latency_after_ms.p99"
+
+
+def _panels(axes, groups: list[Group], xm: str, panels, smaller_x_better: bool, front_label: str) -> None:
+    """One panel per (metric, label) of ``panels`` against ``xm``: points, intervals and the non-dominated line."""
+    for ax, (metric, ylabel) in zip(axes, panels, strict=True):
+        if _points_and_front(ax, groups, xm, metric, 1.0, smaller_x_better, front_label):
+            ax.set_ylabel(ylabel)
+        else:
+            no_data(ax, f"no {ylabel}")
 
 
 def _points_and_front(ax, groups: list[Group], xm: str, ym: str, x_unit: float, smaller_x_better: bool,
@@ -242,12 +247,8 @@ COLD_P99 = "reads.latency_ms.erasure_coding.p99"
 def cost_frontier(groups: list[Group], title: str = ""):
     """The run's dollars at its prices against read p99 of replicated (top) and erasure-coded (bottom) reads."""
     fig, axes = new_figure(2, height=7.0)
-    for ax, (metric, ylabel) in zip(axes, ((HOT_P99, "read p99, replicated (ms)"),
-                                           (COLD_P99, "read p99, erasure coded (ms)")), strict=True):
-        if not _points_and_front(ax, groups, COST, metric, 1.0, True, "non-dominated (cheaper, lower p99)"):
-            no_data(ax, f"no {ylabel}")
-            continue
-        ax.set_ylabel(ylabel)
+    _panels(axes, groups, COST, ((HOT_P99, "read p99, replicated (ms)"), (COLD_P99, "read p99, erasure coded (ms)")),
+            True, "non-dominated (cheaper, lower p99)")
     axes[-1].set_xlabel("cost at the scenario's prices, whole run ($)")
     fig.suptitle(f"Cost against read p99{(' - ' + title) if title else ''}", fontsize=11)
     return fig
