@@ -40,10 +40,13 @@ def storage_by_mode(run) -> Figure:
     base = storage_baselines(run)
     chunks, all_rep, all_ec = base["chunks"], base["all_replication"], base["all_erasure_coding"]
     ledger = base["ledger"]
-    bars = [("all replication", all_rep, 0), ("adaptive, start", start["replication_overhead_bytes"],
-                                              start["erasure_overhead_bytes"]),
-            ("adaptive, end", end["replication_overhead_bytes"], end["erasure_overhead_bytes"]),
-            ("all erasure coding", 0, all_ec)]
+    end_chunks = int(end["replication_chunks"] + end["erasure_coded_chunks"])
+    # A living catalog (uploads, deletes) ends with other chunks than it started with: its end bar is those.
+    bars = [("all replication", all_rep, 0, chunks),
+            (f"{red.policy}, start", start["replication_overhead_bytes"], start["erasure_overhead_bytes"], chunks),
+            (f"{red.policy}, end" + ("" if end_chunks == chunks else f"\n({end_chunks:,} chunks)"),
+             end["replication_overhead_bytes"], end["erasure_overhead_bytes"], end_chunks),
+            ("all erasure coding", 0, all_ec, chunks)]
     fig, (ax,) = new_figure()
     unit, uname = byte_unit(max(all_rep, all_ec))
     names = [b[0] for b in bars]
@@ -53,10 +56,11 @@ def storage_by_mode(run) -> Figure:
     ax.bar(names, ec, bottom=rep, color=MODE_COLORS["erasure_coding"],
            label=f"erasure coded RS({red.data_shards},{red.parity_shards})")
     for i, total in enumerate(rep + ec):
-        saving = ledger.savings_percent(total * unit, chunks)
+        saving = ledger.savings_percent(total * unit, bars[i][3])
         ax.text(i, total, f"{total:,.2f} {uname}\n{saving:.2f} % saved", ha="center", va="bottom", fontsize=9)
     ax.set_ylabel(f"physical bytes ({uname})")
-    ax.set_xlabel("layout of the same chunks")
+    ax.set_xlabel("layout of the same chunks" if end_chunks == chunks else
+                  "layout of the starting chunks; the end bar: the chunks stored at the end")
     ax.set_ylim(0, max(max(rep + ec), 1e-9) * 1.25)
     ax.legend(loc="upper right", fontsize=9)
     title(fig, run, f"Storage of {chunks:,} chunks ({start['total_logical_bytes'] / unit:,.2f} {uname} logical)")
