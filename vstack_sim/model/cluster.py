@@ -56,32 +56,29 @@ class Cluster:
         d = self.disks
         disk = int(d.slot_disk[chunk, slot])
         node = int(d.disk_node[disk])
-        if self.arbiter is None:
-            start, finish = d.submit(disk, t, nbytes)
-            self.io.add(cls, False, t, nbytes)
-            then(start, d.send(node, finish, nbytes, t, begin=start if pipelined else None))
-            return
 
         def joined(start, finish, now):
             self.io.add(cls, False, now, nbytes)
             then(start, d.send(node, finish, nbytes, now, begin=start if pipelined else None))
 
-        self.arbiter.submit(disk, t, nbytes, cls, joined)
+        self._join(disk, t, nbytes, cls, joined)
 
     def write(self, disk: int, t: float, nbytes: float, cls: int, then) -> None:
         """A background write to ``disk``, issued at ``t``: ``then(start, finish)`` once it has joined the disk's
         queue (inline unless the I/O scheduler holds it)."""
-        if self.arbiter is None:
-            start, finish = self.disks.submit(disk, t, nbytes)
-            self.io.add(cls, True, t, nbytes)
-            then(start, finish)
-            return
-
         def joined(start, finish, now):
             self.io.add(cls, True, now, nbytes)
             then(start, finish)
 
-        self.arbiter.submit(disk, t, nbytes, cls, joined)
+        self._join(disk, t, nbytes, cls, joined)
+
+    def _join(self, disk: int, t: float, nbytes: float, cls: int, joined) -> None:
+        """The request joins ``disk``'s queue: at once (``joined(start, finish, t)`` inline), or when the I/O
+        scheduler admits it."""
+        if self.arbiter is None:
+            joined(*self.disks.submit(disk, t, nbytes), t)
+        else:
+            self.arbiter.submit(disk, t, nbytes, cls, joined)
 
     def fail_disk(self, disk: int) -> int:
         """A disk fails: its node loses the disk's bytes and capacity until it is replaced. Returns its node."""

@@ -68,15 +68,13 @@ class WindowedCounter:
         self.n_buckets = max(1, int(math.ceil(window / resolution)))
         self.counts = np.zeros((self.n_buckets + 1, n_videos), dtype=np.int64)
         self.epoch = np.full(self.n_buckets + 1, self.EMPTY, dtype=np.int64)
-        self.total = np.zeros(n_videos, dtype=np.int64)   # the sum of the buckets not yet expired
         # Starting views spread evenly over buckets -B .. -1 (the remainder to the latest ones).
         base, rest = np.divmod(starting_views, self.n_buckets)
         for i, a in enumerate(range(-self.n_buckets, 0)):
             row = self._row(a)
             row += base
             row += rest > (self.n_buckets - 1 - i)
-        self.total = self.counts.sum(axis=0)
-        self.cur_bucket = None
+        self.total = self.counts.sum(axis=0)   # the sum of the buckets not yet expired, kept as they come and go
 
     def _row(self, a: int) -> np.ndarray:
         slot = a % len(self.epoch)
