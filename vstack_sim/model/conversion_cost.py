@@ -70,8 +70,7 @@ def replicated_fraction(storage: dict) -> float:
 def cluster_bandwidth(disks) -> float:
     """Bytes per second every disk together can transfer: each of its io_slots at disk_bandwidth, or once when
     the slots share one data path."""
-    slots = 1 if disks.shared else len(disks.free_at[0])
-    return disks.n_disks * slots / disks.per_byte
+    return disks.slot_rate()
 
 
 def _peak(share: np.ndarray, bucket: float) -> tuple[float | None, float | None]:

@@ -45,6 +45,22 @@ from vstack_sim.model.devices import PositioningTimes
 from vstack_sim.scenario.cluster_schema import ClusterConfig
 
 
+class DiskDevice:
+    """The device of one pool's disks and NICs: its transfer times, positioning draws and servers per disk."""
+
+    def __init__(self, keys: dict, rng: np.random.Generator):
+        self.io_slots = int(keys["io_slots"])
+        self.per_byte = 1.0 / float(keys["disk_bandwidth"])
+        self.nic_per_byte = 1.0 / float(keys["network_bandwidth"])
+        self.shared = bool(keys["shared_disk_bandwidth"] and self.io_slots > 1)
+        self.positioning = PositioningTimes(keys["positioning_time"], keys["request_latency"],
+                                            keys["positioning_cv"], rng)
+
+    def __repr__(self) -> str:
+        return (f"DiskDevice(io_slots={self.io_slots}, bandwidth={1.0 / self.per_byte:.4g}, "
+                f"shared={self.shared}, {self.positioning!r})")
+
+
 class Disks:
     """Per-disk queues, free space and slot map, and per-node NIC queues."""
 
@@ -55,21 +71,32 @@ class Disks:
         self.per_node = per
         self.n_disks = n_nodes * per
         self.disk_node = np.repeat(np.arange(n_nodes, dtype=np.int64), per)
-        base, rest = divmod(int(cfg.node_capacity), per)
-        cap = np.full((n_nodes, per), base, dtype=np.int64)
-        cap[:, :rest] += 1                                   # node capacity = sum of its disks exactly
+        pools = cfg.pool_list() if cfg.pools else [("all", 0, n_nodes, cfg.pool_list()[0][3])]
+        # One device per pool (cluster.pools); the first draws its positioning from ``rng`` as the single device
+        # did before pools, the others from children of it, so a run without pools is unchanged.
+        streams = [rng] + (rng.spawn(len(pools) - 1) if len(pools) > 1 else [])
+        self.devices = [DiskDevice(keys, s) for (_, _, _, keys), s in zip(pools, streams, strict=True)]
+        self.device_of_node: list[DiskDevice] = []
+        cap = np.zeros((n_nodes, per), dtype=np.int64)
+        for (_, first, end, keys), dev in zip(pools, self.devices, strict=True):
+            base, rest = divmod(int(keys["node_capacity"]), per)
+            cap[first:end] = base
+            cap[first:end, :rest] += 1                       # node capacity = sum of its disks exactly
+            self.device_of_node += [dev] * (end - first)
+        self.device_of_disk: list[DiskDevice] = [self.device_of_node[n] for n in self.disk_node.tolist()]
         self.capacity = cap.ravel()
         self.used = np.zeros(self.n_disks, dtype=np.int64)   # nominal bytes of live slots on the disk
-        self.free_at: list[list[float]] = [[0.0] * cfg.io_slots for _ in range(self.n_disks)]
-        self.shared = bool(cfg.shared_disk_bandwidth and cfg.io_slots > 1)
+        self.free_at: list[list[float]] = [[0.0] * dev.io_slots for dev in self.device_of_disk]
         self.xfer_free: list[float] = [0.0] * self.n_disks  # the shared data path, when shared
         # Each NIC's calendar: sorted, disjoint busy intervals [start, end), never empty (an old
         # interval, or the empty one at 0, stays last when the NIC is idle).
         self.nic_start: list[list[float]] = [[0.0] for _ in range(n_nodes)]
         self.nic_end: list[list[float]] = [[0.0] for _ in range(n_nodes)]
-        self.per_byte = 1.0 / float(cfg.disk_bandwidth)
-        self.nic_per_byte = 1.0 / float(cfg.network_bandwidth)
-        self.positioning = PositioningTimes(cfg.positioning_time, cfg.request_latency, cfg.positioning_cv, rng)
+        self.nic_per_byte_of: list[float] = [dev.nic_per_byte for dev in self.device_of_node]
+        # The first pool's device, for the code that serves one pool at a time and asks device_for(mode).
+        first = self.devices[0]
+        self.per_byte, self.nic_per_byte = first.per_byte, first.nic_per_byte
+        self.shared, self.positioning = first.shared, first.positioning
         # Each node's daemon CPU, before its disks (cpu.py); None: no CPU stage (cluster.cpu_cores_per_node 0).
         self.cpu = NodeCpus(n_nodes, cfg.cpu_cores_per_node, cfg.cpu_per_op, cfg.cpu_per_byte) \
             if cfg.cpu_cores_per_node > 0 else None
@@ -81,6 +108,22 @@ class Disks:
         # Bumped whenever a disk's bytes are reset (it failed, was replaced, or its node's data was lost), so a
         # reservation made before knows it no longer holds.
         self.epoch = np.zeros(self.n_disks, dtype=np.int64)
+        self._mode_pool = {}
+        for i, mode in enumerate(("replication", "erasure_coding")):    # by name and by the state's mode code
+            self._mode_pool[mode] = self._mode_pool[i] = cfg.pool_of_mode(mode)
+
+    def device_for(self, mode: str | int) -> DiskDevice:
+        """The device of the pool that holds ``mode``'s slots (every slot of a chunk is in its mode's pool)."""
+        return self.devices[self._mode_pool[mode]]
+
+    def slot_rate(self) -> float:
+        """Bytes per second every disk can transfer at once (all its slots busy, or its one shared data path)."""
+        counts = {}
+        for dev in self.device_of_disk:
+            counts[id(dev)] = counts.get(id(dev), 0) + 1
+        # count x slots / per_byte per device: with one pool exactly the product it was before pools
+        return sum(counts.get(id(dev), 0) * (1 if dev.shared else dev.io_slots) / dev.per_byte
+                   for dev in self.devices)
 
     def attach(self, n_chunks: int, width: int) -> None:
         """Size the slot map for the chunk state."""
@@ -94,21 +137,22 @@ class Disks:
         """Queue a request of ``nbytes`` at time ``t`` on ``disk`` (after its node's CPU, when there is one);
         returns (service start, finish). ``positioning``: drawn already (a request the I/O scheduler held,
         :mod:`.io_arbiter`), else drawn now."""
+        dev = self.device_of_disk[disk]
         if positioning is None:
-            positioning = self.positioning.take()
+            positioning = dev.positioning.take()
         if self.cpu is not None:
             t = self.cpu.take(self.node_of_disk[disk], t, nbytes)
         heap = self.free_at[disk]
         start = heap[0] if heap[0] > t else t
-        if self.shared:
+        if dev.shared:
             begin = start + positioning
             free = self.xfer_free[disk]
             if free > begin:
                 begin = free
-            finish = begin + nbytes * self.per_byte
+            finish = begin + nbytes * dev.per_byte
             self.xfer_free[disk] = finish
         else:
-            finish = start + positioning + nbytes * self.per_byte
+            finish = start + positioning + nbytes * dev.per_byte
         heapq.heapreplace(heap, finish)
         return start, finish
 
@@ -124,7 +168,7 @@ class Disks:
         I/O) the NIC may start at ``begin`` as the data streams in, finishing no earlier than
         ``ready``.
         """
-        y = nbytes * self.nic_per_byte
+        y = nbytes * self.nic_per_byte_of[node]
         if begin is None:
             return self.reserve(node, ready, y, now)
         out = self.reserve(node, begin, y, now)

@@ -30,7 +30,7 @@ def storage_gb_months(times: np.ndarray, values: np.ndarray, t_end: float) -> fl
 def cost_summary(sim, tables: dict, conversions: dict) -> dict:
     """The ``cost`` block (docs/results.md) of a finished run."""
     w, cfg, reads = sim.world, sim.config, sim.reads
-    prices = cfg.prices.table()
+    prices = cfg.effective_prices().table()
     tl = tables["storage_timeline"]
     times = tl["time_s"].to_numpy(dtype=np.float64)
     gb_months = {mode: storage_gb_months(times, tl[column].to_numpy(dtype=np.float64), sim.end_time)
@@ -45,7 +45,7 @@ def cost_summary(sim, tables: dict, conversions: dict) -> dict:
     conversion_bytes = int(conversions["bytes_read"]) + int(conversions["bytes_written"])
     traffic = (repair_bytes + conversion_bytes) / GB * prices.moved_per_gb
     total = sum(storage.values()) + requests * prices.request + traffic
-    return {
+    out = {
         "prices": {"storage_per_gb_month": {"replication": prices.storage_replication,
                                             "erasure_coding": prices.storage_erasure_coding},
                    "request": prices.request, "moved_per_gb": prices.moved_per_gb},
@@ -57,3 +57,9 @@ def cost_summary(sim, tables: dict, conversions: dict) -> dict:
         "traffic_dollars": traffic,
         "total_dollars": total,
     }
+    if cfg.cluster.pools:                  # each pool's bill: the storage of the modes it holds
+        by_pool = dict.fromkeys((p.name for p in cfg.cluster.pools), 0.0)
+        for mode, dollars in storage.items():
+            by_pool[cfg.cluster.mode_pools[mode]] += dollars
+        out["storage_dollars_by_pool"] = by_pool
+    return out

@@ -60,7 +60,8 @@ def end_state_of(sim) -> EndState:
             # Every setting the policy reads, so the service rebuilds the run's own policy (overrides: its own).
             "policy_settings": json.dumps({
                 "redundancy": red.model_dump(mode="json", exclude={"overrides"}),
-                "migration": {"window": cfg.migration.window}, "prices": cfg.prices.model_dump(mode="json")},
+                "migration": {"window": cfg.migration.window},
+                "prices": cfg.effective_prices().model_dump(mode="json")},
                 sort_keys=True)}
     return EndState(
         manager=w.manager, chunk_size=w.chunk_size, slot_node=st.slot_node, slot_live=st.slot_has_data,

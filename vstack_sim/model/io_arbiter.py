@@ -89,10 +89,11 @@ class BackgroundIo:
         if not window > 0:
             raise ValueError(f"window: must be > 0, got {window}")
         self.env, self.disks, self.scheduler, self.window = env, disks, scheduler, float(window)
-        n, slots = disks.n_disks, len(disks.free_at[0])
-        # Budget per class as disk time per window (inf: no budget).
-        self.allowance = {c: (budgets.get(c, 1.0) * self.window * slots if budgets.get(c, 1.0) < 1.0 else INF)
+        n = disks.n_disks
+        # Budget per class as server time per window and server (inf: no budget); a disk has its pool's servers.
+        self.allowance = {c: (budgets.get(c, 1.0) * self.window if budgets.get(c, 1.0) < 1.0 else INF)
                           for c in BACKGROUND}
+        self.servers = [len(h) for h in disks.free_at]
         self.mclock = mclock or {}
         self.untagged = scheduler != "mclock"      # no per-request tags: a free server admits at once
         self.lines = [{c: deque() for c in BACKGROUND} for _ in range(n)]
@@ -112,8 +113,9 @@ class BackgroundIo:
         """A background request of ``nbytes`` on ``disk``, issued at ``t``: ``then(start, finish, now)`` once it
         has joined the disk's queue (at once, inline, when the scheduler lets it)."""
         dk = self.disks
-        positioning = dk.positioning.take()
-        cost = positioning + nbytes * dk.per_byte
+        dev = dk.device_of_disk[disk]
+        positioning = dev.positioning.take()
+        cost = positioning + nbytes * dev.per_byte
         self.issued[cls] += 1
         lines = self.lines[disk]
         if self.untagged and not lines[REPAIR] and not lines[CONVERSION] and dk.free_at[disk][0] <= t:
@@ -146,7 +148,7 @@ class BackgroundIo:
             sums[cls] -= q.popleft()[1]
         if not q:
             sums[cls] = 0.0               # no drift from the running sum
-        return sums[cls] + cost <= allowance
+        return sums[cls] + cost <= allowance * self.servers[disk]
 
     def _budget_frees(self, disk: int, cls: int) -> float:
         """When the oldest request counted in the class's window leaves it."""

@@ -151,7 +151,7 @@ class Lifecycle:
         chunks = np.arange(first, first + n)
         width = int(st.mode_width[mode])
         slot_bytes = int(st.mode_slot_bytes[mode])
-        nodes = w.placement.fresh(n, width, slot_bytes)
+        nodes = w.placement.fresh(n, width, slot_bytes, mode)
         if rows_that_fit(nodes, slot_bytes, cl.capacity - cl.used) < n:
             self.refused += 1
             return False

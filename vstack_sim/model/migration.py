@@ -116,7 +116,7 @@ class Migrator:
         self.encode_per_byte = 1.0 / world.cfg.codec.encode_throughput
         self.decode_per_byte = 1.0 / world.cfg.codec.decode_throughput
         self.transfer_per_byte = 1.0 / cfg.conversion_rate if cfg.conversion_rate > 0 else 0.0
-        self.net_per_byte = 1.0 / world.cfg.cluster.network_bandwidth
+        self.net_per_byte = [world.cluster.disks.device_for(m).nic_per_byte for m in (0, 1)]   # by target mode
         self.net_latency = world.cfg.cluster.network_latency
         n_videos = world.catalog.videos
         self.busy = np.zeros(n_videos, dtype=bool)
@@ -317,7 +317,8 @@ class Migrator:
                 ready += decode_time(source, chosen, w.k, round_read, self.decode_per_byte)
             ready += round_read * self.transfer_per_byte
             # The round's new layout crosses the network (the converter's rate, each target's link).
-            return ready + max(round_write * self.transfer_per_byte, write_unit * self.net_per_byte) + self.net_latency
+            into = write_unit * self.net_per_byte[target]
+            return ready + max(round_write * self.transfer_per_byte, into) + self.net_latency
 
         def write(now, then):
             if job.issued_writes == job.rounds:           # the last round: the reads must all have finished
@@ -355,7 +356,7 @@ class Migrator:
         w = self.w
         slot_bytes = int(w.state.mode_slot_bytes[target])
         width = int(w.state.mode_width[target])
-        nodes = w.placement.fresh(1, width, slot_bytes)[0]
+        nodes = w.placement.fresh(1, width, slot_bytes, target)[0]
         return None if nodes[0] < 0 else nodes
 
     def _commit(self, c: int, target: int, nodes: np.ndarray, epochs: np.ndarray, data, disks: np.ndarray,

@@ -260,36 +260,55 @@ class Placement:
         self.rng = rng
         self._samplers: dict = {}
         self._layouts: dict = {}      # width -> RackLayout, the racks' fixed part of place_fresh
+        # With cluster.pools, mode code -> the nodes of its pool; None: every node may hold every mode.
+        self.pool_nodes = None
+        cfg = cluster.cfg
+        if cfg.pools:
+            pools = cfg.pool_list()
+            self.pool_nodes = {}
+            for mode in (0, 1):
+                _, first, end, _ = pools[cfg.pool_of_mode(("replication", "erasure_coding")[mode])]
+                mask = np.zeros(cluster.n_nodes, dtype=bool)
+                mask[first:end] = True
+                self.pool_nodes[mode] = mask
 
-    def weights(self, slot_bytes: int) -> np.ndarray:
-        """Free bytes of each eligible node (up, not declared dead, room for one more slot); else 0."""
+    def weights(self, slot_bytes: int, mode: int | None = None) -> np.ndarray:
+        """Free bytes of each eligible node (up, not declared dead, room for one more slot, in ``mode``'s pool);
+        else 0."""
         cl = self.cluster
         free = (cl.capacity - cl.used).astype(np.float64)
         ok = cl.up & ~cl.dead & (free >= slot_bytes)
+        if self.pool_nodes is not None:
+            if mode is None:
+                raise ValueError("mode: with cluster.pools a placement must name the mode it places")
+            ok &= self.pool_nodes[mode]
         return np.where(ok, free, 0.0)
 
-    def fresh(self, rows: int, width: int, slot_bytes: int) -> np.ndarray:
-        """``rows`` new layouts of ``width`` slots of ``slot_bytes``; -1 rows where the rules cannot be met."""
+    def fresh(self, rows: int, width: int, slot_bytes: int, mode: int | None = None) -> np.ndarray:
+        """``rows`` new layouts of ``width`` slots of ``slot_bytes`` for ``mode`` (in its pool); -1 rows where
+        the rules cannot be met."""
         cl = self.cluster
         layout = self._layouts.get(width)
         if layout is None or not layout.fits(cl.node_rack, cl.n_racks, width):
             layout = self._layouts[width] = RackLayout(cl.node_rack, cl.n_racks, width)
-        return place_fresh(self.rng, rows, width, self.weights(slot_bytes), cl.node_rack, cl.n_racks, layout=layout)
+        return place_fresh(self.rng, rows, width, self.weights(slot_bytes, mode), cl.node_rack, cl.n_racks,
+                           layout=layout)
 
     def forget_samplers(self) -> None:
         """Drop the cached samplers: the next one is built from the free space now."""
         self._samplers.clear()
 
-    def sampler(self, slot_bytes: int) -> NodeSampler:
+    def sampler(self, slot_bytes: int, mode: int | None = None) -> NodeSampler:
         """A sampler for one replacement slot of ``slot_bytes``, over current weights; rebuilt when
         nodes change state or every REFRESH_PLACEMENTS uses (free space drifts slowly; a node within
         that many slots of full is treated as full, so the cache never overfills a node)."""
         cl = self.cluster
         key = (cl.version, slot_bytes)
-        cached = self._samplers.get(slot_bytes)
+        which = slot_bytes if self.pool_nodes is None else (slot_bytes, mode)
+        cached = self._samplers.get(which)
         if cached is None or cached[0] != key or cached[1] <= 0:
-            weights = self.weights(slot_bytes * REFRESH_PLACEMENTS)
+            weights = self.weights(slot_bytes * REFRESH_PLACEMENTS, mode)
             cached = [key, REFRESH_PLACEMENTS, NodeSampler(weights, cl.node_rack, cl.rack_nodes)]
-            self._samplers[slot_bytes] = cached
+            self._samplers[which] = cached
         cached[1] -= 1
         return cached[2]

@@ -46,24 +46,24 @@ class AnyKReads:
             chosen = [j for j in chosen if up[nodes[j]]]
             if len(chosen) < k:
                 return 0, 3, 0, 0.0, t, -1, nodes[down[0]]
-        free_at, xfer, shared = dk.free_at, dk.xfer_free, dk.shared
-        take, fixed, pos0 = dk.positioning.take, dk.positioning.deterministic, dk.positioning.mean
-        frag_xfer, frag_nic = F * dk.per_byte, F * dk.nic_per_byte
+        free_at, xfer, device_of = dk.free_at, dk.xfer_free, dk.device_of_disk
         finishes = []
         for j in chosen:
             d = int(dk.slot_disk[c, j])
+            dev = device_of[d]                     # its pool's device: every fragment of a chunk is in one pool
+            pos = dev.positioning
             h = free_at[d]
             ready = t if dk.cpu is None else dk.cpu.take(nodes[j], t, F)   # the node's daemon first (cpu.py)
             start = h[0] if h[0] > ready else ready
-            if shared:
-                start += pos0 if fixed else take()
+            if dev.shared:
+                start += pos.mean if pos.deterministic else pos.take()
                 if xfer[d] > start:
                     start = xfer[d]
-                finish = xfer[d] = start + frag_xfer
+                finish = xfer[d] = start + F * dev.per_byte
             else:
-                finish = start + (pos0 if fixed else take()) + frag_xfer
+                finish = start + (pos.mean if pos.deterministic else pos.take()) + F * dev.per_byte
             heapq.heapreplace(h, finish)
-            finishes.append((dk.reserve(nodes[j], finish, frag_nic, t), j))
+            finishes.append((dk.reserve(nodes[j], finish, F * dev.nic_per_byte, t), j))
         finishes.sort()
         first_k = finishes[:k]
         slowest = first_k[-1][0]

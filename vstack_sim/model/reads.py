@@ -42,7 +42,7 @@ from vstack_sim.model.read_hedge import HedgeDue, ReadHedges
 from vstack_sim.model.read_tables import ReadTables
 from vstack_sim.model.records import Table
 from vstack_sim.model.replica_choice import ReplicaChooser
-from vstack_sim.system.modes import MODE_REPLICATION
+from vstack_sim.system.modes import MODE_ERASURE_CODING, MODE_REPLICATION
 
 KINDS = ("replication", "erasure_coding", "degraded", "failed", "cache")
 REASONS = ("none", "unavailable", "lost", "deleted")
@@ -149,22 +149,23 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
         nic = dk.reserve
         nic_end = dk.nic_end
         nic_start = dk.nic_start
-        shared = dk.shared
-        take = dk.positioning.take
-        block = dk.positioning.block
-        pop = block.pop
-        fixed = dk.positioning.deterministic
+        # Every slot of a chunk is on its mode's pool (cluster.pools): replicas on one device, fragments on another.
+        rd, ed = dk.device_for(MODE_REPLICATION), dk.device_for(MODE_ERASURE_CODING)
+        shared, e_shared = rd.shared, ed.shared
+        take, block, fixed, pos0 = (rd.positioning.take, rd.positioning.block, rd.positioning.deterministic,
+                                    rd.positioning.mean)
+        e_take, e_block, e_fixed, e_pos0 = (ed.positioning.take, ed.positioning.block, ed.positioning.deterministic,
+                                            ed.positioning.mean)
+        pop, e_pop = block.pop, e_block.pop
         cpu = dk.cpu.take if dk.cpu is not None else None
         cpu_would = dk.cpu.would_finish if dk.cpu is not None else None
-        pos0 = dk.positioning.mean
-        per_byte, nic_per_byte = dk.per_byte, dk.nic_per_byte
         first_chunk = cat.first_chunk
         S = w.chunk_size
         F = w.fragment_bytes
         k = w.k
         r_width = int(st.mode_width[MODE_REPLICATION])
-        rep_xfer, frag_xfer = S * per_byte, F * per_byte
-        rep_nic, frag_nic = S * nic_per_byte, F * nic_per_byte    # NIC time of a replica, a fragment
+        rep_xfer, frag_xfer = S * rd.per_byte, F * ed.per_byte
+        rep_nic, frag_nic = S * rd.nic_per_byte, F * ed.nic_per_byte    # NIC time of a replica, a fragment
         rep_net = S * self.client_per_byte + self.net_latency
         ec_net = k * F * self.client_per_byte + self.net_latency
         extra = self.extra
@@ -292,11 +293,11 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
                         h = free_at[d]
                         ready = t if cpu is None else cpu(node_mv[base + j], t, F)
                         start = h[0] if h[0] > ready else ready
-                        start += pos0 if fixed else (pop() if block else take())
-                        if shared and xfer[d] > start:
+                        start += e_pos0 if e_fixed else (e_pop() if e_block else e_take())
+                        if e_shared and xfer[d] > start:
                             start = xfer[d]
                         finish = start + frag_xfer
-                        if shared:
+                        if e_shared:
                             xfer[d] = finish
                         heapreplace(h, finish)
                         n = node_mv[base + j]

@@ -376,13 +376,13 @@ class RepairQueue:
         held = [node_mv[base + j] for j in range(width) if j != s and job_mv[base + j] == JOB_NONE]
         held.extend(self.chunk_targets.get(c, ()))
         slot_bytes = self._slot_bytes[mode]
-        sampler = w.placement.sampler(slot_bytes)
+        sampler = w.placement.sampler(slot_bytes, mode)
         target = sampler.draw(w.rng.placement, held, width, self.full_targets)
         if target >= 0 and w.cluster.capacity[target] - w.cluster.used[target] < slot_bytes:
             # The cached weights predate other reservations (conversions, the other slot size):
             # draw again from the free space now, so a repair never overfills its target.
             w.placement.forget_samplers()
-            sampler = w.placement.sampler(slot_bytes)
+            sampler = w.placement.sampler(slot_bytes, mode)
             target = sampler.draw(w.rng.placement, held, width, self.full_targets)
         if target == -2:                   # it waits on the racks it may use (the rack caps: placement.py)
             per_rack: dict[int, int] = {}

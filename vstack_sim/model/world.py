@@ -159,7 +159,8 @@ class World(Recoveries):
             return
         msg = (f"cluster.node_capacity: the catalog needs {needed:,} bytes at ingest "
                f"({self.starting_chunks * self.weight:,} chunks as drawn), "
-               f"the cluster holds {cfg.nodes} x {cfg.node_capacity:,} = {total:,} bytes")
+               f"the cluster holds {f'{cfg.nodes} x {cfg.node_capacity:,}' if not cfg.pools else 'its pools'} = "
+               f"{total:,} bytes")
         if placed is not None:
             msg += f"; placement ran out of room after {placed:,} bytes (copies of a chunk need distinct nodes)"
         raise ValueError(msg)
@@ -176,7 +177,7 @@ class World(Recoveries):
         start, size = 0, INGEST_BATCH
         while start < len(chunks):
             batch = chunks[start:start + size]
-            nodes = self.placement.fresh(len(batch), width, slot_bytes)
+            nodes = self.placement.fresh(len(batch), width, slot_bytes, mode)
             fits = rows_that_fit(nodes, slot_bytes, cl.capacity - cl.used)
             if fits == 0:
                 self.check_capacity(self.video_mode, placed=int(cl.used.sum()))

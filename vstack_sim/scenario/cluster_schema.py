@@ -13,10 +13,12 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from vstack_sim.scenario.devices import fill_profile
+from vstack_sim.scenario.pools_schema import PoolConfig, check_pools, device_keys, fill_pools
 from vstack_sim.scenario.reads_schema import SourceChoice
 from vstack_sim.scenario.sections import (
     Bytes,
     BytesPerSecond,
+    ModeName,
     ScheduledFailure,
     Seconds,
     Section,
@@ -74,11 +76,61 @@ class ClusterConfig(Section):
     """CPU time of one disk operation on one core (default from cluster.device: 0.5 ms, Ceph's hardware guidance)."""
     cpu_per_byte: float = Field(0.0, ge=0)
     """CPU seconds per byte of a disk operation (default from cluster.device: 1 / 350 MB/s, Ceph's guidance)."""
+    pools: tuple[PoolConfig, ...] = ()
+    ("Named pools of nodes, each with its own device, capacity and storage price (scenario/pools_schema.py), e.g. "
+     "an ssd pool for replicas and an hdd pool for fragments, as Haystack and f4 split hot and warm BLOBs. Empty "
+     "(default): every node is one pool with the keys above. With pools, nodes and disks_per_node default to the "
+     "pools' and the device keys above are not used.")
+    mode_pools: dict[ModeName, str] = Field(default_factory=dict)
+    ("With pools: the pool each mode's slots live on, e.g. {replication: ssd, erasure_coding: hdd}. Placement, "
+     "repair, uploads and conversions stay in the mode's pool; a conversion moves a chunk between pools.")
 
     @model_validator(mode="before")
     @classmethod
     def _device_profile(cls, data):
-        return fill_profile(data) if isinstance(data, dict) else data
+        return fill_profile(fill_pools(data)) if isinstance(data, dict) else data
+
+    @model_validator(mode="after")
+    def _pools_agree(self):
+        check_pools(self)
+        return self
+
+    def pool_list(self) -> list[tuple[str, int, int, dict]]:
+        """The pools as ``(name, first node, end node, device keys)``; without pools, one pool ``all`` of every
+        node with the cluster's own device keys."""
+        if not self.pools:
+            return [("all", 0, self.nodes, {**device_keys(self), "node_capacity": self.node_capacity})]
+        out, first = [], 0
+        for pool in self.pools:
+            keys = {**device_keys(pool), "node_capacity": pool.node_capacity or self.node_capacity}
+            out.append((pool.name, first, first + pool.nodes, keys))
+            first += pool.nodes
+        return out
+
+    def pool_of_mode(self, mode: str) -> int:
+        """The index in :meth:`pool_list` of the pool that holds ``mode``'s slots (0 without pools)."""
+        if not self.pools:
+            return 0
+        return [p.name for p in self.pools].index(self.mode_pools[mode])
+
+    def pool_prices(self) -> dict[str, float]:
+        """Mode -> dollars per GB-month of the pool that holds it, for the pools that name a price."""
+        by_name = {p.name: p.storage_per_gb_month for p in self.pools if p.storage_per_gb_month is not None}
+        return {mode: by_name[name] for mode, name in self.mode_pools.items() if name in by_name}
+
+    def mode_nodes(self, mode: str) -> int:
+        """How many nodes may hold ``mode``'s slots."""
+        _, first, end, _ = self.pool_list()[self.pool_of_mode(mode)]
+        return end - first
+
+    def mode_capacity(self, mode: str) -> int:
+        """The bytes the pool of ``mode`` holds."""
+        _, first, end, keys = self.pool_list()[self.pool_of_mode(mode)]
+        return (end - first) * int(keys["node_capacity"])
+
+    def total_capacity(self) -> int:
+        """The bytes every node holds together."""
+        return sum((end - first) * int(keys["node_capacity"]) for _, first, end, keys in self.pool_list())
 
     @model_validator(mode="after")
     def _disks_hold_data(self):

@@ -49,8 +49,11 @@ def _node_rebuild_time(config: Config, width: int, sources: int, slot_bytes: int
             return rep.mttr
         return rep.mttr * max(1.0, jobs / (helpers * rep.streams_per_node))
     node_bytes = jobs * slot_bytes * config.catalog.chunk_weight
-    incoming = min(rep.bandwidth if rep.bandwidth > 0 else math.inf, cl.network_bandwidth, cl.disk_bandwidth)
-    return max(node_bytes / (helpers * incoming), sources * node_bytes / (helpers * cl.disk_bandwidth))
+    # With pools, the slowest pool's devices (an estimate that errs towards a longer rebuild).
+    disk = min(keys["disk_bandwidth"] for *_, keys in cl.pool_list())
+    net = min(keys["network_bandwidth"] for *_, keys in cl.pool_list())
+    incoming = min(rep.bandwidth if rep.bandwidth > 0 else math.inf, net, disk)
+    return max(node_bytes / (helpers * incoming), sources * node_bytes / (helpers * disk))
 
 
 def expected_first_loss(config: Config) -> float:

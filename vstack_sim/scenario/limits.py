@@ -172,7 +172,8 @@ def estimate(config: Config) -> Estimate:
         "disk repairs table": disk_jobs * _PER_REPAIR,
         "storage timeline": samples * _PER_SAMPLE,
         "popularity window": buckets * (cat.videos + uploads) * 8,
-        "disk queues": cl.nodes * cl.disks_per_node * cl.io_slots * _PER_IO_SLOT,
+        "disk queues": sum((end - first) * keys["io_slots"] for _, first, end, keys in cl.pool_list())
+        * cl.disks_per_node * _PER_IO_SLOT,
         "disks": cl.nodes * cl.disks_per_node * _PER_DISK,
         "payload bytes": payload,
         "base": _BASE + (_FIGURES if out.figures else 0),
@@ -213,7 +214,7 @@ def _hard_checks(config: Config) -> None:
         raise ResourceError(f"catalog.videos: {cat.videos:,} videos x {cat.chunks_per_video:,} chunks = {chunks:,} "
                             f"chunks; chunk ids hold at most {INT32_MAX:,}")
     physical = chunks * cat.chunk_weight * width * max(cat.chunk_size, fragment_size(cat.chunk_size, red.data_shards))
-    total_capacity = config.cluster.nodes * config.cluster.node_capacity
+    total_capacity = config.cluster.total_capacity()
     for what, value, key in (("the catalog's physical bytes", physical, "catalog.chunk_size"),
                              ("the cluster's capacity", total_capacity, "cluster.node_capacity")):
         if value > HARD_LIMITS["bytes"]:

@@ -40,6 +40,14 @@ class Prices(Section):
     ("Dollars per GB a conversion moves (its bytes read plus its bytes written). Default $0.01, illustrative: "
      "AWS's list price for data transfer between Availability Zones in each direction (as of 2024).")
 
+    def with_mode_prices(self, by_mode: dict[str, float]) -> Prices:
+        """These prices with ``by_mode``'s storage prices taking precedence (the prices of the pools that hold the
+        modes, :meth:`~vstack_sim.scenario.cluster_schema.ClusterConfig.pool_prices`)."""
+        if not by_mode:
+            return self
+        return self.model_copy(update={"storage_per_gb_month_by_mode": {**self.storage_per_gb_month_by_mode,
+                                                                        **by_mode}})
+
     def table(self) -> PriceTable:
         """The system layer's :class:`~vstack_sim.system.cost_policies.PriceTable` of these prices."""
         by_mode = self.storage_per_gb_month_by_mode

@@ -212,17 +212,21 @@ class Config(Section):
         if cl.racks > cl.nodes:
             raise ValueError(f"cluster.racks: {cl.racks} racks but only {units.plural(cl.nodes, 'node')}")
         modes = self.assignable_modes()
-        if "replication" in modes and red.replication_factor > cl.nodes:
+        where = {m: (cl.mode_nodes(m), f"cluster.pools[{cl.mode_pools[m]!r}] has" if cl.pools else "cluster.nodes is")
+                 for m in modes}
+        if "replication" in modes and red.replication_factor > where["replication"][0]:
             raise ValueError(f"redundancy.replication_factor: {red.replication_factor} replicas need "
-                             f"{red.replication_factor} distinct nodes, cluster.nodes is {cl.nodes}")
+                             f"{red.replication_factor} distinct nodes, {where['replication'][1]} "
+                             f"{where['replication'][0]}")
         width = red.data_shards + red.parity_shards
-        if "erasure_coding" in modes and width > cl.nodes:
+        if "erasure_coding" in modes and width > where["erasure_coding"][0]:
             raise ValueError(f"redundancy.data_shards: RS({red.data_shards},{red.parity_shards}) needs {width} "
-                             f"distinct nodes, cluster.nodes is {cl.nodes}")
+                             f"distinct nodes, {where['erasure_coding'][1]} {where['erasure_coding'][0]}")
         needed = self.ingest_physical_bytes()
-        if needed > cl.nodes * cl.node_capacity:
+        if needed > cl.total_capacity():
+            held = f"{cl.nodes} x {cl.node_capacity:,}" if not cl.pools else "its pools"
             raise ValueError(f"cluster.node_capacity: the catalog needs about {needed:,} bytes, the cluster holds "
-                             f"{cl.nodes} x {cl.node_capacity:,} bytes")
+                             f"{held} = {cl.total_capacity():,} bytes")
         for i, f in enumerate(self.failures.scheduled):
             if f.node is not None and f.node >= cl.nodes:
                 raise ValueError(f"failures.scheduled.{i}.node: node {f.node} does not exist "
@@ -263,7 +267,12 @@ class Config(Section):
     def policy_object(self):
         """The redundancy policy object of this scenario, built with every setting it reads
         (:func:`~vstack_sim.scenario.policy_schema.policy_from_config`)."""
-        return policy_from_config(self.redundancy, self.migration, self.prices, self.catalog.chunk_size)
+        return policy_from_config(self.redundancy, self.migration, self.effective_prices(), self.catalog.chunk_size)
+
+    def effective_prices(self) -> Prices:
+        """The run's prices: the ``prices`` section, with the storage price of each mode's pool where the pool
+        names one (``cluster.pools``)."""
+        return self.prices.with_mode_prices(self.cluster.pool_prices())
 
     def _physical_per_chunk(self, mode: str) -> int:
         return StorageLedger.for_settings(self.redundancy, self.catalog.chunk_size).physical_bytes_per_chunk(mode)
