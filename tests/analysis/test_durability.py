@@ -157,3 +157,37 @@ def test_nines_and_a_cluster_of_independent_stripes():
         d.cluster_loss_probability(0.1, 0)
     with pytest.raises(ValueError, match="p:"):
         d.nines(1.5)
+
+
+def test_the_chain_over_the_calculator_is_m_plus_1_parallel_and_m_plus_1_factorial_serial():
+    # to first order in p: the calculator needs the m + 1 failures inside one fixed window, while in the
+    # chain each failure opens its own repair interval (the figure `vstack-sim durability` states)
+    for m in (1, 2, 3):
+        calculator = d.annual_loss_probability(4, m, 0.02, 1.0)
+        for repair, factor in (("parallel", m + 1), ("serial", math.factorial(m + 1))):
+            chain = d.loss_probability(4 + m, m, 0.02 / 365, 1.0, 365.0, repair)
+            assert chain / calculator == pytest.approx(factor, rel=0.01)
+
+
+def test_the_package_facade_names_the_module_durability():
+    import vstack_sim
+    from vstack_sim import durability
+
+    assert durability is d and vstack_sim.durability is d and "durability" in dir(vstack_sim)
+
+
+def test_the_figures_docs_model_md_quotes_are_computed():
+    from pathlib import Path
+
+    text = " ".join((Path(__file__).resolve().parents[2] / "docs" / "model.md").read_text(encoding="utf-8").split())
+    calculator = d.annual_loss_probability(4, 2, 0.02, 1.0)
+    parallel = d.loss_probability(6, 2, 0.02 / 365, 1.0, 365.0) / calculator
+    serial = d.loss_probability(6, 2, 0.02 / 365, 1.0, 365.0, "serial") / calculator
+    assert f"({parallel:.2f} and {serial:.2f} for RS(4,2) at AFR 2 % and 1 day)" in text
+    ratio = d.annual_loss_probability(3, 2, 0.02, 1.0) / d.annual_loss_probability(1, 2, 0.02, 1.0)
+    assert f"({ratio:.4f} at AFR 2 % and 1 day in the calculator)" in text
+    assert f"loses about {round(ratio * 1.8)} times the bytes" in text
+    chain = [f"{d.loss_probability(n, 2, 1 / 3650, 1.0, 365.0, r):.3e}".replace("e-0", "e-")
+             for r in ("parallel", "serial") for n in (5, 3)]
+    assert (f"it is {chain[0]} ({chain[1]} for 3 replicas), and with serial repair {chain[2]} ({chain[3]})"
+            in text)
