@@ -191,3 +191,67 @@ def test_the_figures_docs_model_md_quotes_are_computed():
              for r in ("parallel", "serial") for n in (5, 3)]
     assert (f"it is {chain[0]} ({chain[1]} for 3 replicas), and with serial repair {chain[2]} ({chain[3]})"
             in text)
+
+
+# -- a scenario's figures ----------------------------------------------------------
+
+DAY = 86400.0
+
+
+def chain_scenario(policy: str = "erasure_coding", **failures):
+    from tests.builders import config
+
+    return config({
+        "run": {"duration": "365d"},
+        "catalog": {"videos": 1, "chunks_per_video": 1, "chunk_size": 3000, "hot_fraction": 0.0},
+        "cluster": {"nodes": 8, "racks": 1},
+        "redundancy": {"policy": policy},
+        "failures": {"node_mttf": "3650d", "permanent_fraction": 1.0, "detection_timeout": 0,
+                     "replacement_delay": 0, **failures},
+        "repair": {"streams_per_node": 0, "bandwidth": 0, "time_model": "exponential", "mttr": "1d"},
+    })
+
+
+def test_analytic_for_config_on_the_chain_the_issue_quotes():
+    cfg = chain_scenario()
+    out = d.analytic_for_config(cfg)
+    assert list(out["modes"]) == ["erasure_coding"]
+    ec = out["modes"]["erasure_coding"]
+    assert (ec["n"], ec["tolerated"], ec["data_shards"], ec["parity_shards"]) == (5, 2, 3, 2)
+    assert ec["mttdl_s"] == d.stripe_mttdl(cfg)                     # the same chain as the theory checks'
+    assert sig4(ec["mission_loss"]) == "2.239e-07"                   # one year of 365 days
+    assert ec["mission_nines"] == pytest.approx(-math.log10(ec["mission_loss"]))
+    # the calculator at AFR = 365 d / 3650 d = 10 % and a one-day window
+    assert ec["backblaze_annual_loss"] == pytest.approx(d.annual_loss_probability(3, 2, 0.1, 1.0), rel=1e-12)
+    assert (out["mttr_s"], out["mission_s"], out["repair"]) == (DAY, 365 * DAY, "parallel")
+    assert out["slot_mttf_s"] == pytest.approx(3650 * DAY)
+    rep = d.analytic_for_config(chain_scenario("replication"), repair="serial")["modes"]["replication"]
+    assert (rep["n"], rep["data_shards"], rep["parity_shards"]) == (3, 1, 2)
+    assert sig4(rep["mission_loss"]) == "4.474e-08"
+
+
+def test_analytic_for_config_covers_every_mode_the_policy_can_assign_and_every_destroying_failure():
+    from tests.builders import config
+
+    cfg = config({"failures": {"node_mttf": "100d", "permanent_fraction": 0.25, "disk_mttf": "400d",
+                               "rack_mttf": "1000d", "rack_permanent": True, "detection_timeout": "1h"},
+                  "repair": {"time_model": "exponential", "mttr": "5h"}})
+    assert d.slot_hazard(cfg) == pytest.approx(0.25 / (100 * DAY) + 1 / (400 * DAY) + 1 / (1000 * DAY))
+    out = d.analytic_for_config(cfg)
+    assert set(out["modes"]) == {"replication", "erasure_coding"}   # the default adaptive policy
+    assert out["mttr_s"] == 6 * 3600.0                               # detection + repair.mttr
+    lam = d.slot_hazard(cfg)
+    assert out["modes"]["replication"]["mttdl_s"] == d.mttdl(3, 2, lam, 1 / (6 * 3600.0))
+
+
+def test_analytic_for_config_without_a_hazard_or_a_repair_time():
+    from tests.builders import config
+
+    assert d.analytic_for_config(config({})) is None                 # no random failure destroys data
+    io = config({"failures": {"node_mttf": "30d", "permanent_fraction": 1.0}, "repair": {"time_model": "io"}})
+    blank = d.analytic_for_config(io)["modes"]["erasure_coding"]
+    assert blank["mttdl_s"] is None and blank["backblaze_annual_loss"] is None and blank["n"] == 5
+    given = d.analytic_for_config(io, mttr=2 * 3600.0)["modes"]["erasure_coding"]
+    assert given["mttdl_s"] == d.mttdl(5, 2, 1 / (30 * DAY), 1 / 7200.0)
+    with pytest.raises(ValueError, match="mttr"):
+        d.analytic_for_config(io, mttr=0.0)

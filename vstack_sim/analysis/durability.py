@@ -20,8 +20,8 @@
   lose data with 1 - (1 - P)^N (computed with log1p and expm1, so P = 1e-15
   is not rounded away).
 
-:func:`stripe_mttdl` and :func:`analytic_for_config` read a scenario's
-``Config`` (duck-typed: this layer does not import the scenario).
+:func:`stripe_mttdl`, :func:`slot_hazard` and :func:`analytic_for_config` read a
+scenario's ``Config`` (duck-typed: this layer does not import the scenario).
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ REPAIRS = ("parallel", "serial")
 
 DAYS_PER_YEAR = 365.0
 """The calculator's year, which is also the package's (``1y`` in scenario files is 365 days)."""
+
+_DAY_S = 86400.0
 
 
 # -- the birth-death chain ----------------------------------------------------
@@ -224,3 +226,69 @@ def stripe_mttdl(config) -> float | None:
     if not chain:
         return None
     return mttdl(n, tolerated, 1.0 / f.node_mttf, 1.0 / rep.mttr)
+
+
+def slot_hazard(config) -> float:
+    """Rate (per second) at which one slot's data is destroyed: permanent node failures
+    (``permanent_fraction / node_mttf``), disk failures (``1 / disk_mttf``) and permanent rack outages
+    (``1 / rack_mttf``). Scheduled failures and traces are not random and are left out; a Weibull
+    lifetime counts by its mean."""
+    fl = config.failures
+    rate = fl.permanent_fraction / fl.node_mttf if fl.node_mttf > 0 else 0.0
+    if fl.disk_mttf > 0:
+        rate += 1.0 / fl.disk_mttf
+    if fl.rack_mttf > 0 and fl.rack_permanent:
+        rate += 1.0 / fl.rack_mttf
+    return rate
+
+
+def analytic_for_config(config, mttr: float | None = None, repair: str = "parallel") -> dict | None:
+    """The analytic durability of a scenario's codes, to show beside the simulated figures.
+
+    Every slot loses its data at :func:`slot_hazard`'s rate lambda and is rebuilt in ``mttr`` seconds:
+    by default the detection timeout plus ``repair.mttr`` when ``repair.time_model`` is ``exponential``;
+    with I/O-timed repair pass it (e.g. the run's measured mean recovery time, the summary's
+    ``recovery.time_s.mean``), or the figures are None. Slots fail independently and exponentially.
+
+    Returns None when no random failure destroys data (lambda = 0); otherwise a dict::
+
+        {"slot_hazard_per_s": lambda, "slot_mttf_s": 1 / lambda, "mttr_s": float | None,
+         "mission_s": run.duration, "repair": "parallel" | "serial", "assumptions": str,
+         "modes": {mode: {"n": slots, "tolerated": f, "data_shards": k, "parity_shards": m,
+                          "mttdl_s": chain MTTDL, "mission_loss": P(loss within run.duration),
+                          "mission_nines": -log10 of it,
+                          "backblaze_annual_loss": the calculator's annual loss with AFR = 365 d x lambda
+                                                   and a rebuild window of mttr,
+                          "backblaze_nines": -log10 of it}}}
+
+    ``modes`` holds ``replication`` (k = 1, m = r - 1) and ``erasure_coding`` (RS(k, m)) for the modes
+    the scenario's policy or overrides can assign; every figure is for one chunk (one stripe).
+    """
+    lam = slot_hazard(config)
+    if lam <= 0:
+        return None
+    if mttr is None and config.repair.time_model == "exponential":
+        mttr = config.failures.detection_timeout + config.repair.mttr
+    if mttr is not None and not (mttr > 0 and math.isfinite(mttr)):
+        raise ValueError(f"mttr: must be a finite time > 0 in seconds, got {mttr}")
+    red, mission = config.redundancy, config.run.duration
+    codes = {"replication": (1, red.replication_factor - 1),
+             "erasure_coding": (red.data_shards, red.parity_shards)}
+    modes = {}
+    for mode in sorted(config.assignable_modes() & set(codes)):
+        k, m = codes[mode]
+        entry = {"n": k + m, "tolerated": m, "data_shards": k, "parity_shards": m, "mttdl_s": None,
+                 "mission_loss": None, "mission_nines": None, "backblaze_annual_loss": None,
+                 "backblaze_nines": None}
+        if mttr is not None:
+            mu = 1.0 / mttr
+            entry["mttdl_s"] = mttdl(k + m, m, lam, mu, repair)
+            entry["mission_loss"] = loss_probability(k + m, m, lam, mu, mission, repair)
+            entry["mission_nines"] = nines(entry["mission_loss"])
+            annual = annual_loss_probability(k, m, lam * DAYS_PER_YEAR * _DAY_S, mttr / _DAY_S)
+            entry["backblaze_annual_loss"], entry["backblaze_nines"] = annual, nines(annual)
+        modes[mode] = entry
+    return {"slot_hazard_per_s": lam, "slot_mttf_s": 1.0 / lam, "mttr_s": mttr, "mission_s": mission,
+            "repair": repair, "modes": modes,
+            "assumptions": "slots fail independently and exponentially, at the rate of permanent node, disk and "
+                           "permanent rack failures; each failed slot is rebuilt in mttr"}
