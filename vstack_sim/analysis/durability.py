@@ -45,7 +45,7 @@ _DAY_S = 86400.0
 
 def _check_chain(n: int, tolerated: int, lam: float, mu: float, repair: str) -> None:
     if n < 1 or not 0 <= tolerated < n:
-        raise ValueError(f"tolerated must be in [0, n), got n={n}, tolerated={tolerated}")
+        raise ValueError(f"tolerated: must be in [0, n), got n={n}, tolerated={tolerated}")
     if not lam > 0 or not math.isfinite(lam):
         raise ValueError(f"lam: must be a finite rate > 0, got {lam}")
     if not mu >= 0 or not math.isfinite(mu):
