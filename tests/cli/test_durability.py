@@ -89,3 +89,11 @@ def test_subprocess_exit_codes():
                           "--rebuild", "1d"], capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr == "vstack-sim: error: --afr: must be a number above 0 %, got -1\n"
+
+
+def test_a_probability_that_underflows_prints_inf_nines_and_json_null(capsys):
+    argv = ["--afr", "0.0000001%", "--rebuild", "1min", "--data-shards", "200", "--parity-shards", "55"]
+    out = run(capsys, *argv)[1]
+    assert "annual loss 0.000e+00   inf nines" in out
+    f = json.loads(run(capsys, *argv, "--json")[1])            # strict JSON: no Infinity
+    assert f["backblaze"]["nines"] is None and f["chain"]["cluster_nines"] is None

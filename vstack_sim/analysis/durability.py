@@ -189,7 +189,7 @@ def nines(p: float) -> float:
     """-log10(p): 1e-7 is 7 nines of durability (inf for p = 0)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"p: must be a probability in [0, 1], got {p}")
-    return math.inf if p == 0.0 else -math.log10(p)
+    return math.inf if p == 0.0 else 0.0 - math.log10(p)   # 0.0 - : p = 1 gives 0, not -0
 
 
 # -- a scenario's figures -----------------------------------------------------
