@@ -150,6 +150,7 @@ def test_bad_backblaze_arguments_are_named(call, name):
 def test_nines_and_a_cluster_of_independent_stripes():
     assert d.nines(1e-7) == pytest.approx(7.0) and d.nines(0.0) == math.inf
     assert str(d.nines(1.0)) == "0.0"     # not -0.0 in the printed figures
+    assert d.finite_nines(0.0) is None and d.finite_nines(1e-3) == pytest.approx(3.0)   # JSON has no inf
     # 1 - (1 - 1e-15)^1e6 in plain floats is 1.11e-9 (1 - 1e-15 rounds); log1p/expm1 keep 1e-9
     assert d.cluster_loss_probability(1e-15, 10**6) == pytest.approx(1e-9, rel=1e-6)
     assert d.cluster_loss_probability(1.0, 3) == 1.0

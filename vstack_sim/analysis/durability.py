@@ -192,6 +192,12 @@ def nines(p: float) -> float:
     return math.inf if p == 0.0 else 0.0 - math.log10(p)   # 0.0 - : p = 1 gives 0, not -0
 
 
+def finite_nines(p: float) -> float | None:
+    """:func:`nines`, or None when ``p`` underflows to 0: JSON (summary.json, ``--json``) has no infinity."""
+    x = nines(p)
+    return None if math.isinf(x) else x
+
+
 # -- a scenario's figures -----------------------------------------------------
 
 
@@ -256,10 +262,10 @@ def analytic_for_config(config, mttr: float | None = None, repair: str = "parall
          "mission_s": run.duration, "repair": "parallel" | "serial", "assumptions": str,
          "modes": {mode: {"n": slots, "tolerated": f, "data_shards": k, "parity_shards": m,
                           "mttdl_s": chain MTTDL, "mission_loss": P(loss within run.duration),
-                          "mission_nines": -log10 of it,
+                          "mission_nines": -log10 of it (None if it underflows to 0),
                           "backblaze_annual_loss": the calculator's annual loss with AFR = 365 d x lambda
                                                    and a rebuild window of mttr,
-                          "backblaze_nines": -log10 of it}}}
+                          "backblaze_nines": -log10 of it (None likewise)}}}
 
     ``modes`` holds ``replication`` (k = 1, m = r - 1) and ``erasure_coding`` (RS(k, m)) for the modes
     the scenario's policy or overrides can assign; every figure is for one chunk (one stripe).
@@ -284,9 +290,9 @@ def analytic_for_config(config, mttr: float | None = None, repair: str = "parall
             mu = 1.0 / mttr
             entry["mttdl_s"] = mttdl(k + m, m, lam, mu, repair)
             entry["mission_loss"] = loss_probability(k + m, m, lam, mu, mission, repair)
-            entry["mission_nines"] = nines(entry["mission_loss"])
+            entry["mission_nines"] = finite_nines(entry["mission_loss"])
             annual = annual_loss_probability(k, m, lam * DAYS_PER_YEAR * _DAY_S, mttr / _DAY_S)
-            entry["backblaze_annual_loss"], entry["backblaze_nines"] = annual, nines(annual)
+            entry["backblaze_annual_loss"], entry["backblaze_nines"] = annual, finite_nines(annual)
         modes[mode] = entry
     return {"slot_hazard_per_s": lam, "slot_mttf_s": 1.0 / lam, "mttr_s": mttr, "mission_s": mission,
             "repair": repair, "modes": modes,

@@ -59,14 +59,6 @@ def _nines(x: float | None) -> str:
     return "inf" if x is None else f"{x:.2f}"
 
 
-def _finite_nines(p: float) -> float | None:
-    """Nines, or None when the probability underflows to 0 (JSON has no infinity)."""
-    from vstack_sim.analysis.durability import nines
-
-    x = nines(p)
-    return None if math.isinf(x) else x
-
-
 def figures(args: argparse.Namespace) -> dict:
     """Every figure the command prints, as plain data (``--json``); nines are None where the probability
     underflows to 0."""
@@ -86,11 +78,11 @@ def figures(args: argparse.Namespace) -> dict:
         "data_shards": k, "parity_shards": m, "afr": args.afr, "rebuild_days": args.rebuild,
         "stripes": args.stripes, "mission_days": args.mission, "repair": args.repair,
         "node_mttf_days": 1.0 / lam, "mttr_days": 1.0 / mu,
-        "backblaze": {"annual_loss": annual, "nines": _finite_nines(annual),
-                      "cluster_annual_loss": cluster_annual, "cluster_nines": _finite_nines(cluster_annual)},
+        "backblaze": {"annual_loss": annual, "nines": d.finite_nines(annual),
+                      "cluster_annual_loss": cluster_annual, "cluster_nines": d.finite_nines(cluster_annual)},
         "chain": {"mttdl_days": d.mttdl(n, m, lam, mu, args.repair), "mission_loss": mission,
-                  "nines": _finite_nines(mission), "cluster_mission_loss": cluster_mission,
-                  "cluster_nines": _finite_nines(cluster_mission)},
+                  "nines": d.finite_nines(mission), "cluster_mission_loss": cluster_mission,
+                  "cluster_nines": d.finite_nines(cluster_mission)},
         "assumption": "shards fail independently, and so do stripes: N stripes lose data with 1 - (1 - P)^N",
     }
 
