@@ -45,10 +45,19 @@ _EXPORTS = {
     "Comparison": "vstack_sim.experiments.comparison",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+_MODULES = {
+    # the name for the analytic durability functions: ``from vstack_sim import durability``
+    "durability": "vstack_sim.analysis.durability",
+}
+
+__all__ = sorted(_EXPORTS) + sorted(_MODULES) + ["__version__"]
 
 
 def __getattr__(name: str):
+    if name in _MODULES:
+        value = importlib.import_module(_MODULES[name])
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'vstack_sim' has no attribute {name!r}")

@@ -11,9 +11,10 @@
   replications that end without a loss are right-censored at their end
   (time-truncated test: 2r + 2 degrees of freedom on the lower side).
 
-The quantiles of t and chi-square are computed here (regularised incomplete
-beta and gamma functions, inverted by bisection), so the package does not
-depend on scipy; ``tests/test_stats.py`` checks them against tabulated values.
+The quantiles of t, chi-square and the normal distribution, and the
+regularised incomplete gamma function, are SciPy's (``scipy.special``, the
+lighter half of SciPy: ``scipy.stats`` would double the import time);
+``tests/analysis/test_stats.py`` checks them against tabulated values.
 """
 
 from __future__ import annotations
@@ -21,102 +22,9 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
-
-_EPS = 1e-15
-_TINY = 1e-300
-
-
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function (modified Lentz)."""
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > _TINY else _TINY)
-    h = d
-    for m in range(1, 10_000):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > _TINY else _TINY)
-        c = 1.0 + aa / c
-        c = c if abs(c) > _TINY else _TINY
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > _TINY else _TINY)
-        c = 1.0 + aa / c
-        c = c if abs(c) > _TINY else _TINY
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < _EPS:
-            break
-    return h
-
-
-def betainc(a: float, b: float, x: float) -> float:
-    """The regularised incomplete beta function I_x(a, b)."""
-    if a <= 0 or b <= 0:
-        raise ValueError(f"a and b must be > 0, got a={a}, b={b}")
-    if x <= 0:
-        return 0.0
-    if x >= 1:
-        return 1.0
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
-    if x < (a + 1.0) / (a + b + 2.0):
-        return front * _betacf(a, b, x) / a
-    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
-
-
-def gammainc(a: float, x: float) -> float:
-    """The regularised lower incomplete gamma function P(a, x)."""
-    if a <= 0:
-        raise ValueError(f"a must be > 0, got {a}")
-    if x <= 0:
-        return 0.0
-    log_front = -x + a * math.log(x) - math.lgamma(a)
-    if x < a + 1.0:  # series
-        term = total = 1.0 / a
-        ap = a
-        for _ in range(100_000):
-            ap += 1.0
-            term *= x / ap
-            total += term
-            if abs(term) < abs(total) * _EPS:
-                break
-        return total * math.exp(log_front)
-    # continued fraction for Q(a, x) (modified Lentz)
-    b = x + 1.0 - a
-    c, d = 1.0 / _TINY, 1.0 / b
-    h = d
-    for i in range(1, 100_000):
-        an = -i * (i - a)
-        b += 2.0
-        d = an * d + b
-        d = 1.0 / (d if abs(d) > _TINY else _TINY)
-        c = b + an / c
-        c = c if abs(c) > _TINY else _TINY
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < _EPS:
-            break
-    return 1.0 - math.exp(log_front) * h
-
-
-def _invert(cdf, p: float, lo: float, hi: float) -> float:
-    """x with cdf(x) = p for an increasing cdf, by bisection (the bracket is widened as needed)."""
-    while cdf(hi) < p:
-        lo, hi = hi, hi * 2.0
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if cdf(mid) < p:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= 1e-14 * max(1.0, abs(hi)):
-            break
-    return 0.5 * (lo + hi)
+from scipy import special
 
 
 def _check_p(p: float) -> None:
@@ -124,43 +32,39 @@ def _check_p(p: float) -> None:
         raise ValueError(f"p must be in (0, 1), got {p}")
 
 
-def t_cdf(t: float, df: float) -> float:
-    """Cumulative distribution of Student's t with ``df`` degrees of freedom."""
-    if df <= 0:
+def _check_df(df: float) -> None:
+    if not df > 0:
         raise ValueError(f"df must be > 0, got {df}")
-    tail = 0.5 * betainc(df / 2.0, 0.5, df / (df + t * t))
-    return 1.0 - tail if t > 0 else tail
+
+
+def gammainc(a: float, x):
+    """The regularised lower incomplete gamma function P(a, x) (``x`` a number or an array; 0 for x <= 0)."""
+    if not a > 0:
+        raise ValueError(f"a must be > 0, got {a}")
+    return special.gammainc(a, np.maximum(x, 0.0))
 
 
 @functools.lru_cache(maxsize=1024)
 def t_quantile(p: float, df: float) -> float:
     """The p-quantile of Student's t with ``df`` degrees of freedom."""
     _check_p(p)
-    if p == 0.5:
-        return 0.0
-    if p < 0.5:
-        return -t_quantile(1.0 - p, df)
-    return _invert(lambda t: t_cdf(t, df), p, 0.0, 10.0)
-
-
-def chi2_cdf(x: float, df: float) -> float:
-    """Cumulative distribution of chi-square with ``df`` degrees of freedom."""
-    if df <= 0:
-        raise ValueError(f"df must be > 0, got {df}")
-    return gammainc(df / 2.0, x / 2.0)
+    _check_df(df)
+    return float(special.stdtrit(df, p))
 
 
 @functools.lru_cache(maxsize=1024)
 def chi2_quantile(p: float, df: float) -> float:
     """The p-quantile of chi-square with ``df`` degrees of freedom."""
     _check_p(p)
-    return _invert(lambda x: chi2_cdf(x, df), p, 0.0, max(1.0, 2.0 * df))
+    _check_df(df)
+    # chi-square(df) is gamma(df / 2, scale 2): invert the lower tail directly, not 1 - p's upper tail
+    return float(2.0 * special.gammaincinv(df / 2.0, p))
 
 
 def normal_quantile(p: float) -> float:
     """The p-quantile of the standard normal distribution."""
     _check_p(p)
-    return NormalDist().inv_cdf(p)
+    return float(special.ndtri(p))
 
 
 @dataclass(frozen=True)

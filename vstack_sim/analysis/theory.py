@@ -1,11 +1,11 @@
 """Closed forms the simulator is checked against.
 
-* The birth-death Markov chain of one stripe with parallel repair: n slots,
-  up to f failed slots tolerated, each live slot failing at rate lambda and
-  each failed slot repaired at rate mu (state i -> i+1 at (n-i)lambda,
-  i -> i-1 at i mu; absorbed at f+1 failures = data loss). The exact mean
-  and second moment of the time to data loss come from a linear solve
-  (Xorbas, PVLDB 2013, §4 gives the same chain).
+* The birth-death Markov chain of one stripe (its exact MTTDL, the standard
+  deviation of the time to loss, and :func:`stripe_mttdl` for a scenario that
+  is that chain) lives in :mod:`vstack_sim.analysis.durability`, with serial
+  repair, the loss probability within a mission time and the Backblaze
+  model; it is re-exported here for the theory checks that import it from
+  this module.
 * The M/D/1 queue's mean sojourn time (Pollaczek-Khinchine).
 * The M/G/1 queue's mean sojourn time from the service time's first two
   moments (Pollaczek-Khinchine): E[S] + lambda E[S^2] / (2 (1 - rho)).
@@ -18,39 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from vstack_sim.analysis.durability import mttdl, stripe_mttdl, ttdl_std
 
-def _chain(n: int, tolerated: int, lam: float, mu: float):
-    if n < 1 or not 0 <= tolerated < n:
-        raise ValueError(f"tolerated must be in [0, n), got n={n}, tolerated={tolerated}")
-    if lam <= 0 or mu < 0:
-        raise ValueError("lam must be > 0 and mu >= 0")
-    size = tolerated + 1
-    a = np.zeros((size, size))
-    for i in range(size):
-        up, down = (n - i) * lam, i * mu
-        q = up + down
-        a[i, i] = 1.0
-        if i + 1 < size:
-            a[i, i + 1] = -up / q
-        if i > 0:
-            a[i, i - 1] = -down / q
-    q = np.array([(n - i) * lam + i * mu for i in range(size)])
-    return a, q
-
-
-def mttdl(n: int, tolerated: int, lam: float, mu: float) -> float:
-    """Exact mean time to data loss from the all-healthy state."""
-    a, q = _chain(n, tolerated, lam, mu)
-    t = np.linalg.solve(a, 1.0 / q)
-    return float(t[0])
-
-
-def ttdl_std(n: int, tolerated: int, lam: float, mu: float) -> float:
-    """Exact standard deviation of the time to data loss (from the chain's second moment)."""
-    a, q = _chain(n, tolerated, lam, mu)
-    t = np.linalg.solve(a, 1.0 / q)
-    m2 = np.linalg.solve(a, 2.0 * t / q)
-    return float(np.sqrt(m2[0] - t[0] ** 2))
+__all__ = ["mttdl", "ttdl_std", "stripe_mttdl", "md1_mean_sojourn", "mg1_mean_sojourn", "expected_max",
+           "che_lru_hit_probabilities", "che_lru_hit_ratio"]
 
 
 def md1_mean_sojourn(arrival_rate: float, service_time: float) -> float:
@@ -60,30 +31,6 @@ def md1_mean_sojourn(arrival_rate: float, service_time: float) -> float:
         raise ValueError(f"utilisation must be in [0, 1), got {rho}")
     mu = 1.0 / service_time
     return 1.0 / mu + rho / (2.0 * mu * (1.0 - rho))
-
-
-def stripe_mttdl(config) -> float | None:
-    """The exact chain's MTTDL for a scenario that is that chain, else None.
-
-    The chain holds for one chunk stored in one fixed mode, exponential permanent node failures and
-    nothing else failing, detection and replacement at once, and exponential repairs that never wait
-    for a stream (``repair.streams_per_node`` 0, no bandwidth cap), on a cluster with a spare node.
-    """
-    cat, red, f, rep, cl = config.catalog, config.redundancy, config.failures, config.repair, config.cluster
-    if red.policy == "replication":
-        n, tolerated = red.replication_factor, red.replication_factor - 1
-    elif red.policy == "erasure_coding":
-        n, tolerated = red.data_shards + red.parity_shards, red.parity_shards
-    else:
-        return None
-    chain = (cat.videos == 1 and cat.chunks_per_video == 1 and cat.chunk_count_distribution == "fixed"
-             and not red.overrides and f.node_mttf > 0 and f.ttf_distribution == "exponential"
-             and f.permanent_fraction == 1.0 and f.detection_timeout == 0 and f.replacement_delay == 0
-             and f.rack_mttf == 0 and not f.scheduled and rep.time_model == "exponential"
-             and rep.streams_per_node == 0 and rep.bandwidth == 0 and cl.nodes > n and tolerated < n)
-    if not chain:
-        return None
-    return mttdl(n, tolerated, 1.0 / f.node_mttf, 1.0 / rep.mttr)
 
 
 def mg1_mean_sojourn(arrival_rate: float, mean_service: float, second_moment: float) -> float:

@@ -81,8 +81,7 @@ class PositioningTimes:
             return np.where(x > 0, 0.5 * (1.0 + erf(z / (sigma * math.sqrt(2.0))).astype(np.float64)), 0.0)
         shape = 1.0 / (self.cv * self.cv)
         scale = self.mean / shape
-        f = np.frompyfunc(lambda v: gammainc(shape, v / scale), 1, 1)
-        return f(np.maximum(x, 0.0)).astype(np.float64)
+        return np.asarray(gammainc(shape, x / scale), dtype=np.float64)
 
     def upper(self) -> float:
         """A point beyond which less than about 1e-12 of the mass lies (integration bound)."""

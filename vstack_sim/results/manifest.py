@@ -25,7 +25,7 @@ RESULTS_FORMAT = "vstack-sim results folder"
 """The manifest's ``format``: what marks a folder as one that ``--force`` may replace."""
 
 _DEPENDENCIES = ("numpy", "pandas", "simpy", "matplotlib", "pyyaml", "reedsolo", "pydantic", "tqdm",
-                 "google-crc32c")
+                 "google-crc32c", "scipy")
 
 
 def _versions() -> dict:

@@ -5,12 +5,13 @@ MTTDL runs have durations of 1e15 s and end after hours of simulated time, so fo
 uses :func:`horizon` = min(duration, :data:`FIRST_LOSS_MULTIPLE` x the expected time to the first loss).
 
 :func:`expected_first_loss` is exact when the scenario is the birth-death chain of one stripe
-(:func:`vstack_sim.analysis.theory.stripe_mttdl`). Otherwise it applies the same chain to the catalog:
+(:func:`vstack_sim.analysis.durability.stripe_mttdl`). Otherwise it applies the same chain to the catalog:
 each slot is lost at the rate of permanent data loss of its node (permanent node failures, disk failures,
-permanent rack outages) and repaired in about the detection timeout plus the time to rebuild one node's
-data; the catalog's first loss comes no later than C independent stripes' (the chain's MTTDL / C) and no
-sooner than f + 1 of its nodes down at once (the chain over the nodes). It is a rough figure, like the
-rest of the estimate: it tells a run that ends in days from one that never ends.
+permanent rack outages: :func:`vstack_sim.analysis.durability.slot_hazard`) and repaired in about the
+detection timeout plus the time to rebuild one node's data; the catalog's first loss comes no later than
+C independent stripes' (the chain's MTTDL / C) and no sooner than f + 1 of its nodes down at once (the
+chain over the nodes). It is a rough figure, like the rest of the estimate: it tells a run that ends in
+days from one that never ends.
 """
 
 from __future__ import annotations
@@ -19,24 +20,13 @@ import math
 
 import numpy as np
 
-from vstack_sim.analysis.theory import mttdl, stripe_mttdl
+from vstack_sim.analysis.durability import mttdl, slot_hazard, stripe_mttdl
 from vstack_sim.scenario.schema import Config
 from vstack_sim.system.codec import fragment_size
 
 FIRST_LOSS_MULTIPLE = 10.0
 """A stop_at_first_loss run is estimated to last at most this many times its expected time to the first loss
 (the time to a first loss is about exponential: a run lasts longer than 10 x its mean once in 22,000)."""
-
-
-def _slot_loss_rate(config: Config) -> float:
-    """Rate at which one slot's data is destroyed (per second): its node, its disk or its rack."""
-    fl = config.failures
-    rate = fl.permanent_fraction / fl.node_mttf if fl.node_mttf > 0 else 0.0
-    if fl.disk_mttf > 0:
-        rate += 1.0 / fl.disk_mttf
-    if fl.rack_mttf > 0 and fl.rack_permanent:
-        rate += 1.0 / fl.rack_mttf
-    return rate
 
 
 def _node_rebuild_time(config: Config, width: int, sources: int, slot_bytes: int, chunks: int) -> float:
@@ -61,7 +51,7 @@ def expected_first_loss(config: Config) -> float:
     exact = stripe_mttdl(config)
     if exact is not None:
         return exact
-    lam = _slot_loss_rate(config)
+    lam = slot_hazard(config)
     if lam <= 0:
         return math.inf
     cat, red, nodes = config.catalog, config.redundancy, config.cluster.nodes
