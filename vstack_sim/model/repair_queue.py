@@ -92,6 +92,7 @@ class RepairQueue:
         self.examined = 0
         self.dispatches = 0
         self.log: list | None = None
+        self.resumes = None                 # repair.restart resume: jobs keep their target (model/repair_rules.py)
 
     # -- queueing ------------------------------------------------------------------------------------
     def enqueue(self, chunks: np.ndarray, slots: np.ndarray, failure_ids) -> None:
@@ -371,6 +372,10 @@ class RepairQueue:
         """A target for slot ``s`` of chunk ``c`` with a free receive stream; -2 if the only nodes the
         placement rules allow receive all they may, -1 if they allow none."""
         w = self.w
+        kept = self.resumes and self.resumes.target(c, s, self.full_targets, self._slot_bytes[mode], self.node_rack)
+        if kept:
+            target, self._allowed_racks = kept
+            return target
         job_mv, node_mv, base = self._mv[0], self._mv[4], c * self.w.state.width
         # The copies that will exist: slots not being rebuilt, plus the targets of running rebuilds.
         held = [node_mv[base + j] for j in range(width) if j != s and job_mv[base + j] == JOB_NONE]
