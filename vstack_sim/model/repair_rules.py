@@ -52,6 +52,12 @@ class OnFailure:
         if self.exponential:
             return
         jobs = self.r.jobs.using_disk(disk, self.r.w.cluster.disks, self.r.write_disk)
+        used = self.r.w.cluster.used
+        for job in jobs:
+            if self.r.write_disk(job) == disk:
+                # Cluster.fail_disk took the disk's bytes off its node, this job's reserved write among them;
+                # restarting the job gives its reservation back again, so it is counted back once here.
+                used[job.target] += job.slot_bytes
         if self.rule == RESTART:
             self.r.restart(jobs)           # all at once, in this order: the queue order of the rule before issue 26
             return
