@@ -372,15 +372,15 @@ class RepairQueue:
         """A target for slot ``s`` of chunk ``c`` with a free receive stream; -2 if the only nodes the
         placement rules allow receive all they may, -1 if they allow none."""
         w = self.w
-        kept = self.resumes and self.resumes.target(c, s, self.full_targets, self._slot_bytes[mode], self.node_rack)
-        if kept:
-            target, self._allowed_racks = kept
-            return target
         job_mv, node_mv, base = self._mv[0], self._mv[4], c * self.w.state.width
         # The copies that will exist: slots not being rebuilt, plus the targets of running rebuilds.
         held = [node_mv[base + j] for j in range(width) if j != s and job_mv[base + j] == JOB_NONE]
         held.extend(self.chunk_targets.get(c, ()))
         slot_bytes = self._slot_bytes[mode]
+        kept = self.resumes and self.resumes.target(c, s, held, width, self.full_targets, slot_bytes, self.node_rack)
+        if kept:                           # repair.restart resume: the target holding the job's rounds
+            target, self._allowed_racks = kept
+            return target
         sampler = w.placement.sampler(slot_bytes)
         target = sampler.draw(w.rng.placement, held, width, self.full_targets)
         if target >= 0 and w.cluster.capacity[target] - w.cluster.used[target] < slot_bytes:

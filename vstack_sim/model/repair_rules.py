@@ -21,6 +21,8 @@ or one per failure that every job of that failure shares (the Markov model's and
 
 from __future__ import annotations
 
+from vstack_sim.model.placement import rack_cap
+
 RESTART, RESUME, COMPLETE = "restart", "resume", "complete"
 
 
@@ -143,19 +145,24 @@ class Resumes:
         del self.kept[c, s]
         return None
 
-    def target(self, c: int, s: int, full_targets, slot_bytes: int, node_rack) -> tuple[int, list[int]] | None:
+    def target(self, c: int, s: int, held: list[int], width: int, full_targets, slot_bytes: int,
+               node_rack) -> tuple[int, list[int]] | None:
         """For the queue: the target that holds (c, s)'s kept rounds, or -2 and its rack while its receive
         streams are all taken (the job waits for it, as a backfill waits for its target's reservation); None
-        when nothing is kept (or it no longer fits), so the placement rules choose."""
+        when nothing is kept, or the target may no longer take the slot (the placement rules choose then)."""
         k = self._valid(c, s)
         if k is None:
             return None
-        if k.target in full_targets:
-            return -2, [node_rack[k.target]]
         dk = self.w.cluster.disks
-        if dk.capacity[k.disk] - dk.used[k.disk] < slot_bytes:
-            del self.kept[c, s]                # the disk filled meanwhile: start over where placement says
+        rack = node_rack[k.target]
+        # While the job waited, another of the chunk's rebuilds may have taken the node or filled its rack
+        # (``held``: the copies that will exist), or the disk may have filled: start over where placement says.
+        if (k.target in held or sum(node_rack[n] == rack for n in held) >= rack_cap(width, self.w.cluster.n_racks)
+                or dk.capacity[k.disk] - dk.used[k.disk] < slot_bytes):
+            del self.kept[c, s]
             return None
+        if k.target in full_targets:
+            return -2, [rack]
         return k.target, []
 
     def take(self, c: int, s: int, target: int) -> Kept | None:
