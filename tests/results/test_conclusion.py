@@ -185,3 +185,12 @@ def test_mclock_approximate_fires_only_under_mclock(fake_result):
     assert "mclock_approximate" not in fired(fake_result)
     fake_result.summary["io"] = {"scheduler": "mclock"}
     assert "mclock_approximate" in fired(fake_result)
+
+
+def test_repair_completes_fires_only_when_repairs_ran_under_complete(fake_result):
+    assert "repair_completes" not in fired(fake_result)
+    assert fake_result.summary["recovery"]["repairs"] > 0
+    assert "repair_completes" in fired(with_config(fake_result, repair={"restart": "complete"}))
+    assert "repair_completes" not in fired(with_config(fake_result, repair={"restart": "resume"}))
+    fake_result.summary["recovery"]["repairs"] = 0
+    assert "repair_completes" not in fired(with_config(fake_result, repair={"restart": "complete"}))

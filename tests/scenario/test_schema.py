@@ -82,3 +82,12 @@ def test_view_counts_in_a_scenario_are_bounded_by_2_to_the_53(key, value, fragme
     with pytest.raises(ValueError, match=fragment):
         load_scenario(None, [f"{key}={value}", "catalog.starting_views=total"])
     load_scenario(None, [f"{key}={2**53 - 1}", "catalog.starting_views=total"])
+
+
+def test_repair_semantics_accept_their_choices_and_a_bad_one_names_the_key():
+    for restart in ("restart", "resume", "complete"):
+        for per in ("job", "failure"):
+            c = Config.model_validate({"repair": {"restart": restart, "exponential_per": per}})
+            assert (c.repair.restart, c.repair.exponential_per) == (restart, per)
+    assert error({"repair": {"restart": "retry"}}).startswith("repair.restart: ")
+    assert error({"repair": {"exponential_per": "node"}}).startswith("repair.exponential_per: ")

@@ -261,11 +261,13 @@ class Disks:
             free = np.where(self.failed[lo:lo + self.per_node], np.iinfo(np.int64).min, free)
         return lo + int(np.argmax(free))
 
-    def reserve_space(self, node: int, nbytes: int) -> tuple[int, int]:
-        """Pick the disk of ``node`` for a slot about to be written and count its bytes there now, so the next
-        write to the node sees them (two concurrent writes would otherwise pick the same disk). Returns
-        ``(disk, token)``; :meth:`release_space` or :meth:`place_slot` with the token settles it."""
-        disk = self.pick(node)
+    def reserve_space(self, node: int, nbytes: int, disk: int | None = None) -> tuple[int, int]:
+        """Pick the disk of ``node`` for a slot about to be written (or take ``disk``, one of the node's: a resumed
+        rebuild goes on where its rounds are) and count its bytes there now, so the next write to the node sees
+        them (two concurrent writes would otherwise pick the same disk). Returns ``(disk, token)``;
+        :meth:`release_space` or :meth:`place_slot` with the token settles it."""
+        if disk is None:
+            disk = self.pick(node)
         self.used[disk] += nbytes
         return disk, int(self.epoch[disk])
 

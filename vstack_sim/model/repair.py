@@ -51,6 +51,7 @@ from vstack_sim.model.kofn import decode_time
 from vstack_sim.model.records import Table
 from vstack_sim.model.repair_jobs import Job, Running
 from vstack_sim.model.repair_queue import RepairQueue
+from vstack_sim.model.repair_rules import COMPLETE, RESUME, ExponentialTimes, OnFailure, Resumes, payload_sources
 from vstack_sim.model.state import JOB_NONE, JOB_PENDING, JOB_RUNNING
 
 HELD, ARRIVED = object(), object()
@@ -74,9 +75,13 @@ class RepairScheduler:
         self.stream_rate = rate
         self.decode_per_byte = 1.0 / cfg.codec.decode_throughput
         self.exponential = cfg.repair.time_model == "exponential"
-        self.mttr = cfg.repair.mttr
+        self.times = ExponentialTimes(world.rng.repairs, cfg.repair.mttr, cfg.repair.exponential_per)
         self.pipelined = cfg.repair.io_model == "pipelined"
-        self.rng = world.rng.repairs
+        self.complete = cfg.repair.restart == COMPLETE     # repair.restart (model/repair_rules.py)
+        self.resumes = self.queue.resumes = Resumes(world) if cfg.repair.restart == RESUME else None
+        on = OnFailure(self, cfg.repair.restart, self.exponential)
+        self.target_failed, self.source_failed, self.disk_failed = on.target_failed, on.source_failed, on.disk_failed
+        self.node_destroyed = on.node_destroyed
         self.running = 0
         self.jobs = Running()                                # which running jobs use which node
         self._job_ids = 0
@@ -129,11 +134,15 @@ class RepairScheduler:
         w.cluster.repairing[target] += slot_bytes
         w.cluster.used[target] += slot_bytes
         if self.exponential:
-            delay = self.rng.exponential(self.mttr)
+            delay = self.times.delay(t, c * st.width + s, job.failure_id)
             job.transfer_end = t + delay
             env.timeout(delay).callbacks.append(lambda _e: self._finish(job, t + delay))
             return
         if st.weight > 1:
+            kept = self.resumes.take(c, s, target) if self.resumes is not None else None
+            if kept is not None:          # resume: go on from the next round, on the disk holding the rest
+                job.done_rounds = kept.rounds
+                self._write_disk[job.id] = w.cluster.disks.reserve_space(target, slot_bytes, kept.disk)
             self._start_rounds(job)
             return
         join = Join(len(sources), t, lambda first, last: self._read_in(job, first, last))
@@ -186,7 +195,7 @@ class RepairScheduler:
             if bg.issued_writes == bg.rounds and not self._rebuilt(job):
                 then(now)                            # the last round: a source failed, the job went back
                 return
-            if not cl.up[job.target]:
+            if not self._writable(job):
                 then(now)
                 return
             if job.id not in self._write_disk:       # every round goes to the same disk of the target
@@ -203,7 +212,8 @@ class RepairScheduler:
             if job.id >= 0:
                 self._finish(job, end)
 
-        bg = job.background = BackgroundJob(w.env, st.weight, read, move, write, done, check, self.dispatch)
+        bg = job.background = BackgroundJob(w.env, st.weight - job.done_rounds, read, move, write, done, check,
+                                            self.dispatch)
         bg.start()
         job.transfer_start = bg.first_start
 
@@ -232,24 +242,9 @@ class RepairScheduler:
         if st.job[job.chunk, job.slot] == JOB_RUNNING and not st.lost[job.chunk]:
             self._requeue(job.chunk, job.slot)
 
-    def target_failed(self, node: int) -> None:
-        """The node receiving these jobs went down: their writes fail, so they go back to the queue now."""
-        self._restart(self.jobs.writing_to(node))
-
-    def source_failed(self, node: int) -> None:
-        """A node some jobs still read from went down: their reads fail, so they start again now
-        from other sources (in the exponential time model a job reads when it ends, so nothing fails)."""
-        if not self.exponential:
-            self._restart(self.jobs.reading_from(node))
-
-    def disk_failed(self, disk: int) -> None:
-        """A disk failed under running jobs: those still reading one of its slots, or writing to it, start
-        again now (in the exponential time model a job reads and writes when it ends, so nothing fails)."""
-        if not self.exponential:
-            self._restart(self.jobs.using_disk(disk, self.w.cluster.disks, self._write_disk))
-
-    def _restart(self, jobs: list[Job]) -> None:
-        """These running jobs' reads or writes failed: free their streams and queue them again now."""
+    def restart(self, jobs: list[Job]) -> None:
+        """These running jobs' reads or writes failed: free their streams and queue them again now (which
+        failures do that is repair.restart's: model/repair_rules.py)."""
         for job in jobs:
             self._release_sources(job)
             self._release_target(job)
@@ -259,6 +254,10 @@ class RepairScheduler:
             self._retry(job)
         if jobs:
             self.dispatch()
+
+    def write_disk(self, job: Job) -> int | None:
+        """The disk of the target that the job's write went to, once it has gone."""
+        return self._write_disk.get(job.id, (None,))[0]
 
     def _marks(self, c: int, sources) -> list[int]:
         """world.source_marks as plain ints: twice per repair, where NumPy's fancy indexing of a few
@@ -276,7 +275,7 @@ class RepairScheduler:
         if job.id < 0:
             return
         w = self.w
-        if w.cluster.up[job.target]:
+        if self._writable(job):
             self._write_end[job.id] = HELD
             self._reserve_write(job, w.env.now, lambda finish: self._write_in(job, finish))
 
@@ -309,7 +308,8 @@ class RepairScheduler:
         w = self.w
         self._release_sources(job)
         st = w.state
-        if st.job[job.chunk, job.slot] == JOB_RUNNING and not st.lost[job.chunk] and not self._sources_intact(job):
+        if st.job[job.chunk, job.slot] == JOB_RUNNING and not st.lost[job.chunk] and not self.complete \
+                and not self._sources_intact(job):
             self._release_target(job)    # a read did not finish: start again from other sources
             self._unreserve(job)
             job.stop()
@@ -317,7 +317,8 @@ class RepairScheduler:
             self.dispatch()
             return False
         if w.payloads is not None and st.job[job.chunk, job.slot] == JOB_RUNNING and not st.lost[job.chunk]:
-            job.fragment = w.payloads.rebuild_slot(job.chunk, job.slot, job.mode, job.sources)
+            sources = payload_sources(w, job.chunk, job.slot, job.mode, job.sources) if self.complete else job.sources
+            job.fragment = w.payloads.rebuild_slot(job.chunk, job.slot, job.mode, sources)
         return True
 
     def _write(self, job: Job) -> None:
@@ -333,11 +334,15 @@ class RepairScheduler:
                 self._write_end[job.id] = ARRIVED
             else:
                 self._end_at(job, max(end, t))
-        elif w.cluster.up[job.target]:
+        elif self._writable(job):
             self._reserve_write(job, t, lambda finish: self._end_at(job, finish))
         else:
             self._end_at(job, t)
         self.dispatch()                  # its sources' streams are free
+
+    def _writable(self, job: Job) -> bool:
+        """The job's write goes to its target: up, or (complete) down with its data (its going down stops nothing)."""
+        return bool(self.w.cluster.up[job.target]) or self.complete
 
     def _end_at(self, job: Job, end: float) -> None:
         env = self.w.env
@@ -354,7 +359,7 @@ class RepairScheduler:
             self._unreserve(job)         # cancelled meanwhile (chunk lost or converted): its write is not placed
             self.dispatch()
             return
-        if not w.cluster.up[target] or w.epoch[target] != job.epoch:
+        if w.epoch[target] != job.epoch or not (w.cluster.up[target] or self.complete):
             self._unreserve(job)
             self._requeue(c, s)          # the target failed under the write: try again elsewhere
             self.dispatch()
@@ -386,6 +391,7 @@ class RepairScheduler:
         w.cluster.used[target] += slot_bytes
         st.job[c, s] = JOB_NONE
         st.missing[c] -= 1
+        self.times.finished(c * st.width + s)
         self.bytes_read += job.read_bytes
         self.bytes_written += slot_bytes
         self.table.append(c, s, mode, job.failure_id, target, job.start, t_end, job.read_bytes, slot_bytes,

@@ -17,7 +17,7 @@ class Job:
 
     __slots__ = ("id", "chunk", "slot", "mode", "target", "epoch", "failure_id", "start", "read_bytes",
                  "slot_bytes", "sources", "marks", "serving", "transfer_start", "transfer_end", "fragment",
-                 "background")
+                 "background", "done_rounds")
 
     def __init__(self, job_id, chunk, slot, mode, target, epoch, failure_id, start, slot_bytes, sources, marks):
         self.id = job_id                 # < 0 once aborted: its pending callbacks do nothing
@@ -30,6 +30,7 @@ class Job:
         self.transfer_start = self.transfer_end = start
         self.fragment = None             # the rebuilt bytes, when payloads are carried
         self.background = None           # its W rounds of I/O when chunk_weight > 1 (model/background.py)
+        self.done_rounds = 0             # rounds an earlier attempt brought to this target (repair.restart resume)
 
     def stop(self) -> None:
         """Abort: pending callbacks and rounds do nothing more."""
@@ -64,12 +65,12 @@ class Running:
     def reading_from(self, node: int) -> list[Job]:
         return list(self.reading.get(node, {}).values())
 
-    def using_disk(self, disk: int, disks, write_disk: dict[int, tuple[int, int]]) -> list[Job]:
-        """The jobs still reading a slot on ``disk``, or whose write went to it."""
+    def using_disk(self, disk: int, disks, write_disk) -> list[Job]:
+        """The jobs still reading a slot on ``disk``, or whose write went to it (``write_disk(job)``)."""
         node = int(disks.disk_node[disk])
         jobs = {j.id: j for j in self.reading.get(node, {}).values()
                 if any(disks.slot_disk[j.chunk, s] == disk for s, _ in j.sources)}
-        jobs.update((j.id, j) for j in self.to.get(node, {}).values() if write_disk.get(j.id, (None,))[0] == disk)
+        jobs.update((j.id, j) for j in self.to.get(node, {}).values() if write_disk(j) == disk)
         return list(jobs.values())
 
 

@@ -92,6 +92,7 @@ class RepairQueue:
         self.examined = 0
         self.dispatches = 0
         self.log: list | None = None
+        self.resumes = None                 # repair.restart resume: jobs keep their target (model/repair_rules.py)
 
     # -- queueing ------------------------------------------------------------------------------------
     def enqueue(self, chunks: np.ndarray, slots: np.ndarray, failure_ids) -> None:
@@ -376,6 +377,10 @@ class RepairQueue:
         held = [node_mv[base + j] for j in range(width) if j != s and job_mv[base + j] == JOB_NONE]
         held.extend(self.chunk_targets.get(c, ()))
         slot_bytes = self._slot_bytes[mode]
+        kept = self.resumes and self.resumes.target(c, s, held, width, self.full_targets, slot_bytes, self.node_rack)
+        if kept:                           # repair.restart resume: the target holding the job's rounds
+            target, self._allowed_racks = kept
+            return target
         sampler = w.placement.sampler(slot_bytes, mode)
         target = sampler.draw(w.rng.placement, held, width, self.full_targets)
         if target >= 0 and w.cluster.capacity[target] - w.cluster.used[target] < slot_bytes:

@@ -244,6 +244,7 @@ class World(Recoveries):
         self.cluster.used[node] = self.cluster.reserved[node] + self.cluster.repairing[node]
         self.cluster.disks.clear_node(node)
         self.epoch[node] += 1
+        self.repair.node_destroyed(node)
         self.stale_slots[node] = 0
         self.stale_bytes[node] = 0
         if self.payloads is not None:

@@ -330,6 +330,14 @@ def _mclock_approximate(run) -> str | None:
     return None
 
 
+def _repair_completes(run) -> str | None:
+    if run.config.repair.restart == "complete" and (_get(run.summary, "recovery", "repairs") or 0):
+        return ("Rebuilds complete whatever fails under them (repair.restart: complete, SimEDC's rule): a rebuild "
+                "whose source failed went on reading data that no longer existed, and ended when it would have. "
+                "Repair times and losses are a best case, kept for comparison with peers that assume it.")
+    return None
+
+
 RULES = {
     "low_fill": _low_fill,
     "detection_dominated": _detection_dominated,
@@ -342,6 +350,7 @@ RULES = {
     "no_cache": _no_cache,
     "hedge_primary_kept": _hedge_primary_kept,
     "mclock_approximate": _mclock_approximate,
+    "repair_completes": _repair_completes,
 }
 """Each caveat rule by name (docs/results.md gives each its threshold); a rule returns its text, or None."""
 

@@ -231,3 +231,19 @@ class RepairConfig(Section):
     io_model: Literal["pipelined", "serial"] = "pipelined"
     ("pipelined: a job's reads, transfer (and decode) and write overlap as the data streams (as HDFS and Ceph recovery "
      "do), so it takes about as long as its slowest stage; serial: read everything, then transfer, then write.")
+    restart: Literal["restart", "resume", "complete"] = "restart"
+    ("What a running rebuild does when one of its sources or its target fails (time_model io). restart (default): it "
+     "goes back to the queue and starts over, new sources and new target, as HDFS schedules a block whose copy did not "
+     "complete again from a source chosen afresh (PendingReconstructionBlocks); resume: a source's failure keeps the "
+     "rounds (catalog.chunk_weight W > 1) whose data has reached the target, and the job goes on from the next round "
+     "on the same target, from other sources, as a Ceph backfill resumes from its target's last_backfill (at W = 1 a "
+     "job is one round, so it restarts; a target's failure loses what the target held, so the job starts over); "
+     "complete: neither a source's failure nor its target going down stops the job, which ends when it would have "
+     "(SimEDC's rule, for comparisons). complete is idealised: the job goes on reading data that no longer exists "
+     "(the report flags the run); only a target whose data is destroyed sends the job back.")
+    exponential_per: Literal["job", "failure"] = "job"
+    ("What one Exp(mttr) draw covers when time_model is exponential. job (default): each repair job draws its own "
+     "time, so a failure's recovery is the longest of its jobs' draws; failure: one draw per node or disk failure, "
+     "made when its first job starts, and every job of that failure ends then (one that starts later ends as it "
+     "starts; one that restarts draws its own), the Markov model's and SimEDC's reading: one repair time per failed "
+     "component.")
