@@ -20,8 +20,8 @@ count and the expected estimate are equal (docs/model.md, "Exposure to loss").
 Its interval comes from **exposure episodes**: maximal spans with at least one chunk one failure from
 loss. Episodes start with failures and end when repair (or a loss) closes them; taken as independent
 and as arriving at random, the total is a compound Poisson sum whose variance is estimated by the sum
-of the episodes' squares. The direct count's interval is built the same way from its loss events (the
-chunks lost at one moment: one failure).
+of the episodes' squares. The direct count's interval is built the same way from the chunks lost in each
+episode (a loss outside any episode, several slots of a chunk destroyed at once, counts on its own).
 """
 
 from __future__ import annotations
@@ -54,14 +54,20 @@ class Exposure:
         self.episode = 0.0              # slot-seconds at risk of the episode under way
         self.episodes = 0               # episodes closed
         self.episode_squares = 0.0      # sum of the closed episodes' slot-seconds at risk, squared
+        self.episode_lost = 0           # chunks lost during the episode under way
+        self.lost_squares = 0           # sum of the chunks lost per episode (or per loss outside one), squared
 
     @property
     def n_critical(self) -> int:
         return self.critical[0] + self.critical[1]
 
     def advance(self, dt: float) -> None:
-        """The counts held for ``dt`` seconds."""
+        """The counts held for ``dt`` seconds; an episode with nothing exposed any more ends where they began
+        (so chunks lost at the moment the last exposed one went still belong to it)."""
         if self.open:
+            if not (self.critical[0] or self.critical[1]):
+                self.close()
+                return
             self.critical_seconds[0] += self.critical[0] * dt
             self.critical_seconds[1] += self.critical[1] * dt
             x = self.at_risk * dt
@@ -81,18 +87,25 @@ class Exposure:
         self.at_risk += sign * avail
 
     def settle(self) -> None:
-        """After a change: open an episode when chunks became exposed, close it when none is left."""
+        """After a change: an episode opens when chunks became exposed."""
         if self.critical[0] or self.critical[1]:
             self.open = True
-        elif self.open:
-            self.close()
+
+    def lose(self, n: int) -> None:
+        """``n`` chunks were lost now: they count in the episode under way, or on their own outside one."""
+        if self.open:
+            self.episode_lost += n
+        else:
+            self.lost_squares += n * n
 
     def close(self) -> None:
         """Close the episode under way (the end of the run closes one still open)."""
         if self.open:
             self.episodes += 1
             self.episode_squares += self.episode * self.episode
+            self.lost_squares += self.episode_lost * self.episode_lost
             self.episode = 0.0
+            self.episode_lost = 0
             self.open = False
 
 
@@ -103,16 +116,7 @@ def _interval(value: float, variance: float) -> list[float] | None:
     return [float(f"{max(0.0, value - half):.6g}"), float(f"{value + half:.6g}")]
 
 
-def direct_interval(losses) -> list[float] | None:
-    """95 % interval of the expected chunks lost from the direct count: loss events (the chunks lost at one
-    moment) as a compound Poisson sum, variance the sum of the events' sizes squared. None without a loss."""
-    if not len(losses):
-        return None
-    sizes = losses.groupby("time_s")["chunks"].sum().to_numpy(dtype=np.float64)
-    return _interval(float(sizes.sum()), float((sizes * sizes).sum()))
-
-
-def exposure_summary(exposure: Exposure, failures, weight: int, losses) -> dict:
+def exposure_summary(exposure: Exposure, failures, weight: int, chunks_lost: int) -> dict:
     """The summary's ``durability.exposure`` block (chunk counts are real chunks: x ``weight``)."""
     hazard = slot_hazard(failures)
     scale = hazard["total"] * weight
@@ -126,5 +130,5 @@ def exposure_summary(exposure: Exposure, failures, weight: int, losses) -> dict:
         "episodes": int(exposure.episodes),
         "expected_chunks_lost": float(f"{expected:.6g}"),
         "expected_chunks_lost_95": _interval(expected, exposure.episode_squares * scale * scale),
-        "chunks_lost_95": direct_interval(losses),
+        "chunks_lost_95": _interval(chunks_lost, exposure.lost_squares * weight * weight),
     }

@@ -263,7 +263,7 @@ def build_summary(sim, tables: dict) -> dict:
             "peak_chunks_one_failure_from_loss": int(w.state.peak_critical) * w.weight,
             "peak_chunks_one_failure_from_loss_s": _r(w.state.peak_critical_s) if w.state.peak_critical else None,
             # Chunk-seconds one data-destroying failure from loss, and the losses they imply (exposure.py).
-            "exposure": exposure_summary(w.state.exposure, cfg.failures, w.weight, losses),
+            "exposure": exposure_summary(w.state.exposure, cfg.failures, w.weight, int(losses["chunks"].sum())),
         },
         "migrations": {
             "to_replication": int(np.count_nonzero(migr["to_mode"] == "replication")),

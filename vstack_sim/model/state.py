@@ -164,7 +164,6 @@ class ChunkState:
     def _enter_one(self, chunk: int, t: float) -> None:
         """:meth:`_enter` for one chunk that :meth:`_leave_one` took out."""
         if self.lost[chunk]:
-            self.exposure.settle()
             return
         m = int(self.mode[chunk])
         self.by_missing[m, int(self.mode_width[m]) - int(self.avail[chunk])] += 1
@@ -279,7 +278,7 @@ class ChunkState:
         self.n_short -= int(np.count_nonzero(self.avail[chunks] < self.mode_width[self.mode[chunks]]))
         self.lost[chunks] = True
         self.n_lost += len(chunks)
-        self.exposure.settle()
+        self.exposure.lose(len(chunks))
 
     # -- chunks that come and go (uploads, deletes) --------------------------------------------------
     def mark_absent(self, chunks: np.ndarray) -> None:
@@ -315,7 +314,6 @@ class ChunkState:
         self.lost[chunks] = True
         self.absent[chunks] = True
         self.n_absent += len(chunks)
-        self.exposure.settle()
 
     # -- layouts and slot moves -------------------------------------------------------------------
     def place(self, chunks: np.ndarray, nodes: np.ndarray, node_up: np.ndarray, t: float | None = None) -> None:
