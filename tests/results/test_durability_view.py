@@ -35,7 +35,15 @@ def test_weibull_lifetimes_are_named_and_no_exposure_is_said_plainly():
         "the run's exposure implies no loss: no chunk was ever one data-destroying failure from loss")
     assert quiet.summary["durability"]["exposure"]["chunks_lost_95"] is None
     rows = dict((label, value) for label, value, _ in durability_rows(quiet.summary["durability"]))
-    assert rows["Chunks lost, 95 % interval by exposure episode"] == "no interval"
+    assert "Chunks lost, 95 % interval by exposure episode" not in rows          # no loss, no interval
+    assert rows["Chunks lost expected from exposure (95 % interval)"] == (
+        "0 (no chunk was ever one data-destroying failure from loss)")
+    assert losses_line(quiet.summary["durability"]) == "0 (exposure: 0 expected)"
+    # Without any data-destroying failure the block has nothing to say: the rows and the line are as before.
+    none = simulate(config(INFLATED, {"run": {"duration": "1h"}, "failures": {"node_mttf": 0, "disk_mttf": 0}}))
+    assert [label for label, _, _ in durability_rows(none.summary["durability"])] == [
+        "Chunks lost (bytes)", "Unavailable chunk-seconds"]
+    assert losses_line(none.summary["durability"]) == "0"
 
 
 def test_a_summary_without_the_block_reads_as_before(fake_result):

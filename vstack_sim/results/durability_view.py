@@ -55,9 +55,17 @@ def counted_phrase(durability: dict) -> str:
     return text
 
 
+def _estimated(durability: dict) -> dict | None:
+    """The exposure block when it has something to say: a data-destroying hazard, exposure or a loss."""
+    x = durability.get("exposure")
+    if x is None or not (x["slot_hazard_per_s"]["total"] > 0 or x["episodes"] or durability["chunks_lost"]):
+        return None
+    return x
+
+
 def losses_line(durability: dict) -> str:
     """The ``chunks lost`` line of the short summary: the count, and the exposure estimate when there is one."""
-    x = durability.get("exposure")
+    x = _estimated(durability)
     text = f"{durability['chunks_lost']:,}"
     if x is not None:
         text += f" (exposure: {_g(x['expected_chunks_lost'])} expected)"
@@ -65,14 +73,17 @@ def losses_line(durability: dict) -> str:
 
 
 def durability_rows(durability: dict) -> list[tuple[str, str, str]]:
-    """The key numbers' rows on losses: the direct count, the exposure estimate, unavailability."""
+    """The key numbers' rows on losses: the direct count, the exposure estimate (when the run has a
+    data-destroying hazard, exposure or a loss), unavailability."""
     d = durability
     rows = [("Chunks lost (bytes)", f"{d['chunks_lost']:,} ({d['bytes_lost']:,} B)", "")]
-    x = d.get("exposure")
+    x = _estimated(d)
     if x is not None:
-        rows.append(("Chunks lost, 95 % interval by exposure episode", _interval(x["chunks_lost_95"]), ""))
+        if x["chunks_lost_95"]:
+            rows.append(("Chunks lost, 95 % interval by exposure episode", _interval(x["chunks_lost_95"]), ""))
         rows.append(("Chunks lost expected from exposure (95 % interval)",
-                     f"{_g(x['expected_chunks_lost'])} ({_interval(x['expected_chunks_lost_95'])})", ""))
+                     f"{_g(x['expected_chunks_lost'])} ({_interval(x['expected_chunks_lost_95'])})" if x["episodes"]
+                     else "0 (no chunk was ever one data-destroying failure from loss)", ""))
         seconds = x["one_failure_from_loss_chunk_seconds"]
         rows.append(("Chunk-seconds one data-destroying failure from loss: replication / EC",
                      f"{seconds['replication']:,.0f} / {seconds['erasure_coding']:,.0f}", ""))
