@@ -14,6 +14,7 @@ import pandas as pd
 
 from vstack_sim.model.conversion_cost import conversion_summary
 from vstack_sim.model.dollars import cost_summary
+from vstack_sim.model.exposure import exposure_summary
 
 STAT_KEYS = ("mean", "p50", "p95", "p99")
 
@@ -261,6 +262,8 @@ def build_summary(sim, tables: dict) -> dict:
                 for code, mode in enumerate(("replication", "erasure_coding"))},
             "peak_chunks_one_failure_from_loss": int(w.state.peak_critical) * w.weight,
             "peak_chunks_one_failure_from_loss_s": _r(w.state.peak_critical_s) if w.state.peak_critical else None,
+            # Chunk-seconds one data-destroying failure from loss, and the losses they imply (exposure.py).
+            "exposure": exposure_summary(w.state.exposure, cfg.failures, w.weight, int(losses["chunks"].sum())),
         },
         "migrations": {
             "to_replication": int(np.count_nonzero(migr["to_mode"] == "replication")),

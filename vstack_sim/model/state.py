@@ -24,7 +24,8 @@ availability, unavailable chunks) are updated with each change as well, so a
 timeline sample costs nothing however many chunks there are. So is a
 histogram of chunks by mode and number of slots not available, integrated
 over time (chunk-seconds at reduced redundancy), and the count of chunks one
-slot loss away from being lost (``exist == need``) with its peak.
+slot loss away from being lost (``exist == need``) with its peak, kept by an
+:class:`~vstack_sim.model.exposure.Exposure` that integrates it (exposure to loss).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from vstack_sim.model.exposure import Exposure
 
 JOB_NONE, JOB_PENDING, JOB_RUNNING = 0, 1, 2
 
@@ -77,9 +80,14 @@ class ChunkState:
         self.by_missing = np.zeros((2, self.width + 1), dtype=np.int64)
         self.by_missing_seconds = np.zeros((2, self.width + 1))
         self._t_hist = 0.0
-        self.n_critical = 0
+        self.exposure = Exposure()
         self.peak_critical = 0
         self.peak_critical_s = 0.0
+
+    @property
+    def n_critical(self) -> int:
+        """Chunks one slot loss away from being lost (not lost, ``exist == need``)."""
+        return self.exposure.n_critical
 
     # -- queries ---------------------------------------------------------------------------
     def slots_on(self, node: int) -> tuple[np.ndarray, np.ndarray]:
@@ -117,12 +125,14 @@ class ChunkState:
         (time integrated up to ``t`` first); returns those that were counted (not lost)."""
         if t > self._t_hist:
             self.by_missing_seconds += self.by_missing * (t - self._t_hist)
+            self.exposure.advance(t - self._t_hist)
             self._t_hist = t
         c = chunks[~self.lost[chunks]]
         if len(c):
             m = self.mode[c]
             np.subtract.at(self.by_missing, (m, self.mode_width[m] - self.avail[c]), 1)
-            self.n_critical -= int(np.count_nonzero(self.exist[c] == self.mode_need[m]))
+            crit = self.exist[c] == self.mode_need[m]
+            self.exposure.shift(m[crit], self.avail[c[crit]], -1)
         return c
 
     def _enter(self, chunks: np.ndarray, t: float) -> None:
@@ -131,21 +141,24 @@ class ChunkState:
         if len(c):
             m = self.mode[c]
             np.add.at(self.by_missing, (m, self.mode_width[m] - self.avail[c]), 1)
-            self.n_critical += int(np.count_nonzero(self.exist[c] == self.mode_need[m]))
+            crit = self.exist[c] == self.mode_need[m]
+            self.exposure.shift(m[crit], self.avail[c[crit]], +1)
             if self.n_critical > self.peak_critical:
                 self.peak_critical, self.peak_critical_s = self.n_critical, t
+        self.exposure.settle()
 
     def _leave_one(self, chunk: int, t: float) -> bool:
         """:meth:`_leave` for one chunk, with scalars (once per repair, where np.subtract.at is slow)."""
         if t > self._t_hist:
             self.by_missing_seconds += self.by_missing * (t - self._t_hist)
+            self.exposure.advance(t - self._t_hist)
             self._t_hist = t
         if self.lost[chunk]:
             return False
         m = int(self.mode[chunk])
         self.by_missing[m, int(self.mode_width[m]) - int(self.avail[chunk])] -= 1
         if self.exist[chunk] == self.mode_need[m]:
-            self.n_critical -= 1
+            self.exposure.shift_one(m, int(self.avail[chunk]), -1)
         return True
 
     def _enter_one(self, chunk: int, t: float) -> None:
@@ -155,13 +168,15 @@ class ChunkState:
         m = int(self.mode[chunk])
         self.by_missing[m, int(self.mode_width[m]) - int(self.avail[chunk])] += 1
         if self.exist[chunk] == self.mode_need[m]:
-            self.n_critical += 1
+            self.exposure.shift_one(m, int(self.avail[chunk]), +1)
         if self.n_critical > self.peak_critical:
             self.peak_critical, self.peak_critical_s = self.n_critical, t
+        self.exposure.settle()
 
     def close_histogram(self, t: float) -> None:
-        """End of run: integrate the histogram up to ``t``."""
+        """End of run: integrate the histogram (and the exposure) up to ``t``; an episode under way closes."""
         self._leave(np.zeros(0, dtype=np.int64), t)
+        self.exposure.close()
 
     # -- availability changes -------------------------------------------------------------------
     def _shift_avail(self, chunks: np.ndarray, delta: int, t: float) -> None:
@@ -263,6 +278,7 @@ class ChunkState:
         self.n_short -= int(np.count_nonzero(self.avail[chunks] < self.mode_width[self.mode[chunks]]))
         self.lost[chunks] = True
         self.n_lost += len(chunks)
+        self.exposure.lose(len(chunks))
 
     # -- chunks that come and go (uploads, deletes) --------------------------------------------------
     def mark_absent(self, chunks: np.ndarray) -> None:

@@ -3,7 +3,7 @@
 :func:`interpret` writes a few sentences computed from the results, never fixed text: what the policy
 saved against all-replication and all-EC, which read kind was faster at p50 and p99 (with a block-bootstrap
 interval) and why, what recovery time was made of, how node failures ended, and whether the run's failure
-rates could show a loss at all (the exact birth-death chain's expectation).
+rates could show a loss at all (the exposure estimate, then the exact birth-death chain's expectation).
 
 :func:`caveats` applies the rules of :data:`RULES`, each a named test with a threshold that
 ``docs/results.md`` lists; a caveat appears only when its rule fires on this run.
@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from vstack_sim.analysis.interference import quantile_difference
 from vstack_sim.analysis.theory import mttdl
+from vstack_sim.model.exposure import slot_hazard
+from vstack_sim.results.durability_view import counted_phrase, exposure_phrase
 from vstack_sim.scenario.reads_schema import effective_failure_detection
 from vstack_sim.scenario.units import format_bytes, format_duration, plural
 
@@ -164,8 +166,7 @@ def expected_losses(run) -> dict | None:
     """
     cfg = run.config
     fl, red = cfg.failures, cfg.redundancy
-    lam = (fl.permanent_fraction / fl.node_mttf if fl.node_mttf > 0 else 0.0)
-    lam += 1.0 / fl.disk_mttf if fl.disk_mttf > 0 else 0.0
+    lam = slot_hazard(fl)["total"]
     if lam <= 0:
         return None
     repair = _get(run.summary, "recovery", "time_s", "mean") or fl.detection_timeout
@@ -182,6 +183,7 @@ def expected_losses(run) -> dict | None:
 
 
 def losses_sentence(run) -> str:
+    """The direct loss count, what the run's exposure implies (durability_view.py), then the analytic figure."""
     lost = run.summary["durability"]["chunks_lost"]
     est = expected_losses(run)
     if est is None:
@@ -190,9 +192,12 @@ def losses_sentence(run) -> str:
     what = (f"the exact chain expects about {est['expected']:.2g} chunks lost over "
             f"{format_duration(run.config.run.duration)} (independent failures, repair in "
             f"{format_duration(est['repair_s'])})")
+    exposure = exposure_phrase(run.summary, run.config)
+    if exposure:
+        what = f"{exposure}; {what}"
     if est["expected"] < NOT_MEASURABLE and lost == 0:
         return f"No chunk was lost, and losses are not measurable in this run: {what}."
-    return f"{plural(lost, 'chunk')} lost; {what}."
+    return f"{counted_phrase(run.summary['durability'])}; {what}."
 
 
 def interpret(run) -> list[str]:

@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 
 from vstack_sim.results.conclusion import caveats, interpret
+from vstack_sim.results.durability_view import durability_rows, losses_line
 from vstack_sim.results.plots.relevance import FEW_RECOVERIES, finished_recoveries, left_out
 from vstack_sim.results.store import ResultsError, load_result
 from vstack_sim.scenario.units import format_bytes, format_duration, plural
@@ -106,11 +107,7 @@ def key_numbers(run) -> list[tuple[str, str, str]]:
         ("Repair traffic read / written",
          f"{format_bytes(rec['repair_bytes_read'])} / {format_bytes(rec['repair_bytes_written'])}", ""),
     ]
-    d = s["durability"]
-    rows += [
-        ("Chunks lost (bytes)", f"{d['chunks_lost']:,} ({d['bytes_lost']:,} B)", ""),
-        ("Unavailable chunk-seconds", f"{d['unavailable_chunk_seconds']:,.0f}", ""),
-    ]
+    rows += durability_rows(s["durability"])
     m = s["migrations"]
     rows.append(("Migrations to replication / to EC", f"{m['to_replication']:,} / {m['to_erasure_coding']:,}", ""))
     return rows + _conversion_rows(s.get("conversions")) + _upload_rows(s.get("uploads")) + _cost_rows(s.get("cost"))
@@ -222,7 +219,7 @@ def format_summary(summary: dict, title: str = "") -> str:
         lines.append(f"{label:<26}{_ms(_stat(lat.get(kind), 'p50')):>14}{_ms(_stat(lat.get(kind), 'p99')):>14}")
     rec = "n/a" if _stat(t, "mean") is None else f"{format_duration(t['mean'])} mean, {format_duration(t['max'])} max"
     lines.append(f"{'recovery time':<26}{rec} ({_declared(summary['recovery'])})")
-    lines.append(f"{'chunks lost':<26}{summary['durability']['chunks_lost']:,}")
+    lines.append(f"{'chunks lost':<26}{losses_line(summary['durability'])}")
     m = summary["migrations"]
     lines.append(f"{'migrations':<26}{m['to_replication']:,} to replication, {m['to_erasure_coding']:,} to EC")
     c = summary.get("conversions")

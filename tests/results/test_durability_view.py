@@ -1,0 +1,54 @@
+"""The direct loss count beside the exposure estimate, in the conclusion, the key numbers and the short table."""
+
+from __future__ import annotations
+
+from tests.builders import config
+from tests.model.test_exposure import INFLATED
+from vstack_sim.model.simulation import simulate
+from vstack_sim.results.conclusion import interpret
+from vstack_sim.results.durability_view import durability_rows, exposure_phrase, losses_line
+from vstack_sim.results.report import format_summary, key_numbers
+
+
+def test_a_run_with_losses_states_the_count_the_exposure_estimate_and_the_chain_in_that_order():
+    run = simulate(config(INFLATED, {"run": {"duration": "3d"}}))
+    d = run.summary["durability"]
+    x = d["exposure"]
+    assert d["chunks_lost"] > 0 and x["episodes"] > 0
+    sentence = interpret(run)[-1]
+    lo, hi = x["chunks_lost_95"]
+    assert sentence.startswith(f"{d['chunks_lost']:,} chunks lost (95 % {lo:.3g} to {hi:.3g}, by exposure episode); "
+                               f"the run's exposure implies {x['expected_chunks_lost']:.3g} (95 % ")
+    assert sentence.index("the run's exposure implies") < sentence.index("the exact chain expects")
+    rows = dict((label, value) for label, value, _ in key_numbers(run))
+    assert rows["Chunks lost expected from exposure (95 % interval)"].startswith(f"{x['expected_chunks_lost']:.3g} (")
+    assert f"chunks lost               {d['chunks_lost']:,} (exposure: " in format_summary(run.summary)
+
+
+def test_weibull_lifetimes_are_named_and_no_exposure_is_said_plainly():
+    run = simulate(config(INFLATED, {"run": {"duration": "3d"},
+                                     "failures": {"disk_ttf_distribution": "weibull"}}))
+    assert "at the mean failure rate of the Weibull disks)" in exposure_phrase(run.summary, run.config)
+    quiet = simulate(config(INFLATED, {"run": {"duration": "1h"}, "failures": {"node_mttf": "3650d",
+                                                                               "disk_mttf": "3650d"}}))
+    assert exposure_phrase(quiet.summary, quiet.config) == (
+        "the run's exposure implies no loss: no chunk was ever one data-destroying failure from loss")
+    assert quiet.summary["durability"]["exposure"]["chunks_lost_95"] is None
+    rows = dict((label, value) for label, value, _ in durability_rows(quiet.summary["durability"]))
+    assert "Chunks lost, 95 % interval by exposure episode" not in rows          # no loss, no interval
+    assert rows["Chunks lost expected from exposure (95 % interval)"] == (
+        "0 (no chunk was ever one data-destroying failure from loss)")
+    assert losses_line(quiet.summary["durability"]) == "0 (exposure: 0 expected)"
+    # Without any data-destroying failure the block has nothing to say: the rows and the line are as before.
+    none = simulate(config(INFLATED, {"run": {"duration": "1h"}, "failures": {"node_mttf": 0, "disk_mttf": 0}}))
+    assert [label for label, _, _ in durability_rows(none.summary["durability"])] == [
+        "Chunks lost (bytes)", "Unavailable chunk-seconds"]
+    assert losses_line(none.summary["durability"]) == "0"
+
+
+def test_a_summary_without_the_block_reads_as_before(fake_result):
+    d = fake_result.summary["durability"]
+    assert "exposure" not in d
+    assert exposure_phrase(fake_result.summary, fake_result.config) is None
+    assert [label for label, _, _ in durability_rows(d)] == ["Chunks lost (bytes)", "Unavailable chunk-seconds"]
+    assert losses_line(d) == "0"
