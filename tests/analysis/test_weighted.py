@@ -23,3 +23,12 @@ def test_no_loss_has_no_relative_error_and_plain_counts_take_wilsons_interval():
     assert e["interval"][0] == 0.0 and 0.004 < e["interval"][1] < 0.008   # Wilson's, not a point
     with pytest.raises(ValueError, match="at least 2"):
         weighted_estimate([1.0])
+
+
+def test_pooled_estimate_of_runs_is_their_mean_with_the_combined_standard_error():
+    from vstack_sim.analysis.weighted import pooled_estimate
+
+    mean, lo, hi = pooled_estimate([1e-7, 3e-7], [3e-8, 4e-8], level=0.99)
+    assert mean == pytest.approx(2e-7)
+    assert (hi - lo) / 2 == pytest.approx(2.5758293 * 5e-8 / 2)
+    assert pooled_estimate([1e-9], [1e-8], 0.95)[1] == 0.0     # cut at 0

@@ -40,3 +40,16 @@ def weighted_estimate(contributions, level: float = 0.99, weighted: bool = True)
     return {"estimate": mean, "std_error": se,
             "relative_error": Z_RELATIVE_ERROR * se / mean if mean > 0 else None,
             "interval": [low, high], "level": level, "replications": n}
+
+
+def pooled_estimate(estimates, std_errors, level: float = 0.95) -> tuple[float, float, float]:
+    """``(mean, low, high)`` of runs that each estimated the same probability from equally many weighted
+    replications: the mean of the estimates, its standard error sqrt(sum se^2) / runs, and the normal
+    interval at ``level`` cut at 0 (one run: its own estimate and standard error)."""
+    p = np.asarray(estimates, dtype=np.float64)
+    se = np.asarray(std_errors, dtype=np.float64)
+    if len(p) == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(p.mean())
+    half = NormalDist().inv_cdf(0.5 + level / 2.0) * math.sqrt(float(np.sum(se ** 2))) / len(p)
+    return mean, max(0.0, mean - half), mean + half
