@@ -122,7 +122,8 @@ def _balanced(stripe: Stripe, n: int, rng: np.random.Generator, bias: float) -> 
     lost = np.zeros(n, dtype=bool)
     active = np.ones(n, dtype=bool)
     while active.any():
-        idle = np.flatnonzero(active & (down == 0))
+        # One event per active replication: a forced first failure from all up, or a jump when degraded.
+        idle, busy = np.flatnonzero(active & (down == 0)), np.flatnonzero(active & (down > 0))
         if len(idle):   # forcing: the first failure comes within the time left, weight P(it does)
             q0 = width * lam
             p_fail = -np.expm1(-q0 * (T - t[idle]))
@@ -132,7 +133,6 @@ def _balanced(stripe: Stripe, n: int, rng: np.random.Generator, bias: float) -> 
             events[idle] += 1
             lost[idle] = down[idle] > stripe.tolerance
             active[idle] = ~lost[idle]
-        busy = np.flatnonzero(active & (down > 0) & ~np.isin(np.arange(n), idle))
         if not len(busy):
             continue
         i = down[busy]
