@@ -47,14 +47,14 @@ def test_a_detection_delay_makes_the_chain_not_markov_and_hazard_scaling_agrees_
 
 
 def test_factor_one_everywhere_is_plain_monte_carlo_with_weight_one():
-    stripe = Stripe(5, 3, Lifetime(30 * DAY, 1.5), False, DAY, 0.0, 100 * DAY)
+    stripe = Stripe("erasure_coding", 5, 3, Lifetime(30 * DAY, 1.5), False, DAY, 0.0, 100 * DAY)
     out = replicate(stripe, 3000, np.random.default_rng(0), "plain")
     assert out["method"] == "plain" and (out["weight"] == 1).all() and out["lost"].any()
     assert np.all(out["loss_time_s"][out["lost"]] <= 100 * DAY)
 
 
 def test_hazard_factors_bias_degraded_states_and_never_slow_failures():
-    stripe = Stripe(5, 3, Lifetime(3650 * DAY), False, DAY, 0.0, 365 * DAY)
+    stripe = Stripe("erasure_coding", 5, 3, Lifetime(3650 * DAY), False, DAY, 0.0, 365 * DAY)
     f = stripe.hazard_factors(0.2)
     assert len(f) == 3 and (f >= 1).all()
     # With i down: f (n - i) / mttf against i / mttr gives odds 0.2 / 0.8.
@@ -65,7 +65,7 @@ def test_hazard_factors_bias_degraded_states_and_never_slow_failures():
 
 def test_a_stripe_is_lost_only_with_more_than_its_tolerance_down():
     # Replication of 1 copy (need 1 of 1): the first failure is the loss, at the lifetime itself.
-    stripe = Stripe(1, 1, Lifetime(10 * DAY), True, DAY, 0.0, 5 * DAY)
+    stripe = Stripe("replication", 1, 1, Lifetime(10 * DAY), True, DAY, 0.0, 5 * DAY)
     out = replicate(stripe, 20000, np.random.default_rng(1), "plain")
     assert out["lost"].mean() == pytest.approx(1 - math.exp(-0.5), abs=0.012)
     assert (out["events"][out["lost"]] == 1).all()

@@ -42,6 +42,7 @@ from vstack_sim.model.lifetimes import Lifetime
 class Stripe:
     """The one-stripe model of a scenario: its width, need, lifetimes, repair and mission."""
 
+    mode: str
     width: int
     need: int
     lifetime: Lifetime
@@ -56,7 +57,7 @@ class Stripe:
         (mode,) = config.assignable_modes()   # the scenario refuses a policy with two modes
         width, need = ((red.replication_factor, 1) if mode == "replication"
                        else (red.data_shards + red.parity_shards, red.data_shards))
-        return cls(width, need, Lifetime.node(f), f.start_new, config.repair.mttr, f.detection_timeout,
+        return cls(mode, width, need, Lifetime.node(f), f.start_new, config.repair.mttr, f.detection_timeout,
                    config.run.duration)
 
     @property

@@ -42,14 +42,15 @@ def run_stripe(config) -> tuple[dict, dict, dict]:
     estimator = {"kind": run.estimator, "method": out["method"], "replications": run.replications}
     if run.estimator == "importance":
         estimator["failure_bias"] = out["bias"]
-        estimator.update({"hazard_factors": out["hazard_factors"]} if "hazard_factors" in out else {})
+        if out["method"] == "hazard_scaling":
+            estimator["hazard_factors"] = out["hazard_factors"]
     life = stripe.lifetime
     summary = {
         "model": "one_stripe",
         "run": {"name": config.name, "seed": run.seed, "policy": config.redundancy.policy,
                 "duration_s": run.duration, "replications": run.replications},
         "estimator": estimator,
-        "stripe": {"mode": next(iter(config.assignable_modes())), "width": stripe.width, "need": stripe.need,
+        "stripe": {"mode": stripe.mode, "width": stripe.width, "need": stripe.need,
                    "node_mttf_s": life.mean, "ttf_distribution": "exponential" if life.shape is None else "weibull",
                    "weibull_shape": life.shape, "start_new": stripe.start_new, "mttr_s": stripe.mttr,
                    "detection_s": stripe.detection},
