@@ -67,3 +67,27 @@ def fail(at, node, kind="permanent", duration=None) -> dict:
 
 def frames_equal(a, b) -> bool:
     return a.shape == b.shape and bool(np.all((a == b) | (a.isna() & b.isna())))
+
+
+DAY = 86400.0
+
+
+def stripe_scenario(policy: str = "erasure_coding", run: dict | None = None, failures: dict | None = None,
+                    **sections) -> Config:
+    """One stripe for the one-stripe durability model (``run.replications``): the exact chain's setting of the
+    issue 26 checks: node MTTF 3,650 d, every failure permanent, no detection delay, parallel Exp(1 d) repair,
+    a 365-day mission, importance sampling over 4,000 replications unless ``run`` says otherwise."""
+    width = 3 if policy == "replication" else 5
+    data = {
+        "name": "stripe",
+        "run": {"seed": 1, "duration": 365 * DAY, "replications": 4000, "estimator": "importance", **(run or {})},
+        "catalog": {"videos": 1, "chunks_per_video": 1, "chunk_size": 3000, "hot_fraction": 0.0},
+        "cluster": {"nodes": width + 3, "racks": 1},
+        "redundancy": {"policy": policy},
+        "migration": {"check_interval": 0},
+        "workload": {"view_rate": 0},
+        "failures": {"node_mttf": 3650 * DAY, "permanent_fraction": 1.0, "detection_timeout": 0,
+                     "replacement_delay": 0, **(failures or {})},
+        "repair": {"streams_per_node": 0, "bandwidth": 0, "time_model": "exponential", "mttr": DAY},
+    }
+    return Config.model_validate(merge(data, sections))

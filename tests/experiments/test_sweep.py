@@ -221,3 +221,22 @@ def test_the_shipped_mttdl_sweep_passes_the_limits_without_allow_huge():
     from vstack_sim.experiments.sweeps import check_limits
 
     check_limits(load_sweep(Path(__file__).parents[2] / "scenarios" / "sweeps" / "mttdl.yaml"))
+
+
+def test_one_stripe_durability_points_carry_the_pooled_weighted_estimate(tmp_path):
+    from tests.builders import stripe_scenario
+    from vstack_sim.analysis.weighted import pooled_estimate
+
+    base = stripe_scenario(run={"replications": 1000})
+    swept = vstack_sim.sweep(base, grid={"redundancy.policy": ["replication", "erasure_coding"]}, replications=3,
+                             executor=SerialExecutor(), seed=3, out=tmp_path / "sweep")
+    rows = swept.metric("loss_estimate.probability")
+    for policy in ("replication", "erasure_coding"):
+        part = swept.runs[swept.runs["redundancy.policy"] == policy]
+        row = rows[rows["redundancy.policy"] == policy].iloc[0]
+        mean, lo, hi = pooled_estimate(part["loss_estimate.probability"], part["loss_estimate.std_error"], 0.95)
+        assert (row["method"], row["n"]) == ("weighted", 3000)
+        assert (row["mean"], row["lo"], row["hi"]) == pytest.approx((mean, lo, hi))
+        # Three runs of 1,000: the pooled standard error is each run's over sqrt(3).
+        assert (hi - lo) / 2 == pytest.approx(1.959964 * np.sqrt((part["loss_estimate.std_error"] ** 2).sum()) / 3)
+    assert "P(loss within the mission), one stripe" in (tmp_path / "sweep" / "report.md").read_text()

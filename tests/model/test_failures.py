@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.builders import config, fail, layout, one_stripe
-from vstack_sim.model.failures import equilibrium_residual_weibull
+from vstack_sim.model.lifetimes import equilibrium_residual_weibull
 from vstack_sim.model.simulation import simulate
 
 DAY = 86400.0

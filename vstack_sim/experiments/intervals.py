@@ -14,10 +14,14 @@ import numpy as np
 import pandas as pd
 
 from vstack_sim.analysis import stats
+from vstack_sim.analysis.weighted import pooled_estimate
 from vstack_sim.scenario.units import format_bytes, format_duration
 
 MTTDL = "durability.mttdl_s"
 ANY_LOSS = "durability.any_loss"
+LOSS_ESTIMATE = "loss_estimate.probability"
+"""A one-stripe durability run's weighted P(loss) (``run.replications``): pooled over a point's runs with
+their own standard errors, not with the t interval of a few run means."""
 
 KEY_METRICS = (
     ("storage.storage_savings_percent", "storage savings at the end", "pct"),
@@ -41,6 +45,7 @@ KEY_METRICS = (
     ("durability.any_loss", "P(any chunk lost)", "prob"),
     ("durability.unavailable_chunk_seconds", "unavailable chunk-seconds", "count"),
     ("durability.mttdl_s", "MTTDL", "s"),
+    (LOSS_ESTIMATE, "P(loss within the mission), one stripe (weighted replications)", "rare"),
     ("migrations.to_replication", "migrations to replication", "count"),
     ("migrations.to_erasure_coding", "migrations to EC", "count"),
     ("conversions.io_share.mean", "conversions' share of all disk I/O", "share"),
@@ -67,6 +72,8 @@ def format_value(metric: str, value) -> str:
         return format_bytes(float(value))
     if unit == "prob":
         return f"{value:.3f}"
+    if unit == "rare":                # a small probability: significant figures, not decimals
+        return f"{value:.4g}"
     if unit == "share":               # a fraction shown in percent
         return f"{100 * value:.2f} %"
     if unit == "usd":
@@ -288,6 +295,10 @@ def metric_interval(rows: pd.DataFrame, metric: str, stop_at_first_loss: bool, l
         return stats.mttdl_interval(times, lost, level)
     if metric not in rows:
         return stats.Interval(np.nan, np.nan, np.nan, 0, "t", level)
+    if metric == LOSS_ESTIMATE and "loss_estimate.std_error" in rows:
+        done = rows.dropna(subset=[metric])
+        mean, lo, hi = pooled_estimate(done[metric], done["loss_estimate.std_error"], level)
+        return stats.Interval(mean, lo, hi, int(done["run.replications"].sum()), "weighted", level)
     values = rows[metric].dropna()
     if len(values) and all(isinstance(v, (bool, np.bool_)) for v in values):
         return stats.wilson_interval(int(sum(bool(v) for v in values)), len(values), level)

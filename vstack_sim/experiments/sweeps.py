@@ -8,9 +8,10 @@ returns a :class:`Sweep`:
 * ``Sweep.runs``: one row per run: point, replication, seed, folder, the grid
   values (resolved to base units) and the summary flattened to dotted columns;
 * ``Sweep.points``: per point and metric, the mean with a 95 % interval (t for
-  means, Wilson for proportions such as ``durability.any_loss``, and the
+  means, Wilson for proportions such as ``durability.any_loss``, the
   exponential interval of ``durability.mttdl_s`` for ``stop_at_first_loss``
-  points);
+  points, and the pooled weighted estimate of ``loss_estimate.probability`` for
+  one-stripe durability runs);
 * ``Sweep.compare(metric, by=..., baseline=...)``: paired differences per
   replication against a baseline value (common random numbers).
 

@@ -30,11 +30,9 @@ brings new disks anyway). A disk does not fail again before it is replaced.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from vstack_sim.model.failures import equilibrium_residual_weibull
+from vstack_sim.model.lifetimes import Lifetime
 from vstack_sim.model.world import COMPONENTS, FAILURE_KINDS, FAILURE_SOURCES
 
 
@@ -47,8 +45,7 @@ class DiskFailures:
         self.n_disks = world.cluster.disks.n_disks
         self.per_node = world.cluster.disks.per_node
         self.rngs = world.rng.substreams("disk_failures", self.n_disks) if self.cfg.disk_mttf > 0 else []
-        if self.cfg.disk_ttf_distribution == "weibull":
-            self.scale = self.cfg.disk_mttf / math.gamma(1.0 + 1.0 / self.cfg.disk_weibull_shape)
+        self.lifetime = Lifetime.disk(self.cfg)
         self.replaced = [None] * self.n_disks      # event fired when a failed disk is replaced
         self.count = 0                              # disk failures so far
 
@@ -59,12 +56,7 @@ class DiskFailures:
 
     # -- lifetimes ----------------------------------------------------------------------------------
     def time_to_failure(self, rng: np.random.Generator, first: bool) -> float:
-        cfg = self.cfg
-        if cfg.disk_ttf_distribution == "weibull":
-            if first and not cfg.start_new:
-                return equilibrium_residual_weibull(rng, self.scale, cfg.disk_weibull_shape)
-            return float(self.scale * rng.weibull(cfg.disk_weibull_shape))
-        return float(rng.exponential(cfg.disk_mttf))
+        return self.lifetime.first(rng, self.cfg.start_new) if first else self.lifetime.draw(rng)
 
     def _disk(self, disk: int):
         w, rng = self.w, self.rngs[disk]

@@ -11,27 +11,18 @@ node returns with its data after an exponential downtime.
 
 **Stationary start.** A cluster in production is not a batch of new nodes: its
 nodes have run for a while. Unless ``start_new``, a node's first time to failure
-is its *residual* life at an equilibrium age, drawn from the stationary excess
-distribution F_e(x) = (1/mu) int_0^x S(u) du of its lifetime (S the survival
-function, mu the mean), so failures come at the stationary rate 1/mu from the
-first day on. For Weibull(shape c, scale lam), F_e(x) = P(1/c, (x/lam)^c), the
-regularised lower incomplete gamma function, so lam x G^(1/c) with
-G ~ Gamma(1/c, 1) is an exact draw. Exponential lifetimes are memoryless: their
-residual life is the lifetime itself, so nothing changes for them.
+is its *residual* life at an equilibrium age, so failures come at the stationary
+rate 1/mu from the first day on. The distributions and that draw are
+:class:`~vstack_sim.model.lifetimes.Lifetime`'s, shared with the one-stripe
+durability model.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from vstack_sim.model.lifetimes import Lifetime
 from vstack_sim.scenario.failure_trace import load_trace
-
-
-def equilibrium_residual_weibull(rng: np.random.Generator, scale: float, shape: float) -> float:
-    """A residual lifetime at equilibrium age of Weibull(shape, scale): scale x G^(1/shape), G ~ Gamma(1/shape)."""
-    return float(scale * rng.gamma(1.0 / shape) ** (1.0 / shape))
 
 
 class FailureProcesses:
@@ -45,8 +36,7 @@ class FailureProcesses:
         streams = world.rng.substreams("failures", n + r)
         self.node_rng = streams[:n]
         self.rack_rng = streams[n:]
-        if cfg.ttf_distribution == "weibull":
-            self.weibull_scale = cfg.node_mttf / math.gamma(1.0 + 1.0 / cfg.weibull_shape)
+        self.lifetime = Lifetime.node(cfg)
 
     def start(self) -> None:
         env = self.w.env
@@ -65,14 +55,10 @@ class FailureProcesses:
 
     def first_time_to_failure(self, rng: np.random.Generator) -> float:
         """Time to a node's first failure: a residual life at equilibrium age unless ``start_new``."""
-        if self.cfg.ttf_distribution == "weibull" and not self.cfg.start_new:
-            return equilibrium_residual_weibull(rng, self.weibull_scale, self.cfg.weibull_shape)
-        return self.time_to_failure(rng)
+        return self.lifetime.first(rng, self.cfg.start_new)
 
     def time_to_failure(self, rng: np.random.Generator) -> float:
-        if self.cfg.ttf_distribution == "weibull":
-            return float(self.weibull_scale * rng.weibull(self.cfg.weibull_shape))
-        return float(rng.exponential(self.cfg.node_mttf))
+        return self.lifetime.draw(rng)
 
     def _downtime(self, rng: np.random.Generator, kind: str) -> float:
         if kind == "permanent":

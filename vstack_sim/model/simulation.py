@@ -242,7 +242,16 @@ def simulate(config: Config, progress: Callable[[float, float], None] | None = N
     a setup that cannot fit or cannot end raises :class:`~vstack_sim.scenario.limits.ResourceError` before
     anything is allocated. ``allow_huge=True`` lifts the memory and event limits (``--allow-huge``), never
     the hard ones; ``check=False`` skips the checks, for a caller that has just made them.
+
+    With ``run.replications`` set it runs that many replications of the one-stripe durability model instead
+    of the world (:mod:`vstack_sim.model.stripe_run`), with no world to check: its size is bounded by the
+    schema's cap on ``run.replications``.
     """
     if not isinstance(config, Config):
         raise TypeError(f"config must be a vstack_sim.scenario.schema.Config, got {type(config).__name__}")
+    if config.run.replications:   # the one-stripe durability model, not the world (docs/model.md)
+        from vstack_sim.model.stripe_run import run_stripe
+
+        summary, tables, timings = run_stripe(config)
+        return Result(config=config, summary=summary, tables=tables, timings=timings)
     return Simulation(config, progress, check=check, allow_huge=allow_huge).build().start().run().finalize().collect()

@@ -13,7 +13,7 @@ import numpy as np
 
 # New names go at the end: a child is derived from its position, so the others keep their numbers.
 STREAM_NAMES = ("catalog", "workload", "failures", "repairs", "placement", "reads", "payloads", "outputs",
-                "service", "disk_failures", "sources", "uploads", "deletes", "upload_views")
+                "service", "disk_failures", "sources", "uploads", "deletes", "upload_views", "durability")
 
 
 class RandomStreams:

@@ -1,15 +1,13 @@
 """Reports from a results folder: ``report.md``, a self-contained ``report.html`` and the figures.
 
-:func:`build_report` reads a folder back (:func:`vstack_sim.results.store.load_result`),
-draws every figure of :mod:`vstack_sim.results.plots` into ``figures/`` and writes both
-reports. ``vstack-sim run`` calls it on the folder it has just written, and
-``vstack-sim report RESULT_DIR`` calls it again, so the two give the same bytes.
+:func:`build_report` reads a folder back (:func:`vstack_sim.results.store.load_result`), draws every figure of
+:mod:`vstack_sim.results.plots` into ``figures/`` and writes both reports. ``vstack-sim run`` calls it on the folder
+it has just written, and ``vstack-sim report RESULT_DIR`` calls it again, so the two give the same bytes.
 
-The report opens with an interpreted conclusion and its caveats
-(:mod:`vstack_sim.results.conclusion`), then the key numbers with the V-Stack
-design's claims beside ours where they apply, then the figures, the resolved
-scenario, the manifest and a one-line command that reproduces the run.
-:func:`format_summary` is the short table ``vstack-sim run`` prints at the end.
+The report opens with an interpreted conclusion and its caveats (:mod:`vstack_sim.results.conclusion`), then
+the key numbers with the V-Stack design's claims beside ours where they apply, then the figures, the resolved
+scenario, the manifest and a one-line command that reproduces the run. :func:`format_summary` is the short table
+``vstack-sim run`` prints at the end. A one-stripe durability run's are :mod:`.stripe_report`'s.
 """
 
 from __future__ import annotations
@@ -25,6 +23,7 @@ from vstack_sim.results.conclusion import caveats, interpret
 from vstack_sim.results.durability_view import durability_rows, losses_line
 from vstack_sim.results.plots.relevance import FEW_RECOVERIES, finished_recoveries, left_out
 from vstack_sim.results.store import ResultsError, load_result
+from vstack_sim.results.stripe_report import build_stripe_report, format_stripe_summary, is_stripe_summary
 from vstack_sim.scenario.units import format_bytes, format_duration, plural
 
 
@@ -196,8 +195,7 @@ def _failure_rows(rec: dict) -> list[tuple[str, str, str]]:
 
 
 def _declared(recovery: dict, label: str = "declared failure") -> str:
-    """The declared failures the recovery times cover: node failures (``label``), and disk failures
-    when there are any."""
+    """The declared failures the recovery times cover: node failures (``label``), and disk failures if any."""
     nodes = recovery["node_failures"]
     disks = recovery.get("by_component", {}).get("disk", {}).get("declared", 0)
     if not disks:
@@ -207,6 +205,8 @@ def _declared(recovery: dict, label: str = "declared failure") -> str:
 
 def format_summary(summary: dict, title: str = "") -> str:
     """The short table ``vstack-sim run`` prints: savings, read latency, recovery, losses, migrations."""
+    if is_stripe_summary(summary):
+        return format_stripe_summary(summary, title)
     lat = summary["reads"]["latency_ms"]
     t = summary["recovery"]["time_s"]
     lines = [title] if title else []
@@ -378,6 +378,8 @@ def build_report(folder: str | Path) -> Path:
     """Draw the figures and write ``report.md`` and ``report.html`` of a results folder, from its tables."""
     folder = Path(folder)
     run = load_result(folder)
+    if is_stripe_summary(run.summary):
+        return build_stripe_report(folder, run)
     if (folder / "figures").exists() and not (folder / "figures").is_dir():
         raise ResultsError(f"{folder / 'figures'}: is not a folder")
     try:

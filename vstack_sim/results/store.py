@@ -183,6 +183,8 @@ class LoadedResult:
 
 SUMMARY_SECTIONS = ("run", "storage", "storage_initial", "reads", "recovery", "durability", "migrations")
 """Sections every summary.json has; a file without them is not a run's summary."""
+STRIPE_SUMMARY_SECTIONS = ("run", "estimator", "stripe", "loss_estimate")
+"""The sections of a one-stripe durability run's summary (``"model": "one_stripe"``; model/stripe_run.py)."""
 
 MAX_JSON_BYTES = 64 * 2**20
 
@@ -217,7 +219,8 @@ def load_result(path: str | Path) -> LoadedResult:
     if not (folder / "scenario.yaml").is_file():
         raise ResultsError(f"{path}: not a results folder (no scenario.yaml)")
     summary = _read_json(folder / "summary.json", str(path), required=True)
-    missing = [key for key in SUMMARY_SECTIONS if not isinstance(summary.get(key), dict)]
+    sections = STRIPE_SUMMARY_SECTIONS if summary.get("model") == "one_stripe" else SUMMARY_SECTIONS
+    missing = [key for key in sections if not isinstance(summary.get(key), dict)]
     if missing:
         raise ResultsError(f"{path}/summary.json: not a run's summary (no {missing[0]!r} section)")
     manifest = _read_json(folder / "manifest.json", str(path), required=False)

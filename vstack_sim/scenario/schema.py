@@ -41,6 +41,7 @@ from vstack_sim.scenario.sections import (
     Seconds,
     Section,
 )
+from vstack_sim.scenario.stripe_checks import check_stripe_model
 from vstack_sim.scenario.video_refs import check_video_refs
 from vstack_sim.system.ledger import StorageLedger
 
@@ -63,6 +64,18 @@ class RunConfig(Section):
     """Simulated time to run (seconds; e.g. 30d)."""
     stop_at_first_loss: bool = False
     """End the run at the first chunk loss (for MTTDL experiments: no run ends before its loss)."""
+    replications: int = Field(0, ge=0, le=1_000_000)
+    ("0 (default): one run of the full world. N >= 2: N independent replications of the one-stripe durability "
+     "model in one run, for P(loss within duration) with its interval (docs/model.md, rare-event simulation); "
+     "the scenario must be one stripe with exponential repair and no viewers.")
+    estimator: Literal["plain", "importance"] = "plain"
+    ("How the replications estimate P(loss): plain Monte Carlo, or importance sampling (balanced failure "
+     "biasing with exponential lifetimes and no detection delay, hazard scaling otherwise), each replication "
+     "weighted by its likelihood ratio; importance needs run.replications.")
+    failure_bias: float | None = Field(None, gt=0, lt=1)
+    ("Importance sampling: the probability that the next event of a degraded stripe is a failure (balanced "
+     "failure biasing), or the one the hazard scaling aims at; unset: 0.5 under balanced failure biasing (the "
+     "usual choice, Shahabuddin 1994), 0.2 under hazard scaling (where the weights' tails grow with it).")
 
 
 class CatalogConfig(Section):
@@ -238,6 +251,7 @@ class Config(Section):
                 raise ValueError(f"failures.scheduled.{i}.rack: rack {f.rack} does not exist "
                                  f"({units.plural(cl.racks, 'rack')})")
         check_video_refs(self)
+        check_stripe_model(self)
         if self.workload.uploads.rate > 0 and cat.source is not None:
             from vstack_sim.scenario.catalog_source import load_videos_csv
 
