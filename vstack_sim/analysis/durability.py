@@ -234,18 +234,23 @@ def stripe_mttdl(config) -> float | None:
     return mttdl(n, tolerated, 1.0 / f.node_mttf, 1.0 / rep.mttr)
 
 
+def slot_hazard_parts(failures) -> dict[str, float]:
+    """The rates (per second) at which one slot's data is destroyed, by cause, for a ``failures`` section:
+    ``node_permanent`` (``permanent_fraction / node_mttf``), ``disk`` (``1 / disk_mttf``) and ``rack_permanent``
+    (``1 / rack_mttf`` when rack outages destroy data). A Weibull lifetime counts by its mean rate; scheduled
+    failures and traces are not random and are left out. The one rule for a slot's hazard: the exposure
+    estimator (:mod:`vstack_sim.model.exposure`) and the analytic figures both read it."""
+    fl = failures
+    return {"node_permanent": fl.permanent_fraction / fl.node_mttf if fl.node_mttf > 0 else 0.0,
+            "disk": 1.0 / fl.disk_mttf if fl.disk_mttf > 0 else 0.0,
+            "rack_permanent": 1.0 / fl.rack_mttf if fl.rack_mttf > 0 and fl.rack_permanent else 0.0}
+
+
 def slot_hazard(config) -> float:
-    """Rate (per second) at which one slot's data is destroyed: permanent node failures
-    (``permanent_fraction / node_mttf``), disk failures (``1 / disk_mttf``) and permanent rack outages
-    (``1 / rack_mttf``). Scheduled failures and traces are not random and are left out; a Weibull
-    lifetime counts by its mean."""
-    fl = config.failures
-    rate = fl.permanent_fraction / fl.node_mttf if fl.node_mttf > 0 else 0.0
-    if fl.disk_mttf > 0:
-        rate += 1.0 / fl.disk_mttf
-    if fl.rack_mttf > 0 and fl.rack_permanent:
-        rate += 1.0 / fl.rack_mttf
-    return rate
+    """Rate (per second) at which one slot's data is destroyed, every cause of :func:`slot_hazard_parts`
+    together."""
+    parts = slot_hazard_parts(config.failures)
+    return parts["node_permanent"] + parts["disk"] + parts["rack_permanent"]
 
 
 def analytic_for_config(config, mttr: float | None = None, repair: str = "parallel") -> dict | None:

@@ -30,16 +30,19 @@ import math
 
 import numpy as np
 
+from vstack_sim.analysis.durability import slot_hazard_parts
+
 Z95 = 1.959964
 """The standard normal's 97.5 % quantile: two-sided 95 % intervals."""
 
 
 def slot_hazard(failures) -> dict:
-    """Per-slot rate (per second) of data-destroying failures of the slot's node (permanent ones) and disk,
-    for a ``failures`` config section. Weibull lifetimes give their mean rate 1 / MTTF."""
-    node = failures.permanent_fraction / failures.node_mttf if failures.node_mttf > 0 else 0.0
-    disk = 1.0 / failures.disk_mttf if failures.disk_mttf > 0 else 0.0
-    return {"node_permanent": node, "disk": disk, "total": node + disk}
+    """Per-slot rate (per second) of data-destroying failures of the slot's node (permanent ones) and disk, for a
+    ``failures`` section (:func:`~vstack_sim.analysis.durability.slot_hazard_parts`). Permanent rack outages are
+    left out: one destroys several slots of a chunk at once, which this first-order estimate does not model."""
+    parts = slot_hazard_parts(failures)
+    return {"node_permanent": parts["node_permanent"], "disk": parts["disk"],
+            "total": parts["node_permanent"] + parts["disk"]}
 
 
 class Exposure:
