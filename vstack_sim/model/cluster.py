@@ -28,6 +28,11 @@ class Cluster:
         self.n_racks = cfg.racks
         self.node_rack = np.arange(n, dtype=np.int64) % cfg.racks
         self.rack_nodes = [np.flatnonzero(self.node_rack == r) for r in range(cfg.racks)]
+        pools = cfg.pool_list()
+        self.n_pools = len(pools)
+        self.node_pool = np.repeat(np.arange(self.n_pools, dtype=np.int64), [end - a for _, a, end, _ in pools])
+        # Mode code -> index of the pool that holds its slots (cluster.mode_pools; 0 without pools).
+        self.mode_pool = [cfg.pool_of_mode(m) for m in ("replication", "erasure_coding")]
         self.disks = Disks(cfg, n, service_rng)
         self.capacity = self.disks.node_capacity()           # the sum of each node's disks
         self.used = np.zeros(n, dtype=np.int64)          # bytes held (live slots, stale copies) + reserved

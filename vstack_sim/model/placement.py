@@ -261,16 +261,8 @@ class Placement:
         self._samplers: dict = {}
         self._layouts: dict = {}      # width -> RackLayout, the racks' fixed part of place_fresh
         # With cluster.pools, mode code -> the nodes of its pool; None: every node may hold every mode.
-        self.pool_nodes = None
-        cfg = cluster.cfg
-        if cfg.pools:
-            pools = cfg.pool_list()
-            self.pool_nodes = {}
-            for mode in (0, 1):
-                _, first, end, _ = pools[cfg.pool_of_mode(("replication", "erasure_coding")[mode])]
-                mask = np.zeros(cluster.n_nodes, dtype=bool)
-                mask[first:end] = True
-                self.pool_nodes[mode] = mask
+        self.pool_nodes = None if cluster.n_pools == 1 else \
+            {mode: cluster.node_pool == cluster.mode_pool[mode] for mode in (0, 1)}
 
     def weights(self, slot_bytes: int, mode: int | None = None) -> np.ndarray:
         """Free bytes of each eligible node (up, not declared dead, room for one more slot, in ``mode``'s pool);

@@ -52,6 +52,7 @@ from vstack_sim.model.records import Table
 from vstack_sim.model.repair_jobs import Job, Running
 from vstack_sim.model.repair_queue import RepairQueue
 from vstack_sim.model.repair_rules import COMPLETE, RESUME, ExponentialTimes, OnFailure, Resumes, payload_sources
+from vstack_sim.model.source_choice import sources_now
 from vstack_sim.model.state import JOB_NONE, JOB_PENDING, JOB_RUNNING
 
 HELD, ARRIVED = object(), object()
@@ -366,7 +367,7 @@ class RepairScheduler:
             return
         if self.exponential:
             # Memoryless repair time (the Markov model): the job reads whatever slots exist as it ends.
-            job.sources = self.queue.sources_now(c, s, mode)
+            job.sources = sources_now(w, c, s, mode)
             if len(job.sources) < int(st.mode_need[mode]):
                 self._requeue(c, s)
                 self.dispatch()

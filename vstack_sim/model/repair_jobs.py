@@ -77,8 +77,12 @@ class Running:
 class Streams:
     """The repair streams each node has in use; a cap of 0 is no cap."""
 
-    def __init__(self, n_nodes: int, streams: int, source_streams: int, node_rack: list[int]):
-        self.streams, self.source_streams, self.node_rack = streams, source_streams, node_rack
+    def __init__(self, n_nodes: int, streams: int, source_streams: int, node_group: list[int],
+                 node_pool: list[int] | None = None):
+        # node_group: each node's target-wait group, pool x racks + rack (the rack without cluster.pools)
+        self.streams, self.source_streams, self.node_group = streams, source_streams, node_group
+        self.node_pool = node_pool or [0] * n_nodes
+        self.full_in_pool = [0] * (max(self.node_pool) + 1)   # full targets per pool: len(full_targets), split
         # Plain lists: dispatch reads and updates them one node at a time, where NumPy scalars are slow.
         self.receiving = [0] * n_nodes      # jobs each node receives now
         self.serving = [0] * n_nodes        # repair reads each node serves now
@@ -86,12 +90,13 @@ class Streams:
         self.free_sources = set(range(n_nodes))          # nodes serving fewer than source_streams reads
         self.chunk_targets: dict[int, list[int]] = {}    # chunk -> targets of its running jobs
         self.woken: set[int] = set()        # nodes whose source streams were all taken, then one freed
-        self.racks_freed: set[int] = set()  # racks of nodes whose receive streams were all taken, then one freed
+        self.racks_freed: set[int] = set()  # groups of nodes whose receive streams were all taken, then one freed
 
     def take(self, chunk: int, target: int, source_nodes) -> None:
         self.receiving[target] += 1
-        if self.streams and self.receiving[target] >= self.streams:
+        if self.streams and self.receiving[target] >= self.streams and target not in self.full_targets:
             self.full_targets.add(target)
+            self.full_in_pool[self.node_pool[target]] += 1
         cap = self.source_streams
         for n in source_nodes:
             self.serving[n] += 1
@@ -111,7 +116,8 @@ class Streams:
         self.receiving[target] -= 1
         if target in self.full_targets:
             self.full_targets.discard(target)
-            self.racks_freed.add(self.node_rack[target])
+            self.full_in_pool[self.node_pool[target]] -= 1
+            self.racks_freed.add(self.node_group[target])
         targets = self.chunk_targets[chunk]
         targets.remove(target)
         if not targets:

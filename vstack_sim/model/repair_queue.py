@@ -63,12 +63,13 @@ class RepairQueue:
         src = cfg.source_streams_per_node
         self.source_streams = self.streams if src is None or self.streams == 0 else src
         cl = world.cluster
-        use = self.use = Streams(cl.n_nodes, self.streams, self.source_streams, cl.node_rack.tolist())
+        use = self.use = Streams(cl.n_nodes, self.streams, self.source_streams,   # target waits per (pool, rack)
+                                 (cl.node_pool * cl.n_racks + cl.node_rack).tolist(), cl.node_pool.tolist())
         self.take, self.release_sources, self.release_target = use.take, use.release_sources, use.release_target
         # The same objects as use's, updated in place: dispatch reads them often.
         self.serving, self.free_sources, self.full_targets = use.serving, use.free_sources, use.full_targets
         self.chunk_targets, self._woken, self._racks_freed = use.chunk_targets, use.woken, use.racks_freed
-        self.node_rack = use.node_rack
+        self.node_group = use.node_group
         self.ready: list[tuple] = []        # entries (surplus, order, token, chunk, slot)
         self.waits = SourceWaits(self._live)                # jobs short of free source streams
         # The source waits' heads found startable and not yet taken, kept from one dispatch to the next (a
@@ -77,14 +78,16 @@ class RepairQueue:
         self._need_of = [int(k) for k in world.state.mode_need]
         self._width_of = [int(k) for k in world.state.mode_width]
         self._slot_bytes = [int(b) for b in world.state.mode_slot_bytes]
-        self.target_wait: list[list[tuple]] = [[] for _ in range(cl.n_racks)]   # per rack a job may use
+        self.target_wait: list[list[tuple]] = [[] for _ in range(cl.n_pools * cl.n_racks)]   # per group
         self.blocked: list[tuple[int, int]] = []
         self.entry: dict[int, tuple[int, int, int]] = {}  # chunk * width + slot -> (surplus, order, token)
         self._count = 0                     # source of orders and tokens
         self._up_seen = world.cluster.up.copy()
         self._downs_seen = world.down_count.copy()
         self._elig_version = -1
-        self._eligible = 0
+        self._eligible: list[int] = []
+        self._mode_pool = cl.mode_pool
+        self._pool_groups = [list(range(p * cl.n_racks, (p + 1) * cl.n_racks)) for p in range(cl.n_pools)]
         self._busy = False
         self._allowed_racks: list[int] = []
         self._viewed = None
@@ -186,11 +189,15 @@ class RepairQueue:
         """Every node that could receive a job already receives streams_per_node of them."""
         if self.streams == 0 or not self.full_targets:
             return False
+        return all(full >= n for full, n in zip(self.use.full_in_pool, self._eligible_in_pools(), strict=True))
+
+    def _eligible_in_pools(self) -> list[int]:
+        """Nodes up and not declared dead, per pool (cluster.pools; one pool without)."""
         cl = self.w.cluster
         if self._elig_version != cl.version:
             self._elig_version = cl.version
-            self._eligible = int(np.count_nonzero(cl.up & ~cl.dead))
-        return len(self.full_targets) >= self._eligible
+            self._eligible = np.bincount(cl.node_pool[cl.up & ~cl.dead], minlength=cl.n_pools).tolist()
+        return self._eligible
 
     # -- dispatch ------------------------------------------------------------------------------------
     def dispatch(self) -> None:
@@ -299,8 +306,14 @@ class RepairQueue:
                 if self.waits.add((surplus, order, self._count, c, s), sorted(live), need):
                     self.waits.refresh(heads)   # swept: the heads kept point at sets' old tops
                 continue
-            target = self._target(c, s, mode, width)
-            if target < 0:
+            pool = self._mode_pool[mode]
+            target = self._target(c, s, mode, width) if self.use.full_in_pool[pool] < \
+                self._eligible_in_pools()[pool] or self.streams == 0 else -3      # -3: its pool's targets are all busy
+            if target == -3:
+                later.append((surplus, order, c, s, self._pool_groups[pool]))
+                if from_rack >= 0:
+                    racks.discard(from_rack)
+            elif target < 0:
                 if target == -2:           # a node could take it once one of its streams frees
                     later.append((surplus, order, c, s, self._allowed_racks))
                     if from_rack >= 0:     # the freed stream was taken: this rack's other waiters wait too
@@ -356,18 +369,6 @@ class RepairQueue:
         node_of = dict(usable)
         return [(j, node_of[j]) for j in choose(mode, node_of, need, preferred=source_order(self.w, c, usable, t))]
 
-    def sources_now(self, c: int, s: int, mode: int) -> list[tuple[int, int]]:
-        """The exponential time model's sources, read as the job ends: live slots on up nodes, no caps,
-        in ``repair.source_choice``'s order (only which nodes are recorded, and which fragments rebuild
-        the payload, depend on it: the job's time is drawn, not read from the disks)."""
-        st, cl = self.w.state, self.w.cluster
-        width = int(st.mode_width[mode])
-        nodes = st.slot_node[c, :width].tolist()
-        usable = [(j, nodes[j]) for j in range(width) if j != s and st.slot_has_data[c, j] and cl.up[nodes[j]]]
-        preferred = source_order(self.w, c, usable, self.w.env.now)
-        return [(j, nodes[j]) for j in choose(mode, [j for j, _ in usable], int(st.mode_need[mode]),
-                                              preferred=preferred)]
-
     def _target(self, c: int, s: int, mode: int, width: int) -> int:
         """A target for slot ``s`` of chunk ``c`` with a free receive stream; -2 if the only nodes the
         placement rules allow receive all they may, -1 if they allow none."""
@@ -377,7 +378,7 @@ class RepairQueue:
         held = [node_mv[base + j] for j in range(width) if j != s and job_mv[base + j] == JOB_NONE]
         held.extend(self.chunk_targets.get(c, ()))
         slot_bytes = self._slot_bytes[mode]
-        kept = self.resumes and self.resumes.target(c, s, held, width, self.full_targets, slot_bytes, self.node_rack)
+        kept = self.resumes and self.resumes.target(c, s, held, width, self.full_targets, slot_bytes, self.node_group)
         if kept:                           # repair.restart resume: the target holding the job's rounds
             target, self._allowed_racks = kept
             return target
@@ -392,7 +393,8 @@ class RepairQueue:
         if target == -2:                   # it waits on the racks it may use (the rack caps: placement.py)
             per_rack: dict[int, int] = {}
             for n in held:
-                per_rack[self.node_rack[n]] = per_rack.get(self.node_rack[n], 0) + 1
-            cap = rack_cap(width, len(self.target_wait))
-            self._allowed_racks = [r for r in range(len(self.target_wait)) if per_rack.get(r, 0) < cap]
+                per_rack[self.node_group[n]] = per_rack.get(self.node_group[n], 0) + 1
+            cap, racks = rack_cap(width, w.cluster.n_racks), w.cluster.n_racks
+            first = w.cluster.mode_pool[mode] * racks      # the groups of the racks of the chunk's pool
+            self._allowed_racks = [g for g in range(first, first + racks) if per_rack.get(g, 0) < cap]
         return target

@@ -146,7 +146,7 @@ class Resumes:
         return None
 
     def target(self, c: int, s: int, held: list[int], width: int, full_targets, slot_bytes: int,
-               node_rack) -> tuple[int, list[int]] | None:
+               node_group) -> tuple[int, list[int]] | None:
         """For the queue: the target that holds (c, s)'s kept rounds, or -2 and its rack while its receive
         streams are all taken (the job waits for it, as a backfill waits for its target's reservation); None
         when nothing is kept, or the target may no longer take the slot (the placement rules choose then)."""
@@ -154,10 +154,10 @@ class Resumes:
         if k is None:
             return None
         dk = self.w.cluster.disks
-        rack = node_rack[k.target]
+        rack = node_group[k.target]                 # its (pool, rack) group: held copies are all in its pool
         # While the job waited, another of the chunk's rebuilds may have taken the node or filled its rack
         # (``held``: the copies that will exist), or the disk may have filled: start over where placement says.
-        if (k.target in held or sum(node_rack[n] == rack for n in held) >= rack_cap(width, self.w.cluster.n_racks)
+        if (k.target in held or sum(node_group[n] == rack for n in held) >= rack_cap(width, self.w.cluster.n_racks)
                 or dk.capacity[k.disk] - dk.used[k.disk] < slot_bytes):
             del self.kept[c, s]
             return None

@@ -17,6 +17,8 @@ The order returned is the reading preference; :func:`~vstack_sim.model.kofn.choo
 
 from __future__ import annotations
 
+from vstack_sim.model.kofn import choose
+
 
 def source_order(world, chunk: int, usable, t: float) -> list[int] | None:
     """The slots of ``usable`` ((slot, node) pairs) in reading order, or None for placement order."""
@@ -33,3 +35,16 @@ def source_order(world, chunk: int, usable, t: float) -> list[int] | None:
     else:
         ranked = sorted((key, 0, j) for (j, _), key in zip(usable, keys, strict=True))
     return [j for *_, j in ranked]
+
+
+def sources_now(world, c: int, s: int, mode: int) -> list[tuple[int, int]]:
+    """The exponential repair time model's sources, read as the job ends: live slots on up nodes, no caps, in
+    ``repair.source_choice``'s order (only which nodes are recorded, and which fragments rebuild the payload,
+    depend on it: the job's time is drawn, not read from the disks)."""
+    st, cl = world.state, world.cluster
+    width = int(st.mode_width[mode])
+    nodes = st.slot_node[c, :width].tolist()
+    usable = [(j, nodes[j]) for j in range(width) if j != s and st.slot_has_data[c, j] and cl.up[nodes[j]]]
+    preferred = source_order(world, c, usable, world.env.now)
+    return [(j, nodes[j]) for j in choose(mode, [j for j, _ in usable], int(st.mode_need[mode]),
+                                          preferred=preferred)]
