@@ -69,11 +69,9 @@ class RepairScheduler:
         self.streams = self.queue.streams
         rate = cfg.repair.bandwidth / self.streams if (cfg.repair.bandwidth > 0 and self.streams > 0) else \
             cfg.repair.bandwidth
-        # A stream is capped by the target node's NIC (its pool's, with cluster.pools).
-        self.stream_rate_of = [min(rate, 1.0 / nic) if rate > 0 else 1.0 / nic
-                               for nic in world.cluster.disks.nic_per_byte_of] if cfg.cluster.pools else None
-        rate = min(rate, cfg.cluster.network_bandwidth) if rate > 0 else cfg.cluster.network_bandwidth
-        self.stream_rate = rate
+        # A stream is capped by the target node's NIC (its pool's, with cluster.pools): bytes/s per target node.
+        nic = [keys["network_bandwidth"] for *_, keys in cfg.cluster.pool_list()]
+        self.stream_rate = [min(rate, nic[p]) if rate > 0 else nic[p] for p in world.cluster.node_pool.tolist()]
         self.decode_per_byte = 1.0 / cfg.codec.decode_throughput
         self.exponential = cfg.repair.time_model == "exponential"
         self.times = ExponentialTimes(world.rng.repairs, cfg.repair.mttr, cfg.repair.exponential_per)
@@ -161,18 +159,14 @@ class RepairScheduler:
         rebuild = decode_time(job.mode, [j for j, _ in job.sources], self.w.k, job.read_bytes, self.decode_per_byte,
                               rebuild=True)
         if self.pipelined:
-            job.transfer_end = max(last_finish, first_start + job.read_bytes / self._rate(job))
+            job.transfer_end = max(last_finish, first_start + job.read_bytes / self.stream_rate[job.target])
             arrive = max(job.transfer_end, first_start + rebuild)
             write_at = max(t, arrive - slot_bytes * w.cluster.disks.device_of_node[job.target].per_byte)
             env.timeout(write_at - t).callbacks.append(lambda _e: self._begin_write(job))
         else:
-            job.transfer_end = last_finish + job.read_bytes / self._rate(job)
+            job.transfer_end = last_finish + job.read_bytes / self.stream_rate[job.target]
             arrive = job.transfer_end + rebuild
         env.timeout(arrive - t).callbacks.append(lambda _e: self._write(job))
-
-    def _rate(self, job: Job) -> float:
-        """Bytes per second of the job's transfer into its target."""
-        return self.stream_rate if self.stream_rate_of is None else self.stream_rate_of[job.target]
 
     def _start_rounds(self, job: Job) -> None:
         """W > 1: W rounds of one chunk-sized read per source and one write to the target's disk."""
@@ -188,7 +182,7 @@ class RepairScheduler:
                 cl.read_slot(c, j, now, unit, self.pipelined, REPAIR, join.add)
 
         def move(ready):
-            job.transfer_end = ready + round_bytes / self._rate(job)
+            job.transfer_end = ready + round_bytes / self.stream_rate[job.target]
             return job.transfer_end + decode_time(mode, slots, self.w.k, round_bytes, self.decode_per_byte,
                                                   rebuild=True)
 
