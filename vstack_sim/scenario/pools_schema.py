@@ -32,7 +32,7 @@ class PoolConfig(Section):
     """Bytes each node of the pool holds (default: cluster.node_capacity)."""
     storage_per_gb_month: float | None = Field(None, ge=0, allow_inf_nan=False)
     ("Dollars per GB-month stored on this pool: the price of every mode the pool holds (default: the prices "
-     "section's price for that mode). E.g. 0.08 for gp3 SSD block storage, 0.015 for st1 HDD (AWS EBS list prices, "
+     "section's price for that mode). E.g. 0.08 for gp3 SSD block storage, 0.045 for st1 HDD (AWS EBS list prices, "
      "us-east-1, 2024).")
     device: Literal["hdd", "ssd", "nvme", "custom"] = "hdd"
     """Device profile of the pool's disks, as cluster.device; the keys below default from it."""
