@@ -146,3 +146,11 @@ def test_each_pool_bills_its_storage_at_its_own_price():
     hot, cold = 1 * 5, 19 * 5
     assert cost["storage_dollars_by_pool"]["ssd"] == pytest.approx(hot * 3 * S / 1e9 * 0.08, abs=5e-10)
     assert cost["storage_dollars_by_pool"]["hdd"] == pytest.approx(cold * 5 * F / 1e9 * 0.015, abs=5e-10)
+
+
+def test_the_cost_policy_and_the_service_price_each_mode_at_its_pools_price():
+    cfg = config(POOLS, {"redundancy": {"policy": "cost"}, "migration": {"popularity_measure": "windowed"},
+                         "prices": {"storage_per_gb_month_by_mode": {"replication": 0.5}}})
+    table = cfg.policy_object().prices
+    assert (table.storage_replication, table.storage_erasure_coding) == (0.08, 0.015)    # the pools' prices win
+    assert cfg.effective_prices().storage_per_gb_month_by_mode == {"replication": 0.08, "erasure_coding": 0.015}
