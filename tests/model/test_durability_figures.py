@@ -108,3 +108,12 @@ def test_annual_chunk_loss_is_one_minus_exp_of_the_annualised_rate():
     assert d.nines(d.annual_chunk_loss(1e-9, YEAR)) == pytest.approx(9.0, abs=1e-6)
     with pytest.raises(ValueError, match="chunk_seconds"):
         d.annual_chunk_loss(1.0, 0.0)
+
+
+def test_every_key_of_the_blocks_is_in_docs_results_md():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "results.md").read_text(encoding="utf-8")
+    d = simulate(config(EXPONENTIAL)).summary["durability"]
+    keys = set(d["analytic"]) | set(d["analytic"]["modes"]["erasure_coding"]) | set(d["nines"])
+    assert sorted(k for k in keys if f"`{k}`" not in text) == []

@@ -89,3 +89,15 @@ def test_an_io_timed_run_without_a_finished_recovery_says_the_chain_has_no_repai
         "No chunk was lost, and losses are not measurable in this run: the run's exposure implies no loss: no chunk "
         "was ever one data-destroying failure from loss; the exact chain has no repair time to use (repairs are "
         "I/O-timed and no recovery finished).")
+
+
+def test_exponential_repair_names_the_scenarios_repair_time():
+    from tests.model.test_durability_figures import EXPONENTIAL
+
+    run = simulate(config(EXPONENTIAL))
+    a = run.summary["durability"]["analytic"]
+    assert interpret(run)[-1] == (
+        "No chunk was lost, and losses are not measurable in this run: the run's exposure implies no loss: no chunk "
+        "was ever one data-destroying failure from loss; the exact chain expects about "
+        f"{a['expected_chunks_lost']:.2g} chunks lost over 2.00 d (independent failures, repair in 3.00 h: "
+        "the scenario's detection timeout + repair.mttr).")
