@@ -28,7 +28,8 @@ OLD_CLIENT_LINK = ["cluster.client_bandwidth=1Gbps"]   # the old default reader 
 OWN_CLIENT_LINK = {"hdd-loaded"}                        # scenarios that set cluster.client_bandwidth themselves
 NEW_KEYS = {"reads.timed_out"}            # summary keys issue 21 added ("a.b" paths)
 # Summary blocks added since: issue 22's frontier points, issue 24's cost of conversions.
-NEW_BLOCKS = ("recovery.rebuild", "migrations.first_wave", "conversions", "cost", "durability.exposure")
+NEW_BLOCKS = ("recovery.rebuild", "migrations.first_wave", "conversions", "cost", "durability.exposure",
+              "durability.analytic", "durability.nines")
 
 
 def flatten(block, prefix: str = "") -> dict:

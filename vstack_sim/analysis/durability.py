@@ -198,6 +198,17 @@ def finite_nines(p: float) -> float | None:
     return None if math.isinf(x) else x
 
 
+def annual_chunk_loss(expected_losses: float, chunk_seconds: float) -> float:
+    """P(a given chunk is lost within a year) at a measured loss rate: ``expected_losses`` over ``chunk_seconds``
+    stored, a constant rate r per chunk-second, so 1 - exp(-r x 365 d). This is the durability a store states
+    (S3's "eleven nines" is this probability's nines); :func:`nines` of it is the summary's ``durability.nines``."""
+    if not expected_losses >= 0 or not math.isfinite(expected_losses):
+        raise ValueError(f"expected_losses: must be a finite number >= 0, got {expected_losses}")
+    if not chunk_seconds > 0 or not math.isfinite(chunk_seconds):
+        raise ValueError(f"chunk_seconds: must be a finite number > 0, got {chunk_seconds}")
+    return -math.expm1(-expected_losses / chunk_seconds * DAYS_PER_YEAR * _DAY_S)
+
+
 # -- a scenario's figures -----------------------------------------------------
 
 

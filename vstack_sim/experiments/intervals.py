@@ -15,6 +15,7 @@ import pandas as pd
 
 from vstack_sim.analysis import stats
 from vstack_sim.analysis.weighted import pooled_estimate
+from vstack_sim.experiments.nines import ANALYTIC_NINES, EXPOSURE_NINES, exposure_nines_interval
 from vstack_sim.scenario.units import format_bytes, format_duration
 
 MTTDL = "durability.mttdl_s"
@@ -45,6 +46,8 @@ KEY_METRICS = (
     ("durability.any_loss", "P(any chunk lost)", "prob"),
     ("durability.unavailable_chunk_seconds", "unavailable chunk-seconds", "count"),
     ("durability.mttdl_s", "MTTDL", "s"),
+    (EXPOSURE_NINES, "durability nines, a chunk over a year (exposure estimate, pooled)", "nines"),
+    (ANALYTIC_NINES, "durability nines, a chunk over a year (exact chain)", "nines"),
     (LOSS_ESTIMATE, "P(loss within the mission), one stripe (weighted replications)", "rare"),
     ("migrations.to_replication", "migrations to replication", "count"),
     ("migrations.to_erasure_coding", "migrations to EC", "count"),
@@ -78,6 +81,8 @@ def format_value(metric: str, value) -> str:
         return f"{100 * value:.2f} %"
     if unit == "usd":
         return f"${value:,.2f}"
+    if unit == "nines":
+        return f"{value:.2f} nines"
     return f"{value:,.6g}"
 
 
@@ -285,7 +290,8 @@ def summary_row(summary: dict) -> dict:
 
 
 def metric_interval(rows: pd.DataFrame, metric: str, stop_at_first_loss: bool, level: float = 0.95) -> stats.Interval:
-    """The interval of one metric over some runs: Wilson for true/false, exponential for MTTDL, else t."""
+    """The interval of one metric over some runs: Wilson for true/false, exponential for MTTDL, the pooled
+    exposure estimate for its nines (:mod:`.nines`), else t."""
     if metric == MTTDL:
         if not stop_at_first_loss or "durability.chunks_lost" not in rows:
             return stats.Interval(np.nan, np.nan, np.nan, 0, "exponential", level)
@@ -293,6 +299,8 @@ def metric_interval(rows: pd.DataFrame, metric: str, stop_at_first_loss: bool, l
         times = np.where(lost, rows["durability.first_loss_s"].to_numpy(dtype=np.float64),
                          rows["run.ended_s"].to_numpy(dtype=np.float64))
         return stats.mttdl_interval(times, lost, level)
+    if metric == EXPOSURE_NINES:        # from the runs' expected losses, not their nines (nines.py)
+        return exposure_nines_interval(rows, level)
     if metric not in rows:
         return stats.Interval(np.nan, np.nan, np.nan, 0, "t", level)
     if metric == LOSS_ESTIMATE and "loss_estimate.std_error" in rows:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from vstack_sim.model.conversion_cost import conversion_summary
 from vstack_sim.model.dollars import cost_summary
+from vstack_sim.model.durability_figures import analytic_block, nines_block, stored_chunks
 from vstack_sim.model.exposure import exposure_summary
 
 STAT_KEYS = ("mean", "p50", "p95", "p99")
@@ -276,6 +277,10 @@ def build_summary(sim, tables: dict) -> dict:
         # What they cost (conversion_cost.py); 9 decimals: a share of disk bandwidth can be a few 1e-6.
         "conversions": _rounded(conversion_summary(sim, tables), 9),
     }
+    # The analytic figure at the run's parameters, and nines, beside the simulated durability (durability_figures.py).
+    stripes, dur = stored_chunks(tl, sim.end_time), summary["durability"]
+    dur["analytic"] = analytic_block(cfg, (summary["recovery"]["time_s"] or {}).get("mean"), stripes)
+    dur["nines"] = nines_block(dur["exposure"], dur["analytic"], stripes, sim.end_time)
     # Dollars at the scenario's prices (dollars.py); 9 decimals: a run's request bill can be a few 1e-6.
     summary["cost"] = _rounded(cost_summary(sim, tables, summary["conversions"]), 9)
     cpu = w.cluster.disks.cpu

@@ -3,7 +3,8 @@
 :func:`interpret` writes a few sentences computed from the results, never fixed text: what the policy
 saved against all-replication and all-EC, which read kind was faster at p50 and p99 (with a block-bootstrap
 interval) and why, what recovery time was made of, how node failures ended, and whether the run's failure
-rates could show a loss at all (the exposure estimate, then the exact birth-death chain's expectation).
+rates could show a loss at all (the exposure estimate, then the exact birth-death chain's expectation from the
+summary's ``durability.analytic``).
 
 :func:`caveats` applies the rules of :data:`RULES`, each a named test with a threshold that
 ``docs/results.md`` lists; a caveat appears only when its rule fires on this run.
@@ -15,9 +16,7 @@ import math
 from dataclasses import dataclass
 
 from vstack_sim.analysis.interference import quantile_difference
-from vstack_sim.analysis.theory import mttdl
-from vstack_sim.model.exposure import slot_hazard
-from vstack_sim.results.durability_view import counted_phrase, exposure_phrase
+from vstack_sim.results.durability_view import analytic_of, analytic_phrase, counted_phrase, exposure_phrase
 from vstack_sim.scenario.reads_schema import effective_failure_detection
 from vstack_sim.scenario.units import format_bytes, format_duration, plural
 
@@ -156,46 +155,21 @@ def failures_sentence(run) -> str | None:
     return text + "."
 
 
-def expected_losses(run) -> dict | None:
-    """Chunks expected lost over the run from the exact birth-death chain, per mode, or None without a hazard.
-
-    A slot's data-destroying hazard is permanent node failures (``permanent_fraction / node_mttf``) plus disk
-    failures (``1 / disk_mttf``); repair takes the run's mean recovery time (detection + repair), or the
-    detection timeout when none was measured. Failures are taken as independent and exponential, and the
-    expectation as chunks x duration / MTTDL, which holds while the duration is far below the MTTDL.
-    """
-    cfg = run.config
-    fl, red = cfg.failures, cfg.redundancy
-    lam = slot_hazard(fl)["total"]
-    if lam <= 0:
-        return None
-    repair = _get(run.summary, "recovery", "time_s", "mean") or fl.detection_timeout
-    mu = 1.0 / repair if repair > 0 else 0.0
-    start = run.summary["storage_initial"]
-    duration = cfg.run.duration
-    expected = 0.0
-    for chunks, n, tolerated in ((start["replication_chunks"], red.replication_factor, red.replication_factor - 1),
-                                 (start["erasure_coded_chunks"], red.data_shards + red.parity_shards,
-                                  red.parity_shards)):
-        if chunks and n > tolerated >= 0:
-            expected += chunks * duration / mttdl(n, tolerated, lam, mu)
-    return {"expected": expected, "repair_s": repair, "hazard_per_s": lam}
-
-
 def losses_sentence(run) -> str:
-    """The direct loss count, what the run's exposure implies (durability_view.py), then the analytic figure."""
+    """The direct loss count, what the run's exposure implies, then the analytic figure (durability_view.py)."""
     lost = run.summary["durability"]["chunks_lost"]
-    est = expected_losses(run)
-    if est is None:
+    block = analytic_of(run.summary, run.config)
+    if block is None:
         return (f"{plural(lost, 'chunk')} lost; no failure destroys data in this scenario (no permanent node or "
                 f"disk failures at random), so only scheduled failures could cause a loss.")
-    what = (f"the exact chain expects about {est['expected']:.2g} chunks lost over "
-            f"{format_duration(run.config.run.duration)} (independent failures, repair in "
-            f"{format_duration(est['repair_s'])})")
+    what = analytic_phrase(block)
     exposure = exposure_phrase(run.summary, run.config)
     if exposure:
         what = f"{exposure}; {what}"
-    if est["expected"] < NOT_MEASURABLE and lost == 0:
+    expected = block["expected_chunks_lost"]
+    if expected is None:    # no chain figure: the exposure estimate judges alone
+        expected = (run.summary["durability"].get("exposure") or {}).get("expected_chunks_lost", 0.0)
+    if expected < NOT_MEASURABLE and lost == 0:
         return f"No chunk was lost, and losses are not measurable in this run: {what}."
     return f"{counted_phrase(run.summary['durability'])}; {what}."
 

@@ -1,4 +1,4 @@
-"""A run's losses as the report shows them: the direct count beside the exposure estimate.
+"""A run's losses as the report shows them: the direct count, the exposure estimate and the analytic figure.
 
 The summary's ``durability.exposure`` (``model/exposure.py``) holds the chunk-seconds spent one
 data-destroying failure from loss and the losses they imply, with 95 % intervals for both the estimate and the
@@ -6,9 +6,16 @@ direct count. These functions word it for the conclusion (:func:`exposure_phrase
 ``conclusion.losses_sentence``, which puts the analytic expectation after it), the key numbers
 (:func:`durability_rows`) and the short table ``vstack-sim run`` prints (:func:`losses_line`). Summaries
 written before the block existed give what they gave before.
+
+The summary's ``durability.analytic`` (``model/durability_figures.py``) is the exact chain's and the Backblaze
+model's figure at the run's parameters; :func:`analytic_of` reads it (or computes it the same way for a summary
+written before it) and :func:`analytic_phrase` words it. ``durability.nines`` gives both in nines a year per chunk.
 """
 
 from __future__ import annotations
+
+from vstack_sim.model.durability_figures import MODES, analytic_block
+from vstack_sim.scenario.units import format_duration
 
 
 def _g(x: float) -> str:
@@ -17,6 +24,32 @@ def _g(x: float) -> str:
 
 def _interval(pair) -> str:
     return f"95 % {_g(pair[0])} to {_g(pair[1])}" if pair else "no interval"
+
+
+def _nines(x) -> str:
+    return "n/a" if x is None else f"{x:.2f}"
+
+
+def analytic_of(summary: dict, config) -> dict | None:
+    """The run's ``durability.analytic``; for a summary written before it, the same block from the config, the
+    mean recovery time and the chunks at ingest. None when no random failure destroys data."""
+    d = summary.get("durability") or {}
+    if "analytic" in d:
+        return d["analytic"]
+    start = summary.get("storage_initial") or {}
+    mean = ((summary.get("recovery") or {}).get("time_s") or {}).get("mean")
+    return analytic_block(config, mean, {mode: float(start.get(key, 0)) for mode, key in MODES})
+
+
+def analytic_phrase(block: dict) -> str:
+    """The exact chain's expected losses over the run, and the repair time it used."""
+    if block["expected_chunks_lost"] is None:
+        return "the exact chain has no repair time to use (repairs are I/O-timed and no recovery finished)"
+    source = ("the scenario's detection timeout + repair.mttr" if block["mttr_source"].startswith("failures.")
+              else "the run's mean recovery time")
+    return (f"the exact chain expects about {block['expected_chunks_lost']:.2g} chunks lost over "
+            f"{format_duration(block['mission_s'])} (independent failures, repair in "
+            f"{format_duration(block['mttr_s'])}: {source})")
 
 
 def weibull_parts(config) -> list[str]:
@@ -68,7 +101,9 @@ def losses_line(durability: dict) -> str:
     x = _estimated(durability)
     text = f"{durability['chunks_lost']:,}"
     if x is not None:
-        text += f" (exposure: {_g(x['expected_chunks_lost'])} expected)"
+        a = durability.get("analytic") or {}
+        chain = f"; chain: {_g(a['expected_chunks_lost'])}" if a.get("expected_chunks_lost") is not None else ""
+        text += f" (exposure: {_g(x['expected_chunks_lost'])} expected{chain})"
     return text
 
 
@@ -87,5 +122,17 @@ def durability_rows(durability: dict) -> list[tuple[str, str, str]]:
         seconds = x["one_failure_from_loss_chunk_seconds"]
         rows.append(("Chunk-seconds one data-destroying failure from loss: replication / EC",
                      f"{seconds['replication']:,.0f} / {seconds['erasure_coding']:,.0f}", ""))
+    a, n = d.get("analytic"), d.get("nines")
+    if a is not None:
+        rows.append(("Chunks lost expected from the exact chain (repair time)",
+                     f"{_g(a['expected_chunks_lost'])} ({format_duration(a['mttr_s'])}, {a['mttr_source']})"
+                     if a["expected_chunks_lost"] is not None else f"n/a ({a['mttr_source']})", ""))
+    if n is not None and (a is not None or x is not None):
+        shown = _nines(n["exposure"])
+        if n["exposure_95"]:
+            lo, hi = n["exposure_95"]
+            shown += f" (95 % {_nines(lo)} to {'inf' if hi is None else _nines(hi)})"
+        rows.append(("Durability, nines of a chunk over a year: exposure / exact chain",
+                     f"{shown} / {_nines(n['analytic'])}", ""))
     rows.append(("Unavailable chunk-seconds", f"{d['unavailable_chunk_seconds']:,.0f}", ""))
     return rows
