@@ -82,7 +82,7 @@ def test_the_table_names_source_expected_interval_and_verdict(quick):
     assert head.split() == ["check", "source", "expected", "simulated", "result"]
     m = quick["importance-rs32"].measurement
     assert imp.startswith("importance-rs32") and "exact transient chain" in imp and "2.239e-07" in imp
-    assert f"[{m.lo:.4g}, {m.hi:.4g}]" in imp and imp.endswith("pass")
+    assert f"[{m.lo:.3e}, {m.hi:.3e}]" in imp and imp.endswith("pass")
     assert "181,753,252,500 B" in storage
     assert text.splitlines()[-1] == "2 of 2 checks pass"
 

@@ -57,7 +57,7 @@ def _num(x: float | None, figures: int | None = None) -> str:
     if x == int(x) and abs(x) >= 1e4:
         return f"{int(x):,}"
     if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e7):
-        return f"{x:.4g}"
+        return significant(x, 4)
     return f"{x:.6g}"
 
 
