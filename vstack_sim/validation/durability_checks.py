@@ -2,9 +2,10 @@
 estimates of the one-stripe model against the exact transient chain, and the Backblaze calculator's
 published rows against :mod:`vstack_sim.analysis.durability`.
 
-The scenarios are the theory tests' (``tests/model/test_theory_mttdl.py``, ``tests/model/test_stripe_run.py``,
-``tests/analysis/test_durability.py``): one stripe on a cluster with 3 spare nodes, every node failure
-permanent, no detection delay, an empty replacement at once, exponential repair.
+The scenarios are the theory tests' (``tests/model/test_theory_mttdl.py`` and
+``tests/builders.stripe_scenario`` build them here; the Backblaze rows are ``tests/analysis/test_durability.py``'s):
+one stripe on a cluster with 3 spare nodes, every node failure permanent, no detection delay, an empty
+replacement at once, exponential repair.
 
 **Serial repair in the world.** ``repair.streams_per_node: 1`` with ``source_streams_per_node: 1`` lets each
 node serve one repair read at a time. An RS(3,2) rebuild reads 3 fragments; with two slots down only 3

@@ -1,7 +1,7 @@
 """Queueing checks: the read path's mean latency against Pollaczek-Khinchine.
 
-The setups are the theory tests' (``tests/model/test_theory_md1.py``, ``tests/model/test_theory_mg1.py``):
-one node, one disk, one I/O slot, Poisson reads of one chunk.
+The setups are the theory tests' (``tests/model/test_theory_md1.py``, ``tests/model/test_theory_mg1.py``, which
+build them here): one node, one disk, one I/O slot, Poisson reads of one chunk.
 
 * **M/D/1:** a 2 MiB chunk on the plain device (fixed 4 ms positioning + 2 MiB at 50 MB/s): the mean
   sojourn 1/mu + rho / (2 mu (1 - rho)), plus the fixed network terms (the NIC never queues).
@@ -68,14 +68,18 @@ def md1_scenario(rate: float, duration: float, seed: int) -> dict:
     })
 
 
+def mg1_device(kind: str = "lognormal", cv: float = 1.0) -> dict:
+    """One disk, one slot, random positioning of mean 8 ms (``kind``, ``cv``) and fixed transfers."""
+    return {"device": "hdd", "disks_per_node": 1, "io_slots": 1, "disk_bandwidth": DISK_BW,
+            "request_latency": MEAN_POS, "positioning_time": kind, "positioning_cv": cv,
+            "network_bandwidth": NIC_BW, "client_bandwidth": CLIENT_BW, "network_latency": NET_LAT}
+
+
 def mg1_scenario(rate: float, duration: float, seed: int) -> dict:
-    device = {"device": "hdd", "disks_per_node": 1, "io_slots": 1, "disk_bandwidth": DISK_BW,
-              "request_latency": MEAN_POS, "positioning_time": "lognormal", "positioning_cv": 1.0,
-              "network_bandwidth": NIC_BW, "client_bandwidth": CLIENT_BW, "network_latency": NET_LAT}
     return _merge(QUIET, {
         "run": {"duration": duration, "seed": seed},
         "catalog": {"videos": 1, "chunks_per_video": 1, "hot_fraction": 1.0, "chunk_size": MG1_CHUNK},
-        "cluster": {"nodes": 1, "racks": 1, **device},
+        "cluster": {"nodes": 1, "racks": 1, **mg1_device()},
         "redundancy": {"policy": "replication", "replication_factor": 1},
         "workload": {"view_rate": rate},
         "outputs": {"timeline_interval": "1d", "reads_table_sample": 1000},
