@@ -8,6 +8,7 @@ import numpy as np
 
 from vstack_sim.model.simulation import Simulation
 from vstack_sim.scenario.schema import Config
+from vstack_sim.validation.durability_checks import stripe_scenario as checked_stripe  # the one check-model runs
 
 QUIET = {
     # The hand-computed tests use the plain device (one disk, fixed service); tests of devices set their own.
@@ -77,17 +78,5 @@ def stripe_scenario(policy: str = "erasure_coding", run: dict | None = None, fai
     """One stripe for the one-stripe durability model (``run.replications``): the exact chain's setting of the
     issue 26 checks: node MTTF 3,650 d, every failure permanent, no detection delay, parallel Exp(1 d) repair,
     a 365-day mission, importance sampling over 4,000 replications unless ``run`` says otherwise."""
-    width = 3 if policy == "replication" else 5
-    data = {
-        "name": "stripe",
-        "run": {"seed": 1, "duration": 365 * DAY, "replications": 4000, "estimator": "importance", **(run or {})},
-        "catalog": {"videos": 1, "chunks_per_video": 1, "chunk_size": 3000, "hot_fraction": 0.0},
-        "cluster": {"nodes": width + 3, "racks": 1},
-        "redundancy": {"policy": policy},
-        "migration": {"check_interval": 0},
-        "workload": {"view_rate": 0},
-        "failures": {"node_mttf": 3650 * DAY, "permanent_fraction": 1.0, "detection_timeout": 0,
-                     "replacement_delay": 0, **(failures or {})},
-        "repair": {"streams_per_node": 0, "bandwidth": 0, "time_model": "exponential", "mttr": DAY},
-    }
+    data = merge(checked_stripe(policy, 4000), {"run": run or {}, "failures": failures or {}})
     return Config.model_validate(merge(data, sections))

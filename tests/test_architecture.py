@@ -15,8 +15,10 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "vstack_sim"
 
-LAYERS = ("cli", "service", "experiments", "results", "model", "scenario", "analysis", "system")
-"""Top to bottom: a module may import its own layer and the layers below it, never one above."""
+LAYERS = ("cli", "service", "validation", "experiments", "results", "model", "scenario", "analysis", "system")
+"""Top to bottom: a module may import its own layer and the layers below it, never one above. ``validation``
+(the model checked against published numbers) runs simulations and may use the experiments below it; only
+``cli`` and the facade's users import it."""
 
 UNLAYERED = {"vstack_sim", "vstack_sim._build_info", "vstack_sim.scenarios"}
 """The lazy public API facade (it names everything, loading nothing until asked), the version file that

@@ -48,6 +48,8 @@ _EXPORTS = {
 _MODULES = {
     # the name for the analytic durability functions: ``from vstack_sim import durability``
     "durability": "vstack_sim.analysis.durability",
+    # the model checked against published numbers: ``validation.run_checks()``, ``validation.table(...)``
+    "validation": "vstack_sim.validation",
 }
 
 __all__ = sorted(_EXPORTS) + sorted(_MODULES) + ["__version__"]

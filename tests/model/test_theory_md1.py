@@ -6,27 +6,18 @@ Mean latency through simulate() must match Pollaczek-Khinchine,
 
 import pytest
 
-from tests.builders import config
 from vstack_sim.analysis.theory import md1_mean_sojourn
 from vstack_sim.model.simulation import simulate
-
-S = 2 * 2**20
-SERVICE = 0.004 + S / 50e6
-# NIC (never queues: one disk, one slot, slower than the NIC), client link, latency
-NETWORK = S / 1.25e9 + S / 1.25e8 + 0.0005
+from vstack_sim.scenario.schema import Config
+from vstack_sim.validation.queue_checks import MD1_NETWORK as NETWORK  # NIC (never queues), client link, latency
+from vstack_sim.validation.queue_checks import MD1_SERVICE as SERVICE
+from vstack_sim.validation.queue_checks import md1_scenario
 
 
 @pytest.mark.parametrize("rho,reads", [(0.5, 300_000), (0.9, 1_000_000)])
 def test_mean_read_latency_matches_pollaczek_khinchine(rho, reads):
     rate = rho / SERVICE
-    cfg = config({
-        "run": {"duration": reads / rate, "seed": 11},
-        "catalog": {"videos": 1, "chunks_per_video": 1, "hot_fraction": 1.0},
-        "cluster": {"nodes": 1, "racks": 1, "io_slots": 1},
-        "redundancy": {"policy": "replication", "replication_factor": 1},
-        "workload": {"view_rate": rate},
-        "outputs": {"timeline_interval": "1d", "reads_table_sample": 1000},
-    })
+    cfg = Config.model_validate(md1_scenario(rate, reads / rate, 11))   # the setup check-model runs (one source)
     s = simulate(cfg).summary
     assert s["reads"]["count"] > 0.97 * reads
     expected_ms = (md1_mean_sojourn(rate, SERVICE) + NETWORK) * 1000.0

@@ -19,16 +19,10 @@ from tests.builders import config
 from vstack_sim.analysis.theory import expected_max, mg1_mean_sojourn
 from vstack_sim.model.devices import PositioningTimes
 from vstack_sim.model.simulation import simulate
-
-CHUNK = 64 * 1024
-DISK_BW, NIC_BW, CLIENT_BW, NET_LAT = 200e6, 1.25e9, 1.25e8, 0.0005
-MEAN_POS = 0.008
-
-
-def device(kind: str, cv: float) -> dict:
-    return {"device": "hdd", "disks_per_node": 1, "io_slots": 1, "disk_bandwidth": DISK_BW,
-            "request_latency": MEAN_POS, "positioning_time": kind, "positioning_cv": cv,
-            "network_bandwidth": NIC_BW, "client_bandwidth": CLIENT_BW, "network_latency": NET_LAT}
+from vstack_sim.scenario.schema import Config
+from vstack_sim.validation.queue_checks import CLIENT_BW, DISK_BW, MEAN_POS, NET_LAT, NIC_BW, mg1_scenario
+from vstack_sim.validation.queue_checks import MG1_CHUNK as CHUNK
+from vstack_sim.validation.queue_checks import mg1_device as device
 
 
 @pytest.mark.parametrize("rho,reads", [(0.5, 300_000), (0.8, 1_000_000)])
@@ -40,14 +34,7 @@ def test_mean_read_latency_with_lognormal_service_matches_mg1(rho, reads):
     es2 = m2 + 2 * m1 * transfer + transfer ** 2
     assert CHUNK / NIC_BW < transfer                      # the NIC is faster than the disk: it never queues
     rate = rho / es
-    cfg = config({
-        "run": {"duration": reads / rate, "seed": 5},
-        "catalog": {"videos": 1, "chunks_per_video": 1, "hot_fraction": 1.0, "chunk_size": CHUNK},
-        "cluster": {"nodes": 1, "racks": 1, **device("lognormal", 1.0)},
-        "redundancy": {"policy": "replication", "replication_factor": 1},
-        "workload": {"view_rate": rate},
-        "outputs": {"timeline_interval": "1d", "reads_table_sample": 1000},
-    })
+    cfg = Config.model_validate(mg1_scenario(rate, reads / rate, 5))   # the setup check-model runs (one source)
     s = simulate(cfg).summary
     assert s["reads"]["count"] > 0.97 * reads
     fixed = CHUNK / NIC_BW + CHUNK / CLIENT_BW + NET_LAT

@@ -17,29 +17,17 @@ import pytest
 from vstack_sim.analysis.theory import mttdl, ttdl_std
 from vstack_sim.model.simulation import simulate
 from vstack_sim.scenario.schema import Config
+from vstack_sim.validation.durability_checks import MTTR_H as MTTR
+from vstack_sim.validation.durability_checks import Z99, mttdl_scenario
 
 pytestmark = pytest.mark.slow   # the MTTDL chains over many seeds: about two minutes; CI runs them
 
-MTTR = 3600.0
 RUNS = 300
-Z99 = 2.5758
 
 
 def stripe_config(policy: str, ratio: float, seed: int) -> Config:
-    width = 3 if policy == "replication" else 5
-    return Config.model_validate({
-        "name": "mttdl",
-        "run": {"seed": seed, "duration": 1e15, "stop_at_first_loss": True},
-        "catalog": {"videos": 1, "chunks_per_video": 1, "chunk_size": 3000, "hot_fraction": 0.0},
-        "cluster": {"nodes": width + 3, "racks": 1},
-        "redundancy": {"policy": policy},
-        "migration": {"check_interval": 0},
-        "workload": {"view_rate": 0},
-        "failures": {"node_mttf": ratio * MTTR, "permanent_fraction": 1.0, "detection_timeout": 0,
-                     "replacement_delay": 0},
-        "repair": {"streams_per_node": 0, "bandwidth": 0, "time_model": "exponential", "mttr": MTTR},
-        "outputs": {"timeline_interval": 1e15},
-    })
+    """The scenario `vstack-sim check-model` runs (one source): the chain with parallel repair."""
+    return Config.model_validate(mttdl_scenario(policy, seed, ratio=ratio))
 
 
 def simulated_ttdl(policy: str, ratio: float) -> np.ndarray:

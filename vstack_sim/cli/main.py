@@ -6,8 +6,9 @@ live in one module per group, each registering its commands with an
 each one: :mod:`vstack_sim.cli.runs` (run, validate, report, scenario),
 :mod:`vstack_sim.cli.experiments` (sweep, compare), :mod:`vstack_sim.cli.service`
 (catalog, serve), :mod:`vstack_sim.cli.system` (demo, recommend, efficiency,
-bench) and :mod:`vstack_sim.cli.durability` (durability); what they share is
-in :mod:`vstack_sim.cli.common`. Adding a command means adding it to a
+bench), :mod:`vstack_sim.cli.durability` (durability) and
+:mod:`vstack_sim.cli.validation` (check-model); what they share is in
+:mod:`vstack_sim.cli.common`. Adding a command means adding it to a
 group's ``add``, or one line in :func:`build_parser` for a new group.
 
 Errors follow one contract: a bad argument or value exits with code 2 and
@@ -29,7 +30,7 @@ import sys
 from collections.abc import Sequence
 
 from vstack_sim import __version__
-from vstack_sim.cli import durability, experiments, runs, service, system
+from vstack_sim.cli import durability, experiments, runs, service, system, validation
 from vstack_sim.cli.common import PROG, CLIError, Parser, print_error
 
 
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     service.add(subparsers)  # catalog, serve
     system.add(subparsers)  # demo, recommend, efficiency, bench
     durability.add(subparsers)  # durability
+    validation.add(subparsers)  # check-model
     parser.set_defaults(func=_no_command(parser))
     return parser
 
