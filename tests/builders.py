@@ -9,17 +9,12 @@ import numpy as np
 from vstack_sim.model.simulation import Simulation
 from vstack_sim.scenario.schema import Config
 from vstack_sim.validation.durability_checks import stripe_scenario as checked_stripe  # the one check-model runs
+from vstack_sim.validation.queue_checks import QUIET as VALIDATION_QUIET
 
-QUIET = {
-    # The hand-computed tests use the plain device (one disk, fixed service); tests of devices set their own.
-    # They were written for a 1 Gbit/s reader link and failures known at once (the defaults before issue 21);
-    # the tests of those rules set their own.
-    "cluster": {"device": "custom", "client_bandwidth": "1Gbps"},
-    "reads": {"failure_timeout": 0, "failure_detection": 0},
-    "failures": {"node_mttf": 0},
-    "workload": {"view_rate": 0},
-    "migration": {"check_interval": 0},
-}
+# The hand-computed tests use the plain device (one disk, fixed service); tests of devices set their own.
+# They were written for a 1 Gbit/s reader link and failures known at once (the defaults before issue 21);
+# the tests of those rules set their own. One copy: the validation checks build on the same quiet base.
+QUIET = VALIDATION_QUIET
 
 
 def merge(base: dict, over: dict) -> dict:
