@@ -1,5 +1,6 @@
-"""The policy zoo (issue 25, part 4, without pools): scenarios/sweeps/policy-zoo.yaml expands to one point per
-policy on the shortened living catalog, and the metrics it reports are key numbers with their units and a figure.
+"""The policy zoo (issue 25, part 4): scenarios/sweeps/policy-zoo.yaml expands to two points per policy on the
+shortened living catalog, one pool and SSD/HDD tiers, and the metrics it reports are key numbers with their units
+and a figure.
 The sweep itself is not run here (about 5 minutes); notebooks/08 runs a smaller version."""
 
 import numpy as np
@@ -20,13 +21,17 @@ def zoo():
     return load_sweep("policy-zoo")
 
 
-def test_the_zoo_has_one_point_per_policy_with_common_random_numbers(zoo):
-    assert zoo.keys == ["redundancy.policy"] and zoo.replications == 3
+def test_the_zoo_has_two_points_per_policy_one_pool_and_tiers_with_common_random_numbers(zoo):
+    assert zoo.keys == ["redundancy.policy", "cluster.pools", "cluster.mode_pools", "cluster.nodes"]
+    assert zoo.replications == 3
     configs = [zoo.point_config(p) for p in zoo.points()]
-    assert [c.redundancy.policy for c in configs] == POLICIES
-    assert [p.name for p in zoo.points()] == [f"p{i}-policy-{name}" for i, name in enumerate(POLICIES)]
+    assert [c.redundancy.policy for c in configs] == [p for p in POLICIES for _ in range(2)]
+    assert [[p.name for p in c.cluster.pools] for c in configs] == [[], ["ssd", "hdd"]] * len(POLICIES)
+    tiers = configs[1].cluster
+    assert tiers.mode_pools == {"replication": "ssd", "erasure_coding": "hdd"} and tiers.nodes == 20
+    assert configs[1].effective_prices().table().storage_replication == 0.08
     runs = zoo.runs()
-    assert len(runs) == 21 and len({r.seed for r in runs}) == 3           # replication i: one seed at every point
+    assert len(runs) == 42 and len({r.seed for r in runs}) == 3           # replication i: one seed at every point
     assert zoo.compare.by == "redundancy.policy" and zoo.compare.baseline == "threshold"
 
 
