@@ -20,7 +20,9 @@ from vstack_sim.scenario.schema import Config
 from vstack_sim.validation.durability_checks import MTTR_H as MTTR
 from vstack_sim.validation.durability_checks import Z99, mttdl_scenario
 
-pytestmark = pytest.mark.slow   # the MTTDL chains over many seeds: about two minutes; CI runs them
+# The MTTDL chains over many seeds: about five minutes of one core; CI runs them. One xdist group: the module's
+# samples are drawn once, on one worker (each worker running one of its tests would draw them all again).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mttdl")]
 
 RUNS = 300
 
