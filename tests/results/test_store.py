@@ -207,8 +207,11 @@ except KeyboardInterrupt:
 
 def _default_sigint() -> None:
     """A shell's background job starts with SIGINT ignored, and Python then never raises
-    KeyboardInterrupt; give the child the default disposition, as a terminal would."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    KeyboardInterrupt; give the child the default disposition, as a terminal would. The same for the other
+    signals the test sends: an ignored disposition is inherited, and the pytest worker may have been left with
+    one by an earlier test (the runner, rightly, keeps a signal its parent ignores ignored)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def _start_slow(root: Path) -> subprocess.Popen:
