@@ -20,7 +20,7 @@ from vstack_sim.scenario.schema import Config
 from vstack_sim.validation.durability_checks import MTTR_H as MTTR
 from vstack_sim.validation.durability_checks import Z99, mttdl_scenario
 
-# The MTTDL chains over many seeds: about two and a half minutes of one core; CI runs them. One xdist group: the module's
+# The MTTDL chains over many seeds: two and a half minutes of one core; CI runs them. One xdist group: the module's
 # samples are drawn once, on one worker (each worker running one of its tests would draw them all again).
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mttdl")]
 
