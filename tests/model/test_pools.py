@@ -154,3 +154,10 @@ def test_the_cost_policy_and_the_service_price_each_mode_at_its_pools_price():
     table = cfg.policy_object().prices
     assert (table.storage_replication, table.storage_erasure_coding) == (0.08, 0.015)    # the pools' prices win
     assert cfg.effective_prices().storage_per_gb_month_by_mode == {"replication": 0.08, "erasure_coding": 0.015}
+
+
+def test_the_one_device_withdrawable_queues_refuse_disks_of_two_pools():
+    from vstack_sim.model.disk_queue import DiskQueues
+    disks = Simulation(config(POOLS, {"catalog": {"videos": 20, "chunks_per_video": 1}})).build().world.cluster.disks
+    with pytest.raises(ValueError, match="2 pools' devices"):
+        DiskQueues.like(disks)

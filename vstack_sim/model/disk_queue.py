@@ -169,7 +169,10 @@ class DiskQueues:
 
     @classmethod
     def like(cls, disks, discipline: str = "fifo") -> DiskQueues:
-        """Queues for the same disks as a :class:`~.disks.Disks` (its count, servers, bandwidth, data path)."""
+        """Queues for the same disks as a :class:`~.disks.Disks` (its count, servers, bandwidth, data path). These
+        queues model one device, so disks of several pools (``cluster.pools``) are refused, not timed as the first."""
+        if len(disks.devices) > 1:
+            raise ValueError(f"disks: {len(disks.devices)} pools' devices; DiskQueues models one device")
         return cls(disks.n_disks, len(disks.free_at[0]), disks.per_byte, disks.shared, discipline)
 
     # -- the caller's operations ------------------------------------------------------------------

@@ -93,7 +93,8 @@ class Disks:
         self.nic_start: list[list[float]] = [[0.0] for _ in range(n_nodes)]
         self.nic_end: list[list[float]] = [[0.0] for _ in range(n_nodes)]
         self.nic_per_byte_of: list[float] = [dev.nic_per_byte for dev in self.device_of_node]
-        # The first pool's device, for the code that serves one pool at a time and asks device_for(mode).
+        # The first pool's device: the only one without pools (the withdrawable queues, disk_queue.py, and tests
+        # read it); code that serves several pools asks device_of_disk or device_for(mode).
         first = self.devices[0]
         self.per_byte, self.nic_per_byte = first.per_byte, first.nic_per_byte
         self.shared, self.positioning = first.shared, first.positioning
