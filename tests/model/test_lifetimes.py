@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from tests.builders import config
-from vstack_sim.model.failures import FailureProcesses
 from vstack_sim.model.lifetimes import Lifetime
 from vstack_sim.model.simulation import Simulation
 
@@ -33,6 +32,7 @@ def test_equilibrium_ages_have_the_stationary_excess_mean_and_start_new_is_age_z
 
 def test_the_world_draws_node_lifetimes_from_the_scenarios_lifetime():
     cfg = config({"failures": {"node_mttf": "30d", "ttf_distribution": "weibull", "weibull_shape": 1.5}})
-    fp = FailureProcesses(Simulation(cfg).build().world)
-    assert fp.lifetime == Lifetime(30 * 86400.0, 1.5) == Lifetime.node(cfg.failures)
-    assert fp.time_to_failure(np.random.default_rng(3)) == Lifetime.node(cfg.failures).draw(np.random.default_rng(3))
+    world = Simulation(cfg).build().world
+    assert world.clock.lifetimes["node"] == Lifetime(30 * 86400.0, 1.5) == Lifetime.node(cfg.failures)
+    drawn = world.clock.draw("node", np.random.default_rng(3), first=False)
+    assert drawn == Lifetime.node(cfg.failures).draw(np.random.default_rng(3))

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from tests.builders import config
-from vstack_sim.model.failures import FailureProcesses
 from vstack_sim.model.simulation import Simulation, simulate
 
 DAY = 86400.0
@@ -74,7 +73,7 @@ def test_late_binding_reads_extra_fragments_and_uses_the_first_k():
 def test_weibull_time_to_failure_has_the_configured_mean():
     for shape in (0.7, 1.0, 3.0):
         cfg = config({"failures": {"node_mttf": "30d", "ttf_distribution": "weibull", "weibull_shape": shape}})
-        fp = FailureProcesses(Simulation(cfg).build().world)
+        clock = Simulation(cfg).build().world.clock
         rng = np.random.default_rng(1)
-        draws = np.array([fp.time_to_failure(rng) for _ in range(20000)])
+        draws = np.array([clock.draw("node", rng, first=False) for _ in range(20000)])
         assert draws.mean() == pytest.approx(30 * DAY, rel=0.03)

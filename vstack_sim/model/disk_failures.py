@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from vstack_sim.model.lifetimes import Lifetime
 from vstack_sim.model.world import COMPONENTS, FAILURE_KINDS, FAILURE_SOURCES
 
 
@@ -45,7 +44,6 @@ class DiskFailures:
         self.n_disks = world.cluster.disks.n_disks
         self.per_node = world.cluster.disks.per_node
         self.rngs = world.rng.substreams("disk_failures", self.n_disks) if self.cfg.disk_mttf > 0 else []
-        self.lifetime = Lifetime.disk(self.cfg)
         self.replaced = [None] * self.n_disks      # event fired when a failed disk is replaced
         self.count = 0                              # disk failures so far
 
@@ -54,23 +52,18 @@ class DiskFailures:
             for disk in range(self.n_disks):
                 self.w.env.process(self._disk(disk))
 
-    # -- lifetimes ----------------------------------------------------------------------------------
-    def time_to_failure(self, rng: np.random.Generator, first: bool) -> float:
-        return self.lifetime.first(rng, self.cfg.start_new) if first else self.lifetime.draw(rng)
-
     def _disk(self, disk: int):
         w, rng = self.w, self.rngs[disk]
-        env, node = w.env, disk // self.per_node
-        ttf = self.time_to_failure(rng, first=True)
+        node, first = disk // self.per_node, True
         while True:
-            yield env.timeout(ttf)
+            yield w.clock.life("disk", disk, rng, first)
+            first = False
             if w.cluster.failed[node]:         # its node is down: the disk's clock restarts when it is back
                 yield w.node_back[node]
             else:
                 back = self.fail(disk, "random", self.cfg.disk_replacement_delay)
                 if back is not None:
                     yield back
-            ttf = self.time_to_failure(rng, first=False)
 
     # -- events -------------------------------------------------------------------------------------
     def fail(self, disk: int, source: str, replacement_delay: float):

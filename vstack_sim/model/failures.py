@@ -14,14 +14,14 @@ nodes have run for a while. Unless ``start_new``, a node's first time to failure
 is its *residual* life at an equilibrium age, so failures come at the stationary
 rate 1/mu from the first day on. The distributions and that draw are
 :class:`~vstack_sim.model.lifetimes.Lifetime`'s, shared with the one-stripe
-durability model.
+durability model. The world's lifetime clock (:mod:`.hazard_clock`) draws and waits out each life: the real
+one, or under importance sampling one whose hazard is scaled.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from vstack_sim.model.lifetimes import Lifetime
 from vstack_sim.scenario.failure_trace import load_trace
 
 
@@ -36,7 +36,6 @@ class FailureProcesses:
         streams = world.rng.substreams("failures", n + r)
         self.node_rng = streams[:n]
         self.rack_rng = streams[n:]
-        self.lifetime = Lifetime.node(cfg)
 
     def start(self) -> None:
         env = self.w.env
@@ -53,13 +52,6 @@ class FailureProcesses:
         """Carry out one ScheduledFailure-shaped event at its time (replayed traces use this)."""
         self.w.env.process(self._scheduled(f))
 
-    def first_time_to_failure(self, rng: np.random.Generator) -> float:
-        """Time to a node's first failure: a residual life at equilibrium age unless ``start_new``."""
-        return self.lifetime.first(rng, self.cfg.start_new)
-
-    def time_to_failure(self, rng: np.random.Generator) -> float:
-        return self.lifetime.draw(rng)
-
     def _downtime(self, rng: np.random.Generator, kind: str) -> float:
         if kind == "permanent":
             return self.cfg.replacement_delay
@@ -67,10 +59,10 @@ class FailureProcesses:
         return float(rng.exponential(mean)) if mean > 0 else 0.0
 
     def _node(self, node: int):
-        env, rng = self.w.env, self.node_rng[node]
-        ttf = self.first_time_to_failure(rng)
+        rng, first = self.node_rng[node], True
         while True:
-            yield env.timeout(ttf)
+            yield self.w.clock.life("node", node, rng, first)   # the next lifetime starts when the node is back
+            first = False
             kind = "permanent" if rng.random() < self.cfg.permanent_fraction else "transient"
             downtime = self._downtime(rng, kind)
             back = self.w.fail_node(node, kind, "random", downtime)
@@ -78,7 +70,6 @@ class FailureProcesses:
                 yield back
             else:   # already down for another reason: the clock restarts when it is back
                 yield self.w.node_back[node]
-            ttf = self.time_to_failure(rng)    # the next lifetime starts when the node is back
 
     def _rack(self, rack: int):
         env, rng = self.w.env, self.rack_rng[rack]

@@ -16,8 +16,10 @@ import simpy
 
 from vstack_sim.model.catalog import build_catalog
 from vstack_sim.model.cluster import Cluster, rows_that_fit
+from vstack_sim.model.hazard_clock import PlainClock
 from vstack_sim.model.io_arbiter import background_io
 from vstack_sim.model.lifecycle import draw_uploads, extend_catalog
+from vstack_sim.model.lifetimes import Lifetime
 from vstack_sim.model.placement import Placement
 from vstack_sim.model.rackpolicy import RackOutagePolicy
 from vstack_sim.model.records import Table
@@ -84,6 +86,8 @@ class World(Recoveries):
         self.chunk_size = config.catalog.chunk_size
         self.fragment_bytes = m.fragment_size()
         self.stop_event = self.env.event()
+        fl = config.failures       # when nodes and disks fail: the real lives (importance sampling swaps the clock)
+        self.clock = PlainClock(self.env, {"node": Lifetime.node(fl), "disk": Lifetime.disk(fl)}, fl.start_new)
         # Node bookkeeping beyond the cluster's flags.
         n = self.cluster.n_nodes
         self.epoch = np.zeros(n, dtype=np.int64)        # bumped when a node's data is destroyed
