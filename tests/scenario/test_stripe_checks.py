@@ -30,7 +30,7 @@ def test_a_one_stripe_scenario_is_accepted_with_either_estimator_and_a_bias():
 
 
 @pytest.mark.parametrize("over,expected", [
-    ({"run": {"replications": 0}}, "run.estimator: importance sampling runs the one-stripe durability model"),
+    ({"run": {"replications": 0}}, "run.estimator: importance sampling weighs independent replications"),
     ({"run": {"replications": 1}}, "run.replications: an estimate with an interval needs at least 2"),
     ({"run": {"replications": 2_000_000}}, "run.replications: Input should be less than or equal to 1000000"),
     ({"run": {"failure_bias": 1}}, "run.failure_bias"),

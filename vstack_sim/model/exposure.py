@@ -135,3 +135,41 @@ def exposure_summary(exposure: Exposure, failures, weight: int, chunks_lost: int
         "expected_chunks_lost_95": _interval(expected, exposure.episode_squares * scale * scale),
         "chunks_lost_95": _interval(chunks_lost, exposure.lost_squares * weight * weight),
     }
+
+
+class Margins:
+    """Stored chunks counted by **margin**: slots whose data exists minus slots needed (0: one failure from loss;
+    -1: lost, for the moment before it is marked). The smallest margin is the state that importance sampling by
+    hazard scaling keys its factor on (:mod:`vstack_sim.model.hazard_clock`); ``on_change`` is called when it moves.
+    """
+
+    def __init__(self, width: int, on_change):
+        self.count = np.zeros(width + 2, dtype=np.int64)   # index: margin + 1
+        self.low: int | None = None                       # the smallest margin of a stored chunk (None: none)
+        self.on_change = on_change
+
+    @classmethod
+    def attach(cls, state, on_change) -> "Margins":
+        """Count a ChunkState's stored chunks from its arrays now, and keep counting them as they change."""
+        margins = cls(state.width, on_change)
+        c = np.flatnonzero(~state.lost)
+        margins.move(state.exist[c] - state.mode_need[state.mode[c]], +1)
+        state.margins = margins
+        margins.settle()
+        return margins
+
+    def move(self, margins: np.ndarray, sign: int) -> None:
+        """Chunks of these margins join (+1) or leave (-1) the counts."""
+        np.add.at(self.count, np.asarray(margins, dtype=np.int64) + 1, sign)
+
+    def move_one(self, margin: int, sign: int) -> None:
+        self.count[margin + 1] += sign
+
+    def settle(self) -> None:
+        """After a change: tell ``on_change`` if the smallest margin moved."""
+        held = np.flatnonzero(self.count)
+        low = int(held[0]) - 1 if len(held) else None
+        if low != self.low:
+            self.low = low
+            self.on_change()
+

@@ -22,13 +22,16 @@ from vstack_sim.model.conversion_cost import replicated_fraction
 from vstack_sim.model.disk_failures import DiskFailures
 from vstack_sim.model.end_state import end_state_of
 from vstack_sim.model.failures import FailureProcesses, replay_trace
+from vstack_sim.model.hazard_plan import scaled_clock
 from vstack_sim.model.lifecycle import Lifecycle
 from vstack_sim.model.metrics import build_summary, read_latency_summary, timeline_table
 from vstack_sim.model.migration import Migrator
 from vstack_sim.model.reads import ReadPath
 from vstack_sim.model.repair import RepairScheduler
+from vstack_sim.model.stripe_durability import DEFAULT_BIAS
 from vstack_sim.model.workload import Workload
 from vstack_sim.model.world import MODES, World
+from vstack_sim.model.world_replications import Replications, replication_seed
 from vstack_sim.scenario import limits
 from vstack_sim.scenario.schema import Config
 
@@ -93,17 +96,19 @@ class Simulation:
     """The lifecycle of one run. ``simulate()`` is the usual entry point."""
 
     def __init__(self, config: Config, progress: Callable[[float, float], None] | None = None, *,
-                 check: bool = True, allow_huge: bool = False):
+                 check: bool = True, allow_huge: bool = False, seed: np.random.SeedSequence | None = None,
+                 timeline: bool = True):
         self.config = config
         self.progress = progress
         self.check, self.allow_huge = check, allow_huge
+        self.seed, self.sample_timeline = seed, timeline   # a replication's own seed; no timeline: nobody reads it
         self.timings: dict[str, float] = {}
 
     def build(self) -> "Simulation":
         t0 = time.perf_counter()
         if self.check:  # refuse, before anything is allocated, a run that cannot fit or cannot end
             limits.check(self.config, allow_huge=self.allow_huge)
-        w = self.world = World(self.config)
+        w = self.world = World(self.config, self.seed)
         w.repair = RepairScheduler(w)
         if self.config.codec.verify_payloads:
             from vstack_sim.model.payloads import PayloadStore  # needs the codec only when bytes are carried
@@ -119,6 +124,9 @@ class Simulation:
         wl = self.config.workload
         self.lifecycle = Lifecycle(w) if (w.uploads is not None or wl.deletes.rate > 0) else None
         w.disk_failures = DiskFailures(w)
+        run = self.config.run
+        if run.estimator == "importance":    # replications of the world by hazard scaling (world_replications.py)
+            w.clock = scaled_clock(w, DEFAULT_BIAS["hazard_scaling"] if run.failure_bias is None else run.failure_bias)
         self.storage_initial = w.storage_overhead()
         self.timeline = []
         self.timings["build_s"] = time.perf_counter() - t0
@@ -135,7 +143,8 @@ class Simulation:
         self.migrator.start(self.reads)
         if self.lifecycle is not None:
             self.lifecycle.start()
-        env.process(self._sample_timeline())
+        if self.sample_timeline:
+            env.process(self._sample_timeline())
         env.process(self._end_of_run())
         if self.progress is not None:
             env.process(self._report_progress())
@@ -243,15 +252,36 @@ def simulate(config: Config, progress: Callable[[float, float], None] | None = N
     anything is allocated. ``allow_huge=True`` lifts the memory and event limits (``--allow-huge``), never
     the hard ones; ``check=False`` skips the checks, for a caller that has just made them.
 
-    With ``run.replications`` set it runs that many replications of the one-stripe durability model instead
-    of the world (:mod:`vstack_sim.model.stripe_run`), with no world to check: its size is bounded by the
-    schema's cap on ``run.replications``.
+    With ``run.replications`` set it runs that many replications, for a durability estimate: of the one-stripe
+    model (:mod:`vstack_sim.model.stripe_run`), with no world to check (its size is bounded by the schema's cap on
+    ``run.replications``), or with ``run.replication_model: world`` of the world, one after another
+    (:mod:`vstack_sim.model.world_replications`), each checked as one run.
     """
     if not isinstance(config, Config):
         raise TypeError(f"config must be a vstack_sim.scenario.schema.Config, got {type(config).__name__}")
+    if config.run.replications and config.run.replication_model == "world":
+        return _replicate_world(config, progress, check, allow_huge)
     if config.run.replications:   # the one-stripe durability model, not the world (docs/model.md)
         from vstack_sim.model.stripe_run import run_stripe
 
         summary, tables, timings = run_stripe(config)
         return Result(config=config, summary=summary, tables=tables, timings=timings)
     return Simulation(config, progress, check=check, allow_huge=allow_huge).build().start().run().finalize().collect()
+
+
+def _replicate_world(config: Config, progress, check: bool, allow_huge: bool) -> Result:
+    """``run.replications`` worlds, one after another, each from its own seed, with no timeline or summary of its own
+    (:mod:`vstack_sim.model.world_replications`). Each is one run of the scenario, so the up-front checks are one
+    run's."""
+    t0 = time.perf_counter()
+    run = config.run
+    if check:
+        limits.check(config, allow_huge=allow_huge)
+    out = Replications(config)
+    for r in range(run.replications):
+        sim = Simulation(config, check=False, seed=replication_seed(run.seed, r), timeline=False)
+        out.record(sim.build().start().run().world)
+        if progress is not None:
+            progress((r + 1) * run.duration / run.replications, run.duration)
+    return Result(config=config, summary=out.summary(), tables={"replications": out.table()},
+                  timings={"run_s": time.perf_counter() - t0})

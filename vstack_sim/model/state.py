@@ -81,6 +81,7 @@ class ChunkState:
         self.by_missing_seconds = np.zeros((2, self.width + 1))
         self._t_hist = 0.0
         self.exposure = Exposure()
+        self.margins = None               # chunks by margin, kept only under hazard scaling (Margins.attach)
         self.peak_critical = 0
         self.peak_critical_s = 0.0
 
@@ -133,6 +134,8 @@ class ChunkState:
             np.subtract.at(self.by_missing, (m, self.mode_width[m] - self.avail[c]), 1)
             crit = self.exist[c] == self.mode_need[m]
             self.exposure.shift(m[crit], self.avail[c[crit]], -1)
+            if self.margins is not None:
+                self.margins.move(self.exist[c] - self.mode_need[m], -1)
         return c
 
     def _enter(self, chunks: np.ndarray, t: float) -> None:
@@ -143,9 +146,12 @@ class ChunkState:
             np.add.at(self.by_missing, (m, self.mode_width[m] - self.avail[c]), 1)
             crit = self.exist[c] == self.mode_need[m]
             self.exposure.shift(m[crit], self.avail[c[crit]], +1)
+            if self.margins is not None:
+                self.margins.move(self.exist[c] - self.mode_need[m], +1)
             if self.n_critical > self.peak_critical:
                 self.peak_critical, self.peak_critical_s = self.n_critical, t
         self.exposure.settle()
+        self._settle_margins()
 
     def _leave_one(self, chunk: int, t: float) -> bool:
         """:meth:`_leave` for one chunk, with scalars (once per repair, where np.subtract.at is slow)."""
@@ -159,6 +165,8 @@ class ChunkState:
         self.by_missing[m, int(self.mode_width[m]) - int(self.avail[chunk])] -= 1
         if self.exist[chunk] == self.mode_need[m]:
             self.exposure.shift_one(m, int(self.avail[chunk]), -1)
+        if self.margins is not None:
+            self.margins.move_one(int(self.exist[chunk]) - int(self.mode_need[m]), -1)
         return True
 
     def _enter_one(self, chunk: int, t: float) -> None:
@@ -169,9 +177,16 @@ class ChunkState:
         self.by_missing[m, int(self.mode_width[m]) - int(self.avail[chunk])] += 1
         if self.exist[chunk] == self.mode_need[m]:
             self.exposure.shift_one(m, int(self.avail[chunk]), +1)
+        if self.margins is not None:
+            self.margins.move_one(int(self.exist[chunk]) - int(self.mode_need[m]), +1)
         if self.n_critical > self.peak_critical:
             self.peak_critical, self.peak_critical_s = self.n_critical, t
         self.exposure.settle()
+        self._settle_margins()
+
+    def _settle_margins(self) -> None:
+        if self.margins is not None:
+            self.margins.settle()
 
     def close_histogram(self, t: float) -> None:
         """End of run: integrate the histogram (and the exposure) up to ``t``; an episode under way closes."""
@@ -279,6 +294,7 @@ class ChunkState:
         self.lost[chunks] = True
         self.n_lost += len(chunks)
         self.exposure.lose(len(chunks))
+        self._settle_margins()
 
     # -- chunks that come and go (uploads, deletes) --------------------------------------------------
     def mark_absent(self, chunks: np.ndarray) -> None:
@@ -314,6 +330,7 @@ class ChunkState:
         self.lost[chunks] = True
         self.absent[chunks] = True
         self.n_absent += len(chunks)
+        self._settle_margins()
 
     # -- layouts and slot moves -------------------------------------------------------------------
     def place(self, chunks: np.ndarray, nodes: np.ndarray, node_up: np.ndarray, t: float | None = None) -> None:

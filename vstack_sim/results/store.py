@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from vstack_sim.results.stripe_report import REPLICATED_MODELS
 from vstack_sim.scenario.emit import to_yaml
 from vstack_sim.scenario.files import load_scenario
 from vstack_sim.scenario.legacy import rules_for
@@ -183,8 +184,6 @@ class LoadedResult:
 
 SUMMARY_SECTIONS = ("run", "storage", "storage_initial", "reads", "recovery", "durability", "migrations")
 """Sections every summary.json has; a file without them is not a run's summary."""
-STRIPE_SUMMARY_SECTIONS = ("run", "estimator", "stripe", "loss_estimate")
-"""The sections of a one-stripe durability run's summary (``"model": "one_stripe"``; model/stripe_run.py)."""
 
 MAX_JSON_BYTES = 64 * 2**20
 
@@ -219,7 +218,7 @@ def load_result(path: str | Path) -> LoadedResult:
     if not (folder / "scenario.yaml").is_file():
         raise ResultsError(f"{path}: not a results folder (no scenario.yaml)")
     summary = _read_json(folder / "summary.json", str(path), required=True)
-    sections = STRIPE_SUMMARY_SECTIONS if summary.get("model") == "one_stripe" else SUMMARY_SECTIONS
+    sections = REPLICATED_MODELS.get(summary.get("model"), SUMMARY_SECTIONS)   # replicated durability runs: theirs
     missing = [key for key in sections if not isinstance(summary.get(key), dict)]
     if missing:
         raise ResultsError(f"{path}/summary.json: not a run's summary (no {missing[0]!r} section)")

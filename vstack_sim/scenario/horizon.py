@@ -46,6 +46,28 @@ def _node_rebuild_time(config: Config, width: int, sources: int, slot_bytes: int
     return max(node_bytes / (helpers * incoming), sources * node_bytes / (helpers * disk))
 
 
+def _layouts(config: Config) -> list[tuple[int, int, int, int]]:
+    """(width, tolerated, sources read by a rebuild, slot bytes) of each mode the scenario can assign."""
+    cat, red, modes = config.catalog, config.redundancy, config.assignable_modes()
+    layouts = []
+    if "replication" in modes:
+        layouts.append((red.replication_factor, red.replication_factor - 1, 1, cat.chunk_size))
+    if "erasure_coding" in modes:
+        layouts.append((red.data_shards + red.parity_shards, red.parity_shards, red.data_shards,
+                        fragment_size(cat.chunk_size, red.data_shards)))
+    return layouts
+
+
+def rebuild_window(config: Config) -> float:
+    """About how long (seconds) a failed node's slots stay missing: the detection timeout plus the rebuild of its
+    data, the longest over the scenario's modes. Rough, as the rest of this module; importance sampling sizes its
+    hazard factors with it (:func:`vstack_sim.model.hazard_clock.hazard_factors`)."""
+    chunks = max(1, config.expected_chunks())
+    rebuild = max((_node_rebuild_time(config, width, sources, slot_bytes, chunks)
+                   for width, _, sources, slot_bytes in _layouts(config)), default=0.0)
+    return config.failures.detection_timeout + rebuild
+
+
 def expected_first_loss(config: Config) -> float:
     """Expected simulated seconds to the first lost chunk (``math.inf`` when no random failure destroys data)."""
     exact = stripe_mttdl(config)
@@ -54,18 +76,10 @@ def expected_first_loss(config: Config) -> float:
     lam = slot_hazard(config)
     if lam <= 0:
         return math.inf
-    cat, red, nodes = config.catalog, config.redundancy, config.cluster.nodes
-    chunks = max(1, config.expected_chunks())
-    modes = config.assignable_modes()
-    layouts = []
-    if "replication" in modes:
-        layouts.append((red.replication_factor, red.replication_factor - 1, 1, cat.chunk_size))
-    if "erasure_coding" in modes:
-        layouts.append((red.data_shards + red.parity_shards, red.parity_shards, red.data_shards,
-                        fragment_size(cat.chunk_size, red.data_shards)))
+    nodes, chunks = config.cluster.nodes, max(1, config.expected_chunks())
     first = math.inf
     with np.errstate(all="ignore"):
-        for width, tolerated, sources, slot_bytes in layouts:
+        for width, tolerated, sources, slot_bytes in _layouts(config):
             if tolerated >= width or width > nodes:
                 continue
             repair = config.failures.detection_timeout + _node_rebuild_time(config, width, sources, slot_bytes, chunks)

@@ -65,13 +65,17 @@ class RunConfig(Section):
     stop_at_first_loss: bool = False
     """End the run at the first chunk loss (for MTTDL experiments: no run ends before its loss)."""
     replications: int = Field(0, ge=0, le=1_000_000)
-    ("0 (default): one run of the full world. N >= 2: N independent replications of the one-stripe durability "
-     "model in one run, for P(loss within duration) with its interval (docs/model.md, rare-event simulation); "
-     "the scenario must be one stripe with exponential repair and no viewers.")
+    ("0 (default): one run of the full world. N >= 2: N independent replications in one run, for P(loss within "
+     "duration) with its interval (docs/model.md, rare-event simulation), of the model run.replication_model names.")
+    replication_model: Literal["one_stripe", "world"] = "one_stripe"
+    ("What each replication simulates. one_stripe (default): one stripe's slots, node failures and exponential "
+     "repairs, as NumPy arrays (fast; the scenario must be one stripe with no viewers). world: the full world, "
+     "every rule on (I/O-timed repair, disks, racks, viewers), one world after another: about as slow as N runs.")
     estimator: Literal["plain", "importance"] = "plain"
-    ("How the replications estimate P(loss): plain Monte Carlo, or importance sampling (balanced failure "
-     "biasing with exponential lifetimes and no detection delay, hazard scaling otherwise), each replication "
-     "weighted by its likelihood ratio; importance needs run.replications.")
+    ("How the replications estimate P(loss): plain Monte Carlo, or importance sampling, each replication weighted "
+     "by its likelihood ratio; importance needs run.replications. The one-stripe model uses balanced failure "
+     "biasing with exponential lifetimes and no detection delay and hazard scaling otherwise; the world always "
+     "scales the hazard of its node and disk failures by how many slots its worst chunk has lost.")
     failure_bias: float | None = Field(None, gt=0, lt=1)
     ("Importance sampling: the probability that the next event of a degraded stripe is a failure (balanced "
      "failure biasing), or the one the hazard scaling aims at; unset: 0.5 under balanced failure biasing (the "

@@ -1,4 +1,4 @@
-"""What the one-stripe durability model (``run.replications``, ``run.estimator: importance``) can run.
+"""What replicated durability runs (``run.replications``, ``run.estimator``) can run: above all the one-stripe model.
 
 The model (:mod:`vstack_sim.model.stripe_durability`) simulates one stripe's slots, their node failures and
 their rebuilds, nothing else. A scenario that asks it for anything more is refused here, when the scenario
@@ -13,8 +13,11 @@ def check_stripe_model(config) -> None:
     run = config.run
     if run.replications == 0:
         if run.estimator == "importance":
-            raise ValueError("run.estimator: importance sampling runs the one-stripe durability model; set "
-                             "run.replications to the number of replications (at least 2)")
+            raise ValueError("run.estimator: importance sampling weighs independent replications; set "
+                             "run.replications to their number (at least 2)")
+        if run.replication_model != "one_stripe":
+            raise ValueError("run.replication_model: names what each replication simulates; set run.replications "
+                             "to their number (at least 2)")
         return
     if run.failure_bias is not None and run.estimator != "importance":
         raise ValueError("run.failure_bias: biases importance sampling only; set run.estimator: importance or "
@@ -22,6 +25,9 @@ def check_stripe_model(config) -> None:
     if run.replications < 2:
         raise ValueError("run.replications: an estimate with an interval needs at least 2 replications "
                          "(0 runs the full world once)")
+    if run.replication_model == "world":
+        _check_world_replications(config)
+        return
     cat, f, rep = config.catalog, config.failures, config.repair
     refuse = [
         (cat.videos != 1 or cat.chunks_per_video != 1 or cat.chunk_count_distribution != "fixed"
@@ -38,8 +44,8 @@ def check_stripe_model(config) -> None:
         (bool(f.scheduled), "failures.scheduled", "the one-stripe durability model has no scheduled failures"),
         (f.trace is not None, "failures.trace", "the one-stripe durability model replays no trace"),
         (rep.time_model != "exponential", "repair.time_model",
-         "the one-stripe durability model draws repair times: it needs exponential (I/O-timed repair needs the "
-         "full world, run.replications 0)"),
+         "the one-stripe durability model draws repair times: it needs exponential (for I/O-timed repair set "
+         "run.replication_model: world)"),
         (rep.streams_per_node != 0, "repair.streams_per_node",
          "the one-stripe durability model repairs every lost slot at once (rate i x 1/mttr): it needs 0"),
         (config.workload.view_rate > 0 or config.workload.flash_crowds or config.workload.scheduled_views,
@@ -53,3 +59,12 @@ def check_stripe_model(config) -> None:
     for bad, key, why in refuse:
         if bad:
             raise ValueError(f"{key}: with run.replications {run.replications}, {why}")
+
+
+def _check_world_replications(config) -> None:
+    """What replications of the full world need: failures that destroy data, for importance sampling to scale."""
+    f = config.failures
+    destroys = (f.node_mttf > 0 and f.permanent_fraction > 0) or f.disk_mttf > 0
+    if config.run.estimator == "importance" and not destroys:
+        raise ValueError("failures.node_mttf: importance sampling in the world scales the hazard of random "
+                         "data-destroying failures; set node failures with permanent_fraction > 0, or disk_mttf")
