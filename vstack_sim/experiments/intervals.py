@@ -48,7 +48,7 @@ KEY_METRICS = (
     ("durability.mttdl_s", "MTTDL", "s"),
     (EXPOSURE_NINES, "durability nines, a chunk over a year (exposure estimate, pooled)", "nines"),
     (ANALYTIC_NINES, "durability nines, a chunk over a year (exact chain)", "nines"),
-    (LOSS_ESTIMATE, "P(loss within the mission), one stripe (weighted replications)", "rare"),
+    (LOSS_ESTIMATE, "P(loss within the mission) (weighted replications)", "rare"),
     ("migrations.to_replication", "migrations to replication", "count"),
     ("migrations.to_erasure_coding", "migrations to EC", "count"),
     ("conversions.io_share.mean", "conversions' share of all disk I/O", "share"),

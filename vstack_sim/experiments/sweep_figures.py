@@ -260,9 +260,10 @@ def mttdl_vs_parameter(sweep, key: str | None = None):
 
     spec = sweep.spec
     rows = sweep.points[sweep.points["metric"] == "durability.mttdl_s"]
+    rows = rows[pd.to_numeric(rows["mean"], errors="coerce") > 0]   # replicated durability runs have no MTTDL
     fig, (ax,) = new_figure()
     if rows.empty:
-        no_data(ax, "no stop_at_first_loss points")
+        no_data(ax, "no stop_at_first_loss points with an MTTDL")
         return fig
     numeric_keys = [k for k in spec.keys if _x_values(sweep, k)[1]]
     key = key or (numeric_keys[0] if numeric_keys else spec.keys[0])
