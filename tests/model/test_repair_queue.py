@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tests.builders import config, fail
+from tests.builders import config, fail, layout
 from vstack_sim.model.simulation import Simulation
 
 DECLARED = 3600 + 900        # the failure at 1 h, declared after the 15 min detection timeout
@@ -89,3 +89,27 @@ def test_a_repair_target_is_drawn_by_free_space_over_the_allowed_nodes_from_one_
 
     sampler.draw(Counting(), [1], 3, {3, 4, 5, 6})
     assert len(calls) == 1
+
+
+def test_a_slot_too_large_for_the_placement_cache_margin_is_still_rebuilt():
+    """A simulated chunk standing for 4,000 real ones: each RS slot is 89.5 GB, so no 4 TB node has room for
+    the 64 slots the cached repair sampler keeps as margin, yet every one has room for this slot. The job
+    used to be parked as if no node could take it, and the slot stayed missing for the run."""
+    scenario = {
+        "run": {"seed": 1, "duration": "2d"},
+        "catalog": {"videos": 1, "chunks_per_video": 1, "chunk_size": "64MiB", "hot_fraction": 0.0,
+                    "chunk_weight": 4000},
+        "cluster": {"nodes": 8, "racks": 1, "node_capacity": "4TB"},
+        "redundancy": {"policy": "erasure_coding"},
+        "failures": {"permanent_fraction": 1.0, "detection_timeout": "6h", "replacement_delay": "1h"},
+        "repair": {"time_model": "io", "bandwidth": "20MB/s"},
+    }
+    node = layout(config(scenario))[0]                  # slot 0's node fails at 1000 s, declared 6 h later
+    cfg = config(scenario, {"failures": {"scheduled": [fail(1000, node)]}})
+    sim = Simulation(cfg).build().start()
+    w = sim.world
+    w.env.run(until=cfg.run.duration)
+    st = w.state
+    assert int(st.mode_slot_bytes[st.mode[0]]) * 64 > w.cluster.capacity.max()    # beyond the margin
+    assert st.job[0, 0] == 0 and st.missing[0] == 0 and not w.repair.queue.blocked
+    assert int(st.slot_node[0, 0]) != node and st.slot_has_data[0, 0]

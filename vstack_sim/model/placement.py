@@ -17,7 +17,8 @@ The world asks one :class:`Placement`, with one entry point per use:
   not grow with the number of nodes;
 * :meth:`Placement.sampler`: a :class:`NodeSampler` whose ``draw`` gives one
   replacement slot (repair), exactly distributed as :func:`place_one`, from one
-  variate.
+  variate; :meth:`Placement.repair_target` draws from it, checked against the
+  free space now.
 
 :func:`place_exact` (Gumbel keys for every (row, node) pair) is the reference
 the fast paths are tested against, and :func:`place_fresh`'s fallback.
@@ -293,7 +294,8 @@ class Placement:
     def sampler(self, slot_bytes: int, mode: int | None = None) -> NodeSampler:
         """A sampler for one replacement slot of ``slot_bytes``, over current weights; rebuilt when
         nodes change state or every REFRESH_PLACEMENTS uses (free space drifts slowly; a node within
-        that many slots of full is treated as full, so the cache never overfills a node)."""
+        that many slots of full is treated as full, so the cache never overfills a node; :meth:`repair_target`
+        asks the free space now when that leaves the slot no node)."""
         cl = self.cluster
         key = (cl.version, slot_bytes)
         which = slot_bytes if self.pool_nodes is None else (slot_bytes, mode)
@@ -304,3 +306,26 @@ class Placement:
             self._samplers[which] = cached
         cached[1] -= 1
         return cached[2]
+
+    def repair_target(self, slot_bytes: int, mode: int, held: list[int], width: int, exclude=frozenset()) -> int:
+        """A repair target for one more slot of ``slot_bytes`` of a chunk on ``held``, with room for it now;
+        -1 or -2 as :meth:`NodeSampler.draw`."""
+        cl = self.cluster
+        sampler = self.sampler(slot_bytes, mode)
+        target = sampler.draw(self.rng, held, width, exclude)
+        if target >= 0 and cl.capacity[target] - cl.used[target] < slot_bytes:
+            # The cached weights predate other reservations (conversions, the other slot size):
+            # draw again from the free space now, so a repair never overfills its target.
+            self.forget_samplers()
+            sampler = self.sampler(slot_bytes, mode)
+            target = sampler.draw(self.rng, held, width, exclude)
+        if target == -1:
+            # The cache's margin leaves out nodes with room for the slot but not for REFRESH_PLACEMENTS of
+            # them: every node once a slot is over 1/64 of a node (a large chunk_weight), and the job would
+            # wait for a node to join, for ever. Draw once from the free space now, if it has such a node.
+            # A slot goes on one disk, and the node's free bytes are spread over its disks (some promised to
+            # repairs not yet written): room for a slot per disk leaves one disk room for it, as the margin did.
+            exact = self.weights(slot_bytes * cl.disks.per_node, mode)
+            if np.any((exact > 0) & (sampler.weights == 0)):
+                target = NodeSampler(exact, cl.node_rack, cl.rack_nodes).draw(self.rng, held, width, exclude)
+        return target

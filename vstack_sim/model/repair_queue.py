@@ -382,14 +382,7 @@ class RepairQueue:
         if kept:                           # repair.restart resume: the target holding the job's rounds
             target, self._allowed_racks = kept
             return target
-        sampler = w.placement.sampler(slot_bytes, mode)
-        target = sampler.draw(w.rng.placement, held, width, self.full_targets)
-        if target >= 0 and w.cluster.capacity[target] - w.cluster.used[target] < slot_bytes:
-            # The cached weights predate other reservations (conversions, the other slot size):
-            # draw again from the free space now, so a repair never overfills its target.
-            w.placement.forget_samplers()
-            sampler = w.placement.sampler(slot_bytes, mode)
-            target = sampler.draw(w.rng.placement, held, width, self.full_targets)
+        target = w.placement.repair_target(slot_bytes, mode, held, width, self.full_targets)   # room for it now
         if target == -2:                   # it waits on the racks it may use (the rack caps: placement.py)
             per_rack: dict[int, int] = {}
             for n in held:
