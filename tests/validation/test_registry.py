@@ -11,14 +11,14 @@ from vstack_sim.validation import registry
 EXPECTED_NAMES = {
     "mttdl-3rep-parallel", "mttdl-3rep-serial", "mttdl-rs32-parallel", "mttdl-rs32-serial",
     "backblaze-4+2", "backblaze-4+2-ge4", "backblaze-4+2-ge5", "backblaze-17+3",
-    "importance-rs32", "importance-3rep", "xorbas-3rep", "xorbas-rs10-4",
+    "importance-rs32", "importance-3rep", "importance-world-rs32", "xorbas-3rep", "xorbas-rs10-4",
     "md1-rho0.5", "md1-rho0.9", "mg1-rho0.5", "mg1-rho0.8", "storage-physical-bytes", "storage-savings",
 }
 
 
 @pytest.fixture(scope="module")
 def quick():
-    """The quick checks, run once (about 10 s)."""
+    """The quick checks, run once (about 20 s)."""
     return {r.name: r for r in validation.run_checks()}
 
 
