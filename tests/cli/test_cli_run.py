@@ -203,7 +203,7 @@ def test_validate_prints_the_resolved_scenario(small, capsys):
     assert code == 0 and err == ""
     resolved = yaml.safe_load(out)
     assert resolved["run"] == {"seed": 7, "duration": 86400.0, "stop_at_first_loss": False, "replications": 0,
-                               "estimator": "plain", "failure_bias": None}
+                               "replication_model": "one_stripe", "estimator": "plain", "failure_bias": None}
     assert resolved["cluster"]["disk_bandwidth"] == 200e6  # the default (hdd) profile's value, filled in
     assert resolved["failures"]["scheduled"][0]["node"] == 3
     assert not (small.parent / "results").exists()
