@@ -113,3 +113,35 @@ def test_a_slot_too_large_for_the_placement_cache_margin_is_still_rebuilt():
     assert int(st.mode_slot_bytes[st.mode[0]]) * 64 > w.cluster.capacity.max()    # beyond the margin
     assert st.job[0, 0] == 0 and st.missing[0] == 0 and not w.repair.queue.blocked
     assert int(st.slot_node[0, 0]) != node and st.slot_has_data[0, 0]
+
+
+def test_a_node_back_with_a_slot_whose_rebuild_runs_takes_no_second_slot_of_that_chunk():
+    """Red-team regression: a node declared dead comes back with its data while its slot's rebuild runs on. A second
+    slot of the chunk lost meanwhile must not be rebuilt onto it (it was, and a later repair wait crashed on two live
+    slots of one chunk on one node). Six nodes for five fragments: the spare takes the first rebuild; the second
+    node is gone for good, so the only node left for the second rebuild is the one that came back, which may take it
+    only once the first rebuild has made its copy stale."""
+    base = {"catalog": {"videos": 1, "chunks_per_video": 1, "chunk_size": "64MiB", "hot_fraction": 0.0},
+            "cluster": {"nodes": 6, "racks": 1, "node_capacity": "4TB"},
+            "redundancy": {"policy": "erasure_coding"},
+            "repair": {"time_model": "io", "bandwidth": "1KB/s",    # a rebuild reads 3 x 22 MB: about 19 h
+                       "restart": "complete"},                      # the first one keeps its target throughout
+            "run": {"duration": "6d"}}
+    nodes = layout(config(base))
+    first, second = nodes[1], nodes[3]
+    cfg = config(base, {"failures": {"detection_timeout": "1h", "replacement_delay": "30d", "scheduled": [
+        fail(1000.0, first, "transient", duration=3 * 3600.0), fail(20000.0, second)]}})
+    sim = Simulation(cfg).build().start()
+    w = sim.world
+    seen = []
+
+    def watch():
+        while True:
+            live = w.state.slot_node[0][w.state.slot_has_data[0]]
+            seen.append(len(live) == len(set(live.tolist())))
+            yield w.env.timeout(600.0)
+
+    w.env.process(watch())
+    w.env.run(until=cfg.run.duration)
+    assert all(seen)
+    assert w.state.exist[0] == 5 and not w.state.lost[0]

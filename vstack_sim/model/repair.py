@@ -230,6 +230,8 @@ class RepairScheduler:
         self.running -= 1
         self.jobs.done_writing(job)
         self.queue.release_target(job.chunk, target)
+        if self.queue.blocked:          # a job of the chunk may have found no node while this one held its target
+            self.queue.unblock(job.chunk)
 
     def _retry(self, job: Job) -> None:
         """Back to the queue, unless it was cancelled meanwhile (chunk lost or converted)."""

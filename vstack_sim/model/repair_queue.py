@@ -23,8 +23,8 @@ nodes costs nothing per dispatch:
   targets (no copy of the chunk, rack not full) all receive
   ``streams_per_node`` jobs waits in the heap of each rack it may use, looked
   at when a receive stream in that rack frees, until one of them cannot start;
-* **blocked**: jobs with too few live sources, or no node allowed to take the
-  slot at all; they wait for a node to come back or join.
+* **blocked**: jobs with too few live sources, or no node allowed to take the slot at
+  all; they wait for a node to come back or join, or a rebuild of the chunk to end.
 
 A dispatch merges the heads of the ready heap, of the source waits made
 startable by the streams freed since the last search (heads found and not yet
@@ -163,12 +163,7 @@ class RepairQueue:
         """A node came back or joined: blocked jobs may have sources or a target now, jobs waiting
         for a busy source may read from it, and jobs waiting for a target may write to it."""
         cl, st = self.w.cluster, self.w.state
-        if self.blocked:
-            blocked, self.blocked = self.blocked, []
-            c = np.array([b[0] for b in blocked], dtype=np.int64)
-            s = np.array([b[1] for b in blocked], dtype=np.int64)
-            keep = st.job[c, s] == JOB_PENDING
-            self.push(c[keep], s[keep])
+        self.unblock()
         # Up now, and down at the last look or failed since (a node can fail and return in between).
         came_up = np.flatnonzero(cl.up & (~self._up_seen | (self.w.down_count != self._downs_seen)))
         self._up_seen = cl.up.copy()
@@ -178,6 +173,16 @@ class RepairQueue:
             for n in came_up.tolist():
                 self.wake(np.unique(st.slots_on(n)[0]))
         self.dispatch()
+
+    def unblock(self, chunk: int | None = None) -> None:
+        """Blocked jobs (of ``chunk``; None: all) look again at the next dispatch: a node came back or joined, or a
+        rebuild of the chunk let go of its target (a node that may take another of its slots)."""
+        out = [b for b in self.blocked if chunk is None or b[0] == chunk]
+        if out:
+            self.blocked = [b for b in self.blocked if chunk is not None and b[0] != chunk]
+            c, s = np.array(out, dtype=np.int64).T
+            keep = self.w.state.job[c, s] == JOB_PENDING
+            self.push(c[keep], s[keep])
 
     def forget(self, chunks, slots) -> None:
         """These jobs left the queue (cancelled): their entries are discarded when they come up."""
@@ -373,9 +378,11 @@ class RepairQueue:
         """A target for slot ``s`` of chunk ``c`` with a free receive stream; -2 if the only nodes the
         placement rules allow receive all they may, -1 if they allow none."""
         w = self.w
-        job_mv, node_mv, base = self._mv[0], self._mv[4], c * self.w.state.width
-        # The copies that will exist: slots not being rebuilt, plus the targets of running rebuilds.
-        held = [node_mv[base + j] for j in range(width) if j != s and job_mv[base + j] == JOB_NONE]
+        job_mv, node_mv, data_mv, base = self._mv[0], self._mv[4], self._mv[5], c * self.w.state.width
+        # The copies that will exist: slots not being rebuilt, slots being rebuilt whose old node came back with
+        # their data (it still holds them, so it must not take another slot), plus the targets of running rebuilds.
+        held = [node_mv[base + j] for j in range(width)
+                if j != s and (job_mv[base + j] == JOB_NONE or data_mv[base + j])]
         held.extend(self.chunk_targets.get(c, ()))
         slot_bytes = self._slot_bytes[mode]
         kept = self.resumes and self.resumes.target(c, s, held, width, self.full_targets, slot_bytes, self.node_group)
