@@ -67,13 +67,17 @@ def test_a_plan_that_slows_a_hazard_is_refused_naming_the_plan():
 
 def _two_of_three(seed: int, scales, mission: float = 1.0, repair: float = 0.2):
     """Three components of mean life 1; the system is lost when two are down at once; a failed one is repaired in
-    Exp(repair). The scale follows how many are down (``scales[down]``). Returns (lost, weight)."""
+    Exp(repair). The scale follows how many are down (``scales[down]``). Returns (lost, weight at the loss or the
+    mission's end). It stops at the loss, as run.stop_at_first_loss does: run on, the two down stay down under the
+    scale of a degraded system to the mission's end, whose weights (unbiased, but heavy-tailed) gave 0.31 for 0.42
+    and a sample standard error a third of the real one."""
     env = simpy.Environment()
     rng = np.random.default_rng(seed)
     state = {"down": 0, "lost": False}
     clock = ScaledHazardClock(env, {"node": Lifetime(1.0)}, {"node": 3}, True,
                               lambda now: (np.full(3, scales[min(state["down"], 1)]), math.inf))
     clock.replan()
+    lost = env.event()
 
     def component(i):
         first = True
@@ -83,6 +87,7 @@ def _two_of_three(seed: int, scales, mission: float = 1.0, repair: float = 0.2):
             state["down"] += 1
             if state["down"] >= 2:
                 state["lost"] = True
+                lost.succeed()
                 return
             clock.replan()
             yield env.timeout(rng.exponential(repair))
@@ -91,7 +96,7 @@ def _two_of_three(seed: int, scales, mission: float = 1.0, repair: float = 0.2):
 
     for i in range(3):
         env.process(component(i))
-    env.run(until=mission)
+    env.run(until=env.any_of([lost, env.timeout(mission)]))
     return state["lost"], clock.weight_now()
 
 

@@ -63,6 +63,17 @@ def test_each_replication_is_a_world_of_its_own_seed_and_the_same_seed_gives_the
     assert a.summary["model"] == "world_replications" and "plain Monte Carlo" in a.summary["outputs_note"]
 
 
+def test_a_chunk_lost_then_deleted_still_counts_as_a_loss_of_its_world():
+    # Deletes take a lost chunk out of state.n_lost (the losses table keeps it): the world lost data all the same.
+    data = stripe_world(12, "plain", run={"stop_at_first_loss": False, "duration": 60 * DAY},
+                        catalog={"videos": 20}, workload={"deletes": {"rate": 20 / (10 * DAY)}},
+                        failures={"node_mttf": 10 * DAY})
+    table = simulate(config(data)).tables["replications"]
+    assert table["first_loss_s"].notna().any()
+    assert list(table["lost"]) == list(table["first_loss_s"].notna())
+    assert (table["chunks_lost"] > 0).tolist() == list(table["lost"])
+
+
 def test_the_plan_scales_all_up_then_only_the_holders_of_the_worst_chunks_surviving_slots_for_a_span():
     data = stripe_world(2, run={"failure_bias": 0.01},   # another failure within the span: about 1 %
                         failures={"node_mttf": 3650 * DAY, "detection_timeout": "1h",

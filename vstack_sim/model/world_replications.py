@@ -66,7 +66,8 @@ class Replications:
     def record(self, world) -> None:
         """A world that has run: its losses (real chunks), its weight (1 under plain Monte Carlo), its failures."""
         weight = world.clock.weight_now()
-        lost = int(world.state.n_lost) * world.weight
+        # The losses table, not state.n_lost: a delete takes a lost chunk out of n_lost, and it was lost all the same.
+        lost = int(world.losses.column("chunks").sum()) if len(world.losses) else 0
         row = self.rows
         row["lost"].append(lost > 0)
         row["chunks_lost"].append(lost)

@@ -1,6 +1,6 @@
 """Durability checks: the exact birth-death chain against the simulated world's MTTDL, the importance
-estimates of the one-stripe model and of replicated full worlds against the exact transient chain, and the Backblaze calculator's
-published rows against :mod:`vstack_sim.analysis.durability`.
+estimates of the one-stripe model and of replicated full worlds against the exact transient chain, and the
+Backblaze calculator's published rows against :mod:`vstack_sim.analysis.durability`.
 
 The scenarios are the theory tests' (``tests/model/test_theory_mttdl.py`` and
 ``tests/builders.stripe_scenario`` build them here; the Backblaze rows are ``tests/analysis/test_durability.py``'s):
