@@ -239,4 +239,4 @@ def test_one_stripe_durability_points_carry_the_pooled_weighted_estimate(tmp_pat
         assert (row["mean"], row["lo"], row["hi"]) == pytest.approx((mean, lo, hi))
         # Three runs of 1,000: the pooled standard error is each run's over sqrt(3).
         assert (hi - lo) / 2 == pytest.approx(1.959964 * np.sqrt((part["loss_estimate.std_error"] ** 2).sum()) / 3)
-    assert "P(loss within the mission), one stripe" in (tmp_path / "sweep" / "report.md").read_text()
+    assert "P(loss within the mission) (weighted replications)" in (tmp_path / "sweep" / "report.md").read_text()
