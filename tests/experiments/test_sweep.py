@@ -240,3 +240,6 @@ def test_one_stripe_durability_points_carry_the_pooled_weighted_estimate(tmp_pat
         # Three runs of 1,000: the pooled standard error is each run's over sqrt(3).
         assert (hi - lo) / 2 == pytest.approx(1.959964 * np.sqrt((part["loss_estimate.std_error"] ** 2).sum()) / 3)
     assert "P(loss within the mission) (weighted replications)" in (tmp_path / "sweep" / "report.md").read_text()
+    # Such runs have no reads or storage: the report draws the estimate, not empty latency and Pareto panels.
+    figures = sorted(p.name for p in (tmp_path / "sweep" / "figures").glob("*.png"))
+    assert figures == ["loss_estimate-vs-redundancy_policy.png"], figures

@@ -31,6 +31,7 @@ import pandas as pd
 
 from vstack_sim.experiments.intervals import (
     LABELS,
+    LOSS_ESTIMATE,
     UNITS,
     Group,
     groups_of_sweep,
@@ -298,9 +299,12 @@ def _all_zero(points: pd.DataFrame, metric: str) -> bool:
 def sweep_figures(sweep) -> dict:
     """name -> Figure for the sweep's report."""
     spec = sweep.spec
+    present = set(sweep.points["metric"])
+    if LOSS_ESTIMATE in present:    # replicated durability runs: no reads or storage, the estimate is what they give
+        return {f"loss_estimate-vs-{key.replace('.', '_')}": metric_vs_parameter(sweep, LOSS_ESTIMATE, key)
+                for key in spec.keys}
     groups = groups_of_sweep(sweep)
     figs = {}
-    present = set(sweep.points["metric"])
     for key in spec.keys:
         for metric in (SAVINGS, P99, "recovery.repair_bytes_read", "durability.unavailable_chunk_seconds"):
             if metric in present and not _all_zero(sweep.points, metric):
