@@ -29,9 +29,10 @@ from vstack_sim.model.lifetimes import Lifetime
 class PlainClock:
     """The real measure: a life drawn from the component kind's lifetime, waited out."""
 
+    log_weight = 0.0      # the real measure's likelihood ratio is 1
+
     def __init__(self, env, lifetimes: dict[str, Lifetime], start_new: bool):
         self.env, self.lifetimes, self.start_new = env, lifetimes, start_new
-        self.log_weight = 0.0
 
     def draw(self, kind: str, rng: np.random.Generator, first: bool) -> float:
         """A life's length: the first one a residual life unless start_new, then fresh ones."""

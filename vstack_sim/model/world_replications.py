@@ -73,7 +73,7 @@ class Replications:
         row["chunks_lost"].append(lost)
         row["first_loss_s"].append(float(world.losses.get("time_s", 0)) if len(world.losses) else math.nan)
         row["weight"].append(weight)
-        row["log_weight"].append(math.log(weight) if weight > 0 else -math.inf)
+        row["log_weight"].append(float(world.clock.log_weight))   # exact where the weight underflows to 0
         row["failures"].append(len(world.failures))
         row["peak_scale"].append(float(getattr(world.clock, "peak_scale", 1.0)))
         row["end_s"].append(float(world.env.now))
