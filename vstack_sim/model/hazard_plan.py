@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from vstack_sim.analysis.durability import slot_hazard_parts
 from vstack_sim.model.exposure import Margins
 from vstack_sim.model.hazard_clock import ScaledHazardClock
+from vstack_sim.model.stripe_durability import DEFAULT_BIAS
 from vstack_sim.scenario.horizon import rebuild_window
 
 WINDOWS = 4.0
@@ -42,11 +44,9 @@ but for e^-4 = 2 % of its mass."""
 def destroying_rates(config, nodes: int, disks: int) -> tuple[np.ndarray, np.ndarray]:
     """Per component (nodes, then disks): the share of its failures that destroy data, and its rate (per second)
     of data-destroying failures at its mean lifetime."""
-    f = config.failures
-    share = np.concatenate([np.full(nodes, float(f.permanent_fraction)), np.ones(disks)])
-    node_rate = f.permanent_fraction / f.node_mttf if f.node_mttf > 0 else 0.0
-    disk_rate = 1.0 / f.disk_mttf if f.disk_mttf > 0 else 0.0
-    return share, np.concatenate([np.full(nodes, node_rate), np.full(disks, disk_rate)])
+    share = np.concatenate([np.full(nodes, float(config.failures.permanent_fraction)), np.ones(disks)])
+    rate = slot_hazard_parts(config.failures)   # the one rule for a slot's hazard, by cause
+    return share, np.concatenate([np.full(nodes, rate["node_permanent"]), np.full(disks, rate["disk"])])
 
 
 def all_up_factor(config) -> float:
@@ -102,6 +102,11 @@ class WorstChunkPlan:
         if rate <= 0:
             return np.ones(len(self.share)), np.inf
         return self._scaled(max(1.0, self.bias / (1.0 - self.bias) / (rate * WINDOWS * self.window)), relevant), until
+
+
+def failure_bias(run) -> float:
+    """The bias b of the world's plan: ``run.failure_bias``, or hazard scaling's default."""
+    return DEFAULT_BIAS["hazard_scaling"] if run.failure_bias is None else run.failure_bias
 
 
 def scaled_clock(world, bias: float) -> ScaledHazardClock:

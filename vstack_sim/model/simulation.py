@@ -22,13 +22,12 @@ from vstack_sim.model.conversion_cost import replicated_fraction
 from vstack_sim.model.disk_failures import DiskFailures
 from vstack_sim.model.end_state import end_state_of
 from vstack_sim.model.failures import FailureProcesses, replay_trace
-from vstack_sim.model.hazard_plan import scaled_clock
+from vstack_sim.model.hazard_plan import failure_bias, scaled_clock
 from vstack_sim.model.lifecycle import Lifecycle
 from vstack_sim.model.metrics import build_summary, read_latency_summary, timeline_table
 from vstack_sim.model.migration import Migrator
 from vstack_sim.model.reads import ReadPath
 from vstack_sim.model.repair import RepairScheduler
-from vstack_sim.model.stripe_durability import DEFAULT_BIAS
 from vstack_sim.model.workload import Workload
 from vstack_sim.model.world import MODES, World
 from vstack_sim.model.world_replications import Replications, replication_seed
@@ -126,7 +125,7 @@ class Simulation:
         w.disk_failures = DiskFailures(w)
         run = self.config.run
         if run.estimator == "importance":    # replications of the world by hazard scaling (world_replications.py)
-            w.clock = scaled_clock(w, DEFAULT_BIAS["hazard_scaling"] if run.failure_bias is None else run.failure_bias)
+            w.clock = scaled_clock(w, failure_bias(run))
         self.storage_initial = w.storage_overhead()
         self.timeline = []
         self.timings["build_s"] = time.perf_counter() - t0

@@ -27,7 +27,8 @@ import math
 import numpy as np
 
 from vstack_sim.analysis.weighted import weighted_estimate
-from vstack_sim.model.stripe_durability import DEFAULT_BIAS
+from vstack_sim.model.hazard_plan import all_up_factor, failure_bias
+from vstack_sim.scenario.horizon import rebuild_window
 
 REPLICATION_KEY = 2_000_003
 """The spawn key under which replication r's seed is derived from ``run.seed`` (apart from the named streams)."""
@@ -107,10 +108,7 @@ def _summary(config, rows: dict) -> dict:
     estimator = {"kind": run.estimator, "method": "hazard_scaling" if importance else "plain",
                  "replications": run.replications}
     if importance:
-        from vstack_sim.model.hazard_plan import all_up_factor
-        from vstack_sim.scenario.horizon import rebuild_window
-
-        bias = DEFAULT_BIAS["hazard_scaling"] if run.failure_bias is None else run.failure_bias
+        bias = failure_bias(run)
         estimator.update({
             "failure_bias": bias, "factor_all_up": all_up_factor(config), "rebuild_window_s": rebuild_window(config),
             "peak_scale": max(rows["peak_scale"]),
