@@ -44,7 +44,8 @@ def test_a_hedge_that_wins_and_one_that_loses():
     got, hedges = run(reads_at_once(3, "primary"), [0.0, 0.9])
     assert got == pytest.approx([SERVICE + TAIL, 2 * SERVICE + TAIL, AFTER + SERVICE + TAIL], abs=1e-12)
     assert hedges == {"after": AFTER, "sent": 2, "won": 1, "lost": 1, "cancelled": 0, "unanswered": 0,
-                      "primary_not_withdrawn": 0, "extra_bytes": 2 * S, "delay_ms_at_end": 70.0}
+                      "primary_not_withdrawn": 0, "primary_withdrawn": 0, "withdraw": "exact", "extra_bytes": 2 * S,
+                      "delay_ms_at_end": 70.0}
 
 
 def test_a_hedge_cancelled_before_it_starts():
@@ -120,5 +121,46 @@ def test_every_hedge_is_accounted_for_under_load():
     h = r.summary["reads"]["hedges"]
     assert h["sent"] > 100
     assert h["sent"] == h["won"] + h["lost"] + h["cancelled"] + h["unanswered"]
-    assert h["extra_bytes"] == (h["won"] + h["lost"]) * S
-    assert 0 <= h["primary_not_withdrawn"] <= h["won"]
+    # A primary withdrawn for its winning hedge read nothing: that hedge's bytes are the read's, not extra.
+    assert h["extra_bytes"] == (h["won"] + h["lost"] - h["primary_withdrawn"]) * S
+    assert h["primary_not_withdrawn"] == 0 and 0 < h["primary_withdrawn"] <= h["won"]
+
+
+def five_replicas(withdraw: str):
+    """Five replicas on five one-slot disks; views 0-3 at 10 s and view 4 at 10.08 s, every primary on slot 0."""
+    views = [{"at": 10.0, "video": 0}] * 4 + [{"at": 10.08, "video": 0}]
+    return config({
+        "run": {"duration": 3600},
+        "catalog": {"videos": 1, "chunks_per_video": 1, "hot_fraction": 1.0},
+        "cluster": {"nodes": 5, "racks": 5, "io_slots": 1, "client_bandwidth": CLIENT_BW},
+        "redundancy": {"policy": "replication", "replication_factor": 5},
+        "reads": {"replica_choice": "primary", "hedge_after": AFTER, "hedge_withdraw": withdraw},
+        "workload": {"scheduled_views": views}})
+
+
+def test_a_waiting_primary_is_withdrawn_and_the_read_behind_it_moves_up():
+    # Primaries on slot 0's disk start at 10 + i SERVICE (view i). Views 1-3 hedge at 10.07 s, to slots 1, 2, 3
+    # (U = 0.0, 0.3, 0.6 of four others), all idle: each hedge answers at 10.07 + SERVICE + TAIL = 10.1349 s.
+    # View 1: its primary answers first (10.1108 s); the hedge started at once: lost, spent.
+    # View 2: the hedge wins; its primary started at 10.0919 s, before 10.1349 s: spent.
+    # View 3: the hedge wins; its primary would start at 10 + 3 SERVICE = 10.1378 s, after 10.1349 s: withdrawn,
+    # so slot 0's disk is free from 10.1378 s. View 4 (10.08 s) starts there and answers at 10 + 4 SERVICE + TAIL
+    # (10.2027 s), before its hedge (sent at 10.15 s to idle slot 4, U = 0.9, answering at 10.2149 s): lost.
+    # Its latency, 10 + 4 SERVICE + TAIL - 10.08 s = 122.7 ms, shows the withdrawn primary's disk time given back.
+    got, hedges = run(five_replicas("exact"), [0.0, 0.3, 0.6, 0.9])
+    hedged = AFTER + SERVICE + TAIL
+    assert got == pytest.approx([SERVICE + TAIL, 2 * SERVICE + TAIL, hedged, hedged,
+                                 4 * SERVICE + TAIL - 0.08], abs=1e-12)
+    assert hedges == {"after": AFTER, "sent": 4, "won": 2, "lost": 2, "cancelled": 0, "unanswered": 0,
+                      "primary_not_withdrawn": 0, "primary_withdrawn": 1, "withdraw": "exact", "extra_bytes": 3 * S,
+                      "delay_ms_at_end": 70.0}
+
+
+def test_keep_spends_the_waiting_primary():
+    # The same with hedge_withdraw keep: view 3's primary keeps slot 0's disk until 10 + 4 SERVICE, so view 4
+    # starts there and would answer at 10 + 5 SERVICE + TAIL = 10.2487 s; its hedge (10.2149 s) wins instead.
+    got, hedges = run(five_replicas("keep"), [0.0, 0.3, 0.6, 0.9])
+    hedged = AFTER + SERVICE + TAIL
+    assert got == pytest.approx([SERVICE + TAIL, 2 * SERVICE + TAIL, hedged, hedged, hedged], abs=1e-12)
+    assert (hedges["won"], hedges["lost"], hedges["primary_not_withdrawn"], hedges["primary_withdrawn"]) == (3, 1, 1, 0)
+    assert hedges["extra_bytes"] == 4 * S

@@ -62,7 +62,8 @@ def test_a_hedge_cancelled_at_its_disk_has_still_spent_its_cpu():
     time is spent: 5 reads + 3 hedges = 8 ms. Got 7 ms: a cancelled hedge is charged no CPU (would_finish), so
     the docstring's "exact: leaves every request behind it where it would have been" does not hold for the CPU."""
     cfg = config(reads_at_once(5, "random").model_dump(),
-                 {"cluster": {"cpu_cores_per_node": 1, "cpu_per_op": 0.001, "cpu_per_byte": 0}})
+                 {"cluster": {"cpu_cores_per_node": 1, "cpu_per_op": 0.001, "cpu_per_byte": 0},
+                  "reads": {"hedge_withdraw": "keep"}})        # the exact queue has no CPU stage
     sim = Simulation(cfg).build()
     sim.reads._rand = list(reversed([0.0, 0.0, 0.0, 0.4, 0.4, 0.9, 0.9, 0.0]))
     r = sim.start().run().finalize().collect()

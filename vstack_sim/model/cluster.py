@@ -44,6 +44,7 @@ class Cluster:
         self.failure_id = np.full(n, -1, dtype=np.int64)  # the open failure record of a down node
         self.version = 0                                   # bumped whenever a node's up/dead state changes
         self.arbiter = None       # the I/O scheduler holding background requests (io_arbiter.py); None: fifo, no budget
+        self.holds = None         # disks held by a hedged read that may be withdrawn (disk_holds.py); None: none ever
         self.io = IoLedger(io_bucket)   # disk bytes by class and bucket (io_ledger.py)
 
     def slot_wait(self, chunk: int, slot: int, t: float) -> float:
@@ -80,10 +81,23 @@ class Cluster:
     def _join(self, disk: int, t: float, nbytes: float, cls: int, joined) -> None:
         """The request joins ``disk``'s queue: at once (``joined(start, finish, t)`` inline), or when the I/O
         scheduler admits it."""
-        if self.arbiter is None:
+        if self.holds is not None:
+            self.client_write(disk, t, nbytes, lambda start, finish: joined(start, finish, t))
+        elif self.arbiter is None:
             joined(*self.disks.submit(disk, t, nbytes), t)
         else:
             self.arbiter.submit(disk, t, nbytes, cls, joined)
+
+    def client_write(self, disk: int, t: float, nbytes: float, then) -> None:
+        """A request issued at ``t`` that no I/O scheduler holds (an upload's write, or any request while hedged
+        reads hold disks): ``then(start, finish)`` when it joins the disk, inline unless the disk is held
+        (:mod:`.disk_holds`; then at the simulated time of the release)."""
+        holds = self.holds
+        if holds is None:
+            then(*self.disks.submit(disk, t, nbytes))
+            return
+        pos = self.disks.device_of_disk[disk].positioning.take()
+        holds.submit(disk, t, nbytes, pos, lambda start, finish: holds.at_release(then, start, finish))
 
     def fail_disk(self, disk: int) -> int:
         """A disk fails: its node loses the disk's bytes and capacity until it is replaced. Returns its node."""

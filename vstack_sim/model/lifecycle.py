@@ -21,6 +21,7 @@ import numpy as np
 from vstack_sim.model.catalog import Catalog
 from vstack_sim.model.cluster import rows_that_fit
 from vstack_sim.model.disk_queue import CLIENT
+from vstack_sim.model.io_arbiter import Join
 from vstack_sim.scenario.lifecycle_schema import UPLOAD_KEY
 from vstack_sim.system.policies import VideoView
 
@@ -166,12 +167,11 @@ class Lifecycle:
         # One append per disk holding the upload's slots there.
         disks = cl.disks.slot_disk[chunks, :width].ravel()
         per_disk = np.bincount(disks, minlength=cl.disks.n_disks)
-        done = t
+        writes = Join(int(np.count_nonzero(per_disk)), t, lambda _first, done: self.write_seconds.append(done - t))
         for d in np.flatnonzero(per_disk).tolist():
             nbytes = int(per_disk[d]) * slot_bytes
-            done = max(done, cl.disks.submit(d, t, nbytes)[1])
+            cl.client_write(d, t, nbytes, writes.add)
             cl.io.add(CLIENT, True, t, nbytes)
-        self.write_seconds.append(done - t)
         return True
 
     def delete(self, video: int) -> None:

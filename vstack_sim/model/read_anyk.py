@@ -23,11 +23,12 @@ from vstack_sim.system.codec import needs_decode
 class AnyKReads:
     """The any-k read of the read path (mixed into ReadPath, whose state it uses)."""
 
-    def read_any_k(self, c: int, mode: int, t: float, dead) -> tuple:
+    def read_any_k(self, c: int, mode: int, t: float, dead, vid: int = -1) -> tuple:
         """Read k of chunk ``c``'s fragments at ``t`` among those the reader believes up
         (:func:`.read_failover.believes_up`; ``dead``: the nodes this view timed out on). Returns (reason,
         kind, bytes, latency, out, spec, dead): ``reason`` 1 or 2 when too few, ``dead`` a chosen node that
-        is down (the read times out; nothing is read)."""
+        is down (the read times out; nothing is read). A read of view ``vid`` with a fragment on a held disk
+        (:mod:`.read_holds`) waits: its latency is NaN and its out infinite until its last piece is out."""
         w = self.w
         st, up, dk = w.state, w.cluster.up, w.cluster.disks
         k, F = w.k, w.fragment_bytes
@@ -47,6 +48,15 @@ class AnyKReads:
             if len(chosen) < k:
                 return 0, 3, 0, 0.0, t, -1, nodes[down[0]]
         free_at, xfer, device_of = dk.free_at, dk.xfer_free, dk.device_of_disk
+        holds = self.holds
+        if holds is not None and any(holds.held[int(dk.slot_disk[c, j])] is not None for j in chosen):
+            positionings = []
+            for j in chosen:
+                pos = device_of[int(dk.slot_disk[c, j])].positioning
+                positionings.append(pos.mean if pos.deterministic else pos.take())
+            self.defer_pieces(vid, c, mode, t, chosen, positionings, F)
+            self.late_extra_fragments += len(chosen) - k
+            return 0, 1, len(chosen) * F, float("nan"), float("inf"), tuple(chosen), -1
         finishes = []
         for j in chosen:
             d = int(dk.slot_disk[c, j])

@@ -75,7 +75,15 @@ class ReadFailover:
         first_chunk = self.w.catalog.first_chunk
         k = self.w.k
         hit = []
-        for vid, v in self.active.items():
+        unhedged = set()                            # pairs that are over: they fail over without a hedge
+        for vid, v in list(self.active.items()):
+            if self.exact:
+                handled = self.holds_failed(vid, v, where, place, node, t)
+                if handled is not None:
+                    if not handled:
+                        hit.append(vid)
+                        unhedged.add(vid)
+                    continue
             if v[7] <= t or v[8] < 0:
                 continue
             spec = v[9]
@@ -94,7 +102,9 @@ class ReadFailover:
         for vid in hit:
             v = self.active[vid]
             replica = self.hedging and type(v[9]) is int and v[9] >= 0
-            if replica and self.hedge_answers(vid, v, t):
+            if self.exact:
+                self.pending_failed(vid)
+            if replica and not self.exact and self.hedge_answers(vid, v, t):
                 continue                             # its hedge, under way, answers instead (read_hedge.py)
             # The interrupted attempt's disk bytes were spent; its row will hold the retry's.
             self.w.cluster.io.add(CLIENT, False, v[11], self.table.get("bytes", v[8]))
@@ -106,7 +116,9 @@ class ReadFailover:
                 v[12] = v[12] | {node}
                 if self.chooser.tracks:              # its request to the node stays out until the retry
                     self.chooser.sent_to(vid, (node,), retry)
-                if replica and self.hedge_silent(vid, v, v[11], v[9], retry, (v[8], v[10])):
+                if replica and vid not in unhedged and (
+                        self.pair_silent(vid, v, int(first_chunk[v[0]]) + v[1], v[11], v[9], retry, (v[8], v[10]))
+                        if self.exact else self.hedge_silent(vid, v, v[11], v[9], retry, (v[8], v[10]))):
                     continue                         # the primary never answers: its hedge fires first
                 later = min(later, retry) if retry > t else later
             self._seq += 1
@@ -116,6 +128,8 @@ class ReadFailover:
             self.serve_until(t)
         if later < math.inf:
             self.wake(later)
+        if self.exact and self.heap:                  # a pair decided here may have queued its events
+            self.wake(self.heap[0][0])
 
     def timed_out(self, vid: int, v: list, retry_of, t: float, c: int, idx: int, mode: int, node: int) -> int:
         """A read sent at ``t`` to ``node``, down without the reader knowing: it fails over when its timeout
@@ -137,30 +151,15 @@ class ReadFailover:
             retry_of = (len(self.table) - 1, t)
             v[8], v[10] = retry_of
         v[7] = t
-        if self.hedging and mode == MODE_REPLICATION and self.hedge_silent(vid, v, t, -1, retry, retry_of):
+        if self.hedging and mode == MODE_REPLICATION and (
+                self.pair_silent(vid, v, c, t, -1, retry, retry_of) if self.exact
+                else self.hedge_silent(vid, v, t, -1, retry, retry_of)):
             return len(self.table)                   # its hedge fires before the timeout (read_hedge.py)
         self._seq += 1
         v[6] = self._seq
         heapq.heappush(self.heap, (retry, self._seq, vid, retry_of))
         self.wake(retry)
         return len(self.table)
-
-    # -- waking the pump for requests pushed while it sleeps ------------------------------------------
-    def wake(self, at: float) -> None:
-        """Serve the heap at ``at``: a retry pushed from outside the pump may be due before the pump wakes."""
-        if at >= self._pump_wake and self._pump_proc is not None and self._pump_proc.is_alive:
-            return
-        ev = self.env.timeout(at - self.env.now)
-        ev.callbacks.append(self._woken)
-
-    def _woken(self, _event) -> None:
-        self.serve_until(self.env.now)
-        if not self.heap:
-            return
-        if self._pump_proc is None or not self._pump_proc.is_alive:
-            self._pump_proc = self.env.process(self._pump())
-        elif self.heap[0][0] < self._pump_wake:
-            self.wake(self.heap[0][0])
 
     def _failed_over(self, vid: int, v: list, retry, t: float, reason: int, kind: int, latency: float,
                      nbytes: int) -> None:

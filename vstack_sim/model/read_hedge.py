@@ -57,7 +57,7 @@ class HedgeDue:
     """A pending hedge: the primary's slot, its service start at its disk and its response time at the reader
     (infinite for a primary that never answers), and when the primary was sent."""
 
-    __slots__ = ("slot", "start", "response", "sent", "retry_at", "retry_of")
+    __slots__ = ("slot", "start", "response", "sent", "retry_at", "retry_of", "pair")
 
     def __init__(self, slot: int, start: float, response: float, sent: float, retry_at: float = math.inf,
                  retry_of: tuple | None = None):
@@ -67,6 +67,7 @@ class HedgeDue:
         self.sent = sent
         self.retry_at = retry_at        # a primary that never answers (its node is down): its timeout's retry
         self.retry_of = retry_of        # ... and the read's (row, first request time); None: the primary is up
+        self.pair = None                # hedge_withdraw exact: the read's pair (read_holds.py)
 
 
 class ReadHedges:
@@ -99,12 +100,16 @@ class ReadHedges:
         delay = self.hedge_delay
         return {"after": self.w.cfg.reads.hedge_after, "sent": self.hedges_sent, "won": self.hedges_won,
                 "lost": self.hedges_lost, "cancelled": self.hedges_cancelled, "unanswered": self.hedges_unanswered,
-                "primary_not_withdrawn": self.hedge_primary_spent, "extra_bytes": self.hedge_extra_bytes,
+                "primary_not_withdrawn": self.hedge_primary_spent, "primary_withdrawn": self.hedge_primary_withdrawn,
+                "withdraw": self.w.cfg.reads.hedge_withdraw, "extra_bytes": self.hedge_extra_bytes,
                 "delay_ms_at_end": round(delay * 1000.0, 6) if delay < math.inf else None}
 
     def fire_hedge(self, vid: int, v: list, due: HedgeDue, t: float) -> None:
         """The primary of view ``vid``'s read has not answered by ``t``: send the hedge, then go on with the view
         when the first response is back (or, if the primary never answers and the hedge cannot, at its retry)."""
+        if due.pair is not None:
+            self.fire_pair(vid, v, due.pair, t)
+            return
         w = self.w
         st, cl = w.state, w.cluster
         silent = due.retry_of is not None            # the primary's node is down: it never answers

@@ -39,6 +39,8 @@ from vstack_sim.model.cache import ChunkCache
 from vstack_sim.model.read_anyk import AnyKReads
 from vstack_sim.model.read_failover import NO_DEAD_NODES, ReadFailover, believes_up
 from vstack_sim.model.read_hedge import HedgeDue, ReadHedges
+from vstack_sim.model.read_holds import HOLD_EVENTS, ReadHolds
+from vstack_sim.model.read_pump import PumpClock
 from vstack_sim.model.read_tables import ReadTables
 from vstack_sim.model.records import Table
 from vstack_sim.model.replica_choice import ReplicaChooser
@@ -47,9 +49,11 @@ from vstack_sim.system.modes import MODE_ERASURE_CODING, MODE_REPLICATION
 KINDS = ("replication", "erasure_coding", "degraded", "failed", "cache")
 REASONS = ("none", "unavailable", "lost", "deleted")
 MODES = ("replication", "erasure_coding")
+INF = float("inf")
+NAN = float("nan")
 
 
-class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
+class ReadPath(PumpClock, ReadFailover, ReadHedges, ReadHolds, AnyKReads, ReadTables):
     """The pump process and the read records."""
 
     def __init__(self, world):
@@ -70,6 +74,7 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
         self.oracle = cfg.reads.replica_choice == "oracle"
         self.init_timeouts()
         self.init_hedges()
+        self.init_holds()
         self.chooser = ReplicaChooser(world, self._uniform, self.known_at)
         cc = cfg.cache
         self.cache = ChunkCache(cc.capacity, world.chunk_size) if cc.capacity > 0 else None
@@ -95,41 +100,6 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
         world.on_disk_failed.append(self.disk_failed)
         if self.cache is not None:
             world.on_video_deleted.append(lambda _video, chunks: self.cache.discard(chunks))
-
-    # -- wiring ---------------------------------------------------------------------------------
-    def add_source(self, source) -> None:
-        idx = len(self.sources)
-        self.sources.append(source)
-        item = source.next()
-        if item is not None:
-            self._push_arrival(idx, item)
-
-    def _push_arrival(self, idx: int, item) -> None:
-        self._seq += 1
-        heapq.heappush(self.heap, (item[0], self._seq, -1 - idx, item))
-
-    def start(self) -> None:
-        if self.heap:
-            self._pump_proc = self.env.process(self._pump())
-
-    def _pump(self):
-        env, heap = self.env, self.heap
-        while heap:
-            t_next = heap[0][0]
-            if t_next > env.now:
-                self._pump_wake = t_next
-                yield env.timeout(t_next - env.now)
-            horizon = env.peek()
-            if heap[0][0] > horizon:
-                yield env.timeout(0)
-                continue
-            self.serve_until(horizon)
-
-    def flush(self, t_end: float) -> None:
-        """End of run: serve what is due by ``t_end`` and close views still in flight."""
-        self.serve_until(t_end)
-        for vid in sorted(self.active):
-            self._end_view(vid, failed=False)
 
     # -- the hot loop ------------------------------------------------------------------------------
     def serve_until(self, horizon: float) -> None:
@@ -174,7 +144,9 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
         known, read_any_k = self.known_at, self.read_any_k
         cache, cache_latency = self.cache, self.cache_latency
         hedging = self.hedging
-        began = 0.0
+        holds = self.holds
+        held = holds.held if holds is not None else None
+        began = x0 = 0.0
         c_time, c_view, c_video, c_chunk, c_idx, c_mode, c_kind, c_reason, c_lat, c_bytes, c_over = (
             self.table.appender(x) for x in self.table.columns)
         row = len(self.table)
@@ -187,6 +159,9 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
         while heap and heap[0][0] <= horizon:
             t, seq, item, arrival = heappop(heap)
             if item < 0:                                   # a view arrives
+                if arrival.__class__ in HOLD_EVENTS:       # a held disk's event (read_holds.py)
+                    self.hold_event(arrival, t)
+                    continue
                 src = -1 - item
                 nxt = self.sources[src].next()
                 if nxt is not None:
@@ -249,13 +224,19 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
                     reason = (3 if st.absent[c] else 2) if lost_mv[c] else 1
                 elif not up_mv[best]:                      # down, the reader does not know yet: it times out
                     dead = best
+                elif held is not None and held[disk_mv[base + best_j]] is not None:
+                    # Its disk is held by a request that may be withdrawn: it waits in line (read_holds.py).
+                    self.defer_replica(vid, v, c, best, best_j, disk_mv[base + best_j], t,
+                                       pos0 if fixed else (pop() if block else take()))
+                    kind, nbytes, latency, out, spec = 0, S, NAN, INF, best_j
                 else:
                     d = disk_mv[base + best_j]
                     h = free_at[d]
                     ready = t if cpu is None else cpu(best, t, S)   # the node's daemon first (cpu.py)
                     began = start = h[0] if h[0] > ready else ready
                     start += pos0 if fixed else (pop() if block else take())
-                    if shared and xfer[d] > start:
+                    x0 = xfer[d]
+                    if shared and x0 > start:
                         start = xfer[d]
                     finish = start + rep_xfer
                     if shared:
@@ -286,7 +267,8 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
                         data_up += 1
                         if not up_mv[n]:
                             dead = n
-                if data_up == k and not extra and dead < 0:
+                if data_up == k and not extra and dead < 0 and (
+                        held is None or all(held[disk_mv[base + j]] is None for j in range(k))):
                     slowest = t
                     for j in range(k):
                         d = disk_mv[base + j]
@@ -320,14 +302,14 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
                     out = slowest
                     latency = slowest - t + ec_net
                     kind, nbytes, spec = 1, k * F, -1
-                elif data_up < k or extra:
-                    reason, kind, nbytes, latency, out, spec, dead = read_any_k(c, mode, t, v[12])
+                elif data_up < k or extra or dead < 0:         # (dead < 0 here: a data fragment's disk is held)
+                    reason, kind, nbytes, latency, out, spec, dead = read_any_k(c, mode, t, v[12], vid)
             if dead >= 0:
                 row = self.timed_out(vid, v, arrival, t, c, idx, mode, dead)
                 continue
             if cache is not None and not reason and spec != -2:
                 cache.admit(c)                             # the store read succeeds: the chunk is cached
-            if track and not reason:
+            if track and not reason and out < INF:
                 self.chooser.sent(vid, c, spec, t + latency)
             if arrival is not None:                        # a failover: this read's row is updated
                 self._failed_over(vid, v, arrival, t, reason, kind, latency, nbytes)
@@ -369,9 +351,14 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
             v[11] = t
             idx += 1
             v[1] = idx
+            if out == INF:                                 # it waits behind a held disk (read_holds.py)
+                continue
             if hedging and kind == 0:                      # a replica read: hedged if it answers too late
                 sent_latency = out - t + rep_net
                 if sent_latency > self.hedge_delay:
+                    if holds is not None:                  # a pair: its loser is withdrawn exactly
+                        self.pair_sent(vid, v, c, spec, best, d, t, began, finish, out, t + sent_latency, began, x0)
+                        continue
                     self._seq += 1
                     v[6] = self._seq
                     heappush(heap, (t + self.hedge_delay, self._seq, vid, HedgeDue(spec, began, t + sent_latency, t)))
@@ -385,8 +372,3 @@ class ReadPath(ReadFailover, ReadHedges, AnyKReads, ReadTables):
             self._seq += 1
             v[6] = self._seq
             heappush(heap, (t_next, self._seq, vid, None))
-
-    def _uniform(self) -> float:
-        if not self._rand:
-            self._rand = self.rng.random(4096).tolist()
-        return self._rand.pop()

@@ -65,6 +65,12 @@ class ReadsConfig(Section):
      "(e.g. p95: over the last 4,096 replicated reads, recomputed every 1,024; no hedge before the first 1,024), as "
      "Cassandra's speculative_retry (99p) and HDFS's dfs.client.hedged.read.threshold.millis. Default none: no "
      "hedging (HDFS ships it off).")
+    hedge_withdraw: Literal["exact", "keep"] = "exact"
+    ("How a hedged pair's loser that has not started at its disk leaves it. exact (default): it is withdrawn "
+     "when the winner answers, and the requests queued behind it move up (the disk holds their times until then: "
+     "docs/model.md); needs io.scheduler fifo with no budgets and no CPU stage. keep: a losing primary still "
+     "waiting keeps its disk and NIC time (the rule before the exact queue; counted as "
+     "hedges.primary_not_withdrawn, and reports say so).")
 
 
 class CacheConfig(Section):
