@@ -18,12 +18,12 @@ sent, the reader sends a second request to another live replica, and the first r
     where it would have been without it, so not submitting it is exact (``hedges.cancelled``). With a CPU
     stage (:mod:`.cpu`) the same holds at the CPU: a hedge the daemon would take only after the primary's
     response costs nothing, one it has taken spends its CPU time and is withdrawn before its disk.
-  - *A losing primary* still waiting at its disk when the hedge answers would be withdrawn too. But the disk
-    queues (:mod:`.disks`) fix each request's finish when it is submitted, and requests submitted behind the
-    primary since (other reads, repairs, conversions) already hold their times, so it is not: its disk and NIC
-    time are spent. The summary counts these (``hedges.primary_not_withdrawn``); the error is against hedging
-    (the primary's disk stays busier than it would be). An event-driven disk for every class
-    (:mod:`.disk_queue`, the mixed-load scheduler's) removes it.
+  - *A losing primary* still waiting at its disk when the hedge answers is withdrawn, exactly, under
+    ``reads.hedge_withdraw: exact`` (the default: :mod:`.read_pairs`, which hedges the read instead of this
+    module). Under ``keep`` (this module) it is not: the disk queues (:mod:`.disks`) fix each request's finish
+    when it is submitted, and requests submitted behind the primary since already hold their times, so its
+    disk and NIC time are spent. The summary counts these (``hedges.primary_not_withdrawn``); the error is
+    against hedging.
   - Every hedge that reaches its disk spends its disk and NIC time (``hedges.extra_bytes``), winner or loser.
 * **A primary whose node is down** (sent there, the reader not knowing yet, or in flight when it failed) never
   answers: the hedge fires at ``hedge_after`` after the primary was sent, unless the timeout fires first. If

@@ -295,8 +295,8 @@ def _hedge_primary_kept(run) -> str | None:
     if kept:
         won = _get(run.summary, "reads", "hedges", "won")
         return (f"{kept:,} of the {won:,} hedges that won answered while their primary still waited at its disk; "
-                "a real client would have withdrawn it, but here its disk and NIC time were spent (requests behind "
-                "it already held their times). Hedged replicated latencies are a little pessimistic.")
+                "a real client would have withdrawn it, but under reads.hedge_withdraw: keep its disk and NIC time "
+                "were spent. Hedged replicated latencies are a little pessimistic (exact, the default, withdraws it).")
     return None
 
 
