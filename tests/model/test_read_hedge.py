@@ -45,7 +45,7 @@ def test_a_hedge_that_wins_and_one_that_loses():
     assert got == pytest.approx([SERVICE + TAIL, 2 * SERVICE + TAIL, AFTER + SERVICE + TAIL], abs=1e-12)
     assert hedges == {"after": AFTER, "sent": 2, "won": 1, "lost": 1, "cancelled": 0, "unanswered": 0,
                       "primary_not_withdrawn": 0, "primary_withdrawn": 0, "withdraw": "exact", "extra_bytes": 2 * S,
-                      "delay_ms_at_end": 70.0}
+                      "requests_held": 0, "delay_ms_at_end": 70.0}
 
 
 def test_a_hedge_cancelled_before_it_starts():
@@ -153,7 +153,7 @@ def test_a_waiting_primary_is_withdrawn_and_the_read_behind_it_moves_up():
                                  4 * SERVICE + TAIL - 0.08], abs=1e-12)
     assert hedges == {"after": AFTER, "sent": 4, "won": 2, "lost": 2, "cancelled": 0, "unanswered": 0,
                       "primary_not_withdrawn": 0, "primary_withdrawn": 1, "withdraw": "exact", "extra_bytes": 3 * S,
-                      "delay_ms_at_end": 70.0}
+                      "requests_held": 1, "delay_ms_at_end": 70.0}
 
 
 def test_keep_spends_the_waiting_primary():

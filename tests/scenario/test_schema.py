@@ -46,9 +46,21 @@ def test_defaults_are_the_seed_catalog_on_a_small_cluster_with_failures():
     ({"name": "../x"}, "name: '../x' is not a safe folder name"),
     ({"workload": {"flash_crowds": [{"video": 5000, "start": 0, "duration": 1, "view_rate": 1}]}},
      "workload.flash_crowds.0.video"),
+    ({"reads": {"hedge_withdraw": "later"}}, "reads.hedge_withdraw: Input should be 'exact' or 'keep'"),
+    ({"reads": {"hedge_after": "p95"}, "cluster": {"cpu_cores_per_node": 4}},
+     "reads.hedge_withdraw: exact withdraws a losing request at its disk, which needs no CPU stage"),
+    ({"reads": {"hedge_after": "p95"}, "io": {"scheduler": "priority"}},
+     "reads.hedge_withdraw: exact withdraws a losing request at its disk, which needs io.scheduler fifo"),
+    ({"reads": {"hedge_after": "20ms"}, "repair": {"budget": 0.2}}, "reads.hedge_withdraw: exact"),
 ])
 def test_errors_name_the_key_path(data, expected):
     assert error(data).startswith(expected)
+
+
+def test_keep_runs_what_exact_cannot_and_exact_needs_hedging():
+    keep = {"hedge_after": "p95", "hedge_withdraw": "keep"}
+    Config.model_validate({"reads": keep, "cluster": {"cpu_cores_per_node": 4}, "io": {"scheduler": "mclock"}})
+    Config.model_validate({"cluster": {"cpu_cores_per_node": 4}})      # no hedging: nothing to withdraw
 
 
 def test_zero_means_off_where_allowed():

@@ -102,6 +102,7 @@ class ReadHedges:
                 "lost": self.hedges_lost, "cancelled": self.hedges_cancelled, "unanswered": self.hedges_unanswered,
                 "primary_not_withdrawn": self.hedge_primary_spent, "primary_withdrawn": self.hedge_primary_withdrawn,
                 "withdraw": self.w.cfg.reads.hedge_withdraw, "extra_bytes": self.hedge_extra_bytes,
+                "requests_held": self.holds.deferred if self.holds is not None else 0,
                 "delay_ms_at_end": round(delay * 1000.0, 6) if delay < math.inf else None}
 
     def fire_hedge(self, vid: int, v: list, due: HedgeDue, t: float) -> None:
