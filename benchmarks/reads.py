@@ -15,7 +15,8 @@ with the cache off; the cost of the cache when on is printed beside it.
 ``--against DIR`` runs the read-path case a second time with the package of another checkout (a worktree
 of the commit before a change, ``git worktree add /tmp/before21 c630c5c``), one after the other, and prints
 the ratio of reads per second. ``--cache SIZE`` runs the read-path case once more with ``cache.capacity``
-SIZE (this checkout only), ``--hedge AFTER`` with ``reads.hedge_after`` AFTER (the cost of hedging), ``--cpu-cores N``
+SIZE (this checkout only), ``--hedge AFTER`` with ``reads.hedge_after`` AFTER, once under each
+``reads.hedge_withdraw`` rule (the cost of hedging, and of the exact withdrawal's holds), ``--cpu-cores N``
 with ``cluster.cpu_cores_per_node`` N (the cost of the CPU stage). ``--read-path-only`` skips the whole-run cases.
 """
 
@@ -74,8 +75,10 @@ def main() -> None:
         cached = read_path(f"cache {args.cache}", {**path, "cache": {"capacity": args.cache}})
         print(f"read path: cache on / off = {cached / rate:.2f}x reads/s", flush=True)
     if args.hedge:
-        hedged = read_path(f"hedge after {args.hedge}", {**path, "reads": {"hedge_after": args.hedge}})
-        print(f"read path: hedged / not = {hedged / rate:.2f}x reads/s", flush=True)
+        for rule in ("exact", "keep"):
+            hedged = read_path(f"hedge after {args.hedge}, {rule}",
+                               {**path, "reads": {"hedge_after": args.hedge, "hedge_withdraw": rule}})
+            print(f"read path: hedged ({rule}) / not = {hedged / rate:.2f}x reads/s", flush=True)
     if args.cpu_cores:
         with_cpu = read_path(f"{args.cpu_cores} CPU cores", {**path, "cluster": {**path["cluster"],
                                                                                "cpu_cores_per_node": args.cpu_cores}})
