@@ -72,6 +72,7 @@ class DiskHolds:
         self.now = 0.0              # the simulated time of the event being served (a release happens then)
         self.held: list[Holder | None] = [None] * disks.n_disks
         self.lines: dict[int, deque[Deferred]] = {}
+        self.count = 0              # disks held now
         self.deferred = 0           # requests that waited behind a holder
         self.withdrawn = 0          # holders withdrawn before they started
         self.before = (0.0, 0.0)
@@ -109,6 +110,7 @@ class DiskHolds:
         if self.held[holder.disk] is not None:
             raise ValueError(f"disk {holder.disk}: already held")
         self.held[holder.disk] = holder
+        self.count += 1
 
     def release(self, holder: Holder) -> None:
         """The holder has started (or was withdrawn): the requests behind it join in arrival order, until one of
@@ -118,6 +120,7 @@ class DiskHolds:
         if self.held[disk] is not holder:
             return
         self.held[disk] = None
+        self.count -= 1
         line = self.lines.get(disk)
         while line and self.held[disk] is None:
             entry = line.popleft()

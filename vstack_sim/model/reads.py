@@ -267,8 +267,12 @@ class ReadPath(PumpClock, ReadFailover, ReadHedges, ReadHolds, AnyKReads, ReadTa
                         data_up += 1
                         if not up_mv[n]:
                             dead = n
-                if data_up == k and not extra and dead < 0 and (
-                        held is None or all(held[disk_mv[base + j]] is None for j in range(k))):
+                if held is not None and holds.count and data_up == k and dead < 0:   # a data disk held?
+                    for j in range(k):
+                        if held[disk_mv[base + j]] is not None:
+                            data_up = -1                   # read through read_any_k, which waits for it
+                            break
+                if data_up == k and not extra and dead < 0:
                     slowest = t
                     for j in range(k):
                         d = disk_mv[base + j]
@@ -302,7 +306,7 @@ class ReadPath(PumpClock, ReadFailover, ReadHedges, ReadHolds, AnyKReads, ReadTa
                     out = slowest
                     latency = slowest - t + ec_net
                     kind, nbytes, spec = 1, k * F, -1
-                elif data_up < k or extra or dead < 0:         # (dead < 0 here: a data fragment's disk is held)
+                elif data_up < k or extra:
                     reason, kind, nbytes, latency, out, spec, dead = read_any_k(c, mode, t, v[12], vid)
             if dead >= 0:
                 row = self.timed_out(vid, v, arrival, t, c, idx, mode, dead)
