@@ -47,7 +47,8 @@ the hottest-disk utilisation above is of the unhedged reads). EC reads have late
 
 --cpu-cores N gives every node's storage daemon N cores (cluster.cpu_cores_per_node): each disk operation
 first costs the profile's CPU time, so an EC read's k operations cost k times a replica read's. The x-axis
-stays the disks' and NICs' utilisation (the CPU's is in each run's summary).
+stays the disks' and NICs' utilisation (the CPU's is in each run's summary). Hedged runs with a CPU stage keep
+a losing primary (reads.hedge_withdraw: keep): the exact withdrawal needs no CPU stage.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def config(device: str, policy: str, reads_per_s: float, n_reads: int, choice: s
         "name": f"crossover-{device}-{policy}", "run": {"duration": n_reads / reads_per_s, "seed": seed},
         "catalog": {"videos": VIDEOS, "chunks_per_video": CHUNKS_PER_VIDEO, "hot_fraction": 0.05,
                     "chunk_size": chunk_size},
-        "reads": {"replica_choice": choice, "hedge_after": hedge},
+        # Exact withdrawal of a hedge's loser needs no CPU stage (docs/model.md): with one, the loser is kept.
+        "reads": {"replica_choice": choice, "hedge_after": hedge, "hedge_withdraw": "keep" if cpu_cores else "exact"},
         "cluster": {"device": device, "nodes": NODES, "racks": NODES, "node_capacity": "40TB",
                     "cpu_cores_per_node": cpu_cores},
         "redundancy": {"policy": policy},
