@@ -72,6 +72,21 @@ def test_stop_at_first_loss_without_a_failure_source_never_ends():
         check(config, allow_huge=True, memory=MACHINE)
 
 
+@pytest.mark.parametrize(("sets", "fragment"), [
+    (["catalog.chunk_weight=1000"], "catalog.chunk_weight: each erasure_coding slot is 699,051,000 bytes"),
+    (["catalog.chunk_size=2GB", "redundancy.policy=replication"],
+     "catalog.chunk_size: each replication slot is 2,000,000,000 bytes"),
+])
+def test_a_slot_larger_than_a_disk_is_refused(sets, fragment):
+    # 1 GB nodes of 12 disks: 83,333,333 bytes a disk. Such a slot could never be placed or rebuilt (before this
+    # check, its repair waited for a target for the rest of the run).
+    base = ["cluster.node_capacity=1GB", "cluster.disks_per_node=12", "catalog.videos=1", "catalog.chunks_per_video=1"]
+    config = load_scenario(None, base + sets)
+    with pytest.raises(ResourceError, match=fragment):
+        check(config, allow_huge=True, memory=MACHINE)
+    check(load_scenario(None, base), memory=MACHINE)
+
+
 def test_estimate_grows_with_what_it_counts():
     small, big = estimate(Config()), estimate(load_scenario(None, ["workload.view_rate=1/s"]))
     assert big.events > 10 * small.events and big.memory_bytes > small.memory_bytes

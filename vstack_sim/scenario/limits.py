@@ -223,6 +223,17 @@ def _hard_checks(config: Config) -> None:
 
 
 def _never_ends(config: Config) -> str | None:
+    cl, cat, red = config.cluster, config.catalog, config.redundancy
+    for mode in sorted(config.assignable_modes()):
+        width = red.replication_factor if mode == "replication" else red.data_shards + red.parity_shards
+        slot = (cat.chunk_size if mode == "replication" else fragment_size(cat.chunk_size, red.data_shards)) \
+            * cat.chunk_weight
+        disk = int(cl.pool_list()[cl.pool_of_mode(mode)][3]["node_capacity"]) // cl.disks_per_node
+        if slot > disk:                  # a slot lives on one disk: it could never be placed or rebuilt
+            key = "catalog.chunk_weight" if cat.chunk_weight > 1 else "catalog.chunk_size"
+            return (f"{key}: each {mode} slot is {slot:,} bytes (one of a chunk's {width}, x chunk_weight "
+                    f"{cat.chunk_weight}) is larger than a disk ({disk:,} bytes: node_capacity / disks_per_node), "
+                    "so it could never be placed or rebuilt")
     fl = config.failures
     if (config.run.stop_at_first_loss and fl.node_mttf == 0 and fl.rack_mttf == 0 and fl.disk_mttf == 0
             and not fl.scheduled and fl.trace is None):
