@@ -66,3 +66,17 @@ def test_without_hedging_nothing_is_held():
     assert "hedges" not in r.summary["reads"] and r.summary["reads"]["latency_ms"]["all"]["count"] > 1000
     assert math.isfinite(r.summary["reads"]["latency_ms"]["all"]["p99"])
     assert not np.isnan(r.reads.loc[r.reads["kind"] != "failed", "latency_ms"]).any()
+
+
+@pytest.mark.parametrize("io", [{"io": {"scheduler": "priority"}}, {"io": {"scheduler": "mclock"}},
+                                {"repair": {"time_model": "io", "budget": 0.2}}])
+def test_the_io_scheduler_admits_background_io_behind_holds(io):
+    # The scheduler holds repair and conversion requests before their disk; one it lets join a held disk waits in
+    # the hold's line like any other request. Every read still ends and the counters add up.
+    r = simulate(config(loaded(), io))
+    h = r.summary["reads"]["hedges"]
+    assert h["requests_held"] > 100 and h["primary_withdrawn"] > 0
+    assert h["sent"] == h["won"] + h["lost"] + h["cancelled"] + h["unanswered"]
+    reads = r.reads
+    assert not reads.loc[reads["kind"] != "failed", "latency_ms"].isna().any()
+    assert r.summary["io"]["repair"]["requests"] > 0

@@ -49,9 +49,6 @@ def test_defaults_are_the_seed_catalog_on_a_small_cluster_with_failures():
     ({"reads": {"hedge_withdraw": "later"}}, "reads.hedge_withdraw: Input should be 'exact' or 'keep'"),
     ({"reads": {"hedge_after": "p95"}, "cluster": {"cpu_cores_per_node": 4}},
      "reads.hedge_withdraw: exact withdraws a losing request at its disk, which needs no CPU stage"),
-    ({"reads": {"hedge_after": "p95"}, "io": {"scheduler": "priority"}},
-     "reads.hedge_withdraw: exact withdraws a losing request at its disk, which needs io.scheduler fifo"),
-    ({"reads": {"hedge_after": "20ms"}, "repair": {"budget": 0.2}}, "reads.hedge_withdraw: exact"),
 ])
 def test_errors_name_the_key_path(data, expected):
     assert error(data).startswith(expected)

@@ -81,12 +81,12 @@ class Cluster:
     def _join(self, disk: int, t: float, nbytes: float, cls: int, joined) -> None:
         """The request joins ``disk``'s queue: at once (``joined(start, finish, t)`` inline), or when the I/O
         scheduler admits it."""
-        if self.holds is not None:
-            self.client_write(disk, t, nbytes, lambda start, finish: joined(start, finish, t))
-        elif self.arbiter is None:
-            joined(*self.disks.submit(disk, t, nbytes), t)
-        else:
+        if self.arbiter is not None:
             self.arbiter.submit(disk, t, nbytes, cls, joined)
+        elif self.holds is not None:
+            self.client_write(disk, t, nbytes, lambda start, finish: joined(start, finish, t))
+        else:
+            joined(*self.disks.submit(disk, t, nbytes), t)
 
     def client_write(self, disk: int, t: float, nbytes: float, then) -> None:
         """A request issued at ``t`` that no I/O scheduler holds (an upload's write, or any request while hedged

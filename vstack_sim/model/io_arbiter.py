@@ -107,6 +107,7 @@ class BackgroundIo:
         self.held_time = dict.fromkeys(BACKGROUND, 0.0)
         self.held_max = dict.fromkeys(BACKGROUND, 0.0)
         self.log: list | None = None       # tests: [(disk, cls, admitted, start, cost, busy)]
+        self.holds = None                  # the read path's disk holds (hedge_withdraw exact), or None
 
     # -- the owners' operation ------------------------------------------------------------------
     def submit(self, disk: int, t: float, nbytes: float, cls: int, then) -> None:
@@ -240,14 +241,25 @@ class BackgroundIo:
 
     def _join(self, disk: int, cls: int, now: float, nbytes: float, positioning: float, cost: float, then,
               busy: bool) -> None:
-        """The request joins its disk's queue now: counted against its class's budget, then its continuation."""
+        """The request joins its disk's queue now: counted against its class's budget, then its continuation.
+        A disk held by a hedged read that may be withdrawn (:mod:`.disk_holds`) keeps it in line until the
+        holder starts or leaves; it counts against its budget from now."""
+        holds = self.holds
+        if holds is not None and holds.held[disk] is not None:
+            self._count(disk, cls, now, now, cost, busy)
+            holds.submit(disk, now, nbytes, positioning,
+                         lambda s, f: holds.at_release(lambda s2, f2: then(s2, f2, now), s, f))
+            return
         start, finish = self.disks.submit(disk, now, nbytes, positioning)
+        self._count(disk, cls, now, start, cost, busy)
+        then(start, finish, now)
+
+    def _count(self, disk: int, cls: int, now: float, start: float, cost: float, busy: bool) -> None:
         if self.allowance[cls] != INF:
             self.used[disk][cls].append((start, cost))
             self.used_sum[disk][cls] += cost
         if self.log is not None:
             self.log.append((disk, cls, now, start, cost, busy))
-        then(start, finish, now)
 
     def summary(self) -> dict:
         """Per class: requests issued, how many were held, and for how long."""

@@ -45,6 +45,8 @@ class ReadHolds(HedgedPairs):
         self.exact = self.hedging and w.cfg.reads.hedge_withdraw == "exact"
         self.holds = DiskHolds(w.cluster.disks, w.env) if self.exact else None
         w.cluster.holds = self.holds
+        if w.cluster.arbiter is not None:
+            w.cluster.arbiter.holds = self.holds
         self._pairs: dict[int, Pair] = {}
         self._pending: dict[int, Pending] = {}
         self.hedge_primary_withdrawn = 0

@@ -68,7 +68,7 @@ class ReadsConfig(Section):
     hedge_withdraw: Literal["exact", "keep"] = "exact"
     ("How a hedged pair's loser that has not started at its disk leaves it. exact (default): it is withdrawn "
      "when the winner answers, and the requests queued behind it move up (the disk holds their times until then: "
-     "docs/model.md); needs io.scheduler fifo with no budgets and no CPU stage. keep: a losing primary still "
+     "docs/model.md); needs no CPU stage (cluster.cpu_cores_per_node 0). keep: a losing primary still "
      "waiting keeps its disk and NIC time (the rule before the exact queue; counted as "
      "hedges.primary_not_withdrawn, and reports say so).")
 

@@ -267,9 +267,6 @@ class Config(Section):
             if cl.cpu_cores_per_node > 0:
                 raise ValueError("reads.hedge_withdraw: exact withdraws a losing request at its disk, which needs "
                                  "no CPU stage (cluster.cpu_cores_per_node 0); set reads.hedge_withdraw: keep")
-            if self.io.scheduler != "fifo" or self.repair.budget < 1 or self.migration.budget < 1:
-                raise ValueError("reads.hedge_withdraw: exact withdraws a losing request at its disk, which needs "
-                                 "io.scheduler fifo and no repair or migration budget; set reads.hedge_withdraw: keep")
         if self.workload.late_binding_extra > red.parity_shards:
             raise ValueError("workload.late_binding_extra: cannot exceed redundancy.parity_shards")
         if 0 < self.cache.capacity < cat.chunk_size:
