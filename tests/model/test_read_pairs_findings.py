@@ -5,8 +5,10 @@ constants: one-slot disks, SERVICE = 4 ms + 2 MiB / 50 MB/s (45.94 ms), TAIL = N
 (18.95 ms).
 """
 
+import pytest
 
-from tests.builders import config
+from tests.builders import config, fail, layout
+from tests.model.test_read_hedge import SERVICE
 from vstack_sim.model.simulation import Simulation
 
 S = 2 * 2**20
@@ -47,3 +49,19 @@ def test_background_io_to_a_disk_nobody_holds_goes_on_at_once_while_the_pump_is_
     got = []
     cl.client_write(0, 0.0, S, lambda start, finish: got.append((start, finish)))
     assert len(got) == 1 and got[0][0] == 0.0
+
+
+def test_a_hedge_whose_node_fails_before_it_answers_is_counted_unanswered():
+    """Random choice; views 0-2 at 10 s read a (U = 0.0); the 10 Gbit/s link and a 52 ms hedge. View 1 answers at
+    10 + 2 SERVICE + FAST_TAIL = 10.0957 s; view 2 at 10.1417 s. At 10.052 s both hedge (to b: U = 0.0 of slots
+    [1, 2]; then to c: U = 0.9). View 1's hedge answers at 10.1018 s: lost. View 2's (c, idle) would answer at
+    10.1018 s and win, but c fails at 10.06 s, before it is out: view 2's primary answers (at 10.1417 s). Every hedge
+    sent is won, lost, cancelled or unanswered: 2 sent, 1 lost, 1 unanswered.
+    Got: the winning hedge that failed was taken off won and counted nowhere (sent 2 = won 0 + lost 1 + ...)."""
+    cfg = three_replicas([10.0, 10.0, 10.0], 0.052)
+    c = layout(cfg)[2]
+    reads, h = run(three_replicas([10.0, 10.0, 10.0], 0.052, [fail(10.06, c, "transient", "1h")]),
+                   [0.0, 0.0, 0.0, 0.0, 0.9])
+    assert list(reads["latency_ms"] / 1000.0) == pytest.approx(
+        [SERVICE + FAST_TAIL, 2 * SERVICE + FAST_TAIL, 3 * SERVICE + FAST_TAIL], abs=1e-9)
+    assert (h["sent"], h["won"], h["lost"], h["cancelled"], h["unanswered"]) == (2, 0, 1, 0, 1)

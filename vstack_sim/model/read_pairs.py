@@ -314,6 +314,8 @@ class HedgedPairs:
             if int(where[pair.chunk, a.slot]) == place and (a.state == WAITING or a.out > t):
                 hit = True
                 a.answers = False
+                if a is pair.hedge:
+                    self.hedges_unanswered += 1       # it never answers
                 if a.state == WAITING:
                     a.entry.live = False
                     a.state = GONE
@@ -361,6 +363,7 @@ class HedgedPairs:
             self.hedges_lost -= 1
         else:
             self.hedges_won -= 1
+            self.hedges_unanswered += 1               # the winning hedge never answers
         self._answered(vid, v, other.out, other.slot, other.response)
         self.wake(other.response)
         return True
