@@ -314,6 +314,7 @@ class HedgedPairs:
             if int(where[pair.chunk, a.slot]) == place and (a.state == WAITING or a.out > t):
                 hit = True
                 a.answers = False
+                pair.answer_at = INF                  # an Answer queued for it is void (see pair_event)
                 if a is pair.hedge:
                     self.hedges_unanswered += 1       # it never answers
                 if a.state == WAITING:
