@@ -5,6 +5,8 @@ constants: one-slot disks, SERVICE = 4 ms + 2 MiB / 50 MB/s (45.94 ms), TAIL = N
 (18.95 ms).
 """
 
+import heapq
+
 import pytest
 
 from tests.builders import config, fail, layout
@@ -105,3 +107,43 @@ def test_an_answer_due_from_an_attempt_that_failed_does_not_withdraw_the_other()
     assert P.state == WAITING and P.entry.live and P.state != GONE
     assert not pair.done
     assert (rp.hedge_primary_withdrawn, rp.hedges_cancelled, rp.hedges_unanswered) == (0, 0, 1)
+
+
+def test_a_late_binding_read_is_back_when_its_first_k_are_out_though_an_extra_fragment_still_waits():
+    """RS(3,2) on five one-slot disks, late binding with one extra fragment, hedging (exact) on. At 10 s a view asks
+    for fragments 0-3; fragment 3's disk is held by an undecided hedged pair until 10.5 s, so it waits there. The
+    three data fragments start at once and are out at 10 + 4 ms + F / 50 MB/s + F / 1.25 GB/s; the read is back
+    then plus the four fragments over the reader's link plus the network latency, long before 10.5 s (the waiting
+    fragment starts after 10.5 s: it cannot be one of the first three). The view must go on then.
+    Got: the read waited for its last piece to join (10.5 s): its latency was only known then, and the view's next
+    chunk was requested at the read's response, 0.46 s in the pump's past (random configurations with late
+    binding and held disks: up to 3.8 s in the past)."""
+    from vstack_sim.model.disk_holds import Holder
+    from vstack_sim.model.read_holds import HOLD_EVENTS
+
+    cfg = config({"run": {"duration": 3600}, "catalog": {"videos": 1, "chunks_per_video": 1, "hot_fraction": 0.0},
+                  "cluster": {"nodes": 5, "racks": 5, "io_slots": 1}, "redundancy": {"policy": "erasure_coding"},
+                  "reads": {"hedge_after": 0.05}, "workload": {"late_binding_extra": 1}})
+    sim = Simulation(cfg).build()
+    rp, w = sim.reads, sim.world
+    st, dk, F = w.state, w.cluster.disks, w.fragment_bytes
+    mode = int(st.mode[0])
+    d3 = int(dk.slot_disk[0, 3])
+    holder = Holder(d3, 0.0, 0.0, 10.6, int(st.slot_node[0, 3]), 10.61, 0.001)
+    rp.holds.hold(holder)
+    vid = 0
+    rp.table.append(10.0, vid, 0, 0, 0, mode, 1, 0, float("nan"), 4 * F, 0)
+    v = [0, 1, 1, 10.0, 1, F, 0, float("inf"), 0, -1, 10.0, 10.0, frozenset()]
+    rp.active[vid] = v
+    rp.holds.now = 10.0
+    rp.defer_pieces(vid, 0, mode, 10.0, [0, 1, 2, 3], [0.004] * 4, F)
+    while rp.heap and rp.heap[0][0] < 10.5:           # the pump serves its hold events before 10.5 s
+        t, _, _, ev = heapq.heappop(rp.heap)
+        if ev.__class__ in HOLD_EVENTS:
+            rp.hold_event(ev, t)
+    out = 10.0 + 0.004 + F / 50e6 + F / 1.25e9
+    response = out + 4 * F / 1.25e8 + 0.0005
+    assert rp.table.get("latency_ms", 0) == pytest.approx((response - 10.0) * 1000.0, abs=1e-9)
+    rp.holds.now = 10.5
+    rp.holds.release(holder)                           # fragment 3 joins now; the read is back already
+    assert vid not in rp._pending
