@@ -147,3 +147,31 @@ def test_a_late_binding_read_is_back_when_its_first_k_are_out_though_an_extra_fr
     rp.holds.now = 10.5
     rp.holds.release(holder)                           # fragment 3 joins now; the read is back already
     assert vid not in rp._pending
+
+
+def test_least_loaded_counts_a_primary_that_waited_in_a_held_disks_line():
+    """least_loaded counts each reader's requests in flight per node. A replicated read sent at 10 s to a disk held
+    by an undecided pair waits in its line; when the holder starts (10.1 s) it joins behind it and is out until its
+    response: the reader has a request out to that node until then, as for a read that joined at once.
+    Got: only hedges were counted when they joined; a primary that had waited was never counted, so the reader saw
+    that node as idle while its read was in flight."""
+    from vstack_sim.model.disk_holds import Holder
+
+    cfg = config(three_replicas([], 0.05).model_dump(), {"reads": {"replica_choice": "least_loaded"}})
+    sim = Simulation(cfg).build()
+    rp, w = sim.reads, sim.world
+    st, dk = w.state, w.cluster.disks
+    node, disk = int(st.slot_node[0, 0]), int(dk.slot_disk[0, 0])
+    _, finish = dk.submit(disk, 10.1, S, 0.004)         # the holder: it starts at 10.1 s
+    holder = Holder(disk, 0.0, 0.0, finish, node, finish + 0.001, 0.001)
+    rp.holds.hold(holder)
+    vid = 0
+    rp.table.append(10.0, vid, 0, 0, 0, 0, 0, 0, float("nan"), S, 0)
+    v = [0, 1, 1, 10.0, 1, S, 0, float("inf"), 0, 0, 10.0, 10.0, frozenset()]
+    rp.active[vid] = v
+    rp.defer_replica(vid, v, 0, node, 0, disk, 10.0, 0.004)
+    rp.holds.now = 10.1
+    rp.holds.release(holder)                          # the holder starts; the read joins behind it
+    pair = rp._pairs[vid]
+    assert pair.primary.start == finish
+    assert pair.primary.response in rp.chooser.inflight[vid % rp.chooser.racks].get(node, [])

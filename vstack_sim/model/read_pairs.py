@@ -205,8 +205,8 @@ class HedgedPairs:
         if a is pair.hedge:
             self.w.cluster.io.add(CLIENT, False, a.sent, S)     # not in the reads' columns (io_ledger.py)
             self.hedge_extra_bytes += S
-            if self.chooser.tracks:
-                self.chooser.sent_to(pair.vid, (a.node,), a.response)
+        if self.chooser.tracks:                       # (a primary joins here only if it waited in a line)
+            self.chooser.sent_to(pair.vid, (a.node,), a.response)
         other = pair.hedge if a is pair.primary else pair.primary
         if other is None:
             may_lose = not pair.hedged and pair.hedge_at < start
