@@ -175,3 +175,43 @@ def test_least_loaded_counts_a_primary_that_waited_in_a_held_disks_line():
     pair = rp._pairs[vid]
     assert pair.primary.start == finish
     assert pair.primary.response in rp.chooser.inflight[vid % rp.chooser.racks].get(node, [])
+
+
+def test_a_hedge_to_a_held_disk_is_not_cancelled_by_the_holders_time():
+    """A hedge is never sent when it would start only after its primary answers. Disk a serves a read until
+    10.0459 s; a request X (10.01 s, behind it: 10.0459-10.0919 s) holds a, as it may yet be withdrawn. View Y's
+    primary (on b) answers at 10.07 s; its hedge fires at 10.05 s, to a (U = 0.0 of slots [0, 2]). Whether it
+    starts before 10.07 s depends on X: if X stays it starts at 10.0919 s (cancelled); X is withdrawn at 10.055 s,
+    so the hedge starts at 10.05 s, before its primary answers: it is spent and lost, not cancelled.
+    Got: the hedge was cancelled at once from a's next-free time (10.0919 s, X's finish), which the holder could
+    still give back (random configurations: up to 24 such hedges in one run, counted cancelled and taking no disk
+    time, though they would have started before their primary answered)."""
+    from vstack_sim.model.disk_holds import Holder
+    from vstack_sim.model.read_pairs import JOINED, Attempt, Pair
+
+    sim = Simulation(three_replicas([], 0.05)).build()
+    rp, w = sim.reads, sim.world
+    st, dk = w.state, w.cluster.disks
+    a_node, a_disk = int(st.slot_node[0, 0]), int(dk.slot_disk[0, 0])
+    b_node, b_disk = int(st.slot_node[0, 1]), int(dk.slot_disk[0, 1])
+    dk.submit(a_disk, 10.0, S, 0.004)
+    free_before = dk.free_at[a_disk][0]
+    _, fx = dk.submit(a_disk, 10.01, S, 0.004)
+    nic = S * dk.nic_per_byte_of[a_node]
+    holder = Holder(a_disk, free_before, 0.0, fx, a_node, dk.reserve(a_node, fx, nic, 10.01), nic)
+    rp.holds.hold(holder)
+    vid = 0
+    rp.table.append(10.0, vid, 0, 0, 0, 0, 0, 0, float("nan"), S, 0)
+    v = [0, 1, 1, 10.0, 1, S, 0, float("inf"), 0, 1, 10.0, 10.0, frozenset()]
+    rp.active[vid] = v
+    P = Attempt(1, b_node, b_disk, 10.0)
+    P.state, P.start, P.out, P.response = JOINED, 10.0, 10.068, 10.07
+    pair = Pair(vid, 0, 10.0, 10.05, P)
+    rp._pairs[vid] = pair
+    rp._rand = [0.0]
+    rp.fire_pair(vid, v, pair, 10.05)
+    assert rp.hedges_cancelled == 0
+    rp.holds.now = 10.055
+    rp.holds.withdraw(holder)
+    assert pair.hedge.start == pytest.approx(10.05)
+    assert (rp.hedges_sent, rp.hedges_won, rp.hedges_lost, rp.hedges_cancelled) == (1, 0, 1, 0)

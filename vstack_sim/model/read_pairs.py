@@ -183,8 +183,10 @@ class HedgedPairs:
             if not cl.up[node]:
                 self.hedges_unanswered += 1
                 H.state, H.answers = GONE, False
-            elif P.state == JOINED and max(cl.disks.free_at[disk][0], t) > P.response:
+            elif (P.state == JOINED and self.holds.held[disk] is None
+                  and max(cl.disks.free_at[disk][0], t) > P.response):
                 self.hedges_cancelled += 1           # it would start after the primary answers: never sent
+                #                                      (on a held disk it waits: its holder may yet leave)
                 H.state = GONE
             else:
                 pos = cl.disks.device_of_disk[disk].positioning.take()
