@@ -97,6 +97,9 @@ class Cluster:
             then(*self.disks.submit(disk, t, nbytes))
             return
         pos = self.disks.device_of_disk[disk].positioning.take()
+        if holds.held[disk] is None:                  # it joins now: its continuation runs now, not at holds.now
+            holds.submit(disk, t, nbytes, pos, then)
+            return
         holds.submit(disk, t, nbytes, pos, lambda start, finish: holds.at_release(then, start, finish))
 
     def fail_disk(self, disk: int) -> int:

@@ -25,16 +25,27 @@ class Pending:
     """A read whose pieces wait (some of them) behind held disks: ``need`` of them make it (1 replica, or k
     fragments: the first k to be out, as late binding uses)."""
 
-    __slots__ = ("vid", "t", "chunk", "mode", "need", "outs", "left", "entries")
+    __slots__ = ("vid", "t", "chunk", "mode", "need", "outs", "left", "pieces", "entries", "due")
 
     def __init__(self, vid: int, t: float, chunk: int, mode: int, need: int, pieces: int):
         self.vid, self.t, self.chunk, self.mode, self.need = vid, t, chunk, mode, need
         self.outs: list[tuple[float, int]] = []
-        self.left = pieces
+        self.left = self.pieces = pieces
         self.entries: list = []
+        self.due = INF
 
 
-HOLD_EVENTS = (HoldEnd, Answer, Answered)
+class PiecesOut:
+    """At the time the first ``need`` pieces of a :class:`Pending` read that have joined are out: pieces still
+    waiting then start later, so they are not among the first ``need``, and the read is back (late binding)."""
+
+    __slots__ = ("pending",)
+
+    def __init__(self, pending: Pending):
+        self.pending = pending
+
+
+HOLD_EVENTS = (HoldEnd, Answer, Answered, PiecesOut)
 
 
 class ReadHolds(HedgedPairs):
@@ -58,6 +69,11 @@ class ReadHolds(HedgedPairs):
             a = event.attempt
             if a.holder is not None and a.holder.active:
                 self.holds.release(a.holder)       # it has started: it can no longer be withdrawn
+            return
+        if event.__class__ is PiecesOut:
+            p = event.pending
+            if t >= p.due and self._pending.get(p.vid) is p:
+                self._pieces_back(p)
             return
         self.pair_event(event, t)
 
@@ -104,10 +120,20 @@ class ReadHolds(HedgedPairs):
     def _piece_out(self, p: Pending, j: int, node: int, finish: float, nic: float) -> None:
         p.outs.append((self.w.cluster.disks.reserve(node, finish, nic, self.holds.now), j))
         p.left -= 1
-        if p.left:
-            return
         if self._pending.get(p.vid) is not p:
             return
+        if p.left:
+            if len(p.outs) >= p.need:              # the read is back when its first pieces are, if no other beats them
+                due = sorted(p.outs)[p.need - 1][0]
+                if due < p.due:
+                    p.due = due
+                    self._push(due, -1, PiecesOut(p))
+            return
+        self._pieces_back(p)
+
+    def _pieces_back(self, p: Pending) -> None:
+        """The first ``need`` pieces of ``p`` to be out are known: the read is back (pieces still waiting move
+        later, and cross the client link, as every piece requested does)."""
         del self._pending[p.vid]
         v = self.active.get(p.vid)
         if v is None:
@@ -124,7 +150,7 @@ class ReadHolds(HedgedPairs):
             parity_used = needs_decode(used, w.k)
             kind, spec = (2 if parity_used else 1), tuple(used)
             F = w.fragment_bytes
-            response = slowest + len(p.outs) * F * self.client_per_byte + self.net_latency
+            response = slowest + p.pieces * F * self.client_per_byte + self.net_latency
             response += decode_time(p.mode, used, w.k, w.k * F, self.decode_per_byte)
             if w.payloads is not None and parity_used:
                 w.payloads.degraded_read(p.chunk, used)

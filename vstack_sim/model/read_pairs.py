@@ -183,8 +183,10 @@ class HedgedPairs:
             if not cl.up[node]:
                 self.hedges_unanswered += 1
                 H.state, H.answers = GONE, False
-            elif P.state == JOINED and max(cl.disks.free_at[disk][0], t) > P.response:
+            elif (P.state == JOINED and self.holds.held[disk] is None
+                  and max(cl.disks.free_at[disk][0], t) > P.response):
                 self.hedges_cancelled += 1           # it would start after the primary answers: never sent
+                #                                      (on a held disk it waits: its holder may yet leave)
                 H.state = GONE
             else:
                 pos = cl.disks.device_of_disk[disk].positioning.take()
@@ -205,8 +207,8 @@ class HedgedPairs:
         if a is pair.hedge:
             self.w.cluster.io.add(CLIENT, False, a.sent, S)     # not in the reads' columns (io_ledger.py)
             self.hedge_extra_bytes += S
-            if self.chooser.tracks:
-                self.chooser.sent_to(pair.vid, (a.node,), a.response)
+        if self.chooser.tracks:                       # (a primary joins here only if it waited in a line)
+            self.chooser.sent_to(pair.vid, (a.node,), a.response)
         other = pair.hedge if a is pair.primary else pair.primary
         if other is None:
             may_lose = not pair.hedged and pair.hedge_at < start
@@ -314,6 +316,9 @@ class HedgedPairs:
             if int(where[pair.chunk, a.slot]) == place and (a.state == WAITING or a.out > t):
                 hit = True
                 a.answers = False
+                pair.answer_at = INF                  # an Answer queued for it is void (see pair_event)
+                if a is pair.hedge:
+                    self.hedges_unanswered += 1       # it never answers
                 if a.state == WAITING:
                     a.entry.live = False
                     a.state = GONE
@@ -361,6 +366,7 @@ class HedgedPairs:
             self.hedges_lost -= 1
         else:
             self.hedges_won -= 1
+            self.hedges_unanswered += 1               # the winning hedge never answers
         self._answered(vid, v, other.out, other.slot, other.response)
         self.wake(other.response)
         return True
