@@ -164,3 +164,16 @@ def test_keep_spends_the_waiting_primary():
     assert got == pytest.approx([SERVICE + TAIL, 2 * SERVICE + TAIL, hedged, hedged, hedged], abs=1e-12)
     assert (hedges["won"], hedges["lost"], hedges["primary_not_withdrawn"], hedges["primary_withdrawn"]) == (3, 1, 1, 0)
     assert hedges["extra_bytes"] == 4 * S
+
+
+def test_reads_waiting_behind_a_hold_at_the_end_of_the_run_get_their_latency():
+    # The run ends at 10.05 s, before any hedge is due (10.07 s): view 2's primary holds slot 0's disk (it would
+    # start at 10.0919 s, after its hedge is due) and view 3's waits behind it. At the end what holds a disk is
+    # taken as served, as the reads that joined their disks have their latencies beyond the end: view 3's primary
+    # starts at 10 + 3 SERVICE and answers at 10 + 4 SERVICE + TAIL.
+    cfg = config(five_replicas("exact").model_dump(), {"run": {"duration": 10.05},
+                                                       "workload": {"scheduled_views": [{"at": 10.0, "video": 0}] * 4}})
+    got, hedges = run(cfg)
+    assert got == pytest.approx([SERVICE + TAIL, 2 * SERVICE + TAIL, 3 * SERVICE + TAIL, 4 * SERVICE + TAIL],
+                                abs=1e-12)
+    assert (hedges["sent"], hedges["requests_held"]) == (0, 1)

@@ -15,7 +15,7 @@ import math
 
 from vstack_sim.model.disk_holds import DiskHolds
 from vstack_sim.model.kofn import decode_time
-from vstack_sim.model.read_pairs import Answer, Answered, Attempt, HedgedPairs, HoldEnd, Pair
+from vstack_sim.model.read_pairs import JOINED, Answer, Answered, Attempt, HedgedPairs, HoldEnd, Pair
 from vstack_sim.system.codec import needs_decode
 from vstack_sim.system.modes import MODE_REPLICATION
 
@@ -76,6 +76,19 @@ class ReadHolds(HedgedPairs):
                 self._pieces_back(p)
             return
         self.pair_event(event, t)
+
+    def flush_holds(self, t_end: float) -> None:
+        """End of run: what still holds a disk is taken as served, so the requests behind it get their times and
+        the reads their latencies, as the reads that joined their disks have theirs beyond the end."""
+        holds = self.holds
+        holds.now = t_end
+        while holds.count:
+            for holder in [h for h in holds.held if h is not None]:
+                holds.release(holder)
+        for pair in list(self._pairs.values()):       # a primary whose hedge would fire after the end
+            P = pair.primary
+            if not pair.done and not pair.hedged and P.state == JOINED and P.answers:
+                self._finish(pair, P, None)
 
     def _push(self, at: float, vid: int, event) -> None:
         self._seq += 1

@@ -47,6 +47,8 @@ class PumpClock:
     def flush(self, t_end: float) -> None:
         """End of run: serve what is due by ``t_end`` and close views still in flight."""
         self.serve_until(t_end)
+        if self.holds is not None:
+            self.flush_holds(t_end)
         for vid in sorted(self.active):
             self._end_view(vid, failed=False)
 

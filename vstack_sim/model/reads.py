@@ -161,6 +161,7 @@ class ReadPath(PumpClock, ReadFailover, ReadHedges, ReadHolds, AnyKReads, ReadTa
             if item < 0:                                   # a view arrives
                 if arrival.__class__ in HOLD_EVENTS:       # a held disk's event (read_holds.py)
                     self.hold_event(arrival, t)
+                    horizon = min(horizon, self.env.peek())    # a released request's continuation runs at t
                     continue
                 src = -1 - item
                 nxt = self.sources[src].next()
@@ -187,6 +188,8 @@ class ReadPath(PumpClock, ReadFailover, ReadHedges, ReadHolds, AnyKReads, ReadTa
                 continue
             if arrival is not None and arrival.__class__ is HedgeDue:
                 self.fire_hedge(vid, v, arrival, t)        # the primary has not answered: hedge (read_hedge.py)
+                if holds is not None:                      # (a release's continuations run at t: stop there)
+                    horizon = min(horizon, self.env.peek())
                 continue
             video, idx = v[0], v[1]
             if idx >= v[2]:                                # its last chunk has arrived
