@@ -147,6 +147,7 @@ class ReadPath(PumpClock, ReadFailover, ReadHedges, ReadHolds, AnyKReads, ReadTa
         holds = self.holds
         held = holds.held if holds is not None else None
         began = x0 = 0.0
+        inf = INF
         c_time, c_view, c_video, c_chunk, c_idx, c_mode, c_kind, c_reason, c_lat, c_bytes, c_over = (
             self.table.appender(x) for x in self.table.columns)
         row = len(self.table)
@@ -231,19 +232,20 @@ class ReadPath(PumpClock, ReadFailover, ReadHedges, ReadHolds, AnyKReads, ReadTa
                     # Its disk is held by a request that may be withdrawn: it waits in line (read_holds.py).
                     self.defer_replica(vid, v, c, best, best_j, disk_mv[base + best_j], t,
                                        pos0 if fixed else (pop() if block else take()))
-                    kind, nbytes, latency, out, spec = 0, S, NAN, INF, best_j
+                    kind, nbytes, latency, out, spec = 0, S, NAN, inf, best_j
                 else:
                     d = disk_mv[base + best_j]
                     h = free_at[d]
                     ready = t if cpu is None else cpu(best, t, S)   # the node's daemon first (cpu.py)
                     began = start = h[0] if h[0] > ready else ready
                     start += pos0 if fixed else (pop() if block else take())
-                    x0 = xfer[d]
-                    if shared and x0 > start:
-                        start = xfer[d]
-                    finish = start + rep_xfer
                     if shared:
-                        xfer[d] = finish
+                        x0 = xfer[d]
+                        if x0 > start:
+                            start = x0
+                        finish = xfer[d] = start + rep_xfer
+                    else:
+                        finish = start + rep_xfer
                     heapreplace(h, finish)
                     # The NIC (Disks.reserve), inline for its two usual cases.
                     e = nic_end[best]
@@ -316,7 +318,7 @@ class ReadPath(PumpClock, ReadFailover, ReadHedges, ReadHolds, AnyKReads, ReadTa
                 continue
             if cache is not None and not reason and spec != -2:
                 cache.admit(c)                             # the store read succeeds: the chunk is cached
-            if track and not reason and out < INF:
+            if track and not reason and out < inf:
                 self.chooser.sent(vid, c, spec, t + latency)
             if arrival is not None:                        # a failover: this read's row is updated
                 self._failed_over(vid, v, arrival, t, reason, kind, latency, nbytes)
@@ -358,7 +360,7 @@ class ReadPath(PumpClock, ReadFailover, ReadHedges, ReadHolds, AnyKReads, ReadTa
             v[11] = t
             idx += 1
             v[1] = idx
-            if out == INF:                                 # it waits behind a held disk (read_holds.py)
+            if out == inf:                                 # it waits behind a held disk (read_holds.py)
                 continue
             if hedging and kind == 0:                      # a replica read: hedged if it answers too late
                 sent_latency = out - t + rep_net
