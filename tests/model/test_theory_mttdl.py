@@ -9,6 +9,7 @@ confidence interval around the exact MTTDL, using the chain's exact standard
 deviation.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -41,9 +42,16 @@ def simulated_ttdl(policy: str, ratio: float) -> np.ndarray:
     return np.array(out)
 
 
+@functools.cache
+def all_samples() -> dict:
+    return {(p, r): simulated_ttdl(p, r) for p in ("replication", "erasure_coding") for r in (10, 30)}
+
+
 @pytest.fixture(scope="module")
 def samples():
-    return {(p, r): simulated_ttdl(p, r) for p in ("replication", "erasure_coding") for r in (10, 30)}
+    # Cached for the worker's process: a worker that runs another module's test between two of this module's
+    # tears the module fixture down, and drawing the chains again cost 2.5 minutes of the suite's critical path.
+    return all_samples()
 
 
 @pytest.mark.parametrize("policy,n", [("replication", 3), ("erasure_coding", 5)])

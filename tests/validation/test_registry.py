@@ -3,6 +3,8 @@ judged again against a deliberately wrong expected value and fails."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from vstack_sim import validation
@@ -16,10 +18,20 @@ EXPECTED_NAMES = {
 }
 
 
+# One worker runs this module, and its checks run once in that worker (about 20 s): spread over both workers,
+# or torn down between two of its tests, the module fixture ran them again.
+pytestmark = pytest.mark.xdist_group("registry")
+
+
+@functools.cache
+def quick_checks() -> dict:
+    return {r.name: r for r in validation.run_checks()}
+
+
 @pytest.fixture(scope="module")
 def quick():
-    """The quick checks, run once (about 20 s)."""
-    return {r.name: r for r in validation.run_checks()}
+    """The quick checks, run once."""
+    return quick_checks()
 
 
 def test_every_check_has_a_unique_name_a_source_and_a_citation():
