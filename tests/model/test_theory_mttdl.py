@@ -21,8 +21,7 @@ from vstack_sim.scenario.schema import Config
 from vstack_sim.validation.durability_checks import MTTR_H as MTTR
 from vstack_sim.validation.durability_checks import Z99, mttdl_scenario
 
-# The MTTDL chains over many seeds: two and a half minutes of one core; CI runs them. One xdist group: the module's
-# samples are drawn once, on one worker (each worker running one of its tests would draw them all again).
+# The MTTDL chains over many seeds: two and a half minutes of one core; CI runs them.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mttdl")]
 
 RUNS = 150   # CI's size; `vstack-sim check-model --full` runs the same chains over 300 seeds (the interval uses RUNS)
@@ -43,15 +42,21 @@ def simulated_ttdl(policy: str, ratio: float) -> np.ndarray:
 
 
 @functools.cache
-def all_samples() -> dict:
-    return {(p, r): simulated_ttdl(p, r) for p in ("replication", "erasure_coding") for r in (10, 30)}
+def chain_sample(policy: str, ratio: float) -> np.ndarray:
+    return simulated_ttdl(policy, ratio)
+
+
+class Samples:
+    """Each chain's sample, drawn when a test first needs it and kept for the worker's process: the suite's two
+    workers split this module's tests, and a module fixture drawing all four chains ran in both."""
+
+    def __getitem__(self, key: tuple[str, float]) -> np.ndarray:
+        return chain_sample(*key)
 
 
 @pytest.fixture(scope="module")
 def samples():
-    # Cached for the worker's process: a worker that runs another module's test between two of this module's
-    # tears the module fixture down, and drawing the chains again cost 2.5 minutes of the suite's critical path.
-    return all_samples()
+    return Samples()
 
 
 @pytest.mark.parametrize("policy,n", [("replication", 3), ("erasure_coding", 5)])

@@ -18,11 +18,6 @@ EXPECTED_NAMES = {
 }
 
 
-# One worker runs this module, and its checks run once in that worker (about 20 s): spread over both workers,
-# or torn down between two of its tests, the module fixture ran them again.
-pytestmark = pytest.mark.xdist_group("registry")
-
-
 @functools.cache
 def quick_checks() -> dict:
     return {r.name: r for r in validation.run_checks()}
@@ -30,7 +25,7 @@ def quick_checks() -> dict:
 
 @pytest.fixture(scope="module")
 def quick():
-    """The quick checks, run once."""
+    """The quick checks, run once in each worker process (about 20 s)."""
     return quick_checks()
 
 
