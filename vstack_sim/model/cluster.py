@@ -96,11 +96,7 @@ class Cluster:
         if holds is None:
             then(*self.disks.submit(disk, t, nbytes))
             return
-        pos = self.disks.device_of_disk[disk].positioning.take()
-        if holds.held[disk] is None:                  # it joins now: its continuation runs now, not at holds.now
-            holds.submit(disk, t, nbytes, pos, then)
-            return
-        holds.submit(disk, t, nbytes, pos, lambda start, finish: holds.at_release(then, start, finish))
+        holds.submit_background(disk, t, nbytes, self.disks.device_of_disk[disk].positioning.take(), then)
 
     def fail_disk(self, disk: int) -> int:
         """A disk fails: its node loses the disk's bytes and capacity until it is replaced. Returns its node."""

@@ -97,6 +97,14 @@ class DiskHolds:
         self.before = (dk.free_at[disk][0], dk.xfer_free[disk])
         return dk.submit(disk, t, nbytes, positioning)
 
+    def submit_background(self, disk: int, t: float, nbytes: float, positioning: float, then) -> None:
+        """:meth:`submit` for a caller that lives on the simulation clock (a repair, a conversion, an upload):
+        ``then(start, finish)`` inline if the request joins now, else at the simulated time of its release."""
+        if self.held[disk] is None:
+            then(*self._join(disk, t, nbytes, positioning))
+        else:
+            self.submit(disk, t, nbytes, positioning, lambda start, finish: self.at_release(then, start, finish))
+
     def at_release(self, then, start: float, finish: float) -> None:
         """Run a continuation of a request that waited at the simulated time of its release (:attr:`now`): the read
         path releases disks as it serves its own heap, ahead of the clock."""

@@ -247,8 +247,7 @@ class BackgroundIo:
         holds = self.holds
         if holds is not None and holds.held[disk] is not None:
             self._count(disk, cls, now, now, cost, busy)
-            holds.submit(disk, now, nbytes, positioning,
-                         lambda s, f: holds.at_release(lambda s2, f2: then(s2, f2, now), s, f))
+            holds.submit_background(disk, now, nbytes, positioning, lambda s, f: then(s, f, now))
             return
         start, finish = self.disks.submit(disk, now, nbytes, positioning)
         self._count(disk, cls, now, start, cost, busy)
